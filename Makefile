@@ -1,0 +1,84 @@
+# isocert — two commands from a fresh clone: `make run` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+ISOCERT := $(BIN)/isocert
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 3
+
+.PHONY: run dev test test-sqlite test-postgres lint fmt migrate demo worker browser clean
+
+$(BIN)/python:
+	@PY=$$(scripts/find-python) || exit 1; \
+	echo "Creating $(VENV) with $$PY"; \
+	"$$PY" -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+migrate: $(VENV)/.installed
+	@mkdir -p var
+	$(ISOCERT) migrate --no-input
+	$(ISOCERT) createcachetable
+
+demo: migrate
+	$(ISOCERT) seed-demo
+
+## Serve the portal with demo data on http://$(HOST):$(PORT) (gunicorn + task worker).
+run: demo
+	$(ISOCERT) collectstatic --no-input --verbosity 0
+	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C stops the server and the worker)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(ISOCERT) db_worker --queue-name '*' & \
+	$(BIN)/gunicorn isocert.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) \
+	  --access-logfile - --forwarded-allow-ips 127.0.0.1 & \
+	wait
+
+## Development server with auto-reload (DEBUG on) and the worker.
+dev: demo
+	@trap 'kill 0' INT TERM EXIT; \
+	DEBUG=1 $(ISOCERT) db_worker --queue-name '*' & \
+	DEBUG=1 $(ISOCERT) runserver $(HOST):$(PORT) & \
+	wait
+
+worker: $(VENV)/.installed
+	$(ISOCERT) db_worker --queue-name '*'
+
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+	fi
+
+## Whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
+test: $(VENV)/.installed-test browser
+	@mkdir -p var
+	$(BIN)/ruff check .
+	$(MAKE) --no-print-directory test-sqlite
+	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
+	else echo "TEST_DATABASE_URL not set: PostgreSQL run skipped (.ci/run sets it)"; fi
+
+test-sqlite: $(VENV)/.installed-test
+	@echo "== test suite on SQLite =="
+	env -u DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: $(VENV)/.installed-test
+	@echo "== test suite on PostgreSQL =="
+	DATABASE_URL="$$TEST_DATABASE_URL" $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+
+fmt: $(VENV)/.installed-test
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var/staticfiles var/test*.sqlite3

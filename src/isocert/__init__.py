@@ -1,0 +1,1 @@
+"""isocert — online portal of an ISO management-system certification body."""

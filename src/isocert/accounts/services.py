@@ -1,0 +1,420 @@
+"""Every write about people, organizations, sites, memberships and tokens."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from isocert.catalog.models import Country, Sector
+from isocert.core.audit import record_event
+from isocert.core.errors import Conflict, InvalidInput, NotPermitted
+from isocert.notifications.services import notify
+
+from .models import (
+    Invitation,
+    Membership,
+    Organization,
+    PersonalAccessToken,
+    Site,
+    StaffRole,
+    User,
+)
+
+INVITATION_DAYS = 14
+TOKEN_PREFIX = "isc_"
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _membership(organization: Organization, user: User) -> Membership | None:
+    return Membership.objects.filter(organization=organization, user=user).first()
+
+
+def ensure_can_edit(organization: Organization, actor: User) -> Membership:
+    membership = _membership(organization, actor)
+    if membership is None or not membership.can_edit:
+        raise NotPermitted("Only an owner or editor of this organization can change it.")
+    return membership
+
+
+def ensure_owner(organization: Organization, actor: User) -> Membership:
+    membership = _membership(organization, actor)
+    if membership is None or membership.role != Membership.Role.OWNER:
+        raise NotPermitted("Only an owner of this organization can manage its members.")
+    return membership
+
+
+# --- Organization profile ---------------------------------------------------------------
+
+def _clean_text(value, field: str, label: str, *, required: bool, max_length: int) -> str:
+    text = (value or "").strip()
+    if required and not text:
+        raise InvalidInput(f"{label} is required.", fields={field: f"{label} is required."})
+    if len(text) > max_length:
+        raise InvalidInput(f"{label} is too long.",
+                           fields={field: f"At most {max_length} characters."})
+    return text
+
+
+def _profile_values(data: dict) -> tuple[dict, list[int] | None]:
+    errors: dict[str, str] = {}
+    values: dict = {}
+    specs = {
+        "legal_name": ("Legal name", True, 200),
+        "trading_name": ("Trading name", False, 200),
+        "registered_address": ("Registered address", True, 2000),
+        "legal_identifier": ("Legal identifier", False, 60),
+        "scope_statement": ("Scope statement", False, 5000),
+    }
+    for field, (label, required, max_length) in specs.items():
+        if field not in data:
+            continue
+        try:
+            values[field] = _clean_text(data[field], field, label, required=required,
+                                        max_length=max_length)
+        except InvalidInput as exc:
+            errors.update(exc.fields)
+    if "country" in data:
+        code = (data["country"] or "").strip().upper()
+        country = Country.objects.filter(code=code).first()
+        if country is None:
+            errors["country"] = "Choose a country (ISO 3166 two-letter code)."
+        values["country"] = country
+    sector_codes = None
+    if "sector_codes" in data:
+        sector_codes = sorted({int(c) for c in data["sector_codes"] or []})
+        known = set(Sector.objects.filter(code__in=sector_codes).values_list("code", flat=True))
+        unknown = [c for c in sector_codes if c not in known]
+        if unknown:
+            errors["sector_codes"] = f"Unknown IAF sector code(s): {', '.join(map(str, unknown))}."
+    if errors:
+        raise InvalidInput("Please correct the organization profile.", fields=errors)
+    return values, sector_codes
+
+
+@transaction.atomic
+def create_organization(*, actor: User, data: dict) -> Organization:
+    """Create a client organization; its creator becomes its first owner."""
+    for required in ("legal_name", "country", "registered_address"):
+        data.setdefault(required, "")
+    values, sector_codes = _profile_values(data)
+    organization = Organization.objects.create(**values)
+    if sector_codes:
+        organization.sectors.set(sector_codes)
+    Membership.objects.create(organization=organization, user=actor, role=Membership.Role.OWNER)
+    record_event(actor=actor, action="accounts.organization.created", obj=organization,
+                 organization_id=organization.pk,
+                 payload={"legal_name": organization.legal_name, "sectors": sector_codes or []})
+    return organization
+
+
+@transaction.atomic
+def update_organization(*, organization: Organization, actor: User, data: dict) -> Organization:
+    ensure_can_edit(organization, actor)
+    values, sector_codes = _profile_values(data)
+    for field, value in values.items():
+        setattr(organization, field, value)
+    organization.save()
+    if sector_codes is not None:
+        organization.sectors.set(sector_codes)
+    changed = sorted(values) + (["sector_codes"] if sector_codes is not None else [])
+    record_event(actor=actor, action="accounts.organization.updated", obj=organization,
+                 organization_id=organization.pk, payload={"changed": changed})
+    return organization
+
+
+# --- Sites ------------------------------------------------------------------------------
+
+def _site_values(data: dict, *, partial: bool) -> dict:
+    errors: dict[str, str] = {}
+    values: dict = {}
+    if not partial or "name" in data:
+        try:
+            values["name"] = _clean_text(data.get("name"), "name", "Site name", required=True,
+                                         max_length=150)
+        except InvalidInput as exc:
+            errors.update(exc.fields)
+    if not partial or "address" in data:
+        try:
+            values["address"] = _clean_text(data.get("address"), "address", "Address",
+                                            required=True, max_length=2000)
+        except InvalidInput as exc:
+            errors.update(exc.fields)
+    if not partial or "effective_personnel" in data:
+        try:
+            personnel = Decimal(str(data.get("effective_personnel")))
+            if not personnel.is_finite() or personnel <= 0 or personnel > Decimal("9999999"):
+                raise InvalidOperation
+            values["effective_personnel"] = personnel.quantize(Decimal("0.01"))
+        except (InvalidOperation, ValueError):
+            errors["effective_personnel"] = "Enter the effective personnel as a number above 0."
+    if not partial or "shifts" in data:
+        try:
+            shifts = int(data.get("shifts") or 1)
+            if not 1 <= shifts <= 5:
+                raise ValueError
+            values["shifts"] = shifts
+        except (TypeError, ValueError):
+            errors["shifts"] = "Enter the number of shifts (1 to 5)."
+    if "activities" in data:
+        values["activities"] = (data.get("activities") or "").strip()[:5000]
+    if "is_central_function" in data:
+        values["is_central_function"] = bool(data["is_central_function"])
+    if errors:
+        raise InvalidInput("Please correct the site.", fields=errors)
+    return values
+
+
+def _make_central(organization: Organization, site: Site) -> None:
+    organization.sites.exclude(pk=site.pk).filter(is_central_function=True).update(
+        is_central_function=False
+    )
+
+
+@transaction.atomic
+def add_site(*, organization: Organization, actor: User, data: dict) -> Site:
+    """Add a site. The first site, or one marked so, becomes the central function."""
+    ensure_can_edit(organization, actor)
+    values = _site_values(data, partial=False)
+    if not organization.sites.exists():
+        values["is_central_function"] = True
+    central = values.pop("is_central_function", False)
+    site = Site.objects.create(organization=organization, **values)
+    if central:
+        _make_central(organization, site)
+        site.is_central_function = True
+        site.save(update_fields=["is_central_function"])
+    record_event(actor=actor, action="accounts.site.added", obj=site,
+                 organization_id=organization.pk,
+                 payload={"name": site.name, "central_function": site.is_central_function})
+    return site
+
+
+@transaction.atomic
+def update_site(*, site: Site, actor: User, data: dict) -> Site:
+    ensure_can_edit(site.organization, actor)
+    values = _site_values(data, partial=True)
+    if values.get("is_central_function") is False and site.is_central_function:
+        raise InvalidInput(
+            "Mark another site as the central function instead.",
+            fields={"is_central_function": "An organization keeps one central function."},
+        )
+    if values.get("is_central_function"):
+        _make_central(site.organization, site)
+    for field, value in values.items():
+        setattr(site, field, value)
+    site.save()
+    record_event(actor=actor, action="accounts.site.updated", obj=site,
+                 organization_id=site.organization_id, payload={"changed": sorted(values)})
+    return site
+
+
+@transaction.atomic
+def remove_site(*, site: Site, actor: User) -> None:
+    organization = site.organization
+    ensure_can_edit(organization, actor)
+    if site.is_central_function and organization.sites.count() > 1:
+        raise InvalidInput(
+            "Mark another site as the central function before removing this one.",
+            fields={"site": "The central function cannot be removed while other sites exist."},
+        )
+    if site.applications.exclude(status="draft").exists():
+        raise Conflict("This site is part of a submitted application and cannot be removed.")
+    record_event(actor=actor, action="accounts.site.removed", obj=site,
+                 organization_id=organization.pk, payload={"name": site.name})
+    site.delete()
+
+
+# --- Members and invitations -------------------------------------------------------------
+
+@transaction.atomic
+def invite_member(*, organization: Organization, actor: User, email: str, role: str) -> Invitation:
+    """E-mail an invitation; the link carries a secret only its hash is stored for."""
+    ensure_owner(organization, actor)
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise InvalidInput("Enter a valid e-mail address.", fields={"email": "Enter a valid e-mail address."})
+    if role not in Membership.Role.values:
+        raise InvalidInput("Choose a role.", fields={"role": "Choose owner, editor or viewer."})
+    if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
+        raise Conflict("This person is already a member.", fields={"email": "Already a member."})
+    Invitation.objects.filter(organization=organization, email=email,
+                              status=Invitation.Status.PENDING).update(status=Invitation.Status.REVOKED)
+    secret = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        organization=organization, email=email, role=role, token_hash=_hash(secret),
+        invited_by=actor, expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
+    )
+    record_event(actor=actor, action="accounts.invitation.sent", obj=invitation,
+                 organization_id=organization.pk, payload={"email": email, "role": role})
+    notify(template="invitation", to=[email], context={
+        "organization": str(organization), "inviter": str(actor), "role": role,
+        "days": INVITATION_DAYS, "path": reverse("invitation_accept", args=[secret]),
+    })
+    return invitation
+
+
+def invitation_for_token(secret: str) -> Invitation | None:
+    return Invitation.objects.select_related("organization").filter(token_hash=_hash(secret)).first()
+
+
+@transaction.atomic
+def accept_invitation(*, secret: str, actor: User) -> Membership:
+    invitation = invitation_for_token(secret)
+    if invitation is None or invitation.status != Invitation.Status.PENDING:
+        raise InvalidInput("This invitation is not valid any more.", fields={"token": "Invalid or used invitation."})
+    if invitation.expires_at < timezone.now():
+        raise InvalidInput("This invitation has expired; ask for a new one.", fields={"token": "Expired."})
+    if invitation.email.lower() != actor.email.lower():
+        raise NotPermitted(f"This invitation was sent to {invitation.email}; log in with that address.")
+    membership, _ = Membership.objects.get_or_create(
+        organization=invitation.organization, user=actor, defaults={"role": invitation.role}
+    )
+    invitation.status = Invitation.Status.ACCEPTED
+    invitation.accepted_by = actor
+    invitation.save(update_fields=["status", "accepted_by"])
+    record_event(actor=actor, action="accounts.invitation.accepted", obj=invitation,
+                 organization_id=invitation.organization_id, payload={"role": membership.role})
+    return membership
+
+
+@transaction.atomic
+def revoke_invitation(*, invitation: Invitation, actor: User) -> Invitation:
+    ensure_owner(invitation.organization, actor)
+    if invitation.status != Invitation.Status.PENDING:
+        raise Conflict("Only a pending invitation can be revoked.")
+    invitation.status = Invitation.Status.REVOKED
+    invitation.save(update_fields=["status"])
+    record_event(actor=actor, action="accounts.invitation.revoked", obj=invitation,
+                 organization_id=invitation.organization_id, payload={"email": invitation.email})
+    return invitation
+
+
+def _ensure_an_owner_remains(membership: Membership, new_role: str | None) -> None:
+    if membership.role == Membership.Role.OWNER and new_role != Membership.Role.OWNER:
+        others = Membership.objects.filter(organization=membership.organization,
+                                           role=Membership.Role.OWNER).exclude(pk=membership.pk)
+        if not others.exists():
+            raise Conflict("An organization needs at least one owner.",
+                           fields={"role": "Make someone else owner first."})
+
+
+@transaction.atomic
+def change_member_role(*, membership: Membership, actor: User, role: str) -> Membership:
+    ensure_owner(membership.organization, actor)
+    if role not in Membership.Role.values:
+        raise InvalidInput("Choose a role.", fields={"role": "Choose owner, editor or viewer."})
+    _ensure_an_owner_remains(membership, role)
+    old = membership.role
+    membership.role = role
+    membership.save(update_fields=["role"])
+    record_event(actor=actor, action="accounts.membership.role_changed", obj=membership,
+                 organization_id=membership.organization_id,
+                 payload={"user": membership.user.email, "from": old, "to": role})
+    return membership
+
+
+@transaction.atomic
+def remove_member(*, membership: Membership, actor: User) -> None:
+    if membership.user_id != actor.pk:
+        ensure_owner(membership.organization, actor)
+    _ensure_an_owner_remains(membership, None)
+    record_event(actor=actor, action="accounts.membership.removed", obj=membership,
+                 organization_id=membership.organization_id,
+                 payload={"user": membership.user.email, "role": membership.role})
+    membership.delete()
+
+
+# --- CB staff roles ---------------------------------------------------------------------------
+
+def _ensure_administrator(actor: User) -> None:
+    if not (actor.is_superuser or actor.has_staff_role(StaffRole.Role.ADMINISTRATOR)):
+        raise NotPermitted("Only a CB administrator can manage staff roles.")
+
+
+@transaction.atomic
+def grant_staff_role(*, user: User, role: str, actor: User | None) -> StaffRole:
+    """Give a CB role. ``actor=None`` only from trusted set-up code (seed-demo, shell)."""
+    if actor is not None:
+        _ensure_administrator(actor)
+    if role not in StaffRole.Role.values:
+        raise InvalidInput("Unknown staff role.", fields={"role": "Unknown staff role."})
+    staff_role, created = StaffRole.objects.get_or_create(user=user, role=role)
+    if role == StaffRole.Role.ADMINISTRATOR and not (user.is_staff and user.is_superuser):
+        # CB administrators run the Django admin.
+        user.is_staff = user.is_superuser = True
+        user.save(update_fields=["is_staff", "is_superuser"])
+    if created:
+        record_event(actor=actor, action="accounts.staff_role.granted", obj=staff_role,
+                     payload={"user": user.email, "role": role})
+    user.__dict__.pop("staff_roles_set", None)
+    return staff_role
+
+
+@transaction.atomic
+def revoke_staff_role(*, user: User, role: str, actor: User) -> None:
+    _ensure_administrator(actor)
+    deleted, _ = StaffRole.objects.filter(user=user, role=role).delete()
+    if role == StaffRole.Role.ADMINISTRATOR and deleted:
+        user.is_staff = user.is_superuser = False
+        user.save(update_fields=["is_staff", "is_superuser"])
+    if deleted:
+        record_event(actor=actor, action="accounts.staff_role.revoked", object_type="accounts.user",
+                     object_id=user.pk, payload={"user": user.email, "role": role})
+    user.__dict__.pop("staff_roles_set", None)
+
+
+# --- Personal access tokens ---------------------------------------------------------------------
+
+@transaction.atomic
+def create_access_token(*, actor: User, name: str, expires_in_days: int | None = None
+                        ) -> tuple[PersonalAccessToken, str]:
+    """Create an API token; returns it with its secret, which is never shown again."""
+    name = _clean_text(name, "name", "Token name", required=True, max_length=100)
+    if expires_in_days is not None and not 1 <= expires_in_days <= 730:
+        raise InvalidInput("Tokens expire after 1 to 730 days.",
+                           fields={"expires_in_days": "Choose between 1 and 730 days."})
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = PersonalAccessToken.objects.create(
+        user=actor, name=name, prefix=secret[:10], token_hash=_hash(secret),
+        expires_at=timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
+    record_event(actor=actor, action="accounts.access_token.created", obj=token,
+                 payload={"name": name, "prefix": token.prefix})
+    return token, secret
+
+
+@transaction.atomic
+def revoke_access_token(*, token: PersonalAccessToken, actor: User) -> PersonalAccessToken:
+    if token.user_id != actor.pk:
+        raise NotPermitted("You can only revoke your own tokens.")
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        record_event(actor=actor, action="accounts.access_token.revoked", obj=token,
+                     payload={"prefix": token.prefix})
+    return token
+
+
+def user_for_token(secret: str) -> User | None:
+    """The active user a bearer token belongs to, or None."""
+    if not secret or not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = (PersonalAccessToken.objects.select_related("user")
+             .filter(token_hash=_hash(secret), revoked_at__isnull=True).first())
+    now = timezone.now()
+    if token is None or not token.user.is_active or (token.expires_at and token.expires_at < now):
+        return None
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        PersonalAccessToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

@@ -1,0 +1,215 @@
+"""Pages for organizations, sites, members, invitations and API tokens."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from isocert.core.errors import DomainError
+from isocert.core.forms import add_domain_error
+from isocert.registration.selectors import applications_for_organization
+
+from . import selectors, services
+from .forms import InvitationForm, OrganizationForm, RoleForm, SiteForm, TokenForm
+
+
+@login_required
+def organization_create(request):
+    form = OrganizationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            organization = services.create_organization(actor=request.user,
+                                                        data=form.service_data())
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, "Organization created. Now add its sites.")
+            return redirect("site_create", pk=organization.pk)
+    return render(request, "accounts/organization_form.html", {"form": form})
+
+
+@login_required
+def organization_detail(request, pk):
+    organization = selectors.organization_get(user=request.user, pk=pk)
+    membership = selectors.membership_of(user=request.user, organization=organization)
+    return render(request, "accounts/organization_detail.html", {
+        "organization": organization, "membership": membership,
+        "applications": applications_for_organization(user=request.user,
+                                                      organization=organization),
+    })
+
+
+@login_required
+def organization_edit(request, pk):
+    organization = selectors.organization_get(user=request.user, pk=pk)
+    form = OrganizationForm(request.POST or None,
+                            initial=OrganizationForm.initial_for(organization))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_organization(organization=organization, actor=request.user,
+                                         data=form.service_data())
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, "Profile saved.")
+            return redirect("organization_detail", pk=pk)
+    return render(request, "accounts/organization_form.html",
+                  {"form": form, "organization": organization})
+
+
+@login_required
+def site_create(request, pk):
+    organization = selectors.organization_get(user=request.user, pk=pk)
+    form = SiteForm(request.POST or None,
+                    initial={"is_central_function": not organization.sites.exists()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.add_site(organization=organization, actor=request.user,
+                              data=form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, f"Site “{form.cleaned_data['name']}” added.")
+            if "add_another" in request.POST:
+                return redirect("site_create", pk=pk)
+            return redirect("organization_detail", pk=pk)
+    return render(request, "accounts/site_form.html",
+                  {"form": form, "organization": organization})
+
+
+@login_required
+def site_edit(request, pk):
+    site = selectors.site_get(user=request.user, pk=pk)
+    form = SiteForm(request.POST or None, initial={
+        f: getattr(site, f) for f in ("name", "address", "effective_personnel", "shifts",
+                                      "activities", "is_central_function")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_site(site=site, actor=request.user, data=form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, "Site saved.")
+            return redirect("organization_detail", pk=site.organization_id)
+    return render(request, "accounts/site_form.html",
+                  {"form": form, "organization": site.organization, "site": site})
+
+
+@login_required
+@require_POST
+def site_delete(request, pk):
+    site = selectors.site_get(user=request.user, pk=pk)
+    try:
+        services.remove_site(site=site, actor=request.user)
+        messages.success(request, f"Site “{site.name}” removed.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("organization_detail", pk=site.organization_id)
+
+
+@login_required
+def members(request, pk):
+    organization = selectors.organization_get(user=request.user, pk=pk)
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.invite_member(organization=organization, actor=request.user,
+                                   **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+            return redirect("members", pk=pk)
+    return render(request, "accounts/members.html", {
+        "organization": organization, "form": form,
+        "membership": selectors.membership_of(user=request.user, organization=organization),
+        "memberships": selectors.memberships_for_organization(user=request.user,
+                                                              organization=organization),
+        "invitations": selectors.invitations_for_organization(user=request.user,
+                                                              organization=organization),
+        "role_choices": RoleForm.base_fields["role"].choices,
+    })
+
+
+@login_required
+@require_POST
+def member_role(request, pk):
+    membership = selectors.membership_get(user=request.user, pk=pk)
+    form = RoleForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise DomainError("Choose owner, editor or viewer.")
+        services.change_member_role(membership=membership, actor=request.user,
+                                    role=form.cleaned_data["role"])
+        messages.success(request, f"{membership.user.email} is now {membership.role}.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("members", pk=membership.organization_id)
+
+
+@login_required
+@require_POST
+def member_remove(request, pk):
+    membership = selectors.membership_get(user=request.user, pk=pk)
+    organization_id = membership.organization_id
+    try:
+        services.remove_member(membership=membership, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("members", pk=organization_id)
+    if membership.user_id == request.user.pk:
+        messages.success(request, "You left the organization.")
+        return redirect("dashboard")
+    messages.success(request, f"{membership.user.email} removed.")
+    return redirect("members", pk=organization_id)
+
+
+@login_required
+@require_POST
+def invitation_revoke(request, pk):
+    invitation = selectors.invitation_get(user=request.user, pk=pk)
+    try:
+        services.revoke_invitation(invitation=invitation, actor=request.user)
+        messages.success(request, f"Invitation to {invitation.email} revoked.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("members", pk=invitation.organization_id)
+
+
+@login_required
+def invitation_accept(request, token):
+    invitation = services.invitation_for_token(token)
+    if request.method == "POST":
+        try:
+            membership = services.accept_invitation(secret=token, actor=request.user)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"You joined {membership.organization}.")
+            return redirect("organization_detail", pk=membership.organization_id)
+    return render(request, "accounts/invitation_accept.html", {"invitation": invitation})
+
+
+@login_required
+def tokens(request):
+    form = TokenForm(request.POST or None)
+    secret = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            _, secret = services.create_access_token(actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            form = TokenForm()
+    return render(request, "accounts/tokens.html", {
+        "form": form, "secret": secret, "tokens": selectors.tokens_for_user(user=request.user),
+    })
+
+
+@login_required
+@require_POST
+def token_revoke(request, pk):
+    token = selectors.token_get(user=request.user, pk=pk)
+    services.revoke_access_token(token=token, actor=request.user)
+    messages.success(request, f"Token “{token.name}” revoked.")
+    return redirect("tokens")

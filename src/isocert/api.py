@@ -1,0 +1,31 @@
+"""The REST API under /api/v1/, assembled from each app's router."""
+
+from ninja import NinjaAPI
+
+from isocert.accounts.api import router as accounts_router
+from isocert.catalog.api import router as catalog_router
+from isocert.core.api import PortalSessionAuth, TokenAuth, install_error_handlers
+from isocert.core.audit_api import router as audit_router
+from isocert.registration.api import router as registration_router
+
+api = NinjaAPI(
+    title="isocert API",
+    version="1",
+    description=(
+        "The certification body portal's API. Authenticate with the browser session "
+        "(send the CSRF token on writes) or a personal access token created on the "
+        "*API tokens* page: `Authorization: Bearer isc_...`. "
+        "Every error has the shape `{\"error\": {\"code\", \"message\", \"fields\"}}`; "
+        "objects of other organizations answer 404. State changes are POST "
+        "sub-resources, e.g. `POST /api/v1/applications/{id}/submit`."
+    ),
+    auth=[TokenAuth(), PortalSessionAuth()],
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+install_error_handlers(api)
+api.add_router("/", catalog_router)
+api.add_router("/", accounts_router)
+api.add_router("/", registration_router)
+api.add_router("/", audit_router)

@@ -1,0 +1,106 @@
+"""API plumbing shared by every app: authentication and the one error shape.
+
+Errors always look like ``{"error": {"code": ..., "message": ..., "fields": {...}}}``.
+"""
+
+import logging
+
+from allauth.mfa.utils import is_mfa_enabled
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer, SessionAuth
+
+from isocert.accounts.services import user_for_token
+
+from .errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+
+class ErrorBody(Schema):
+    code: str
+    message: str
+    fields: dict[str, str] = {}
+
+
+class ErrorOut(Schema):
+    error: ErrorBody
+
+
+def error_response(api: NinjaAPI, request, status: int, code: str, message: str,
+                   fields: dict | None = None):
+    return api.create_response(
+        request, {"error": {"code": code, "message": message, "fields": fields or {}}},
+        status=status,
+    )
+
+
+class PortalSessionAuth(SessionAuth):
+    """The browser session (CSRF-checked); CB staff need MFA switched on."""
+
+    def authenticate(self, request, key):
+        user = super().authenticate(request, key)
+        if user and (user.staff_roles_set or user.is_superuser) and not is_mfa_enabled(user, ["totp"]):
+            raise HttpError(403, "CB staff must set up two-factor authentication first.")
+        return user
+
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer isc_...`` — a personal access token."""
+
+    def authenticate(self, request, token):
+        user = user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+def _field_key(loc) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "form", "file"}:
+        parts = parts[1:]
+        if len(parts) > 1 and parts[0] in {"payload", "data", "body", "filters"}:
+            parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    @api.exception_handler(DomainError)
+    def domain_error(request, exc: DomainError):
+        return error_response(api, request, exc.status, exc.code, exc.message, exc.fields)
+
+    @api.exception_handler(ValidationError)
+    def validation_error(request, exc: ValidationError):
+        fields = {}
+        for err in exc.errors:
+            fields.setdefault(_field_key(err.get("loc", ())), err.get("msg", "Invalid value."))
+        return error_response(api, request, 422, "invalid", "The request is not valid.", fields)
+
+    @api.exception_handler(AuthenticationError)
+    def authentication_error(request, exc):
+        return error_response(api, request, 401, "unauthenticated",
+                              "Log in or send a valid personal access token.")
+
+    @api.exception_handler(HttpError)
+    def http_error(request, exc: HttpError):
+        codes = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+                 405: "method_not_allowed", 409: "conflict", 413: "too_large",
+                 429: "rate_limited"}
+        return error_response(api, request, exc.status_code,
+                              codes.get(exc.status_code, "error"), str(exc))
+
+    @api.exception_handler(Http404)
+    def not_found(request, exc):
+        return error_response(api, request, 404, "not_found", "Not found.")
+
+    @api.exception_handler(PermissionDenied)
+    def permission_denied(request, exc):
+        return error_response(api, request, 403, "forbidden", str(exc) or "Not allowed.")
+
+    @api.exception_handler(Exception)
+    def unexpected(request, exc):
+        logger.exception("Unhandled API error")
+        return error_response(api, request, 500, "server_error",
+                              "Something went wrong on our side; nothing was changed.")

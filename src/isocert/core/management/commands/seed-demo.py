@@ -1,0 +1,142 @@
+"""Demo data: a CB with staff in every role and two client organizations.
+
+Idempotent: running it again changes nothing that already exists.
+"""
+
+import datetime
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from isocert.accounts import services as accounts
+from isocert.accounts.models import Membership, Organization, StaffRole, User
+from isocert.core.demo import DEMO_DOMAIN, DEMO_PASSWORD, DEMO_TOTP_SECRET
+from isocert.registration import services as registration
+
+
+STAFF = [
+    ("ada", "Ada Administrator", [StaffRole.Role.ADMINISTRATOR]),
+    ("rita", "Rita Reviewer", [StaffRole.Role.REVIEWER]),
+    ("adam", "Adam Auditor", [StaffRole.Role.AUDITOR]),
+    ("dora", "Dora Decider", [StaffRole.Role.DECISION_MAKER]),
+]
+CLIENTS = [("alice", "Alice Owner"), ("bob", "Bob Editor"), ("charlie", "Charlie Owner")]
+
+
+def demo_email(name: str) -> str:
+    return f"{name}@{DEMO_DOMAIN}"
+
+
+def _user(name: str, full_name: str) -> User:
+    user = User.objects.filter(email=demo_email(name)).first()
+    if user is None:
+        user = User.objects.create_user(demo_email(name), DEMO_PASSWORD, full_name=full_name)
+        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
+
+
+class Command(BaseCommand):
+    help = "Load demo users, organizations and applications (idempotent)."
+
+    def handle(self, *args, **options):
+        call_command("load-catalog", verbosity=0, stdout=self.stdout)
+        with transaction.atomic():
+            created = self._seed()
+        self.stdout.write(self.style.SUCCESS(
+            "Demo data created." if created else "Demo data already present."))
+        self.stdout.write(
+            f"\nDemo log-ins (password for all: {DEMO_PASSWORD})\n"
+            f"  clients: {demo_email('alice')} (owner, Nordlicht Aluminium — ISO 50001), "
+            f"{demo_email('bob')} (editor, Nordlicht), {demo_email('charlie')} "
+            "(owner, Brightpath Services — ISO 9001)\n"
+            f"  CB staff: {demo_email('rita')} (reviewer), {demo_email('ada')} (administrator), "
+            f"{demo_email('adam')} (auditor), {demo_email('dora')} (decision maker)\n"
+            "  CB staff log in with two-factor authentication; print a current code with\n"
+            f"    .venv/bin/isocert demo-totp {demo_email('rita')}\n"
+        )
+
+    def _seed(self) -> bool:
+        if Organization.objects.filter(legal_name="Nordlicht Aluminium GmbH").exists():
+            return False
+        staff = {}
+        for name, full_name, roles in STAFF:
+            user = staff[name] = _user(name, full_name)
+            for role in roles:
+                accounts.grant_staff_role(user=user, role=role, actor=None)
+            if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+                TOTP.activate(user, DEMO_TOTP_SECRET)
+        alice, bob, charlie = (_user(n, f) for n, f in CLIENTS)
+        rita = staff["rita"]
+        today = timezone.localdate()
+
+        nordlicht = accounts.create_organization(actor=alice, data={
+            "legal_name": "Nordlicht Aluminium GmbH", "trading_name": "Nordlicht Aluminium",
+            "country": "DE", "registered_address": "Hafenstraße 12, 28217 Bremen, Germany",
+            "legal_identifier": "HRB 123456 HB", "sector_codes": [17],
+            "scope_statement": "Die casting and machining of aluminium components for the "
+                               "automotive industry.",
+        })
+        for site in (
+            {"name": "Bremen head office and foundry", "address": "Hafenstraße 12, 28217 Bremen",
+             "effective_personnel": "180", "shifts": 3, "is_central_function": True,
+             "activities": "Management, melting, die casting"},
+            {"name": "Oldenburg machining plant", "address": "Industrieweg 4, 26135 Oldenburg",
+             "effective_personnel": "95", "shifts": 2, "activities": "CNC machining"},
+            {"name": "Bremerhaven logistics centre", "address": "Kaje 7, 27568 Bremerhaven",
+             "effective_personnel": "22", "shifts": 1, "activities": "Warehousing, dispatch"},
+        ):
+            accounts.add_site(organization=nordlicht, actor=alice, data=site)
+        Membership.objects.get_or_create(organization=nordlicht, user=bob,
+                                         defaults={"role": Membership.Role.EDITOR})
+
+        energy = registration.create_application(organization=nordlicht, actor=alice, data={
+            "standards": [{"standard": "ISO 50001", "effective_personnel": "24",
+                           "annual_energy_consumption_tj": "310", "energy_types": 3,
+                           "significant_energy_uses": 5}],
+            "desired_audit_from": today + datetime.timedelta(days=60),
+            "desired_audit_to": today + datetime.timedelta(days=90),
+        })
+        registration.submit_application(application=energy, actor=alice)
+        registration.create_application(organization=nordlicht, actor=bob, data={
+            "standards": [{"standard": "ISO 9001", "effective_personnel": "297"},
+                          {"standard": "ISO 14001", "effective_personnel": "297",
+                           "complexity": "high"}],
+        })
+
+        brightpath = accounts.create_organization(actor=charlie, data={
+            "legal_name": "Brightpath Services Ltd", "country": "GB",
+            "registered_address": "4 Queen Street, Leeds LS1 2TW, United Kingdom",
+            "sector_codes": [35], "scope_statement": "Facility management services for "
+                                                     "office buildings.",
+        })
+        accounts.add_site(organization=brightpath, actor=charlie, data={
+            "name": "Leeds office", "address": "4 Queen Street, Leeds LS1 2TW",
+            "effective_personnel": "42", "shifts": 1})
+        quality = registration.create_application(organization=brightpath, actor=charlie, data={
+            "standards": [{"standard": "ISO 9001", "effective_personnel": "42"}],
+            "desired_audit_from": today + datetime.timedelta(days=30),
+        })
+        registration.submit_application(application=quality, actor=charlie)
+        registration.start_review(application=quality, actor=rita)
+        registration.record_preliminary_assessment(application=quality, actor=rita, data={
+            "documents_reviewed": True, "scope_clear": True, "sites_personnel_plausible": True,
+            "cb_competent": True, "impartiality_risk": "none", "notes": "Single-site service firm.",
+        })
+        registration.register_application(application=quality, actor=rita)
+        security = registration.create_application(organization=brightpath, actor=charlie, data={
+            "standards": [{"standard": "ISO/IEC 27001", "effective_personnel": "42"}],
+            "consultancy_used": True, "consultancy_by": "SecureWay Advisors Ltd (J. Smith)",
+            "desired_audit_from": today + datetime.timedelta(days=120),
+        })
+        registration.submit_application(application=security, actor=charlie)
+        registration.start_review(application=security, actor=rita)
+        registration.request_information(
+            application=security, actor=rita,
+            message="Please upload your Statement of Applicability and say which sites hold "
+                    "the data centre.")
+        return True

@@ -1,0 +1,76 @@
+"""Landing page, the client dashboard, and the audit-trail browser."""
+
+from django.contrib.auth.decorators import login_required
+from django import forms
+from django.core.paginator import Paginator
+from django.shortcuts import render
+
+from isocert.accounts.selectors import organizations_for_user
+from isocert.catalog.selectors import standards_current
+from isocert.registration.journey import journey_for_organization
+from isocert.registration.selectors import applications_for_organization, review_counts
+
+from .selectors import audit_events
+
+JOURNEY = [
+    ("Gap analysis", "Compare your management system with every clause of the standard."),
+    ("Implementation", "Close the gaps with owned, dated actions and evidence."),
+    ("Internal audit", "Check the system yourself and hold a management review."),
+    ("Certification audit", "Our auditors run stage 1 (readiness) and stage 2 (on site)."),
+    ("Certification decision", "An independent decision maker grants the certificate."),
+]
+
+
+def landing(request):
+    return render(request, "core/landing.html", {
+        "standards": standards_current(), "journey": JOURNEY,
+    })
+
+
+@login_required
+def dashboard(request):
+    user = request.user
+    organizations = []
+    for organization in organizations_for_user(user=user):
+        applications = list(applications_for_organization(user=user, organization=organization))
+        organizations.append({
+            "organization": organization,
+            "applications": applications,
+            "journey": journey_for_organization(applications),
+        })
+    context = {"organizations": organizations}
+    if user.has_staff_role("reviewer", "administrator"):
+        context["review_counts"] = review_counts(user=user)
+    if not organizations and not context.get("review_counts"):
+        return render(request, "core/welcome.html", context)
+    return render(request, "core/dashboard.html", context)
+
+
+class AuditFilterForm(forms.Form):
+    action = forms.CharField(required=False, label="Action starts with")
+    object_type = forms.CharField(required=False, label="Object type")
+    actor = forms.CharField(required=False, label="Actor e-mail contains")
+    organization = forms.IntegerField(required=False, min_value=1, label="Organization id")
+    date_from = forms.DateField(required=False, label="From",
+                                widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, label="To",
+                              widget=forms.DateInput(attrs={"type": "date"}))
+
+
+@login_required
+def audit_trail(request):
+    """CB administrators browse and filter the hash-chained trail."""
+    form = AuditFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    events = audit_events(
+        user=request.user, action=filters.get("action", ""),
+        object_type=filters.get("object_type", ""), actor=filters.get("actor", ""),
+        organization_id=filters.get("organization"), date_from=filters.get("date_from"),
+        date_to=filters.get("date_to"),
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "core/audit_trail.html", {
+        "form": form, "page": Paginator(events, 50).get_page(request.GET.get("page")),
+        "query": query.urlencode(),
+    })

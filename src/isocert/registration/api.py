@@ -1,0 +1,336 @@
+"""Applications for registration: drafts, documents and lifecycle transitions."""
+
+import datetime
+from decimal import Decimal
+
+from django.http import FileResponse
+from ninja import Field, File, Form, Router, Schema
+from ninja.files import UploadedFile
+
+from isocert.accounts import selectors as account_selectors
+from isocert.core.files import open_stored
+
+from . import selectors, services
+from .models import Application, PreliminaryAssessment
+
+router = Router(tags=["applications"])
+
+
+class StandardLineIn(Schema):
+    standard: str = Field(..., description='"ISO 9001", "ISO 14001", "ISO 45001", '
+                                           '"ISO/IEC 27001" or "ISO 50001"')
+    effective_personnel: Decimal | None = Field(None, description="FTE for this standard, above 0")
+    complexity: str = Field("", description="ISO 14001: high|medium|low|limited; "
+                                            "ISO 45001: high|medium|low")
+    annual_energy_consumption_tj: Decimal | None = Field(None, description="ISO 50001, in TJ")
+    energy_types: int | None = Field(None, description="ISO 50001")
+    significant_energy_uses: int | None = Field(None, description="ISO 50001")
+
+
+class ApplicationFields(Schema):
+    scope_statement: str | None = None
+    site_ids: list[int] | None = None
+    standards: list[StandardLineIn] | None = None
+    consultancy_used: bool | None = None
+    consultancy_by: str | None = None
+    is_transfer: bool | None = None
+    current_cb_name: str | None = None
+    current_certificate_number: str | None = None
+    current_certificate_expiry: datetime.date | None = None
+    desired_audit_from: datetime.date | None = None
+    desired_audit_to: datetime.date | None = None
+
+
+class ApplicationCreate(ApplicationFields):
+    organization_id: int
+
+
+class ApplicationPatch(ApplicationFields):
+    version: int | None = Field(None, description="The version you read; a stale one is refused.")
+
+
+class StandardLineOut(Schema):
+    standard: str
+    edition: str
+    effective_personnel: Decimal | None
+    complexity: str
+    annual_energy_consumption_tj: Decimal | None
+    energy_types: int | None
+    significant_energy_uses: int | None
+
+
+class DocumentOut(Schema):
+    id: int
+    kind: str
+    original_name: str
+    description: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: datetime.datetime
+
+
+class MessageOut(Schema):
+    kind: str
+    text: str
+    created_at: datetime.datetime
+
+
+class AssessmentIn(Schema):
+    documents_reviewed: bool = False
+    scope_clear: bool = False
+    sites_personnel_plausible: bool = False
+    cb_competent: bool = Field(False, description="CB competent for the standards and sectors")
+    impartiality_risk: str = Field("none", description="none | managed | unacceptable")
+    notes: str = ""
+
+
+class AssessmentOut(Schema):
+    documents_reviewed: bool
+    scope_clear: bool
+    sites_personnel_plausible: bool
+    cb_competent: bool
+    impartiality_risk: str
+    passed: bool
+    outcome: str
+
+
+class ApplicationOut(Schema):
+    id: int
+    reference: str
+    organization_id: int
+    organization: str
+    status: str
+    version: int
+    registration_number: str | None
+    scope_statement: str
+    site_ids: list[int]
+    standards: list[StandardLineOut]
+    consultancy_used: bool
+    consultancy_by: str
+    is_transfer: bool
+    current_cb_name: str
+    current_certificate_number: str
+    current_certificate_expiry: datetime.date | None
+    desired_audit_from: datetime.date | None
+    desired_audit_to: datetime.date | None
+    decline_reason: str
+    submitted_at: datetime.datetime | None
+    registered_at: datetime.datetime | None
+    allowed_actions: list[str]
+    missing: dict[str, str] = Field(..., description="What blocks submission (drafts).")
+    messages: list[MessageOut]
+
+
+class TimelineEventOut(Schema):
+    at: datetime.datetime
+    action: str
+    actor: str
+    payload: dict
+
+
+class ReasonIn(Schema):
+    reason: str = ""
+
+
+class MessageIn(Schema):
+    message: str
+
+
+class ResponseIn(Schema):
+    response: str
+
+
+def _application_out(application: Application, user) -> dict:
+    lines = list(application.standard_lines.all())
+    return {
+        **{f: getattr(application, f) for f in (
+            "id", "reference", "organization_id", "status", "version", "registration_number",
+            "scope_statement", "consultancy_used", "consultancy_by", "is_transfer",
+            "current_cb_name", "current_certificate_number", "current_certificate_expiry",
+            "desired_audit_from", "desired_audit_to", "decline_reason", "submitted_at",
+            "registered_at")},
+        "organization": str(application.organization),
+        "site_ids": sorted(s.pk for s in application.sites.all()),
+        "standards": [{
+            "standard": line.standard.code, "edition": line.standard.edition,
+            "effective_personnel": line.effective_personnel, "complexity": line.complexity,
+            "annual_energy_consumption_tj": line.annual_energy_consumption_tj,
+            "energy_types": line.energy_types,
+            "significant_energy_uses": line.significant_energy_uses,
+        } for line in lines],
+        "allowed_actions": selectors.allowed_actions_for(application=application, user=user),
+        "missing": services.completeness_problems(application) if application.client_can_edit else {},
+        "messages": list(application.messages.all()),
+    }
+
+
+def _reload(request, pk):
+    return _application_out(selectors.application_get(user=request.auth, pk=pk), request.auth)
+
+
+def _fields(payload: Schema) -> dict:
+    data = payload.dict(exclude_unset=True)
+    data.pop("organization_id", None)
+    data.pop("version", None)
+    if "standards" in data and data["standards"] is not None:
+        data["standards"] = [dict(line) for line in data["standards"]]
+    return data
+
+
+@router.get("/applications", response=list[ApplicationOut],
+            summary="Applications I can see (mine; CB reviewers: all submitted)")
+def list_applications(request, status: str = "", organization_id: int | None = None):
+    queryset = selectors.applications_for_user(user=request.auth)
+    if status:
+        queryset = queryset.filter(status=status)
+    if organization_id:
+        queryset = queryset.filter(organization_id=organization_id)
+    return [_application_out(a, request.auth) for a in queryset.prefetch_related("messages")]
+
+
+@router.post("/applications", response={201: ApplicationOut}, summary="Start a draft application")
+def create_application(request, payload: ApplicationCreate):
+    organization = account_selectors.organization_get(user=request.auth,
+                                                      pk=payload.organization_id)
+    application = services.create_application(organization=organization, actor=request.auth,
+                                              data=_fields(payload))
+    return 201, _reload(request, application.pk)
+
+
+@router.get("/applications/{app_id}", response=ApplicationOut)
+def get_application(request, app_id: int):
+    return _reload(request, app_id)
+
+
+@router.patch("/applications/{app_id}", response=ApplicationOut,
+              summary="Save changes (draft, or when information was requested)")
+def update_application(request, app_id: int, payload: ApplicationPatch):
+    application = selectors.application_get(user=request.auth, pk=app_id)
+    services.update_application(application=application, actor=request.auth,
+                                data=_fields(payload), expected_version=payload.version)
+    return _reload(request, app_id)
+
+
+@router.get("/applications/{app_id}/timeline", response=list[TimelineEventOut])
+def application_timeline(request, app_id: int):
+    application = selectors.application_get(user=request.auth, pk=app_id)
+    return [{"at": e.created_at, "action": e.action, "actor": e.actor_label, "payload": e.payload}
+            for e in selectors.application_timeline(user=request.auth, application=application)]
+
+
+@router.get("/applications/{app_id}/documents", response=list[DocumentOut])
+def list_documents(request, app_id: int):
+    application = selectors.application_get(user=request.auth, pk=app_id)
+    return [_document_out(d) for d in application.documents.select_related("file")]
+
+
+def _document_out(document) -> dict:
+    return {"id": document.pk, "kind": document.kind, "original_name": document.original_name,
+            "description": document.description, "content_type": document.file.content_type,
+            "size": document.file.size, "sha256": document.file.sha256,
+            "uploaded_at": document.uploaded_at}
+
+
+@router.post("/applications/{app_id}/documents", response={201: DocumentOut},
+             summary="Upload a supporting document (PDF, Office, image; size-limited)")
+def upload_document(request, app_id: int, file: File[UploadedFile],
+                    kind: Form[str] = "other", description: Form[str] = ""):
+    application = selectors.application_get(user=request.auth, pk=app_id)
+    document = services.add_application_document(application=application, actor=request.auth,
+                                                 upload=file, kind=kind, description=description)
+    return 201, _document_out(document)
+
+
+@router.get("/documents/{doc_id}/download", response={200: None},
+            summary="Download a document (as an attachment)")
+def download_document(request, doc_id: int):
+    document = selectors.document_get(user=request.auth, pk=doc_id)
+    return attachment_response(document)
+
+
+def attachment_response(document) -> FileResponse:
+    response = FileResponse(open_stored(document.file), as_attachment=True,
+                            filename=document.original_name,
+                            content_type=document.file.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@router.delete("/documents/{doc_id}", response={204: None})
+def delete_document(request, doc_id: int):
+    document = selectors.document_get(user=request.auth, pk=doc_id)
+    services.remove_application_document(document=document, actor=request.auth)
+    return 204, None
+
+
+@router.post("/applications/{app_id}/submit", response=ApplicationOut,
+             summary="Submit to the CB (owner or editor)")
+def submit(request, app_id: int):
+    services.submit_application(application=selectors.application_get(user=request.auth, pk=app_id),
+                                actor=request.auth)
+    return _reload(request, app_id)
+
+
+@router.post("/applications/{app_id}/resubmit", response=ApplicationOut,
+             summary="Answer the CB's request for information")
+def resubmit(request, app_id: int, payload: ResponseIn):
+    services.resubmit_application(
+        application=selectors.application_get(user=request.auth, pk=app_id),
+        actor=request.auth, response=payload.response)
+    return _reload(request, app_id)
+
+
+@router.post("/applications/{app_id}/withdraw", response=ApplicationOut,
+             summary="Withdraw the application (final)")
+def withdraw(request, app_id: int, payload: ReasonIn):
+    services.withdraw_application(
+        application=selectors.application_get(user=request.auth, pk=app_id),
+        actor=request.auth, reason=payload.reason)
+    return _reload(request, app_id)
+
+
+@router.post("/applications/{app_id}/start-review", response=ApplicationOut,
+             tags=["review"], summary="Take the application into review (reviewers)")
+def start_review(request, app_id: int):
+    services.start_review(application=selectors.application_get(user=request.auth, pk=app_id),
+                          actor=request.auth)
+    return _reload(request, app_id)
+
+
+@router.post("/applications/{app_id}/request-information", response=ApplicationOut,
+             tags=["review"], summary="Ask the client for more information (reviewers)")
+def request_information(request, app_id: int, payload: MessageIn):
+    services.request_information(
+        application=selectors.application_get(user=request.auth, pk=app_id),
+        actor=request.auth, message=payload.message)
+    return _reload(request, app_id)
+
+
+@router.put("/applications/{app_id}/assessment", response=AssessmentOut, tags=["review"],
+            summary="Record the preliminary assessment checklist (reviewers)")
+def record_assessment(request, app_id: int, payload: AssessmentIn):
+    assessment: PreliminaryAssessment = services.record_preliminary_assessment(
+        application=selectors.application_get(user=request.auth, pk=app_id),
+        actor=request.auth, data=payload.dict())
+    return {**{f: getattr(assessment, f) for f in PreliminaryAssessment.CHECKS},
+            "impartiality_risk": assessment.impartiality_risk, "passed": assessment.passed,
+            "outcome": assessment.outcome}
+
+
+@router.post("/applications/{app_id}/register", response=ApplicationOut, tags=["review"],
+             summary="Register the organization (reviewers; needs a passed assessment)")
+def register(request, app_id: int):
+    services.register_application(
+        application=selectors.application_get(user=request.auth, pk=app_id), actor=request.auth)
+    return _reload(request, app_id)
+
+
+@router.post("/applications/{app_id}/decline", response=ApplicationOut, tags=["review"],
+             summary="Decline the application with a reason (reviewers)")
+def decline(request, app_id: int, payload: ReasonIn):
+    services.decline_application(
+        application=selectors.application_get(user=request.auth, pk=app_id),
+        actor=request.auth, reason=payload.reason)
+    return _reload(request, app_id)

@@ -1,0 +1,165 @@
+from django import forms
+
+from isocert.catalog.selectors import standards_current
+
+from .models import ApplicationDocument, ApplicationStandard, PreliminaryAssessment
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+COMPLEXITY_CHOICES = {
+    "ISO 14001": [("", "—"), ("high", "High"), ("medium", "Medium"), ("low", "Low"),
+                  ("limited", "Limited")],
+    "ISO 45001": [("", "—"), ("high", "High"), ("medium", "Medium"), ("low", "Low")],
+}
+
+
+class StandardsForm(forms.Form):
+    """One block of fields per standard: tick it, give its personnel and inputs."""
+
+    def __init__(self, *args, application=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.standards = list(standards_current())
+        lines = {line.standard_id: line for line in application.standard_lines.all()} if application else {}
+        self.blocks = []
+        for standard in self.standards:
+            key = standard.slug
+            line: ApplicationStandard | None = lines.get(standard.pk)
+            names = {"selected": f"{key}__selected", "personnel": f"{key}__personnel"}
+            self.fields[names["selected"]] = forms.BooleanField(
+                required=False, label=f"{standard} — {standard.title}", initial=line is not None)
+            self.fields[names["personnel"]] = forms.DecimalField(
+                required=False, min_value=0.01, max_digits=9, decimal_places=2,
+                label="Effective personnel (FTE)",
+                initial=line.effective_personnel if line else None)
+            if standard.code in COMPLEXITY_CHOICES:
+                names["complexity"] = f"{key}__complexity"
+                self.fields[names["complexity"]] = forms.ChoiceField(
+                    required=False, choices=COMPLEXITY_CHOICES[standard.code],
+                    label="Complexity category", initial=line.complexity if line else "",
+                    help_text="From the nature and severity of your environmental aspects "
+                              "or OH&S risks.")
+            if standard.is_energy:
+                names.update(energy_tj=f"{key}__energy_tj", energy_types=f"{key}__energy_types",
+                             seus=f"{key}__seus")
+                self.fields[names["energy_tj"]] = forms.DecimalField(
+                    required=False, min_value=0.001, max_digits=12, decimal_places=3,
+                    label="Annual energy consumption (TJ)",
+                    initial=line.annual_energy_consumption_tj if line else None,
+                    help_text="1 TJ = 277,778 kWh.")
+                self.fields[names["energy_types"]] = forms.IntegerField(
+                    required=False, min_value=1, max_value=1000, label="Number of energy types",
+                    initial=line.energy_types if line else None,
+                    help_text="e.g. electricity, natural gas, diesel = 3")
+                self.fields[names["seus"]] = forms.IntegerField(
+                    required=False, min_value=1, max_value=1000,
+                    label="Number of significant energy uses (SEUs)",
+                    initial=line.significant_energy_uses if line else None)
+            self.blocks.append({"standard": standard, "names": names})
+
+    def bound_blocks(self):
+        for block in self.blocks:
+            yield {"standard": block["standard"],
+                   "fields": {k: self[name] for k, name in block["names"].items()}}
+
+    def service_lines(self) -> tuple[list[dict], dict[str, str]]:
+        """The standards list for the service, and the field name of each index's inputs."""
+        lines, field_map = [], {}
+        for block in self.blocks:
+            names = block["names"]
+            if not self.cleaned_data.get(names["selected"]):
+                continue
+            index = len(lines)
+            line = {"standard": block["standard"].code,
+                    "effective_personnel": self.cleaned_data.get(names["personnel"]),
+                    "complexity": self.cleaned_data.get(names.get("complexity", ""), "")}
+            if "energy_tj" in names:
+                line.update(annual_energy_consumption_tj=self.cleaned_data.get(names["energy_tj"]),
+                            energy_types=self.cleaned_data.get(names["energy_types"]),
+                            significant_energy_uses=self.cleaned_data.get(names["seus"]))
+            lines.append(line)
+            service_names = {"effective_personnel": "personnel", "complexity": "complexity",
+                             "annual_energy_consumption_tj": "energy_tj",
+                             "energy_types": "energy_types", "significant_energy_uses": "seus",
+                             "standard": "selected"}
+            for service_name, local in service_names.items():
+                if local in names:
+                    field_map[f"standards.{index}.{service_name}"] = names[local]
+        return lines, field_map
+
+
+class ScopeForm(forms.Form):
+    scope_statement = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), required=False, label="Scope of certification",
+        help_text="Activities, products and services, e.g. 'Design and manufacture of "
+                  "aluminium castings for the automotive industry'.")
+    site_ids = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label="Sites to be certified")
+
+    def __init__(self, *args, organization=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site_ids"].choices = [
+            (str(site.pk), f"{site.name}{' (central function)' if site.is_central_function else ''}"
+                           f" — {site.effective_personnel} FTE")
+            for site in organization.sites.all()
+        ]
+
+
+class BackgroundForm(forms.Form):
+    consultancy_used = forms.BooleanField(
+        required=False, label="We received management-system consultancy in the last 2 years")
+    consultancy_by = forms.CharField(
+        max_length=200, required=False, label="Consultancy given by",
+        help_text="Company and person. We check that none of them audits or certifies you.")
+    is_transfer = forms.BooleanField(
+        required=False, label="We are certified by another certification body (transfer)")
+    current_cb_name = forms.CharField(max_length=200, required=False,
+                                      label="Current certification body")
+    current_certificate_number = forms.CharField(max_length=60, required=False,
+                                                 label="Current certificate number")
+    current_certificate_expiry = forms.DateField(required=False, widget=DATE,
+                                                 label="Current certificate expires on")
+
+
+class PeriodForm(forms.Form):
+    desired_audit_from = forms.DateField(required=False, widget=DATE,
+                                         label="Desired audit period — from")
+    desired_audit_to = forms.DateField(required=False, widget=DATE, label="to")
+
+
+class DocumentForm(forms.Form):
+    file = forms.FileField(help_text="PDF, Word, Excel, PowerPoint, OpenDocument or an image.")
+    kind = forms.ChoiceField(choices=ApplicationDocument.Kind.choices, label="Document type")
+    description = forms.CharField(max_length=255, required=False)
+
+
+class ResubmitForm(forms.Form):
+    response = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}),
+                               label="Your answer to the reviewer")
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
+                             label="Reason (optional)")
+
+
+class RequestInformationForm(forms.Form):
+    message = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}),
+                              label="What information do you need?")
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}),
+                             label="Reason for declining (sent to the client)")
+
+
+class AssessmentForm(forms.Form):
+    documents_reviewed = forms.BooleanField(required=False, label="Documents reviewed")
+    scope_clear = forms.BooleanField(required=False, label="Scope clear and certifiable")
+    sites_personnel_plausible = forms.BooleanField(required=False,
+                                                   label="Sites and personnel plausible")
+    cb_competent = forms.BooleanField(required=False,
+                                      label="CB competent for the standards and IAF sectors")
+    impartiality_risk = forms.ChoiceField(
+        choices=PreliminaryAssessment.ImpartialityRisk.choices,
+        label="Impartiality risk from declared consultancy", widget=forms.RadioSelect)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
+                            label="Notes (internal)")

@@ -1,0 +1,220 @@
+"""Applications for registration: an organization's declared intent to certify."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from isocert.core.statemachine import StateMachine
+
+
+class Application(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+        UNDER_REVIEW = "under_review", "Under review"
+        INFORMATION_REQUESTED = "information_requested", "Information requested"
+        RESUBMITTED = "resubmitted", "Resubmitted"
+        REGISTERED = "registered", "Registered"
+        DECLINED = "declined", "Declined"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.PROTECT, related_name="applications"
+    )
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.DRAFT,
+                              db_index=True)
+    version = models.PositiveIntegerField(default=1, help_text="Raised on every change.")
+    scope_statement = models.TextField(blank=True)
+    sites = models.ManyToManyField("accounts.Site", blank=True, related_name="applications")
+    consultancy_used = models.BooleanField(
+        default=False, help_text="Management-system consultancy received in the last 2 years."
+    )
+    consultancy_by = models.CharField(max_length=200, blank=True)
+    is_transfer = models.BooleanField(
+        default=False, help_text="Already certified by another certification body."
+    )
+    current_cb_name = models.CharField(max_length=200, blank=True)
+    current_certificate_number = models.CharField(max_length=60, blank=True)
+    current_certificate_expiry = models.DateField(null=True, blank=True)
+    desired_audit_from = models.DateField(null=True, blank=True)
+    desired_audit_to = models.DateField(null=True, blank=True)
+    registration_number = models.CharField(max_length=40, unique=True, null=True, blank=True)
+    decline_reason = models.TextField(blank=True)
+    withdraw_reason = models.TextField(blank=True)
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    registered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.registration_number or f"Application {self.pk}"
+
+    @property
+    def reference(self) -> str:
+        return f"APP-{self.pk:06d}"
+
+    @property
+    def client_can_edit(self) -> bool:
+        return self.status in EDITABLE_BY_CLIENT
+
+    @property
+    def is_integrated(self) -> bool:
+        return len(self.standard_lines.all()) > 1
+
+
+EDITABLE_BY_CLIENT = {Application.Status.DRAFT, Application.Status.INFORMATION_REQUESTED}
+
+S = Application.Status
+APPLICATION_LIFECYCLE = StateMachine(
+    "application",
+    {
+        "submit": ({S.DRAFT}, S.SUBMITTED),
+        "start_review": ({S.SUBMITTED, S.RESUBMITTED}, S.UNDER_REVIEW),
+        "request_information": ({S.UNDER_REVIEW}, S.INFORMATION_REQUESTED),
+        "resubmit": ({S.INFORMATION_REQUESTED}, S.RESUBMITTED),
+        "register": ({S.UNDER_REVIEW}, S.REGISTERED),
+        "decline": ({S.UNDER_REVIEW}, S.DECLINED),
+        "withdraw": (
+            {S.DRAFT, S.SUBMITTED, S.UNDER_REVIEW, S.INFORMATION_REQUESTED, S.RESUBMITTED},
+            S.WITHDRAWN,
+        ),
+    },
+    labels=dict(S.choices),
+)
+
+
+class ApplicationStandard(models.Model):
+    """One standard applied for, with what audit time depends on."""
+
+    class Complexity(models.TextChoices):
+        HIGH = "high", "High"
+        MEDIUM = "medium", "Medium"
+        LOW = "low", "Low"
+        LIMITED = "limited", "Limited (ISO 14001 only)"
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE,
+                                    related_name="standard_lines")
+    standard = models.ForeignKey("catalog.Standard", on_delete=models.PROTECT, related_name="+")
+    effective_personnel = models.DecimalField(max_digits=9, decimal_places=2, null=True,
+                                              blank=True)
+    complexity = models.CharField(max_length=10, choices=Complexity.choices, blank=True)
+    annual_energy_consumption_tj = models.DecimalField(
+        max_digits=12, decimal_places=3, null=True, blank=True,
+        help_text="Annual energy consumption in terajoules (ISO 50001).",
+    )
+    energy_types = models.PositiveSmallIntegerField(null=True, blank=True)
+    significant_energy_uses = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["standard__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "standard"],
+                                    name="unique_standard_per_application"),
+            models.CheckConstraint(
+                condition=Q(effective_personnel__isnull=True) | Q(effective_personnel__gt=0),
+                name="application_personnel_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.standard)
+
+
+class ApplicationDocument(models.Model):
+    class Kind(models.TextChoices):
+        MANUAL = "manual", "Management-system manual or overview"
+        SCOPE = "scope", "Scope and boundaries"
+        ORG_CHART = "org_chart", "Organization chart"
+        PROCESS_MAP = "process_map", "Process map"
+        LEGAL_REGISTER = "legal_register", "Register of legal requirements"
+        ENERGY_REVIEW = "energy_review", "Energy review / energy data"
+        CURRENT_CERTIFICATE = "current_certificate", "Current certificate (transfer)"
+        AUDIT_REPORT = "audit_report", "Last audit report (transfer)"
+        OTHER = "other", "Other"
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE,
+                                    related_name="documents")
+    file = models.ForeignKey("core.StoredFile", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.OTHER)
+    original_name = models.CharField(max_length=255)
+    description = models.CharField(max_length=255, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class ApplicationMessage(models.Model):
+    """What the reviewer asked and what the client answered."""
+
+    class Kind(models.TextChoices):
+        INFORMATION_REQUEST = "information_request", "Information requested"
+        RESPONSE = "response", "Client response"
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE,
+                                    related_name="messages")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    text = models.TextField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+
+class PreliminaryAssessment(models.Model):
+    """The reviewer's readiness checklist (ISO/IEC 17021-1 §9.1 application review)."""
+
+    class ImpartialityRisk(models.TextChoices):
+        NONE = "none", "No risk identified"
+        MANAGED = "managed", "Risk identified and managed"
+        UNACCEPTABLE = "unacceptable", "Unacceptable risk"
+
+    CHECKS = {
+        "documents_reviewed": "Documents reviewed",
+        "scope_clear": "Scope clear and certifiable",
+        "sites_personnel_plausible": "Sites and personnel plausible",
+        "cb_competent": "CB competent for the standards and sectors",
+    }
+
+    application = models.OneToOneField(Application, on_delete=models.CASCADE,
+                                       related_name="assessment")
+    documents_reviewed = models.BooleanField(default=False)
+    scope_clear = models.BooleanField(default=False)
+    sites_personnel_plausible = models.BooleanField(default=False)
+    cb_competent = models.BooleanField(default=False)
+    impartiality_risk = models.CharField(max_length=12, choices=ImpartialityRisk.choices,
+                                         default=ImpartialityRisk.NONE)
+    notes = models.TextField(blank=True)
+    assessed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    assessed_at = models.DateTimeField(auto_now=True)
+
+    def failed_checks(self) -> list[str]:
+        failed = [label for field, label in self.CHECKS.items() if not getattr(self, field)]
+        if self.impartiality_risk == self.ImpartialityRisk.UNACCEPTABLE:
+            failed.append("Impartiality risk is unacceptable")
+        return failed
+
+    @property
+    def passed(self) -> bool:
+        return not self.failed_checks()
+
+    @property
+    def outcome(self) -> str:
+        if self.passed:
+            return "Ready for registration"
+        return "Not ready: " + "; ".join(self.failed_checks())

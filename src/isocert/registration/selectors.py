@@ -1,0 +1,123 @@
+"""Reads on applications, scoped to who is asking.
+
+Clients see their organizations' applications; CB reviewers and administrators
+see every application once it has been submitted (drafts stay private).
+Anything else is a 404.
+"""
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from isocert.accounts.models import Membership, StaffRole, User
+from isocert.core.models import AuditEvent
+
+from .models import APPLICATION_LIFECYCLE, Application, ApplicationDocument
+
+CB_READERS = (StaffRole.Role.REVIEWER, StaffRole.Role.ADMINISTRATOR)
+
+
+def _base() -> QuerySet[Application]:
+    return (Application.objects.select_related("organization", "organization__country", "reviewer")
+            .prefetch_related("standard_lines__standard", "sites"))
+
+
+def applications_for_user(*, user: User) -> QuerySet[Application]:
+    mine = Q(organization__memberships__user=user)
+    if user.has_staff_role(*CB_READERS):
+        mine |= ~Q(status=Application.Status.DRAFT)
+    return _base().filter(mine).distinct()
+
+
+def applications_for_organization(*, user: User, organization) -> QuerySet[Application]:
+    return applications_for_user(user=user).filter(organization=organization)
+
+
+def application_get(*, user: User, pk) -> Application:
+    try:
+        return applications_for_user(user=user).get(pk=pk)
+    except (Application.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such application")
+
+
+def document_get(*, user: User, pk) -> ApplicationDocument:
+    try:
+        document = ApplicationDocument.objects.select_related("file", "application").get(pk=pk)
+    except (ApplicationDocument.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such document")
+    application_get(user=user, pk=document.application_id)
+    return document
+
+
+REVIEW_QUEUE_STATES = [
+    Application.Status.SUBMITTED, Application.Status.RESUBMITTED, Application.Status.UNDER_REVIEW,
+    Application.Status.INFORMATION_REQUESTED,
+]
+
+
+def review_queue(*, user: User, status: str = "", standard: str = "", search: str = "",
+                 mine: bool = False) -> QuerySet[Application]:
+    """The reviewer's queue: submitted work first, oldest first."""
+    if not user.has_staff_role(*CB_READERS):
+        raise Http404("Not a CB reviewer")
+    queryset = _base().exclude(status=Application.Status.DRAFT)
+    if status:
+        queryset = queryset.filter(status=status)
+    else:
+        queryset = queryset.filter(status__in=REVIEW_QUEUE_STATES)
+    if standard:
+        queryset = queryset.filter(standard_lines__standard__code=standard)
+    if search:
+        queryset = queryset.filter(
+            Q(organization__legal_name__icontains=search)
+            | Q(organization__trading_name__icontains=search)
+            | Q(registration_number__icontains=search)
+        )
+    if mine:
+        queryset = queryset.filter(reviewer=user)
+    return queryset.order_by("submitted_at", "pk").distinct()
+
+
+def review_counts(*, user: User) -> dict[str, int]:
+    if not user.has_staff_role(*CB_READERS):
+        raise Http404("Not a CB reviewer")
+    rows = (Application.objects.exclude(status=Application.Status.DRAFT)
+            .values("status").annotate(n=Count("pk")))
+    counts = {status: 0 for status, _ in Application.Status.choices if status != "draft"}
+    counts.update({row["status"]: row["n"] for row in rows})
+    return counts
+
+
+STAFF_ONLY_PAYLOAD_KEYS = {"reviewer", "impartiality_risk"}
+
+
+def application_timeline(*, user: User, application: Application) -> list[AuditEvent]:
+    """The application's history from the audit trail, as the user may see it."""
+    application_get(user=user, pk=application.pk)
+    events = list(
+        AuditEvent.objects.filter(
+            Q(object_type="registration.application", object_id=str(application.pk))
+            | Q(object_type="registration.applicationdocument",
+                payload__application=application.pk)
+        ).order_by("seq")
+    )
+    if not user.has_staff_role(*CB_READERS):
+        for event in events:
+            event.payload = {k: v for k, v in event.payload.items()
+                             if k not in STAFF_ONLY_PAYLOAD_KEYS}
+    return events
+
+
+CLIENT_ACTIONS = {"submit", "resubmit", "withdraw"}
+REVIEWER_ACTIONS = {"start_review", "request_information", "register", "decline"}
+
+
+def allowed_actions_for(*, application: Application, user: User) -> list[str]:
+    """The transitions this user may try now (the services still decide)."""
+    possible = APPLICATION_LIFECYCLE.allowed_actions(application.status)
+    can_edit = Membership.objects.filter(
+        organization_id=application.organization_id, user=user,
+        role__in=[Membership.Role.OWNER, Membership.Role.EDITOR],
+    ).exists()
+    is_reviewer = user.has_staff_role(StaffRole.Role.REVIEWER)
+    return [a for a in possible
+            if (a in CLIENT_ACTIONS and can_edit) or (a in REVIEWER_ACTIONS and is_reviewer)]

@@ -1,0 +1,497 @@
+"""Every write on applications for registration, with its lifecycle guards.
+
+Lifecycle (``APPLICATION_LIFECYCLE``): draft → submitted → under review →
+information requested ⇄ resubmitted → registered | declined; the client may
+withdraw until a decision. Only owners and editors write; only CB reviewers
+review; registered, declined and withdrawn applications are final.
+"""
+
+import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from isocert.accounts.models import Membership, StaffRole, User
+from isocert.accounts.services import ensure_can_edit
+from isocert.catalog.models import Standard
+from isocert.core.audit import record_event
+from isocert.core.errors import Conflict, InvalidInput, NotPermitted
+from isocert.core.files import check_upload, store_file
+from isocert.core.sequences import next_value
+from isocert.notifications.services import notify
+
+from .models import (
+    APPLICATION_LIFECYCLE,
+    Application,
+    ApplicationDocument,
+    ApplicationMessage,
+    ApplicationStandard,
+    PreliminaryAssessment,
+)
+
+COMPLEXITY_REQUIRED = {
+    "ISO 14001": {"high", "medium", "low", "limited"},
+    "ISO 45001": {"high", "medium", "low"},
+}
+TEXT_LIMITS = {
+    "scope_statement": 5000, "consultancy_by": 200, "current_cb_name": 200,
+    "current_certificate_number": 60,
+}
+
+
+# --- guards ------------------------------------------------------------------------------------
+
+def _ensure_client_editor(application: Application, actor: User) -> None:
+    ensure_can_edit(application.organization, actor)
+
+
+def _ensure_reviewer(actor: User) -> None:
+    if not actor.has_staff_role(StaffRole.Role.REVIEWER):
+        raise NotPermitted("Only a CB application reviewer can do this.")
+
+
+def _ensure_editable(application: Application) -> None:
+    if not application.client_can_edit:
+        raise Conflict(
+            f"This application is {application.get_status_display().lower()} and cannot be "
+            "changed now." + (" It is read-only once registered." if
+                             application.status == Application.Status.REGISTERED else "")
+        )
+
+
+def _transition(application: Application, action: str, actor: User, payload: dict | None = None):
+    """Move to the next state, bump the version and write the audit event."""
+    old = application.status
+    application.status = APPLICATION_LIFECYCLE.target(action, old)
+    application.version += 1
+    application.save()
+    record_event(
+        actor=actor, action=f"registration.application.{application.status}", obj=application,
+        organization_id=application.organization_id,
+        payload={"from": old, "to": application.status, **(payload or {})},
+    )
+
+
+def _locked(application: Application) -> Application:
+    """Re-read the application under a row lock so two actors can't race a transition."""
+    return Application.objects.select_for_update().get(pk=application.pk)
+
+
+# --- input cleaning -------------------------------------------------------------------------------
+
+def _decimal(value, field: str, errors: dict, *, label: str, allow_zero=False) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = Decimal(str(value))
+        if not number.is_finite() or number < 0 or (number == 0 and not allow_zero):
+            raise InvalidOperation
+        if number > Decimal("999999999"):
+            raise InvalidOperation
+        return number
+    except (InvalidOperation, ValueError):
+        errors[field] = f"{label} must be a number{'' if allow_zero else ' above 0'}."
+        return None
+
+
+def _count(value, field: str, errors: dict, *, label: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+        if number < 1 or number > 1000:
+            raise ValueError
+        return number
+    except (TypeError, ValueError):
+        errors[field] = f"{label} must be a whole number from 1 to 1000."
+        return None
+
+
+def _date(value, field: str, errors: dict) -> datetime.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value))
+    except ValueError:
+        errors[field] = "Enter a date as YYYY-MM-DD."
+        return None
+
+
+def _clean_standards(lines, errors: dict) -> list[dict]:
+    cleaned = []
+    seen = set()
+    if not isinstance(lines, list):
+        errors["standards"] = "Give a list of standards."
+        return cleaned
+    for index, line in enumerate(lines):
+        prefix = f"standards.{index}."
+        code = str((line or {}).get("standard") or "").strip()
+        standard = Standard.objects.filter(code=code, is_current=True).first()
+        if standard is None:
+            errors[prefix + "standard"] = f"Unknown standard {code!r}."
+            continue
+        if standard.pk in seen:
+            errors[prefix + "standard"] = f"{code} is listed twice."
+            continue
+        seen.add(standard.pk)
+        complexity = str(line.get("complexity") or "").strip().lower()
+        allowed = COMPLEXITY_REQUIRED.get(code)
+        if complexity and (allowed is None or complexity not in allowed):
+            errors[prefix + "complexity"] = (
+                f"Complexity for {code} is one of {', '.join(sorted(allowed))}."
+                if allowed else f"{code} has no complexity category."
+            )
+        cleaned.append({
+            "standard": standard,
+            "effective_personnel": _decimal(line.get("effective_personnel"),
+                                            prefix + "effective_personnel", errors,
+                                            label="Effective personnel"),
+            "complexity": complexity if allowed else "",
+            "annual_energy_consumption_tj": _decimal(
+                line.get("annual_energy_consumption_tj"), prefix + "annual_energy_consumption_tj",
+                errors, label="Annual energy consumption", allow_zero=False)
+            if standard.is_energy else None,
+            "energy_types": _count(line.get("energy_types"), prefix + "energy_types", errors,
+                                   label="Number of energy types") if standard.is_energy else None,
+            "significant_energy_uses": _count(
+                line.get("significant_energy_uses"), prefix + "significant_energy_uses", errors,
+                label="Number of significant energy uses") if standard.is_energy else None,
+        })
+    return cleaned
+
+
+def _apply_changes(application: Application, data: dict) -> None:
+    """Validate field formats and apply them; a draft may still be incomplete."""
+    errors: dict[str, str] = {}
+    for field, limit in TEXT_LIMITS.items():
+        if field in data:
+            text = (data[field] or "").strip()
+            if len(text) > limit:
+                errors[field] = f"At most {limit} characters."
+            setattr(application, field, text)
+    for field in ("consultancy_used", "is_transfer"):
+        if field in data:
+            setattr(application, field, bool(data[field]))
+    for field in ("current_certificate_expiry", "desired_audit_from", "desired_audit_to"):
+        if field in data:
+            setattr(application, field, _date(data[field], field, errors))
+    if (application.desired_audit_from and application.desired_audit_to
+            and application.desired_audit_to < application.desired_audit_from):
+        errors["desired_audit_to"] = "The end of the desired audit period is before its start."
+    site_ids = None
+    if "site_ids" in data:
+        site_ids = {int(s) for s in data["site_ids"] or [] if str(s).isdigit()}
+        own = set(application.organization.sites.filter(pk__in=site_ids).values_list("pk", flat=True))
+        if own != site_ids or len(site_ids) != len(data["site_ids"] or []):
+            errors["site_ids"] = "Choose sites of this organization."
+    lines = _clean_standards(data["standards"], errors) if "standards" in data else None
+    if errors:
+        raise InvalidInput("Please correct the highlighted fields.", fields=errors)
+    application.save()
+    if site_ids is not None:
+        application.sites.set(site_ids)
+    if lines is not None:
+        keep = [line["standard"].pk for line in lines]
+        application.standard_lines.exclude(standard_id__in=keep).delete()
+        for line in lines:
+            standard = line.pop("standard")
+            ApplicationStandard.objects.update_or_create(
+                application=application, standard=standard, defaults=line
+            )
+
+
+def completeness_problems(application: Application) -> dict[str, str]:
+    """What still has to be filled in before the application can be submitted."""
+    problems: dict[str, str] = {}
+    organization = application.organization
+    if not application.scope_statement.strip():
+        problems["scope_statement"] = "Describe the scope to be certified."
+    if not organization.sectors.exists():
+        problems["sector_codes"] = "Give the organization's IAF sector codes in its profile."
+    sites = list(application.sites.all())
+    if not sites:
+        problems["site_ids"] = "Choose the sites the certification should cover."
+    elif not any(site.is_central_function for site in sites):
+        problems["site_ids"] = "Include the central function among the sites."
+    lines = list(application.standard_lines.select_related("standard"))
+    if not lines:
+        problems["standards"] = "Choose at least one standard."
+    for index, line in enumerate(lines):
+        prefix = f"standards.{index}."
+        code = line.standard.code
+        if line.effective_personnel is None:
+            problems[prefix + "effective_personnel"] = f"Give the effective personnel for {code}."
+        if code in COMPLEXITY_REQUIRED and not line.complexity:
+            problems[prefix + "complexity"] = f"Choose the complexity category for {code}."
+        if line.standard.is_energy:
+            for field, label in (("annual_energy_consumption_tj", "annual energy consumption (TJ)"),
+                                 ("energy_types", "number of energy types"),
+                                 ("significant_energy_uses", "number of significant energy uses")):
+                if getattr(line, field) is None:
+                    problems[prefix + field] = f"Give the {label} for ISO 50001."
+    if application.consultancy_used and not application.consultancy_by.strip():
+        problems["consultancy_by"] = "Name who gave the management-system consultancy."
+    if application.is_transfer:
+        if not application.current_cb_name:
+            problems["current_cb_name"] = "Name the certification body you are certified by."
+        if not application.current_certificate_number:
+            problems["current_certificate_number"] = "Give your current certificate number."
+    if not application.desired_audit_from:
+        problems["desired_audit_from"] = "Give the start of the desired audit period."
+    elif application.desired_audit_from < timezone.localdate():
+        problems["desired_audit_from"] = "The desired audit period cannot start in the past."
+    return problems
+
+
+# --- client actions -----------------------------------------------------------------------------
+
+@transaction.atomic
+def create_application(*, organization, actor: User, data: dict | None = None) -> Application:
+    """Start a draft application; sites default to all the organization's sites."""
+    ensure_can_edit(organization, actor)
+    application = Application.objects.create(
+        organization=organization, created_by=actor,
+        scope_statement=organization.scope_statement,
+    )
+    application.sites.set(organization.sites.all())
+    if data:
+        _apply_changes(application, data)
+    record_event(actor=actor, action="registration.application.created", obj=application,
+                 organization_id=organization.pk,
+                 payload={"standards": [str(line.standard) for line in application.standard_lines.all()]})
+    return application
+
+
+@transaction.atomic
+def update_application(*, application: Application, actor: User, data: dict,
+                       expected_version: int | None = None) -> Application:
+    """Save changes to a draft (or an application the CB asked to complete).
+
+    ``expected_version`` guards against two people saving over each other.
+    """
+    _ensure_client_editor(application, actor)
+    application = _locked(application)
+    _ensure_editable(application)
+    if expected_version is not None and expected_version != application.version:
+        raise Conflict("Someone else changed this application meanwhile; reload it and "
+                       "apply your changes again.", fields={"version": "Stale version."})
+    _apply_changes(application, data)
+    application.version += 1
+    application.save(update_fields=["version", "updated_at"])
+    record_event(actor=actor, action="registration.application.updated", obj=application,
+                 organization_id=application.organization_id,
+                 payload={"changed": sorted(k for k in data if k != "version")})
+    return application
+
+
+@transaction.atomic
+def add_application_document(*, application: Application, actor: User, upload, kind: str,
+                             description: str = "") -> ApplicationDocument:
+    _ensure_client_editor(application, actor)
+    _ensure_editable(application)
+    if kind not in ApplicationDocument.Kind.values:
+        raise InvalidInput("Choose what kind of document this is.", fields={"kind": "Unknown kind."})
+    checked = check_upload(upload)
+    stored = store_file(checked)
+    name = (getattr(upload, "name", "") or "document").rsplit("/", 1)[-1][:255]
+    document = ApplicationDocument.objects.create(
+        application=application, file=stored, kind=kind, original_name=name,
+        description=(description or "").strip()[:255], uploaded_by=actor,
+    )
+    record_event(actor=actor, action="registration.document.added", obj=document,
+                 organization_id=application.organization_id,
+                 payload={"application": application.pk, "name": name, "kind": kind,
+                          "sha256": stored.sha256, "size": stored.size})
+    return document
+
+
+@transaction.atomic
+def remove_application_document(*, document: ApplicationDocument, actor: User) -> None:
+    application = document.application
+    _ensure_client_editor(application, actor)
+    _ensure_editable(application)
+    record_event(actor=actor, action="registration.document.removed", obj=document,
+                 organization_id=application.organization_id,
+                 payload={"application": application.pk, "name": document.original_name})
+    document.delete()
+
+
+def _client_recipients(application: Application) -> list[str]:
+    return list(Membership.objects.filter(
+        organization_id=application.organization_id,
+        role__in=[Membership.Role.OWNER, Membership.Role.EDITOR],
+    ).values_list("user__email", flat=True))
+
+
+def _reviewer_recipients(application: Application) -> list[str]:
+    if application.reviewer_id:
+        return [application.reviewer.email]
+    return list(User.objects.filter(staff_roles__role=StaffRole.Role.REVIEWER, is_active=True)
+                .values_list("email", flat=True))
+
+
+def _mail_context(application: Application, **extra) -> dict:
+    return {
+        "reference": application.reference,
+        "organization": str(application.organization),
+        "standards": ", ".join(str(line.standard) for line in application.standard_lines.all()),
+        "path": reverse("application_detail", args=[application.pk]),
+        **extra,
+    }
+
+
+@transaction.atomic
+def submit_application(*, application: Application, actor: User) -> Application:
+    """Send a complete draft to the CB; refuses while anything required is missing."""
+    _ensure_client_editor(application, actor)
+    application = _locked(application)
+    APPLICATION_LIFECYCLE.target("submit", application.status)
+    problems = completeness_problems(application)
+    if problems:
+        raise InvalidInput("The application is not complete yet.", fields=problems)
+    application.submitted_at = timezone.now()
+    _transition(application, "submit", actor, {
+        "standards": [str(line.standard) for line in application.standard_lines.all()],
+    })
+    notify(template="application_submitted", to=_reviewer_recipients(application),
+           context=_mail_context(application))
+    return application
+
+
+@transaction.atomic
+def resubmit_application(*, application: Application, actor: User, response: str) -> Application:
+    """Answer the CB's request for information and send the application back."""
+    _ensure_client_editor(application, actor)
+    application = _locked(application)
+    APPLICATION_LIFECYCLE.target("resubmit", application.status)
+    response = (response or "").strip()
+    if not response:
+        raise InvalidInput("Answer the reviewer's request.",
+                           fields={"response": "Write your answer to the request."})
+    problems = completeness_problems(application)
+    if problems:
+        raise InvalidInput("The application is not complete yet.", fields=problems)
+    ApplicationMessage.objects.create(application=application, author=actor, text=response,
+                                      kind=ApplicationMessage.Kind.RESPONSE)
+    _transition(application, "resubmit", actor, {"response": response})
+    notify(template="application_resubmitted", to=_reviewer_recipients(application),
+           context=_mail_context(application, message=response))
+    return application
+
+
+@transaction.atomic
+def withdraw_application(*, application: Application, actor: User, reason: str = "") -> Application:
+    """The client gives up the application; withdrawn is final."""
+    _ensure_client_editor(application, actor)
+    application = _locked(application)
+    APPLICATION_LIFECYCLE.target("withdraw", application.status)
+    application.withdraw_reason = (reason or "").strip()[:2000]
+    _transition(application, "withdraw", actor, {"reason": application.withdraw_reason})
+    return application
+
+
+# --- reviewer actions --------------------------------------------------------------------------
+
+@transaction.atomic
+def start_review(*, application: Application, actor: User) -> Application:
+    _ensure_reviewer(actor)
+    application = _locked(application)
+    APPLICATION_LIFECYCLE.target("start_review", application.status)
+    application.reviewer = actor
+    _transition(application, "start_review", actor, {"reviewer": actor.email})
+    return application
+
+
+@transaction.atomic
+def request_information(*, application: Application, actor: User, message: str) -> Application:
+    _ensure_reviewer(actor)
+    application = _locked(application)
+    APPLICATION_LIFECYCLE.target("request_information", application.status)
+    message = (message or "").strip()
+    if not message:
+        raise InvalidInput("Say what information is needed.",
+                           fields={"message": "Describe the information you need."})
+    ApplicationMessage.objects.create(application=application, author=actor, text=message,
+                                      kind=ApplicationMessage.Kind.INFORMATION_REQUEST)
+    _transition(application, "request_information", actor, {"message": message})
+    notify(template="information_requested", to=_client_recipients(application),
+           context=_mail_context(application, message=message))
+    return application
+
+
+@transaction.atomic
+def record_preliminary_assessment(*, application: Application, actor: User, data: dict
+                                  ) -> PreliminaryAssessment:
+    """Record the reviewer's readiness checklist while the application is under review."""
+    _ensure_reviewer(actor)
+    application = _locked(application)
+    if application.status != Application.Status.UNDER_REVIEW:
+        raise Conflict("The preliminary assessment is recorded while the application is under review.")
+    risk = data.get("impartiality_risk", PreliminaryAssessment.ImpartialityRisk.NONE)
+    if risk not in PreliminaryAssessment.ImpartialityRisk.values:
+        raise InvalidInput("Choose the impartiality risk.",
+                           fields={"impartiality_risk": "Choose none, managed or unacceptable."})
+    notes = (data.get("notes") or "").strip()
+    if application.consultancy_used and risk == PreliminaryAssessment.ImpartialityRisk.NONE:
+        raise InvalidInput(
+            "The client declared management-system consultancy: assess the impartiality risk.",
+            fields={"impartiality_risk": "Declared consultancy: choose managed or unacceptable."},
+        )
+    if risk == PreliminaryAssessment.ImpartialityRisk.MANAGED and not notes:
+        raise InvalidInput("Explain how the impartiality risk is managed.",
+                           fields={"notes": "Say how the risk is managed."})
+    values = {field: bool(data.get(field)) for field in PreliminaryAssessment.CHECKS}
+    values.update(impartiality_risk=risk, notes=notes, assessed_by=actor)
+    assessment, _ = PreliminaryAssessment.objects.update_or_create(application=application,
+                                                                   defaults=values)
+    record_event(actor=actor, action="registration.assessment.recorded", obj=application,
+                 organization_id=application.organization_id,
+                 payload={"outcome": assessment.outcome, "passed": assessment.passed,
+                          "impartiality_risk": risk})
+    return assessment
+
+
+@transaction.atomic
+def register_application(*, application: Application, actor: User) -> Application:
+    """Register the organization: a unique number, after a passed preliminary assessment."""
+    _ensure_reviewer(actor)
+    application = _locked(application)
+    APPLICATION_LIFECYCLE.target("register", application.status)
+    assessment = PreliminaryAssessment.objects.filter(application=application).first()
+    if assessment is None:
+        raise Conflict("Record the preliminary assessment before registering.")
+    if not assessment.passed:
+        raise Conflict("The preliminary assessment is not passed: "
+                       + "; ".join(assessment.failed_checks()) + ".")
+    now = timezone.now()
+    sequence = next_value("registration", str(now.year))
+    application.registration_number = settings.REGISTRATION_NUMBER_FORMAT.format(
+        year=now.year, seq=sequence)
+    application.registered_at = now
+    _transition(application, "register", actor,
+                {"registration_number": application.registration_number})
+    notify(template="application_registered", to=_client_recipients(application),
+           context=_mail_context(application,
+                                 registration_number=application.registration_number))
+    return application
+
+
+@transaction.atomic
+def decline_application(*, application: Application, actor: User, reason: str) -> Application:
+    _ensure_reviewer(actor)
+    application = _locked(application)
+    APPLICATION_LIFECYCLE.target("decline", application.status)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Give the reason for declining.",
+                           fields={"reason": "The client is told this reason."})
+    application.decline_reason = reason
+    _transition(application, "decline", actor, {"reason": reason})
+    notify(template="application_declined", to=_client_recipients(application),
+           context=_mail_context(application, reason=reason))
+    return application

@@ -1,0 +1,299 @@
+"""Pages: the multi-step application form, its detail page, the reviewer's queue."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from isocert.accounts import selectors as account_selectors
+from isocert.catalog.selectors import standards_current
+from isocert.core.errors import DomainError
+from isocert.core.forms import add_domain_error
+
+from . import selectors, services
+from .api import attachment_response
+from .forms import (
+    AssessmentForm,
+    BackgroundForm,
+    DeclineForm,
+    DocumentForm,
+    PeriodForm,
+    RequestInformationForm,
+    ResubmitForm,
+    ScopeForm,
+    StandardsForm,
+    WithdrawForm,
+)
+from .models import Application, PreliminaryAssessment
+
+STEPS = [
+    ("standards", "Standards"),
+    ("scope", "Scope and sites"),
+    ("background", "Consultancy and transfer"),
+    ("period", "Audit period"),
+    ("documents", "Documents"),
+    ("review", "Review and submit"),
+]
+STEP_KEYS = [key for key, _ in STEPS]
+
+
+@login_required
+@require_POST
+def application_create(request, pk):
+    organization = account_selectors.organization_get(user=request.user, pk=pk)
+    try:
+        application = services.create_application(organization=organization, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("organization_detail", pk=pk)
+    standard = request.POST.get("standard")
+    if standard and standards_current().filter(code=standard).exists():
+        services.update_application(application=application, actor=request.user,
+                                    data={"standards": [{"standard": standard}]})
+    return redirect("application_edit", pk=application.pk, step="standards")
+
+
+def _step_form(step, application, data=None):
+    if step == "standards":
+        return StandardsForm(data, application=application)
+    if step == "scope":
+        return ScopeForm(data, organization=application.organization, initial={
+            "scope_statement": application.scope_statement,
+            "site_ids": [str(s.pk) for s in application.sites.all()]})
+    if step == "background":
+        return BackgroundForm(data, initial={f: getattr(application, f)
+                                             for f in BackgroundForm.base_fields})
+    if step == "period":
+        return PeriodForm(data, initial={f: getattr(application, f)
+                                         for f in PeriodForm.base_fields})
+    return None
+
+
+def _service_data(step, form) -> tuple[dict, dict]:
+    if step == "standards":
+        lines, field_map = form.service_lines()
+        return {"standards": lines}, field_map
+    data = dict(form.cleaned_data)
+    if step == "scope":
+        data["site_ids"] = [int(pk) for pk in data["site_ids"]]
+    return data, {}
+
+
+@login_required
+def application_edit(request, pk, step):
+    application = selectors.application_get(user=request.user, pk=pk)
+    if step not in STEP_KEYS:
+        raise Http404("No such step")
+    if not application.client_can_edit:
+        messages.info(request, f"This application is {application.get_status_display().lower()}"
+                               " and can no longer be edited.")
+        return redirect("application_detail", pk=pk)
+    form = _step_form(step, application, request.POST or None)
+    if request.method == "POST" and form is not None and form.is_valid():
+        data, field_map = _service_data(step, form)
+        try:
+            services.update_application(application=application, actor=request.user, data=data,
+                                        expected_version=_int(request.POST.get("version")))
+        except DomainError as exc:
+            add_domain_error(form, exc, field_map)
+        else:
+            index = STEP_KEYS.index(step)
+            target = step if "save" in request.POST else STEP_KEYS[min(index + 1, len(STEPS) - 1)]
+            messages.success(request, "Draft saved.")
+            return redirect("application_edit", pk=pk, step=target)
+    application = selectors.application_get(user=request.user, pk=pk)
+    context = {
+        "application": application, "step": step, "steps": STEPS, "form": form,
+        "step_index": STEP_KEYS.index(step) + 1,
+    }
+    if step == "documents":
+        context["document_form"] = DocumentForm()
+        context["documents"] = application.documents.select_related("file")
+    if step == "review":
+        context["missing"] = services.completeness_problems(application)
+        context["resubmit_form"] = ResubmitForm()
+        context["documents"] = application.documents.select_related("file")
+    return render(request, "registration/application_edit.html", context)
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@login_required
+def application_detail(request, pk):
+    application = selectors.application_get(user=request.user, pk=pk)
+    return render(request, "registration/application_detail.html", {
+        "application": application,
+        "membership": account_selectors.membership_of(user=request.user,
+                                                      organization=application.organization),
+        "timeline": selectors.application_timeline(user=request.user, application=application),
+        "documents": application.documents.select_related("file"),
+        "allowed": selectors.allowed_actions_for(application=application, user=request.user),
+        "withdraw_form": WithdrawForm(),
+        "app_messages": application.messages.all(),
+    })
+
+
+@login_required
+@require_POST
+def document_upload(request, pk):
+    application = selectors.application_get(user=request.user, pk=pk)
+    form = DocumentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            document = services.add_application_document(
+                application=application, actor=request.user, upload=form.cleaned_data["file"],
+                kind=form.cleaned_data["kind"], description=form.cleaned_data["description"])
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, f"“{document.original_name}” uploaded.")
+            return redirect("application_edit", pk=pk, step="documents")
+    return render(request, "registration/application_edit.html", {
+        "application": application, "step": "documents", "steps": STEPS,
+        "step_index": STEP_KEYS.index("documents") + 1, "document_form": form,
+        "documents": application.documents.select_related("file"),
+    }, status=400)
+
+
+@login_required
+def document_download(request, pk):
+    return attachment_response(selectors.document_get(user=request.user, pk=pk))
+
+
+@login_required
+@require_POST
+def document_delete(request, pk):
+    document = selectors.document_get(user=request.user, pk=pk)
+    try:
+        services.remove_application_document(document=document, actor=request.user)
+        messages.success(request, f"“{document.original_name}” removed.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("application_edit", pk=document.application_id, step="documents")
+
+
+TRANSITIONS = {
+    "submit": (None, lambda app, user, form: services.submit_application(
+        application=app, actor=user)),
+    "resubmit": (ResubmitForm, lambda app, user, form: services.resubmit_application(
+        application=app, actor=user, response=form.cleaned_data["response"])),
+    "withdraw": (WithdrawForm, lambda app, user, form: services.withdraw_application(
+        application=app, actor=user, reason=form.cleaned_data["reason"])),
+    "start-review": (None, lambda app, user, form: services.start_review(
+        application=app, actor=user)),
+    "request-information": (RequestInformationForm, lambda app, user, form:
+                            services.request_information(application=app, actor=user,
+                                                         message=form.cleaned_data["message"])),
+    "register": (None, lambda app, user, form: services.register_application(
+        application=app, actor=user)),
+    "decline": (DeclineForm, lambda app, user, form: services.decline_application(
+        application=app, actor=user, reason=form.cleaned_data["reason"])),
+}
+DONE_MESSAGES = {
+    "submit": "Application submitted. The certification body will review it.",
+    "resubmit": "Your answer was sent; the application is back with the reviewer.",
+    "withdraw": "Application withdrawn.",
+    "start-review": "Review started.",
+    "request-information": "Request sent to the client.",
+    "register": "Registered.",
+    "decline": "Application declined.",
+}
+REVIEW_ACTIONS = {"start-review", "request-information", "register", "decline"}
+
+
+@login_required
+@require_POST
+def application_transition(request, pk, action):
+    """One POST per lifecycle action; the service decides whether it is allowed."""
+    if action not in TRANSITIONS:
+        raise Http404("No such action")
+    application = selectors.application_get(user=request.user, pk=pk)
+    form_class, perform = TRANSITIONS[action]
+    form = form_class(request.POST) if form_class else None
+    back = reverse("review_detail" if action in REVIEW_ACTIONS else "application_detail",
+                   args=[pk])
+    if form is not None and not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{form.fields[field].label}: {' '.join(errors)}"
+                           if field in form.fields else " ".join(errors))
+        return redirect(back)
+    try:
+        application = perform(application, request.user, form)
+    except DomainError as exc:
+        text = exc.message
+        if exc.fields:
+            text += " " + " ".join(exc.fields.values())
+        messages.error(request, text)
+        if action == "submit":
+            return redirect("application_edit", pk=pk, step="review")
+        return redirect(back)
+    message = DONE_MESSAGES[action]
+    if action == "register":
+        message = f"Registered as {application.registration_number}."
+    messages.success(request, message)
+    return redirect(back)
+
+
+@login_required
+def review_queue(request):
+    status = request.GET.get("status", "")
+    if status and status not in Application.Status.values:
+        status = ""
+    standard = request.GET.get("standard", "")
+    search = request.GET.get("q", "").strip()[:100]
+    mine = request.GET.get("mine") == "1"
+    queue = selectors.review_queue(user=request.user, status=status, standard=standard,
+                                   search=search, mine=mine)
+    return render(request, "registration/review_queue.html", {
+        "page": Paginator(queue, 25).get_page(request.GET.get("page")),
+        "counts": selectors.review_counts(user=request.user),
+        "status": status, "standard": standard, "q": search, "mine": mine,
+        "statuses": [(s, label) for s, label in Application.Status.choices if s != "draft"],
+        "standards": standards_current(),
+    })
+
+
+@login_required
+def review_detail(request, pk):
+    selectors.review_counts(user=request.user)  # 404 unless CB reviewer/administrator
+    application = selectors.application_get(user=request.user, pk=pk)
+    assessment = PreliminaryAssessment.objects.filter(application=application).first()
+    initial = ({f: getattr(assessment, f) for f in AssessmentForm.base_fields}
+               if assessment else {"impartiality_risk": "managed" if application.consultancy_used
+                                   else "none"})
+    return render(request, "registration/review_detail.html", {
+        "application": application, "assessment": assessment,
+        "assessment_form": AssessmentForm(initial=initial),
+        "request_form": RequestInformationForm(), "decline_form": DeclineForm(),
+        "timeline": selectors.application_timeline(user=request.user, application=application),
+        "documents": application.documents.select_related("file"),
+        "allowed": selectors.allowed_actions_for(application=application, user=request.user),
+        "app_messages": application.messages.all(),
+        "sectors": application.organization.sectors.all(),
+    })
+
+
+@login_required
+@require_POST
+def review_assessment(request, pk):
+    application = selectors.application_get(user=request.user, pk=pk)
+    form = AssessmentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose the impartiality risk.")
+        return redirect("review_detail", pk=pk)
+    try:
+        assessment = services.record_preliminary_assessment(
+            application=application, actor=request.user, data=form.cleaned_data)
+    except DomainError as exc:
+        messages.error(request, " ".join([exc.message, *exc.fields.values()]))
+    else:
+        messages.success(request, f"Preliminary assessment saved: {assessment.outcome}.")
+    return redirect("review_detail", pk=pk)

@@ -1,0 +1,48 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from isocert.accounts import views as account_views
+from isocert.api import api
+from isocert.core import views as core_views
+from isocert.registration import views as reg_views
+
+urlpatterns = [
+    path("", core_views.landing, name="landing"),
+    path("dashboard/", core_views.dashboard, name="dashboard"),
+    path("cb/audit-trail/", core_views.audit_trail, name="audit_trail"),
+    # Organizations, sites, members
+    path("organizations/new/", account_views.organization_create, name="organization_create"),
+    path("organizations/<int:pk>/", account_views.organization_detail, name="organization_detail"),
+    path("organizations/<int:pk>/edit/", account_views.organization_edit, name="organization_edit"),
+    path("organizations/<int:pk>/sites/new/", account_views.site_create, name="site_create"),
+    path("sites/<int:pk>/edit/", account_views.site_edit, name="site_edit"),
+    path("sites/<int:pk>/delete/", account_views.site_delete, name="site_delete"),
+    path("organizations/<int:pk>/members/", account_views.members, name="members"),
+    path("memberships/<int:pk>/role/", account_views.member_role, name="member_role"),
+    path("memberships/<int:pk>/remove/", account_views.member_remove, name="member_remove"),
+    path("invitations/<int:pk>/revoke/", account_views.invitation_revoke, name="invitation_revoke"),
+    path("invitations/accept/<str:token>/", account_views.invitation_accept,
+         name="invitation_accept"),
+    path("account/tokens/", account_views.tokens, name="tokens"),
+    path("account/tokens/<int:pk>/revoke/", account_views.token_revoke, name="token_revoke"),
+    # Applications
+    path("organizations/<int:pk>/apply/", reg_views.application_create, name="application_create"),
+    path("applications/<int:pk>/", reg_views.application_detail, name="application_detail"),
+    path("applications/<int:pk>/edit/<slug:step>/", reg_views.application_edit,
+         name="application_edit"),
+    path("applications/<int:pk>/documents/", reg_views.document_upload, name="document_upload"),
+    path("documents/<int:pk>/download/", reg_views.document_download, name="document_download"),
+    path("documents/<int:pk>/delete/", reg_views.document_delete, name="document_delete"),
+    path("applications/<int:pk>/<slug:action>/", reg_views.application_transition,
+         name="application_transition"),
+    path("review/", reg_views.review_queue, name="review_queue"),
+    path("review/<int:pk>/", reg_views.review_detail, name="review_detail"),
+    path("review/<int:pk>/assessment/", reg_views.review_assessment, name="review_assessment"),
+    # Platform
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+]
+
+admin.site.site_header = "isocert — CB administration"
+admin.site.site_title = "isocert admin"
