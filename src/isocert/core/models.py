@@ -40,6 +40,9 @@ class AuditChainHead(models.Model):
     last_seq = models.PositiveBigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
 
+    def __str__(self) -> str:
+        return f"audit chain head #{self.last_seq}"
+
 
 class StoredFile(models.Model):
     """An uploaded file, stored once under its SHA-256 content hash."""
@@ -49,12 +52,12 @@ class StoredFile(models.Model):
     content_type = models.CharField(max_length=120)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    def __str__(self) -> str:
+        return f"{self.sha256[:12]} ({self.content_type}, {self.size} bytes)"
+
     @property
     def storage_name(self) -> str:
         return f"files/{self.sha256[:2]}/{self.sha256[2:4]}/{self.sha256}"
-
-    def __str__(self) -> str:
-        return f"{self.sha256[:12]} ({self.content_type}, {self.size} bytes)"
 
 
 class NumberSequence(models.Model):
@@ -68,3 +71,6 @@ class NumberSequence(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["name", "period"], name="unique_sequence_period")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.period}: {self.last_value}"

@@ -1,7 +1,7 @@
 """Landing page, the client dashboard, and the audit-trail browser."""
 
-from django.contrib.auth.decorators import login_required
 from django import forms
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import render
 

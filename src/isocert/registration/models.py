@@ -174,6 +174,9 @@ class ApplicationMessage(models.Model):
     class Meta:
         ordering = ["created_at"]
 
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.application}"
+
 
 class PreliminaryAssessment(models.Model):
     """The reviewer's readiness checklist (ISO/IEC 17021-1 §9.1 application review)."""
@@ -202,6 +205,9 @@ class PreliminaryAssessment(models.Model):
     assessed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
                                     on_delete=models.SET_NULL, related_name="+")
     assessed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Preliminary assessment of {self.application}"
 
     def failed_checks(self) -> list[str]:
         failed = [label for field, label in self.CHECKS.items() if not getattr(self, field)]

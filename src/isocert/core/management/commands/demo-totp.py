@@ -8,7 +8,6 @@ from allauth.mfa.utils import decrypt
 from django.core.management.base import BaseCommand, CommandError
 
 from isocert.accounts.models import User
-
 from isocert.core.demo import DEMO_DOMAIN
 
 

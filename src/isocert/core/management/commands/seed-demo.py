@@ -18,7 +18,6 @@ from isocert.accounts.models import Membership, Organization, StaffRole, User
 from isocert.core.demo import DEMO_DOMAIN, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from isocert.registration import services as registration
 
-
 STAFF = [
     ("ada", "Ada Administrator", [StaffRole.Role.ADMINISTRATOR]),
     ("rita", "Rita Reviewer", [StaffRole.Role.REVIEWER]),
