@@ -1,0 +1,196 @@
+"""Shared fixtures: the named cast and their organizations.
+
+Alice owns Nordlicht Aluminium (ISO 50001 manufacturer), Bob edits it, Charlie
+owns Brightpath Services and must never see anything of Nordlicht's. CB staff:
+Rita reviews, Adam audits, Dora decides, Ada administers. Staff have a TOTP
+authenticator, as the portal requires of them.
+"""
+
+import datetime
+import io
+import zipfile
+
+import pytest
+from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.utils import timezone
+
+STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+PASSWORD = "correct-horse-battery-staple"
+
+
+def pytest_configure(config):
+    # Before any task backend, hasher or cache is first used.
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+def make_user(email: str, full_name: str = "", *, roles=(), verified=True):
+    from isocert.accounts.models import User
+    from isocert.accounts.services import grant_staff_role
+
+    user = User.objects.create_user(email, PASSWORD, full_name=full_name)
+    EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
+    for role in roles:
+        grant_staff_role(user=user, role=role, actor=None)
+    if roles:
+        TOTP.activate(user, STAFF_TOTP_SECRET)
+    return user
+
+
+@pytest.fixture
+def alice(db):
+    return make_user("alice@nordlicht.example", "Alice Owner")
+
+
+@pytest.fixture
+def bob(db):
+    return make_user("bob@nordlicht.example", "Bob Editor")
+
+
+@pytest.fixture
+def charlie(db):
+    return make_user("charlie@brightpath.example", "Charlie Owner")
+
+
+@pytest.fixture
+def rita(db):
+    return make_user("rita@cb.example", "Rita Reviewer", roles=["reviewer"])
+
+
+@pytest.fixture
+def adam(db):
+    return make_user("adam@cb.example", "Adam Auditor", roles=["auditor"])
+
+
+@pytest.fixture
+def dora(db):
+    return make_user("dora@cb.example", "Dora Decider", roles=["decision_maker"])
+
+
+@pytest.fixture
+def ada(db):
+    return make_user("ada@cb.example", "Ada Administrator", roles=["administrator"])
+
+
+@pytest.fixture
+def nordlicht(alice, bob):
+    """Alice's organization (Bob is an editor) with a central function and a plant."""
+    from isocert.accounts.models import Membership
+    from isocert.accounts.services import add_site, create_organization
+
+    organization = create_organization(actor=alice, data={
+        "legal_name": "Nordlicht Aluminium GmbH", "country": "DE",
+        "registered_address": "Hafenstraße 12, 28217 Bremen", "sector_codes": [17],
+        "scope_statement": "Die casting of aluminium parts.",
+    })
+    add_site(organization=organization, actor=alice, data={
+        "name": "Bremen head office", "address": "Hafenstraße 12, Bremen",
+        "effective_personnel": "180", "shifts": 3})
+    add_site(organization=organization, actor=alice, data={
+        "name": "Oldenburg plant", "address": "Industrieweg 4, Oldenburg",
+        "effective_personnel": "95", "shifts": 2})
+    Membership.objects.create(organization=organization, user=bob, role=Membership.Role.EDITOR)
+    return organization
+
+
+@pytest.fixture
+def brightpath(charlie):
+    from isocert.accounts.services import add_site, create_organization
+
+    organization = create_organization(actor=charlie, data={
+        "legal_name": "Brightpath Services Ltd", "country": "GB",
+        "registered_address": "4 Queen Street, Leeds", "sector_codes": [35],
+        "scope_statement": "Facility management.",
+    })
+    add_site(organization=organization, actor=charlie, data={
+        "name": "Leeds office", "address": "4 Queen Street, Leeds", "effective_personnel": "42"})
+    return organization
+
+
+ENERGY_LINE = {"standard": "ISO 50001", "effective_personnel": "24",
+               "annual_energy_consumption_tj": "310", "energy_types": 3,
+               "significant_energy_uses": 5}
+
+
+def complete_application_data(**overrides) -> dict:
+    data = {
+        "standards": [ENERGY_LINE],
+        "desired_audit_from": timezone.localdate() + datetime.timedelta(days=60),
+        "desired_audit_to": timezone.localdate() + datetime.timedelta(days=90),
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def draft(nordlicht, alice):
+    """A complete ISO 50001 draft of Nordlicht's, ready to submit."""
+    from isocert.registration.services import create_application
+
+    return create_application(organization=nordlicht, actor=alice,
+                              data=complete_application_data())
+
+
+@pytest.fixture
+def submitted(draft, alice):
+    from isocert.registration.services import submit_application
+
+    return submit_application(application=draft, actor=alice)
+
+
+@pytest.fixture
+def under_review(submitted, rita):
+    from isocert.registration.services import start_review
+
+    return start_review(application=submitted, actor=rita)
+
+
+PASSING_ASSESSMENT = {"documents_reviewed": True, "scope_clear": True,
+                      "sites_personnel_plausible": True, "cb_competent": True,
+                      "impartiality_risk": "none", "notes": ""}
+
+
+@pytest.fixture
+def registered(under_review, rita):
+    from isocert.registration.services import record_preliminary_assessment, register_application
+
+    record_preliminary_assessment(application=under_review, actor=rita, data=PASSING_ASSESSMENT)
+    return register_application(application=under_review, actor=rita)
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def api_client():
+    """A function: ``api_client(user)`` -> a logged-in Django test client."""
+    return client_for
+
+
+def pdf_upload(name="manual.pdf") -> SimpleUploadedFile:
+    data = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    return SimpleUploadedFile(name, data, content_type="application/pdf")
+
+
+def docx_upload(name="process-map.docx") -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="application/octet-stream")
