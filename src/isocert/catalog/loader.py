@@ -25,7 +25,7 @@ def load_catalog(get_model, *, stdout=None) -> dict[str, int]:
     Sector = get_model("catalog", "Sector")
     Standard = get_model("catalog", "Standard")
     Clause = get_model("catalog", "Clause")
-    counts = {"countries": 0, "sectors": 0, "standards": 0, "clauses": 0}
+    counts = {"countries": 0, "sectors": 0, "standards": 0, "clauses (re)imported": 0}
 
     for item in _read(DATA_DIR / "countries.json")["countries"]:
         Country.objects.update_or_create(code=item["code"], defaults={"name": item["name"]})
@@ -66,7 +66,7 @@ def load_catalog(get_model, *, stdout=None) -> dict[str, int]:
                     for key, value in fields.items():
                         setattr(clause, key, value)
                     clause.save()
-                counts["clauses"] += 1
+                counts["clauses (re)imported"] += 1
     if stdout is not None:
         stdout.write(", ".join(f"{v} {k}" for k, v in counts.items()))
     return counts

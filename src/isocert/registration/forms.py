@@ -12,6 +12,12 @@ COMPLEXITY_CHOICES = {
 }
 
 
+COMPLEXITY_HELP = {
+    "ISO 14001": "From the nature, number and severity of your environmental aspects.",
+    "ISO 45001": "From the nature and severity of your OH&S risks.",
+}
+
+
 class StandardsForm(forms.Form):
     """One block of fields per standard: tick it, give its personnel and inputs."""
 
@@ -35,8 +41,7 @@ class StandardsForm(forms.Form):
                 self.fields[names["complexity"]] = forms.ChoiceField(
                     required=False, choices=COMPLEXITY_CHOICES[standard.code],
                     label="Complexity category", initial=line.complexity if line else "",
-                    help_text="From the nature and severity of your environmental aspects "
-                              "or OH&S risks.")
+                    help_text=COMPLEXITY_HELP[standard.code])
             if standard.is_energy:
                 names.update(energy_tj=f"{key}__energy_tj", energy_types=f"{key}__energy_types",
                              seus=f"{key}__seus")

@@ -30,8 +30,10 @@ class JourneyStep:
 
 def journey_for_organization(applications: list[Application]) -> list[JourneyStep]:
     registered = [a for a in applications if a.status == Application.Status.REGISTERED]
-    active = [a for a in applications
-              if a.status not in (Application.Status.DECLINED, Application.Status.WITHDRAWN)]
+    progress = [s for s, _ in Application.Status.choices]
+    active = sorted((a for a in applications
+                     if a.status not in (Application.Status.DECLINED, Application.Status.WITHDRAWN)),
+                    key=lambda a: progress.index(a.status), reverse=True)
     steps = []
     for key, label in STEPS:
         if key == "registration":
@@ -39,6 +41,7 @@ def journey_for_organization(applications: list[Application]) -> list[JourneySte
                 steps.append(JourneyStep(key, label, "done",
                                          ", ".join(a.registration_number for a in registered)))
             else:
+                # The most advanced application tells where the organization stands.
                 detail = (active[0].get_status_display() if active else "Not applied yet")
                 steps.append(JourneyStep(key, label, "current", detail))
         elif key == "gap_analysis" and registered:

@@ -54,11 +54,16 @@ REVIEW_QUEUE_STATES = [
 ]
 
 
+def ensure_cb_reader(user: User) -> None:
+    """Reviewer pages exist only for CB reviewers and administrators (404 otherwise)."""
+    if not user.has_staff_role(*CB_READERS):
+        raise Http404("Not a CB reviewer")
+
+
 def review_queue(*, user: User, status: str = "", standard: str = "", search: str = "",
                  mine: bool = False) -> QuerySet[Application]:
     """The reviewer's queue: submitted work first, oldest first."""
-    if not user.has_staff_role(*CB_READERS):
-        raise Http404("Not a CB reviewer")
+    ensure_cb_reader(user)
     queryset = _base().exclude(status=Application.Status.DRAFT)
     if status:
         queryset = queryset.filter(status=status)
@@ -78,8 +83,7 @@ def review_queue(*, user: User, status: str = "", standard: str = "", search: st
 
 
 def review_counts(*, user: User) -> dict[str, int]:
-    if not user.has_staff_role(*CB_READERS):
-        raise Http404("Not a CB reviewer")
+    ensure_cb_reader(user)
     rows = (Application.objects.exclude(status=Application.Status.DRAFT)
             .values("status").annotate(n=Count("pk")))
     counts = {status: 0 for status, _ in Application.Status.choices if status != "draft"}

@@ -113,10 +113,24 @@ def application_edit(request, pk, step):
         context["document_form"] = DocumentForm()
         context["documents"] = application.documents.select_related("file")
     if step == "review":
-        context["missing"] = services.completeness_problems(application)
+        context["missing"] = [(problem, _step_of_problem(key)) for key, problem
+                              in services.completeness_problems(application).items()]
         context["resubmit_form"] = ResubmitForm()
         context["documents"] = application.documents.select_related("file")
     return render(request, "registration/application_edit.html", context)
+
+
+def _step_of_problem(key: str) -> str:
+    """Which step of the form fixes a completeness problem ("" = the organization profile)."""
+    if key.startswith("standards"):
+        return "standards"
+    if key in ("scope_statement", "site_ids"):
+        return "scope"
+    if key.startswith(("consultancy", "current_")):
+        return "background"
+    if key.startswith("desired_"):
+        return "period"
+    return ""
 
 
 def _int(value):
@@ -263,7 +277,7 @@ def review_queue(request):
 
 @login_required
 def review_detail(request, pk):
-    selectors.review_counts(user=request.user)  # 404 unless CB reviewer/administrator
+    selectors.ensure_cb_reader(request.user)
     application = selectors.application_get(user=request.user, pk=pk)
     assessment = PreliminaryAssessment.objects.filter(application=application).first()
     initial = ({f: getattr(assessment, f) for f in AssessmentForm.base_fields}
