@@ -97,6 +97,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "isocert.accounts.middleware.StaffMFARequiredMiddleware",
+    "isocert.core.api.ApiErrorShapeMiddleware",
 ]
 
 ROOT_URLCONF = "isocert.urls"

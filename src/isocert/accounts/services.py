@@ -90,7 +90,11 @@ def _profile_values(data: dict) -> tuple[dict, list[int] | None]:
         values["country"] = country
     sector_codes = None
     if "sector_codes" in data:
-        sector_codes = sorted({int(c) for c in data["sector_codes"] or []})
+        try:
+            sector_codes = sorted({int(c) for c in data["sector_codes"] or []})
+        except (TypeError, ValueError):
+            sector_codes = []
+            errors["sector_codes"] = "IAF sector codes are numbers, e.g. 17."
         known = set(Sector.objects.filter(code__in=sector_codes).values_list("code", flat=True))
         unknown = [c for c in sector_codes if c not in known]
         if unknown:

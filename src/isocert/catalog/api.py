@@ -56,7 +56,7 @@ def list_standards(request):
     return [_standard_out(s) for s in selectors.standards_with_counts()]
 
 
-@router.get("/catalog/standards/{code}", response=StandardDetailOut, auth=None,
+@router.get("/catalog/standards/{path:code}", response=StandardDetailOut, auth=None,
             summary="One standard with its clauses",
             description="`code` as in the list, with `/` and spaces allowed URL-encoded "
                         "(e.g. `ISO%2FIEC%2027001`), or the slug `iso-iec-27001`.")

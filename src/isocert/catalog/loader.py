@@ -20,7 +20,7 @@ def _parent_number(number: str) -> str | None:
     return number.rsplit(".", 1)[0] if "." in number else None
 
 
-def load_catalog(get_model, *, stdout=None) -> dict[str, int]:
+def load_catalog(get_model) -> dict[str, int]:
     Country = get_model("catalog", "Country")
     Sector = get_model("catalog", "Sector")
     Standard = get_model("catalog", "Standard")
@@ -67,6 +67,4 @@ def load_catalog(get_model, *, stdout=None) -> dict[str, int]:
                         setattr(clause, key, value)
                     clause.save()
                 counts["clauses (re)imported"] += 1
-    if stdout is not None:
-        stdout.write(", ".join(f"{v} {k}" for k, v in counts.items()))
     return counts

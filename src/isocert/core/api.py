@@ -3,11 +3,12 @@
 Errors always look like ``{"error": {"code": ..., "message": ..., "fields": {...}}}``.
 """
 
+import json
 import logging
 
 from allauth.mfa.utils import is_mfa_enabled
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
@@ -37,24 +38,54 @@ def error_response(api: NinjaAPI, request, status: int, code: str, message: str,
     )
 
 
+def _ensure_staff_mfa(user):
+    """CB staff act on every client's data: no API access without their second factor."""
+    if user and (user.staff_roles_set or user.is_superuser) and not is_mfa_enabled(user, ["totp"]):
+        raise HttpError(403, "CB staff must set up two-factor authentication first.")
+    return user
+
+
 class PortalSessionAuth(SessionAuth):
-    """The browser session (CSRF-checked); CB staff need MFA switched on."""
+    """The browser session (CSRF-checked)."""
 
     def authenticate(self, request, key):
-        user = super().authenticate(request, key)
-        if user and (user.staff_roles_set or user.is_superuser) and not is_mfa_enabled(user, ["totp"]):
-            raise HttpError(403, "CB staff must set up two-factor authentication first.")
-        return user
+        return _ensure_staff_mfa(super().authenticate(request, key))
 
 
 class TokenAuth(HttpBearer):
     """``Authorization: Bearer isc_...`` — a personal access token."""
 
     def authenticate(self, request, token):
-        user = user_for_token(token)
+        user = _ensure_staff_mfa(user_for_token(token))
         if user is not None:
             request.user = user
         return user
+
+
+class ApiErrorShapeMiddleware:
+    """Unknown API paths and wrong methods answer in the error shape too.
+
+    django-ninja answers those before its exception handlers run (plain 405,
+    Django's HTML 404), so they are rewritten here.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (request.path.startswith("/api/") and response.status_code in (404, 405)
+                and not response.get("Content-Type", "").startswith("application/json")):
+            if response.status_code == 404:
+                code, message = "not_found", "Not found."
+            else:
+                code, message = "method_not_allowed", f"{request.method} is not allowed here."
+            body = json.dumps({"error": {"code": code, "message": message, "fields": {}}})
+            new = HttpResponse(body, status=response.status_code, content_type="application/json")
+            if response.has_header("Allow"):
+                new["Allow"] = response["Allow"]
+            return new
+        return response
 
 
 def _field_key(loc) -> str:

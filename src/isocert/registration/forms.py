@@ -127,7 +127,8 @@ class BackgroundForm(forms.Form):
 class PeriodForm(forms.Form):
     desired_audit_from = forms.DateField(required=False, widget=DATE,
                                          label="Desired audit period — from")
-    desired_audit_to = forms.DateField(required=False, widget=DATE, label="to")
+    desired_audit_to = forms.DateField(required=False, widget=DATE,
+                                       label="Desired audit period — to")
 
 
 class DocumentForm(forms.Form):

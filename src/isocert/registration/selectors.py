@@ -11,7 +11,7 @@ from django.http import Http404
 from isocert.accounts.models import Membership, StaffRole, User
 from isocert.core.models import AuditEvent
 
-from .models import APPLICATION_LIFECYCLE, Application, ApplicationDocument
+from .models import APPLICATION_LIFECYCLE, Application, ApplicationDocument, ApplicationMessage
 
 CB_READERS = (StaffRole.Role.REVIEWER, StaffRole.Role.ADMINISTRATOR)
 
@@ -89,6 +89,11 @@ def review_counts(*, user: User) -> dict[str, int]:
     counts = {status: 0 for status, _ in Application.Status.choices if status != "draft"}
     counts.update({row["status"]: row["n"] for row in rows})
     return counts
+
+
+def latest_information_request(*, application: Application) -> ApplicationMessage | None:
+    return (application.messages.filter(kind=ApplicationMessage.Kind.INFORMATION_REQUEST)
+            .order_by("-created_at").first())
 
 
 STAFF_ONLY_PAYLOAD_KEYS = {"reviewer", "impartiality_risk"}

@@ -293,6 +293,7 @@ def update_application(*, application: Application, actor: User, data: dict,
 def add_application_document(*, application: Application, actor: User, upload, kind: str,
                              description: str = "") -> ApplicationDocument:
     _ensure_client_editor(application, actor)
+    application = _locked(application)
     _ensure_editable(application)
     if kind not in ApplicationDocument.Kind.values:
         raise InvalidInput("Choose what kind of document this is.", fields={"kind": "Unknown kind."})
@@ -312,8 +313,8 @@ def add_application_document(*, application: Application, actor: User, upload, k
 
 @transaction.atomic
 def remove_application_document(*, document: ApplicationDocument, actor: User) -> None:
-    application = document.application
-    _ensure_client_editor(application, actor)
+    _ensure_client_editor(document.application, actor)
+    application = _locked(document.application)
     _ensure_editable(application)
     record_event(actor=actor, action="registration.document.removed", obj=document,
                  organization_id=application.organization_id,

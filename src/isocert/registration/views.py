@@ -108,6 +108,7 @@ def application_edit(request, pk, step):
     context = {
         "application": application, "step": step, "steps": STEPS, "form": form,
         "step_index": STEP_KEYS.index(step) + 1,
+        "latest_request": selectors.latest_information_request(application=application),
     }
     if step == "documents":
         context["document_form"] = DocumentForm()
@@ -151,7 +152,7 @@ def application_detail(request, pk):
         "documents": application.documents.select_related("file"),
         "allowed": selectors.allowed_actions_for(application=application, user=request.user),
         "withdraw_form": WithdrawForm(),
-        "app_messages": application.messages.all(),
+        "latest_request": selectors.latest_information_request(application=application),
     })
 
 
@@ -290,8 +291,6 @@ def review_detail(request, pk):
         "timeline": selectors.application_timeline(user=request.user, application=application),
         "documents": application.documents.select_related("file"),
         "allowed": selectors.allowed_actions_for(application=application, user=request.user),
-        "app_messages": application.messages.all(),
-        "sectors": application.organization.sectors.all(),
     })
 
 

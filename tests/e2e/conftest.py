@@ -1,0 +1,116 @@
+"""Fixtures for the browser tests: Debian's headless Chromium driven by Playwright.
+
+Playwright's sync API keeps an event loop running in the test thread, so Django's
+"no ORM calls from async code" guard would refuse the test's own queries (creating a
+user, reading the outbox's data). The guard is for real async views; here it's a
+false positive, hence DJANGO_ALLOW_ASYNC_UNSAFE.
+"""
+
+import functools
+import importlib.util
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+
+@functools.cache
+def _root_conftest():
+    path = Path(__file__).resolve().parents[1] / "conftest.py"
+    spec = importlib.util.spec_from_file_location("_isocert_tests_root_conftest", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def __getattr__(name: str):
+    """Keep ``from conftest import make_user`` working below this directory and after it.
+
+    The tests directories are not packages, so pytest imports every conftest.py as the
+    module ``conftest`` and drops the previous one from ``sys.modules`` first: from here
+    on ``conftest`` is this file. Helpers of tests/conftest.py (make_user, PASSWORD,
+    STAFF_TOTP_SECRET, ...) are forwarded to a copy of it; fixtures and hooks are not,
+    pytest finds them through dir(), which this does not change.
+    """
+    if name.startswith(("__", "pytest_", "collect_ignore")):
+        raise AttributeError(name)
+    return getattr(_root_conftest(), name)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session; each test opens its own contexts."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def catalog(transactional_db):
+    """The standards, sectors and countries of the data migration.
+
+    A transactional test empties every table afterwards, so a browser test that runs
+    after another one would otherwise find no catalog; loading it is idempotent.
+    """
+    from django.apps import apps
+
+    from isocert.catalog.loader import load_catalog
+    from isocert.catalog.models import Standard
+
+    if not Standard.objects.filter(code="ISO 50001").exists():
+        load_catalog(apps.get_model)
+
+
+@pytest.fixture
+def fresh_cache(transactional_db):
+    """Empty the database cache: log-in rate limits and used TOTP codes.
+
+    Unlike the tables of the models it survives the flush after a transactional test,
+    and the live server sees every browser as the same IP address.
+    """
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def new_page(browser, live_server, fresh_cache):
+    """``new_page()`` -> a page in a fresh browser context (its own cookies).
+
+    The test fails if a page throws a JavaScript error or the server answers 5xx, or a
+    page asset (script, style sheet) cannot be loaded.
+    """
+    contexts, problems = [], []
+
+    def on_response(response):
+        asset = response.request.resource_type in {"script", "stylesheet"}
+        if response.status >= 500 or (asset and response.status >= 400):
+            problems.append(f"{response.status} {response.request.method} {response.url}")
+
+    def open_page():
+        context = browser.new_context(base_url=live_server.url, locale="en-GB")
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: problems.append(f"JavaScript error: {error}"))
+        page.on("response", on_response)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+    assert not problems, problems
