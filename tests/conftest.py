@@ -6,26 +6,33 @@ Rita reviews, Adam audits, Dora decides, Ada administers. Staff have a TOTP
 authenticator, as the portal requires of them.
 """
 
-import datetime
-import io
-import zipfile
-
 import pytest
-from allauth.account.models import EmailAddress
-from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
-from django.utils import timezone
-
-STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-PASSWORD = "correct-horse-battery-staple"
+from factories import PASSING_ASSESSMENT, client_for, complete_application_data, make_user
 
 
 def pytest_configure(config):
     # Before any task backend, hasher or cache is first used.
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _is_transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and (marker.kwargs.get("transaction") or marker.args[:1] == (True,)):
+        return True
+    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Run transactional tests last.
+
+    They end by emptying every table, the catalog of the data migration included;
+    pytest-django already moves them after the ``db`` tests, but tests that reach
+    the database only through ``request.getfixturevalue`` look database-free to it.
+    """
+    items.sort(key=_is_transactional)
 
 
 @pytest.fixture(autouse=True)
@@ -35,19 +42,6 @@ def _isolated_media(settings, tmp_path):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-
-
-def make_user(email: str, full_name: str = "", *, roles=(), verified=True):
-    from isocert.accounts.models import User
-    from isocert.accounts.services import grant_staff_role
-
-    user = User.objects.create_user(email, PASSWORD, full_name=full_name)
-    EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
-    for role in roles:
-        grant_staff_role(user=user, role=role, actor=None)
-    if roles:
-        TOTP.activate(user, STAFF_TOTP_SECRET)
-    return user
 
 
 @pytest.fixture
@@ -120,21 +114,6 @@ def brightpath(charlie):
     return organization
 
 
-ENERGY_LINE = {"standard": "ISO 50001", "effective_personnel": "24",
-               "annual_energy_consumption_tj": "310", "energy_types": 3,
-               "significant_energy_uses": 5}
-
-
-def complete_application_data(**overrides) -> dict:
-    data = {
-        "standards": [ENERGY_LINE],
-        "desired_audit_from": timezone.localdate() + datetime.timedelta(days=60),
-        "desired_audit_to": timezone.localdate() + datetime.timedelta(days=90),
-    }
-    data.update(overrides)
-    return data
-
-
 @pytest.fixture
 def draft(nordlicht, alice):
     """A complete ISO 50001 draft of Nordlicht's, ready to submit."""
@@ -158,11 +137,6 @@ def under_review(submitted, rita):
     return start_review(application=submitted, actor=rita)
 
 
-PASSING_ASSESSMENT = {"documents_reviewed": True, "scope_clear": True,
-                      "sites_personnel_plausible": True, "cb_competent": True,
-                      "impartiality_risk": "none", "notes": ""}
-
-
 @pytest.fixture
 def registered(under_review, rita):
     from isocert.registration.services import record_preliminary_assessment, register_application
@@ -171,26 +145,7 @@ def registered(under_review, rita):
     return register_application(application=under_review, actor=rita)
 
 
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def api_client():
     """A function: ``api_client(user)`` -> a logged-in Django test client."""
     return client_for
-
-
-def pdf_upload(name="manual.pdf") -> SimpleUploadedFile:
-    data = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-    return SimpleUploadedFile(name, data, content_type="application/pdf")
-
-
-def docx_upload(name="process-map.docx") -> SimpleUploadedFile:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", "<w:document/>")
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type="application/octet-stream")

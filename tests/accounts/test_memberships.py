@@ -5,10 +5,10 @@ import hashlib
 import re
 
 import pytest
-from conftest import make_user
 from django.conf import settings
 from django.core import mail
 from django.utils import timezone
+from factories import make_user
 
 from isocert.accounts.models import Invitation, Membership
 from isocert.accounts.services import (

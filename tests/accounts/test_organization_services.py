@@ -1,7 +1,7 @@
 """Organization profile and sites: field-named errors, one central function, editors only."""
 
 import pytest
-from conftest import complete_application_data, make_user
+from factories import complete_application_data, make_user
 
 from isocert.accounts.models import Membership, Organization, Site
 from isocert.accounts.services import (

@@ -2,7 +2,7 @@
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP
-from conftest import STAFF_TOTP_SECRET, client_for, make_user
+from factories import STAFF_TOTP_SECRET, client_for, make_user
 
 from isocert.accounts.models import StaffRole
 from isocert.accounts.services import grant_staff_role, revoke_staff_role

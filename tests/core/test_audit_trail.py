@@ -1,8 +1,8 @@
 """The hash-chained audit trail: one event per state change, in its transaction; tampering shows."""
 
 import pytest
-from conftest import PASSING_ASSESSMENT, docx_upload
 from django.core.management import CommandError, call_command
+from factories import PASSING_ASSESSMENT, docx_upload
 
 from isocert.accounts.services import create_access_token, invite_member, update_organization
 from isocert.core.audit import GENESIS_HASH, _event_hash, verify_chain

@@ -6,8 +6,6 @@ user, reading the outbox's data). The guard is for real async views; here it's a
 false positive, hence DJANGO_ALLOW_ASYNC_UNSAFE.
 """
 
-import functools
-import importlib.util
 import os
 from pathlib import Path
 
@@ -22,29 +20,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-@functools.cache
-def _root_conftest():
-    path = Path(__file__).resolve().parents[1] / "conftest.py"
-    spec = importlib.util.spec_from_file_location("_isocert_tests_root_conftest", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def __getattr__(name: str):
-    """Keep ``from conftest import make_user`` working below this directory and after it.
-
-    The tests directories are not packages, so pytest imports every conftest.py as the
-    module ``conftest`` and drops the previous one from ``sys.modules`` first: from here
-    on ``conftest`` is this file. Helpers of tests/conftest.py (make_user, PASSWORD,
-    STAFF_TOTP_SECRET, ...) are forwarded to a copy of it; fixtures and hooks are not,
-    pytest finds them through dir(), which this does not change.
-    """
-    if name.startswith(("__", "pytest_", "collect_ignore")):
-        raise AttributeError(name)
-    return getattr(_root_conftest(), name)
-
-
 @pytest.fixture(scope="session")
 def browser():
     """One headless Chromium for the session; each test opens its own contexts."""
@@ -57,22 +32,6 @@ def browser():
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
-
-
-@pytest.fixture
-def catalog(transactional_db):
-    """The standards, sectors and countries of the data migration.
-
-    A transactional test empties every table afterwards, so a browser test that runs
-    after another one would otherwise find no catalog; loading it is idempotent.
-    """
-    from django.apps import apps
-
-    from isocert.catalog.loader import load_catalog
-    from isocert.catalog.models import Standard
-
-    if not Standard.objects.filter(code="ISO 50001").exists():
-        load_catalog(apps.get_model)
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ import re
 import time
 
 import pytest
-from conftest import PASSWORD, STAFF_TOTP_SECRET, make_user
 from django.core import mail
 from django.utils import timezone
+from factories import PASSWORD, STAFF_TOTP_SECRET, make_user
 from playwright.sync_api import Page, expect
 
 CLIENT_EMAIL = "erika@solarwerk.example"
@@ -82,7 +82,7 @@ def _status(page: Page):
     return page.get_by_test_id("status")
 
 
-def test_visitor_applies_and_is_registered(new_page, catalog, live_server, tmp_path):
+def test_visitor_applies_and_is_registered(new_page, live_server, tmp_path):
     client = new_page()
 
     # 1. A visitor signs up from the landing page.
@@ -161,7 +161,7 @@ def test_visitor_applies_and_is_registered(new_page, catalog, live_server, tmp_p
     today = timezone.localdate()
     client.get_by_label("Desired audit period — from").fill(
         (today + datetime.timedelta(days=45)).isoformat())
-    client.get_by_label("to", exact=True).fill((today + datetime.timedelta(days=75)).isoformat())
+    client.get_by_label("Desired audit period — to", exact=True).fill((today + datetime.timedelta(days=75)).isoformat())
     client.get_by_role("button", name="Save and continue").click()
 
     expect(client.get_by_role("heading", name="Supporting documents")).to_be_visible()

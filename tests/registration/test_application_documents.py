@@ -5,9 +5,9 @@ import io
 import zipfile
 
 import pytest
-from conftest import docx_upload, make_user, pdf_upload
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from factories import docx_upload, make_user, pdf_upload
 
 from isocert.accounts.models import Membership
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted

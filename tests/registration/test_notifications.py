@@ -1,10 +1,10 @@
 """E-mails of the application lifecycle: queued on commit, sent to the right people."""
 
 import pytest
-from conftest import PASSING_ASSESSMENT, make_user
 from django.conf import settings
 from django.core import mail
 from django.db import transaction
+from factories import PASSING_ASSESSMENT, make_user
 
 from isocert.accounts.models import Membership
 from isocert.core.errors import NotPermitted

@@ -4,10 +4,10 @@ import re
 import threading
 
 import pytest
-from conftest import PASSING_ASSESSMENT, complete_application_data
 from django.apps import apps
 from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
+from factories import PASSING_ASSESSMENT, complete_application_data
 
 from isocert.accounts.models import User
 from isocert.core.audit import verify_chain
@@ -78,23 +78,13 @@ def test_the_database_refuses_a_duplicate_number(registered, brightpath, charlie
         other.save(update_fields=["registration_number"])
 
 
-@pytest.fixture
-def catalog(transactional_db):
-    """The catalog of the data migration; an earlier transactional test may have flushed it."""
-    from isocert.catalog.loader import load_catalog
-    from isocert.catalog.models import Standard
-
-    if not Standard.objects.filter(code="ISO 50001").exists():
-        load_catalog(apps.get_model)
-
-
 THREADS = 8
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql",
                     reason="needs row locks and concurrent writers (PostgreSQL)")
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_registrations_get_distinct_gap_free_numbers(catalog, nordlicht, alice, rita):
+def test_concurrent_registrations_get_distinct_gap_free_numbers(nordlicht, alice, rita):
     pks = [ready_to_register(nordlicht, alice, rita).pk for _ in range(THREADS)]
     start = threading.Barrier(THREADS)
     numbers: dict[int, str] = {}

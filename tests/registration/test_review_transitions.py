@@ -5,7 +5,7 @@ register, decline: only CB reviewers review, registered/declined/withdrawn are f
 """
 
 import pytest
-from conftest import PASSING_ASSESSMENT, make_user
+from factories import PASSING_ASSESSMENT, make_user
 
 from isocert.accounts.models import Membership
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted, TransitionNotAllowed
@@ -245,7 +245,7 @@ def test_assessment_input_is_checked(under_review, rita, data, field):
 
 
 def test_declared_consultancy_needs_an_impartiality_risk_assessment(nordlicht, alice, rita):
-    from conftest import complete_application_data
+    from factories import complete_application_data
 
     from isocert.registration.services import create_application, submit_application
 

@@ -3,8 +3,8 @@
 import datetime
 
 import pytest
-from conftest import complete_application_data, make_user
 from django.utils import timezone
+from factories import complete_application_data, make_user
 
 from isocert.accounts.models import Membership
 from isocert.accounts.services import update_organization

@@ -1,7 +1,7 @@
 """update_application: editing a draft, optimistic concurrency, field-named format errors."""
 
 import pytest
-from conftest import make_user
+from factories import make_user
 
 from isocert.accounts.models import Membership
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted

@@ -1,7 +1,7 @@
 """withdraw_application: the client gives up until the CB decides; withdrawn is final."""
 
 import pytest
-from conftest import make_user
+from factories import make_user
 
 from isocert.accounts.models import Membership
 from isocert.core.errors import Conflict, NotPermitted, TransitionNotAllowed

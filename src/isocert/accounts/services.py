@@ -107,8 +107,7 @@ def _profile_values(data: dict) -> tuple[dict, list[int] | None]:
 @transaction.atomic
 def create_organization(*, actor: User, data: dict) -> Organization:
     """Create a client organization; its creator becomes its first owner."""
-    for required in ("legal_name", "country", "registered_address"):
-        data.setdefault(required, "")
+    data = {"legal_name": "", "country": "", "registered_address": "", **data}
     values, sector_codes = _profile_values(data)
     organization = Organization.objects.create(**values)
     if sector_codes:

@@ -130,7 +130,10 @@ def _clean_standards(lines, errors: dict) -> list[dict]:
         return cleaned
     for index, line in enumerate(lines):
         prefix = f"standards.{index}."
-        code = str((line or {}).get("standard") or "").strip()
+        if not isinstance(line, dict):
+            errors[prefix + "standard"] = "Give each standard as an object with its code."
+            continue
+        code = str(line.get("standard") or "").strip()
         standard = Standard.objects.filter(code=code, is_current=True).first()
         if standard is None:
             errors[prefix + "standard"] = f"Unknown standard {code!r}."
@@ -469,11 +472,11 @@ def register_application(*, application: Application, actor: User) -> Applicatio
     if not assessment.passed:
         raise Conflict("The preliminary assessment is not passed: "
                        + "; ".join(assessment.failed_checks()) + ".")
-    now = timezone.now()
-    sequence = next_value("registration", str(now.year))
+    year = timezone.localdate().year  # the CB's calendar year (settings.TIME_ZONE)
+    sequence = next_value("registration", str(year))
     application.registration_number = settings.REGISTRATION_NUMBER_FORMAT.format(
-        year=now.year, seq=sequence)
-    application.registered_at = now
+        year=year, seq=sequence)
+    application.registered_at = timezone.now()
     _transition(application, "register", actor,
                 {"registration_number": application.registration_number})
     notify(template="application_registered", to=_client_recipients(application),

@@ -1,0 +1,70 @@
+"""Plain helpers for building test state (imported by tests and by conftest.py).
+
+Kept out of conftest.py: pytest imports every conftest.py as the module
+``conftest``, so ``from factories import ...`` would pick whichever was loaded last.
+"""
+
+import datetime
+import io
+import zipfile
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.utils import timezone
+
+STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+PASSWORD = "correct-horse-battery-staple"
+
+
+def make_user(email: str, full_name: str = "", *, roles=(), verified=True):
+    from isocert.accounts.models import User
+    from isocert.accounts.services import grant_staff_role
+
+    user = User.objects.create_user(email, PASSWORD, full_name=full_name)
+    EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
+    for role in roles:
+        grant_staff_role(user=user, role=role, actor=None)
+    if roles:
+        TOTP.activate(user, STAFF_TOTP_SECRET)
+    return user
+
+
+ENERGY_LINE = {"standard": "ISO 50001", "effective_personnel": "24",
+               "annual_energy_consumption_tj": "310", "energy_types": 3,
+               "significant_energy_uses": 5}
+
+
+def complete_application_data(**overrides) -> dict:
+    data = {
+        "standards": [ENERGY_LINE],
+        "desired_audit_from": timezone.localdate() + datetime.timedelta(days=60),
+        "desired_audit_to": timezone.localdate() + datetime.timedelta(days=90),
+    }
+    data.update(overrides)
+    return data
+
+
+PASSING_ASSESSMENT = {"documents_reviewed": True, "scope_clear": True,
+                      "sites_personnel_plausible": True, "cb_competent": True,
+                      "impartiality_risk": "none", "notes": ""}
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def pdf_upload(name="manual.pdf") -> SimpleUploadedFile:
+    data = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    return SimpleUploadedFile(name, data, content_type="application/pdf")
+
+
+def docx_upload(name="process-map.docx") -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="application/octet-stream")
