@@ -7,6 +7,7 @@ silently ignored.
 """
 
 import os
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import dj_database_url
@@ -44,6 +45,17 @@ def env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}")
+
+
+def env_decimal(name: str, default: str) -> Decimal:
+    raw = os.environ.get(name, default)
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}")
+    if not value.is_finite() or value < 0:
+        raise ImproperlyConfigured(f"{name} must be a number of at least 0, not {raw!r}")
+    return value
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -257,6 +269,13 @@ X_FRAME_OPTIONS = "DENY"
 CB_NAME = env_str("CB_NAME", "isocert Certification Body")
 CB_ADDRESS = env_str("CB_ADDRESS", "1 Assurance Street, 10115 Berlin, Germany")
 REGISTRATION_NUMBER_FORMAT = env_str("REGISTRATION_NUMBER_FORMAT", "REG-{year}-{seq:06d}")
+QUOTATION_NUMBER_FORMAT = env_str("QUOTATION_NUMBER_FORMAT", "QUO-{year}-{seq:06d}")
+QUOTATION_DAY_RATE = env_decimal("QUOTATION_DAY_RATE", "1250.00")
+QUOTATION_CURRENCY = env_str("QUOTATION_CURRENCY", "EUR")
+QUOTATION_VAT_PERCENT = env_decimal("QUOTATION_VAT_PERCENT", "19")
+QUOTATION_VALIDITY_DAYS = env_int("QUOTATION_VALIDITY_DAYS", 90)
+# Stage 1's share of the initial audit time (the rest is stage 2), e.g. "1/3" or "1/4".
+AUDIT_TIME_STAGE1_SHARE = env_str("AUDIT_TIME_STAGE1_SHARE", "1/3")
 
 LOGGING = {
     "version": 1,

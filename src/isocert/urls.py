@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from isocert.accounts import views as account_views
 from isocert.api import api
+from isocert.catalog import views as catalog_views
 from isocert.core import views as core_views
 from isocert.registration import views as reg_views
 
@@ -10,6 +11,7 @@ urlpatterns = [
     path("", core_views.landing, name="landing"),
     path("dashboard/", core_views.dashboard, name="dashboard"),
     path("cb/audit-trail/", core_views.audit_trail, name="audit_trail"),
+    path("audit-time/", catalog_views.audit_time_estimate, name="audit_time_estimate"),
     # Organizations, sites, members
     path("organizations/new/", account_views.organization_create, name="organization_create"),
     path("organizations/<int:pk>/", account_views.organization_detail, name="organization_detail"),
@@ -38,6 +40,10 @@ urlpatterns = [
     path("review/", reg_views.review_queue, name="review_queue"),
     path("review/<int:pk>/", reg_views.review_detail, name="review_detail"),
     path("review/<int:pk>/assessment/", reg_views.review_assessment, name="review_assessment"),
+    path("review/<int:pk>/audit-time/", reg_views.review_audit_time, name="review_audit_time"),
+    path("review/<int:pk>/quotation/", reg_views.quotation_issue, name="quotation_issue"),
+    path("quotations/<int:pk>/accept/", reg_views.quotation_accept, name="quotation_accept"),
+    path("quotations/<int:pk>/pdf/", reg_views.quotation_pdf, name="quotation_pdf"),
     # Platform
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

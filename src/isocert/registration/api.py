@@ -3,7 +3,7 @@
 import datetime
 from decimal import Decimal
 
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
 
@@ -250,9 +250,13 @@ def download_document(request, doc_id: int):
 
 
 def attachment_response(document) -> FileResponse:
-    response = FileResponse(open_stored(document.file), as_attachment=True,
-                            filename=document.original_name,
-                            content_type=document.file.content_type)
+    return stored_file_response(document.file, document.original_name)
+
+
+def stored_file_response(stored, filename: str) -> FileResponse:
+    """A stored file as a download: never rendered inline, never sniffed."""
+    response = FileResponse(open_stored(stored), as_attachment=True, filename=filename,
+                            content_type=stored.content_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
@@ -334,3 +338,127 @@ def decline(request, app_id: int, payload: ReasonIn):
         application=selectors.application_get(user=request.auth, pk=app_id),
         actor=request.auth, reason=payload.reason)
     return _reload(request, app_id)
+
+
+# --- audit time and quotations ---------------------------------------------------------------
+
+class AdjustmentIn(Schema):
+    reason: str
+    percent: Decimal = Field(..., description="Signed, e.g. -10 (mature system) or 10.")
+
+
+class OverrideIn(Schema):
+    value: Decimal = Field(..., description="Days, in half days.")
+    justification: str = Field(..., description="Why the figure differs (kept, audit-trailed).")
+
+
+class AuditTimeIn(Schema):
+    adjustments: list[AdjustmentIn] = []
+    integration_reduction_percent: Decimal = Field(0, description="0–20, integrated audits only")
+    sampling_allowed: bool = Field(False, description="IAF MD 1 multi-site sampling")
+    overrides: dict[str, OverrideIn] = Field(
+        default_factory=dict,
+        description="Keyed by initial_days, stage1_days, surveillance_days or "
+                    "recertification_days.")
+
+
+class AuditTimeOut(Schema):
+    initial_days: Decimal | None
+    stage1_days: Decimal | None
+    stage2_days: Decimal | None
+    surveillance_days: Decimal | None
+    recertification_days: Decimal | None
+    min_onsite_days: Decimal | None
+    overrides: dict
+    computed: dict = Field(..., description="The engine's result with its explanation.")
+    inputs: dict
+    determined_at: datetime.datetime
+
+
+class QuotationOut(Schema):
+    id: int
+    number: str
+    application_id: int
+    status: str
+    expired: bool
+    currency: str
+    day_rate: Decimal
+    vat_percent: Decimal
+    lines: list[dict]
+    net_amount: Decimal
+    vat_amount: Decimal
+    total_amount: Decimal
+    valid_until: datetime.date
+    issued_at: datetime.datetime
+    accepted_at: datetime.datetime | None
+    pdf_ready: bool
+    audit_time: dict
+
+
+def _quotation_out(quotation) -> dict:
+    return {**{f: getattr(quotation, f) for f in (
+        "id", "number", "application_id", "status", "currency", "day_rate", "vat_percent",
+        "lines", "net_amount", "vat_amount", "total_amount", "valid_until", "issued_at",
+        "accepted_at", "audit_time")},
+        "expired": quotation.is_expired, "pdf_ready": quotation.pdf_id is not None}
+
+
+@router.get("/applications/{app_id}/audit-time", response=AuditTimeOut, tags=["review"],
+            summary="The audit time fixed at review (404 until determined)")
+def get_audit_time(request, app_id: int):
+    application = selectors.application_get(user=request.auth, pk=app_id)
+    determination = selectors.audit_time_of(user=request.auth, application=application)
+    if determination is None:
+        raise Http404
+    return determination
+
+
+@router.put("/applications/{app_id}/audit-time", response=AuditTimeOut, tags=["review"],
+            summary="Determine the audit time (reviewers)",
+            description="Computed from the application's data with the given factors; a "
+                        "figure set by hand needs a justification.")
+def put_audit_time(request, app_id: int, payload: AuditTimeIn):
+    application = selectors.application_get(user=request.auth, pk=app_id)
+    return services.determine_audit_time(
+        application=application, actor=request.auth,
+        adjustments=[{"reason": a.reason, "percent": str(a.percent)} for a in payload.adjustments],
+        integration_reduction_percent=str(payload.integration_reduction_percent),
+        sampling_allowed=payload.sampling_allowed,
+        overrides={k: {"value": str(v.value), "justification": v.justification}
+                   for k, v in payload.overrides.items()})
+
+
+@router.get("/applications/{app_id}/quotations", response=list[QuotationOut], tags=["review"])
+def list_quotations(request, app_id: int):
+    application = selectors.application_get(user=request.auth, pk=app_id)
+    return [_quotation_out(q) for q in
+            selectors.quotations_for_application(user=request.auth, application=application)]
+
+
+@router.post("/applications/{app_id}/quotations", response={201: QuotationOut}, tags=["review"],
+             summary="Issue a quotation from the audit time (reviewers; supersedes the last)")
+def issue_quotation(request, app_id: int):
+    application = selectors.application_get(user=request.auth, pk=app_id)
+    return 201, _quotation_out(services.issue_quotation(application=application,
+                                                        actor=request.auth))
+
+
+@router.get("/quotations/{quotation_id}", response=QuotationOut, tags=["review"])
+def get_quotation(request, quotation_id: int):
+    return _quotation_out(selectors.quotation_get(user=request.auth, pk=quotation_id))
+
+
+@router.post("/quotations/{quotation_id}/accept", response=QuotationOut, tags=["review"],
+             summary="Accept the quotation (the organization's owner): it becomes the contract")
+def accept_quotation(request, quotation_id: int):
+    quotation = selectors.quotation_get(user=request.auth, pk=quotation_id)
+    return _quotation_out(services.accept_quotation(quotation=quotation, actor=request.auth))
+
+
+@router.get("/quotations/{quotation_id}/pdf", response={200: None}, tags=["review"],
+            summary="Download the quotation PDF (404 while it is being rendered)")
+def quotation_pdf(request, quotation_id: int):
+    quotation = selectors.quotation_get(user=request.auth, pk=quotation_id)
+    if quotation.pdf is None:
+        raise Http404
+    return stored_file_response(quotation.pdf, f"{quotation.number}.pdf")

@@ -169,3 +169,101 @@ class AssessmentForm(forms.Form):
         label="Impartiality risk from declared consultancy", widget=forms.RadioSelect)
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
                             label="Notes (internal)")
+
+
+class AuditTimeForm(forms.Form):
+    """The reviewer's factors and hand-set figures for the audit-time determination."""
+
+    ADJUSTMENT_ROWS = 3
+
+    sampling_allowed = forms.BooleanField(
+        required=False, label="Multi-site sampling allowed (IAF MD 1)",
+        help_text="Sites perform the same activities under one management system.")
+    integration_reduction_percent = forms.DecimalField(
+        required=False, min_value=0, max_value=20, decimal_places=1,
+        label="Integration reduction % (IAF MD 11, 0–20, integrated audits only)")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for i in range(self.ADJUSTMENT_ROWS):
+            self.fields[f"adjustment_{i}_reason"] = forms.CharField(
+                required=False, max_length=200, label=f"Adjustment {i + 1} — reason")
+            self.fields[f"adjustment_{i}_percent"] = forms.DecimalField(
+                required=False, min_value=-30, max_value=100, decimal_places=1,
+                label=f"Adjustment {i + 1} — percent (signed)")
+        from .models import AuditTimeDetermination
+
+        for key in AuditTimeDetermination.OVERRIDABLE:
+            label = AuditTimeDetermination.FIGURES[key]
+            self.fields[f"override_{key}"] = forms.DecimalField(
+                required=False, min_value=0.5, max_value=999, decimal_places=1,
+                label=f"{label} — set by hand (days)")
+            self.fields[f"justification_{key}"] = forms.CharField(
+                required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+                label=f"{label} — justification")
+
+    def clean(self):
+        data = super().clean()
+        for i in range(self.ADJUSTMENT_ROWS):
+            reason, percent = data.get(f"adjustment_{i}_reason"), data.get(f"adjustment_{i}_percent")
+            if percent is not None and not reason:
+                self.add_error(f"adjustment_{i}_reason", "Give the reason for this adjustment.")
+            if reason and percent is None:
+                self.add_error(f"adjustment_{i}_percent", "Give the percent (e.g. -10 or 10).")
+        return data
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        from .models import AuditTimeDetermination
+
+        return {
+            "sampling_allowed": data["sampling_allowed"],
+            "integration_reduction_percent": str(data["integration_reduction_percent"] or 0),
+            "adjustments": [
+                {"reason": data[f"adjustment_{i}_reason"],
+                 "percent": str(data[f"adjustment_{i}_percent"])}
+                for i in range(self.ADJUSTMENT_ROWS) if data.get(f"adjustment_{i}_reason")
+            ],
+            "overrides": {
+                key: {"value": str(data[f"override_{key}"]),
+                      "justification": data[f"justification_{key}"]}
+                for key in AuditTimeDetermination.OVERRIDABLE
+                if data.get(f"override_{key}") is not None
+            },
+        }
+
+    @staticmethod
+    def field_map() -> dict[str, str]:
+        """Service error keys → form fields."""
+        from .models import AuditTimeDetermination
+
+        mapping = {"integration_reduction_percent": "integration_reduction_percent",
+                   "sites.sampling_allowed": "sampling_allowed"}
+        for key in AuditTimeDetermination.OVERRIDABLE:
+            mapping[f"overrides.{key}.value"] = f"override_{key}"
+            mapping[f"overrides.{key}.justification"] = f"justification_{key}"
+        for i in range(AuditTimeForm.ADJUSTMENT_ROWS):
+            mapping[f"adjustments.{i}.percent"] = f"adjustment_{i}_percent"
+            mapping[f"adjustments.{i}.reason"] = f"adjustment_{i}_reason"
+        return mapping
+
+    @classmethod
+    def initial_from(cls, determination) -> dict:
+        if determination is None:
+            return {}
+        inputs = determination.inputs
+        initial = {"sampling_allowed": inputs.get("sites", {}).get("sampling_allowed", False),
+                   "integration_reduction_percent": inputs.get("integration_reduction_percent")}
+        for i, adjustment in enumerate(inputs.get("adjustments", [])[: cls.ADJUSTMENT_ROWS]):
+            initial[f"adjustment_{i}_reason"] = adjustment.get("reason")
+            initial[f"adjustment_{i}_percent"] = adjustment.get("percent")
+        for key, entry in determination.overrides.items():
+            initial[f"override_{key}"] = entry.get("value")
+            initial[f"justification_{key}"] = entry.get("justification")
+        return initial
+
+
+class AcceptQuotationForm(forms.Form):
+    confirm = forms.BooleanField(
+        label="I accept this quotation on behalf of the organization; it becomes the "
+              "certification contract.")

@@ -30,6 +30,8 @@ class JourneyStep:
 
 def journey_for_organization(applications: list[Application]) -> list[JourneyStep]:
     registered = [a for a in applications if a.status == Application.Status.REGISTERED]
+    # An accepted quotation is the certification contract: the audit comes next.
+    contracted = [q for a in registered for q in a.quotations.all() if q.status == "accepted"]
     progress = [s for s, _ in Application.Status.choices]
     active = sorted((a for a in applications
                      if a.status not in (Application.Status.DECLINED, Application.Status.WITHDRAWN)),
@@ -44,8 +46,12 @@ def journey_for_organization(applications: list[Application]) -> list[JourneySte
                 # The most advanced application tells where the organization stands.
                 detail = (active[0].get_status_display() if active else "Not applied yet")
                 steps.append(JourneyStep(key, label, "current", detail))
-        elif key == "gap_analysis" and registered:
+        elif key == "gap_analysis" and registered and not contracted:
             steps.append(JourneyStep(key, label, "current", "Next step"))
+        elif key == "certification_audit" and contracted:
+            steps.append(JourneyStep(key, label, "current",
+                                     "Contract signed (quotation "
+                                     + ", ".join(q.number for q in contracted) + ")"))
         else:
             steps.append(JourneyStep(key, label, "todo"))
     return steps

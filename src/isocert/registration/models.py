@@ -224,3 +224,97 @@ class PreliminaryAssessment(models.Model):
         if self.passed:
             return "Ready for registration"
         return "Not ready: " + "; ".join(self.failed_checks())
+
+
+class AuditTimeDetermination(models.Model):
+    """The audit time the CB fixed at application review (IAF MD 5, MD 11, MD 1).
+
+    ``computed`` is the engine's result from the application's data and the
+    reviewer's factors; ``overrides`` are figures the reviewer changed by hand,
+    each with its written justification; the day fields are what applies.
+    """
+
+    FIGURES = {
+        "initial_days": "Initial audit (stage 1 + stage 2)",
+        "stage1_days": "Stage 1",
+        "stage2_days": "Stage 2",
+        "surveillance_days": "Surveillance (each year)",
+        "recertification_days": "Recertification",
+        "min_onsite_days": "Minimum on-site",
+    }
+    OVERRIDABLE = ("initial_days", "stage1_days", "surveillance_days", "recertification_days")
+
+    application = models.OneToOneField(Application, on_delete=models.CASCADE,
+                                       related_name="audit_time")
+    inputs = models.JSONField(help_text="The input given to the audit-time engine.")
+    computed = models.JSONField(help_text="The engine's result, with its explanation.")
+    overrides = models.JSONField(default=dict, blank=True)
+    initial_days = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
+    stage1_days = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
+    stage2_days = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
+    surveillance_days = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
+    recertification_days = models.DecimalField(max_digits=6, decimal_places=1, null=True,
+                                               blank=True)
+    min_onsite_days = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
+    determined_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                      on_delete=models.SET_NULL, related_name="+")
+    determined_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Audit time of {self.application}"
+
+    @property
+    def is_complete(self) -> bool:
+        return all(getattr(self, f) is not None for f in self.FIGURES)
+
+    def figures(self) -> list[dict]:
+        return [{"key": key, "label": label, "days": getattr(self, key),
+                 "computed": self.computed.get(key), "override": self.overrides.get(key)}
+                for key, label in self.FIGURES.items()]
+
+
+class Quotation(models.Model):
+    """The price of the certification cycle; accepted online, it is the contract."""
+
+    class Status(models.TextChoices):
+        SENT = "sent", "Sent to the client"
+        ACCEPTED = "accepted", "Accepted"
+        SUPERSEDED = "superseded", "Superseded"
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT,
+                                    related_name="quotations")
+    number = models.CharField(max_length=40, unique=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SENT)
+    currency = models.CharField(max_length=3)
+    day_rate = models.DecimalField(max_digits=10, decimal_places=2)
+    vat_percent = models.DecimalField(max_digits=5, decimal_places=2)
+    lines = models.JSONField(help_text="[{label, days, amount}] — the audits of the cycle.")
+    net_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    vat_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    total_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    audit_time = models.JSONField(help_text="The audit-time determination and its justification.")
+    valid_until = models.DateField()
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    issued_at = models.DateTimeField(auto_now_add=True)
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    pdf = models.ForeignKey("core.StoredFile", null=True, blank=True, on_delete=models.PROTECT,
+                            related_name="+")
+
+    class Meta:
+        ordering = ["-issued_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["application"], condition=Q(status="accepted"),
+                                    name="one_accepted_quotation_per_application"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_expired(self) -> bool:
+        from django.utils import timezone
+
+        return self.status == self.Status.SENT and self.valid_until < timezone.localdate()

@@ -18,7 +18,7 @@ CB_READERS = (StaffRole.Role.REVIEWER, StaffRole.Role.ADMINISTRATOR)
 
 def _base() -> QuerySet[Application]:
     return (Application.objects.select_related("organization", "organization__country", "reviewer")
-            .prefetch_related("standard_lines__standard", "sites"))
+            .prefetch_related("standard_lines__standard", "sites", "quotations"))
 
 
 def applications_for_user(*, user: User) -> QuerySet[Application]:
@@ -130,3 +130,27 @@ def allowed_actions_for(*, application: Application, user: User) -> list[str]:
     is_reviewer = user.has_staff_role(StaffRole.Role.REVIEWER)
     return [a for a in possible
             if (a in CLIENT_ACTIONS and can_edit) or (a in REVIEWER_ACTIONS and is_reviewer)]
+
+
+def audit_time_of(*, user: User, application: Application):
+    """The audit-time determination, if any (visible to whoever sees the application)."""
+    from .models import AuditTimeDetermination
+
+    application_get(user=user, pk=application.pk)
+    return AuditTimeDetermination.objects.filter(application=application).first()
+
+
+def quotations_for_application(*, user: User, application: Application):
+    application_get(user=user, pk=application.pk)
+    return application.quotations.select_related("accepted_by", "pdf").order_by("-issued_at")
+
+
+def quotation_get(*, user: User, pk):
+    from .models import Quotation
+
+    try:
+        quotation = Quotation.objects.select_related("application", "pdf", "accepted_by").get(pk=pk)
+    except (Quotation.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such quotation")
+    application_get(user=user, pk=quotation.application_id)
+    return quotation

@@ -14,9 +14,11 @@ from isocert.core.errors import DomainError
 from isocert.core.forms import add_domain_error
 
 from . import selectors, services
-from .api import attachment_response
+from .api import attachment_response, stored_file_response
 from .forms import (
+    AcceptQuotationForm,
     AssessmentForm,
+    AuditTimeForm,
     BackgroundForm,
     DeclineForm,
     DocumentForm,
@@ -144,15 +146,21 @@ def _int(value):
 @login_required
 def application_detail(request, pk):
     application = selectors.application_get(user=request.user, pk=pk)
+    membership = account_selectors.membership_of(user=request.user,
+                                                 organization=application.organization)
     return render(request, "registration/application_detail.html", {
         "application": application,
-        "membership": account_selectors.membership_of(user=request.user,
-                                                      organization=application.organization),
+        "membership": membership,
+        "can_accept_quotation": membership is not None and membership.role == "owner",
         "timeline": selectors.application_timeline(user=request.user, application=application),
         "documents": application.documents.select_related("file"),
         "allowed": selectors.allowed_actions_for(application=application, user=request.user),
         "withdraw_form": WithdrawForm(),
         "latest_request": selectors.latest_information_request(application=application),
+        "determination": selectors.audit_time_of(user=request.user, application=application),
+        "quotations": selectors.quotations_for_application(user=request.user,
+                                                           application=application),
+        "accept_form": AcceptQuotationForm(),
     })
 
 
@@ -277,9 +285,10 @@ def review_queue(request):
 
 
 @login_required
-def review_detail(request, pk):
+def review_detail(request, pk, audit_time_form=None, status=200):
     selectors.ensure_cb_reader(request.user)
     application = selectors.application_get(user=request.user, pk=pk)
+    determination = selectors.audit_time_of(user=request.user, application=application)
     assessment = PreliminaryAssessment.objects.filter(application=application).first()
     initial = ({f: getattr(assessment, f) for f in AssessmentForm.base_fields}
                if assessment else {"impartiality_risk": "managed" if application.consultancy_used
@@ -291,7 +300,12 @@ def review_detail(request, pk):
         "timeline": selectors.application_timeline(user=request.user, application=application),
         "documents": application.documents.select_related("file"),
         "allowed": selectors.allowed_actions_for(application=application, user=request.user),
-    })
+        "determination": determination,
+        "audit_time_form": audit_time_form or AuditTimeForm(
+            initial=AuditTimeForm.initial_from(determination)),
+        "quotations": selectors.quotations_for_application(user=request.user,
+                                                           application=application),
+    }, status=status)
 
 
 @login_required
@@ -310,3 +324,63 @@ def review_assessment(request, pk):
     else:
         messages.success(request, f"Preliminary assessment saved: {assessment.outcome}.")
     return redirect("review_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def review_audit_time(request, pk):
+    """The reviewer fixes the audit time (factors, hand-set figures with justification)."""
+    selectors.ensure_cb_reader(request.user)
+    application = selectors.application_get(user=request.user, pk=pk)
+    form = AuditTimeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.determine_audit_time(application=application, actor=request.user,
+                                          **form.service_kwargs())
+        except DomainError as exc:
+            add_domain_error(form, exc, AuditTimeForm.field_map())
+        else:
+            messages.success(request, "Audit time saved.")
+            return redirect(reverse("review_detail", args=[pk]) + "#audit-time")
+    messages.error(request, "The audit time was not saved: correct the highlighted fields.")
+    return review_detail(request, pk, audit_time_form=form, status=400)
+
+
+@login_required
+@require_POST
+def quotation_issue(request, pk):
+    application = selectors.application_get(user=request.user, pk=pk)
+    try:
+        quotation = services.issue_quotation(application=application, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Quotation {quotation.number} sent to the client.")
+    return redirect(reverse("review_detail", args=[pk]) + "#quotation")
+
+
+@login_required
+@require_POST
+def quotation_accept(request, pk):
+    quotation = selectors.quotation_get(user=request.user, pk=pk)
+    form = AcceptQuotationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Tick the box to confirm you accept the quotation.")
+    else:
+        try:
+            services.accept_quotation(quotation=quotation, actor=request.user)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Quotation {quotation.number} accepted: it is now your "
+                                      "certification contract.")
+    return redirect(reverse("application_detail", args=[quotation.application_id]) + "#quotation")
+
+
+@login_required
+def quotation_pdf(request, pk):
+    quotation = selectors.quotation_get(user=request.user, pk=pk)
+    if quotation.pdf is None:
+        messages.info(request, "The PDF is being prepared; try again in a moment.")
+        return redirect(reverse("application_detail", args=[quotation.application_id]))
+    return stored_file_response(quotation.pdf, f"{quotation.number}.pdf")

@@ -127,6 +127,10 @@ class Command(BaseCommand):
             "cb_competent": True, "impartiality_risk": "none", "notes": "Single-site service firm.",
         })
         registration.register_application(application=quality, actor=rita)
+        registration.determine_audit_time(
+            application=quality, actor=rita, sampling_allowed=False,
+            adjustments=[{"reason": "Single, low-risk office activity", "percent": "-10"}])
+        registration.issue_quotation(application=quality, actor=rita)
         security = registration.create_application(organization=brightpath, actor=charlie, data={
             "standards": [{"standard": "ISO/IEC 27001", "effective_personnel": "42"}],
             "consultancy_used": True, "consultancy_by": "SecureWay Advisors Ltd (J. Smith)",
