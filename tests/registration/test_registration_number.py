@@ -4,7 +4,6 @@ import re
 import threading
 
 import pytest
-from django.apps import apps
 from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 from factories import PASSING_ASSESSMENT, complete_application_data
