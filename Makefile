@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 3
 
-.PHONY: run dev test test-sqlite test-postgres lint fmt migrate demo worker browser clean
+.PHONY: run dev test test-sqlite test-postgres lint fmt migrate demo worker pdf-libs browser clean
 
 $(BIN)/python:
 	@PY=$$(scripts/find-python) || exit 1; \
@@ -28,7 +28,7 @@ migrate: $(VENV)/.installed
 	$(ISOCERT) migrate --no-input
 	$(ISOCERT) createcachetable
 
-demo: migrate
+demo: migrate pdf-libs
 	$(ISOCERT) seed-demo
 
 ## Serve the portal with demo data on http://$(HOST):$(PORT) (gunicorn + task worker).
@@ -51,11 +51,20 @@ dev: demo
 worker: $(VENV)/.installed
 	$(ISOCERT) db_worker --queue-name '*'
 
-browser:
+# Debian packages: Pango and fonts for WeasyPrint's PDFs, Chromium for the browser tests.
+APT_INSTALL = if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq
+
+pdf-libs:
+	@if ! /sbin/ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || [ ! -d /usr/share/fonts/truetype/dejavu ]; then \
+	  echo "Installing Pango and fonts for PDF rendering"; \
+	  $(APT_INSTALL) libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; \
+	fi
+
+browser: pdf-libs
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  echo "Installing Debian's chromium for the browser tests"; \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+	  $(APT_INSTALL) chromium >/dev/null; \
 	fi
 
 ## Whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
