@@ -67,6 +67,13 @@ def _ensure_editable(application: Application) -> None:
         )
 
 
+def _required_text(value, field: str, message: str, hint: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise InvalidInput(message, fields={field: hint})
+    return text
+
+
 def _transition(application: Application, action: str, actor: User, payload: dict | None = None):
     """Move to the next state, bump the version and write the audit event."""
     old = application.status
@@ -378,10 +385,8 @@ def resubmit_application(*, application: Application, actor: User, response: str
     _ensure_client_editor(application, actor)
     application = _locked(application)
     APPLICATION_LIFECYCLE.target("resubmit", application.status)
-    response = (response or "").strip()
-    if not response:
-        raise InvalidInput("Answer the reviewer's request.",
-                           fields={"response": "Write your answer to the request."})
+    response = _required_text(response, "response", "Answer the reviewer's request.",
+                              "Write your answer to the request.")
     problems = completeness_problems(application)
     if problems:
         raise InvalidInput("The application is not complete yet.", fields=problems)
@@ -421,10 +426,8 @@ def request_information(*, application: Application, actor: User, message: str) 
     _ensure_reviewer(actor)
     application = _locked(application)
     APPLICATION_LIFECYCLE.target("request_information", application.status)
-    message = (message or "").strip()
-    if not message:
-        raise InvalidInput("Say what information is needed.",
-                           fields={"message": "Describe the information you need."})
+    message = _required_text(message, "message", "Say what information is needed.",
+                             "Describe the information you need.")
     ApplicationMessage.objects.create(application=application, author=actor, text=message,
                                       kind=ApplicationMessage.Kind.INFORMATION_REQUEST)
     _transition(application, "request_information", actor, {"message": message})
@@ -495,10 +498,8 @@ def decline_application(*, application: Application, actor: User, reason: str) -
     _ensure_reviewer(actor)
     application = _locked(application)
     APPLICATION_LIFECYCLE.target("decline", application.status)
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput("Give the reason for declining.",
-                           fields={"reason": "The client is told this reason."})
+    reason = _required_text(reason, "reason", "Give the reason for declining.",
+                            "The client is told this reason.")
     application.decline_reason = reason
     _transition(application, "decline", actor, {"reason": reason})
     notify(template="application_declined", to=_client_recipients(application),
