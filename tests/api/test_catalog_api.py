@@ -40,9 +40,11 @@ OPERATIONS = {
     ("post", "/api/v1/applications/{app_id}/register"),
     ("post", "/api/v1/applications/{app_id}/decline"),
     ("get", "/api/v1/audit-events"),
+    ("post", "/api/v1/audit-time"),
 }
 PUBLIC = {("get", "/api/v1/catalog/standards"), ("get", "/api/v1/catalog/standards/{code}"),
-          ("get", "/api/v1/catalog/sectors"), ("get", "/api/v1/catalog/countries")}
+          ("get", "/api/v1/catalog/sectors"), ("get", "/api/v1/catalog/countries"),
+          ("post", "/api/v1/audit-time")}
 HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "trace"}
 
 

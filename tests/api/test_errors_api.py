@@ -135,7 +135,8 @@ def test_only_the_catalog_is_public_and_everything_else_answers_401(client, db):
             checked.append((method, path))
     assert public == {("get", "/api/v1/catalog/standards"),
                       ("get", "/api/v1/catalog/standards/{code}"),
-                      ("get", "/api/v1/catalog/sectors"), ("get", "/api/v1/catalog/countries")}
+                      ("get", "/api/v1/catalog/sectors"), ("get", "/api/v1/catalog/countries"),
+                      ("post", "/api/v1/audit-time")}
     assert len(checked) >= 36
 
 

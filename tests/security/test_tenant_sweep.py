@@ -30,7 +30,9 @@ from isocert.registration.models import (
     Application,
     ApplicationDocument,
     ApplicationMessage,
+    AuditTimeDetermination,
     PreliminaryAssessment,
+    Quotation,
 )
 from isocert.registration.views import STEP_KEYS, TRANSITIONS
 
@@ -65,6 +67,10 @@ HTML_PK_KINDS = {
     "review_assessment": "application",
     "document_download": "document",
     "document_delete": "document",
+    "review_audit_time": "application",
+    "quotation_issue": "application",
+    "quotation_accept": "quotation",
+    "quotation_pdf": "quotation",
 }
 # Non-integer parameters: every value the view knows, and one it doesn't.
 HTML_SLUG_VALUES = {
@@ -72,7 +78,7 @@ HTML_SLUG_VALUES = {
     ("application_transition", "action"): [*TRANSITIONS, "no-such-action"],
 }
 # Pages without an object in the URL: what Charlie gets there.
-HTML_PUBLIC = {"landing"}                             # anyone; shows nothing of clients
+HTML_PUBLIC = {"landing", "audit_time_estimate"}      # anyone; shows nothing of clients
 HTML_OWN = {"dashboard", "organization_create", "tokens"}   # Charlie's own, nothing of Alice's
 HTML_STAFF_ONLY = {"audit_trail", "review_queue"}     # CB staff only: 404 for clients
 HTML_INVITATION = {"invitation_accept"}               # a secret token, swept separately
@@ -87,6 +93,7 @@ API_PARAM_KINDS = {
     "app_id": "application",
     "doc_id": "document",
     "token_id": "token",
+    "quotation_id": "quotation",
 }
 # URL patterns of the API that are no operation of the OpenAPI document.
 API_URL_EXEMPT = {"openapi-json", "openapi-view", "api-root"}
@@ -94,6 +101,7 @@ API_URL_EXEMPT = {"openapi-json", "openapi-view", "api-root"}
 API_PUBLIC = {
     ("get", "/api/v1/catalog/standards"), ("get", "/api/v1/catalog/standards/{code}"),
     ("get", "/api/v1/catalog/sectors"), ("get", "/api/v1/catalog/countries"),
+    ("post", "/api/v1/audit-time"),  # a pure computation over the body; reads no client data
 }
 API_OWN_LISTS = {  # Charlie's own; checked to list nothing of Alice's
     ("get", "/api/v1/me"), ("get", "/api/v1/organizations"), ("get", "/api/v1/tokens"),
@@ -149,10 +157,26 @@ def alice_world(request, alice, bob, nordlicht, brightpath, charlie,
     document = registration_services.add_application_document(
         application=application, actor=alice, kind="manual",
         upload=SimpleUploadedFile("nordlicht-manual.pdf", PDF))
+    rita = request.getfixturevalue("rita")
     if request.param == "under_review":
-        rita = request.getfixturevalue("rita")
         registration_services.submit_application(application=application, actor=alice)
         registration_services.start_review(application=application, actor=rita)
+    # A registered application with its audit time and a quotation (PDF rendered), so the
+    # audit-time and quotation pages have something of Alice's to refuse.
+    quoted = registration_services.create_application(
+        organization=nordlicht, actor=alice, data={
+            "standards": [{"standard": "ISO 9001", "effective_personnel": "30"}],
+            "desired_audit_from": timezone.localdate() + datetime.timedelta(days=60)})
+    registration_services.submit_application(application=quoted, actor=alice)
+    registration_services.start_review(application=quoted, actor=rita)
+    registration_services.record_preliminary_assessment(application=quoted, actor=rita, data={
+        "documents_reviewed": True, "scope_clear": True, "sites_personnel_plausible": True,
+        "cb_competent": True, "impartiality_risk": "none"})
+    registration_services.register_application(application=quoted, actor=rita)
+    registration_services.determine_audit_time(application=quoted, actor=rita, overrides={
+        "initial_days": {"value": "6", "justification": "Nordlicht's three shifts need more."}})
+    quotation = registration_services.render_quotation_pdf_file(
+        quotation=registration_services.issue_quotation(application=quoted, actor=rita))
     with django_capture_on_commit_callbacks(execute=True):
         invitation = account_services.invite_member(
             organization=nordlicht, actor=alice, email="erik@nordlicht.example", role="editor")
@@ -168,13 +192,15 @@ def alice_world(request, alice, bob, nordlicht, brightpath, charlie,
             "site": list(nordlicht.sites.values_list("pk", flat=True)),
             "membership": list(nordlicht.memberships.values_list("pk", flat=True)),
             "invitation": [invitation.pk],
-            "application": [application.pk],
+            "application": [application.pk, quoted.pk],
             "document": [document.pk],
             "token": [token.pk],
+            "quotation": [quotation.pk],
         },
         application=application, invitation_secret=secret,
         names=["Nordlicht", "nordlicht-manual.pdf", "Oldenburg plant", "alice@nordlicht.example",
-               "erik@nordlicht.example", "Alice&#x27;s CI", "Alice's CI", application.reference],
+               "erik@nordlicht.example", "Alice&#x27;s CI", "Alice's CI", application.reference,
+               quoted.reference, quotation.number, "three shifts"],
     )
 
 
@@ -190,7 +216,17 @@ def alice_state(world: AliceWorld) -> dict:
         "application_sites": sorted(application.sites.values_list("pk", flat=True)),
         "messages": ApplicationMessage.objects.filter(application=application).count(),
         "assessment": PreliminaryAssessment.objects.filter(application=application).exists(),
-        "applications": Application.objects.filter(organization=organization).count(),
+        "applications": sorted(Application.objects.filter(organization=organization)
+                               .values_list("pk", "status", "version", "updated_at")),
+        "determinations": sorted(AuditTimeDetermination.objects.filter(
+            application__organization=organization).values_list(
+            "application_id", "initial_days", "stage1_days", "surveillance_days",
+            "recertification_days", "determined_at", "determined_by")),
+        "overrides": [d.overrides for d in AuditTimeDetermination.objects.filter(
+            application__organization=organization).order_by("pk")],
+        "quotations": sorted(Quotation.objects.filter(application__organization=organization)
+                             .values_list("pk", "number", "status", "accepted_by",
+                                          "accepted_at", "valid_until", "pdf")),
         "documents": sorted(ApplicationDocument.objects.filter(application=application)
                             .values_list("pk", flat=True)),
         "organization": (organization.legal_name, organization.trading_name,

@@ -208,6 +208,10 @@ def _factor_for(bands, value: Fraction) -> Fraction:
 # Input parsing
 
 
+MAX_MAGNITUDE = Decimal(10) ** 12
+MAX_DECIMAL_PLACES = 30
+
+
 def _number(value: Any, field: str) -> Fraction:
     if value is None:
         raise AuditTimeInputError(field, "is required")
@@ -221,6 +225,12 @@ def _number(value: Any, field: str) -> Fraction:
         raise AuditTimeInputError(field, f"must be a number, not {value!r}")
     if not number.is_finite():
         raise AuditTimeInputError(field, f"must be a finite number, not {value!r}")
+    # Exact arithmetic on 1e99999999 would build a 100-million-digit integer:
+    # bound the size before converting.
+    if number.copy_abs() >= MAX_MAGNITUDE:
+        raise AuditTimeInputError(field, "is too large")
+    if number.as_tuple().exponent < -MAX_DECIMAL_PLACES:
+        raise AuditTimeInputError(field, f"has more than {MAX_DECIMAL_PLACES} decimal places")
     return Fraction(number)
 
 

@@ -1,5 +1,8 @@
-"""Reference data shipped as versioned files: standards, clauses, sectors, countries."""
+"""Catalog data: shipped reference files (standards, clauses, sectors, countries) and the
+ISO 50003 audit-day table that the certification body enters itself."""
 
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 
 
@@ -72,3 +75,79 @@ class Clause(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
+
+
+def validate_positive_days(value):
+    if value is not None and value <= 0:
+        raise ValidationError("Audit days must be more than 0.")
+
+
+class EnmsDayTableRow(models.Model):
+    """One personnel band of the ISO 50003 audit-day table, as the CB entered it.
+
+    ISO 50003's figures are copyrighted and were never confirmed from a public
+    source, so none are shipped: until a CB administrator enters them from the
+    CB's licensed copy, ISO 50001 estimates say the table is not configured.
+    """
+
+    personnel_min = models.PositiveIntegerField(
+        "effective personnel from", validators=[MinValueValidator(1)],
+        help_text="Lowest effective personnel (FTE, rounded up) of this band, at least 1.")
+    personnel_max = models.PositiveIntegerField(
+        "effective personnel to", null=True, blank=True,
+        help_text="Highest effective personnel of this band; leave empty for the last, "
+                  "open-ended band (e.g. \"more than 1000\").")
+    high = models.DecimalField("days, high complexity", max_digits=6, decimal_places=2,
+                               validators=[validate_positive_days])
+    medium = models.DecimalField("days, medium complexity", max_digits=6, decimal_places=2,
+                                 validators=[validate_positive_days])
+    low = models.DecimalField("days, low complexity", max_digits=6, decimal_places=2,
+                              validators=[validate_positive_days])
+
+    class Meta:
+        ordering = ["personnel_min"]
+        verbose_name = "ISO 50003 audit-day table row"
+        verbose_name_plural = "ISO 50003 audit-day table"
+        constraints = [
+            models.UniqueConstraint(fields=["personnel_min"], name="unique_enms_band_start"),
+            models.CheckConstraint(condition=models.Q(personnel_min__gte=1),
+                                   name="enms_band_starts_at_one_or_more"),
+            models.CheckConstraint(
+                condition=models.Q(personnel_max__isnull=True)
+                | models.Q(personnel_max__gte=models.F("personnel_min")),
+                name="enms_band_max_not_below_min"),
+            models.CheckConstraint(
+                condition=models.Q(high__gt=0, medium__gt=0, low__gt=0),
+                name="enms_band_days_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.band_label} persons"
+
+    @property
+    def band_label(self) -> str:
+        if self.personnel_max is None:
+            return f"{self.personnel_min}+"
+        return f"{self.personnel_min}–{self.personnel_max}"
+
+    def clean(self):
+        super().clean()
+        if self.personnel_min is None:
+            return
+        if self.personnel_max is not None and self.personnel_max < self.personnel_min:
+            raise ValidationError({"personnel_max": "Must not be below \"effective personnel "
+                                                    "from\"."})
+        # Bands must not overlap, or one head count would have two audit times.
+        others = EnmsDayTableRow.objects.exclude(pk=self.pk).filter(
+            models.Q(personnel_max__isnull=True) | models.Q(personnel_max__gte=self.personnel_min))
+        if self.personnel_max is not None:
+            others = others.filter(personnel_min__lte=self.personnel_max)
+        overlapping = others.order_by("personnel_min").first()
+        if overlapping is not None:
+            starts_inside = overlapping.personnel_min <= self.personnel_min and (
+                overlapping.personnel_max is None
+                or self.personnel_min <= overlapping.personnel_max)
+            raise ValidationError({
+                "personnel_min" if starts_inside else "personnel_max":
+                    f"This band overlaps the {overlapping.band_label} band; each effective "
+                    "personnel count must fall in exactly one band."})

@@ -1,4 +1,7 @@
-"""``isocert audit-time``: the audit-time engine on the command line (reads no database)."""
+"""``isocert audit-time``: the audit-time engine on the command line.
+
+It reads no database unless ``--configured-enms-table`` asks for the CB's ISO 50003 table.
+"""
 
 import json
 import re
@@ -8,6 +11,7 @@ from fractions import Fraction
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from isocert.catalog.audittime import (
     DEFAULT_STAGE1_SHARE,
@@ -15,6 +19,7 @@ from isocert.catalog.audittime import (
     compute_audit_time,
     load_audit_time_json,
 )
+from isocert.catalog.selectors import enms_days_table
 
 # "-10:mature system" is a value, not an unknown option, for --adjust.
 _NEGATIVE_VALUE = re.compile(r"^-\d+(\.\d+)?%?(:.*)?$|^-\.\d+%?(:.*)?$")
@@ -61,6 +66,10 @@ class Command(BaseCommand):
         parser.add_argument("--stage1-share", metavar="FRACTION",
                             help="stage 1 share of the initial time, e.g. 1/3 (default: "
                                  "settings.AUDIT_TIME_STAGE1_SHARE or 1/3)")
+        parser.add_argument("--configured-enms-table", action="store_true",
+                            help="use the ISO 50003 audit-day table the certification body "
+                                 "entered in the admin (reads the database); without it ISO "
+                                 "50001 days are reported as not configured")
 
     def handle(self, *args, **options):
         try:
@@ -73,7 +82,8 @@ class Command(BaseCommand):
                 data = self._quick_input(options)
             else:
                 raise AuditTimeInputError("--json", "give --json FILE (or -) or --standard")
-            result = compute_audit_time(data, stage1_share=share)
+            table = self._enms_table() if options["configured_enms_table"] else None
+            result = compute_audit_time(data, stage1_share=share, enms_days_table=table)
         except AuditTimeInputError as exc:
             raise CommandError(" ".join(str(exc).split()), returncode=2)
 
@@ -89,6 +99,13 @@ class Command(BaseCommand):
         if configured in (None, ""):
             return DEFAULT_STAGE1_SHARE
         return _fraction(configured, "AUDIT_TIME_STAGE1_SHARE")
+
+    def _enms_table(self):
+        try:
+            return enms_days_table()
+        except DatabaseError as exc:
+            raise AuditTimeInputError("--configured-enms-table",
+                                      f"cannot read the table from the database: {exc}")
 
     def _read(self, path):
         if path == "-":
