@@ -6,6 +6,8 @@ Rita reviews, Adam audits, Dora decides, Ada administers. Staff have a TOTP
 authenticator, as the portal requires of them.
 """
 
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from factories import PASSING_ASSESSMENT, client_for, complete_application_data, make_user
@@ -15,6 +17,8 @@ def pytest_configure(config):
     # Before any task backend, hasher or cache is first used.
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # WhiteNoise looks for collected static files; the tests serve from the app dirs.
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
 
 def _is_transactional(item) -> bool:
