@@ -40,6 +40,22 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(autouse=True)
+def _catalog_for_transactional_tests(request):
+    """A transactional test ends by emptying every table, the catalog included;
+    the next one reloads it (standards, sectors, countries) before it starts."""
+    if not _is_transactional(request.node):
+        return
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+
+    from isocert.catalog.loader import load_catalog
+    from isocert.catalog.models import Country
+
+    if not Country.objects.exists():
+        load_catalog(apps.get_model)
+
+
+@pytest.fixture(autouse=True)
 def _isolated_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.STORAGES = {

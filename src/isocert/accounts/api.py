@@ -3,7 +3,7 @@
 from datetime import datetime
 from decimal import Decimal
 
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from . import selectors, services
 from .models import Membership, Organization, Site
@@ -158,7 +158,7 @@ def list_organizations(request):
              summary="Create an organization (you become its owner)")
 def create_organization(request, payload: OrganizationIn):
     organization = services.create_organization(actor=request.auth, data=payload.dict())
-    return 201, _organization_out(organization, request.auth)
+    return Status(201, _organization_out(organization, request.auth))
 
 
 @router.get("/organizations/{org_id}", response=OrganizationOut)
@@ -184,8 +184,8 @@ def list_sites(request, org_id: int):
              summary="Add a site (the first becomes the central function)")
 def add_site(request, org_id: int, payload: SiteIn):
     organization = selectors.organization_get(user=request.auth, pk=org_id)
-    return 201, services.add_site(organization=organization, actor=request.auth,
-                                  data=payload.dict())
+    site = services.add_site(organization=organization, actor=request.auth, data=payload.dict())
+    return Status(201, site)
 
 
 @router.patch("/sites/{site_id}", response=SiteOut)
@@ -199,7 +199,7 @@ def update_site(request, site_id: int, payload: SitePatch):
 def remove_site(request, site_id: int):
     services.remove_site(site=selectors.site_get(user=request.auth, pk=site_id),
                          actor=request.auth)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/organizations/{org_id}/memberships", response=list[MembershipOut])
@@ -222,7 +222,7 @@ def change_member_role(request, membership_id: int, payload: RoleIn):
 def remove_member(request, membership_id: int):
     membership = selectors.membership_get(user=request.auth, pk=membership_id)
     services.remove_member(membership=membership, actor=request.auth)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/organizations/{org_id}/invitations", response=list[InvitationOut])
@@ -235,8 +235,9 @@ def list_invitations(request, org_id: int):
              summary="Invite someone by e-mail (owners only)")
 def invite_member(request, org_id: int, payload: InvitationIn):
     organization = selectors.organization_get(user=request.auth, pk=org_id)
-    return 201, services.invite_member(organization=organization, actor=request.auth,
-                                       email=payload.email, role=payload.role)
+    invitation = services.invite_member(organization=organization, actor=request.auth,
+                                        email=payload.email, role=payload.role)
+    return Status(201, invitation)
 
 
 @router.post("/invitations/{invitation_id}/revoke", response=InvitationOut)
@@ -256,7 +257,7 @@ def list_tokens(request):
 def create_token(request, payload: TokenIn):
     token, secret = services.create_access_token(actor=request.auth, name=payload.name,
                                                  expires_in_days=payload.expires_in_days)
-    return 201, {**TokenOut.from_orm(token).dict(), "token": secret}
+    return Status(201, {**TokenOut.from_orm(token).dict(), "token": secret})
 
 
 @router.post("/tokens/{token_id}/revoke", response=TokenOut, tags=["account"])

@@ -4,7 +4,7 @@ import datetime
 from decimal import Decimal
 
 from django.http import FileResponse, Http404
-from ninja import Field, File, Form, Router, Schema
+from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from isocert.accounts import selectors as account_selectors
@@ -195,7 +195,7 @@ def create_application(request, payload: ApplicationCreate):
                                                       pk=payload.organization_id)
     application = services.create_application(organization=organization, actor=request.auth,
                                               data=_fields(payload))
-    return 201, _reload(request, application.pk)
+    return Status(201, _reload(request, application.pk))
 
 
 @router.get("/applications/{app_id}", response=ApplicationOut)
@@ -239,7 +239,7 @@ def upload_document(request, app_id: int, file: File[UploadedFile],
     application = selectors.application_get(user=request.auth, pk=app_id)
     document = services.add_application_document(application=application, actor=request.auth,
                                                  upload=file, kind=kind, description=description)
-    return 201, _document_out(document)
+    return Status(201, _document_out(document))
 
 
 @router.get("/documents/{doc_id}/download", response={200: None},
@@ -266,7 +266,7 @@ def stored_file_response(stored, filename: str) -> FileResponse:
 def delete_document(request, doc_id: int):
     document = selectors.document_get(user=request.auth, pk=doc_id)
     services.remove_application_document(document=document, actor=request.auth)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/applications/{app_id}/submit", response=ApplicationOut,
@@ -419,13 +419,15 @@ def get_audit_time(request, app_id: int):
                         "figure set by hand needs a justification.")
 def put_audit_time(request, app_id: int, payload: AuditTimeIn):
     application = selectors.application_get(user=request.auth, pk=app_id)
-    return services.determine_audit_time(
+    services.determine_audit_time(
         application=application, actor=request.auth,
         adjustments=[{"reason": a.reason, "percent": str(a.percent)} for a in payload.adjustments],
         integration_reduction_percent=str(payload.integration_reduction_percent),
         sampling_allowed=payload.sampling_allowed,
         overrides={k: {"value": str(v.value), "justification": v.justification}
                    for k, v in payload.overrides.items()})
+    # Read back, so the answer shows the stored figures exactly as GET does ("2.0", not "2").
+    return selectors.audit_time_of(user=request.auth, application=application)
 
 
 @router.get("/applications/{app_id}/quotations", response=list[QuotationOut], tags=["review"])
@@ -439,8 +441,9 @@ def list_quotations(request, app_id: int):
              summary="Issue a quotation from the audit time (reviewers; supersedes the last)")
 def issue_quotation(request, app_id: int):
     application = selectors.application_get(user=request.auth, pk=app_id)
-    return 201, _quotation_out(services.issue_quotation(application=application,
-                                                        actor=request.auth))
+    quotation = services.issue_quotation(application=application, actor=request.auth)
+    return Status(201, _quotation_out(selectors.quotation_get(user=request.auth,
+                                                              pk=quotation.pk)))
 
 
 @router.get("/quotations/{quotation_id}", response=QuotationOut, tags=["review"])

@@ -586,6 +586,12 @@ def _final_figures(computed: dict, overrides: dict) -> dict[str, Decimal | None]
                            fields={"overrides.stage1_days.value":
                                    f"Less than the {initial} initial days."})
     result["stage2_days"] = initial - result["stage1_days"]
+    too_small = [AuditTimeDetermination.FIGURES[key] for key, value in result.items()
+                 if value is not None and value <= 0]
+    if too_small:
+        raise InvalidInput("Every audit needs at least half a day.",
+                           fields={"overrides.initial_days.value":
+                                   f"Too small: {', '.join(too_small).lower()} would be 0 days."})
     return result
 
 
