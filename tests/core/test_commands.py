@@ -1,0 +1,65 @@
+"""The console commands a CB operator relies on."""
+
+import os
+import subprocess
+import sys
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from isocert.accounts.models import Organization, User
+from isocert.core.audit import verify_chain
+from isocert.core.models import AuditEvent
+from isocert.registration.models import Application, Quotation
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_creates_every_role_and_states_and_is_idempotent():
+    out = StringIO()
+    call_command("seed-demo", stdout=out)
+    assert "Demo data created." in out.getvalue()
+    assert "rita@demo.isocert.example" in out.getvalue()
+    counts = (User.objects.count(), Organization.objects.count(), Application.objects.count(),
+              AuditEvent.objects.count())
+    roles = set(User.objects.values_list("staff_roles__role", flat=True)) - {None}
+    assert roles == {"administrator", "reviewer", "auditor", "decision_maker"}
+    states = set(Application.objects.values_list("status", flat=True))
+    assert {"draft", "submitted", "registered", "information_requested"} <= states
+    assert Organization.objects.get(legal_name="Nordlicht Aluminium GmbH").sites.count() == 3
+    assert Quotation.objects.filter(status="sent").count() == 1
+
+    again = StringIO()
+    call_command("seed-demo", stdout=again)
+    assert "already present" in again.getvalue()
+    assert counts == (User.objects.count(), Organization.objects.count(),
+                      Application.objects.count(), AuditEvent.objects.count())
+    assert verify_chain() is None
+
+
+def test_demo_totp_prints_a_six_digit_code_for_demo_staff_only():
+    call_command("seed-demo", stdout=StringIO())
+    out = StringIO()
+    call_command("demo-totp", "rita@demo.isocert.example", stdout=out)
+    assert out.getvalue().strip().isdigit() and len(out.getvalue().strip()) == 6
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("demo-totp", "someone@example.org")
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env.update(
+        SECRET_KEY="a" * 20 + "-long-random-production-secret-" + "b" * 20,
+        ISOCERT_REQUIRE_SECRET_KEY="1", SITE_URL="https://portal.example-cb.org",
+        ALLOWED_HOSTS="portal.example-cb.org",
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        ISOCERT_VAR_DIR=str(tmp_path), DEBUG="0",
+    )
+    result = subprocess.run([sys.executable, "-m", "isocert", "check", "--deploy",
+                             "--fail-level", "WARNING"], env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
