@@ -154,3 +154,19 @@ def quotation_get(*, user: User, pk):
         raise Http404("No such quotation")
     application_get(user=user, pk=quotation.application_id)
     return quotation
+
+
+def proposed_audit_time(*, user: User, application: Application) -> dict | None:
+    """The engine's figures from the application's data alone (no factors), for the
+    reviewer to start from; None when the data can't be computed yet."""
+    from isocert.catalog.selectors import estimate_audit_time
+    from isocert.core.errors import InvalidInput
+
+    from .services import audit_time_inputs
+
+    application_get(user=user, pk=application.pk)
+    try:
+        return estimate_audit_time(audit_time_inputs(application, adjustments=[],
+                                                     sampling_allowed=False))
+    except InvalidInput:
+        return None

@@ -301,6 +301,8 @@ def review_detail(request, pk, audit_time_form=None, status=200):
         "documents": application.documents.select_related("file"),
         "allowed": selectors.allowed_actions_for(application=application, user=request.user),
         "determination": determination,
+        "proposal": None if determination else selectors.proposed_audit_time(
+            user=request.user, application=application),
         "audit_time_form": audit_time_form or AuditTimeForm(
             initial=AuditTimeForm.initial_from(determination)),
         "quotations": selectors.quotations_for_application(user=request.user,
