@@ -6,6 +6,8 @@ from isocert.accounts.api import router as accounts_router
 from isocert.catalog.api import router as catalog_router
 from isocert.core.api import PortalSessionAuth, TokenAuth, install_error_handlers
 from isocert.core.audit_api import router as audit_router
+from isocert.improvement.api import router as improvement_router
+from isocert.readiness.api import router as readiness_router
 from isocert.registration.api import router as registration_router
 
 api = NinjaAPI(
@@ -29,3 +31,5 @@ api.add_router("/", catalog_router)
 api.add_router("/", accounts_router)
 api.add_router("/", registration_router)
 api.add_router("/", audit_router)
+api.add_router("/", readiness_router)
+api.add_router("/", improvement_router)

@@ -95,6 +95,8 @@ INSTALLED_APPS = [
     "isocert.accounts",
     "isocert.catalog",
     "isocert.registration",
+    "isocert.readiness",
+    "isocert.improvement",
     "isocert.notifications",
 ]
 

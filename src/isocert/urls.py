@@ -44,6 +44,8 @@ urlpatterns = [
     path("review/<int:pk>/quotation/", reg_views.quotation_issue, name="quotation_issue"),
     path("quotations/<int:pk>/accept/", reg_views.quotation_accept, name="quotation_accept"),
     path("quotations/<int:pk>/pdf/", reg_views.quotation_pdf, name="quotation_pdf"),
+    path("", include("isocert.readiness.urls")),
+    path("", include("isocert.improvement.urls")),
     # Platform
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

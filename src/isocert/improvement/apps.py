@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ImprovementConfig(AppConfig):
+    name = "isocert.improvement"
+    label = "improvement"
+    verbose_name = "Implementation, internal audits and management reviews"
