@@ -50,7 +50,9 @@ def test_demo_totp_prints_a_six_digit_code_for_demo_staff_only():
 
 
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    # A clean process: no test-only variables (the browser tests allow async-unsafe ORM use).
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     env.update(
         SECRET_KEY="a" * 20 + "-long-random-production-secret-" + "b" * 20,
         ISOCERT_REQUIRE_SECRET_KEY="1", SITE_URL="https://portal.example-cb.org",

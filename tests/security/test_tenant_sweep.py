@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 
 import pytest
+import sweep_improvement  # a sibling module: the improvement app's part of the sweep
+import sweep_readiness  # the readiness app's part of the sweep
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -71,11 +73,14 @@ HTML_PK_KINDS = {
     "quotation_issue": "application",
     "quotation_accept": "quotation",
     "quotation_pdf": "quotation",
+    **sweep_improvement.HTML_PK_KINDS,
+    **sweep_readiness.HTML_PK_KINDS,
 }
 # Non-integer parameters: every value the view knows, and one it doesn't.
 HTML_SLUG_VALUES = {
     ("application_edit", "step"): [*STEP_KEYS, "no-such-step"],
     ("application_transition", "action"): [*TRANSITIONS, "no-such-action"],
+    **sweep_improvement.HTML_SLUG_VALUES,
 }
 # Pages without an object in the URL: what Charlie gets there.
 HTML_PUBLIC = {"landing", "audit_time_estimate"}      # anyone; shows nothing of clients
@@ -94,6 +99,8 @@ API_PARAM_KINDS = {
     "doc_id": "document",
     "token_id": "token",
     "quotation_id": "quotation",
+    **sweep_improvement.API_PARAM_KINDS,
+    **sweep_readiness.API_PARAM_KINDS,
 }
 # URL patterns of the API that are no operation of the OpenAPI document.
 API_URL_EXEMPT = {"openapi-json", "openapi-view", "api-root"}
@@ -186,8 +193,14 @@ def alice_world(request, alice, bob, nordlicht, brightpath, charlie,
     registration_services.create_application(
         organization=brightpath, actor=charlie,
         data={"standards": [{"standard": "ISO 9001", "effective_personnel": "42"}]})
+    improvement_ids, improvement_names = sweep_improvement.build_world(
+        organization=nordlicht, alice=alice, bob=bob)
+    readiness_ids, readiness_names = sweep_readiness.build_world(
+        organization=nordlicht, alice=alice, bob=bob)
     return AliceWorld(
         ids={
+            **improvement_ids,
+            **readiness_ids,
             "organization": [nordlicht.pk],
             "site": list(nordlicht.sites.values_list("pk", flat=True)),
             "membership": list(nordlicht.memberships.values_list("pk", flat=True)),
@@ -200,7 +213,8 @@ def alice_world(request, alice, bob, nordlicht, brightpath, charlie,
         application=application, invitation_secret=secret,
         names=["Nordlicht", "nordlicht-manual.pdf", "Oldenburg plant", "alice@nordlicht.example",
                "erik@nordlicht.example", "Alice&#x27;s CI", "Alice's CI", application.reference,
-               quoted.reference, quotation.number, "three shifts"],
+               quoted.reference, quotation.number, "three shifts", *improvement_names,
+               *readiness_names],
     )
 
 
@@ -241,6 +255,8 @@ def alice_state(world: AliceWorld) -> dict:
         "tokens": sorted(PersonalAccessToken.objects.filter(user__email="alice@nordlicht.example")
                          .values_list("pk", "revoked_at")),
         "audit_events": AuditEvent.objects.count(),
+        "improvement": sweep_improvement.state(organization),
+        "readiness": sweep_readiness.state(organization),
     }
 
 

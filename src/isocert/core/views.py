@@ -7,6 +7,7 @@ from django.shortcuts import render
 
 from isocert.accounts.selectors import organizations_for_user
 from isocert.catalog.selectors import standards_current
+from isocert.readiness.selectors import readiness_for_organization
 from isocert.registration.journey import journey_for_organization
 from isocert.registration.selectors import applications_for_organization, review_counts
 
@@ -36,7 +37,8 @@ def dashboard(request):
         organizations.append({
             "organization": organization,
             "applications": applications,
-            "journey": journey_for_organization(applications),
+            "journey": journey_for_organization(applications, organization),
+            "readiness": readiness_for_organization(user=user, organization=organization),
         })
     context = {"organizations": organizations}
     if user.has_staff_role("reviewer", "administrator"):

@@ -1,3 +1,398 @@
-from ninja import Router
+"""Gap analyses, energy-review facts, stage-1 readiness and sharing it with the CB."""
+
+import datetime
+from decimal import Decimal
+
+from django.http import Http404
+from ninja import Field, File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from isocert.accounts import selectors as account_selectors
+from isocert.registration.api import stored_file_response
+
+from . import reports, selectors, services
+from .models import EnergyReviewFacts, GapAssessment, GapEvidence, GapItem
 
 router = Router(tags=["readiness"])
+
+
+class StartIn(Schema):
+    standard: str = Field(..., description='e.g. "ISO 9001" (its current edition is pinned)')
+
+
+class EvidenceOut(Schema):
+    id: int
+    title: str
+    link: str
+    file_name: str
+    content_type: str | None
+    added_at: datetime.datetime
+
+
+class ActionRefOut(Schema):
+    id: int
+    title: str
+    status: str
+
+
+class GapItemOut(Schema):
+    id: int
+    clause: str
+    title: str
+    group: str = Field(..., description='"clauses" or "annex_a"')
+    main_clause: str
+    status: str
+    justification: str
+    notes: str
+    owner_id: int | None
+    soa_applicable: bool | None
+    soa_justification: str
+    soa_implementation: str
+    mirrored_from: int | None
+    version: int
+    updated_at: datetime.datetime
+    evidence: list[EvidenceOut]
+    actions: list[ActionRefOut]
+
+
+class ScoreOut(Schema):
+    key: str
+    title: str
+    score: Decimal | None
+    assessed: int
+    rows: int
+
+
+class OverallOut(Schema):
+    score: Decimal | None
+    assessed: int
+    rows: int
+
+
+class ScoresOut(Schema):
+    clauses: list[ScoreOut]
+    overall: OverallOut
+    rule: str
+
+
+class AssessmentSummaryOut(Schema):
+    id: int
+    organization_id: int
+    standard: str
+    edition: str
+    number: int
+    status: str
+    previous_id: int | None
+    created_at: datetime.datetime
+    frozen_at: datetime.datetime | None
+
+
+class AssessmentOut(AssessmentSummaryOut):
+    scores: ScoresOut
+    items: list[GapItemOut]
+
+
+class GapItemPatch(Schema):
+    version: int = Field(..., description="The row version you read; a stale one answers 409.")
+    status: str | None = Field(None, description="not_assessed | conforms | partial | "
+                                                 "nonconforming | not_applicable")
+    justification: str | None = Field(None, description="Required for not_applicable")
+    notes: str | None = None
+    owner_id: int | None = Field(None, description="A member of the organization")
+    soa_applicable: bool | None = Field(None, description="Annex A controls only")
+    soa_justification: str | None = None
+    soa_implementation: str | None = Field(None, description="not_started | partial | "
+                                                             "implemented")
+
+
+class MirrorOut(Schema):
+    source_id: int
+    mirrored_to: list[GapItemOut]
+
+
+class ChangeOut(Schema):
+    clause: str
+    fields: list[str]
+    old_status: str | None
+    new_status: str
+    old_notes: str | None
+    new_notes: str
+
+
+class CompareOut(Schema):
+    older_id: int | None
+    newer_id: int
+    changes: list[ChangeOut]
+
+
+class SignificantUseIO(Schema):
+    name: str
+    share_percent: Decimal = Field(..., description="Share of total consumption, %")
+
+
+class EnergyFactsIn(Schema):
+    annual_consumption: Decimal
+    unit: str = Field(..., description="kWh | MWh | GJ | TJ")
+    energy_types: list[str]
+    significant_uses: list[SignificantUseIO] = []
+    enpis: str = ""
+    baseline: str = ""
+
+
+class EnergyFactsOut(EnergyFactsIn):
+    annual_consumption_tj: Decimal
+
+
+class CheckOut(Schema):
+    key: str
+    label: str
+    ok: bool
+    detail: str
+
+
+class ReadinessOut(Schema):
+    standard: str
+    edition: str
+    verdict: str
+    ready: bool
+    reasons: list[str]
+    checks: list[CheckOut]
+    assessment_id: int | None
+    shared: bool
+
+
+class ShareIn(Schema):
+    standard: str
+    shared: bool
+
+
+class ShareOut(Schema):
+    standard: str
+    shared: bool
+
+
+def _evidence_out(evidence: GapEvidence) -> dict:
+    return {"id": evidence.pk, "title": evidence.title, "link": evidence.link,
+            "file_name": evidence.original_name,
+            "content_type": evidence.file.content_type if evidence.file else None,
+            "added_at": evidence.added_at}
+
+
+def _item_out(item: GapItem) -> dict:
+    return {
+        "id": item.pk, "clause": item.clause.number, "title": item.clause.title,
+        "group": item.clause.group, "main_clause": selectors.main_clause_key(item.clause),
+        **{f: getattr(item, f) for f in (
+            "status", "justification", "notes", "owner_id", "soa_applicable",
+            "soa_justification", "soa_implementation", "version", "updated_at")},
+        "mirrored_from": item.mirrored_from_id,
+        "evidence": [_evidence_out(e) for e in item.evidence.all()],
+        "actions": [{"id": a.pk, "title": a.title, "status": a.status}
+                    for a in item.actions.all()],
+    }
+
+
+def _summary_out(assessment: GapAssessment) -> dict:
+    return {"id": assessment.pk, "organization_id": assessment.organization_id,
+            "standard": assessment.standard.code, "edition": assessment.standard.edition,
+            "number": assessment.number, "status": assessment.status,
+            "previous_id": assessment.previous_id, "created_at": assessment.created_at,
+            "frozen_at": assessment.frozen_at}
+
+
+def _assessment_out(assessment: GapAssessment) -> dict:
+    items = selectors.items_of(assessment)
+    return {**_summary_out(assessment),
+            "scores": selectors.assessment_scores(assessment, items),
+            "items": [_item_out(i) for i in items]}
+
+
+def _reload_item(request, item_id: int) -> dict:
+    item = selectors.gap_item_get(user=request.auth, pk=item_id)
+    return _item_out(item)
+
+
+def _member_organization(request, org_id: int):
+    return account_selectors.organization_get(user=request.auth, pk=org_id)
+
+
+@router.get("/organizations/{org_id}/gap-assessments", response=list[AssessmentSummaryOut],
+            summary="Gap analyses of an organization (CB staff: shared standards only)")
+def list_assessments(request, org_id: int):
+    organization = selectors.organization_for_readiness(user=request.auth, pk=org_id)
+    return [_summary_out(a) for a in selectors.assessments_for_organization(
+        user=request.auth, organization=organization)]
+
+
+@router.post("/organizations/{org_id}/gap-assessments", response={201: AssessmentOut},
+             summary="Start a gap analysis: one row per clause (owners and editors)")
+def start_assessment(request, org_id: int, payload: StartIn):
+    assessment = services.start_gap_assessment(
+        organization=_member_organization(request, org_id), standard=payload.standard,
+        actor=request.auth)
+    return Status(201, _assessment_out(assessment))
+
+
+@router.get("/gap-assessments/{gap_assessment_id}", response=AssessmentOut,
+            summary="A gap analysis with its rows and readiness scores")
+def get_assessment(request, gap_assessment_id: int):
+    return _assessment_out(selectors.assessment_get(user=request.auth, pk=gap_assessment_id))
+
+
+@router.patch("/gap-items/{gap_item_id}", response=GapItemOut,
+              summary="Save a row (send the version you read; stale → 409, nothing saved)")
+def update_item(request, gap_item_id: int, payload: GapItemPatch):
+    item = selectors.gap_item_get(user=request.auth, pk=gap_item_id)
+    data = payload.dict(exclude_unset=True)
+    version = data.pop("version")
+    services.update_gap_item(item=item, actor=request.auth, data=data, expected_version=version)
+    return _reload_item(request, gap_item_id)
+
+
+@router.post("/gap-items/{gap_item_id}/evidence", response={201: EvidenceOut},
+             summary="Attach evidence to a row: a file (multipart) or a link")
+def add_evidence(request, gap_item_id: int, file: File[UploadedFile | None] = None,
+                 title: Form[str] = "", link: Form[str] = ""):
+    item = selectors.gap_item_get(user=request.auth, pk=gap_item_id)
+    evidence = services.add_gap_evidence(item=item, actor=request.auth, title=title,
+                                         upload=file, link=link)
+    return Status(201, _evidence_out(evidence))
+
+
+@router.get("/gap-evidence/{gap_evidence_id}/download", response={200: None},
+            summary="Download an evidence file (as an attachment)")
+def download_evidence(request, gap_evidence_id: int):
+    evidence = selectors.evidence_get(user=request.auth, pk=gap_evidence_id)
+    if evidence.file is None:
+        raise Http404
+    return stored_file_response(evidence.file, evidence.original_name or evidence.title)
+
+
+@router.delete("/gap-evidence/{gap_evidence_id}", response={204: None})
+def delete_evidence(request, gap_evidence_id: int):
+    evidence = selectors.evidence_get(user=request.auth, pk=gap_evidence_id)
+    services.remove_gap_evidence(evidence=evidence, actor=request.auth)
+    return Status(204, None)
+
+
+@router.post("/gap-items/{gap_item_id}/mirror", response=MirrorOut,
+             summary="Copy a clause 4–10 answer to the organization's other open gap analyses")
+def mirror_item(request, gap_item_id: int):
+    item = selectors.gap_item_get(user=request.auth, pk=gap_item_id)
+    targets = services.mirror_gap_item(item=item, actor=request.auth)
+    return {"source_id": item.pk, "mirrored_to": [_reload_item(request, t.pk) for t in targets]}
+
+
+@router.post("/gap-assessments/{gap_assessment_id}/freeze", response=AssessmentSummaryOut,
+             summary="Freeze the version: a read-only snapshot")
+def freeze(request, gap_assessment_id: int):
+    assessment = selectors.assessment_get(user=request.auth, pk=gap_assessment_id)
+    return _summary_out(services.freeze_gap_assessment(assessment=assessment,
+                                                       actor=request.auth))
+
+
+@router.post("/gap-assessments/{gap_assessment_id}/new-version", response={201: AssessmentOut},
+             summary="Start the next version as a copy of this frozen one")
+def new_version(request, gap_assessment_id: int):
+    assessment = selectors.assessment_get(user=request.auth, pk=gap_assessment_id)
+    new = services.start_new_version(assessment=assessment, actor=request.auth)
+    return Status(201, _assessment_out(new))
+
+
+@router.get("/gap-assessments/{gap_assessment_id}/compare", response=CompareOut,
+            summary="Rows whose status, notes or SoA differ from another version "
+                    "(default: the previous one)")
+def compare(request, gap_assessment_id: int, with_id: int | None = None):
+    assessment = selectors.assessment_get(user=request.auth, pk=gap_assessment_id)
+    other = assessment.previous
+    if with_id is not None:
+        other = selectors.versions_of(user=request.auth, assessment=assessment).filter(
+            pk=with_id).first()
+        if other is None:
+            raise Http404
+    if other is None:
+        return {"older_id": None, "newer_id": assessment.pk, "changes": []}
+    older, newer = (other, assessment) if other.number < assessment.number else (assessment,
+                                                                                 other)
+    return {"older_id": older.pk, "newer_id": newer.pk, "changes": [{
+        "clause": c["clause"].number, "fields": c["fields"],
+        "old_status": c["old"].status if c["old"] else None, "new_status": c["new"].status,
+        "old_notes": c["old"].notes if c["old"] else None, "new_notes": c["new"].notes,
+    } for c in selectors.compare(older=older, newer=newer)]}
+
+
+def _facts_out(facts: EnergyReviewFacts) -> dict:
+    return {"annual_consumption": facts.annual_consumption, "unit": facts.unit,
+            "annual_consumption_tj": Decimal(facts.consumption_tj_text),
+            "energy_types": facts.energy_types, "enpis": facts.enpis,
+            "baseline": facts.baseline,
+            "significant_uses": [{"name": u.name, "share_percent": u.share_percent}
+                                 for u in facts.significant_uses.all()]}
+
+
+@router.get("/gap-assessments/{gap_assessment_id}/energy-facts", response=EnergyFactsOut,
+            summary="ISO 50001 energy-review facts (404 until recorded)")
+def get_energy_facts(request, gap_assessment_id: int):
+    assessment = selectors.assessment_get(user=request.auth, pk=gap_assessment_id)
+    facts = EnergyReviewFacts.objects.filter(assessment=assessment).first()
+    if facts is None:
+        raise Http404
+    return _facts_out(facts)
+
+
+@router.put("/gap-assessments/{gap_assessment_id}/energy-facts", response=EnergyFactsOut,
+            summary="Record the ISO 50001 energy review (consumption converted to TJ exactly)")
+def put_energy_facts(request, gap_assessment_id: int, payload: EnergyFactsIn):
+    assessment = selectors.assessment_get(user=request.auth, pk=gap_assessment_id)
+    data = payload.dict()
+    data["significant_uses"] = [dict(u) for u in data["significant_uses"]]
+    facts = services.save_energy_facts(assessment=assessment, actor=request.auth, data=data)
+    return _facts_out(facts)
+
+
+def _readiness_out(entry) -> dict:
+    return {"standard": entry.standard.code, "edition": entry.standard.edition,
+            "verdict": entry.verdict, "ready": entry.ready, "reasons": entry.reasons,
+            "checks": [vars(c) for c in entry.checks],
+            "assessment_id": entry.assessment.pk if entry.assessment else None,
+            "shared": entry.shared}
+
+
+@router.get("/organizations/{org_id}/readiness", response=list[ReadinessOut],
+            summary="Readiness for stage 1 per standard, with reasons "
+                    "(CB staff: shared standards only)")
+def readiness(request, org_id: int):
+    organization = selectors.organization_for_readiness(user=request.auth, pk=org_id)
+    return [_readiness_out(e) for e in selectors.readiness_for_organization(
+        user=request.auth, organization=organization)]
+
+
+@router.post("/organizations/{org_id}/readiness/share", response=ShareOut,
+             summary="Share (or stop sharing) a standard's readiness with the CB (owners)")
+def share(request, org_id: int, payload: ShareIn):
+    result = services.set_readiness_share(organization=_member_organization(request, org_id),
+                                          standard=payload.standard, actor=request.auth,
+                                          shared=payload.shared)
+    return {"standard": result.standard.code, "shared": result.is_shared}
+
+
+@router.get("/gap-assessments/{gap_assessment_id}/report.pdf", response={200: None},
+            summary="The gap report as PDF")
+def report_pdf(request, gap_assessment_id: int):
+    from .views import report_response
+
+    assessment = selectors.assessment_get(user=request.auth, pk=gap_assessment_id)
+    return report_response(reports.gap_report_pdf(assessment=assessment), "application/pdf",
+                           reports.report_filename(assessment, "pdf"))
+
+
+@router.get("/gap-assessments/{gap_assessment_id}/report.xlsx", response={200: None},
+            summary="The gap report as an Excel workbook")
+def report_xlsx(request, gap_assessment_id: int):
+    from .views import report_response
+
+    assessment = selectors.assessment_get(user=request.auth, pk=gap_assessment_id)
+    return report_response(
+        reports.gap_report_xlsx(assessment=assessment),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        reports.report_filename(assessment, "xlsx"))

@@ -100,13 +100,15 @@ class GapEvidence(models.Model):
     title = models.CharField(max_length=200)
     file = models.ForeignKey("core.StoredFile", null=True, blank=True, on_delete=models.PROTECT,
                              related_name="+")
+    original_name = models.CharField(max_length=255, blank=True,
+                                     help_text="The uploaded file's name.")
     link = models.URLField(blank=True, max_length=500)
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
                                  related_name="+")
     added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["added_at"]
+        ordering = ["added_at", "pk"]
         constraints = [
             models.CheckConstraint(condition=Q(file__isnull=False) | ~Q(link=""),
                                    name="gap_evidence_file_or_link"),
@@ -129,7 +131,8 @@ class EnergyReviewFacts(models.Model):
                                       related_name="energy_facts")
     annual_consumption = models.DecimalField(max_digits=16, decimal_places=3)
     unit = models.CharField(max_length=3, choices=Unit.choices)
-    annual_consumption_tj = models.DecimalField(max_digits=16, decimal_places=6)
+    # Ten decimals hold any kWh figure (three decimals) × 0.0000036 exactly.
+    annual_consumption_tj = models.DecimalField(max_digits=24, decimal_places=10)
     energy_types = models.JSONField(default=list, help_text="Names, e.g. electricity, natural gas.")
     enpis = models.TextField(blank=True, help_text="Declared energy performance indicators.")
     baseline = models.TextField(blank=True, help_text="Energy baseline: period and basis.")
@@ -137,6 +140,11 @@ class EnergyReviewFacts(models.Model):
 
     def __str__(self) -> str:
         return f"Energy review of {self.assessment}"
+
+    @property
+    def consumption_tj_text(self) -> str:
+        """The TJ figure without trailing zeros or exponent, e.g. "309.9999996"."""
+        return format(self.annual_consumption_tj.normalize(), "f")
 
 
 class SignificantEnergyUse(models.Model):

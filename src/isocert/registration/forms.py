@@ -1,6 +1,10 @@
+from decimal import Decimal
+from types import SimpleNamespace
+
 from django import forms
 
 from isocert.catalog.selectors import standards_current
+from isocert.readiness.selectors import energy_inputs_for
 
 from .models import ApplicationDocument, ApplicationStandard, PreliminaryAssessment
 
@@ -16,6 +20,19 @@ COMPLEXITY_HELP = {
     "ISO 14001": "From the nature, number and severity of your environmental aspects.",
     "ISO 45001": "From the nature and severity of your OH&S risks.",
 }
+
+
+def _with_energy_prefill(line, prefill):
+    """The ISO 50001 line's energy inputs, each empty one taken from ``prefill``."""
+    if not prefill:
+        return line
+    values = {field: getattr(line, field, None) for field in prefill}
+    values.update({field: value for field, value in prefill.items() if values[field] is None})
+    if values["annual_energy_consumption_tj"] is not None:
+        values["annual_energy_consumption_tj"] = Decimal(
+            values["annual_energy_consumption_tj"]).quantize(Decimal("0.001"))
+    return SimpleNamespace(effective_personnel=getattr(line, "effective_personnel", None),
+                           complexity=getattr(line, "complexity", ""), **values)
 
 
 class StandardsForm(forms.Form):
@@ -43,6 +60,9 @@ class StandardsForm(forms.Form):
                     label="Complexity category", initial=line.complexity if line else "",
                     help_text=COMPLEXITY_HELP[standard.code])
             if standard.is_energy:
+                # Not given yet: pre-fill from the gap analysis's energy review, if recorded.
+                prefill = energy_inputs_for(application.organization) if application else None
+                line = _with_energy_prefill(line, prefill)
                 names.update(energy_tj=f"{key}__energy_tj", energy_types=f"{key}__energy_types",
                              seus=f"{key}__seus")
                 self.fields[names["energy_tj"]] = forms.DecimalField(

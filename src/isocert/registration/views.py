@@ -12,6 +12,7 @@ from isocert.accounts import selectors as account_selectors
 from isocert.catalog.selectors import standards_current
 from isocert.core.errors import DomainError
 from isocert.core.forms import add_domain_error
+from isocert.readiness.selectors import shared_readiness_for_application
 
 from . import selectors, services
 from .api import attachment_response, stored_file_response
@@ -307,6 +308,8 @@ def review_detail(request, pk, audit_time_form=None, status=200):
             initial=AuditTimeForm.initial_from(determination)),
         "quotations": selectors.quotations_for_application(user=request.user,
                                                            application=application),
+        "shared_readiness": shared_readiness_for_application(user=request.user,
+                                                             application=application),
     }, status=status)
 
 

@@ -1,0 +1,60 @@
+"""In a real browser: Alice starts a gap analysis, edits rows inline (htmx), sees the chart,
+and Bob's stale save of the same row is refused with a clear message."""
+
+import pytest
+from factories import PASSWORD, make_user
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.browser
+
+
+def _log_in(page: Page, email: str) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Email:", exact=True).fill(email)
+    page.get_by_label("Password:", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+
+
+def test_gap_analysis_inline_edit_chart_and_conflict(new_page):
+    from isocert.accounts.models import Membership
+    from isocert.accounts.services import create_organization
+
+    alice = make_user("alice@nordlicht.example", "Alice Owner")
+    bob = make_user("bob@nordlicht.example", "Bob Editor")
+    organization = create_organization(actor=alice, data={
+        "legal_name": "Nordlicht Aluminium GmbH", "country": "DE",
+        "registered_address": "Hafenstraße 12, Bremen"})
+    Membership.objects.create(organization=organization, user=bob, role="editor")
+
+    page = new_page()
+    _log_in(page, alice.email)
+    page.goto(f"/organizations/{organization.pk}/")
+    page.get_by_role("link", name="Gap analysis").click()
+    page.get_by_label("Standard").select_option("ISO 9001")
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_role("heading", name="Gap analysis ISO 9001:2015 — version 1")).to_be_visible()
+    expect(page.locator("#readiness-chart[data-rendered=true]")).to_be_attached()
+
+    other = new_page()
+    _log_in(other, bob.email)
+    other.goto(page.url)
+    other.get_by_role("link", name="Edit 4.1", exact=True).click()  # Bob opens the row
+
+    page.get_by_role("link", name="Edit 4.1", exact=True).click()
+    row = page.locator("article#" + page.locator("article", has_text="Understanding the "
+                                                 "organization").first.get_attribute("id"))
+    row.get_by_label("Status").select_option("partial")
+    row.get_by_label("Notes").fill("SWOT from 2022, to be refreshed.")
+    row.get_by_role("button", name="Save 4.1").click()
+    expect(row.get_by_text("Saved.")).to_be_visible()
+    expect(row.get_by_text("SWOT from 2022, to be refreshed.")).to_be_visible()
+
+    bob_row = other.locator("article", has_text="Understanding the organization").first
+    bob_row.get_by_label("Status").select_option("nonconforming")
+    bob_row.get_by_role("button", name="Save 4.1").click()
+    expect(bob_row.get_by_role("alert")).to_contain_text("nothing was overwritten")
+    expect(bob_row.get_by_label("Notes")).to_have_value("SWOT from 2022, to be refreshed.")
+
+    page.reload()
+    expect(page.get_by_test_id("overall-score")).to_have_text("50.0 %")
