@@ -101,6 +101,7 @@ class Command(BaseCommand):
             "desired_audit_to": today + datetime.timedelta(days=90),
         })
         registration.submit_application(application=energy, actor=alice)
+        self._seed_readiness(nordlicht, alice, bob, today)
         registration.create_application(organization=nordlicht, actor=bob, data={
             "standards": [{"standard": "ISO 9001", "effective_personnel": "297"},
                           {"standard": "ISO 14001", "effective_personnel": "297",
@@ -143,3 +144,32 @@ class Command(BaseCommand):
             message="Please upload your Statement of Applicability and say which sites hold "
                     "the data centre.")
         return True
+
+    def _seed_readiness(self, nordlicht, alice, bob, today) -> None:
+        """Nordlicht's ISO 50001 gap analysis under way: energy facts, rows, an action."""
+        from isocert.improvement import services as improvement
+        from isocert.readiness import services as readiness
+
+        assessment = readiness.start_gap_assessment(organization=nordlicht, standard="ISO 50001",
+                                                    actor=alice)
+        readiness.save_energy_facts(assessment=assessment, actor=alice, data={
+            "annual_consumption": "86111", "unit": "MWh",
+            "energy_types": ["electricity", "natural gas", "diesel"],
+            "significant_uses": [{"name": "Melting furnaces", "share_percent": "48"},
+                                 {"name": "Die-casting machines", "share_percent": "21"},
+                                 {"name": "Compressed air", "share_percent": "9"}],
+            "enpis": "kWh per tonne of good castings; m³ gas per tonne melted",
+            "baseline": "Calendar year 2025, normalized for tonnes produced",
+        })
+        answers = {"4.1": "conforms", "4.2": "conforms", "4.3": "conforms",
+                   "5.2": "partial", "6.3": "conforms", "6.4": "partial",
+                   "6.5": "nonconforming", "9.2": "nonconforming"}
+        items = {i.clause.number: i for i in assessment.items.select_related("clause")}
+        for number, status in answers.items():
+            readiness.update_gap_item(item=items[number], actor=alice, expected_version=1,
+                                      data={"status": status, "notes": "Demo answer."})
+        improvement.create_action(organization=nordlicht, actor=alice, data={
+            "gap_item_id": items["6.5"].pk, "title": "Fix the energy baseline and its "
+            "normalization variables", "owner_id": bob.pk,
+            "due_date": (today - datetime.timedelta(days=3)).isoformat()})
+
