@@ -53,8 +53,9 @@ def _step_done(readiness: list, key: str) -> tuple[bool, str]:
     done = all(entry.check(c).ok for entry in readiness for c in checks)
     if done:
         return True, ", ".join(str(entry.standard) for entry in readiness)
-    first = next(entry.check(c) for entry in readiness for c in checks if not entry.check(c).ok)
-    return False, first.detail
+    entry, check = next((entry, entry.check(c)) for entry in readiness for c in checks
+                        if not entry.check(c).ok)
+    return False, f"{entry.standard}: {check.detail}" if len(readiness) > 1 else check.detail
 
 
 def journey_for_organization(applications: list[Application], organization=None
