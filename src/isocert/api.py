@@ -3,6 +3,7 @@
 from ninja import NinjaAPI
 
 from isocert.accounts.api import router as accounts_router
+from isocert.audits.api import router as audits_router
 from isocert.catalog.api import router as catalog_router
 from isocert.core.api import PortalSessionAuth, TokenAuth, install_error_handlers
 from isocert.core.audit_api import router as audit_router
@@ -33,3 +34,4 @@ api.add_router("/", registration_router)
 api.add_router("/", audit_router)
 api.add_router("/", readiness_router)
 api.add_router("/", improvement_router)
+api.add_router("/", audits_router)

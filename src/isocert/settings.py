@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "isocert.registration",
     "isocert.readiness",
     "isocert.improvement",
+    "isocert.audits",
     "isocert.notifications",
 ]
 
@@ -278,6 +279,11 @@ QUOTATION_DAY_RATE = env_decimal("QUOTATION_DAY_RATE", "1250.00")
 QUOTATION_CURRENCY = env_str("QUOTATION_CURRENCY", "EUR")
 QUOTATION_VAT_PERCENT = env_decimal("QUOTATION_VAT_PERCENT", "19")
 QUOTATION_VALIDITY_DAYS = env_int("QUOTATION_VALIDITY_DAYS", 90)
+# Certification audits (ISO/IEC 17021-1 §9.3–9.4; CB practice where marked [P]).
+STAGE2_MAX_MONTHS_AFTER_STAGE1 = env_int("STAGE2_MAX_MONTHS_AFTER_STAGE1", 6)
+CORRECTIVE_PLAN_DUE_DAYS = env_int("CORRECTIVE_PLAN_DUE_DAYS", 30)
+MAJOR_VERIFICATION_DUE_DAYS = env_int("MAJOR_VERIFICATION_DUE_DAYS", 90)
+IMPARTIALITY_COOLING_OFF_YEARS = env_int("IMPARTIALITY_COOLING_OFF_YEARS", 2)
 # Stage 1's share of the initial audit time (the rest is stage 2), e.g. "1/3" or "1/4".
 AUDIT_TIME_STAGE1_SHARE = env_str("AUDIT_TIME_STAGE1_SHARE", "1/3")
 

@@ -46,6 +46,7 @@ urlpatterns = [
     path("quotations/<int:pk>/pdf/", reg_views.quotation_pdf, name="quotation_pdf"),
     path("", include("isocert.readiness.urls")),
     path("", include("isocert.improvement.urls")),
+    path("", include("isocert.audits.urls")),
     # Platform
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
