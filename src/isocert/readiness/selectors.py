@@ -314,7 +314,8 @@ def _actions_check(organization: Organization, standard: Standard, started: bool
                      f"open (e.g. “{first.title}”).")
     total = actions.count()
     return Check("actions", label, True,
-                 f"All {total} actions from the gap analysis are closed." if total
+                 ("The action from the gap analysis is closed." if total == 1 else
+                  f"All {total} actions from the gap analysis are closed.") if total
                  else "No actions were raised from the gap analysis.")
 
 
