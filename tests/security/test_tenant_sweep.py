@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 
 import pytest
+import sweep_audits_conduct  # the audit conduct's part of the sweep
+import sweep_audits_programme  # the audit programme's part of the sweep
 import sweep_improvement  # a sibling module: the improvement app's part of the sweep
 import sweep_readiness  # the readiness app's part of the sweep
 from django.core import mail
@@ -75,6 +77,8 @@ HTML_PK_KINDS = {
     "quotation_pdf": "quotation",
     **sweep_improvement.HTML_PK_KINDS,
     **sweep_readiness.HTML_PK_KINDS,
+    **sweep_audits_programme.HTML_PK_KINDS,
+    **sweep_audits_conduct.HTML_PK_KINDS,
 }
 # Non-integer parameters: every value the view knows, and one it doesn't.
 HTML_SLUG_VALUES = {
@@ -101,6 +105,8 @@ API_PARAM_KINDS = {
     "quotation_id": "quotation",
     **sweep_improvement.API_PARAM_KINDS,
     **sweep_readiness.API_PARAM_KINDS,
+    **sweep_audits_programme.API_PARAM_KINDS,
+    **sweep_audits_conduct.API_PARAM_KINDS,
 }
 # URL patterns of the API that are no operation of the OpenAPI document.
 API_URL_EXEMPT = {"openapi-json", "openapi-view", "api-root"}
@@ -113,6 +119,7 @@ API_PUBLIC = {
 API_OWN_LISTS = {  # Charlie's own; checked to list nothing of Alice's
     ("get", "/api/v1/me"), ("get", "/api/v1/organizations"), ("get", "/api/v1/tokens"),
     ("get", "/api/v1/applications"),
+    *sweep_audits_programme.API_OWN_LISTS,
 }
 API_OWN_CREATES = {  # create Charlie's own objects; nothing of Alice's is named
     ("post", "/api/v1/organizations"), ("post", "/api/v1/tokens"),
@@ -137,6 +144,7 @@ FORM_BODY = {
 API_SAMPLES = {
     "email": "charlie@brightpath.example", "role": "owner", "country": "GB",
     "standard": "ISO 9001", "impartiality_risk": "none",
+    **sweep_audits_programme.API_SAMPLES,
 }
 
 
@@ -197,10 +205,16 @@ def alice_world(request, alice, bob, nordlicht, brightpath, charlie,
         organization=nordlicht, alice=alice, bob=bob)
     readiness_ids, readiness_names = sweep_readiness.build_world(
         organization=nordlicht, alice=alice, bob=bob)
+    programme_ids, programme_names = sweep_audits_programme.build_world(
+        organization=nordlicht, alice=alice, bob=bob, rita=rita)
+    conduct_ids, conduct_names = sweep_audits_conduct.build_world(organization=nordlicht,
+                                                                  alice=alice)
     return AliceWorld(
         ids={
             **improvement_ids,
             **readiness_ids,
+            **programme_ids,
+            **conduct_ids,  # after the programme's: its audit ids include theirs
             "organization": [nordlicht.pk],
             "site": list(nordlicht.sites.values_list("pk", flat=True)),
             "membership": list(nordlicht.memberships.values_list("pk", flat=True)),
@@ -214,7 +228,7 @@ def alice_world(request, alice, bob, nordlicht, brightpath, charlie,
         names=["Nordlicht", "nordlicht-manual.pdf", "Oldenburg plant", "alice@nordlicht.example",
                "erik@nordlicht.example", "Alice&#x27;s CI", "Alice's CI", application.reference,
                quoted.reference, quotation.number, "three shifts", *improvement_names,
-               *readiness_names],
+               *readiness_names, *programme_names, *conduct_names],
     )
 
 
@@ -257,6 +271,8 @@ def alice_state(world: AliceWorld) -> dict:
         "audit_events": AuditEvent.objects.count(),
         "improvement": sweep_improvement.state(organization),
         "readiness": sweep_readiness.state(organization),
+        "audit_programme": sweep_audits_programme.state(organization),
+        "audit_conduct": sweep_audits_conduct.state(organization),
     }
 
 

@@ -1,3 +1,4 @@
-from django.urls import path  # noqa: F401 — patterns are added as the pages are built
+from .urls_conduct import urlpatterns as conduct_patterns
+from .urls_programme import urlpatterns as programme_patterns
 
-urlpatterns: list = []
+urlpatterns = [*programme_patterns, *conduct_patterns]

@@ -1,0 +1,352 @@
+"""The audit programme API: cycles, audits, teams, plans and the start of an audit.
+
+Everything is read through the scoped selectors: an object the caller may not see answers
+404 as if it did not exist; a rule a service refuses answers the shared error shape.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.http import Http404
+from ninja import Field, Router, Schema, Status
+
+from isocert.accounts.models import User
+from isocert.registration import selectors as registration_selectors
+
+from . import programme, selectors
+from .models import Audit, AuditPlan, CertificationCycle, PlanSession, TeamMember
+
+router = Router(tags=["audit programme"])
+
+
+# --- schemas -----------------------------------------------------------------------------------
+
+class TeamMemberOut(Schema):
+    id: int
+    auditor_id: int
+    auditor: str
+    role: str
+    impartiality_declared_at: datetime.datetime | None
+
+
+class AuditOut(Schema):
+    id: int
+    cycle_id: int
+    kind: str
+    status: str
+    planned_days: Decimal | None
+    target_date: datetime.date | None
+    start_date: datetime.date | None
+    end_date: datetime.date | None
+    site_ids: list[int]
+    team: list[TeamMemberOut]
+    plan_status: str | None
+    late_stage2_justification: str | None = Field(None, description="CB side only")
+    problems: dict[str, str] | None = Field(None, description="What keeps the audit from "
+                                            "starting (CB side only)")
+
+
+class CycleOut(Schema):
+    id: int
+    organization_id: int
+    application_id: int
+    status: str
+    standards: list[str]
+    scope: str
+    decision_date: datetime.date | None
+    audits: list[AuditOut]
+
+
+class SpecialAuditIn(Schema):
+    kind: str = Field(..., description="short_notice, scope_extension or transfer")
+    reason: str
+    planned_days: Decimal | None = None
+    target_date: datetime.date | None = None
+
+
+class ScheduleIn(Schema):
+    start_date: datetime.date
+    end_date: datetime.date
+
+
+class SitesIn(Schema):
+    chosen_site_ids: list[int] = Field(default_factory=list)
+
+
+class JustificationIn(Schema):
+    justification: str
+
+
+class AssignIn(Schema):
+    auditor_id: int
+    role: str = Field(..., description="lead or member")
+
+
+class DeclarationIn(Schema):
+    statement: str = ""
+
+
+class SuggestionOut(Schema):
+    auditor_id: int
+    auditor: str
+    is_lead_auditor: bool
+    standards: list[str]
+    sectors: list[int]
+    languages: str
+
+
+class SessionIn(Schema):
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    topic: str
+    clause_id: int | None = None
+    site_id: int | None = None
+    auditee: str = ""
+    auditor_id: int | None = None
+
+
+class SessionOut(Schema):
+    id: int
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    topic: str
+    clause_id: int | None
+    site_id: int | None
+    auditee: str
+    auditor_id: int | None
+
+
+class PlanOut(Schema):
+    audit_id: int
+    status: str
+    version: int
+    sent_at: datetime.datetime | None
+    answered_at: datetime.datetime | None
+    client_comment: str
+    sessions: list[SessionOut]
+
+
+class CommentIn(Schema):
+    comment: str = ""
+
+
+# --- output ------------------------------------------------------------------------------------
+
+def _member_out(member: TeamMember) -> dict:
+    return {"id": member.pk, "auditor_id": member.auditor_id, "auditor": str(member.auditor),
+            "role": member.role, "impartiality_declared_at": member.impartiality_declared_at}
+
+
+def _audit_out(audit: Audit, user: User) -> dict:
+    cb_side = selectors.is_cb_side(user, audit)
+    plan = selectors.plan_of(audit=audit)
+    return {
+        "id": audit.pk, "cycle_id": audit.cycle_id, "kind": audit.kind, "status": audit.status,
+        "planned_days": audit.planned_days, "target_date": audit.target_date,
+        "start_date": audit.start_date, "end_date": audit.end_date,
+        "site_ids": sorted(audit.sites.values_list("pk", flat=True)),
+        "team": [_member_out(m) for m in selectors.team_of(audit=audit)],
+        "plan_status": plan.status if plan and (cb_side or plan.sent_at) else None,
+        "late_stage2_justification": audit.late_stage2_justification if cb_side else None,
+        "problems": programme.start_problems(audit) if cb_side else None,
+    }
+
+
+def _cycle_out(cycle: CertificationCycle, user: User) -> dict:
+    return {
+        "id": cycle.pk, "organization_id": cycle.organization_id,
+        "application_id": cycle.application_id, "status": cycle.status,
+        "standards": sorted(str(s) for s in cycle.standards.all()), "scope": cycle.scope,
+        "decision_date": cycle.decision_date,
+        "audits": [_audit_out(a, user) for a in selectors.cycle_audits(user=user, cycle=cycle)],
+    }
+
+
+def _plan_out(audit: Audit, user: User) -> dict:
+    plan = selectors.plan_of(audit=audit)
+    if plan is None or not (selectors.is_cb_side(user, audit) or plan.sent_at):
+        return {"audit_id": audit.pk, "status": AuditPlan.Status.DRAFT, "version": 0,
+                "sent_at": None, "answered_at": None, "client_comment": "", "sessions": []}
+    return {"audit_id": audit.pk, "status": plan.status, "version": plan.version,
+            "sent_at": plan.sent_at, "answered_at": plan.answered_at,
+            "client_comment": plan.client_comment,
+            "sessions": list(selectors.plan_sessions(plan=plan))}
+
+
+def _audit(request, audit_id: int) -> Audit:
+    return selectors.audit_get(user=request.auth, pk=audit_id)
+
+
+def _cb_audit(request, audit_id: int) -> Audit:
+    audit = _audit(request, audit_id)
+    if not selectors.is_cb_side(request.auth, audit):
+        raise Http404("Not on the CB side of this audit")
+    return audit
+
+
+# --- cycles ------------------------------------------------------------------------------------
+
+@router.post("/applications/{app_id}/cycle", response={201: CycleOut},
+             summary="Start the certification cycle of a registered application "
+                     "(accepted quotation)")
+def create_cycle(request, app_id: int):
+    application = registration_selectors.application_get(user=request.auth, pk=app_id)
+    cycle = programme.create_cycle(application=application, actor=request.auth)
+    return Status(201, _cycle_out(cycle, request.auth))
+
+
+@router.get("/cycles", response=list[CycleOut], summary="The cycles you may see")
+def list_cycles(request):
+    return [_cycle_out(c, request.auth) for c in selectors.cycles_for_user(user=request.auth)]
+
+
+@router.get("/cycles/{cycle_id}", response=CycleOut)
+def get_cycle(request, cycle_id: int):
+    return _cycle_out(selectors.cycle_get(user=request.auth, pk=cycle_id), request.auth)
+
+
+@router.post("/cycles/{cycle_id}/audits", response={201: AuditOut},
+             summary="Add a special audit (short notice, scope extension, transfer)")
+def add_special_audit(request, cycle_id: int, payload: SpecialAuditIn):
+    cycle = selectors.cycle_get(user=request.auth, pk=cycle_id)
+    audit = programme.add_special_audit(cycle=cycle, actor=request.auth, **payload.dict())
+    return Status(201, _audit_out(audit, request.auth))
+
+
+# --- audits ------------------------------------------------------------------------------------
+
+@router.get("/audits", response=list[AuditOut], summary="The audits you may see")
+def list_audits(request):
+    return [_audit_out(a, request.auth) for a in selectors.audits_for_user(user=request.auth)]
+
+
+@router.get("/audits/{audit_id}", response=AuditOut)
+def get_audit(request, audit_id: int):
+    return _audit_out(_audit(request, audit_id), request.auth)
+
+
+@router.post("/audits/{audit_id}/schedule", response=AuditOut)
+def schedule_audit(request, audit_id: int, payload: ScheduleIn):
+    audit = programme.schedule_audit(audit=_cb_audit(request, audit_id), actor=request.auth,
+                                     **payload.dict())
+    return _audit_out(audit, request.auth)
+
+
+@router.post("/audits/{audit_id}/sites", response=AuditOut,
+             summary="Choose sites; the rest of the IAF MD 1 sample is drawn at random")
+def select_sites(request, audit_id: int, payload: SitesIn):
+    audit = programme.select_audit_sites(audit=_cb_audit(request, audit_id), actor=request.auth,
+                                         chosen_site_ids=payload.chosen_site_ids)
+    return _audit_out(audit, request.auth)
+
+
+@router.post("/audits/{audit_id}/late-stage2-justification", response=AuditOut)
+def justify_late_stage2(request, audit_id: int, payload: JustificationIn):
+    audit = programme.record_late_stage2_justification(
+        audit=_cb_audit(request, audit_id), actor=request.auth,
+        justification=payload.justification)
+    return _audit_out(audit, request.auth)
+
+
+@router.post("/audits/{audit_id}/start", response=AuditOut,
+             summary="Planned → in progress (valid team, declarations, confirmed plan)")
+def start_audit(request, audit_id: int):
+    audit = programme.start_audit(audit=_cb_audit(request, audit_id), actor=request.auth)
+    return _audit_out(audit, request.auth)
+
+
+# --- team --------------------------------------------------------------------------------------
+
+@router.post("/audits/{audit_id}/team", response={201: TeamMemberOut})
+def assign_team_member(request, audit_id: int, payload: AssignIn):
+    audit = _cb_audit(request, audit_id)
+    auditor = User.objects.filter(pk=payload.auditor_id).first()
+    if auditor is None:
+        raise programme.InvalidInput("No such auditor.", fields={"auditor_id": "Unknown."})
+    member = programme.assign_team_member(audit=audit, actor=request.auth, auditor=auditor,
+                                          role=payload.role)
+    return Status(201, _member_out(member))
+
+
+@router.get("/audits/{audit_id}/auditor-suggestions", response=list[SuggestionOut],
+            summary="The finder: qualified, impartial, free auditors")
+def auditor_suggestions(request, audit_id: int):
+    audit = _cb_audit(request, audit_id)
+    return [{"auditor_id": s["auditor"].pk, "auditor": str(s["auditor"]),
+             "is_lead_auditor": s["profile"].is_lead_auditor,
+             "standards": [str(x) for x in s["standards"]],
+             "sectors": [x.code for x in s["sectors"]], "languages": s["profile"].languages}
+            for s in selectors.auditor_suggestions(user=request.auth, audit=audit)]
+
+
+@router.delete("/team-members/{team_member_id}", response={204: None})
+def remove_team_member(request, team_member_id: int):
+    member = selectors.team_member_get(user=request.auth, pk=team_member_id)
+    _cb_audit(request, member.audit_id)
+    programme.remove_team_member(member=member, actor=request.auth)
+    return Status(204, None)
+
+
+@router.post("/team-members/{team_member_id}/declare-impartiality", response=TeamMemberOut)
+def declare_impartiality(request, team_member_id: int, payload: DeclarationIn | None = None):
+    member = selectors.team_member_get(user=request.auth, pk=team_member_id)
+    _cb_audit(request, member.audit_id)
+    member = programme.declare_impartiality(member=member, actor=request.auth,
+                                            statement=payload.statement if payload else "")
+    return _member_out(member)
+
+
+# --- plan --------------------------------------------------------------------------------------
+
+@router.get("/audits/{audit_id}/plan", response=PlanOut)
+def get_plan(request, audit_id: int):
+    return _plan_out(_audit(request, audit_id), request.auth)
+
+
+@router.post("/audits/{audit_id}/plan/sessions", response={201: SessionOut})
+def add_session(request, audit_id: int, payload: SessionIn):
+    session = programme.add_plan_session(audit=_cb_audit(request, audit_id), actor=request.auth,
+                                         data=payload.dict())
+    return Status(201, session)
+
+
+def _session(request, plan_session_id: int) -> PlanSession:
+    session = selectors.plan_session_get(user=request.auth, pk=plan_session_id)
+    _cb_audit(request, session.plan.audit_id)
+    return session
+
+
+@router.put("/plan-sessions/{plan_session_id}", response=SessionOut)
+def update_session(request, plan_session_id: int, payload: SessionIn):
+    return programme.update_plan_session(session=_session(request, plan_session_id),
+                                         actor=request.auth, data=payload.dict())
+
+
+@router.delete("/plan-sessions/{plan_session_id}", response={204: None})
+def delete_session(request, plan_session_id: int):
+    programme.delete_plan_session(session=_session(request, plan_session_id), actor=request.auth)
+    return Status(204, None)
+
+
+@router.post("/audits/{audit_id}/plan/send", response=PlanOut)
+def send_plan(request, audit_id: int):
+    audit = _cb_audit(request, audit_id)
+    programme.send_plan(audit=audit, actor=request.auth)
+    return _plan_out(audit, request.auth)
+
+
+@router.post("/audits/{audit_id}/plan/confirm", response=PlanOut,
+             summary="The client's owner or editor confirms the plan")
+def confirm_plan(request, audit_id: int, payload: CommentIn | None = None):
+    audit = _audit(request, audit_id)
+    programme.confirm_plan(audit=audit, actor=request.auth,
+                           comment=payload.comment if payload else "")
+    return _plan_out(audit, request.auth)
+
+
+@router.post("/audits/{audit_id}/plan/request-changes", response=PlanOut,
+             summary="The client asks for changes; the plan goes back to the CB")
+def request_plan_changes(request, audit_id: int, payload: CommentIn):
+    audit = _audit(request, audit_id)
+    programme.request_plan_changes(audit=audit, actor=request.auth, comment=payload.comment)
+    return _plan_out(audit, request.auth)

@@ -1,0 +1,831 @@
+"""The audit programme: certification cycles, audit teams, site selection, plans and
+the start of an audit (ISO/IEC 17021-1 §9.1.3, §9.2, §9.3; IAF MD 1).
+
+Every write is a keyword-only service with an explicit ``actor``; each refusal is a
+``DomainError`` subclass naming the offending field; each change writes an audit
+event in its own transaction and e-mails after commit.
+"""
+
+import calendar
+import datetime
+import math
+import random
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from isocert.accounts.models import Membership, Site, StaffRole, User
+from isocert.catalog.models import Clause
+from isocert.core.audit import record_event
+from isocert.core.errors import Conflict, InvalidInput, NotPermitted
+from isocert.core.statemachine import StateMachine
+from isocert.notifications.services import notify
+from isocert.registration.models import Application, AuditTimeDetermination, Quotation
+
+from .models import (
+    Audit,
+    AuditorProfile,
+    AuditPlan,
+    CertificationCycle,
+    ClientRelationship,
+    PlanSession,
+    TeamMember,
+)
+from .selectors import PROGRAMME_MANAGERS, can_edit_plan
+
+# --- errors ------------------------------------------------------------------------------------
+
+class TeamRuleViolation(Conflict):
+    """The team breaks an assignment rule (lead, qualification, coverage, overlap)."""
+
+    code = "team_rule_violated"
+
+
+class ImpartialityThreat(TeamRuleViolation):
+    """A relationship with the client within the cooling-off period (ISO/IEC 17021-1 §5.2)."""
+
+    code = "impartiality_threat"
+
+
+class AuditNotReady(Conflict):
+    """The audit cannot start yet: team, declarations, plan, stage order or justification."""
+
+    code = "audit_not_ready"
+
+
+class SiteSelectionInvalid(InvalidInput):
+    """The sites chosen break IAF MD 1 sampling or the cycle's rotation of sites."""
+
+    code = "invalid_site_selection"
+
+
+# --- lifecycles --------------------------------------------------------------------------------
+
+A = Audit.Status
+AUDIT_LIFECYCLE = StateMachine("audit", {
+    "start": ({A.PLANNED}, A.IN_PROGRESS),
+    "cancel": ({A.PLANNED}, A.CANCELLED),
+}, labels=dict(A.choices))
+
+P = AuditPlan.Status
+PLAN_LIFECYCLE = StateMachine("audit plan", {
+    "send": ({P.DRAFT, P.CHANGES_REQUESTED}, P.SENT),
+    "confirm": ({P.SENT}, P.CONFIRMED),
+    "request_changes": ({P.SENT}, P.CHANGES_REQUESTED),
+}, labels=dict(P.choices))
+PLAN_EDITABLE = {P.DRAFT, P.CHANGES_REQUESTED}
+
+REGULAR_KINDS = [Audit.Kind.STAGE1, Audit.Kind.STAGE2, Audit.Kind.SURVEILLANCE1,
+                 Audit.Kind.SURVEILLANCE2, Audit.Kind.RECERTIFICATION]
+SPECIAL_KINDS = [Audit.Kind.SHORT_NOTICE, Audit.Kind.SCOPE_EXTENSION, Audit.Kind.TRANSFER]
+SURVEILLANCE_KINDS = {Audit.Kind.SURVEILLANCE1, Audit.Kind.SURVEILLANCE2}
+# Which IAF MD 1 figure of ``sites_to_visit`` applies to each kind of audit.
+SAMPLE_STAGE = {
+    Audit.Kind.STAGE1: "initial", Audit.Kind.STAGE2: "initial",
+    Audit.Kind.SURVEILLANCE1: "surveillance", Audit.Kind.SURVEILLANCE2: "surveillance",
+    Audit.Kind.RECERTIFICATION: "recertification",
+}
+# Of the sites visited (besides the central function), at least this share is drawn at
+# random rather than chosen by the reviewer (IAF MD 1 §6.1.3: "at least 25 %").
+RANDOM_SHARE = Decimal("0.25")
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """``day`` plus whole months, clamped to the month's last day (31 Jan + 1 = 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return day.replace(year=year, month=month,
+                       day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _ensure_manager(actor: User) -> None:
+    if not actor.has_staff_role(*PROGRAMME_MANAGERS):
+        raise NotPermitted("Only a CB reviewer or administrator can manage the audit programme.")
+
+
+def _ensure_plan_editor(actor: User, audit: Audit) -> None:
+    if not can_edit_plan(actor, audit):
+        raise NotPermitted("Only a CB reviewer, administrator or the audit's lead auditor can "
+                           "edit its plan.")
+
+
+def _ensure_client_editor(actor: User, audit: Audit) -> None:
+    if not Membership.objects.filter(
+            organization_id=audit.cycle.organization_id, user=actor,
+            role__in=[Membership.Role.OWNER, Membership.Role.EDITOR]).exists():
+        raise NotPermitted("Only an owner or editor of the organization can answer the plan.")
+
+
+def _locked_audit(audit: Audit) -> Audit:
+    return Audit.objects.select_for_update().select_related("cycle", "cycle__organization").get(
+        pk=audit.pk)
+
+
+def _ensure_planned(audit: Audit) -> None:
+    if audit.status != Audit.Status.PLANNED:
+        raise Conflict(f"This audit is {audit.get_status_display().lower()}; its programme can "
+                       "only change while it is planned.")
+
+
+def _event(actor, action: str, audit: Audit, payload: dict | None = None) -> None:
+    record_event(actor=actor, action=action, obj=audit,
+                 organization_id=audit.cycle.organization_id,
+                 payload={"cycle": audit.cycle_id, "kind": audit.kind, **(payload or {})})
+
+
+def _client_recipients(organization_id: int) -> list[str]:
+    return list(Membership.objects.filter(
+        organization_id=organization_id,
+        role__in=[Membership.Role.OWNER, Membership.Role.EDITOR],
+    ).values_list("user__email", flat=True))
+
+
+def _cb_recipients(audit: Audit) -> list[str]:
+    team = list(audit.team.values_list("auditor__email", flat=True))
+    managers = list(User.objects.filter(staff_roles__role=StaffRole.Role.REVIEWER,
+                                        is_active=True).values_list("email", flat=True))
+    creator = [audit.cycle.created_by.email] if audit.cycle.created_by_id else []
+    return team + (creator or managers)
+
+
+def _audit_mail_context(audit: Audit, **extra) -> dict:
+    return {"organization": str(audit.cycle.organization), "audit": audit.get_kind_display(),
+            "start_date": audit.start_date.isoformat() if audit.start_date else "",
+            "end_date": audit.end_date.isoformat() if audit.end_date else "",
+            "path": reverse("audit_plan_client", args=[audit.pk]), **extra}
+
+
+def _parse_date(value, field: str) -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    parsed = parse_date(str(value or "")) if value else None
+    if parsed is None:
+        raise InvalidInput("Please give a valid date.", fields={field: "Enter a date (YYYY-MM-DD)."})
+    return parsed
+
+
+def _parse_datetime(value, field: str) -> datetime.datetime:
+    if isinstance(value, datetime.datetime):
+        parsed = value
+    else:
+        try:
+            parsed = parse_datetime(str(value or "").replace(" ", "T"))
+        except ValueError:
+            parsed = None
+    if parsed is None:
+        raise InvalidInput("Please give a valid date and time.",
+                           fields={field: "Enter a date and time (YYYY-MM-DD HH:MM)."})
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    return parsed
+
+
+# --- the cycle ---------------------------------------------------------------------------------
+
+@transaction.atomic
+def create_cycle(*, application: Application, actor: User) -> CertificationCycle:
+    """Start the three-year programme of a registered application whose quotation the
+    client accepted: stage 1, stage 2, two surveillance audits and the recertification,
+    each with the accepted audit time."""
+    _ensure_manager(actor)
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    if application.status != Application.Status.REGISTERED:
+        raise Conflict("A certification cycle starts from a registered application.",
+                       fields={"application": "The application is not registered."})
+    if not application.quotations.filter(status=Quotation.Status.ACCEPTED).exists():
+        raise Conflict("The client has not accepted a quotation yet: there is no contract.",
+                       fields={"application": "No accepted quotation."})
+    if application.cycles.filter(status=CertificationCycle.Status.ACTIVE).exists():
+        raise Conflict("This application already has an active certification cycle.",
+                       fields={"application": "A cycle exists already."})
+    determination = AuditTimeDetermination.objects.filter(application=application).first()
+    if determination is None or not determination.is_complete:
+        raise Conflict("The audit time of this application is not complete.",
+                       fields={"application": "Determine the audit time first."})
+    organization = application.organization
+    cycle = CertificationCycle.objects.create(
+        organization=organization, application=application,
+        scope=application.scope_statement or organization.scope_statement,
+        created_by=actor)
+    cycle.standards.set([line.standard_id for line in application.standard_lines.all()])
+    days = {
+        Audit.Kind.STAGE1: determination.stage1_days,
+        Audit.Kind.STAGE2: determination.stage2_days,
+        Audit.Kind.SURVEILLANCE1: determination.surveillance_days,
+        Audit.Kind.SURVEILLANCE2: determination.surveillance_days,
+        Audit.Kind.RECERTIFICATION: determination.recertification_days,
+    }
+    for kind in REGULAR_KINDS:
+        Audit.objects.create(cycle=cycle, kind=kind, planned_days=days[kind])
+    record_event(actor=actor, action="audits.cycle.created", obj=cycle,
+                 organization_id=organization.pk,
+                 payload={"application": application.pk,
+                          "standards": sorted(str(s) for s in cycle.standards.all()),
+                          "days": {k: str(v) for k, v in days.items()}})
+    notify(template="certification_cycle_created", to=_client_recipients(organization.pk),
+           context={"organization": str(organization), "reference": application.reference,
+                    "path": reverse("cycle_detail", args=[cycle.pk])})
+    return cycle
+
+
+@transaction.atomic
+def add_special_audit(*, cycle: CertificationCycle, actor: User, kind: str, reason: str,
+                      planned_days=None, target_date=None) -> Audit:
+    """Add a short-notice, scope-extension or transfer audit to the programme."""
+    _ensure_manager(actor)
+    if kind not in SPECIAL_KINDS:
+        raise InvalidInput("Choose a special audit kind.",
+                           fields={"kind": "Short notice, scope extension or transfer."})
+    reason = (reason or "").strip()
+    if len(reason) < 5:
+        raise InvalidInput("Say why the special audit is needed.",
+                           fields={"reason": "Give the reason (at least 5 characters)."})
+    days = None
+    if planned_days not in (None, ""):
+        try:
+            days = Decimal(str(planned_days))
+        except ArithmeticError:
+            days = None
+        if days is None or days <= 0 or days * 2 != int(days * 2):
+            raise InvalidInput("Days are counted in half days.",
+                               fields={"planned_days": "A positive number of half days."})
+    target = _parse_date(target_date, "target_date") if target_date else None
+    cycle = CertificationCycle.objects.select_for_update().get(pk=cycle.pk)
+    if cycle.status != CertificationCycle.Status.ACTIVE:
+        raise Conflict("This certification cycle is closed.")
+    audit = Audit.objects.create(cycle=cycle, kind=kind, planned_days=days, target_date=target)
+    _event(actor, "audits.audit.special_added", audit,
+           {"reason": reason, "planned_days": str(days) if days else None})
+    return audit
+
+
+@transaction.atomic
+def fix_surveillance_dates(*, cycle: CertificationCycle, decision_date, actor) -> CertificationCycle:
+    """Fix the surveillance target dates from the certification decision (§9.1.3, §9.6.2):
+    the first surveillance within 12 months of the decision, the second in the following
+    calendar year (its anniversary), the recertification before expiry (3 years).
+
+    Called by the certification decision; calling it again with the same date changes
+    nothing, a different date is refused.
+    """
+    decision_date = _parse_date(decision_date, "decision_date")
+    cycle = CertificationCycle.objects.select_for_update().get(pk=cycle.pk)
+    if cycle.decision_date and cycle.decision_date != decision_date:
+        raise Conflict("The surveillance dates of this cycle are already fixed by the decision "
+                       f"of {cycle.decision_date}.",
+                       fields={"decision_date": "Already fixed."})
+    if cycle.decision_date == decision_date:
+        return cycle
+    targets = {
+        Audit.Kind.SURVEILLANCE1: add_months(decision_date, 12),
+        # Anniversary of the decision in the next calendar year: never twice in one year,
+        # never a calendar year without surveillance.
+        Audit.Kind.SURVEILLANCE2: add_months(decision_date, 24),
+        Audit.Kind.RECERTIFICATION: add_months(decision_date, 36) - datetime.timedelta(days=1),
+    }
+    cycle.decision_date = decision_date
+    cycle.save(update_fields=["decision_date"])
+    for kind, target in targets.items():
+        cycle.audits.filter(kind=kind, status=Audit.Status.PLANNED).update(target_date=target)
+    record_event(actor=actor, action="audits.cycle.surveillance_fixed", obj=cycle,
+                 organization_id=cycle.organization_id,
+                 payload={"decision_date": decision_date.isoformat(),
+                          "targets": {k: v.isoformat() for k, v in targets.items()}})
+    return cycle
+
+
+@transaction.atomic
+def schedule_audit(*, audit: Audit, actor: User, start_date, end_date) -> Audit:
+    """Set the audit's dates; the team must stay free and surveillance on time."""
+    _ensure_manager(actor)
+    start = _parse_date(start_date, "start_date")
+    end = _parse_date(end_date, "end_date")
+    if end < start:
+        raise InvalidInput("The audit ends before it starts.",
+                           fields={"end_date": "On or after the start date."})
+    audit = _locked_audit(audit)
+    _ensure_planned(audit)
+    if audit.kind in SURVEILLANCE_KINDS and audit.target_date and end > audit.target_date:
+        raise InvalidInput(f"{audit.get_kind_display()} is due by {audit.target_date}.",
+                           fields={"end_date": f"On or before {audit.target_date}."})
+    if audit.kind == Audit.Kind.STAGE2:
+        stage1 = audit.cycle.audits.filter(kind=Audit.Kind.STAGE1).first()
+        if stage1 and stage1.end_date and start <= stage1.end_date:
+            raise InvalidInput("Stage 2 starts after stage 1 has ended.",
+                               fields={"start_date": f"After {stage1.end_date}."})
+    for member in audit.team.select_related("auditor"):
+        clash = _overlapping_audit(member.auditor, audit, start, end)
+        if clash:
+            raise TeamRuleViolation(
+                f"{member.auditor} is on another audit ({clash}, {clash.start_date} to "
+                f"{clash.end_date}) at that time.", fields={"start_date": "The team is busy."})
+    previous = (audit.start_date, audit.end_date)
+    audit.start_date, audit.end_date = start, end
+    audit.save(update_fields=["start_date", "end_date"])
+    _event(actor, "audits.audit.scheduled", audit,
+           {"start_date": start.isoformat(), "end_date": end.isoformat(),
+            "previous": [d.isoformat() if d else None for d in previous]})
+    return audit
+
+
+@transaction.atomic
+def record_late_stage2_justification(*, audit: Audit, actor: User, justification: str) -> Audit:
+    """Why stage 1's results still hold although stage 2 comes late (§9.3.1.2.2)."""
+    _ensure_manager(actor)
+    text = (justification or "").strip()
+    if len(text) < 20:
+        raise InvalidInput("Explain why stage 1's results still hold.",
+                           fields={"late_stage2_justification": "At least 20 characters."})
+    audit = _locked_audit(audit)
+    _ensure_planned(audit)
+    if audit.kind != Audit.Kind.STAGE2:
+        raise InvalidInput("Only a stage 2 audit needs this justification.",
+                           fields={"late_stage2_justification": "Not a stage 2 audit."})
+    audit.late_stage2_justification = text[:4000]
+    audit.save(update_fields=["late_stage2_justification"])
+    _event(actor, "audits.audit.late_stage2_justified", audit, {"justification": text[:4000]})
+    return audit
+
+
+# --- sites (IAF MD 1) --------------------------------------------------------------------------
+
+def candidate_sites(audit: Audit) -> list[Site]:
+    """The sites of the application besides the central function (all of the
+    organization's when the application named none)."""
+    application = audit.cycle.application
+    sites = list(application.sites.all()) or list(audit.cycle.organization.sites.all())
+    return [site for site in sites if not site.is_central_function]
+
+
+def central_function(audit: Audit) -> Site | None:
+    return audit.cycle.organization.sites.filter(is_central_function=True).first()
+
+
+def required_site_count(audit: Audit) -> int:
+    """How many sites besides the central function this audit visits (IAF MD 1)."""
+    candidates = len(candidate_sites(audit))
+    determination = AuditTimeDetermination.objects.filter(
+        application_id=audit.cycle.application_id).first()
+    visits = (determination.computed.get("sites_to_visit") if determination else None) or {}
+    stage = SAMPLE_STAGE.get(audit.kind)
+    if stage is None or stage not in visits:
+        return candidates
+    return min(int(visits[stage]), candidates)
+
+
+def minimum_random(required: int) -> int:
+    return math.ceil(required * RANDOM_SHARE) if required else 0
+
+
+def _visited_elsewhere(audit: Audit) -> set[int]:
+    """Sites visited by the cycle's other surveillance audits: rotate to new ones."""
+    if audit.kind not in SURVEILLANCE_KINDS:
+        return set()
+    others = audit.cycle.audits.filter(kind__in=SURVEILLANCE_KINDS).exclude(pk=audit.pk)
+    visited = set()
+    for other in others:
+        selection = other.site_selection or {}
+        visited.update(selection.get("chosen", []) + selection.get("random", []))
+    return visited
+
+
+@transaction.atomic
+def select_audit_sites(*, audit: Audit, actor: User, chosen_site_ids, rng=None) -> Audit:
+    """The reviewer chooses some sites; the rest of the sample — at least 25 % — is drawn
+    at random; surveillance audits visit sites the cycle's other surveillance did not,
+    as long as there are any; the central function is visited every time."""
+    _ensure_manager(actor)
+    audit = _locked_audit(audit)
+    _ensure_planned(audit)
+    candidates = {site.pk: site for site in candidate_sites(audit)}
+    try:
+        chosen = [int(pk) for pk in chosen_site_ids or []]
+    except (TypeError, ValueError):
+        chosen = None
+    if chosen is None or len(set(chosen)) != len(chosen) or not set(chosen) <= set(candidates):
+        raise SiteSelectionInvalid("Choose sites of the application (not the central function).",
+                                   fields={"chosen_site_ids": "Unknown or repeated site."})
+    required = required_site_count(audit)
+    at_random = minimum_random(required)
+    if len(chosen) > required - at_random:
+        raise SiteSelectionInvalid(
+            f"This audit visits {required} site(s) besides the central function, of which at "
+            f"least {at_random} are drawn at random: choose at most {required - at_random}.",
+            fields={"chosen_site_ids": f"At most {required - at_random} chosen sites."})
+    visited = _visited_elsewhere(audit)
+    unvisited = [pk for pk in candidates if pk not in visited]
+    repeated = [candidates[pk].name for pk in chosen if pk in visited]
+    if repeated and len(unvisited) >= required:
+        raise SiteSelectionInvalid(
+            f"{', '.join(repeated)} was visited at another surveillance audit of this cycle; "
+            "choose sites not yet visited.",
+            fields={"chosen_site_ids": "Visit different sites across the cycle."})
+    seed = secrets.randbits(32)
+    generator = rng or random.Random(seed)
+    pool = [pk for pk in unvisited if pk not in chosen]
+    fallback = [pk for pk in candidates if pk in visited and pk not in chosen]
+    drawn_count = required - len(chosen)
+    drawn = generator.sample(sorted(pool), min(drawn_count, len(pool)))
+    if len(drawn) < drawn_count:
+        drawn += generator.sample(sorted(fallback), drawn_count - len(drawn))
+    central = central_function(audit)
+    audit.sites.set(([central.pk] if central else []) + chosen + drawn)
+    audit.site_selection = {"chosen": chosen, "random": drawn, "seed": seed,
+                            "required": required, "minimum_random": at_random,
+                            "central_function": central.pk if central else None}
+    audit.save(update_fields=["site_selection"])
+    _event(actor, "audits.audit.sites_selected", audit,
+           {"chosen": chosen, "random": drawn, "required": required})
+    return audit
+
+
+# --- team rules --------------------------------------------------------------------------------
+
+def _profile(user: User) -> AuditorProfile | None:
+    return AuditorProfile.objects.filter(user=user).prefetch_related(
+        "standards", "sectors").first()
+
+
+def impartiality_threats(user: User, audit: Audit) -> list[ClientRelationship]:
+    """Consultancy or employment for the client ongoing or ended within the cooling-off
+    period before the audit's start (today while the audit has no dates)."""
+    start = audit.start_date or timezone.localdate()
+    limit = add_months(start, -12 * settings.IMPARTIALITY_COOLING_OFF_YEARS)
+    return [relationship for relationship in ClientRelationship.objects.filter(
+                auditor__user=user, organization_id=audit.cycle.organization_id)
+            if relationship.end_date is None or relationship.end_date >= limit]
+
+
+def _overlapping_audit(user: User, audit: Audit, start=None, end=None) -> Audit | None:
+    start, end = start or audit.start_date, end or audit.end_date
+    if not start or not end:
+        return None
+    return (Audit.objects.filter(team__auditor=user, start_date__lte=end, end_date__gte=start)
+            .exclude(pk=audit.pk).exclude(status=Audit.Status.CANCELLED)
+            .select_related("cycle__organization").first())
+
+
+def member_problems(user: User, audit: Audit, role: str) -> dict[str, str]:
+    """What keeps one person off this audit's team (empty when they may join)."""
+    problems: dict[str, str] = {}
+    profile = _profile(user)
+    if not user.has_staff_role(StaffRole.Role.AUDITOR) or profile is None:
+        return {"auditor_id": f"{user} is not a CB auditor with a qualification profile."}
+    if role == TeamMember.Role.LEAD and not profile.is_lead_auditor:
+        problems["role"] = f"{user} is not qualified as a lead auditor."
+    standards = set(audit.cycle.standards.values_list("pk", flat=True))
+    if standards and not standards & {s.pk for s in profile.standards.all()}:
+        problems["auditor_id"] = (f"{user} is not qualified for any standard of this audit "
+                                  f"({', '.join(str(s) for s in audit.cycle.standards.all())}).")
+    threats = impartiality_threats(user, audit)
+    if threats:
+        threat = threats[0]
+        until = f"until {threat.end_date}" if threat.end_date else "ongoing"
+        problems["impartiality"] = (
+            f"{user} declared {threat.get_kind_display().lower()} for {audit.cycle.organization} "
+            f"({until}): nobody may audit a client they advised or worked for within "
+            f"{settings.IMPARTIALITY_COOLING_OFF_YEARS} years.")
+    clash = _overlapping_audit(user, audit)
+    if clash:
+        problems["dates"] = (f"{user} is on another audit at the same time ({clash}, "
+                             f"{clash.start_date} to {clash.end_date}).")
+    return problems
+
+
+def team_problems(audit: Audit, *, declarations: bool = False) -> dict[str, str]:
+    """Every rule the team breaks now, by field; empty when the team is valid."""
+    members = list(audit.team.select_related("auditor"))
+    problems: dict[str, str] = {}
+    if not any(m.role == TeamMember.Role.LEAD for m in members):
+        problems["team"] = "The team needs a lead auditor."
+    standards, sectors = set(), set()
+    for member in members:
+        profile = _profile(member.auditor)
+        if profile:
+            standards.update(profile.standards.all())
+            sectors.update(profile.sectors.all())
+        for field, message in member_problems(member.auditor, audit, member.role).items():
+            key = "impartiality" if field == "impartiality" else (
+                "dates" if field == "dates" else "team")
+            problems.setdefault(key, message)
+    missing_standards = [s for s in audit.cycle.standards.all() if s not in standards]
+    if missing_standards:
+        problems["standards"] = ("Nobody on the team is qualified for "
+                                 f"{', '.join(str(s) for s in missing_standards)}.")
+    missing_sectors = [s for s in audit.cycle.organization.sectors.all() if s not in sectors]
+    if missing_sectors:
+        problems["sectors"] = ("Nobody on the team is qualified for sector "
+                               f"{', '.join(str(s) for s in missing_sectors)}.")
+    if declarations:
+        undeclared = [str(m.auditor) for m in members if not m.impartiality_declared_at]
+        if undeclared:
+            problems["declarations"] = ("Impartiality declaration not signed by "
+                                        f"{', '.join(undeclared)}.")
+    return problems
+
+
+def ensure_team_ready(audit: Audit) -> None:
+    """Refuse unless the team is complete and valid and everyone declared impartiality."""
+    problems = team_problems(audit, declarations=True)
+    if problems:
+        raise AuditNotReady("The audit team is not ready: " + " ".join(problems.values()),
+                            fields=problems)
+
+
+@transaction.atomic
+def assign_team_member(*, audit: Audit, actor: User, auditor: User, role: str) -> TeamMember:
+    """Put a qualified, impartial and free auditor on the audit's team."""
+    _ensure_manager(actor)
+    if role not in TeamMember.Role.values:
+        raise InvalidInput("Choose lead auditor or auditor.", fields={"role": "Unknown role."})
+    audit = _locked_audit(audit)
+    _ensure_planned(audit)
+    if audit.team.filter(auditor=auditor).exists():
+        raise Conflict(f"{auditor} is already on this team.",
+                       fields={"auditor_id": "Already on the team."})
+    if role == TeamMember.Role.LEAD and audit.team.filter(role=TeamMember.Role.LEAD).exists():
+        raise TeamRuleViolation("The team has a lead auditor already.",
+                                fields={"role": "One lead auditor per audit."})
+    problems = member_problems(auditor, audit, role)
+    if problems:
+        error = ImpartialityThreat if "impartiality" in problems else TeamRuleViolation
+        raise error(" ".join(problems.values()), fields=problems)
+    member = TeamMember.objects.create(audit=audit, auditor=auditor, role=role)
+    _event(actor, "audits.team.assigned", audit, {"auditor": auditor.pk, "role": role})
+    notify(template="audit_team_assigned", to=[auditor.email],
+           context={**_audit_mail_context(audit), "role": member.get_role_display(),
+                    "path": reverse("audit_planning", args=[audit.pk])})
+    return member
+
+
+@transaction.atomic
+def remove_team_member(*, member: TeamMember, actor: User) -> None:
+    _ensure_manager(actor)
+    audit = _locked_audit(member.audit)
+    _ensure_planned(audit)
+    _event(actor, "audits.team.removed", audit,
+           {"auditor": member.auditor_id, "role": member.role})
+    PlanSession.objects.filter(plan__audit=audit, auditor_id=member.auditor_id).update(
+        auditor=None)
+    member.delete()
+
+
+@transaction.atomic
+def declare_impartiality(*, member: TeamMember, actor: User, statement: str = "") -> TeamMember:
+    """The auditor signs, for this assignment, that they have no threat to impartiality."""
+    if member.auditor_id != actor.pk:
+        raise NotPermitted("Only the auditor can sign their own impartiality declaration.")
+    audit = _locked_audit(member.audit)
+    _ensure_planned(audit)
+    threats = impartiality_threats(actor, audit)
+    if threats:
+        raise ImpartialityThreat("You declared a relationship with this client within the "
+                                 "cooling-off period; you cannot sign the declaration.",
+                                 fields={"impartiality": "Relationship within "
+                                         f"{settings.IMPARTIALITY_COOLING_OFF_YEARS} years."})
+    member = TeamMember.objects.select_for_update().get(pk=member.pk)
+    if member.impartiality_declared_at:
+        raise Conflict("You already signed the declaration for this audit.")
+    member.declaration = ((statement or "").strip() or DECLARATION_TEXT)[:2000]
+    member.impartiality_declared_at = timezone.now()
+    member.save(update_fields=["declaration", "impartiality_declared_at"])
+    _event(actor, "audits.team.impartiality_declared", audit, {"auditor": actor.pk})
+    return member
+
+
+DECLARATION_TEXT = ("I have not provided management-system consultancy to, nor been employed "
+                    "by, this client within the last two years, and I know of no other threat "
+                    "to my impartiality for this audit.")
+
+
+# --- starting the audit ------------------------------------------------------------------------
+
+def start_problems(audit: Audit) -> dict[str, str]:
+    """Everything that keeps a planned audit from starting, by field."""
+    problems = dict(team_problems(audit, declarations=True))
+    if not audit.start_date or not audit.end_date:
+        problems["start_date"] = "Schedule the audit's dates first."
+    plan = AuditPlan.objects.filter(audit=audit).first()
+    if plan is None or plan.status != AuditPlan.Status.CONFIRMED:
+        problems["plan"] = "The client has not confirmed the audit plan."
+    if audit.kind == Audit.Kind.STAGE2:
+        stage1 = audit.cycle.audits.filter(kind=Audit.Kind.STAGE1).first()
+        if stage1 is None or stage1.status != Audit.Status.CLOSED:
+            problems["stage1"] = "Stage 2 cannot start before stage 1 is closed."
+        elif stage1.end_date and audit.start_date:
+            limit = add_months(stage1.end_date, settings.STAGE2_MAX_MONTHS_AFTER_STAGE1)
+            if audit.start_date > limit and not audit.late_stage2_justification.strip():
+                problems["late_stage2_justification"] = (
+                    f"Stage 2 starts more than {settings.STAGE2_MAX_MONTHS_AFTER_STAGE1} months "
+                    f"after stage 1 ended ({stage1.end_date}): record why stage 1's results "
+                    "still hold.")
+    return problems
+
+
+@transaction.atomic
+def start_audit(*, audit: Audit, actor: User) -> Audit:
+    """Planned → in progress: a complete valid team who all declared impartiality, dates, a
+    plan the client confirmed; stage 2 only after stage 1 closed (late: justified)."""
+    if not (actor.has_staff_role(*PROGRAMME_MANAGERS)
+            or audit.team.filter(auditor=actor, role=TeamMember.Role.LEAD).exists()):
+        raise NotPermitted("Only the lead auditor or a CB reviewer can start the audit.")
+    audit = _locked_audit(audit)
+    target = AUDIT_LIFECYCLE.target("start", audit.status)
+    problems = start_problems(audit)
+    if problems:
+        raise AuditNotReady("The audit cannot start: " + " ".join(problems.values()),
+                            fields=problems)
+    audit.status = target
+    audit.save(update_fields=["status"])
+    from .conduct import prepare_checklist  # conduct builds on the programme, not back
+
+    checklist_rows = prepare_checklist(audit)
+    _event(actor, "audits.audit.started", audit,
+           {"team": sorted(audit.team.values_list("auditor_id", flat=True)),
+            "checklist_rows": checklist_rows})
+    return audit
+
+
+# --- the plan ----------------------------------------------------------------------------------
+
+def _editable_plan(audit: Audit) -> AuditPlan:
+    plan, _ = AuditPlan.objects.get_or_create(audit=audit)
+    plan = AuditPlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.status not in PLAN_EDITABLE:
+        raise Conflict(f"The plan is {plan.get_status_display().lower()}; it can be edited "
+                       "while it is a draft or after the client asked for changes.",
+                       fields={"plan": "Not editable now."})
+    return plan
+
+
+def _clean_session(audit: Audit, data: dict) -> dict:
+    errors: dict[str, str] = {}
+    values: dict = {}
+    try:
+        values["starts_at"] = _parse_datetime(data.get("starts_at"), "starts_at")
+    except InvalidInput as exc:
+        errors.update(exc.fields)
+    try:
+        values["ends_at"] = _parse_datetime(data.get("ends_at"), "ends_at")
+    except InvalidInput as exc:
+        errors.update(exc.fields)
+    if "starts_at" in values and "ends_at" in values:
+        if values["ends_at"] <= values["starts_at"]:
+            errors["ends_at"] = "The session ends after it starts."
+        elif audit.start_date and audit.end_date:
+            days = {timezone.localtime(values[k]).date() for k in ("starts_at", "ends_at")}
+            if any(day < audit.start_date or day > audit.end_date for day in days):
+                errors["starts_at"] = (f"Within the audit's dates ({audit.start_date} to "
+                                       f"{audit.end_date}).")
+    topic = (data.get("topic") or "").strip()
+    if not topic:
+        errors["topic"] = "Name the clause or process."
+    values["topic"] = topic[:200]
+    values["auditee"] = (data.get("auditee") or "").strip()[:200]
+    clause_id = data.get("clause_id")
+    values["clause"] = None
+    if clause_id not in (None, ""):
+        values["clause"] = Clause.objects.filter(
+            pk=clause_id if str(clause_id).isdigit() else None,
+            standard__in=audit.cycle.standards.all()).first()
+        if values["clause"] is None:
+            errors["clause_id"] = "Choose a clause of the audit's standards."
+    site_id = data.get("site_id")
+    values["site"] = None
+    if site_id not in (None, ""):
+        values["site"] = Site.objects.filter(
+            pk=site_id if str(site_id).isdigit() else None,
+            organization_id=audit.cycle.organization_id).first()
+        if values["site"] is None:
+            errors["site_id"] = "Choose a site of the organization."
+    auditor_id = data.get("auditor_id")
+    values["auditor"] = None
+    if auditor_id not in (None, ""):
+        member = audit.team.filter(
+            auditor_id=auditor_id if str(auditor_id).isdigit() else None).first()
+        if member is None:
+            errors["auditor_id"] = "Choose a member of the audit team."
+        else:
+            values["auditor"] = member.auditor
+    if errors:
+        raise InvalidInput("Please correct the highlighted fields.", fields=errors)
+    return values
+
+
+def _session_payload(session: PlanSession) -> dict:
+    return {"session": session.pk, "starts_at": session.starts_at.isoformat(),
+            "ends_at": session.ends_at.isoformat(), "topic": session.topic}
+
+
+@transaction.atomic
+def add_plan_session(*, audit: Audit, actor: User, data: dict) -> PlanSession:
+    _ensure_plan_editor(actor, audit)
+    audit = _locked_audit(audit)
+    _ensure_planned(audit)
+    plan = _editable_plan(audit)
+    session = PlanSession.objects.create(plan=plan, **_clean_session(audit, data))
+    _event(actor, "audits.plan.session_added", audit, _session_payload(session))
+    return session
+
+
+@transaction.atomic
+def update_plan_session(*, session: PlanSession, actor: User, data: dict) -> PlanSession:
+    audit = session.plan.audit
+    _ensure_plan_editor(actor, audit)
+    audit = _locked_audit(audit)
+    _ensure_planned(audit)
+    _editable_plan(audit)
+    values = _clean_session(audit, data)
+    for key, value in values.items():
+        setattr(session, key, value)
+    session.save()
+    _event(actor, "audits.plan.session_changed", audit, _session_payload(session))
+    return session
+
+
+@transaction.atomic
+def delete_plan_session(*, session: PlanSession, actor: User) -> None:
+    audit = session.plan.audit
+    _ensure_plan_editor(actor, audit)
+    audit = _locked_audit(audit)
+    _ensure_planned(audit)
+    _editable_plan(audit)
+    _event(actor, "audits.plan.session_removed", audit, _session_payload(session))
+    session.delete()
+
+
+@transaction.atomic
+def send_plan(*, audit: Audit, actor: User) -> AuditPlan:
+    """Send the plan to the client for confirmation (again after a change request)."""
+    _ensure_plan_editor(actor, audit)
+    audit = _locked_audit(audit)
+    _ensure_planned(audit)
+    plan, _ = AuditPlan.objects.get_or_create(audit=audit)
+    plan = AuditPlan.objects.select_for_update().get(pk=plan.pk)
+    target = PLAN_LIFECYCLE.target("send", plan.status)
+    problems = {}
+    if not audit.start_date or not audit.end_date:
+        problems["start_date"] = "Schedule the audit's dates first."
+    if not plan.sessions.exists():
+        problems["sessions"] = "Add the plan's sessions first."
+    problems.update(team_problems(audit))
+    if problems:
+        raise AuditNotReady("The plan cannot be sent yet: " + " ".join(problems.values()),
+                            fields=problems)
+    if plan.sent_at:
+        plan.version += 1
+    plan.status = target
+    plan.sent_at = timezone.now()
+    plan.save(update_fields=["status", "sent_at", "version"])
+    _event(actor, "audits.plan.sent", audit,
+           {"version": plan.version, "sessions": plan.sessions.count()})
+    notify(template="audit_plan_sent", to=_client_recipients(audit.cycle.organization_id),
+           context=_audit_mail_context(audit, version=plan.version))
+    return plan
+
+
+def _answer(audit: Audit, actor: User, action: str, comment: str) -> AuditPlan:
+    _ensure_client_editor(actor, audit)
+    audit = _locked_audit(audit)
+    _ensure_planned(audit)
+    plan = AuditPlan.objects.select_for_update().filter(audit=audit).first()
+    if plan is None:
+        raise Conflict("There is no plan to answer yet.", fields={"plan": "No plan sent."})
+    target = PLAN_LIFECYCLE.target(action, plan.status)
+    plan.status = target
+    plan.client_comment = comment[:4000]
+    plan.answered_at = timezone.now()
+    plan.save(update_fields=["status", "client_comment", "answered_at"])
+    _event(actor, f"audits.plan.{'confirmed' if action == 'confirm' else 'changes_requested'}",
+           audit, {"version": plan.version, "comment": comment[:4000]})
+    notify(template=f"audit_plan_{'confirmed' if action == 'confirm' else 'changes_requested'}",
+           to=_cb_recipients(audit),
+           context=_audit_mail_context(audit, version=plan.version, comment=comment[:4000],
+                                       path=reverse("audit_planning", args=[audit.pk])))
+    return plan
+
+
+@transaction.atomic
+def confirm_plan(*, audit: Audit, actor: User, comment: str = "") -> AuditPlan:
+    """The client's owner or editor confirms the plan sent to them."""
+    return _answer(audit, actor, "confirm", (comment or "").strip())
+
+
+@transaction.atomic
+def request_plan_changes(*, audit: Audit, actor: User, comment: str) -> AuditPlan:
+    """The client asks for changes: the plan goes back to the CB for editing."""
+    comment = (comment or "").strip()
+    if len(comment) < 5:
+        raise InvalidInput("Say what should change.",
+                           fields={"comment": "Describe the change (at least 5 characters)."})
+    return _answer(audit, actor, "request_changes", comment)
+

@@ -1,0 +1,302 @@
+"""Pages of the audit programme: the cycle, the audit planning page (CB side) and the
+client's view of the plan. Thin: validate → select → one service → redirect."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from isocert.core.errors import DomainError
+from isocert.registration import selectors as registration_selectors
+
+from . import programme, selectors
+from .forms_programme import (
+    DeclarationForm,
+    LateStage2Form,
+    PlanAnswerForm,
+    ScheduleForm,
+    SessionForm,
+    SitesForm,
+    SpecialAuditForm,
+    TeamMemberForm,
+)
+from .models import AuditPlan
+
+
+def _refused(request, exc: DomainError) -> None:
+    messages.error(request, exc.message)
+
+
+def _form_errors(request, form) -> None:
+    for field, errors in form.errors.items():
+        label = form.fields[field].label or field.replace("_", " ") if field in form.fields else ""
+        messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+
+
+def _cb_audit(request, pk):
+    """An audit the user sees from the CB side (team or CB staff); clients get 404."""
+    audit = selectors.audit_get(user=request.user, pk=pk)
+    if not selectors.is_cb_side(request.user, audit):
+        raise Http404("Not on the CB side of this audit")
+    return audit
+
+
+def _manager(request):
+    if not selectors.can_manage_programme(request.user):
+        raise Http404("Not a programme manager")
+
+
+# --- the cycle ---------------------------------------------------------------------------------
+
+@login_required
+@require_POST
+def cycle_start(request, pk):
+    application = registration_selectors.application_get(user=request.user, pk=pk)
+    _manager(request)
+    try:
+        cycle = programme.create_cycle(application=application, actor=request.user)
+    except DomainError as exc:
+        _refused(request, exc)
+        return redirect("review_detail", application.pk)
+    messages.success(request, "Certification cycle started.")
+    return redirect("cycle_detail", cycle.pk)
+
+
+@login_required
+def cycle_detail(request, pk):
+    cycle = selectors.cycle_get(user=request.user, pk=pk)
+    audits = list(selectors.cycle_audits(user=request.user, cycle=cycle))
+    for audit in audits:
+        audit.cb_side = selectors.is_cb_side(request.user, audit)
+    return render(request, "audits/programme/cycle_detail.html", {
+        "cycle": cycle, "audits": audits,
+        "can_manage": selectors.can_manage_programme(request.user),
+        "special_form": SpecialAuditForm(),
+    })
+
+
+@login_required
+@require_POST
+def cycle_special_audit(request, pk):
+    cycle = selectors.cycle_get(user=request.user, pk=pk)
+    _manager(request)
+    form = SpecialAuditForm(request.POST)
+    if form.is_valid():
+        try:
+            programme.add_special_audit(cycle=cycle, actor=request.user, **form.cleaned_data)
+            messages.success(request, "Special audit added.")
+        except DomainError as exc:
+            _refused(request, exc)
+    else:
+        _form_errors(request, form)
+    return redirect("cycle_detail", cycle.pk)
+
+
+# --- the planning page (CB side) ---------------------------------------------------------------
+
+@login_required
+def audit_planning(request, pk):
+    audit = _cb_audit(request, pk)
+    plan = selectors.plan_of(audit=audit)
+    team = list(selectors.team_of(audit=audit))
+    can_manage = selectors.can_manage_programme(request.user)
+    return render(request, "audits/programme/audit_planning.html", {
+        "audit": audit, "cycle": audit.cycle, "plan": plan, "team": team,
+        "sessions": list(selectors.plan_sessions(plan=plan)) if plan else [],
+        "problems": programme.team_problems(audit, declarations=True),
+        "start_problems": programme.start_problems(audit),
+        "suggestions": (selectors.auditor_suggestions(user=request.user, audit=audit)
+                        if can_manage else []),
+        "can_manage": can_manage,
+        "can_edit_plan": selectors.can_edit_plan(request.user, audit),
+        "plan_editable": plan is None or plan.status in programme.PLAN_EDITABLE,
+        "my_membership": next((m for m in team if m.auditor_id == request.user.pk), None),
+        "sites": audit.sites.all(),
+        "required_sites": programme.required_site_count(audit),
+        "minimum_random": programme.minimum_random(programme.required_site_count(audit)),
+        "schedule_form": ScheduleForm(initial={"start_date": audit.start_date,
+                                               "end_date": audit.end_date}),
+        "sites_form": SitesForm(sites=programme.candidate_sites(audit)),
+        "team_form": TeamMemberForm(),
+        "declaration_form": DeclarationForm(),
+        "late_form": LateStage2Form(initial={
+            "late_stage2_justification": audit.late_stage2_justification}),
+        "session_form": SessionForm(audit=audit),
+    })
+
+
+def _post_service(request, pk, form_class, call, success: str, *, form_kwargs=None):
+    audit = _cb_audit(request, pk)
+    form = form_class(request.POST, **(form_kwargs(audit) if form_kwargs else {}))
+    if form.is_valid():
+        try:
+            call(audit, form.cleaned_data)
+            messages.success(request, success)
+        except DomainError as exc:
+            _refused(request, exc)
+    else:
+        _form_errors(request, form)
+    return redirect("audit_planning", audit.pk)
+
+
+@login_required
+@require_POST
+def audit_schedule(request, pk):
+    return _post_service(request, pk, ScheduleForm, lambda audit, data: programme.schedule_audit(
+        audit=audit, actor=request.user, **data), "Dates saved.")
+
+
+@login_required
+@require_POST
+def audit_sites(request, pk):
+    return _post_service(
+        request, pk, SitesForm,
+        lambda audit, data: programme.select_audit_sites(
+            audit=audit, actor=request.user, chosen_site_ids=data["chosen_site_ids"]),
+        "Sites selected.",
+        form_kwargs=lambda audit: {"sites": programme.candidate_sites(audit)})
+
+
+@login_required
+@require_POST
+def audit_team_add(request, pk):
+    from isocert.accounts.models import User
+
+    def assign(audit, data):
+        auditor = User.objects.get(pk=data["auditor_id"])
+        programme.assign_team_member(audit=audit, actor=request.user, auditor=auditor,
+                                     role=data["role"])
+    return _post_service(request, pk, TeamMemberForm, assign, "Auditor assigned.")
+
+
+@login_required
+@require_POST
+def audit_late_stage2(request, pk):
+    return _post_service(
+        request, pk, LateStage2Form,
+        lambda audit, data: programme.record_late_stage2_justification(
+            audit=audit, actor=request.user, justification=data["late_stage2_justification"]),
+        "Justification recorded.")
+
+
+@login_required
+@require_POST
+def plan_session_add(request, pk):
+    return _post_service(
+        request, pk, SessionForm,
+        lambda audit, data: programme.add_plan_session(audit=audit, actor=request.user,
+                                                       data=data),
+        "Session added.", form_kwargs=lambda audit: {"audit": audit})
+
+
+@login_required
+@require_POST
+def plan_send(request, pk):
+    audit = _cb_audit(request, pk)
+    try:
+        programme.send_plan(audit=audit, actor=request.user)
+        messages.success(request, "Plan sent to the client.")
+    except DomainError as exc:
+        _refused(request, exc)
+    return redirect("audit_planning", audit.pk)
+
+
+@login_required
+@require_POST
+def audit_start(request, pk):
+    audit = _cb_audit(request, pk)
+    try:
+        programme.start_audit(audit=audit, actor=request.user)
+        messages.success(request, "Audit started.")
+    except DomainError as exc:
+        _refused(request, exc)
+    return redirect("audit_planning", audit.pk)
+
+
+@login_required
+@require_POST
+def team_member_remove(request, pk):
+    member = selectors.team_member_get(user=request.user, pk=pk)
+    _cb_audit(request, member.audit_id)
+    try:
+        programme.remove_team_member(member=member, actor=request.user)
+        messages.success(request, "Auditor removed from the team.")
+    except DomainError as exc:
+        _refused(request, exc)
+    return redirect("audit_planning", member.audit_id)
+
+
+@login_required
+@require_POST
+def team_member_declare(request, pk):
+    member = selectors.team_member_get(user=request.user, pk=pk)
+    _cb_audit(request, member.audit_id)
+    form = DeclarationForm(request.POST)
+    if form.is_valid():
+        try:
+            programme.declare_impartiality(member=member, actor=request.user,
+                                           statement=form.cleaned_data["statement"])
+            messages.success(request, "Impartiality declaration signed.")
+        except DomainError as exc:
+            _refused(request, exc)
+    return redirect("audit_planning", member.audit_id)
+
+
+@login_required
+@require_POST
+def plan_session_delete(request, pk):
+    session = selectors.plan_session_get(user=request.user, pk=pk)
+    audit = _cb_audit(request, session.plan.audit_id)
+    try:
+        programme.delete_plan_session(session=session, actor=request.user)
+        messages.success(request, "Session removed.")
+    except DomainError as exc:
+        _refused(request, exc)
+    return redirect("audit_planning", audit.pk)
+
+
+# --- the client's view of the plan -------------------------------------------------------------
+
+@login_required
+def audit_plan_client(request, pk):
+    """The plan as the client sees it (the CB side sees the same page): never internal notes."""
+    audit = selectors.audit_get(user=request.user, pk=pk)
+    plan = selectors.plan_of(audit=audit)
+    cb_side = selectors.is_cb_side(request.user, audit)
+    # The client sees a plan once it was sent; drafts are the CB's work in progress.
+    visible = plan is not None and (cb_side or plan.sent_at is not None)
+    is_editor = selectors.is_client_side(request.user, audit) and audit.cycle.organization \
+        .memberships.filter(user=request.user, role__in=["owner", "editor"]).exists()
+    return render(request, "audits/programme/plan_client.html", {
+        "audit": audit, "cycle": audit.cycle, "plan": plan if visible else None,
+        "sessions": list(selectors.plan_sessions(plan=plan)) if visible else [],
+        "team": list(selectors.team_of(audit=audit)), "cb_side": cb_side,
+        "can_answer": is_editor and visible and plan.status == AuditPlan.Status.SENT,
+        "answer_form": PlanAnswerForm(),
+    })
+
+
+def _answer(request, pk, call, success):
+    audit = selectors.audit_get(user=request.user, pk=pk)
+    form = PlanAnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            call(audit=audit, actor=request.user, comment=form.cleaned_data["comment"])
+            messages.success(request, success)
+        except DomainError as exc:
+            _refused(request, exc)
+    return redirect("audit_plan_client", audit.pk)
+
+
+@login_required
+@require_POST
+def plan_confirm(request, pk):
+    return _answer(request, pk, programme.confirm_plan, "Thank you: the plan is confirmed.")
+
+
+@login_required
+@require_POST
+def plan_request_changes(request, pk):
+    return _answer(request, pk, programme.request_plan_changes,
+                   "Your change request was sent to the certification body.")
