@@ -88,7 +88,7 @@ HTML_SLUG_VALUES = {
 }
 # Pages without an object in the URL: what Charlie gets there.
 HTML_PUBLIC = {"landing", "audit_time_estimate"}      # anyone; shows nothing of clients
-HTML_OWN = {"dashboard", "organization_create", "tokens"}   # Charlie's own, nothing of Alice's
+HTML_OWN = {"dashboard", "organization_create", "tokens", "audit_list"}   # Charlie's own, nothing of Alice's
 HTML_STAFF_ONLY = {"audit_trail", "review_queue"}     # CB staff only: 404 for clients
 HTML_INVITATION = {"invitation_accept"}               # a secret token, swept separately
 

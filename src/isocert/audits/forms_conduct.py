@@ -33,6 +33,7 @@ class RecordForm(forms.Form):
                                      "shown to the client.")
 
     def __init__(self, *args, audit: Audit, **kwargs):
+        kwargs.setdefault("auto_id", "id_record_%s")  # both on the conduct page
         super().__init__(*args, **kwargs)
         self.fields["clause_id"].choices = _clause_choices(audit)
         self.fields["site_id"].choices = _site_choices(audit)
@@ -47,6 +48,7 @@ class FindingForm(forms.Form):
     site_id = forms.ChoiceField(required=False, label="Site")
 
     def __init__(self, *args, audit: Audit, **kwargs):
+        kwargs.setdefault("auto_id", "id_finding_%s")  # both on the conduct page
         super().__init__(*args, **kwargs)
         self.fields["clause_id"].choices = _clause_choices(audit)
         self.fields["site_id"].choices = _site_choices(audit)

@@ -60,6 +60,8 @@ class SessionForm(forms.Form):
                                         label="Auditor")
 
     def __init__(self, *args, audit: Audit | None = None, **kwargs):
+        # Shares the planning page with TeamMemberForm: distinct ids for the labels.
+        kwargs.setdefault("auto_id", "id_session_%s")
         super().__init__(*args, **kwargs)
         if audit is not None:
             from isocert.catalog.models import Clause

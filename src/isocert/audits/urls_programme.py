@@ -6,6 +6,7 @@ from . import views_programme as views
 
 urlpatterns = [
     path("applications/<int:pk>/cycle/start/", views.cycle_start, name="cycle_start"),
+    path("audits/", views.audit_list, name="audit_list"),
     path("cycles/<int:pk>/", views.cycle_detail, name="cycle_detail"),
     path("cycles/<int:pk>/special-audit/", views.cycle_special_audit,
          name="cycle_special_audit"),

@@ -300,3 +300,14 @@ def plan_confirm(request, pk):
 def plan_request_changes(request, pk):
     return _answer(request, pk, programme.request_plan_changes,
                    "Your change request was sent to the certification body.")
+
+
+@login_required
+def audit_list(request):
+    """The audits the user may see: an auditor's assignments, every audit for CB
+    reviewers and administrators, a client's own — upcoming first."""
+    audits = (selectors.audits_for_user(user=request.user)
+              .prefetch_related("team__auditor", "cycle__standards")
+              .order_by("status", "start_date", "pk"))
+    return render(request, "audits/programme/audit_list.html", {"audits": audits})
+

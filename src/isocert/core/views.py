@@ -43,7 +43,7 @@ def dashboard(request):
     context = {"organizations": organizations}
     if user.has_staff_role("reviewer", "administrator"):
         context["review_counts"] = review_counts(user=user)
-    if not organizations and not context.get("review_counts"):
+    if not organizations and not user.staff_roles_set:
         return render(request, "core/welcome.html", context)
     return render(request, "core/dashboard.html", context)
 
