@@ -69,6 +69,7 @@ class Command(BaseCommand):
                 accounts.grant_staff_role(user=user, role=role, actor=None)
             if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
                 TOTP.activate(user, DEMO_TOTP_SECRET)
+        self._seed_auditor_profile(staff["adam"])
         alice, bob, charlie = (_user(n, f) for n, f in CLIENTS)
         rita = staff["rita"]
         today = timezone.localdate()
@@ -172,4 +173,14 @@ class Command(BaseCommand):
             "gap_item_id": items["6.5"].pk, "title": "Fix the energy baseline and its "
             "normalization variables", "owner_id": bob.pk,
             "due_date": (today - datetime.timedelta(days=3)).isoformat()})
+
+    def _seed_auditor_profile(self, adam) -> None:
+        """Adam leads audits of every standard in the demo clients' sectors."""
+        from isocert.audits.models import AuditorProfile
+        from isocert.catalog.models import Standard
+
+        profile, _ = AuditorProfile.objects.get_or_create(
+            user=adam, defaults={"is_lead_auditor": True, "languages": "en, de"})
+        profile.standards.set(Standard.objects.filter(is_current=True))
+        profile.sectors.set([17, 35])
 
