@@ -500,3 +500,18 @@ def test_the_pdf_download_waits_for_the_rendering(quotation, alice,
     assert download["Content-Disposition"] == f'attachment; filename="{quotation.number}.pdf"'
     assert download["X-Content-Type-Options"] == "nosniff"
     assert b"".join(download.streaming_content).startswith(b"%PDF-")
+
+
+def test_the_client_timeline_shows_the_audit_time_and_the_quotation(registered, rita, alice):
+    from isocert.registration.selectors import application_timeline
+    from isocert.registration.services import determine_audit_time, issue_quotation
+
+    # The fixture applies for ISO 50001; no ISO 50003 table is configured: days by hand.
+    determine_audit_time(application=registered, actor=rita, overrides={
+        "initial_days": {"value": "6", "justification": "No ISO 50003 table entered yet."}})
+    quotation = issue_quotation(application=registered, actor=rita)
+    actions = [e.action for e in application_timeline(user=alice, application=registered)]
+    assert actions[-2:] == ["registration.audit_time.determined", "registration.quotation.issued"]
+    page = client_for(alice).get(f"/applications/{registered.pk}/")
+    assert f"Quotation {quotation.number} issued" in page.content.decode()
+    assert "Audit time determined" in page.content.decode()

@@ -105,7 +105,7 @@ def application_timeline(*, user: User, application: Application) -> list[AuditE
     events = list(
         AuditEvent.objects.filter(
             Q(object_type="registration.application", object_id=str(application.pk))
-            | Q(object_type="registration.applicationdocument",
+            | Q(object_type__in=("registration.applicationdocument", "registration.quotation"),
                 payload__application=application.pk)
         ).order_by("seq")
     )
