@@ -12,7 +12,7 @@ from django.http import Http404
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from isocert.registration.api import stored_file_response
+from isocert.core.files import stored_file_response
 
 from . import conduct, selectors
 from .models import Audit, AuditRecord, AuditReport, ClauseCoverage, Finding

@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from isocert.core.errors import DomainError, InvalidInput
+from isocert.core.files import stored_file_response
 from isocert.core.forms import add_domain_error
-from isocert.registration.api import stored_file_response
 
 from . import conduct, selectors
 from .forms_conduct import (

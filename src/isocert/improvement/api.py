@@ -10,7 +10,7 @@ from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from isocert.accounts import selectors as account_selectors
-from isocert.registration.api import stored_file_response
+from isocert.core.files import stored_file_response
 
 from . import selectors, services
 from .models import Action, InternalAudit, ManagementReview

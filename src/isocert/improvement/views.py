@@ -8,8 +8,8 @@ from django.views.decorators.http import require_POST
 
 from isocert.accounts import selectors as account_selectors
 from isocert.core.errors import DomainError
+from isocert.core.files import stored_file_response
 from isocert.core.forms import add_domain_error
-from isocert.registration.api import stored_file_response
 
 from . import selectors, services
 from .forms import (

@@ -8,7 +8,7 @@ from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from isocert.accounts import selectors as account_selectors
-from isocert.registration.api import stored_file_response
+from isocert.core.files import bytes_download_response, stored_file_response
 
 from . import reports, selectors, services
 from .models import EnergyReviewFacts, GapAssessment, GapEvidence, GapItem
@@ -379,20 +379,16 @@ def share(request, org_id: int, payload: ShareIn):
 @router.get("/gap-assessments/{gap_assessment_id}/report.pdf", response={200: None},
             summary="The gap report as PDF")
 def report_pdf(request, gap_assessment_id: int):
-    from .views import report_response
-
     assessment = selectors.assessment_get(user=request.auth, pk=gap_assessment_id)
-    return report_response(reports.gap_report_pdf(assessment=assessment), "application/pdf",
-                           reports.report_filename(assessment, "pdf"))
+    return bytes_download_response(reports.gap_report_pdf(assessment=assessment),
+                                   "application/pdf", reports.report_filename(assessment, "pdf"))
 
 
 @router.get("/gap-assessments/{gap_assessment_id}/report.xlsx", response={200: None},
             summary="The gap report as an Excel workbook")
 def report_xlsx(request, gap_assessment_id: int):
-    from .views import report_response
-
     assessment = selectors.assessment_get(user=request.auth, pk=gap_assessment_id)
-    return report_response(
+    return bytes_download_response(
         reports.gap_report_xlsx(assessment=assessment),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         reports.report_filename(assessment, "xlsx"))

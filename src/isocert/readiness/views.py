@@ -3,14 +3,14 @@ energy review, and stage-1 readiness with the owner's share switch."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from isocert.core.errors import DomainError
+from isocert.core.files import bytes_download_response, stored_file_response
 from isocert.core.forms import add_domain_error
-from isocert.registration.api import stored_file_response
 
 from . import reports, selectors, services
 from .forms import EnergyFactsForm, EvidenceForm, GapItemForm, ShareForm, StartAssessmentForm
@@ -275,15 +275,7 @@ def _report(request, pk, kind):
     else:
         data = reports.gap_report_xlsx(assessment=assessment)
         content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return report_response(data, content_type, reports.report_filename(assessment, kind))
-
-
-def report_response(data: bytes, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return bytes_download_response(data, content_type, reports.report_filename(assessment, kind))
 
 
 @login_required

@@ -8,7 +8,7 @@ from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from isocert.accounts import selectors as account_selectors
-from isocert.core.files import open_stored
+from isocert.core.files import stored_file_response
 
 from . import selectors, services
 from .models import Application, PreliminaryAssessment
@@ -253,13 +253,6 @@ def attachment_response(document) -> FileResponse:
     return stored_file_response(document.file, document.original_name)
 
 
-def stored_file_response(stored, filename: str) -> FileResponse:
-    """A stored file as a download: never rendered inline, never sniffed."""
-    response = FileResponse(open_stored(stored), as_attachment=True, filename=filename,
-                            content_type=stored.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
 
 
 @router.delete("/documents/{doc_id}", response={204: None})

@@ -11,11 +11,12 @@ from django.views.decorators.http import require_POST
 from isocert.accounts import selectors as account_selectors
 from isocert.catalog.selectors import standards_current
 from isocert.core.errors import DomainError
+from isocert.core.files import stored_file_response
 from isocert.core.forms import add_domain_error
 from isocert.readiness.selectors import shared_readiness_for_application
 
 from . import selectors, services
-from .api import attachment_response, stored_file_response
+from .api import attachment_response
 from .forms import (
     AcceptQuotationForm,
     AssessmentForm,
