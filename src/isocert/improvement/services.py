@@ -22,6 +22,7 @@ from isocert.catalog.models import Clause, Standard
 from isocert.core.audit import record_event
 from isocert.core.errors import Conflict, InvalidInput
 from isocert.core.files import check_upload, store_file
+from isocert.core.values import optional_int
 from isocert.notifications.services import notify
 
 from .models import (
@@ -101,18 +102,11 @@ def _member(organization: Organization, value, field: str, errors: dict, *,
         return None
     user_id = value.pk if isinstance(value, User) else value
     membership = (Membership.objects.select_related("user")
-                  .filter(organization=organization, user_id=_int(user_id)).first())
+                  .filter(organization=organization, user_id=optional_int(user_id)).first())
     if membership is None:
         errors[field] = f"{label} must be a member of {organization}."
         return None
     return membership.user
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _raise(errors: dict) -> None:
@@ -172,7 +166,7 @@ def _gap_item_for(organization: Organization, gap_item_id):
     from isocert.readiness.models import GapItem
 
     item = (GapItem.objects.select_related("assessment__standard", "clause")
-            .filter(pk=_int(gap_item_id), assessment__organization=organization).first())
+            .filter(pk=optional_int(gap_item_id), assessment__organization=organization).first())
     if item is None:
         raise InvalidInput("Choose a gap-analysis row of this organization.",
                            fields={"gap_item_id": "Unknown gap-analysis row."})
@@ -417,7 +411,7 @@ def create_internal_audit(*, organization: Organization, actor: User, data: dict
             auditors.append(user)
     if not auditor_ids:
         errors["auditor_ids"] = "Name at least one internal auditor."
-    site_ids = {_int(s) for s in data.get("site_ids") or []}
+    site_ids = {optional_int(s) for s in data.get("site_ids") or []}
     if site_ids and (None in site_ids or organization.sites.filter(pk__in=site_ids).count()
                      != len(site_ids)):
         errors["site_ids"] = "Choose sites of this organization."

@@ -10,6 +10,7 @@ from isocert.accounts import selectors as account_selectors
 from isocert.core.errors import DomainError
 from isocert.core.files import stored_file_response
 from isocert.core.forms import add_domain_error
+from isocert.core.values import optional_int
 
 from . import selectors, services
 from .forms import (
@@ -26,13 +27,6 @@ from .forms import (
     ReviewInputsForm,
 )
 from .models import ACTION_LIFECYCLE
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _form_errors_to_messages(request, form) -> None:
@@ -78,7 +72,7 @@ def action_board(request, pk):
 @login_required
 def action_create(request, pk):
     organization = account_selectors.organization_get(user=request.user, pk=pk)
-    gap_item_id = _int(request.GET.get("gap_item"))
+    gap_item_id = optional_int(request.GET.get("gap_item"))
     form = ActionForm(request.POST or None, organization=organization,
                       initial={"gap_item_id": gap_item_id})
     if request.method == "POST" and form.is_valid():
@@ -102,7 +96,7 @@ def action_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             services.update_action(action=action, actor=request.user, data=form.service_data(),
-                                   expected_version=_int(request.POST.get("version")))
+                                   expected_version=optional_int(request.POST.get("version")))
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -135,7 +129,7 @@ def action_transition(request, pk, transition):
     try:
         outcome = services.transition_action(
             action=action, transition=transition, actor=request.user,
-            expected_version=_int(request.POST.get("version")))
+            expected_version=optional_int(request.POST.get("version")))
     except DomainError as exc:
         messages.error(request, exc.message)
     else:

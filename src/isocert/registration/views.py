@@ -13,6 +13,7 @@ from isocert.catalog.selectors import standards_current
 from isocert.core.errors import DomainError
 from isocert.core.files import stored_file_response
 from isocert.core.forms import add_domain_error
+from isocert.core.values import optional_int
 from isocert.readiness.selectors import shared_readiness_for_application
 
 from . import selectors, services
@@ -100,7 +101,7 @@ def application_edit(request, pk, step):
         data, field_map = _service_data(step, form)
         try:
             services.update_application(application=application, actor=request.user, data=data,
-                                        expected_version=_int(request.POST.get("version")))
+                                        expected_version=optional_int(request.POST.get("version")))
         except DomainError as exc:
             add_domain_error(form, exc, field_map)
         else:
@@ -136,13 +137,6 @@ def _step_of_problem(key: str) -> str:
     if key.startswith("desired_"):
         return "period"
     return ""
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 @login_required
