@@ -5,8 +5,10 @@ from ninja import NinjaAPI
 from isocert.accounts.api import router as accounts_router
 from isocert.audits.api import router as audits_router
 from isocert.catalog.api import router as catalog_router
+from isocert.certification.api import router as certification_router
 from isocert.core.api import PortalSessionAuth, TokenAuth, install_error_handlers
 from isocert.core.audit_api import router as audit_router
+from isocert.energy.api import router as energy_router
 from isocert.improvement.api import router as improvement_router
 from isocert.readiness.api import router as readiness_router
 from isocert.registration.api import router as registration_router
@@ -35,3 +37,5 @@ api.add_router("/", audit_router)
 api.add_router("/", readiness_router)
 api.add_router("/", improvement_router)
 api.add_router("/", audits_router)
+api.add_router("/", certification_router)
+api.add_router("/", energy_router)

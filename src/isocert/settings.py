@@ -98,6 +98,8 @@ INSTALLED_APPS = [
     "isocert.readiness",
     "isocert.improvement",
     "isocert.audits",
+    "isocert.certification",
+    "isocert.energy",
     "isocert.notifications",
 ]
 
@@ -286,6 +288,17 @@ MAJOR_VERIFICATION_DUE_DAYS = env_int("MAJOR_VERIFICATION_DUE_DAYS", 90)
 IMPARTIALITY_COOLING_OFF_YEARS = env_int("IMPARTIALITY_COOLING_OFF_YEARS", 2)
 # Stage 1's share of the initial audit time (the rest is stage 2), e.g. "1/3" or "1/4".
 AUDIT_TIME_STAGE1_SHARE = env_str("AUDIT_TIME_STAGE1_SHARE", "1/3")
+# Certificates (ISO/IEC 17021-1 §8.2, §9.6). Number fields: {std} (e.g. ISO50001, IMS
+# for several standards), {year} (of the decision), {seq} (gap-free per std and year).
+CERTIFICATE_NUMBER_FORMAT = env_str("CERTIFICATE_NUMBER_FORMAT", "{std}-{year}-{seq:06d}")
+SUSPENSION_MAX_MONTHS = env_int("SUSPENSION_MAX_MONTHS", 6)
+SUSPENSION_REMINDER_DAYS = env_int("SUSPENSION_REMINDER_DAYS", 14)
+RESTORATION_WINDOW_MONTHS = env_int("RESTORATION_WINDOW_MONTHS", 6)
+# Ed25519 key that signs the certificate data in the QR code: a PEM (PKCS#8) in the
+# variable, or a file; without either, a key is created once in var/ (fine for one host).
+CERTIFICATE_SIGNING_KEY = env_str("CERTIFICATE_SIGNING_KEY", "")
+CERTIFICATE_SIGNING_KEY_FILE = Path(env_str("CERTIFICATE_SIGNING_KEY_FILE",
+                                            str(VAR_DIR / "certificate-signing-key.pem")))
 
 LOGGING = {
     "version": 1,

@@ -47,6 +47,8 @@ urlpatterns = [
     path("", include("isocert.readiness.urls")),
     path("", include("isocert.improvement.urls")),
     path("", include("isocert.audits.urls")),
+    path("", include("isocert.certification.urls")),
+    path("", include("isocert.energy.urls")),
     # Platform
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

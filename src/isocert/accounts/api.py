@@ -41,6 +41,8 @@ class OrganizationPatch(Schema):
 class SiteIn(Schema):
     name: str
     address: str
+    city: str = ""
+    postcode: str = ""
     effective_personnel: Decimal = Field(..., description="Full-time equivalents, above 0.")
     shifts: int = 1
     activities: str = ""
@@ -50,6 +52,8 @@ class SiteIn(Schema):
 class SitePatch(Schema):
     name: str | None = None
     address: str | None = None
+    city: str | None = None
+    postcode: str | None = None
     effective_personnel: Decimal | None = None
     shifts: int | None = None
     activities: str | None = None
@@ -60,6 +64,8 @@ class SiteOut(Schema):
     id: int
     name: str
     address: str
+    city: str
+    postcode: str
     effective_personnel: Decimal
     shifts: int
     activities: str

@@ -44,7 +44,10 @@ class OrganizationForm(forms.Form):
 
 class SiteForm(forms.Form):
     name = forms.CharField(max_length=150, label="Site name")
-    address = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    address = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}),
+                              help_text="Street and number.")
+    city = forms.CharField(max_length=100, required=False)
+    postcode = forms.CharField(max_length=20, required=False)
     effective_personnel = forms.DecimalField(
         min_value=0.01, max_digits=9, decimal_places=2, label="Effective personnel (FTE)",
         help_text="Full-time equivalents; part-timers count by hours worked.",

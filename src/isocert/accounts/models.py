@@ -99,6 +99,8 @@ class Site(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="sites")
     name = models.CharField(max_length=150)
     address = models.TextField()
+    city = models.CharField(max_length=100, blank=True)
+    postcode = models.CharField(max_length=20, blank=True)
     effective_personnel = models.DecimalField(
         max_digits=9, decimal_places=2, help_text="Full-time equivalents working at the site."
     )

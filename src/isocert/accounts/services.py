@@ -151,6 +151,12 @@ def _site_values(data: dict, *, partial: bool) -> dict:
                                             required=True, max_length=2000)
         except InvalidInput as exc:
             errors.update(exc.fields)
+    for name, limit in (("city", 100), ("postcode", 20)):
+        if name in data:
+            value = (data.get(name) or "").strip()
+            if len(value) > limit:
+                errors[name] = f"At most {limit} characters."
+            values[name] = value
     if not partial or "effective_personnel" in data:
         try:
             personnel = Decimal(str(data.get("effective_personnel")))

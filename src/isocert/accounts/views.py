@@ -81,7 +81,7 @@ def site_create(request, pk):
 def site_edit(request, pk):
     site = selectors.site_get(user=request.user, pk=pk)
     form = SiteForm(request.POST or None, initial={
-        f: getattr(site, f) for f in ("name", "address", "effective_personnel", "shifts",
+        f: getattr(site, f) for f in ("name", "address", "city", "postcode", "effective_personnel", "shifts",
                                       "activities", "is_central_function")})
     if request.method == "POST" and form.is_valid():
         try:

@@ -1,0 +1,252 @@
+"""Certification decisions and the public registry of certificates (ISO/IEC 17021-1 §8.2,
+§9.5, §9.6; IAF MD 28).
+
+A ``Certificate`` row is the registry entry: the current, public state of one
+certification. It is either issued here by a decision (``cycle`` set) or imported from
+the CB's earlier records (``cycle`` empty). What was printed lives in
+``CertificateRevision.content``; every public status change is a
+``CertificateStatusChange`` row. The registry is read far more than it is written, so
+the public fields (organization, standards, sites) are copied onto the registry rows
+instead of being joined from the client's live profile.
+"""
+
+from django.conf import settings
+from django.db import models
+
+
+class CertificationDecision(models.Model):
+    """The independent technical review and decision on one audit's outcome (§9.5)."""
+
+    class Kind(models.TextChoices):
+        INITIAL = "initial", "Initial certification"
+        RECERTIFICATION = "recertification", "Recertification"
+        SCOPE_EXTENSION = "scope_extension", "Scope extension"
+        SCOPE_REDUCTION = "scope_reduction", "Scope reduction"
+
+    class Outcome(models.TextChoices):
+        GRANT = "grant", "Granted"
+        REFUSE = "refuse", "Refused"
+        DEFER = "defer", "Deferred"
+
+    cycle = models.ForeignKey("audits.CertificationCycle", on_delete=models.PROTECT,
+                              related_name="decisions")
+    audit = models.ForeignKey("audits.Audit", null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+", help_text="The audit whose report was reviewed.")
+    certificate = models.ForeignKey("Certificate", null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="decisions")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    outcome = models.CharField(max_length=8, choices=Outcome.choices)
+    decision_date = models.DateField()
+    reason = models.TextField(blank=True, help_text="Why refused, what is missing, or notes.")
+    checks = models.JSONField(default=list, help_text="The checklist as the decision maker "
+                              "saw it: [{key, label, ok, detail}].")
+    scope = models.TextField(blank=True, help_text="The certified scope after the decision.")
+    site_scopes = models.JSONField(default=dict, blank=True,
+                                   help_text="{site id: scope of that site}")
+    energy_statement = models.TextField(blank=True, help_text="ISO 50001 without energy data "
+                                        "in the portal: the decision maker's statement.")
+    energy_evidence = models.ForeignKey("core.StoredFile", null=True, blank=True,
+                                        on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-decided_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} — {self.get_outcome_display()} ({self.decision_date})"
+
+
+class Certificate(models.Model):
+    """One certification in the public registry."""
+
+    class Status(models.TextChoices):
+        # Values are IAF CertSearch's status words (IAF MD 28), shown as they are.
+        ACTIVE = "Active", "Active"
+        SUSPENDED = "Suspended", "Suspended"
+        WITHDRAWN = "Withdrawn", "Withdrawn"
+        EXPIRED = "Expired", "Expired"
+
+    number = models.CharField(max_length=60, unique=True)
+    public_code = models.CharField(max_length=16, unique=True,
+                                   help_text="Random; printed in the QR code's address.")
+    identity_number = models.CharField(max_length=60, unique=True,
+                                       help_text="IAF CertSearch certification identity: "
+                                       "the CB's stable key for this certification.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    organization = models.ForeignKey("accounts.Organization", null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="certificates")
+    cycle = models.ForeignKey("audits.CertificationCycle", null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="certificates")
+    # The certified entity as printed (IAF MD 28 "certified entity").
+    entity_id = models.CharField(max_length=45, help_text="The certified entity's unique id.")
+    organization_name = models.CharField(max_length=200)
+    name_key = models.CharField(max_length=200, db_index=True,
+                                help_text="Lower-case, accent-free name for search and order.")
+    organization_country = models.CharField(max_length=2, db_index=True)
+    organization_address = models.TextField(blank=True)
+    legal_identifier = models.CharField(max_length=60, blank=True)
+    standards = models.JSONField(default=list, help_text='[{"code": "ISO 9001", '
+                                 '"edition": "2015"}]')
+    sectors = models.JSONField(default=list, blank=True, help_text="IAF sector codes.")
+    scope = models.TextField()
+    soa_version = models.CharField(max_length=60, blank=True,
+                                   help_text="ISO/IEC 27001: Statement of Applicability version.")
+    original_issue_date = models.DateField()
+    issue_date = models.DateField(help_text="Effective date of the current revision.")
+    expiry_date = models.DateField(db_index=True)
+    decision_date = models.DateField(null=True, blank=True,
+                                     help_text="Decision that started the current cycle.")
+    revision = models.PositiveIntegerField(default=1)
+    suspended_until = models.DateField(null=True, blank=True)
+    suspension_reminded_on = models.DateField(null=True, blank=True)
+    surveillance_flagged_on = models.DateField(null=True, blank=True)
+    confidential = models.BooleanField(default=False, help_text="IAF MD 28 confidential flag.")
+    lookups = models.PositiveBigIntegerField(default=0, help_text="Public verifications; who "
+                                             "looked is never stored.")
+    imported = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name_key", "number"]
+        indexes = [models.Index(fields=["status", "name_key"], name="cert_status_name")]
+
+    def __str__(self) -> str:
+        return f"{self.number} — {self.organization_name}"
+
+    @property
+    def standard_labels(self) -> list[str]:
+        return [f"{s['code']}:{s['edition']}" for s in self.standards]
+
+
+class CertificateStandard(models.Model):
+    """One standard of a certificate, as a row so the directory can filter by it."""
+
+    certificate = models.ForeignKey(Certificate, on_delete=models.CASCADE,
+                                    related_name="standard_rows")
+    code = models.CharField(max_length=30)
+    edition = models.CharField(max_length=10)
+
+    class Meta:
+        indexes = [models.Index(fields=["code", "certificate"], name="cert_standard_code")]
+
+    def __str__(self) -> str:
+        return f"{self.code}:{self.edition}"
+
+
+class CertificateSite(models.Model):
+    """A certified site and its scope, as printed (§8.2.2: every site of a multi-site)."""
+
+    certificate = models.ForeignKey(Certificate, on_delete=models.CASCADE, related_name="sites")
+    position = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(max_length=150)
+    address = models.TextField()
+    city = models.CharField(max_length=100, blank=True)
+    postcode = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2)
+    scope = models.TextField(blank=True)
+    is_central_function = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["certificate", "position", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.certificate.number})"
+
+
+class CertificateRevision(models.Model):
+    """What one revision of the certificate said; earlier revisions stay downloadable."""
+
+    certificate = models.ForeignKey(Certificate, on_delete=models.CASCADE,
+                                    related_name="revisions")
+    revision = models.PositiveIntegerField()
+    reason = models.CharField(max_length=300)
+    content = models.JSONField(help_text="Everything printed on the certificate.")
+    signed_data = models.TextField(help_text="The signed essential data carried by the QR code.")
+    signature = models.CharField(max_length=120)
+    pdf = models.ForeignKey("core.StoredFile", null=True, blank=True, on_delete=models.PROTECT,
+                            related_name="+")
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+    issued_at = models.DateTimeField(auto_now_add=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["certificate", "-revision"]
+        constraints = [models.UniqueConstraint(fields=["certificate", "revision"],
+                                               name="unique_certificate_revision")]
+
+    def __str__(self) -> str:
+        return f"{self.certificate.number} rev. {self.revision}"
+
+
+class CertificateStatusChange(models.Model):
+    """The public status history: issued, suspended, restored, withdrawn, expired, revised."""
+
+    certificate = models.ForeignKey(Certificate, on_delete=models.CASCADE,
+                                    related_name="status_history")
+    status = models.CharField(max_length=10, choices=Certificate.Status.choices)
+    date = models.DateField()
+    reason = models.TextField(blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["certificate", "date", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.certificate.number}: {self.status} on {self.date}"
+
+
+class CertificateImport(models.Model):
+    """A bulk import of existing certificates (CSV in the IAF CertSearch layout)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Checking and importing"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Refused: errors in the file"
+
+    file = models.ForeignKey("core.StoredFile", on_delete=models.PROTECT, related_name="+")
+    file_name = models.CharField(max_length=255)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    imported_rows = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True,
+                              help_text="[{line, field, message}], the first 1,000.")
+    error_count = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Import {self.file_name} ({self.get_status_display()})"
+
+
+class RegistryExport(models.Model):
+    """A prepared IAF CertSearch export (monthly task or on demand)."""
+
+    class Format(models.TextChoices):
+        XLSX = "xlsx", "Excel template"
+        CSV = "csv", "CSV"
+
+    format = models.CharField(max_length=4, choices=Format.choices)
+    file = models.ForeignKey("core.StoredFile", on_delete=models.PROTECT, related_name="+")
+    rows = models.PositiveIntegerField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"CertSearch export {self.created_at:%Y-%m-%d} ({self.format})"
