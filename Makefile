@@ -56,9 +56,10 @@ APT_INSTALL = if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq
 
 pdf-libs:
-	@if ! /sbin/ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || [ ! -d /usr/share/fonts/truetype/dejavu ]; then \
-	  echo "Installing Pango and fonts for PDF rendering"; \
-	  $(APT_INSTALL) libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; \
+	@if ! /sbin/ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || [ ! -d /usr/share/fonts/truetype/dejavu ] \
+	  || ! /sbin/ldconfig -p | grep -q 'libharfbuzz-subset.so.0'; then \
+	  echo "Installing Pango, HarfBuzz font subsetting and fonts for PDF rendering"; \
+	  $(APT_INSTALL) libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core >/dev/null; \
 	fi
 
 browser: pdf-libs

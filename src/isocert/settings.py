@@ -106,6 +106,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The public registry API skips the session/auth middleware below (see the class).
+    "isocert.certification.api_public.PublicRegistryFastPathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -204,7 +206,15 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "isocert_cache",
-    }
+    },
+    # Per server process, in memory: the public registry's rate limit and its short-lived
+    # search results. A database write per public request would cap its throughput, so
+    # each worker process counts on its own (the real limit is the rate × the workers).
+    "throttle": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "isocert-throttle",
+        "OPTIONS": {"MAX_ENTRIES": 50_000},
+    },
 }
 
 # --- Background tasks ---------------------------------------------------------------
@@ -294,6 +304,9 @@ CERTIFICATE_NUMBER_FORMAT = env_str("CERTIFICATE_NUMBER_FORMAT", "{std}-{year}-{
 SUSPENSION_MAX_MONTHS = env_int("SUSPENSION_MAX_MONTHS", 6)
 SUSPENSION_REMINDER_DAYS = env_int("SUSPENSION_REMINDER_DAYS", 14)
 RESTORATION_WINDOW_MONTHS = env_int("RESTORATION_WINDOW_MONTHS", 6)
+# Public verification API and directory: requests per client address and server process,
+# "N/s", "N/min", "N/h" or "N/d" (see CACHES["throttle"]).
+PUBLIC_API_RATE = env_str("PUBLIC_API_RATE", "120/min")
 # Ed25519 key that signs the certificate data in the QR code: a PEM (PKCS#8) in the
 # variable, or a file; without either, a key is created once in var/ (fine for one host).
 CERTIFICATE_SIGNING_KEY = env_str("CERTIFICATE_SIGNING_KEY", "")

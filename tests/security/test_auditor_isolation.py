@@ -19,6 +19,7 @@ from isocert.audits.models import Audit, AuditPlan, PlanSession, TeamMember
 NOT_FOUND = {"error": {"code": "not_found", "message": "Not found.", "fields": {}}}
 ROUTE_PARAM = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
 HTML_PREFIXES = {"audits/<int:pk>/": "audit", "cycles/<int:pk>/": "cycle",
+                 "cb/cycles/<int:pk>/": "cycle",
                  "team-members/<int:pk>/": "team_member", "plan-sessions/<int:pk>/": "plan_session"}
 API_PARAMS = {"audit_id": "audit", "cycle_id": "cycle", "team_member_id": "team_member",
               "plan_session_id": "plan_session"}

@@ -17,8 +17,11 @@ from dataclasses import dataclass, field
 import pytest
 import sweep_audits_conduct  # the audit conduct's part of the sweep
 import sweep_audits_programme  # the audit programme's part of the sweep
+import sweep_certification  # the decision and certificates' part of the sweep
+import sweep_energy  # ISO 50001 energy performance's part of the sweep
 import sweep_improvement  # a sibling module: the improvement app's part of the sweep
 import sweep_readiness  # the readiness app's part of the sweep
+import sweep_registry  # the registry's import and export (CB staff only)
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -79,17 +82,25 @@ HTML_PK_KINDS = {
     **sweep_readiness.HTML_PK_KINDS,
     **sweep_audits_programme.HTML_PK_KINDS,
     **sweep_audits_conduct.HTML_PK_KINDS,
+    **sweep_certification.HTML_PK_KINDS,
+    **sweep_energy.HTML_PK_KINDS,
+    **sweep_registry.HTML_PK_KINDS,
 }
 # Non-integer parameters: every value the view knows, and one it doesn't.
 HTML_SLUG_VALUES = {
     ("application_edit", "step"): [*STEP_KEYS, "no-such-step"],
     ("application_transition", "action"): [*TRANSITIONS, "no-such-action"],
     **sweep_improvement.HTML_SLUG_VALUES,
+    # The public registry: a number nobody was issued is a 404 for every method.
+    ("verify_certificate", "number"): ["NO-SUCH-CERTIFICATE"],
 }
 # Pages without an object in the URL: what Charlie gets there.
-HTML_PUBLIC = {"landing", "audit_time_estimate"}      # anyone; shows nothing of clients
-HTML_OWN = {"dashboard", "organization_create", "tokens", "audit_list"}   # Charlie's own, nothing of Alice's
-HTML_STAFF_ONLY = {"audit_trail", "review_queue"}     # CB staff only: 404 for clients
+HTML_PUBLIC = {"landing", "audit_time_estimate",      # anyone; shows nothing of clients
+               "verify_lookup", "certificate_directory"}   # the public registry
+HTML_OWN = {"dashboard", "organization_create", "tokens", "audit_list",   # Charlie's own, nothing of Alice's
+            *sweep_certification.HTML_OWN}
+HTML_STAFF_ONLY = {"audit_trail", "review_queue",     # CB staff only: 404 for clients
+                   *sweep_certification.HTML_STAFF_ONLY, *sweep_registry.HTML_STAFF_ONLY}
 HTML_INVITATION = {"invitation_accept"}               # a secret token, swept separately
 
 # --- API operations -----------------------------------------------------------------------------
@@ -107,6 +118,9 @@ API_PARAM_KINDS = {
     **sweep_readiness.API_PARAM_KINDS,
     **sweep_audits_programme.API_PARAM_KINDS,
     **sweep_audits_conduct.API_PARAM_KINDS,
+    **sweep_certification.API_PARAM_KINDS,
+    **sweep_energy.API_PARAM_KINDS,
+    **sweep_registry.API_PARAM_KINDS,
 }
 # URL patterns of the API that are no operation of the OpenAPI document.
 API_URL_EXEMPT = {"openapi-json", "openapi-view", "api-root"}
@@ -115,11 +129,15 @@ API_PUBLIC = {
     ("get", "/api/v1/catalog/standards"), ("get", "/api/v1/catalog/standards/{code}"),
     ("get", "/api/v1/catalog/sectors"), ("get", "/api/v1/catalog/countries"),
     ("post", "/api/v1/audit-time"),  # a pure computation over the body; reads no client data
+    # The public registry: issued certificates, published by design (confidential ones
+    # are verifiable by their number only, never listed).
+    ("get", "/api/v1/public/certificates"), ("get", "/api/v1/public/certificates/{number}"),
 }
 API_OWN_LISTS = {  # Charlie's own; checked to list nothing of Alice's
     ("get", "/api/v1/me"), ("get", "/api/v1/organizations"), ("get", "/api/v1/tokens"),
     ("get", "/api/v1/applications"),
     *sweep_audits_programme.API_OWN_LISTS,
+    *sweep_certification.API_OWN_LISTS,
 }
 API_OWN_CREATES = {  # create Charlie's own objects; nothing of Alice's is named
     ("post", "/api/v1/organizations"), ("post", "/api/v1/tokens"),
@@ -127,7 +145,7 @@ API_OWN_CREATES = {  # create Charlie's own objects; nothing of Alice's is named
 API_BODY_REFERENCES = {  # names Alice's object in the body: 404
     ("post", "/api/v1/applications"),
 }
-API_STAFF_ONLY = {("get", "/api/v1/audit-events")}
+API_STAFF_ONLY = {("get", "/api/v1/audit-events"), *sweep_registry.API_STAFF_ONLY}
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 
 # Form fields a write page might want; pages ignore what they don't use.
@@ -145,6 +163,7 @@ API_SAMPLES = {
     "email": "charlie@brightpath.example", "role": "owner", "country": "GB",
     "standard": "ISO 9001", "impartiality_risk": "none",
     **sweep_audits_programme.API_SAMPLES,
+    **sweep_registry.API_SAMPLES,
 }
 
 
@@ -209,12 +228,19 @@ def alice_world(request, alice, bob, nordlicht, brightpath, charlie,
         organization=nordlicht, alice=alice, bob=bob, rita=rita)
     conduct_ids, conduct_names = sweep_audits_conduct.build_world(organization=nordlicht,
                                                                   alice=alice)
+    certification_ids, certification_names = sweep_certification.build_world(
+        organization=nordlicht, alice=alice, rita=rita)
+    energy_ids, energy_names = sweep_energy.build_world(organization=nordlicht, alice=alice)
+    registry_ids = sweep_registry.build_world(ada=request.getfixturevalue("ada"))
     return AliceWorld(
         ids={
             **improvement_ids,
             **readiness_ids,
             **programme_ids,
             **conduct_ids,  # after the programme's: its audit ids include theirs
+            **certification_ids,
+            **energy_ids,
+            **registry_ids,
             "organization": [nordlicht.pk],
             "site": list(nordlicht.sites.values_list("pk", flat=True)),
             "membership": list(nordlicht.memberships.values_list("pk", flat=True)),
@@ -228,7 +254,8 @@ def alice_world(request, alice, bob, nordlicht, brightpath, charlie,
         names=["Nordlicht", "nordlicht-manual.pdf", "Oldenburg plant", "alice@nordlicht.example",
                "erik@nordlicht.example", "Alice&#x27;s CI", "Alice's CI", application.reference,
                quoted.reference, quotation.number, "three shifts", *improvement_names,
-               *readiness_names, *programme_names, *conduct_names],
+               *readiness_names, *programme_names, *conduct_names, *certification_names,
+               *energy_names],
     )
 
 
@@ -273,6 +300,9 @@ def alice_state(world: AliceWorld) -> dict:
         "readiness": sweep_readiness.state(organization),
         "audit_programme": sweep_audits_programme.state(organization),
         "audit_conduct": sweep_audits_conduct.state(organization),
+        "certification": sweep_certification.state(organization),
+        "energy": sweep_energy.state(organization),
+        "registry": sweep_registry.state(),
     }
 
 

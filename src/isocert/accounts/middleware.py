@@ -4,7 +4,8 @@ from allauth.mfa.utils import is_mfa_enabled
 from django.shortcuts import redirect
 from django.urls import reverse
 
-ALLOWED_PREFIXES = ("/accounts/", "/static/", "/api/")
+# /.well-known/: public machine-readable files (the certificate signing key).
+ALLOWED_PREFIXES = ("/accounts/", "/static/", "/api/", "/.well-known/")
 
 
 class StaffMFARequiredMiddleware:

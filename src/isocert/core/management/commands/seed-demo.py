@@ -15,7 +15,9 @@ from django.utils import timezone
 
 from isocert.accounts import services as accounts
 from isocert.accounts.models import Membership, Organization, StaffRole, User
+from isocert.certification.demo import seed_certificates
 from isocert.core.demo import DEMO_DOMAIN, DEMO_PASSWORD, DEMO_TOTP_SECRET
+from isocert.energy.demo import seed_energy_demo
 from isocert.registration import services as registration
 
 STAFF = [
@@ -46,6 +48,8 @@ class Command(BaseCommand):
         call_command("load-catalog", verbosity=0, stdout=self.stdout)
         with transaction.atomic():
             created = self._seed()
+            created = seed_certificates() or created  # Nordlicht active, Brightpath suspended
+            created = seed_energy_demo() or created  # Nordlicht's meter data and baseline
         self.stdout.write(self.style.SUCCESS(
             "Demo data created." if created else "Demo data already present."))
         self.stdout.write(

@@ -1,0 +1,285 @@
+"""The public registry API: verify one certificate, search the directory. No log-in.
+
+Both operations are rate-limited per client address (``PUBLIC_API_RATE``), counted in the
+process-local ``throttle`` cache: a database write per request would cap the throughput
+the verification service needs, so the limit holds per server process (a client spreading
+over N workers gets up to N × the rate).
+"""
+
+import json
+import threading
+import time
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import caches
+from django.http import Http404, HttpResponse
+from django.urls import resolve
+from ninja import Field, Query, Router, Schema
+from ninja.conf import settings as ninja_settings
+from ninja.throttling import BaseThrottle
+
+from isocert.core.api import ErrorOut
+
+from . import public
+
+router = Router(tags=["public registry"])
+
+
+class PublicRateThrottle(BaseThrottle):
+    """A fixed-window count per client address in the process-local ``throttle`` cache.
+
+    django-ninja's own throttles keep a list of request times per client and write it back
+    on each request, which grows with the rate; a counter per window costs the same at any
+    rate. The address is the socket's, or — behind ``NINJA_NUM_PROXIES`` trusted proxies —
+    the one they report (a client's own ``X-Forwarded-For`` is not trusted otherwise).
+    The rate is read from ``settings.PUBLIC_API_RATE`` on each request, so tests and
+    operators can change it without a restart of the code that created the throttle.
+    """
+
+    _PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60,
+                "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+
+    def __init__(self):
+        self._parsed: tuple[str, int, int] | None = None
+        self._lock = threading.Lock()
+        self._wait: float | None = None
+
+    def rate(self) -> tuple[int, int]:
+        raw = settings.PUBLIC_API_RATE
+        parsed = self._parsed
+        if parsed is None or parsed[0] != raw:
+            count, _, period = raw.partition("/")
+            try:
+                seconds = self._PERIODS[period.strip().lower()]
+                parsed = (raw, int(count), seconds)
+            except (KeyError, ValueError):
+                raise ValueError(f"PUBLIC_API_RATE must look like 120/min, not {raw!r}")
+            self._parsed = parsed
+        return parsed[1], parsed[2]
+
+    def get_ident(self, request):
+        if ninja_settings.NUM_PROXIES is None:
+            return request.META.get("REMOTE_ADDR")
+        return super().get_ident(request)
+
+    def allow_request(self, request) -> bool:
+        limit, seconds = self.rate()
+        now = time.time()
+        window = int(now // seconds)
+        key = f"public-api:{self.get_ident(request)}:{window}"
+        cache = caches["throttle"]
+        cache.add(key, 0, seconds + 1)
+        try:
+            used = cache.incr(key)
+        except ValueError:  # evicted between add and incr
+            cache.set(key, 1, seconds + 1)
+            used = 1
+        if used > limit:
+            self._wait = (window + 1) * seconds - now
+            return False
+        return True
+
+    def wait(self) -> float | None:
+        return self._wait
+
+
+PUBLIC_THROTTLE = PublicRateThrottle()
+
+
+class OrganizationOut(Schema):
+    name: str = Field(description="The certified entity as printed.")
+    country: str = Field(description="ISO 3166-1 alpha-2.")
+
+
+class StandardOut(Schema):
+    code: str = Field(examples=["ISO 50001"])
+    edition: str = Field(examples=["2018"])
+
+
+class SiteOut(Schema):
+    name: str
+    address: str
+    city: str
+    postcode: str
+    country: str = Field(description="ISO 3166-1 alpha-2.")
+    scope: str = Field(description="This site's part of the scope; empty when it is the "
+                                   "certificate's whole scope.")
+
+
+class CertificationBodyOut(Schema):
+    name: str
+
+
+class StatusChangeOut(Schema):
+    status: str = Field(description="Active, Suspended, Withdrawn or Expired.")
+    date: str = Field(description="ISO 8601 date.")
+    reason: str | None = Field(None, description="Given for suspensions and withdrawals; "
+                                                 "absent when none was recorded.")
+
+
+class PublicCertificateOut(Schema):
+    certificate_number: str
+    status: str = Field(description="IAF CertSearch status: `Active`, `Suspended` "
+                        "(temporarily invalid, may not be advertised), `Withdrawn` or "
+                        "`Expired`.")
+    organization: OrganizationOut
+    standards: list[StandardOut]
+    scope: str
+    sites: list[SiteOut]
+    original_issue_date: str = Field(description="ISO 8601 date of the first issue.")
+    issue_date: str = Field(description="ISO 8601 date of the current revision.")
+    expiry_date: str = Field(description="ISO 8601 date.")
+    certification_body: CertificationBodyOut
+    revision: int
+    status_history: list[StatusChangeOut] = Field(description="Oldest first.")
+
+
+class DirectoryOut(Schema):
+    items: list[PublicCertificateOut]
+    count: int = Field(description="Matching certificates, at most 10,000.")
+    count_capped: bool = Field(description="True when more than 10,000 match: only the "
+                               "first 10,000 can be paged through; narrow the search.")
+    page: int
+    pages: int
+
+
+class DirectoryQuery(Schema):
+    q: str = Field("", description="Organization name or part of it; small typos are "
+                   "forgiven (\"Nordlict\" finds \"Nordlicht Energie GmbH\"). Names "
+                   "containing the text come first, then the most similar names.",
+                   examples=["Nordlict"])
+    standard: str = Field("", description='A standard\'s code, e.g. "ISO 50001".')
+    country: str = Field("", description="Two-letter country code (ISO 3166-1), e.g. DE.")
+    status: str = Field("", description="Active, Suspended, Withdrawn or Expired.")
+    page: int = Field(1, description="1 to `pages`; 20 certificates a page.")
+
+
+EXAMPLE = {
+    "certificate_number": "ISO50001-2026-000042",
+    "status": "Suspended",
+    "organization": {"name": "Nordlicht Energie GmbH", "country": "DE"},
+    "standards": [{"code": "ISO 50001", "edition": "2018"}],
+    "scope": "Production of aluminium profiles",
+    "sites": [{"name": "Werk Nord", "address": "Hafenstraße 4", "city": "Hamburg",
+               "postcode": "20457", "country": "DE", "scope": ""}],
+    "original_issue_date": "2023-03-01",
+    "issue_date": "2026-03-01",
+    "expiry_date": "2029-02-28",
+    "certification_body": {"name": "isocert Certification Body"},
+    "revision": 2,
+    "status_history": [
+        {"status": "Active", "date": "2023-03-01"},
+        {"status": "Suspended", "date": "2026-10-02",
+         "reason": "Surveillance audit not carried out within the required time."},
+    ],
+}
+RESPONSES_DOC = {
+    "404": {"description": "No certificate has this number or code.",
+            "content": {"application/json": {"example": {"error": {
+                "code": "not_found", "message": "No certificate has this number.",
+                "fields": {}}}}}},
+    "429": {"description": "Too many requests from this address (`PUBLIC_API_RATE`).",
+            "content": {"application/json": {"example": {"error": {
+                "code": "rate_limited", "message": "Request was throttled.",
+                "fields": {}}}}}},
+}
+
+
+@router.get(
+    "/public/certificates", auth=None, throttle=[PUBLIC_THROTTLE],
+    response={200: DirectoryOut, 422: ErrorOut, 429: ErrorOut},
+    summary="Search the directory of certified organizations",
+    description=(
+        "The public directory (IAF MD 28 practice): certificates not marked confidential, "
+        "filtered by name (typo-tolerant), standard, country and status, 20 a page. "
+        "Without `q` in name order. An unknown status, a country that is not two letters, "
+        "or a page below 1 or past the last answers 422 `invalid` with `fields` naming "
+        "the field, e.g. `{\"status\": \"Choose one of Active, Suspended, Withdrawn, "
+        "Expired.\"}`. Counts stop at 10,000 (`count_capped`). No log-in; rate-limited "
+        "per client address (429 `rate_limited`)."),
+    openapi_extra={"responses": {
+        "200": {"description": "One page.", "content": {"application/json": {"example": {
+            "items": [EXAMPLE], "count": 1, "count_capped": False, "page": 1, "pages": 1}}}},
+        "429": RESPONSES_DOC["429"]}},
+)
+def directory(request, filters: Query[DirectoryQuery]):
+    result = public.search_directory(filters.q, filters.standard, filters.country,
+                                     filters.status, filters.page)
+    # Serialized here, like the verification: see ``verify_certificate``.
+    return HttpResponse(json.dumps({
+        "items": [public.public_certificate_dict(c) for c in result.items],
+        "count": result.count, "count_capped": result.count_capped,
+        "page": result.page, "pages": result.pages}), content_type="application/json")
+
+
+@router.get(
+    "/public/certificates/{path:number}", auth=None, throttle=[PUBLIC_THROTTLE],
+    response={200: PublicCertificateOut, 404: ErrorOut, 429: ErrorOut}, exclude_none=True,
+    summary="Verify a certificate",
+    description=(
+        "The current status and content of one certificate, by the number printed on it "
+        "(or the code in its QR address). Anyone may ask (ISO/IEC 17021-1 §9.6): no "
+        "log-in. Statuses are IAF CertSearch's: `Active`; `Suspended` — temporarily "
+        "invalid, may not be advertised; `Withdrawn`; `Expired`. Confidential "
+        "certificates are verifiable by their number but not listed in the directory. "
+        "An unknown number answers 404 `not_found`. Each lookup is counted for the "
+        "certificate; nothing about the requester is stored. Rate-limited per client "
+        "address (429 `rate_limited`)."),
+    openapi_extra={"responses": {
+        "200": {"description": "The certificate.",
+                "content": {"application/json": {"example": EXAMPLE}}},
+        **RESPONSES_DOC}},
+)
+def verify_certificate(request, number: str):
+    certificate = public.certificate_for_public(number)
+    if certificate is None:
+        raise Http404
+    public.record_lookup(certificate.id)
+    # Serialized here rather than validated again against PublicCertificateOut (which
+    # documents it): the dict is built field by field for this contract, and validating
+    # it took a quarter of the request's time.
+    return HttpResponse(json.dumps(public.public_certificate_dict(certificate)),
+                        content_type="application/json")
+
+
+class PublicRegistryFastPathMiddleware:
+    """Send the public registry API straight to its view, past the session machinery.
+
+    A verification needs no session, user, CSRF check, messages or allauth state, yet
+    those middleware would still load the (empty) session and user for every request and
+    add ``Vary: Cookie``; and Django's resolver would try the portal's ~300 URL patterns
+    before reaching the API's. Placed right after the security and static-file middleware,
+    this matches the two public operations' paths itself and hands GET/HEAD requests for
+    them to django-ninja directly (throttling, validation and error handling are ninja's as
+    usual). The host is still checked against ``ALLOWED_HOSTS`` and the security headers
+    are still added on the way out. Every other path goes through the full stack.
+    """
+
+    PREFIX = "/api/v1/public/certificates"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self._views = None
+
+    def views(self):
+        if self._views is None:
+            one = resolve(self.PREFIX + "/x")
+            listing = resolve(self.PREFIX)
+            assert one.view_name == "api:verify_certificate", one.view_name
+            assert listing.view_name == "api:directory", listing.view_name
+            self._views = (one.func, listing.func)
+        return self._views
+
+    def __call__(self, request):
+        path = request.path_info
+        if request.method in ("GET", "HEAD") and path.startswith(self.PREFIX):
+            rest = path[len(self.PREFIX):]
+            if rest == "" or (rest.startswith("/") and len(rest) > 1):
+                request.get_host()  # ALLOWED_HOSTS, as CommonMiddleware would check it
+                request.user = AnonymousUser()
+                one, listing = self.views()
+                if rest:
+                    return one(request, number=rest[1:])
+                return listing(request)
+        return self.get_response(request)

@@ -1,0 +1,121 @@
+"""Forms of the decision and certificate pages. They only shape the input; the services
+(``services.decide`` and the lifecycle services) do the domain validation and name the
+field when they refuse."""
+
+from django import forms
+from django.utils import timezone
+
+from .models import CertificationDecision
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+D = CertificationDecision
+SITE_PREFIX = "site_"
+
+
+class ChecklistKindForm(forms.Form):
+    """The GET form that shows the checklist for another kind of decision."""
+
+    kind = forms.ChoiceField(choices=D.Kind.choices, label="Checklist for")
+
+
+class DecisionForm(forms.Form):
+    kind = forms.ChoiceField(choices=D.Kind.choices, label="Kind of decision")
+    outcome = forms.ChoiceField(choices=[(D.Outcome.GRANT, "Grant certification"),
+                                         (D.Outcome.REFUSE, "Refuse"),
+                                         (D.Outcome.DEFER, "Defer: information is missing")],
+                                widget=forms.RadioSelect, label="Decision")
+    decision_date = forms.DateField(widget=DATE, label="Decision date",
+                                    help_text="Today or earlier; not before the audit's last day.")
+    effective_date = forms.DateField(widget=DATE, required=False, label="Effective date",
+                                     help_text="When the certificate takes effect; empty for "
+                                               "the decision date.")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
+                             label="Reason or notes",
+                             help_text="Required to refuse or defer, and to reduce the scope.")
+    scope = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
+                            label="Certified scope",
+                            help_text="Activities, products and services as printed.")
+    soa_version = forms.CharField(max_length=60, required=False,
+                                  label="Statement of Applicability version",
+                                  help_text="ISO/IEC 27001: the SoA version the audit reviewed.")
+    energy_statement = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False,
+        label="Energy performance statement",
+        help_text="ISO 50001 without energy data in the portal: how the client demonstrated "
+                  "energy performance improvement.")
+    energy_evidence = forms.FileField(required=False, label="Energy performance evidence",
+                                      help_text="PDF, Office document or image.")
+
+    def __init__(self, *args, sites=(), isms=False, energy_upload=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.site_fields = []
+        for site in sites:
+            name = f"{SITE_PREFIX}{site.pk}"
+            self.fields[name] = forms.CharField(
+                widget=forms.Textarea(attrs={"rows": 2}), required=False,
+                label=f"Scope at {site.name}",
+                help_text="Empty: the site's activities, else the certified scope.")
+            self.site_fields.append(name)
+        if not isms:
+            del self.fields["soa_version"]
+        if not energy_upload:
+            del self.fields["energy_statement"]
+            del self.fields["energy_evidence"]
+
+    @classmethod
+    def initial_for(cls, *, cycle, certificate, kind: str) -> dict:
+        initial = {"kind": kind, "decision_date": timezone.localdate(),
+                   "scope": certificate.scope if certificate else cycle.scope}
+        if certificate is not None:
+            initial["soa_version"] = certificate.soa_version
+            for site in certificate.sites.all():
+                match = cycle.organization.sites.filter(name=site.name).first()
+                if match:
+                    initial[f"{SITE_PREFIX}{match.pk}"] = site.scope
+        return initial
+
+    def site_scopes(self) -> dict[str, str]:
+        return {name.removeprefix(SITE_PREFIX): self.cleaned_data[name]
+                for name in self.site_fields if self.cleaned_data.get(name, "").strip()}
+
+    def service_data(self) -> dict:
+        data = self.cleaned_data
+        return {"kind": data["kind"], "outcome": data["outcome"],
+                "decision_date": data["decision_date"],
+                "effective_date": data.get("effective_date"),
+                "reason": data.get("reason", ""), "scope": data.get("scope", ""),
+                "site_scopes": self.site_scopes(),
+                "soa_version": data.get("soa_version", ""),
+                "energy_statement": data.get("energy_statement", ""),
+                "energy_evidence": data.get("energy_evidence")}
+
+
+class SuspendForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}),
+                             label="Reason for the suspension")
+    date = forms.DateField(widget=DATE, required=False, label="Suspended from",
+                           help_text="Empty for today.")
+    until = forms.DateField(widget=DATE, required=False, label="Suspended until",
+                            help_text="At most 6 months; empty for the longest allowed.")
+
+
+class RestoreForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}),
+                             label="Why the certification can be restored")
+    date = forms.DateField(widget=DATE, required=False, label="Restored on",
+                           help_text="Empty for today.")
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}),
+                             label="Reason for the withdrawal")
+    date = forms.DateField(widget=DATE, required=False, label="Withdrawn on",
+                           help_text="Empty for today.")
+
+
+LIFECYCLE_FORMS = {"suspend": SuspendForm, "restore": RestoreForm, "withdraw": WithdrawForm}
+
+
+class CertificateFilterForm(forms.Form):
+    status = forms.ChoiceField(required=False, label="Status", choices=[
+        ("", "Any status"), *[(s, s) for s in ("Active", "Suspended", "Withdrawn", "Expired")]])

@@ -1,0 +1,221 @@
+"""A certificate's life after the decision (ISO/IEC 17021-1 §9.6): suspension, restoration,
+withdrawal and expiry, and the daily run that watches surveillance deadlines, suspension
+limits and expiry dates.
+
+Each change is a service with a reason, an actor and a date; it writes a public
+status-history row and an audit event in the same transaction.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from isocert.accounts.models import StaffRole, User
+from isocert.audits.models import Audit
+from isocert.audits.programme import SURVEILLANCE_KINDS, add_months
+from isocert.core.errors import InvalidInput, NotPermitted
+from isocert.core.statemachine import StateMachine
+from isocert.notifications.services import notify
+
+from .models import Certificate, CertificateStatusChange
+from .services import _cert_event, _date, _reason, _status_row, cb_recipients, client_recipients
+
+S = Certificate.Status
+CERTIFICATE_LIFECYCLE = StateMachine("certificate", {
+    "suspend": ({S.ACTIVE}, S.SUSPENDED),
+    "restore": ({S.SUSPENDED}, S.ACTIVE),
+    "withdraw": ({S.ACTIVE, S.SUSPENDED}, S.WITHDRAWN),
+    "expire": ({S.ACTIVE, S.SUSPENDED}, S.EXPIRED),
+}, labels=dict(S.choices))
+STATUS_MANAGERS = (StaffRole.Role.DECISION_MAKER, StaffRole.Role.ADMINISTRATOR)
+PAST = {"suspend": "suspended", "restore": "restored", "withdraw": "withdrawn",
+        "expire": "expired"}
+
+
+def _ensure_status_manager(actor: User) -> None:
+    if not actor.has_staff_role(*STATUS_MANAGERS):
+        raise NotPermitted("Only a CB decision maker or administrator can change a "
+                           "certificate's status.")
+
+
+def _locked(certificate: Certificate) -> Certificate:
+    return Certificate.objects.select_for_update().get(pk=certificate.pk)
+
+
+def _action_date(certificate: Certificate, value) -> datetime.date:
+    """Today unless given; never in the future, never before the last status change."""
+    today = timezone.localdate()
+    day = _date(value, "date", default=today)
+    if day > today:
+        raise InvalidInput("A status change cannot be dated in the future.",
+                           fields={"date": f"On or before {today}."})
+    last = (CertificateStatusChange.objects.filter(certificate=certificate)
+            .order_by("-date").values_list("date", flat=True).first())
+    if last and day < last:
+        raise InvalidInput("The status history cannot go back in time.",
+                           fields={"date": f"On or after {last}, the last change."})
+    return day
+
+
+def _change(certificate: Certificate, *, action: str, actor: User | None, reason: str,
+            day: datetime.date, payload: dict | None = None, tell_cb: bool = True
+            ) -> Certificate:
+    before = certificate.status
+    certificate.status = CERTIFICATE_LIFECYCLE.target(action, certificate.status)
+    certificate.save()
+    _status_row(certificate, date=day, reason=reason, actor=actor)
+    _cert_event(actor, f"certification.certificate.{PAST[action]}", certificate,
+                {"from": before, "to": certificate.status, "date": day.isoformat(),
+                 "reason": reason, **(payload or {})})
+    notify(template="certificate_status_changed",
+           to=[*client_recipients(certificate.organization_id),
+               *(cb_recipients() if tell_cb else [])],
+           context={"number": certificate.number, "organization": certificate.organization_name,
+                    "status": certificate.status, "date": day.isoformat(), "reason": reason,
+                    "until": (certificate.suspended_until.isoformat()
+                              if certificate.suspended_until else ""),
+                    "path": reverse("verify_certificate", args=[certificate.public_code])})
+    return certificate
+
+
+@transaction.atomic
+def suspend_certificate(*, certificate: Certificate, actor: User, reason: str, date=None,
+                        until=None) -> Certificate:
+    """Suspend (§9.6.5): the certification is temporarily invalid. Lasts until ``until``,
+    at most ``SUSPENSION_MAX_MONTHS`` (default 6) after the suspension."""
+    _ensure_status_manager(actor)
+    reason = _reason(reason, what="the reason for the suspension")
+    certificate = _locked(certificate)
+    CERTIFICATE_LIFECYCLE.target("suspend", certificate.status)
+    day = _action_date(certificate, date)
+    limit = add_months(day, settings.SUSPENSION_MAX_MONTHS)
+    end = _date(until, "until", default=limit)
+    if end <= day:
+        raise InvalidInput("The suspension must end after it starts.",
+                           fields={"until": f"After {day}."})
+    if end > limit:
+        raise InvalidInput(f"A suspension lasts at most {settings.SUSPENSION_MAX_MONTHS} months.",
+                           fields={"until": f"On or before {limit}."})
+    certificate.suspended_until = end
+    certificate.suspension_reminded_on = None
+    return _change(certificate, action="suspend", actor=actor, reason=reason, day=day,
+                   payload={"until": end.isoformat()})
+
+
+@transaction.atomic
+def restore_certificate(*, certificate: Certificate, actor: User, reason: str,
+                        date=None) -> Certificate:
+    """Lift a suspension once the issue that caused it is resolved."""
+    _ensure_status_manager(actor)
+    reason = _reason(reason, what="why the certification can be restored")
+    certificate = _locked(certificate)
+    CERTIFICATE_LIFECYCLE.target("restore", certificate.status)
+    day = _action_date(certificate, date)
+    if day > certificate.expiry_date:
+        raise InvalidInput("The certificate expired during the suspension; it cannot be "
+                           "restored, only renewed by a recertification.",
+                           fields={"date": f"On or before {certificate.expiry_date}."})
+    certificate.suspended_until = None
+    return _change(certificate, action="restore", actor=actor, reason=reason, day=day)
+
+
+@transaction.atomic
+def withdraw_certificate(*, certificate: Certificate, actor: User, reason: str,
+                         date=None) -> Certificate:
+    """End the certification (§9.6.5). Final: a new certification starts again."""
+    _ensure_status_manager(actor)
+    reason = _reason(reason, what="the reason for the withdrawal")
+    certificate = _locked(certificate)
+    CERTIFICATE_LIFECYCLE.target("withdraw", certificate.status)
+    day = _action_date(certificate, date)
+    certificate.suspended_until = None
+    return _change(certificate, action="withdraw", actor=actor, reason=reason, day=day)
+
+
+@transaction.atomic
+def expire_certificate(*, certificate: Certificate, today: datetime.date | None = None
+                       ) -> Certificate | None:
+    """Mark a certificate expired the day after its expiry date (system action)."""
+    today = today or timezone.localdate()
+    certificate = _locked(certificate)
+    if certificate.status not in (S.ACTIVE, S.SUSPENDED) or certificate.expiry_date >= today:
+        return None
+    certificate.suspended_until = None
+    return _change(certificate, action="expire", actor=None,
+                   reason="Expired: not recertified before the expiry date",
+                   day=certificate.expiry_date + datetime.timedelta(days=1), tell_cb=False)
+
+
+# --- the daily run -------------------------------------------------------------------------------
+
+def overdue_surveillance(today: datetime.date):
+    """Surveillance audits past their due date, not closed, of active certificates."""
+    return (Audit.objects.filter(kind__in=SURVEILLANCE_KINDS, target_date__lt=today)
+            .exclude(status__in=[Audit.Status.CLOSED, Audit.Status.CANCELLED])
+            .filter(cycle__certificates__status=S.ACTIVE)
+            .select_related("cycle", "cycle__organization").distinct())
+
+
+@transaction.atomic
+def flag_overdue_surveillance(*, audit: Audit, today: datetime.date) -> Certificate | None:
+    """E-mail client and CB once about an overdue surveillance and propose suspension
+    (§9.6.5: refusal of surveillance at the required frequency)."""
+    certificate = (Certificate.objects.select_for_update()
+                   .filter(cycle=audit.cycle, status=S.ACTIVE).first())
+    if certificate is None or certificate.surveillance_flagged_on:
+        return None
+    certificate.surveillance_flagged_on = today
+    certificate.save(update_fields=["surveillance_flagged_on", "updated_at"])
+    _cert_event(None, "certification.certificate.surveillance_overdue", certificate,
+                {"audit": audit.pk, "due": audit.target_date.isoformat()})
+    context = {"number": certificate.number, "organization": certificate.organization_name,
+               "audit": audit.get_kind_display(), "due": audit.target_date.isoformat(),
+               "path": reverse("certificate_detail", args=[certificate.pk])}
+    notify(template="surveillance_overdue_client",
+           to=client_recipients(certificate.organization_id), context=context)
+    notify(template="surveillance_overdue_cb", to=cb_recipients(), context=context)
+    return certificate
+
+
+@transaction.atomic
+def remind_suspension_ending(*, certificate: Certificate, today: datetime.date) -> bool:
+    """Before a suspension runs out, tell the CB to restore, reduce the scope or withdraw."""
+    certificate = _locked(certificate)
+    if certificate.status != S.SUSPENDED or certificate.suspension_reminded_on:
+        return False
+    certificate.suspension_reminded_on = today
+    certificate.save(update_fields=["suspension_reminded_on", "updated_at"])
+    _cert_event(None, "certification.certificate.suspension_reminded", certificate,
+                {"until": certificate.suspended_until.isoformat()})
+    notify(template="suspension_ending", to=[*cb_recipients(),
+                                            *client_recipients(certificate.organization_id)],
+           context={"number": certificate.number, "organization": certificate.organization_name,
+                    "until": certificate.suspended_until.isoformat(),
+                    "path": reverse("certificate_detail", args=[certificate.pk])})
+    return True
+
+
+def daily_run(today: datetime.date | None = None) -> dict:
+    """Expire lapsed certificates, remind about suspensions running out, flag overdue
+    surveillance. Idempotent: run it as often as you like."""
+    today = today or timezone.localdate()
+    expired = 0
+    for certificate in Certificate.objects.filter(status__in=[S.ACTIVE, S.SUSPENDED],
+                                                  expiry_date__lt=today):
+        if expire_certificate(certificate=certificate, today=today):
+            expired += 1
+    reminded = 0
+    horizon = today + datetime.timedelta(days=settings.SUSPENSION_REMINDER_DAYS)
+    for certificate in Certificate.objects.filter(status=S.SUSPENDED,
+                                                  suspended_until__lte=horizon,
+                                                  suspension_reminded_on__isnull=True):
+        reminded += remind_suspension_ending(certificate=certificate, today=today)
+    flagged = 0
+    for audit in overdue_surveillance(today):
+        if flag_overdue_surveillance(audit=audit, today=today):
+            flagged += 1
+    return {"expired": expired, "suspension_reminders": reminded,
+            "surveillance_overdue": flagged}

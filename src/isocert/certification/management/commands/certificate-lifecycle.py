@@ -1,0 +1,27 @@
+import datetime
+
+from django.core.management.base import BaseCommand, CommandError
+
+from isocert.certification.lifecycle import daily_run
+
+
+class Command(BaseCommand):
+    help = ("The certificates' daily run: expire certificates past their expiry date, remind "
+            "about suspensions running out and flag overdue surveillance audits (each once). "
+            "Idempotent; run daily from cron.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--date", help="Run as of this day (YYYY-MM-DD); default today.")
+
+    def handle(self, *args, **options):
+        today = None
+        if options["date"]:
+            try:
+                today = datetime.date.fromisoformat(options["date"])
+            except ValueError:
+                raise CommandError(f"--date: {options['date']!r} is not a date (YYYY-MM-DD).")
+        counts = daily_run(today)
+        self.stdout.write(self.style.SUCCESS(
+            f"Certificates expired: {counts['expired']}. "
+            f"Suspension reminders: {counts['suspension_reminders']}. "
+            f"Overdue surveillance flagged: {counts['surveillance_overdue']}."))

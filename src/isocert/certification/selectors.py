@@ -1,0 +1,107 @@
+"""Reads of decisions and certificates, scoped to the user: CB staff see every
+certificate; a client sees its organizations' certificates; everything else is 404."""
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from isocert.accounts.models import StaffRole, User
+from isocert.audits.models import Audit, CertificationCycle
+
+from .models import Certificate, CertificateRevision, CertificationDecision
+
+CB_CERTIFICATE_STAFF = (StaffRole.Role.DECISION_MAKER, StaffRole.Role.ADMINISTRATOR,
+                        StaffRole.Role.REVIEWER)
+
+
+def _authenticated(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False))
+
+
+def sees_all_certificates(user: User) -> bool:
+    return _authenticated(user) and user.has_staff_role(*CB_CERTIFICATE_STAFF)
+
+
+def certificates_for_user(*, user: User) -> QuerySet[Certificate]:
+    queryset = Certificate.objects.filter(organization__isnull=False).select_related(
+        "organization", "cycle")
+    if not _authenticated(user):
+        return queryset.none()
+    if sees_all_certificates(user):
+        return queryset
+    return queryset.filter(organization__memberships__user=user).distinct()
+
+
+def certificate_get(*, user: User, pk) -> Certificate:
+    try:
+        return certificates_for_user(user=user).get(pk=pk)
+    except (Certificate.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such certificate")
+
+
+def revision_get(*, user: User, pk) -> CertificateRevision:
+    try:
+        revision = CertificateRevision.objects.select_related("certificate", "pdf").get(pk=pk)
+    except (CertificateRevision.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such revision")
+    certificate_get(user=user, pk=revision.certificate_id)
+    return revision
+
+
+def revisions_of(*, certificate: Certificate) -> QuerySet[CertificateRevision]:
+    return certificate.revisions.select_related("pdf").order_by("-revision")
+
+
+def status_history_of(*, certificate: Certificate):
+    return certificate.status_history.order_by("date", "pk")
+
+
+def decisions_for_user(*, user: User) -> QuerySet[CertificationDecision]:
+    queryset = CertificationDecision.objects.select_related(
+        "cycle", "cycle__organization", "certificate", "decided_by", "audit")
+    if not _authenticated(user):
+        return queryset.none()
+    if sees_all_certificates(user):
+        return queryset
+    return queryset.filter(cycle__organization__memberships__user=user).distinct()
+
+
+def decision_get(*, user: User, pk) -> CertificationDecision:
+    try:
+        return decisions_for_user(user=user).get(pk=pk)
+    except (CertificationDecision.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such decision")
+
+
+def decision_cycle_get(*, user: User, pk) -> CertificationCycle:
+    """A cycle as the decision maker opens it; other users get 404."""
+    if not (_authenticated(user) and user.has_staff_role(*CB_CERTIFICATE_STAFF)):
+        raise Http404("No such certification cycle")
+    try:
+        return CertificationCycle.objects.select_related("organization", "application").get(pk=pk)
+    except (CertificationCycle.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such certification cycle")
+
+
+def cycles_awaiting_decision(*, user: User) -> QuerySet[CertificationCycle]:
+    """Cycles with a closed stage 2, recertification or scope-extension audit whose report
+    has no decision yet — the decision maker's queue."""
+    if not sees_all_certificates(user):
+        return CertificationCycle.objects.none()
+    decided_audits = CertificationDecision.objects.filter(
+        outcome__in=[CertificationDecision.Outcome.GRANT, CertificationDecision.Outcome.REFUSE],
+        audit__isnull=False).values("audit_id")
+    waiting = Audit.objects.filter(
+        kind__in=[Audit.Kind.STAGE2, Audit.Kind.RECERTIFICATION, Audit.Kind.SCOPE_EXTENSION],
+        status=Audit.Status.CLOSED).exclude(pk__in=decided_audits)
+    return (CertificationCycle.objects.filter(audits__in=waiting).distinct()
+            .select_related("organization").order_by("created_at"))
+
+
+def surveillance_due(*, certificate: Certificate) -> list[Audit]:
+    """The surveillance and recertification audits of the certificate's cycle, with due
+    dates (first within 12 months of the decision, then each calendar year)."""
+    if certificate.cycle_id is None:
+        return []
+    return list(certificate.cycle.audits.filter(
+        Q(kind__in=[Audit.Kind.SURVEILLANCE1, Audit.Kind.SURVEILLANCE2,
+                    Audit.Kind.RECERTIFICATION])).order_by("target_date", "pk"))

@@ -1,0 +1,44 @@
+"""Background work for certificates: PDFs, imports, exports and the daily lifecycle run.
+
+Tasks take primary keys and call the module that does the work.
+"""
+
+from django.tasks import task
+
+
+@task()
+def render_certificate_pdf(*, revision_id: int) -> str:
+    """Render and store one revision's PDF; returns the file's SHA-256."""
+    from .models import CertificateRevision
+    from .pdf import render_certificate_pdf_file
+
+    revision = CertificateRevision.objects.select_related("certificate").get(pk=revision_id)
+    return render_certificate_pdf_file(revision=revision).pdf.sha256
+
+
+@task()
+def run_certificate_import(*, import_id: int) -> str:
+    """Check and import an uploaded registry file; returns the import's final status."""
+    from .registry_io import run_import
+
+    return run_import(import_id=import_id).status
+
+
+@task()
+def prepare_certsearch_export() -> int:
+    """Prepare this month's IAF CertSearch export (both formats); returns the row count."""
+    from .registry_io import create_registry_export
+
+    rows = 0
+    for fmt in ("xlsx", "csv"):
+        rows = create_registry_export(fmt=fmt, actor=None).rows
+    return rows
+
+
+@task()
+def run_certificate_lifecycle() -> dict:
+    """The daily run: expire lapsed certificates, remind about suspensions running out and
+    flag overdue surveillance (``isocert certificate-lifecycle``, cron)."""
+    from .lifecycle import daily_run
+
+    return daily_run()

@@ -1,0 +1,18 @@
+"""URL patterns of the decision and certificate pages (CB staff and the client's members)."""
+
+from django.urls import path
+
+from . import views_staff as views
+
+urlpatterns = [
+    path("cb/decisions/", views.decision_queue, name="decision_queue"),
+    path("cb/cycles/<int:pk>/decision/", views.cycle_decision, name="cycle_decision"),
+    path("certificates/", views.certificate_list, name="certificate_list"),
+    path("certificates/<int:pk>/", views.certificate_detail, name="certificate_detail"),
+    path("certificates/<int:pk>/suspend/", views.certificate_suspend, name="certificate_suspend"),
+    path("certificates/<int:pk>/restore/", views.certificate_restore, name="certificate_restore"),
+    path("certificates/<int:pk>/withdraw/", views.certificate_withdraw,
+         name="certificate_withdraw"),
+    path("certificates/revisions/<int:pk>/pdf/", views.certificate_revision_pdf,
+         name="certificate_revision_pdf"),
+]

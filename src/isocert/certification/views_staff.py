@@ -1,0 +1,276 @@
+"""Pages of the certification decision and of certificates (CB staff and the client's
+members). Thin: validate → select → call one service → render or redirect."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from isocert.audits.models import Audit, Finding
+from isocert.core.errors import DomainError
+from isocert.core.files import stored_file_response
+from isocert.core.forms import add_domain_error
+
+from . import lifecycle, selectors, services
+from .forms import LIFECYCLE_FORMS, CertificateFilterForm, ChecklistKindForm, DecisionForm
+from .models import Certificate, CertificationDecision
+
+D = CertificationDecision
+LIST_PAGE_SIZE = 25
+# Checklist items that a field of the decision form answers.
+CHECK_FIELDS = {"energy_improvement": "energy_statement", "soa_version": "soa_version"}
+STATUS_BADGES = {"Active": "registered", "Suspended": "information_requested",
+                 "Withdrawn": "withdrawn", "Expired": "cancelled"}
+CLOSED_AUDITS = (Audit.Status.CLOSED, Audit.Status.CANCELLED)
+
+
+# --- the decision queue and page ---------------------------------------------------------------
+
+@login_required
+def decision_queue(request):
+    if not selectors.sees_all_certificates(request.user):
+        raise Http404("Not CB staff")
+    cycles = (selectors.cycles_awaiting_decision(user=request.user)
+              .prefetch_related("standards"))
+    return render(request, "certification/decision_queue.html", {
+        "page": Paginator(cycles, LIST_PAGE_SIZE).get_page(request.GET.get("page"))})
+
+
+def _default_kind(cycle, certificate) -> str:
+    """The kind of decision the latest closed, undecided audit calls for."""
+    kinds = {audit_kind: kind for kind, audit_kind in services.AUDIT_FOR_KIND.items()}
+    decided = set(cycle.decisions.filter(outcome__in=[D.Outcome.GRANT, D.Outcome.REFUSE])
+                  .values_list("audit_id", flat=True))
+    waiting = (cycle.audits.filter(kind__in=kinds, status=Audit.Status.CLOSED)
+               .exclude(pk__in=decided).order_by("-end_date", "-pk").first())
+    if waiting is not None:
+        return kinds[waiting.kind]
+    return D.Kind.INITIAL if certificate is None else D.Kind.RECERTIFICATION
+
+
+def _energy_upload_needed(cycle) -> bool:
+    """ISO 50001 without a baseline and reporting period in the portal: the decision maker
+    attaches the evidence and writes a statement."""
+    if services.ENERGY_STANDARD not in {s.code for s in cycle.standards.all()}:
+        return False
+    from isocert.energy.selectors import improvement_evidence
+
+    return improvement_evidence(organization_id=cycle.organization_id) is None
+
+
+def _decision_context(request, cycle, *, kind: str, form: DecisionForm) -> dict:
+    certificate = services.current_certificate(cycle)
+    decision_date = timezone.localdate()
+    if form.is_bound and form.is_valid():
+        decision_date = form.cleaned_data["decision_date"]
+    data = form.data if form.is_bound else {}
+    audit, checks = services.decision_checklist(
+        cycle=cycle, kind=kind, decision_date=min(decision_date, timezone.localdate()),
+        energy_statement=data.get("energy_statement", ""),
+        has_energy_evidence=bool(form.files.get("energy_evidence")) if form.is_bound else False,
+        soa_version=data.get("soa_version", "") or (certificate.soa_version if certificate else ""))
+    report = audit.reports.order_by("-revision").first() if audit else None
+    return {
+        "cycle": cycle, "organization": cycle.organization,
+        "standards": list(cycle.standards.order_by("code")),
+        "sites": list(cycle.organization.sites.order_by("-is_central_function", "name")),
+        "certificate": certificate, "kind": kind, "kind_label": D.Kind(kind).label,
+        "kind_form": ChecklistKindForm(initial={"kind": kind}),
+        "audit": audit, "report": report,
+        "findings": (list(Finding.objects.filter(audit=audit).select_related("clause")
+                          .order_by("number")) if audit else []),
+        "checks": checks, "ready": all(check.ok for check in checks),
+        "independence_problems": services.independence_problems(request.user, cycle),
+        "can_decide": request.user.has_staff_role(*services.DECISION_MAKERS),
+        "form": form,
+        "site_fields": [form[name] for name in form.site_fields],
+        "decisions": list(cycle.decisions.select_related("decided_by", "certificate", "audit")),
+    }
+
+
+def _decision_form(cycle, *, data=None, files=None, kind=None) -> DecisionForm:
+    certificate = services.current_certificate(cycle)
+    codes = {s.code for s in cycle.standards.all()}
+    kwargs = {"sites": cycle.organization.sites.order_by("-is_central_function", "name"),
+              "isms": services.ISMS_STANDARD in codes,
+              "energy_upload": _energy_upload_needed(cycle)}
+    if data is not None:
+        return DecisionForm(data, files, **kwargs)
+    return DecisionForm(initial=DecisionForm.initial_for(cycle=cycle, certificate=certificate,
+                                                         kind=kind), **kwargs)
+
+
+@login_required
+def cycle_decision(request, pk):
+    cycle = selectors.decision_cycle_get(user=request.user, pk=pk)
+    if request.method == "POST":
+        form = _decision_form(cycle, data=request.POST, files=request.FILES)
+        kind = request.POST.get("kind") if request.POST.get("kind") in D.Kind.values else \
+            _default_kind(cycle, services.current_certificate(cycle))
+        status = 422
+        if form.is_valid():
+            try:
+                decision = services.decide(cycle=cycle, actor=request.user,
+                                           **form.service_data())
+            except DomainError as exc:
+                add_domain_error(form, exc, CHECK_FIELDS)
+                status = exc.status
+            else:
+                if decision.outcome == D.Outcome.GRANT:
+                    messages.success(request, f"{decision.get_kind_display()} granted: "
+                                              f"certificate {decision.certificate.number}, "
+                                              f"revision {decision.certificate.revision}.")
+                    return redirect("certificate_detail", decision.certificate_id)
+                messages.success(request, f"Decision recorded: {decision.get_kind_display()} "
+                                          f"{decision.get_outcome_display().lower()}.")
+                return redirect("cycle_decision", cycle.pk)
+        context = _decision_context(request, cycle, kind=kind, form=form)
+        return render(request, "certification/decision.html", context, status=status)
+    kind = request.GET.get("kind")
+    if kind not in D.Kind.values:
+        kind = _default_kind(cycle, services.current_certificate(cycle))
+    form = _decision_form(cycle, kind=kind)
+    return render(request, "certification/decision.html",
+                  _decision_context(request, cycle, kind=kind, form=form))
+
+
+# --- certificates ------------------------------------------------------------------------------
+
+def _can_manage_status(user) -> bool:
+    return user.has_staff_role(*lifecycle.STATUS_MANAGERS)
+
+
+def _day(day) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def _status_text(certificate: Certificate, last_change) -> str:
+    """The status in plain words, as the certificate holder should read it."""
+    since = f" on {_day(last_change.date)}" if last_change else ""
+    if certificate.status == Certificate.Status.SUSPENDED:
+        until = (f" until {_day(certificate.suspended_until)}"
+                 if certificate.suspended_until else "")
+        return (f"Suspended{since}{until}: the certification is temporarily invalid and may "
+                "not be advertised.")
+    if certificate.status == Certificate.Status.WITHDRAWN:
+        return f"Withdrawn{since}: the certification has ended."
+    if certificate.status == Certificate.Status.EXPIRED:
+        deadline = services.restoration_deadline(certificate)
+        return (f"Expired{since}: it was not recertified before {_day(certificate.expiry_date)}. "
+                f"A completed recertification can restore it until {_day(deadline)}.")
+    return f"Active: valid until {_day(certificate.expiry_date)}."
+
+
+def _certificate_context(request, certificate: Certificate, forms=None) -> dict:
+    today = timezone.localdate()
+    revisions = list(selectors.revisions_of(certificate=certificate))
+    history = list(selectors.status_history_of(certificate=certificate))
+    surveillance = selectors.surveillance_due(certificate=certificate)
+    for audit in surveillance:
+        audit.overdue = bool(audit.target_date and audit.target_date < today
+                             and audit.status not in CLOSED_AUDITS)
+    can_manage = _can_manage_status(request.user)
+    actions = ([a for a in lifecycle.CERTIFICATE_LIFECYCLE.allowed_actions(certificate.status)
+                if a in LIFECYCLE_FORMS] if can_manage else [])
+    forms = forms or {}
+    current = revisions[0] if revisions else None
+    qr_url = current.content.get("qr_url", "") if current else ""
+    return {
+        "certificate": certificate, "current": current,
+        # The signed address printed as the QR code, on this server.
+        "qr_path": qr_url.removeprefix(settings.SITE_URL),
+        "revisions": revisions, "history": history,
+        "status_text": _status_text(certificate, history[-1] if history else None),
+        "status_badge": STATUS_BADGES.get(certificate.status, ""),
+        "surveillance": surveillance,
+        "is_cb_staff": selectors.sees_all_certificates(request.user),
+        "lifecycle_forms": [(action, forms.get(action) or LIFECYCLE_FORMS[action](prefix=action))
+                            for action in actions],
+    }
+
+
+@login_required
+def certificate_detail(request, pk):
+    certificate = selectors.certificate_get(user=request.user, pk=pk)
+    return render(request, "certification/certificate_detail.html",
+                  _certificate_context(request, certificate))
+
+
+LIFECYCLE_SERVICES = {
+    "suspend": (lifecycle.suspend_certificate, "Certificate suspended."),
+    "restore": (lifecycle.restore_certificate, "Certificate restored: it is active again."),
+    "withdraw": (lifecycle.withdraw_certificate, "Certificate withdrawn."),
+}
+
+
+def _lifecycle_action(request, pk, action: str):
+    certificate = selectors.certificate_get(user=request.user, pk=pk)
+    if not _can_manage_status(request.user):
+        raise Http404("Not a certificate status manager")
+    form = LIFECYCLE_FORMS[action](request.POST, prefix=action)
+    status = 422
+    if form.is_valid():
+        call, success = LIFECYCLE_SERVICES[action]
+        try:
+            call(certificate=certificate, actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+            status = exc.status
+            if not lifecycle.CERTIFICATE_LIFECYCLE.can(action, certificate.status):
+                # The form of an action the status no longer allows is not shown.
+                messages.error(request, exc.message)
+        else:
+            messages.success(request, success)
+            return redirect("certificate_detail", certificate.pk)
+    certificate.refresh_from_db()
+    return render(request, "certification/certificate_detail.html",
+                  _certificate_context(request, certificate, {action: form}), status=status)
+
+
+@login_required
+@require_POST
+def certificate_suspend(request, pk):
+    return _lifecycle_action(request, pk, "suspend")
+
+
+@login_required
+@require_POST
+def certificate_restore(request, pk):
+    return _lifecycle_action(request, pk, "restore")
+
+
+@login_required
+@require_POST
+def certificate_withdraw(request, pk):
+    return _lifecycle_action(request, pk, "withdraw")
+
+
+@login_required
+def certificate_revision_pdf(request, pk):
+    revision = selectors.revision_get(user=request.user, pk=pk)
+    if revision.pdf is None:
+        raise Http404("The PDF is being rendered")
+    return stored_file_response(revision.pdf, f"certificate-{revision.certificate.number}"
+                                              f"-rev{revision.revision}.pdf")
+
+
+@login_required
+def certificate_list(request):
+    form = CertificateFilterForm(request.GET or None)
+    certificates = selectors.certificates_for_user(user=request.user).order_by(
+        "name_key", "number")
+    status = ""
+    if form.is_bound and form.is_valid():
+        status = form.cleaned_data["status"]
+        if status:
+            certificates = certificates.filter(status=status)
+    page = Paginator(certificates, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    for certificate in page:
+        certificate.badge = STATUS_BADGES.get(certificate.status, "")
+    return render(request, "certification/certificate_list.html", {
+        "page": page, "form": form if form.is_bound else CertificateFilterForm(),
+        "status": status, "is_cb_staff": selectors.sees_all_certificates(request.user)})

@@ -1,0 +1,254 @@
+"""Energy-performance statistics: pure functions over plain lists, no database.
+
+The baseline model (ISO 50006 practice) is an ordinary least-squares regression with
+an intercept, ``E = b1·X1 + b2·X2 + … + c``. How good it is:
+
+- R² = 1 − SSE/SST, adjusted R² = 1 − (1 − R²)(n − 1)/(n − p);
+- CV(RMSE) = sqrt(SSE/(n − p)) / mean(E) (ASHRAE Guideline 14 form);
+- NMBE = Σ(E − Ê) / ((n − p) · mean(E));
+- standard errors from σ²(XᵀX)⁻¹ with σ² = SSE/(n − p), t = b/se and two-sided
+  p-values from Student's t with n − p degrees of freedom;
+
+where n is the number of points and p the number of parameters, intercept included.
+
+A model is **usable** when R² ≥ 0.75 and it rests on at least 12 points (rules §10).
+For a reporting period the model gives the expected (normalized) consumption from the
+period's variables; savings = expected − actual, improvement % = savings ÷ expected,
+and CUSUM is the running sum of the savings.
+
+**Energy performance improvement is demonstrated** when the model is usable *and* the
+improvement over the whole reporting period is above zero.
+"""
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from scipy import stats
+
+KWH_TO_TJ = 0.0000036  # 1 kWh = 3.6 MJ
+MIN_R2 = 0.75
+MIN_POINTS = 12
+MAX_P_VALUE = 0.1
+DEMONSTRATED_RULE = (
+    f"Improvement is demonstrated when the baseline model is usable (R² ≥ {MIN_R2} on at "
+    f"least {MIN_POINTS} points) and the reporting period's consumption is below what the "
+    "model expects for its conditions (improvement above 0 %).")
+
+
+class AnalysisError(ValueError):
+    """The data cannot support the requested computation (said so a person understands)."""
+
+
+@dataclass
+class Fit:
+    names: list[str]                 # the variables, in the order of ``coefficients``
+    intercept: float
+    coefficients: list[float]
+    std_errors: list[float]          # intercept first, then one per variable
+    t_values: list[float]
+    p_values: list[float]
+    r2: float
+    adj_r2: float | None
+    cv_rmse: float | None
+    nmbe: float | None
+    n: int
+    p: int
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def usable(self) -> bool:
+        return self.r2 >= MIN_R2 and self.n >= MIN_POINTS
+
+    @property
+    def cv_rmse_percent(self) -> float | None:
+        return None if self.cv_rmse is None else self.cv_rmse * 100
+
+    def predict(self, rows: list[list[float]]) -> list[float]:
+        return [self.intercept + sum(b * x for b, x in zip(self.coefficients, row, strict=True))
+                for row in rows]
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["usable"] = self.usable
+        return _finite(data)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Fit":
+        keys = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in keys})
+
+    def equation(self, unit: str = "kWh") -> str:
+        terms = [f"{b:,.4g} × {name}" for b, name in zip(self.coefficients, self.names,
+                                                           strict=True)]
+        return f"E [{unit}] = " + " + ".join([*terms, f"{self.intercept:,.6g}"])
+
+
+def p_text(p_value: float | None) -> str:
+    """A p-value as people read it: tiny ones as "< 0.0001"."""
+    if p_value is None:
+        return "—"
+    return "< 0.0001" if p_value < 0.0001 else f"{p_value:.4f}"
+
+
+def terms(fit: "Fit") -> list[dict]:
+    """One row per parameter (intercept first): coefficient, standard error, t, p."""
+    names = ["Intercept", *fit.names]
+    values = [fit.intercept, *fit.coefficients]
+    return [{"name": n, "coefficient": c, "se": s, "t": t, "p": p, "p_text": p_text(p)}
+            for n, c, s, t, p in zip(names, values, fit.std_errors, fit.t_values, fit.p_values,
+                                     strict=True)]
+
+
+def _finite(value):
+    """JSON has no infinity or NaN: store them as None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def fit_ols(y: list[float], columns: list[list[float]], names: list[str]) -> Fit:
+    """Least squares of ``y`` on ``columns`` (one list per variable) with an intercept."""
+    if not columns:
+        raise AnalysisError("Choose at least one relevant variable.")
+    n, k = len(y), len(columns)
+    p = k + 1
+    if any(len(column) != n for column in columns):
+        raise AnalysisError("Every variable needs one value per point.")
+    if n <= p:
+        raise AnalysisError(f"{n} data points are too few for {p} parameters; the model needs "
+                            f"more points than parameters.")
+    Y = np.asarray(y, dtype=float)
+    X = np.column_stack([np.ones(n), *[np.asarray(c, dtype=float) for c in columns]])
+    beta, _, rank, _ = np.linalg.lstsq(X, Y, rcond=None)
+    if rank < p:
+        raise AnalysisError("The variables are collinear (one is constant or follows from "
+                            "the others); remove one.")
+    fitted = X @ beta
+    residuals = Y - fitted
+    dof = n - p
+    sse = float(residuals @ residuals)
+    mean_y = float(Y.mean())
+    sst = float(((Y - mean_y) ** 2).sum())
+    r2 = 1.0 - sse / sst if sst > 0 else 1.0
+    adj_r2 = 1.0 - (1.0 - r2) * (n - 1) / dof
+    sigma2 = sse / dof
+    cv_rmse = math.sqrt(sigma2) / mean_y if mean_y else None
+    nmbe = float(residuals.sum()) / (dof * mean_y) if mean_y else None
+    covariance = sigma2 * np.linalg.inv(X.T @ X)
+    std_errors = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
+    t_values, p_values = [], []
+    for b, se in zip(beta, std_errors, strict=True):
+        if se > 0:
+            t = float(b / se)
+            t_values.append(t)
+            p_values.append(float(2 * stats.t.sf(abs(t), dof)))
+        else:  # a perfect fit: no uncertainty left
+            t_values.append(math.inf if b else 0.0)
+            p_values.append(0.0 if b else 1.0)
+    fit = Fit(names=list(names), intercept=float(beta[0]),
+              coefficients=[float(b) for b in beta[1:]], std_errors=[float(s) for s in std_errors],
+              t_values=t_values, p_values=p_values, r2=r2, adj_r2=adj_r2, cv_rmse=cv_rmse,
+              nmbe=nmbe, n=n, p=p)
+    fit.warnings = model_warnings(fit)
+    return fit
+
+
+def model_warnings(fit: Fit) -> list[str]:
+    warnings = []
+    if fit.r2 < MIN_R2:
+        warnings.append(f"R² is {fit.r2:.3f}, below {MIN_R2}: the variables explain too little "
+                        "of the consumption for the model to be used.")
+    if fit.n < MIN_POINTS:
+        warnings.append(f"Only {fit.n} data points; at least {MIN_POINTS} are needed.")
+    for name, p_value in zip(fit.names, fit.p_values[1:], strict=True):
+        if p_value > MAX_P_VALUE:
+            warnings.append(f"{name}: p-value {p_value:.3f} is above {MAX_P_VALUE}; the "
+                            "variable may not be relevant.")
+    return warnings
+
+
+# --- EnPIs and reporting periods ---------------------------------------------------------------
+
+def ratio(kwh: float, units: float) -> float | None:
+    """A ratio EnPI: kWh per unit of the variable (None when the variable is zero)."""
+    return kwh / units if units else None
+
+
+@dataclass
+class PeriodPoint:
+    label: str
+    actual: float
+    expected: float
+    savings: float
+    cusum: float
+
+
+@dataclass
+class Evaluation:
+    expected_kwh: float
+    actual_kwh: float
+    savings_kwh: float
+    improvement_percent: float
+    points: list[PeriodPoint]
+    usable: bool
+    demonstrated: bool
+
+    @property
+    def n(self) -> int:
+        return len(self.points)
+
+
+def evaluate(fit: Fit, labels: list[str], actual: list[float],
+             rows: list[list[float]]) -> Evaluation:
+    """Compare a reporting period's actual consumption with the model's expectation.
+
+    ``rows`` hold the period's variable values, one row per point, in ``fit.names`` order.
+    """
+    if not actual:
+        raise AnalysisError("The reporting period has no points with consumption and every "
+                            "variable of the baseline.")
+    expected = fit.predict(rows)
+    points, running = [], 0.0
+    for label, a, e in zip(labels, actual, expected, strict=True):
+        running += e - a
+        points.append(PeriodPoint(label=label, actual=a, expected=e, savings=e - a,
+                                  cusum=running))
+    total_expected, total_actual = sum(expected), sum(actual)
+    savings = total_expected - total_actual
+    improvement = savings / total_expected * 100 if total_expected else 0.0
+    return Evaluation(expected_kwh=total_expected, actual_kwh=total_actual, savings_kwh=savings,
+                      improvement_percent=improvement, points=points, usable=fit.usable,
+                      demonstrated=fit.usable and improvement > 0)
+
+
+# --- energy review ----------------------------------------------------------------------------
+
+@dataclass
+class Share:
+    name: str
+    kwh: float
+    percent: float
+    cumulative_percent: float = 0.0
+    significant: bool = False
+
+
+def shares(totals: dict[str, float], significant: set[str] = frozenset()) -> list[Share]:
+    """Totals as shares of their sum, largest first, with the cumulative share (Pareto)."""
+    grand = sum(totals.values())
+    rows, running = [], 0.0
+    for name, kwh in sorted(totals.items(), key=lambda item: (-item[1], item[0])):
+        percent = kwh / grand * 100 if grand else 0.0
+        running += percent
+        rows.append(Share(name=name, kwh=kwh, percent=percent,
+                          cumulative_percent=min(running, 100.0),
+                          significant=name in significant))
+    return rows
+
+
+def kwh_to_tj(kwh: float) -> float:
+    return kwh * KWH_TO_TJ

@@ -1,0 +1,419 @@
+"""Reads on energy data, baselines and EnPIs, scoped to who is asking.
+
+Who sees an organization's energy data:
+- its members (any role; owners and editors also change it);
+- CB reviewers, administrators and decision makers, once the organization deals with
+  the CB about ISO 50001: it shares its ISO 50001 readiness (as readiness/selectors.py
+  lets them see shared readiness) or has an ISO 50001 application past the draft;
+- auditors on the team of one of the organization's audits;
+- anyone else: 404, as if the organization did not exist.
+
+``improvement_evidence`` is not scoped: the certification decision calls it for CB
+staff whose access is checked there.
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from isocert.accounts.models import Membership, Organization, StaffRole, User
+
+from . import analysis, series
+from .models import (
+    Baseline,
+    EnergyCarrier,
+    EnergyUse,
+    EnPI,
+    ImportBatch,
+    Meter,
+    Reading,
+    RelevantVariable,
+    ReportingPeriod,
+)
+
+CB_READERS = (StaffRole.Role.REVIEWER, StaffRole.Role.ADMINISTRATOR,
+              StaffRole.Role.DECISION_MAKER)
+ENERGY_STANDARD = "ISO 50001"
+
+
+# --- access ----------------------------------------------------------------------------------
+
+def _is_member(user: User, organization_id: int) -> bool:
+    return Membership.objects.filter(user=user, organization_id=organization_id).exists()
+
+
+def _cb_can_read(user: User, organization_id: int) -> bool:
+    if not getattr(user, "is_authenticated", False) or not user.staff_roles_set:
+        return False
+    if user.has_staff_role(*CB_READERS):
+        from isocert.readiness.models import ReadinessShare
+        from isocert.registration.models import Application
+
+        if ReadinessShare.objects.filter(organization_id=organization_id, is_shared=True,
+                                         standard__code=ENERGY_STANDARD).exists():
+            return True
+        if (Application.objects.filter(organization_id=organization_id,
+                                       standard_lines__standard__code=ENERGY_STANDARD)
+                .exclude(status__in=[Application.Status.DRAFT, Application.Status.WITHDRAWN])
+                .exists()):
+            return True
+    if user.has_staff_role(StaffRole.Role.AUDITOR):
+        from isocert.audits.models import Audit
+
+        return Audit.objects.filter(cycle__organization_id=organization_id,
+                                    team__auditor=user).exists()
+    return False
+
+
+def can_read(user: User, organization_id: int) -> bool:
+    return _is_member(user, organization_id) or _cb_can_read(user, organization_id)
+
+
+def organization_for_energy(*, user: User, pk) -> Organization:
+    try:
+        organization = Organization.objects.get(pk=pk)
+    except (Organization.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such organization")
+    if not can_read(user, organization.pk):
+        raise Http404("No such organization")
+    return organization
+
+
+def can_edit(*, user: User, organization: Organization) -> bool:
+    return Membership.objects.filter(
+        organization=organization, user=user,
+        role__in=[Membership.Role.OWNER, Membership.Role.EDITOR]).exists()
+
+
+def is_member(*, user: User, organization: Organization) -> bool:
+    return _is_member(user, organization.pk)
+
+
+def _get(queryset: QuerySet, what: str, **lookup):
+    try:
+        return queryset.get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise Http404(f"No such {what}")
+
+
+def _owned(model, user: User, pk, what: str, organization: Organization | None):
+    """An object of an organization the user may read (and of ``organization`` if given)."""
+    obj = _get(model.objects.select_related("organization"), what, pk=pk)
+    if organization is not None and obj.organization_id != organization.pk:
+        raise Http404(f"No such {what}")
+    if not can_read(user, obj.organization_id):
+        raise Http404(f"No such {what}")
+    return obj
+
+
+def meter_get(*, user: User, pk, organization: Organization | None = None) -> Meter:
+    return _owned(Meter, user, pk, "meter", organization)
+
+
+def energy_use_get(*, user: User, pk, organization: Organization | None = None) -> EnergyUse:
+    return _owned(EnergyUse, user, pk, "energy use", organization)
+
+
+def variable_get(*, user: User, pk, organization: Organization | None = None
+                 ) -> RelevantVariable:
+    return _owned(RelevantVariable, user, pk, "relevant variable", organization)
+
+
+def baseline_get(*, user: User, pk, organization: Organization | None = None) -> Baseline:
+    return _owned(Baseline, user, pk, "baseline", organization)
+
+
+def enpi_get(*, user: User, pk, organization: Organization | None = None) -> EnPI:
+    return _owned(EnPI, user, pk, "EnPI", organization)
+
+
+def import_batch_get(*, user: User, pk, organization: Organization | None = None
+                     ) -> ImportBatch:
+    return _owned(ImportBatch, user, pk, "import", organization)
+
+
+def reporting_period_get(*, user: User, pk, organization: Organization | None = None
+                         ) -> ReportingPeriod:
+    period = _get(ReportingPeriod.objects.select_related("baseline__organization"),
+                  "reporting period", pk=pk)
+    organization_id = period.baseline.organization_id
+    if organization is not None and organization_id != organization.pk:
+        raise Http404("No such reporting period")
+    if not can_read(user, organization_id):
+        raise Http404("No such reporting period")
+    return period
+
+
+# --- lists (the organization already checked by organization_for_energy) --------------------
+
+def carriers() -> QuerySet[EnergyCarrier]:
+    return EnergyCarrier.objects.prefetch_related("units")
+
+
+def meters_of(organization: Organization) -> QuerySet[Meter]:
+    return Meter.objects.filter(organization=organization).select_related("carrier", "site")
+
+
+def uses_of(organization: Organization) -> QuerySet[EnergyUse]:
+    return EnergyUse.objects.filter(organization=organization).prefetch_related("meters")
+
+
+def variables_of(organization: Organization) -> QuerySet[RelevantVariable]:
+    return RelevantVariable.objects.filter(organization=organization)
+
+
+def baselines_of(organization: Organization) -> QuerySet[Baseline]:
+    return (Baseline.objects.filter(organization=organization)
+            .prefetch_related("variables", "meters", "reporting_periods"))
+
+
+def enpis_of(organization: Organization) -> QuerySet[EnPI]:
+    return (EnPI.objects.filter(organization=organization)
+            .select_related("variable", "baseline").prefetch_related("meters"))
+
+
+def imports_of(organization: Organization) -> QuerySet[ImportBatch]:
+    return ImportBatch.objects.filter(organization=organization).select_related("imported_by")
+
+
+def data_summary(organization: Organization) -> dict:
+    readings = Reading.objects.filter(meter__organization=organization)
+    first = readings.order_by("period_start").values_list("period_start", flat=True).first()
+    last = readings.order_by("-period_end").values_list("period_end", flat=True).first()
+    return {"readings": readings.count(), "first": first, "last": last}
+
+
+# --- baselines and reporting periods --------------------------------------------------------
+
+def baseline_fit(baseline: Baseline) -> analysis.Fit:
+    return analysis.Fit.from_json(baseline.result)
+
+
+def baseline_variable_ids(baseline: Baseline) -> list[int]:
+    """The model's variables in the order of its coefficients (kept with the fit, so
+    renaming a variable later changes nothing)."""
+    return list(baseline.result["variable_ids"])
+
+
+def baseline_meter_ids(baseline: Baseline) -> list[int]:
+    return series.meter_ids_in_scope(baseline.organization,
+                                     [m.pk for m in baseline.meters.all()])
+
+
+def baseline_points(baseline: Baseline) -> series.Points:
+    return series.points(meter_ids=baseline_meter_ids(baseline),
+                         variable_ids=baseline_variable_ids(baseline),
+                         start=baseline.period_start, end=baseline.period_end)
+
+
+@dataclass
+class PeriodEvaluation:
+    period: ReportingPeriod
+    baseline: Baseline
+    fit: analysis.Fit
+    evaluation: analysis.Evaluation
+    points: series.Points
+
+    @property
+    def summary(self) -> str:
+        e = self.evaluation
+        verdict = ("Energy performance improvement demonstrated" if e.demonstrated
+                   else "Energy performance improvement not demonstrated")
+        reason = "" if e.usable else " (the baseline model is not usable)"
+        return (f"{verdict}{reason}: {e.actual_kwh:,.0f} kWh used in {self.period.period_label} "
+                f"against {e.expected_kwh:,.0f} kWh expected by baseline “{self.baseline.name}” "
+                f"(R² {self.fit.r2:.3f}, {self.fit.n} points) — savings "
+                f"{e.savings_kwh:,.0f} kWh, improvement {e.improvement_percent:.1f} %.")
+
+
+def all_baseline_points(baseline: Baseline) -> series.Points:
+    """Every point of the baseline's meters and variables, whatever the period."""
+    return series.points(meter_ids=baseline_meter_ids(baseline),
+                         variable_ids=baseline_variable_ids(baseline))
+
+
+def evaluate_period(period: ReportingPeriod, *, all_points: series.Points | None = None
+                    ) -> PeriodEvaluation:
+    """The reporting period against its baseline; raises AnalysisError without data.
+
+    ``all_points`` (from ``all_baseline_points``) saves reading the data again.
+    """
+    baseline = period.baseline
+    fit = baseline_fit(baseline)
+    if all_points is not None:
+        points = all_points.within(period.period_start, period.period_end)
+    else:
+        points = series.points(meter_ids=baseline_meter_ids(baseline),
+                               variable_ids=baseline_variable_ids(baseline),
+                               start=period.period_start, end=period.period_end)
+    evaluation = analysis.evaluate(fit, points.labels, points.kwh, points.rows())
+    return PeriodEvaluation(period=period, baseline=baseline, fit=fit, evaluation=evaluation,
+                            points=points)
+
+
+def latest_reporting_period(organization_id: int) -> ReportingPeriod | None:
+    return (ReportingPeriod.objects.filter(baseline__organization_id=organization_id)
+            .select_related("baseline__organization")
+            .order_by("-period_end", "-created_at", "-pk").first())
+
+
+def improvement_evidence(*, organization_id: int) -> dict | None:
+    """None when the organization has no baseline with a reporting period; else
+    {"demonstrated": bool, "improvement_percent": float, "savings_kwh": float,
+     "expected_kwh": float, "actual_kwh": float, "baseline": str (name),
+     "baseline_period": "YYYY-MM-DD – YYYY-MM-DD", "reporting_period": "... – ...",
+     "r2": float, "points": int, "warnings": [str], "summary": str (one sentence with the figures)}
+
+    The latest reporting period (by its end) is judged. Demonstrated when the baseline
+    model is usable (R² ≥ 0.75 on ≥ 12 points) and the improvement is above 0 %. A
+    reporting period without data counts as not demonstrated, with a warning.
+    ``points`` is the number of baseline points the model rests on.
+    """
+    period = latest_reporting_period(organization_id)
+    if period is None:
+        return None
+    baseline = period.baseline
+    fit = baseline_fit(baseline)
+    try:
+        result = evaluate_period(period)
+    except analysis.AnalysisError as exc:
+        return {"demonstrated": False, "improvement_percent": 0.0, "savings_kwh": 0.0,
+                "expected_kwh": 0.0, "actual_kwh": 0.0, "baseline": baseline.name,
+                "baseline_period": baseline.period_label,
+                "reporting_period": period.period_label, "r2": fit.r2, "points": fit.n,
+                "warnings": [*fit.warnings, str(exc)],
+                "summary": f"Energy performance improvement not demonstrated: {exc}"}
+    e = result.evaluation
+    return {"demonstrated": e.demonstrated, "improvement_percent": round(e.improvement_percent, 2),
+            "savings_kwh": round(e.savings_kwh, 1), "expected_kwh": round(e.expected_kwh, 1),
+            "actual_kwh": round(e.actual_kwh, 1), "baseline": baseline.name,
+            "baseline_period": baseline.period_label, "reporting_period": period.period_label,
+            "r2": round(fit.r2, 4), "points": fit.n, "warnings": list(fit.warnings),
+            "summary": result.summary}
+
+
+# --- EnPIs ---------------------------------------------------------------------------------
+
+@dataclass
+class EnPITrend:
+    enpi: EnPI
+    unit: str
+    months: list[str] = field(default_factory=list)
+    values: list[float | None] = field(default_factory=list)
+
+
+def enpi_trend(enpi: EnPI) -> EnPITrend:
+    """The EnPI per calendar month of the data (periods grouped by the month they start)."""
+    organization = enpi.organization
+    meter_ids = series.meter_ids_in_scope(organization, [m.pk for m in enpi.meters.all()])
+    if enpi.kind == EnPI.Kind.RATIO:
+        data = series.points(meter_ids=meter_ids, variable_ids=[enpi.variable_id])
+        kwh, units = defaultdict(float), defaultdict(float)
+        for period, e, x in zip(data.periods, data.kwh, data.columns[0], strict=True):
+            kwh[series.month_key(period)] += e
+            units[series.month_key(period)] += x
+        months = sorted(kwh)
+        return EnPITrend(enpi=enpi, unit=f"kWh/{enpi.variable.unit}", months=months,
+                         values=[analysis.ratio(kwh[m], units[m]) for m in months])
+    baseline = enpi.baseline
+    fit = baseline_fit(baseline)
+    data = all_baseline_points(baseline)
+    actual, expected = defaultdict(float), defaultdict(float)
+    for period, e, predicted in zip(data.periods, data.kwh, fit.predict(data.rows()),
+                                    strict=True):
+        actual[series.month_key(period)] += e
+        expected[series.month_key(period)] += predicted
+    months = sorted(actual)
+    return EnPITrend(enpi=enpi, unit="actual ÷ expected", months=months,
+                     values=[analysis.ratio(actual[m], expected[m]) for m in months])
+
+
+# --- energy review -------------------------------------------------------------------------
+
+@dataclass
+class EnergyReview:
+    start: datetime.date | None
+    end: datetime.date | None
+    total_kwh: float
+    annual_kwh: float
+    annualized: bool
+    by_carrier: list[analysis.Share]
+    by_site: list[analysis.Share]
+    by_use: list[analysis.Share]
+    seu_share_percent: float
+    energy_types: int
+    seu_count: int
+
+    @property
+    def annual_tj(self) -> float:
+        return analysis.kwh_to_tj(self.annual_kwh)
+
+    @property
+    def annual_gj(self) -> float:
+        return self.annual_kwh * 0.0036
+
+
+UNASSIGNED = "Not assigned to a use"
+NO_SITE = "No site"
+
+
+def energy_review(organization: Organization) -> EnergyReview:
+    """Consumption of the last 12 months of data (up to the latest reading).
+
+    A meter belonging to several uses is split equally among them. With less than a
+    year of data the annual figure is scaled up to 365 days and marked as such.
+    """
+    meters = list(meters_of(organization).prefetch_related("uses"))
+    seu_count = EnergyUse.objects.filter(organization=organization, is_significant=True).count()
+    last = (Reading.objects.filter(meter__organization=organization)
+            .order_by("-period_end").values_list("period_end", flat=True).first())
+    if last is None:
+        return EnergyReview(None, None, 0.0, 0.0, False, [], [], [], 0.0, 0, seu_count)
+    start = last - datetime.timedelta(days=364)
+    totals: dict[int, float] = defaultdict(float)
+    first = None
+    for meter_id, period_start, kwh in (Reading.objects
+                                        .filter(meter__organization=organization,
+                                                period_start__gte=start, period_end__lte=last)
+                                        .values_list("meter_id", "period_start", "kwh")):
+        totals[meter_id] += float(kwh)
+        first = period_start if first is None or period_start < first else first
+    by_carrier, by_site, by_use = defaultdict(float), defaultdict(float), defaultdict(float)
+    significant = set()
+    for meter in meters:
+        kwh = totals.get(meter.pk, 0.0)
+        if not kwh:
+            continue
+        by_carrier[meter.carrier.name] += kwh
+        by_site[meter.site.name if meter.site else NO_SITE] += kwh
+        uses = list(meter.uses.all())
+        for use in uses:
+            by_use[use.name] += kwh / len(uses)
+            if use.is_significant:
+                significant.add(use.name)
+        if not uses:
+            by_use[UNASSIGNED] += kwh
+    total = sum(totals.values())
+    covered_days = (last - first).days + 1 if first else 365
+    annualized = covered_days < 365
+    annual = total * 365 / covered_days if annualized and covered_days else total
+    seu_kwh = sum(v for k, v in by_use.items() if k in significant)
+    return EnergyReview(
+        start=first, end=last, total_kwh=total, annual_kwh=annual, annualized=annualized,
+        by_carrier=analysis.shares(by_carrier), by_site=analysis.shares(by_site),
+        by_use=analysis.shares(by_use, significant),
+        seu_share_percent=seu_kwh / total * 100 if total else 0.0,
+        energy_types=len(by_carrier), seu_count=seu_count)
+
+
+def iso50003_inputs(organization: Organization) -> dict | None:
+    """The application's ISO 50003 inputs from the energy review (None without data)."""
+    review = energy_review(organization)
+    if not review.total_kwh:
+        return None
+    return {"annual_energy_consumption_tj": review.annual_tj,
+            "energy_types": review.energy_types or None,
+            "significant_energy_uses": review.seu_count or None}

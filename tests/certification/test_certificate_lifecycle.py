@@ -1,0 +1,169 @@
+"""A certificate's life after the decision (§9.6): suspension, restoration, withdrawal,
+expiry, and the daily run that watches deadlines."""
+
+import datetime
+
+import pytest
+from certification_helpers import DECIDED, decision_ready_cycle
+from django.core import mail
+from django.utils import timezone
+
+from isocert.audits.models import Audit
+from isocert.certification.lifecycle import (
+    daily_run,
+    restore_certificate,
+    suspend_certificate,
+    withdraw_certificate,
+)
+from isocert.certification.models import Certificate
+from isocert.certification.services import decide
+from isocert.core.errors import InvalidInput, NotPermitted, TransitionNotAllowed
+from isocert.core.models import AuditEvent
+
+SUSPENDED_ON = datetime.date(2026, 9, 1)
+
+
+@pytest.fixture
+def certificate(nordlicht, alice, rita, adam, dora):
+    cycle = decision_ready_cycle(nordlicht, alice, rita, adam)
+    return decide(cycle=cycle, actor=dora, kind="initial", outcome="grant",
+                  decision_date=DECIDED).certificate
+
+
+def history(certificate) -> list[tuple[str, datetime.date]]:
+    return list(certificate.status_history.values_list("status", "date"))
+
+
+def test_suspension_lasts_six_months_by_default(certificate, dora, alice,
+                                                django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        suspended = suspend_certificate(certificate=certificate, actor=dora, date=SUSPENDED_ON,
+                                        reason="Surveillance audit refused by the client.")
+
+    assert suspended.status == Certificate.Status.SUSPENDED
+    assert suspended.suspended_until == datetime.date(2027, 3, 1)
+    assert history(suspended)[-1] == ("Suspended", SUSPENDED_ON)
+    event = AuditEvent.objects.filter(action="certification.certificate.suspended").get()
+    assert event.payload["reason"] == "Surveillance audit refused by the client."
+    assert event.actor == dora
+    notice = next(m for m in mail.outbox if "Suspended" in m.subject)
+    assert alice.email in notice.to and "may not be used or advertised" in notice.body
+
+
+def test_a_suspension_longer_than_the_limit_is_refused(certificate, dora, settings):
+    with pytest.raises(InvalidInput) as refused:
+        suspend_certificate(certificate=certificate, actor=dora, date=SUSPENDED_ON,
+                            until=datetime.date(2027, 3, 2), reason="Client's request.")
+    assert "until" in refused.value.fields
+
+    settings.SUSPENSION_MAX_MONTHS = 9
+    suspended = suspend_certificate(certificate=certificate, actor=dora, date=SUSPENDED_ON,
+                                    until=datetime.date(2027, 3, 2), reason="Client's request.")
+    assert suspended.suspended_until == datetime.date(2027, 3, 2)
+
+
+@pytest.mark.parametrize("data, field", [
+    ({"reason": ""}, "reason"),
+    ({"reason": "Client's request.", "date": timezone.localdate() + datetime.timedelta(days=1)},
+     "date"),
+    ({"reason": "Client's request.", "date": DECIDED - datetime.timedelta(days=1)}, "date"),
+    ({"reason": "Client's request.", "date": SUSPENDED_ON, "until": SUSPENDED_ON}, "until"),
+])
+def test_suspension_inputs_are_checked(certificate, dora, data, field):
+    before = AuditEvent.objects.count()
+
+    with pytest.raises(InvalidInput) as refused:
+        suspend_certificate(certificate=certificate, actor=dora, **data)
+
+    assert field in refused.value.fields
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.ACTIVE
+    assert AuditEvent.objects.count() == before
+
+
+def test_clients_and_auditors_cannot_change_the_status(certificate, alice, adam, rita):
+    for actor in (alice, adam, rita):
+        with pytest.raises(NotPermitted):
+            suspend_certificate(certificate=certificate, actor=actor, reason="Not allowed.")
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.ACTIVE
+
+
+def test_restore_then_withdraw(certificate, dora, ada):
+    suspend_certificate(certificate=certificate, actor=dora, date=SUSPENDED_ON,
+                        reason="Major nonconformity not closed in time.")
+    restored = restore_certificate(certificate=certificate, actor=dora,
+                                   date=datetime.date(2026, 10, 1),
+                                   reason="Corrective action verified on site.")
+    assert restored.status == Certificate.Status.ACTIVE and restored.suspended_until is None
+
+    withdrawn = withdraw_certificate(certificate=certificate, actor=ada,
+                                     date=datetime.date(2026, 11, 2),
+                                     reason="Client ended the contract.")
+
+    assert withdrawn.status == Certificate.Status.WITHDRAWN
+    assert [status for status, _ in history(withdrawn)] == [
+        "Active", "Suspended", "Active", "Withdrawn"]
+
+
+def test_a_withdrawn_certificate_stays_withdrawn(certificate, dora):
+    withdraw_certificate(certificate=certificate, actor=dora, reason="Client ended the contract.")
+
+    for service in (suspend_certificate, restore_certificate, withdraw_certificate):
+        with pytest.raises(TransitionNotAllowed):
+            service(certificate=certificate, actor=dora, reason="Try again please.")
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.WITHDRAWN
+
+
+def test_restoring_an_active_certificate_is_refused(certificate, dora):
+    with pytest.raises(TransitionNotAllowed) as refused:
+        restore_certificate(certificate=certificate, actor=dora, reason="Nothing to restore.")
+    assert "active" in refused.value.message
+
+
+# --- the daily run -------------------------------------------------------------------------------
+
+def test_the_daily_run_expires_lapsed_certificates(certificate):
+    assert daily_run(today=datetime.date(2029, 4, 1))["expired"] == 0
+
+    counts = daily_run(today=datetime.date(2029, 4, 2))
+
+    certificate.refresh_from_db()
+    assert counts["expired"] == 1
+    assert certificate.status == Certificate.Status.EXPIRED
+    assert history(certificate)[-1] == ("Expired", datetime.date(2029, 4, 2))
+    assert daily_run(today=datetime.date(2029, 4, 3))["expired"] == 0
+
+
+def test_suspension_reminder_before_it_runs_out(certificate, dora, alice,
+                                                django_capture_on_commit_callbacks):
+    suspend_certificate(certificate=certificate, actor=dora, date=SUSPENDED_ON,
+                        until=datetime.date(2026, 10, 31), reason="Client's request.")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert daily_run(today=datetime.date(2026, 10, 1))["suspension_reminders"] == 0
+        assert daily_run(today=datetime.date(2026, 10, 17))["suspension_reminders"] == 1
+        assert daily_run(today=datetime.date(2026, 10, 18))["suspension_reminders"] == 0
+
+    reminder = next(m for m in mail.outbox if "Suspension of" in m.subject)
+    assert dora.email in reminder.to and alice.email in reminder.to
+    assert "restore" in reminder.subject
+
+
+def test_overdue_surveillance_is_flagged_once_to_both_sides(certificate, dora, alice,
+                                                            django_capture_on_commit_callbacks):
+    due = Audit.objects.get(cycle=certificate.cycle, kind="surveillance1").target_date
+    assert due == datetime.date(2027, 4, 1)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert daily_run(today=due)["surveillance_overdue"] == 0
+        assert daily_run(today=due + datetime.timedelta(days=1))["surveillance_overdue"] == 1
+        assert daily_run(today=due + datetime.timedelta(days=2))["surveillance_overdue"] == 0
+
+    subjects = {m.subject: m.to for m in mail.outbox}
+    cb = next(to for subject, to in subjects.items() if "propose suspension" in subject)
+    client = next(to for subject, to in subjects.items() if subject.startswith("Surveillance"))
+    assert dora.email in cb and alice.email in client
+    assert AuditEvent.objects.filter(
+        action="certification.certificate.surveillance_overdue").count() == 1

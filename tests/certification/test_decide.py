@@ -1,0 +1,380 @@
+"""The certification decision (ISO/IEC 17021-1 §9.5): who may decide, what a grant needs,
+and the certificate a grant issues, renews or revises."""
+
+import datetime
+
+import pytest
+from certification_helpers import (
+    DECIDED,
+    ENERGY_LINE,
+    STAGE2_END,
+    closed_audit,
+    decision_ready_cycle,
+)
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from programme_helpers import relationship
+
+from isocert.audits.models import Audit, TeamMember
+from isocert.certification import services
+from isocert.certification.lifecycle import daily_run
+from isocert.certification.models import Certificate, CertificationDecision
+from isocert.certification.services import (
+    CODE_ALPHABET,
+    DecisionInputsMissing,
+    ImpartialityThreat,
+    decide,
+)
+from isocert.certification.signing import verify_signature
+from isocert.core.audit import verify_chain
+from isocert.core.errors import Conflict, InvalidInput, NotPermitted
+from isocert.core.models import AuditEvent
+
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+@pytest.fixture
+def cycle(nordlicht, alice, rita, adam):
+    return decision_ready_cycle(nordlicht, alice, rita, adam)
+
+
+def grant(cycle, dora, **extra):
+    return decide(cycle=cycle, actor=dora, kind="initial", outcome="grant",
+                  decision_date=extra.pop("decision_date", DECIDED), **extra)
+
+
+def test_a_grant_issues_a_numbered_signed_certificate(cycle, dora, alice,
+                                                      django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        decision = grant(cycle, dora)
+
+    certificate = decision.certificate
+    assert decision.outcome == "grant" and decision.decided_by == dora
+    assert certificate.number == "ISO9001-2026-000001"
+    assert len(certificate.public_code) == 12
+    assert set(certificate.public_code) <= set(CODE_ALPHABET)
+    assert certificate.status == Certificate.Status.ACTIVE
+    assert certificate.organization_name == "Nordlicht Aluminium GmbH"
+    assert certificate.standards == [{"code": "ISO 9001", "edition": "2015"}]
+    assert certificate.original_issue_date == certificate.issue_date == DECIDED
+    assert certificate.expiry_date == datetime.date(2029, 4, 1)   # decision + 3 years
+    assert [s.name for s in certificate.sites.all()] == [
+        s.name for s in cycle.organization.sites.order_by("-is_central_function", "name")]
+    revision = certificate.revisions.get()
+    assert revision.revision == 1 and revision.superseded_at is None
+    assert revision.content["sites"][0]["scope"]
+    assert revision.content["certification_body"]["name"]
+    assert revision.content["qr_url"].startswith(revision.content["verify_url"] + "?d=")
+    check = verify_signature(revision.signed_data, revision.signature)
+    assert check.valid and check.data["n"] == certificate.number
+    revision.refresh_from_db()
+    assert revision.pdf is not None   # rendered by the task after commit
+    history = list(certificate.status_history.values_list("status", "date"))
+    assert history == [("Active", DECIDED)]
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"certification.decision.grant", "certification.certificate.issued",
+            "audits.cycle.surveillance_fixed"} <= actions
+    assert verify_chain() is None
+    assert any(alice.email in m.to and "Granted" in m.subject for m in mail.outbox)
+
+
+def test_the_grant_fixes_the_surveillance_due_dates(cycle, dora):
+    grant(cycle, dora)
+
+    due = dict(cycle.audits.values_list("kind", "target_date"))
+    assert due[Audit.Kind.SURVEILLANCE1] == datetime.date(2027, 4, 1)  # within 12 months
+    assert due[Audit.Kind.SURVEILLANCE2] == datetime.date(2028, 4, 1)  # next calendar year
+    cycle.refresh_from_db()
+    assert cycle.decision_date == DECIDED
+
+
+def test_the_effective_date_is_never_before_the_decision(cycle, dora):
+    with pytest.raises(InvalidInput) as refused:
+        grant(cycle, dora, effective_date=DECIDED - datetime.timedelta(days=1))
+
+    assert "effective_date" in refused.value.fields
+    assert not Certificate.objects.exists()
+    later = grant(cycle, dora, effective_date=DECIDED + datetime.timedelta(days=5)).certificate
+    assert later.issue_date == DECIDED + datetime.timedelta(days=5)
+    assert later.expiry_date == datetime.date(2029, 4, 1)
+
+
+@pytest.mark.parametrize("day, field", [
+    (timezone.localdate() + datetime.timedelta(days=1), "decision_date"),
+    (STAGE2_END - datetime.timedelta(days=1), "decision_date"),
+])
+def test_decision_dates_are_checked(cycle, dora, day, field):
+    before = AuditEvent.objects.count()
+
+    with pytest.raises(InvalidInput) as refused:
+        grant(cycle, dora, decision_date=day)
+
+    assert field in refused.value.fields
+    assert AuditEvent.objects.count() == before
+    assert not CertificationDecision.objects.exists()
+
+
+def test_only_a_decision_maker_decides(cycle, rita):
+    with pytest.raises(NotPermitted):
+        grant(cycle, rita)
+    assert not CertificationDecision.objects.exists()
+
+
+def test_a_member_of_the_audit_team_may_not_decide(cycle, dora):
+    stage2 = cycle.audits.get(kind="stage2")
+    TeamMember.objects.create(audit=stage2, auditor=dora, role=TeamMember.Role.MEMBER)
+
+    with pytest.raises(ImpartialityThreat) as refused:
+        grant(cycle, dora)
+
+    assert "audit team" in refused.value.message
+    assert not Certificate.objects.exists()
+
+
+def test_consultancy_within_two_years_bars_the_decision_maker(cycle, dora, nordlicht):
+    from programme_helpers import profile_for
+
+    profile_for(dora)
+    relationship(dora, nordlicht, start=datetime.date(2023, 1, 1), end=datetime.date(2024, 6, 1))
+
+    with pytest.raises(ImpartialityThreat) as refused:
+        grant(cycle, dora)
+
+    assert "consultancy" in refused.value.message
+    assert services.independence_problems(dora, cycle, DECIDED)
+
+
+def test_consultancy_ended_more_than_two_years_ago_is_no_bar(cycle, dora, nordlicht):
+    from programme_helpers import profile_for
+
+    profile_for(dora)
+    relationship(dora, nordlicht, start=datetime.date(2020, 1, 1), end=datetime.date(2024, 3, 1))
+
+    assert grant(cycle, dora).certificate is not None
+
+
+def test_no_grant_while_a_minor_has_no_accepted_plan(nordlicht, alice, rita, adam, dora):
+    cycle = decision_ready_cycle(nordlicht, alice, rita, adam, findings=("minor",), verify=False)
+
+    with pytest.raises(DecisionInputsMissing) as refused:
+        grant(cycle, dora)
+
+    assert set(refused.value.fields) == {"minors_planned"}
+    assert not Certificate.objects.exists()
+    deferred = decide(cycle=cycle, actor=dora, kind="initial", outcome="defer",
+                      decision_date=DECIDED, reason="Waiting for the plan of minor #1.")
+    assert deferred.certificate is None
+    assert {c["key"]: c["ok"] for c in deferred.checks}["minors_planned"] is False
+
+
+def test_a_verified_major_and_an_accepted_minor_allow_the_grant(nordlicht, alice, rita, adam,
+                                                                 dora):
+    cycle = decision_ready_cycle(nordlicht, alice, rita, adam, findings=("major", "minor"))
+
+    decision = grant(cycle, dora)
+
+    assert {c["key"] for c in decision.checks} >= {"majors_closed", "minors_planned",
+                                                   "majors_in_time"}
+    assert all(c["ok"] for c in decision.checks)
+
+
+def test_no_grant_without_a_recommending_report(nordlicht, alice, rita, adam, dora):
+    cycle = decision_ready_cycle(nordlicht, alice, rita, adam,
+                                 recommendation="do_not_recommend")
+
+    with pytest.raises(DecisionInputsMissing) as refused:
+        grant(cycle, dora)
+
+    assert "report" in refused.value.fields
+
+
+def test_no_grant_before_stage_2_is_closed(nordlicht, alice, rita, adam, dora):
+    from programme_helpers import cycle_for
+
+    cycle = cycle_for(nordlicht, alice, rita, standards=[{"standard": "ISO 9001",
+                                                           "effective_personnel": "30"}])
+    with pytest.raises(DecisionInputsMissing) as refused:
+        grant(cycle, dora)
+    assert "report" in refused.value.fields
+
+
+@pytest.mark.parametrize("outcome", ["refuse", "defer"])
+def test_refusal_and_deferral_need_a_reason(cycle, dora, outcome):
+    with pytest.raises(InvalidInput) as refused:
+        decide(cycle=cycle, actor=dora, kind="initial", outcome=outcome, decision_date=DECIDED)
+    assert "reason" in refused.value.fields
+
+    decision = decide(cycle=cycle, actor=dora, kind="initial", outcome=outcome,
+                      decision_date=DECIDED, reason="The scope is not covered by the audit.")
+    assert decision.certificate is None
+    assert AuditEvent.objects.filter(action=f"certification.decision.{outcome}").exists()
+    assert not Certificate.objects.exists()
+
+
+def test_a_second_initial_grant_is_refused(cycle, dora):
+    grant(cycle, dora)
+
+    with pytest.raises(DecisionInputsMissing) as refused:
+        grant(cycle, dora)
+    assert "no_certificate" in refused.value.fields
+    assert Certificate.objects.count() == 1
+
+
+# --- ISO 50001 ----------------------------------------------------------------------------------
+
+@pytest.fixture
+def energy_cycle(nordlicht, alice, rita, adam):
+    return decision_ready_cycle(nordlicht, alice, rita, adam, standards=[ENERGY_LINE])
+
+
+def evidence(demonstrated: bool) -> dict:
+    return {"demonstrated": demonstrated, "improvement_percent": 6.2 if demonstrated else -1.0,
+            "savings_kwh": 41000.0, "expected_kwh": 660000.0, "actual_kwh": 619000.0,
+            "baseline": "2025", "baseline_period": "2025-01-01 – 2025-12-31",
+            "reporting_period": "2026-01-01 – 2026-06-30", "r2": 0.91, "points": 12,
+            "warnings": [], "summary": f"Improvement {'6.2' if demonstrated else '-1.0'} %."}
+
+
+def test_iso_50001_without_energy_data_needs_evidence_and_a_statement(energy_cycle, dora,
+                                                                     monkeypatch):
+    monkeypatch.setattr("isocert.energy.selectors.improvement_evidence", lambda **kw: None)
+    with pytest.raises(DecisionInputsMissing) as refused:
+        grant(energy_cycle, dora)
+    assert set(refused.value.fields) == {"energy_improvement"}
+
+    decision = grant(energy_cycle, dora, energy_statement="EnPI kWh/t fell 7 % against 2024.",
+                     energy_evidence=SimpleUploadedFile("enpi.pdf", PDF, "application/pdf"))
+
+    assert decision.energy_evidence is not None
+    assert decision.certificate.number == "ISO50001-2026-000001"
+    assert decision.certificate.standards == [{"code": "ISO 50001", "edition": "2018"}]
+
+
+def test_iso_50001_reads_the_energy_modules_conclusion(energy_cycle, dora, monkeypatch):
+    monkeypatch.setattr("isocert.energy.selectors.improvement_evidence",
+                        lambda **kw: evidence(False))
+    with pytest.raises(DecisionInputsMissing) as refused:
+        grant(energy_cycle, dora)
+    assert "Improvement -1.0 %" in refused.value.fields["energy_improvement"]
+
+    monkeypatch.setattr("isocert.energy.selectors.improvement_evidence",
+                        lambda **kw: evidence(True))
+    decision = grant(energy_cycle, dora)
+    check = next(c for c in decision.checks if c["key"] == "energy_improvement")
+    assert check["ok"] and "6.2" in check["detail"]
+
+
+def test_iso_27001_needs_the_soa_version(nordlicht, alice, rita, adam, dora):
+    cycle = decision_ready_cycle(nordlicht, alice, rita, adam, standards=[
+        {"standard": "ISO/IEC 27001", "effective_personnel": "30"}])
+
+    with pytest.raises(DecisionInputsMissing) as refused:
+        grant(cycle, dora)
+    assert set(refused.value.fields) == {"soa_version"}
+
+    certificate = grant(cycle, dora, soa_version="SoA v3 (2026-02-01)").certificate
+    assert certificate.number == "ISOIEC27001-2026-000001"
+    assert certificate.revisions.get().content["soa_version"] == "SoA v3 (2026-02-01)"
+
+
+# --- renewal and scope changes -------------------------------------------------------------------
+
+def recertify(cycle, dora, adam, alice, *, audit_end, decision_date):
+    closed_audit(cycle.audits.get(kind="recertification"), lead=adam, owner=alice,
+                 end=audit_end)
+    return decide(cycle=cycle, actor=dora, kind="recertification", outcome="grant",
+                  decision_date=decision_date)
+
+
+def test_recertification_before_expiry_carries_the_expiry_forward(cycle, dora, adam, alice):
+    certificate = grant(cycle, dora).certificate
+
+    renewed = recertify(cycle, dora, adam, alice, audit_end=datetime.date(2026, 6, 1),
+                        decision_date=datetime.date(2026, 6, 15)).certificate
+
+    assert renewed.pk == certificate.pk and renewed.number == certificate.number
+    assert renewed.expiry_date == datetime.date(2032, 4, 1)   # old expiry + 3 years
+    assert renewed.original_issue_date == DECIDED
+    assert renewed.issue_date == datetime.date(2026, 6, 15)
+    assert renewed.revision == 2
+    first, second = renewed.revisions.order_by("revision")
+    assert first.superseded_at is not None and second.superseded_at is None
+    assert second.reason == "Recertification"
+
+
+@pytest.fixture
+def expired(nordlicht, alice, rita, adam, dora):
+    """Granted 2023-01-10, expired 2026-01-10 without recertification."""
+    cycle = decision_ready_cycle(nordlicht, alice, rita, adam)
+    Audit.objects.filter(cycle=cycle, kind="stage2").update(
+        start_date=datetime.date(2022, 12, 8), end_date=datetime.date(2022, 12, 10))
+    certificate = grant(cycle, dora, decision_date=datetime.date(2023, 1, 10)).certificate
+    daily_run(today=datetime.date(2026, 1, 11))
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.EXPIRED
+    return cycle
+
+
+def test_restoration_within_six_months_after_expiry(expired, dora, adam, alice):
+    renewed = recertify(expired, dora, adam, alice, audit_end=datetime.date(2026, 4, 20),
+                        decision_date=datetime.date(2026, 5, 1)).certificate
+
+    assert renewed.status == Certificate.Status.ACTIVE
+    assert renewed.expiry_date == datetime.date(2029, 1, 10)
+    assert renewed.original_issue_date == datetime.date(2023, 1, 10)
+    assert list(renewed.status_history.values_list("status", flat=True)) == [
+        "Active", "Expired", "Active"]
+
+
+def test_after_the_restoration_window_a_new_stage_2_is_needed(expired, dora, adam, alice):
+    with pytest.raises(Conflict) as refused:
+        recertify(expired, dora, adam, alice, audit_end=datetime.date(2026, 7, 20),
+                  decision_date=datetime.date(2026, 8, 1))
+
+    assert "new stage 2" in refused.value.message
+    assert Certificate.objects.get().status == Certificate.Status.EXPIRED
+
+
+def test_scope_reduction_makes_a_new_revision(cycle, dora):
+    certificate = grant(cycle, dora).certificate
+
+    decision = decide(cycle=cycle, actor=dora, kind="scope_reduction", outcome="grant",
+                      decision_date=datetime.date(2026, 5, 4),
+                      scope="Die casting of aluminium housings.",
+                      reason="Machining outsourced; no longer performed on site.")
+
+    certificate.refresh_from_db()
+    assert decision.certificate == certificate
+    assert certificate.scope == "Die casting of aluminium housings."
+    assert certificate.revision == 2
+    assert certificate.revisions.get(revision=2).reason.startswith("Scope reduced")
+    assert certificate.status_history.last().reason.startswith("Scope reduced")
+
+
+def test_scope_reduction_needs_a_new_scope_and_a_reason(cycle, dora):
+    grant(cycle, dora)
+
+    with pytest.raises(InvalidInput) as refused:
+        decide(cycle=cycle, actor=dora, kind="scope_reduction", outcome="grant",
+               decision_date=datetime.date(2026, 5, 4), reason="Machining outsourced.")
+    assert "scope" in refused.value.fields
+    assert Certificate.objects.get().revision == 1
+
+
+def test_scope_extension_needs_a_closed_extension_audit(cycle, dora, adam, alice, rita):
+    from isocert.audits.programme import add_special_audit
+
+    grant(cycle, dora)
+    with pytest.raises(DecisionInputsMissing):
+        decide(cycle=cycle, actor=dora, kind="scope_extension", outcome="grant",
+               decision_date=datetime.date(2026, 6, 1), scope="Casting and machining.")
+
+    audit = add_special_audit(cycle=cycle, actor=rita, kind="scope_extension",
+                              reason="Machining line added.")
+    closed_audit(audit, lead=adam, owner=alice, end=datetime.date(2026, 5, 20))
+    certificate = decide(cycle=cycle, actor=dora, kind="scope_extension", outcome="grant",
+                         decision_date=datetime.date(2026, 6, 1),
+                         scope="Die casting and machining of aluminium parts.").certificate
+    assert certificate.revision == 2
+    assert certificate.scope == "Die casting and machining of aluminium parts."

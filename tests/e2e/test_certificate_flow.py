@@ -1,0 +1,131 @@
+"""In a real browser: from the certification decision to the suspended certificate.
+
+Nordlicht's ISO 9001 cycle has its stage 2 closed with a report recommending
+certification (built with services). Dora, the decision maker, logs in with her
+authenticator, finds the cycle in her queue, reads the checklist and grants. On the
+certificate page she downloads the PDF (rendered by the task right after the decision):
+it names the certificate number, the organization, the standard with its edition and
+the dates. The QR code's signed address, opened by anyone, says the certificate is valid
+and the signature genuine. Dora suspends the certificate on its page; the same QR
+address now says it is suspended.
+"""
+
+import io
+import re
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+from factories import make_user
+from playwright.sync_api import expect
+from programme_helpers import auditor
+from pypdf import PdfReader
+from test_certification_audit_flow import _log_in
+
+from isocert.certification.models import Certificate
+
+ALICE, RITA, ADAM, DORA = ("alice@nordlicht.example", "rita@cb.example", "adam@cb.example",
+                           "dora@cb.example")
+CLIENT = "Nordlicht Aluminium GmbH"
+SUSPENSION = "The client refused the first surveillance audit."
+
+pytestmark = pytest.mark.browser
+
+
+def _set_up():
+    from certification_helpers import decision_ready_cycle
+
+    from isocert.accounts.services import add_site, create_organization
+
+    alice = make_user(ALICE, "Alice Owner")
+    rita = make_user(RITA, "Rita Reviewer", roles=["reviewer"])
+    adam = auditor(ADAM, "Adam Auditor", lead=True)
+    make_user(DORA, "Dora Decider", roles=["decision_maker"])
+    organization = create_organization(actor=alice, data={
+        "legal_name": CLIENT, "country": "DE",
+        "registered_address": "Hafenstraße 12, 28217 Bremen", "sector_codes": [17],
+        "scope_statement": "Die casting of aluminium parts."})
+    for name, address in (("Bremen head office", "Hafenstraße 12, Bremen"),
+                          ("Oldenburg plant", "Industrieweg 4, Oldenburg")):
+        add_site(organization=organization, actor=alice, data={
+            "name": name, "address": address, "effective_personnel": "15", "shifts": 1})
+    return decision_ready_cycle(organization, alice, rita, adam)
+
+
+def _pdf_text(path) -> str:
+    reader = PdfReader(io.BytesIO(path.read_bytes()))
+    text = "\n".join(page.extract_text() for page in reader.pages).replace("-\n", "-")
+    return " ".join(text.split())
+
+
+def _qr_path(certificate: Certificate) -> str:
+    """The QR code's address on this test server (it prints the configured SITE_URL)."""
+    qr_url = certificate.revisions.get(superseded_at__isnull=True).content["qr_url"]
+    assert qr_url.startswith(settings.SITE_URL), qr_url
+    return qr_url.removeprefix(settings.SITE_URL)
+
+
+def test_dora_grants_downloads_verifies_and_suspends(new_page, tmp_path):
+    cycle = _set_up()
+    today = timezone.localdate()
+
+    # 1. Dora's queue and the decision page.
+    dora = new_page()
+    _log_in(dora, DORA, totp=True)
+    dora.get_by_role("navigation", name="Main").get_by_role("link", name="Decisions").click()
+    expect(dora.get_by_role("heading", level=1)).to_have_text("Certification decisions awaiting")
+    dora.get_by_role("link", name=f"Decide on {CLIENT}").click()
+    expect(dora).to_have_url(re.compile(rf"/cb/cycles/{cycle.pk}/decision/$"))
+    checklist = dora.get_by_test_id("checklist")
+    expect(checklist.get_by_test_id("check-report")).to_contain_text(
+        "Report revision 1: Recommend certification.")
+    expect(checklist.get_by_test_id("check-majors_closed")).to_contain_text("met")
+    expect(dora.get_by_text("Every item is met: certification can be granted.")).to_be_visible()
+
+    # 2. She grants.
+    decide = dora.get_by_role("region", name="Record the decision")
+    expect(decide.get_by_label("Kind of decision")).to_have_value("initial")
+    decide.get_by_label("Grant certification").check()
+    decide.get_by_role("button", name="Record the decision").click()
+    certificate = Certificate.objects.get(cycle=cycle)
+    expect(dora).to_have_url(re.compile(rf"/certificates/{certificate.pk}/$"))
+    expect(dora.get_by_text(f"Initial certification granted: certificate "
+                            f"{certificate.number}, revision 1.")).to_be_visible()
+    expect(dora.get_by_test_id("certificate-status")).to_have_text("Active")
+
+    # 3. The PDF of revision 1.
+    revisions = dora.get_by_role("region", name="Revisions")
+    with dora.expect_download() as download_info:
+        revisions.get_by_role("link", name="PDF of revision 1").click()
+    download = download_info.value
+    assert download.suggested_filename == f"certificate-{certificate.number}-rev1.pdf"
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+    text = _pdf_text(path)
+    for expected in (certificate.number, CLIENT, "ISO 9001:2015", today.isoformat(),
+                     certificate.expiry_date.isoformat(), "Oldenburg plant"):
+        assert expected in text, (expected, text)
+
+    # 4. Anyone opening the QR code's address: valid, signature genuine.
+    qr_path = _qr_path(certificate)
+    visitor = new_page()
+    visitor.goto(qr_path)
+    expect(visitor.get_by_text("This certificate is valid (Active).")).to_be_visible()
+    expect(visitor.get_by_text("Signature valid, and the signed data matches the "
+                               "registry.")).to_be_visible()
+
+    # 5. Dora suspends the certificate on its page.
+    suspend = dora.get_by_role("region", name="Suspend the certificate")
+    suspend.get_by_label("Reason for the suspension").fill(SUSPENSION)
+    suspend.get_by_role("button", name="Suspend").click()
+    expect(dora.get_by_text("Certificate suspended.")).to_be_visible()
+    expect(dora.get_by_test_id("certificate-status")).to_have_text("Suspended")
+    expect(dora.get_by_test_id("status-text")).to_contain_text(
+        "the certification is temporarily invalid")
+    expect(dora.get_by_test_id("status-history")).to_contain_text(SUSPENSION)
+    expect(dora.get_by_role("region", name="Restore the certificate")).to_be_visible()
+
+    # 6. The same QR address now says suspended.
+    visitor.goto(qr_path)
+    expect(visitor.get_by_text("This certificate is suspended.")).to_be_visible()
+    expect(visitor.get_by_text("This certificate is valid (Active).")).to_have_count(0)

@@ -1,0 +1,175 @@
+"""Importing meter data: CSV and XLSX, every bad line reported, all or nothing."""
+
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+from openpyxl import Workbook
+
+from isocert.core.errors import InvalidInput
+from isocert.core.models import AuditEvent
+from isocert.energy import services
+from isocert.energy.demo import monthly_csv, monthly_mapping
+from isocert.energy.models import ImportBatch, Reading, VariableValue
+
+HEADER = "Month,Electricity (kWh),Natural gas (m³),Production (t),Heating degree days (K·d)\n"
+
+
+def _import(nordlicht, alice, setup, text, *, mapping=None, name="data.csv"):
+    data = text.encode() if isinstance(text, str) else text
+    return services.import_energy_data(organization=nordlicht, actor=alice, data=data,
+                                       file_name=name, mapping=mapping or monthly_mapping(setup))
+
+
+def _refused(nordlicht, alice, setup, text, **kwargs) -> dict[str, str]:
+    with pytest.raises(InvalidInput) as refused:
+        _import(nordlicht, alice, setup, text, **kwargs)
+    assert Reading.objects.count() == 0 and VariableValue.objects.count() == 0
+    assert not ImportBatch.objects.exists()
+    return refused.value.fields
+
+
+def test_a_good_monthly_csv_is_imported_with_kwh_converted(nordlicht, alice, setup):
+    batch = _import(nordlicht, alice, setup, monthly_csv(months=18))
+
+    assert (batch.rows, batch.values, batch.kind, batch.frequency) == (18, 72, "csv", "monthly")
+    gas = Reading.objects.get(meter=setup["gas"], period_start=datetime.date(2024, 2, 1))
+    assert gas.period_end == datetime.date(2024, 2, 29)
+    assert gas.kwh == gas.quantity * 10  # natural gas: 10 kWh per m³
+    assert Reading.objects.filter(meter=setup["electricity"]).count() == 18
+    assert AuditEvent.objects.filter(action="energy.data.imported").get().payload["rows"] == 18
+
+
+def test_every_bad_line_is_reported_by_number_and_nothing_is_written(nordlicht, alice, setup):
+    text = (HEADER
+            + "2024-01,50000,3000,800,500\n"          # line 2: fine
+            + "2024-02,abc,3000,800,500\n"            # line 3: not a number
+            + "2024-13,50000,3000,800,500\n"          # line 4: not a date
+            + "2024-03,-5,3000,800,500\n"             # line 5: negative
+            + "2024-04,50000,3000,800,500\n"          # line 6: fine (April)
+            + "2024-04,50000,3000,800,500\n"          # line 7: duplicate of line 6
+            + "2024-06,50000,,800,500\n")             # line 8: gap (May) and a missing value
+
+    fields = _refused(nordlicht, alice, setup, text)
+
+    assert set(fields) == {"line 3", "line 4", "line 5", "line 7", "line 8"}
+    assert "“abc” is not a number" in fields["line 3"]
+    assert "“2024-13” in Month is not a date" in fields["line 4"]
+    assert "-5 is negative" in fields["line 5"]
+    assert "already on line" in fields["line 7"] and "duplicate" in fields["line 7"]
+    assert "Gap before this line: nothing from 2024-05-01 to 2024-05-31" in fields["line 8"]
+    assert "the value is missing" in fields["line 8"]
+
+
+def test_a_missing_column_is_reported_on_the_header_line(nordlicht, alice, setup):
+    text = "Month,Electricity (kWh),Production (t),Heating degree days (K·d)\n2024-01,1,2,3\n"
+
+    fields = _refused(nordlicht, alice, setup, text)
+
+    assert list(fields) == ["line 1"]
+    assert "Column “Natural gas (m³)” is not in the file" in fields["line 1"]
+
+
+def test_an_unknown_unit_is_refused(nordlicht, alice, setup):
+    mapping = monthly_mapping(setup)
+    mapping["columns"][1]["unit"] = "barrel"
+
+    fields = _refused(nordlicht, alice, setup, monthly_csv(months=3), mapping=mapping)
+
+    assert "“barrel” is not a unit of Natural gas" in fields["columns.1.unit"]
+
+
+def test_a_meter_of_another_organization_cannot_be_mapped(nordlicht, alice, setup, brightpath,
+                                                          charlie):
+    from isocert.energy.demo import set_up_meters
+
+    theirs = set_up_meters(organization=brightpath, actor=charlie)
+    mapping = monthly_mapping(setup)
+    mapping["columns"][0]["meter_id"] = theirs["electricity"].pk
+
+    fields = _refused(nordlicht, alice, setup, monthly_csv(months=3), mapping=mapping)
+
+    assert "columns.0" in fields
+
+
+def test_data_overlapping_earlier_imports_is_refused(nordlicht, alice, setup):
+    _import(nordlicht, alice, setup, monthly_csv(months=6))
+
+    with pytest.raises(InvalidInput) as refused:
+        _import(nordlicht, alice, setup, monthly_csv(start=datetime.date(2024, 6, 1), months=3))
+
+    assert "line 2" in refused.value.fields
+    assert "Electricity already has data for 2024-06-01 – 2024-06-30" in \
+        refused.value.fields["line 2"]
+    assert ImportBatch.objects.count() == 1 and Reading.objects.count() == 12
+
+
+def test_start_and_end_columns_and_overlapping_periods(nordlicht, alice, setup):
+    mapping = {"frequency": "weekly", "start": "From", "end": "To", "columns": [
+        {"column": "kWh", "meter_id": setup["electricity"].pk}]}
+    text = ("From;To;kWh\n2024-01-01;2024-01-07;1000\n2024-01-05;2024-01-14;900\n"
+            "2024-01-21;2024-01-15;1\n")
+
+    fields = _refused(nordlicht, alice, setup, text, mapping=mapping)
+
+    assert "overlaps the one on line 2" in fields["line 3"]
+    assert "ends (2024-01-15) before it starts" in fields["line 4"]
+
+
+def _xlsx(rows) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_an_xlsx_with_real_dates_is_imported(nordlicht, alice, setup):
+    mapping = {"frequency": "daily", "date": "Date", "columns": [
+        {"column": "Electricity", "meter_id": setup["electricity"].pk, "unit": "MWh"},
+        {"column": "Production", "variable_id": setup["production"].pk}]}
+    rows = [["Date", "Electricity", "Production"]]
+    rows += [[datetime.datetime(2024, 3, d), 1.5, 10 + d] for d in range(1, 11)]
+
+    batch = _import(nordlicht, alice, setup, _xlsx(rows), mapping=mapping, name="days.xlsx")
+
+    assert (batch.kind, batch.rows, batch.values) == ("xlsx", 10, 20)
+    assert Reading.objects.get(period_start=datetime.date(2024, 3, 4)).kwh == Decimal("1500")
+
+
+def test_xlsx_problems_carry_the_sheet_row_number(nordlicht, alice, setup):
+    mapping = {"frequency": "daily", "date": "Date", "columns": [
+        {"column": "Electricity", "meter_id": setup["electricity"].pk}]}
+    rows = [["Date", "Electricity"], [datetime.date(2024, 3, 1), 5],
+            [datetime.date(2024, 3, 2), "n/a"], ["yesterday", 5], [datetime.date(2024, 3, 5), 5]]
+
+    fields = _refused(nordlicht, alice, setup, _xlsx(rows), mapping=mapping, name="d.xlsx")
+
+    assert set(fields) == {"line 3", "line 4", "line 5"}
+    assert "“n/a” is not a number" in fields["line 3"]
+    assert "“yesterday” in Date is not a date" in fields["line 4"]
+    assert "Gap before this line" in fields["line 5"]
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "empty"),
+    (b"%PDF-1.4 not a table\x00\x00", "not a CSV or XLSX"),
+    (b"PK\x03\x04broken zip", "cannot be read"),
+    (b"Month,kWh\n", "no data lines"),
+])
+def test_unreadable_files_are_refused(nordlicht, alice, setup, data, message):
+    with pytest.raises(InvalidInput, match=message):
+        _import(nordlicht, alice, setup, data)
+    assert not ImportBatch.objects.exists()
+
+
+def test_undoing_an_import_removes_its_data(nordlicht, alice, setup):
+    batch = _import(nordlicht, alice, setup, monthly_csv(months=4))
+
+    services.undo_import(batch=batch, actor=alice)
+
+    assert Reading.objects.count() == 0 and VariableValue.objects.count() == 0
+    assert AuditEvent.objects.filter(action="energy.data.import_undone").exists()

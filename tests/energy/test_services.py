@@ -1,0 +1,219 @@
+"""Energy services: who may write, what they refuse, the audit trail, the pre-fill and
+the improvement evidence the certification decision reads."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.http import Http404
+
+from isocert.core.errors import Conflict, InvalidInput, NotPermitted
+from isocert.core.models import AuditEvent
+from isocert.energy import selectors, services
+from isocert.energy.demo import monthly_csv, monthly_mapping
+from isocert.energy.models import Baseline, Meter
+
+
+def test_owners_and_editors_set_up_meters_with_an_audit_event(nordlicht, alice, bob):
+    meter = services.create_meter(organization=nordlicht, actor=bob, data={
+        "name": "Compressors", "carrier": "electricity", "unit": "MWh"})
+    services.update_meter(meter=meter, actor=alice, data={"name": "Compressed air"})
+
+    events = AuditEvent.objects.filter(object_type="energy.meter", object_id=str(meter.pk))
+    assert [e.action for e in events.order_by("seq")] == ["energy.meter.created",
+                                                          "energy.meter.updated"]
+    assert events.first().organization_id == nordlicht.pk
+    meter.refresh_from_db()
+    assert meter.name == "Compressed air"
+
+
+def test_a_viewer_cannot_write(nordlicht, vera, setup):
+    with pytest.raises(NotPermitted):
+        services.create_meter(organization=nordlicht, actor=vera, data={
+            "name": "X", "carrier": "electricity", "unit": "kWh"})
+    with pytest.raises(NotPermitted):
+        services.delete_energy_use(use=nordlicht.energy_uses.first(), actor=vera)
+    with pytest.raises(NotPermitted):
+        services.import_energy_data(organization=nordlicht, actor=vera, data=b"a,b\n1,2\n",
+                                    file_name="x.csv", mapping={})
+    assert Meter.objects.filter(organization=nordlicht).count() == 2
+
+
+def test_charlie_gets_404_for_nordlichts_objects(nordlicht, charlie, setup):
+    with pytest.raises(Http404):
+        selectors.organization_for_energy(user=charlie, pk=nordlicht.pk)
+    with pytest.raises(Http404):
+        selectors.meter_get(user=charlie, pk=setup["electricity"].pk)
+
+
+def test_a_meter_in_an_unknown_unit_or_a_duplicate_name_is_refused(nordlicht, alice, setup):
+    with pytest.raises(InvalidInput) as unit:
+        services.create_meter(organization=nordlicht, actor=alice, data={
+            "name": "Oil", "carrier": "fuel-oil", "unit": "barrel"})
+    with pytest.raises(InvalidInput) as duplicate:
+        services.create_meter(organization=nordlicht, actor=alice, data={
+            "name": "Electricity", "carrier": "electricity", "unit": "kWh"})
+
+    assert "unit" in unit.value.fields and "name" in duplicate.value.fields
+
+
+def test_a_meter_with_readings_keeps_its_unit_and_cannot_be_deleted(nordlicht, alice, setup):
+    services.import_energy_data(organization=nordlicht, actor=alice, file_name="a.csv",
+                                data=monthly_csv(months=3).encode(),
+                                mapping=monthly_mapping(setup))
+
+    with pytest.raises(InvalidInput):
+        services.update_meter(meter=setup["gas"], actor=alice, data={"unit": "kWh"})
+    with pytest.raises(Conflict):
+        services.delete_meter(meter=setup["gas"], actor=alice)
+
+
+def test_the_baseline_is_fitted_and_stored(story):
+    baseline = story["baseline"]
+
+    assert baseline.result["names"] == ["Production", "Heating degree days"]
+    assert baseline.result["n"] == 12 and baseline.result["usable"]
+    assert baseline.result["r2"] > 0.99
+    assert AuditEvent.objects.filter(action="energy.baseline.created").exists()
+
+
+def test_a_baseline_without_enough_data_is_refused(nordlicht, alice, setup):
+    services.import_energy_data(organization=nordlicht, actor=alice, file_name="a.csv",
+                                data=monthly_csv(months=3).encode(),
+                                mapping=monthly_mapping(setup))
+
+    with pytest.raises(InvalidInput, match="too few"):
+        services.create_baseline(organization=nordlicht, actor=alice, data={
+            "name": "Short", "period_start": "2024-01-01", "period_end": "2024-03-31",
+            "variable_ids": [setup["production"].pk, setup["hdd"].pk]})
+    assert not Baseline.objects.exists()
+
+
+def test_a_reporting_period_overlapping_the_baseline_is_refused(story, alice):
+    with pytest.raises(InvalidInput, match="overlaps"):
+        services.add_reporting_period(baseline=story["baseline"], actor=alice, data={
+            "period_start": "2024-12-01", "period_end": "2025-03-31"})
+
+
+def test_improvement_evidence_is_demonstrated_for_the_story(nordlicht, story):
+    evidence = selectors.improvement_evidence(organization_id=nordlicht.pk)
+
+    assert evidence["demonstrated"] is True
+    assert evidence["improvement_percent"] == pytest.approx(
+        evidence["savings_kwh"] / evidence["expected_kwh"] * 100, abs=0.01)
+    assert 5 < evidence["improvement_percent"] < 10
+    assert evidence["baseline"] == "EnB 2024"
+    assert evidence["baseline_period"] == "2024-01-01 – 2024-12-31"
+    assert evidence["reporting_period"] == "2025-01-01 – 2025-06-30"
+    assert evidence["points"] == 12 and evidence["r2"] > 0.99 and evidence["warnings"] == []
+    assert evidence["summary"].startswith("Energy performance improvement demonstrated")
+    assert set(evidence) == {"demonstrated", "improvement_percent", "savings_kwh",
+                             "expected_kwh", "actual_kwh", "baseline", "baseline_period",
+                             "reporting_period", "r2", "points", "warnings", "summary"}
+
+
+def test_improvement_evidence_is_none_without_a_reporting_period(nordlicht, brightpath):
+    assert selectors.improvement_evidence(organization_id=nordlicht.pk) is None
+    assert selectors.improvement_evidence(organization_id=brightpath.pk) is None
+
+
+def test_no_improvement_is_not_demonstrated(nordlicht, alice, setup):
+    data = monthly_csv(months=18, improvement=-0.05)  # 5 % worse after the baseline year
+    services.import_energy_data(organization=nordlicht, actor=alice, file_name="w.csv",
+                                data=data.encode(), mapping=monthly_mapping(setup))
+    baseline = services.create_baseline(organization=nordlicht, actor=alice, data={
+        "name": "EnB", "period_start": "2024-01-01", "period_end": "2024-12-31",
+        "variable_ids": [setup["production"].pk, setup["hdd"].pk]})
+    services.add_reporting_period(baseline=baseline, actor=alice, data={
+        "period_start": "2025-01-01", "period_end": "2025-06-30"})
+
+    evidence = selectors.improvement_evidence(organization_id=nordlicht.pk)
+
+    assert evidence["demonstrated"] is False and evidence["improvement_percent"] < 0
+    assert "not demonstrated" in evidence["summary"]
+
+
+def test_an_unusable_model_never_demonstrates_improvement(nordlicht, alice, setup):
+    services.import_energy_data(organization=nordlicht, actor=alice, file_name="a.csv",
+                                data=monthly_csv(months=12, baseline_months=8).encode(),
+                                mapping=monthly_mapping(setup))
+    baseline = services.create_baseline(organization=nordlicht, actor=alice, data={
+        "name": "Eight months", "period_start": "2024-01-01", "period_end": "2024-08-31",
+        "variable_ids": [setup["production"].pk, setup["hdd"].pk]})
+    services.add_reporting_period(baseline=baseline, actor=alice, data={
+        "period_start": "2024-09-01", "period_end": "2024-12-31"})
+
+    evidence = selectors.improvement_evidence(organization_id=nordlicht.pk)
+
+    assert evidence["improvement_percent"] > 0 and evidence["demonstrated"] is False
+    assert any("at least 12" in w for w in evidence["warnings"])
+
+
+def test_energy_review_by_carrier_use_and_the_iso50003_inputs(nordlicht, story):
+    review = selectors.energy_review(nordlicht)
+
+    assert review.start == datetime.date(2024, 7, 1) and review.end == datetime.date(2025, 6, 30)
+    assert not review.annualized
+    assert {s.name for s in review.by_carrier} == {"Electricity", "Natural gas"}
+    assert review.by_use[0].name == "Die-casting furnaces" and review.by_use[0].significant
+    assert review.by_use[-1].cumulative_percent == pytest.approx(100)
+    assert review.seu_share_percent == pytest.approx(review.by_use[0].percent)
+    assert (review.energy_types, review.seu_count) == (2, 1)
+    assert review.annual_tj == pytest.approx(review.total_kwh * 0.0000036)
+
+
+def test_prefill_copies_the_review_into_the_draft_application(nordlicht, alice, draft, story):
+    review = selectors.energy_review(nordlicht)
+
+    application = services.prefill_application_inputs(organization=nordlicht, actor=alice)
+
+    line = application.standard_lines.get(standard__code="ISO 50001")
+    assert application.pk == draft.pk and application.version == draft.version + 1
+    assert line.annual_energy_consumption_tj == Decimal(str(round(review.annual_tj, 3)))
+    assert (line.energy_types, line.significant_energy_uses) == (2, 1)
+    assert line.effective_personnel == Decimal("24")
+    actions = list(AuditEvent.objects.order_by("-seq").values_list("action", flat=True)[:2])
+    assert actions == ["energy.application.prefilled", "registration.application.updated"]
+
+
+def test_prefill_without_a_draft_or_data_is_refused(nordlicht, alice, setup, submitted):
+    with pytest.raises(InvalidInput, match="Import meter readings first"):
+        services.prefill_application_inputs(organization=nordlicht, actor=alice)
+    services.import_energy_data(organization=nordlicht, actor=alice, file_name="a.csv",
+                                data=monthly_csv(months=3).encode(),
+                                mapping=monthly_mapping(setup))
+    with pytest.raises(Conflict, match="no ISO 50001 application in draft"):
+        services.prefill_application_inputs(organization=nordlicht, actor=alice)
+
+
+def test_enpi_trends_by_month(nordlicht, story):
+    ratio, regression = (selectors.enpi_trend(e) for e in selectors.enpis_of(nordlicht)
+                         .order_by("kind"))
+
+    assert ratio.unit == "kWh/t" and len(ratio.months) == 18
+    assert regression.unit == "actual ÷ expected"
+    assert all(0.97 < v < 1.03 for v in regression.values[:12])
+    assert all(v < 0.97 for v in regression.values[12:])
+
+
+def test_cb_staff_read_once_nordlicht_deals_with_the_cb(nordlicht, dora, adam, rita, alice,
+                                                        draft, story):
+    for user in (dora, adam, rita):
+        assert not selectors.can_read(user, nordlicht.pk)
+
+    from isocert.registration.services import submit_application
+
+    submit_application(application=draft, actor=alice)
+
+    assert selectors.can_read(dora, nordlicht.pk) and selectors.can_read(rita, nordlicht.pk)
+    assert not selectors.can_read(adam, nordlicht.pk)  # not on a team of Nordlicht's audits
+    assert not selectors.can_edit(user=dora, organization=nordlicht)
+
+
+def test_renaming_a_variable_keeps_the_baseline_working(nordlicht, alice, story):
+    services.update_variable(variable=story["production"], actor=alice,
+                             data={"name": "Good castings"})
+
+    evidence = selectors.improvement_evidence(organization_id=nordlicht.pk)
+
+    assert evidence["demonstrated"] is True

@@ -1,0 +1,43 @@
+"""The tenant sweep's part for the registry's import and export (CB staff only): which
+object each URL parameter names, the objects, and everything a request could change.
+
+Imports and exports are the certification body's, not a client's: Charlie must get 404
+from every page and operation, as if they did not exist."""
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from isocert.certification import registry_io
+from isocert.certification.models import Certificate, CertificateImport, RegistryExport
+
+HTML_PK_KINDS = {
+    "registry_export_download": "registry_export",
+    "registry_import_detail": "registry_import",
+    "registry_import_progress": "registry_import",
+    "registry_import_errors": "registry_import",
+}
+HTML_STAFF_ONLY = {"registry_home", "registry_imports", "registry_export_create"}
+API_PARAM_KINDS = {"import_id": "registry_import", "export_id": "registry_export"}
+API_STAFF_ONLY = {
+    ("post", "/api/v1/registry/imports"),
+    ("get", "/api/v1/registry/exports"), ("post", "/api/v1/registry/exports"),
+}
+API_SAMPLES = {"format": "csv"}
+
+
+def build_world(*, ada) -> dict[str, list[int]]:
+    """A prepared export and a queued import (its task is never run here)."""
+    export = registry_io.create_registry_export(fmt="csv", actor=ada)
+    header = ",".join(registry_io.COLUMNS) + "\n"
+    certificate_import = registry_io.start_import(
+        upload=SimpleUploadedFile("registry.csv", header.encode(), content_type="text/csv"),
+        actor=ada)
+    return {"registry_export": [export.pk], "registry_import": [certificate_import.pk]}
+
+
+def state() -> dict:
+    return {
+        "certificates": Certificate.objects.count(),
+        "imports": sorted(CertificateImport.objects.values_list("pk", "status",
+                                                                "processed_rows")),
+        "exports": sorted(RegistryExport.objects.values_list("pk", "rows")),
+    }
