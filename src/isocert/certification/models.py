@@ -68,10 +68,10 @@ class Certificate(models.Model):
         WITHDRAWN = "Withdrawn", "Withdrawn"
         EXPIRED = "Expired", "Expired"
 
-    number = models.CharField(max_length=60, unique=True)
-    public_code = models.CharField(max_length=16, unique=True,
+    number = models.CharField(max_length=60)
+    public_code = models.CharField(max_length=16,
                                    help_text="Random; printed in the QR code's address.")
-    identity_number = models.CharField(max_length=60, unique=True,
+    identity_number = models.CharField(max_length=60,
                                        help_text="IAF CertSearch certification identity: "
                                        "the CB's stable key for this certification.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
@@ -82,9 +82,9 @@ class Certificate(models.Model):
     # The certified entity as printed (IAF MD 28 "certified entity").
     entity_id = models.CharField(max_length=45, help_text="The certified entity's unique id.")
     organization_name = models.CharField(max_length=200)
-    name_key = models.CharField(max_length=200, db_index=True,
+    name_key = models.CharField(max_length=200,
                                 help_text="Lower-case, accent-free name for search and order.")
-    organization_country = models.CharField(max_length=2, db_index=True)
+    organization_country = models.CharField(max_length=2)
     organization_address = models.TextField(blank=True)
     legal_identifier = models.CharField(max_length=60, blank=True)
     standards = models.JSONField(default=list, help_text='[{"code": "ISO 9001", '
@@ -111,7 +111,18 @@ class Certificate(models.Model):
 
     class Meta:
         ordering = ["name_key", "number"]
-        indexes = [models.Index(fields=["status", "name_key"], name="cert_status_name")]
+        # Constraints and indexes declared here rather than with unique=/db_index= on the
+        # fields: PostgreSQL then gets no extra LIKE-pattern index per text column, which
+        # nothing queries and a million-row import would have to maintain.
+        constraints = [
+            models.UniqueConstraint(fields=["number"], name="unique_certificate_number"),
+            models.UniqueConstraint(fields=["public_code"], name="unique_certificate_code"),
+            models.UniqueConstraint(fields=["identity_number"],
+                                    name="unique_certificate_identity"),
+        ]
+        indexes = [models.Index(fields=["status", "name_key"], name="cert_status_name"),
+                   models.Index(fields=["name_key"], name="cert_name_key"),
+                   models.Index(fields=["organization_country"], name="cert_country")]
 
     def __str__(self) -> str:
         return f"{self.number} — {self.organization_name}"
