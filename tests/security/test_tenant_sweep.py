@@ -96,7 +96,8 @@ HTML_SLUG_VALUES = {
 }
 # Pages without an object in the URL: what Charlie gets there.
 HTML_PUBLIC = {"landing", "audit_time_estimate",      # anyone; shows nothing of clients
-               "verify_lookup", "certificate_directory"}   # the public registry
+               "verify_lookup", "certificate_directory",   # the public registry
+               "signing_key"}   # the certificates' public signing key
 HTML_OWN = {"dashboard", "organization_create", "tokens", "audit_list",   # Charlie's own, nothing of Alice's
             *sweep_certification.HTML_OWN}
 HTML_STAFF_ONLY = {"audit_trail", "review_queue",     # CB staff only: 404 for clients
