@@ -77,7 +77,10 @@ def name_key(text: str) -> str:
     ``"Nordlicht Énergie  GmbH"`` → ``"nordlicht energie gmbh"``; ``ß`` becomes ``ss``.
     The importer and the issuing service store it in ``Certificate.name_key``.
     """
-    decomposed = unicodedata.normalize("NFKD", text or "")
+    text = text or ""
+    if text.isascii():  # most names; the same result, several times faster (bulk imports)
+        return " ".join(text.lower().split())
+    decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _SPACE.sub(" ", stripped.casefold()).strip()
 
