@@ -169,3 +169,13 @@ def registered(under_review, rita):
 def api_client():
     """A function: ``api_client(user)`` -> a logged-in Django test client."""
     return client_for
+
+
+@pytest.fixture(autouse=True)
+def _lookup_counts_stay_in_their_test():
+    """Verification lookups are counted in memory and flushed later (at exit at the
+    latest); a test's counts must neither reach the next test nor outlive its database."""
+    yield
+    from isocert.certification import public
+
+    public._counter.take()

@@ -120,7 +120,7 @@ def test_a_missing_object_is_404_not_found(alice, api_client, url):
     assert response.status_code == 404
 
 
-def test_only_the_catalog_is_public_and_everything_else_answers_401(client, db):
+def test_only_the_catalog_and_the_registry_are_public_the_rest_answers_401(client, db):
     public, checked = set(), []
     for path, methods in api.get_openapi_schema()["paths"].items():
         for method, operation in methods.items():
@@ -136,7 +136,9 @@ def test_only_the_catalog_is_public_and_everything_else_answers_401(client, db):
     assert public == {("get", "/api/v1/catalog/standards"),
                       ("get", "/api/v1/catalog/standards/{code}"),
                       ("get", "/api/v1/catalog/sectors"), ("get", "/api/v1/catalog/countries"),
-                      ("post", "/api/v1/audit-time")}
+                      ("post", "/api/v1/audit-time"),
+                      ("get", "/api/v1/public/certificates"),
+                      ("get", "/api/v1/public/certificates/{number}")}
     assert len(checked) >= 36
 
 
