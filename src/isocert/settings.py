@@ -307,6 +307,8 @@ RESTORATION_WINDOW_MONTHS = env_int("RESTORATION_WINDOW_MONTHS", 6)
 # Public verification API and directory: requests per client address and server process,
 # "N/s", "N/min", "N/h" or "N/d" (see CACHES["throttle"]).
 PUBLIC_API_RATE = env_str("PUBLIC_API_RATE", "120/min")
+# A registry file is far larger than evidence uploads: 1,000,000 certificates ≈ 300 MB.
+REGISTRY_IMPORT_MAX_BYTES = env_int("REGISTRY_IMPORT_MAX_MB", 1024) * 1024 * 1024
 # Ed25519 key that signs the certificate data in the QR code: a PEM (PKCS#8) in the
 # variable, or a file; without either, a key is created once in var/ (fine for one host).
 CERTIFICATE_SIGNING_KEY = env_str("CERTIFICATE_SIGNING_KEY", "")

@@ -378,3 +378,16 @@ def test_scope_extension_needs_a_closed_extension_audit(cycle, dora, adam, alice
                          scope="Die casting and machining of aluminium parts.").certificate
     assert certificate.revision == 2
     assert certificate.scope == "Die casting and machining of aluminium parts."
+
+
+def test_iso_50001_granted_on_the_clients_own_energy_data(energy_cycle, dora, nordlicht, alice):
+    """No stand-in: the energy module's baseline (2024) and reporting period (2025 H1)."""
+    from isocert.energy.demo import build_energy_story
+
+    build_energy_story(organization=nordlicht, actor=alice)
+
+    decision = grant(energy_cycle, dora)
+
+    check = next(c for c in decision.checks if c["key"] == "energy_improvement")
+    assert check["ok"] and "%" in check["detail"]
+    assert decision.certificate.standards == [{"code": "ISO 50001", "edition": "2018"}]

@@ -326,8 +326,7 @@ def create_registry_export(*, fmt: str, actor) -> RegistryExport:
 # --- import: the upload -------------------------------------------------------------------------
 
 def import_max_bytes() -> int:
-    # A registry file is far larger than evidence uploads: 1,000,000 certificates ≈ 300 MB.
-    return getattr(settings, "REGISTRY_IMPORT_MAX_BYTES", 1024 * 1024 * 1024)
+    return settings.REGISTRY_IMPORT_MAX_BYTES
 
 
 def _check_csv_upload(upload) -> None:
