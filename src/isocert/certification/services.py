@@ -101,7 +101,8 @@ def _date(value, field: str, *, default: datetime.date | None = None) -> datetim
         return value
     parsed = parse_date(str(value))
     if parsed is None:
-        raise InvalidInput("Please give a valid date.", fields={field: "Enter a date (YYYY-MM-DD)."})
+        raise InvalidInput("Please give a valid date.",
+                           fields={field: "Enter a date (YYYY-MM-DD)."})
     return parsed
 
 
@@ -269,7 +270,8 @@ def decision_checklist(*, cycle: CertificationCycle, kind: str,
                             "A new certificate will be issued."))
     else:
         checks.append(Check("certificate", "A certificate to renew or revise",
-                            certificate is not None and certificate.status != Certificate.Status.WITHDRAWN,
+                            certificate is not None
+                            and certificate.status != Certificate.Status.WITHDRAWN,
                             (f"{certificate.number} ({certificate.status})" if certificate
                              else "No certificate in this cycle.")))
     return audit, checks
@@ -321,7 +323,8 @@ def build_content(certificate: Certificate, *, reason: str, sites: list[dict]) -
 
     titles = {(s.code, s.edition): s.title for s in Standard.objects.all()}
     country = Country.objects.filter(code=certificate.organization_country).first()
-    verify_url = f"{settings.SITE_URL}{reverse('verify_certificate', args=[certificate.public_code])}"
+    verify_path = reverse("verify_certificate", args=[certificate.public_code])
+    verify_url = f"{settings.SITE_URL}{verify_path}"
     return {
         "number": certificate.number, "public_code": certificate.public_code,
         "revision": certificate.revision, "reason": reason,
@@ -563,7 +566,8 @@ def decide(*, cycle: CertificationCycle, actor: User, kind: str, outcome: str,
             action = "certification.certificate.renewed"
         else:
             certificate = _revise_scope(certificate, decision, effective, actor)
-            action = f"certification.certificate.{'extended' if kind == D.Kind.SCOPE_EXTENSION else 'reduced'}"
+            changed = "extended" if kind == D.Kind.SCOPE_EXTENSION else "reduced"
+            action = f"certification.certificate.{changed}"
         decision.certificate = certificate
         decision.save(update_fields=["certificate"])
         _cert_event(actor, action, certificate,
@@ -571,7 +575,8 @@ def decide(*, cycle: CertificationCycle, actor: User, kind: str, outcome: str,
                      "expiry_date": certificate.expiry_date.isoformat()})
     record_event(actor=actor, action=f"certification.decision.{outcome}", obj=decision,
                  organization_id=cycle.organization_id,
-                 payload={"cycle": cycle.pk, "kind": kind, "decision_date": decision_date.isoformat(),
+                 payload={"cycle": cycle.pk, "kind": kind,
+                          "decision_date": decision_date.isoformat(),
                           "reason": reason, "audit": audit.pk if audit else None,
                           "checks": {c.key: c.ok for c in checks},
                           "certificate": certificate.number if certificate else None})
