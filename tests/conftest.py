@@ -172,10 +172,13 @@ def api_client():
 
 
 @pytest.fixture(autouse=True)
-def _lookup_counts_stay_in_their_test():
+def _lookup_counts_stay_in_their_test(monkeypatch):
     """Verification lookups are counted in memory and flushed later (at exit at the
-    latest); a test's counts must neither reach the next test nor outlive its database."""
-    yield
+    latest); a test's counts must neither reach the next test nor outlive its database.
+    Due flushes run in the request's thread, inside the test's transaction (a background
+    thread has its own connection: ``test_public_api`` tests that path on its own)."""
     from isocert.certification import public
 
+    monkeypatch.setattr(public, "FLUSH_IN_BACKGROUND", False)
+    yield
     public._counter.take()

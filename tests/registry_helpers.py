@@ -136,8 +136,11 @@ def clear_public_state():
     from django.core.cache import caches
 
     from isocert.certification import public
+    from isocert.certification.api_public import PUBLIC_THROTTLE
 
     caches["throttle"].clear()
+    PUBLIC_THROTTLE.reset()
+    public.wait_for_background_flush()
     public._counter.take()
 
 
@@ -151,3 +154,64 @@ def certificate_content(certificate: Certificate) -> dict:
         "issue_date": certificate.issue_date.isoformat(),
         "expiry_date": certificate.expiry_date.isoformat(), "revision": certificate.revision,
     }
+
+
+class WSGIResponse:
+    """What ``WSGIClient.get`` answers: enough of Django's test response to share tests."""
+
+    def __init__(self, status: str, headers: list[tuple[str, str]], content: bytes):
+        self.status_code = int(status.split()[0])
+        self.headers = dict(headers)
+        self.cookies = [value for name, value in headers if name.lower() == "set-cookie"]
+        self.content = content
+
+    def __getitem__(self, name: str) -> str:
+        return {k.lower(): v for k, v in self.headers.items()}[name.lower()]
+
+    def get(self, name: str, default=None):
+        try:
+            return self[name]
+        except KeyError:
+            return default
+
+    def json(self):
+        import json
+
+        return json.loads(self.content)
+
+
+class WSGIClient:
+    """Requests through ``isocert.wsgi.application`` — the callable gunicorn serves, with
+    its front door for the verification API — instead of Django's test handler.
+
+    The environ is built by Django's ``RequestFactory``; like Django's test client, the
+    database connection is not closed at the end of a request (the test's transaction
+    must outlive it).
+    """
+
+    def get(self, path: str, **extra) -> WSGIResponse:
+        from django.core import signals
+        from django.db import close_old_connections
+        from django.test import RequestFactory
+
+        from isocert.wsgi import application
+
+        environ = RequestFactory().get(path, **extra).environ
+        captured = {}
+
+        def start_response(status, headers, exc_info=None):
+            captured.update(status=status, headers=headers)
+
+        signals.request_started.disconnect(close_old_connections)
+        signals.request_finished.disconnect(close_old_connections)
+        try:
+            result = application(environ, start_response)
+            try:
+                content = b"".join(result)
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+        finally:
+            signals.request_started.connect(close_old_connections)
+            signals.request_finished.connect(close_old_connections)
+        return WSGIResponse(captured["status"], captured["headers"], content)

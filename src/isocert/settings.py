@@ -207,9 +207,8 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "isocert_cache",
     },
-    # Per server process, in memory: the public registry's rate limit and its short-lived
-    # search results. A database write per public request would cap its throughput, so
-    # each worker process counts on its own (the real limit is the rate × the workers).
+    # Per server process, in memory: the public directory's short-lived search results
+    # (a database write per public request would cap its throughput).
     "throttle": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "isocert-throttle",
@@ -305,7 +304,8 @@ SUSPENSION_MAX_MONTHS = env_int("SUSPENSION_MAX_MONTHS", 6)
 SUSPENSION_REMINDER_DAYS = env_int("SUSPENSION_REMINDER_DAYS", 14)
 RESTORATION_WINDOW_MONTHS = env_int("RESTORATION_WINDOW_MONTHS", 6)
 # Public verification API and directory: requests per client address and server process,
-# "N/s", "N/min", "N/h" or "N/d" (see CACHES["throttle"]).
+# "N/s", "N/min", "N/h" or "N/d". Counted in each worker process's memory: the real limit
+# is the rate × the workers.
 PUBLIC_API_RATE = env_str("PUBLIC_API_RATE", "120/min")
 # A registry file is far larger than evidence uploads: 1,000,000 certificates ≈ 300 MB.
 REGISTRY_IMPORT_MAX_BYTES = env_int("REGISTRY_IMPORT_MAX_MB", 1024) * 1024 * 1024

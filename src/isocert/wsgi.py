@@ -3,4 +3,9 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "isocert.settings")
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+# The public verification API's front door, in front of the whole Django stack.
+from isocert.certification.api_public import PublicVerificationApp  # noqa: E402
+
+application = PublicVerificationApp(django_application)

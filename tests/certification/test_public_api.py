@@ -1,4 +1,9 @@
-"""GET /api/v1/public/certificates/{number}: the public verification API (no log-in)."""
+"""GET /api/v1/public/certificates/{number}: the public verification API (no log-in).
+
+Each test runs twice: through Django's test client (the django-ninja operation behind the
+full middleware stack) and through ``isocert.wsgi.application`` (what gunicorn serves: the
+verification's WSGI front door, ``PublicVerificationApp``) — the two must answer alike.
+"""
 
 import datetime
 
@@ -7,7 +12,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from ninja.conf import settings as ninja_settings
-from registry_helpers import clear_public_state, make_certificate
+from registry_helpers import WSGIClient, clear_public_state, make_certificate
 
 from isocert.api import api
 from isocert.certification import public
@@ -23,9 +28,9 @@ def _fresh_public_state():
     clear_public_state()
 
 
-@pytest.fixture
-def anonymous():
-    return Client()
+@pytest.fixture(params=["django", "wsgi"])
+def anonymous(request):
+    return Client() if request.param == "django" else WSGIClient()
 
 
 @pytest.mark.django_db
@@ -118,16 +123,37 @@ def test_a_confidential_certificate_verifies_by_its_number(anonymous):
 
 
 @pytest.mark.django_db
-def test_verification_is_three_small_queries_and_no_session(anonymous,
+def test_verification_is_three_small_queries_and_no_session(anonymous, monkeypatch,
                                                             django_assert_num_queries):
     make_certificate(number="C-5")
     public.flush_lookup_counts()
+    statements = []
+    driver_cursor = public._driver_cursor
 
-    # The certificate, its sites, its status history; no session, user or cache query.
-    with django_assert_num_queries(3):
+    def counting_cursor():
+        cursor = driver_cursor()
+        execute = cursor.execute
+
+        class Counting:
+            def execute(self, sql, params=()):
+                statements.append(sql)
+                return execute(sql, params)
+
+            def __getattr__(self, name):
+                return getattr(cursor, name)
+        return Counting()
+
+    monkeypatch.setattr(public, "_driver_cursor", counting_cursor)
+
+    # The certificate, its sites, its status history on the driver's cursor; nothing
+    # through Django's (no session, user or cache query).
+    with django_assert_num_queries(0):
         response = anonymous.get(URL + "C-5")
 
     assert response.status_code == 200
+    assert [s.split(" FROM ")[1].split()[0] for s in statements] == [
+        "certification_certificate", "certification_certificatesite",
+        "certification_certificatestatuschange"]
     assert not response.cookies
     assert "Cookie" not in response.get("Vary", "")
 
@@ -259,3 +285,76 @@ def test_name_key_is_lower_case_and_accent_free():
     assert public.name_key("  Nordlicht  Énergie GmbH ") == "nordlicht energie gmbh"
     assert public.name_key("Straße Müller-Čapek") == "strasse muller-capek"
     assert public.name_key("") == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_due_flush_runs_in_the_background(anonymous, monkeypatch):
+    certificate = make_certificate(number="C-13")
+    monkeypatch.setattr(public, "FLUSH_IN_BACKGROUND", True)
+    monkeypatch.setattr(public, "LOOKUP_FLUSH_AT", 2)
+
+    anonymous.get(URL + "C-13")
+    anonymous.get(URL + "C-13")
+    public.wait_for_background_flush()
+
+    assert Certificate.objects.get(pk=certificate.pk).lookups == 2
+    assert public.pending_lookup_counts() == {}
+
+
+# --- the WSGI front door (what gunicorn serves) ------------------------------------------------
+
+@pytest.mark.django_db
+def test_the_front_door_leaves_a_wrong_host_and_other_methods_to_django():
+    make_certificate(number="C-14")
+    client = WSGIClient()
+
+    assert client.get(URL + "C-14", HTTP_HOST="evil.example").status_code == 400
+    assert client.get(URL.rstrip("/")).status_code == 200  # the directory: Django's stack
+    posted = Client().post(URL + "C-14")
+    assert posted.status_code == 405
+    assert posted.json()["error"]["code"] == "method_not_allowed"
+
+
+@pytest.mark.django_db
+def test_the_front_door_keeps_djangos_https_rules(settings):
+    make_certificate(number="C-15")
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = 3600
+    client = WSGIClient()
+
+    plain = client.get(URL + "C-15")
+    secure = client.get(URL + "C-15", secure=True)
+
+    assert plain.status_code == 301
+    assert plain["Location"] == "https://testserver" + URL + "C-15"
+    assert secure.status_code == 200
+    assert secure["Strict-Transport-Security"] == "max-age=3600"
+    assert secure["X-Content-Type-Options"] == "nosniff"
+    assert secure["Referrer-Policy"] == "same-origin"
+
+
+@pytest.mark.django_db
+def test_the_front_door_answers_like_the_full_stack():
+    make_certificate(number="C-16", status="Suspended")
+
+    for path in (URL + "C-16", URL + "NOPE"):
+        full, front = Client().get(path), WSGIClient().get(path)
+        assert front.status_code == full.status_code
+        assert front.content == full.content
+        for header in ("Content-Type", "X-Content-Type-Options", "Referrer-Policy",
+                       "Cross-Origin-Opener-Policy"):
+            assert front[header] == full[header]
+
+
+@pytest.mark.django_db
+def test_an_unexpected_error_in_the_front_door_is_djangos_500(monkeypatch):
+    make_certificate(number="C-17")
+
+    def broken(number):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(public, "certificate_for_public", broken)
+    response = WSGIClient().get(URL + "C-17")
+
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "server_error"

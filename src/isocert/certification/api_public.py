@@ -1,25 +1,29 @@
 """The public registry API: verify one certificate, search the directory. No log-in.
 
-Both operations are rate-limited per client address (``PUBLIC_API_RATE``), counted in the
-process-local ``throttle`` cache: a database write per request would cap the throughput
+Both operations are rate-limited per client address (``PUBLIC_API_RATE``), counted in
+this process's memory: a database write per request would cap the throughput
 the verification service needs, so the limit holds per server process (a client spreading
 over N workers gets up to N × the rate).
 """
 
 import json
+import math
 import threading
 import time
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.core.cache import caches
-from django.http import Http404, HttpResponse
+from django.core import signals
+from django.core.exceptions import DisallowedHost
+from django.core.handlers.wsgi import WSGIRequest
+from django.http import HttpResponse
+from django.middleware.security import SecurityMiddleware
 from django.urls import Resolver404, resolve
 from ninja import Field, Query, Router, Schema
 from ninja.conf import settings as ninja_settings
 from ninja.throttling import BaseThrottle
 
-from isocert.core.api import ErrorOut
+from isocert.core.api import ErrorOut, error_json_response
 
 from . import public
 
@@ -27,12 +31,13 @@ router = Router(tags=["public registry"])
 
 
 class PublicRateThrottle(BaseThrottle):
-    """A fixed-window count per client address in the process-local ``throttle`` cache.
+    """A fixed-window count per client address, in this process's memory.
 
-    django-ninja's own throttles keep a list of request times per client and write it back
-    on each request, which grows with the rate; a counter per window costs the same at any
-    rate. The address is the socket's, or — behind ``NINJA_NUM_PROXIES`` trusted proxies —
-    the one they report (a client's own ``X-Forwarded-For`` is not trusted otherwise).
+    django-ninja's own throttles keep a list of request times per client in a cache and
+    write it back on each request, which grows with the rate; here a dict of counters for
+    the current window (dropped when the next window starts) costs the same at any rate.
+    The address is the socket's, or — behind ``NINJA_NUM_PROXIES`` trusted proxies — the
+    one they report (a client's own ``X-Forwarded-For`` is not trusted otherwise).
     The rate is read from ``settings.PUBLIC_API_RATE`` on each request, so tests and
     operators can change it without a restart of the code that created the throttle.
     """
@@ -43,6 +48,8 @@ class PublicRateThrottle(BaseThrottle):
     def __init__(self):
         self._parsed: tuple[str, int, int] | None = None
         self._lock = threading.Lock()
+        self._window: tuple[int, int] | None = None  # (seconds, number) being counted
+        self._counts: dict[str | None, int] = {}
         self._wait: float | None = None
 
     def rate(self) -> tuple[int, int]:
@@ -66,19 +73,21 @@ class PublicRateThrottle(BaseThrottle):
     def allow_request(self, request) -> bool:
         limit, seconds = self.rate()
         now = time.time()
-        window = int(now // seconds)
-        key = f"public-api:{self.get_ident(request)}:{window}"
-        cache = caches["throttle"]
-        cache.add(key, 0, seconds + 1)
-        try:
-            used = cache.incr(key)
-        except ValueError:  # evicted between add and incr
-            cache.set(key, 1, seconds + 1)
-            used = 1
+        window = (seconds, int(now // seconds))
+        ident = self.get_ident(request)
+        with self._lock:
+            if window != self._window:
+                self._window, self._counts = window, {}
+            used = self._counts[ident] = self._counts.get(ident, 0) + 1
         if used > limit:
-            self._wait = (window + 1) * seconds - now
+            self._wait = (window[1] + 1) * seconds - now
             return False
         return True
+
+    def reset(self) -> None:
+        """Forget every count (tests)."""
+        with self._lock:
+            self._window, self._counts = None, {}
 
     def wait(self) -> float | None:
         return self._wait
@@ -214,7 +223,7 @@ def directory(request, filters: Query[DirectoryQuery]):
 
 
 @router.get(
-    "/public/certificates/{path:number}", auth=None, throttle=[PUBLIC_THROTTLE],
+    "/public/certificates/{path:number}", auth=None,
     response={200: PublicCertificateOut, 404: ErrorOut, 429: ErrorOut}, exclude_none=True,
     summary="Verify a certificate",
     description=(
@@ -232,13 +241,29 @@ def directory(request, filters: Query[DirectoryQuery]):
         **RESPONSES_DOC}},
 )
 def verify_certificate(request, number: str):
+    # Rate limit, lookup and count in ``verification_response``: the WSGI front door
+    # (``PublicVerificationApp``) answers the same way without the Django stack.
+    return verification_response(request, number)
+
+
+def verification_response(request, number: str) -> HttpResponse:
+    """The verification's answer: 429 past the rate limit, 404 for an unknown number or
+    code, else the certificate's public record (and the lookup counted).
+
+    Serialized here rather than validated again against ``PublicCertificateOut`` (which
+    documents it): the dict is built field by field for this contract, and validating it
+    took a quarter of the request's time.
+    """
+    if not PUBLIC_THROTTLE.allow_request(request):
+        response = error_json_response(429, "rate_limited", "Too many requests.")
+        wait = PUBLIC_THROTTLE.wait()
+        if wait is not None:
+            response["Retry-After"] = str(math.ceil(wait))
+        return response
     certificate = public.certificate_for_public(number)
     if certificate is None:
-        raise Http404
+        return error_json_response(404, "not_found", "Not found.")
     public.record_lookup(certificate.id)
-    # Serialized here rather than validated again against PublicCertificateOut (which
-    # documents it): the dict is built field by field for this contract, and validating
-    # it took a quarter of the request's time.
     return HttpResponse(json.dumps(public.public_certificate_dict(certificate)),
                         content_type="application/json")
 
@@ -293,3 +318,63 @@ class PublicRegistryFastPathMiddleware:
                     return one(request, number=rest[1:])
                 return listing(request)
         return self.get_response(request)
+
+
+def _no_response(request):
+    return None
+
+
+class PublicVerificationApp:
+    """WSGI front door: ``GET /api/v1/public/certificates/{number}`` without the Django stack.
+
+    The verification is the portal's most requested read (anyone scanning a QR code,
+    IAF CertSearch, tenders checking suppliers), and the full stack — handler, eleven
+    middleware, URL resolution, django-ninja's operation — cost twice the answer itself.
+    ``isocert.wsgi`` wraps Django's application in this: for that one path it builds
+    Django's own request, checks the host against ``ALLOWED_HOSTS`` (``get_host``), runs
+    ``SecurityMiddleware`` (HTTPS redirect, HSTS, nosniff, referrer and opener policies)
+    and answers with ``verification_response`` — the same function the django-ninja
+    operation calls, so rate limit, error shape, lookup counting and body are one code.
+    ``request_started``/``request_finished`` are sent as Django's handler sends them
+    (database connections are checked and recycled the same way).
+
+    Everything else — other paths and methods, a disallowed host, an unexpected error —
+    is handed to Django unchanged, which answers as it always does.
+    """
+
+    PREFIX = "/api/v1/public/certificates/"
+
+    def __init__(self, django_app):
+        self.django_app = django_app
+
+    def __call__(self, environ, start_response):
+        if (environ.get("REQUEST_METHOD") not in ("GET", "HEAD")
+                or not environ.get("PATH_INFO", "").startswith(self.PREFIX)):
+            return self.django_app(environ, start_response)
+        try:
+            response = self.answer(environ)
+        except Exception:  # noqa: BLE001 — Django answers (and logs) instead
+            response = None
+        if response is None:
+            return self.django_app(environ, start_response)
+        response._handler_class = self.__class__  # close() sends request_finished
+        start_response(f"{response.status_code} {response.reason_phrase}", [
+            *response.items(),
+            *(("Set-Cookie", c.output(header="")) for c in response.cookies.values())])
+        return response
+
+    def answer(self, environ) -> HttpResponse | None:
+        """The response for this request, or ``None`` when Django should answer it."""
+        request = WSGIRequest(environ)
+        number = request.path_info[len(self.PREFIX):]
+        if not number:
+            return None
+        try:
+            request.get_host()
+        except DisallowedHost:
+            return None  # Django answers 400 and logs it
+        signals.request_started.send(sender=self.__class__, environ=environ)
+        # Made per request, like the settings it reads (a few microseconds).
+        security = SecurityMiddleware(_no_response)
+        response = security.process_request(request) or verification_response(request, number)
+        return security.process_response(request, response)

@@ -9,7 +9,8 @@ Three design choices, each for the load the public side gets:
 * **Lookup counting without a write per request.** ``record_lookup`` adds to a counter in
   this process; ``flush_lookup_counts`` turns the counters into a few
   ``UPDATE ... SET lookups = lookups + n`` statements, at most every
-  ``LOOKUP_FLUSH_SECONDS`` or ``LOOKUP_FLUSH_AT`` lookups, and when the process exits.
+  ``LOOKUP_FLUSH_SECONDS`` or ``LOOKUP_FLUSH_AT`` lookups (in a background thread, so no
+  request waits for it), and when the process exits.
   The trade-off: a worker that crashes (or is killed) loses its unflushed counts — at most
   a few seconds' worth. The counts are statistics, not records, so that is accepted. Only
   the certificate's id is kept: no address, no user, no time of the lookup.
@@ -40,7 +41,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import F, Prefetch
 
 from isocert.core.errors import InvalidInput
@@ -62,6 +63,7 @@ SIMILARITY_THRESHOLD = 0.6  # PostgreSQL: pg_trgm.word_similarity_threshold's de
 SEARCH_CACHE_SECONDS = 60
 LOOKUP_FLUSH_SECONDS = 5.0
 LOOKUP_FLUSH_AT = 1_000
+FLUSH_IN_BACKGROUND = True
 FTS_TABLE = "certification_certificate_fts"
 STATUSES = [s.value for s in Certificate.Status]
 
@@ -144,39 +146,53 @@ def _date(value) -> datetime.date:
     return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
 
 
+_CERTIFICATE_SQL = (
+    "SELECT id, number, public_code, status, organization_name, organization_country, "
+    "standards, scope, original_issue_date, issue_date, expiry_date, revision, "
+    "confidential FROM certification_certificate WHERE number = %s "
+    "UNION ALL SELECT id, number, public_code, status, organization_name, "
+    "organization_country, standards, scope, original_issue_date, issue_date, "
+    "expiry_date, revision, confidential FROM certification_certificate "
+    "WHERE public_code = %s AND number <> %s")
+_SITES_SQL = ("SELECT name, address, city, postcode, country, scope "
+              "FROM certification_certificatesite WHERE certificate_id = %s "
+              "ORDER BY position, id")
+_HISTORY_SQL = ("SELECT status, date, reason FROM certification_certificatestatuschange "
+                "WHERE certificate_id = %s ORDER BY date, id")
+
+
+def _driver_cursor():
+    """A cursor of the database driver itself (sqlite3, psycopg), not Django's wrapper."""
+    connection.ensure_connection()
+    return connection.connection.cursor()
+
+
 def certificate_for_public(number_or_code: str) -> PublicCertificate | None:
     """The certificate printed with this number or carrying this QR code, confidential or not.
 
     Three small indexed queries — the certificate (unique indexes on ``number`` and
     ``public_code``), its sites, its status history; the standards are a column — in plain
-    SQL: building the same queries with the ORM cost more CPU than running them, and this
-    is the most requested read of the portal. ``None`` when there is none.
+    SQL on the database driver's own cursor: building the same queries with the ORM, or
+    even passing them through Django's cursor wrapper, cost more CPU than running them,
+    and this is the most requested read of the portal. Read-only and in autocommit, so
+    nothing of Django's transaction handling is bypassed. ``None`` when there is none.
     """
     value = (number_or_code or "").strip()
     if not value or len(value) > 60:
         return None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id, number, public_code, status, organization_name, organization_country, "
-            "standards, scope, original_issue_date, issue_date, expiry_date, revision, "
-            "confidential FROM certification_certificate WHERE number = %s "
-            "UNION ALL SELECT id, number, public_code, status, organization_name, "
-            "organization_country, standards, scope, original_issue_date, issue_date, "
-            "expiry_date, revision, confidential FROM certification_certificate "
-            "WHERE public_code = %s AND number <> %s",
-            [value, value, value])
+    mark = "?" if connection.vendor == "sqlite" else "%s"
+    cursor = _driver_cursor()
+    try:
+        cursor.execute(_CERTIFICATE_SQL.replace("%s", mark), (value, value, value))
         row = cursor.fetchone()
         if row is None:
             return None
-        cursor.execute(
-            "SELECT name, address, city, postcode, country, scope "
-            "FROM certification_certificatesite WHERE certificate_id = %s "
-            "ORDER BY position, id", [row[0]])
+        cursor.execute(_SITES_SQL.replace("%s", mark), (row[0],))
         sites = _Rows(_Site(*site) for site in cursor.fetchall())
-        cursor.execute(
-            "SELECT status, date, reason FROM certification_certificatestatuschange "
-            "WHERE certificate_id = %s ORDER BY date, id", [row[0]])
+        cursor.execute(_HISTORY_SQL.replace("%s", mark), (row[0],))
         history = _Rows(_StatusChange(s, _date(d), r) for s, d, r in cursor.fetchall())
+    finally:
+        cursor.close()
     standards = row[6] if isinstance(row[6], list) else json.loads(row[6])
     return PublicCertificate(
         id=row[0], number=row[1], public_code=row[2], status=row[3], organization_name=row[4],
@@ -225,6 +241,7 @@ class _LookupCounter:
 
     def __init__(self):
         self.lock = threading.Lock()
+        self.flushing = threading.Lock()  # held while a background flush runs
         self.pending: dict[int, int] = {}
         self.total = 0
         self.last_flush = time.monotonic()
@@ -248,9 +265,37 @@ _counter = _LookupCounter()
 
 
 def record_lookup(certificate_id: int) -> None:
-    """Count one public verification of this certificate; who looked is not kept."""
+    """Count one public verification of this certificate; who looked is not kept.
+
+    When a flush is due it runs in a thread of its own (``FLUSH_IN_BACKGROUND``): writing
+    a thousand counters takes tens of milliseconds (random pages of a large table), which
+    the request that happened to be the thousandth should not wait for.
+    """
     if _counter.add(certificate_id):
-        flush_lookup_counts()
+        if FLUSH_IN_BACKGROUND:
+            _flush_in_background()
+        else:
+            flush_lookup_counts()
+
+
+def _flush_in_background() -> None:
+    if not _counter.flushing.acquire(blocking=False):
+        return  # one is running; the next due lookup starts another
+
+    def run():
+        try:
+            flush_lookup_counts()
+        finally:
+            connections.close_all()  # this thread's own connections
+            _counter.flushing.release()
+
+    threading.Thread(target=run, name="lookup-flush", daemon=True).start()
+
+
+def wait_for_background_flush(timeout: float = 10.0) -> None:
+    """Return when no background flush is running (tests, shutdown)."""
+    if _counter.flushing.acquire(timeout=timeout):
+        _counter.flushing.release()
 
 
 def pending_lookup_counts() -> dict[int, int]:
@@ -291,6 +336,7 @@ def flush_lookup_counts() -> int:
 def _flush_at_exit():
     # The process is ending: nothing is left to tell about a failure.
     with contextlib.suppress(Exception):
+        wait_for_background_flush()
         flush_lookup_counts()
 
 

@@ -38,6 +38,14 @@ def error_response(api: NinjaAPI, request, status: int, code: str, message: str,
     )
 
 
+def error_json_response(status: int, code: str, message: str,
+                        fields: dict | None = None) -> HttpResponse:
+    """The error shape as a plain response, for code answering outside django-ninja's
+    handlers (the same body and content type as ``error_response``)."""
+    body = json.dumps({"error": {"code": code, "message": message, "fields": fields or {}}})
+    return HttpResponse(body, status=status, content_type="application/json; charset=utf-8")
+
+
 def _ensure_staff_mfa(user):
     """CB staff act on every client's data: no API access without their second factor."""
     if user and (user.staff_roles_set or user.is_superuser) and not is_mfa_enabled(user, ["totp"]):
@@ -80,8 +88,7 @@ class ApiErrorShapeMiddleware:
                 code, message = "not_found", "Not found."
             else:
                 code, message = "method_not_allowed", f"{request.method} is not allowed here."
-            body = json.dumps({"error": {"code": code, "message": message, "fields": {}}})
-            new = HttpResponse(body, status=response.status_code, content_type="application/json")
+            new = error_json_response(response.status_code, code, message)
             if response.has_header("Allow"):
                 new["Allow"] = response["Allow"]
             return new
