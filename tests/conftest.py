@@ -182,3 +182,4 @@ def _lookup_counts_stay_in_their_test(monkeypatch):
     monkeypatch.setattr(public, "FLUSH_IN_BACKGROUND", False)
     yield
     public._counter.take()
+    public.VOCABULARY.clear()  # word ids are reused after the test's rollback

@@ -132,7 +132,8 @@ def bulk_certificates(count: int, *, seed: int = 7, batch: int = 5_000,
 
 
 def clear_public_state():
-    """Forget the process-local rate-limit windows, cached searches and unflushed counts."""
+    """Forget the process-local rate-limit windows, cached searches, unflushed counts and
+    the vocabulary in memory."""
     from django.core.cache import caches
 
     from isocert.certification import public
@@ -142,6 +143,7 @@ def clear_public_state():
     PUBLIC_THROTTLE.reset()
     public.wait_for_background_flush()
     public._counter.take()
+    public.VOCABULARY.clear()
 
 
 def certificate_content(certificate: Certificate) -> dict:

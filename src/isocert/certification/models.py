@@ -261,3 +261,20 @@ class RegistryExport(models.Model):
 
     def __str__(self) -> str:
         return f"CertSearch export {self.created_at:%Y-%m-%d} ({self.format})"
+
+
+class NameWord(models.Model):
+    """A word of some certified organization's name (as in ``Certificate.name_key``): the
+    vocabulary the directory corrects typos against.
+
+    Filled by database triggers on every insert of a certificate and every change of its
+    name (migration ``0003_name_words``), so no writer can forget it; a bulk import adds
+    its words in one statement. Words are never removed — an unused word only offers a
+    correction that finds nothing. ``id`` grows with each new word, so a process that
+    keeps the vocabulary in memory fetches only the words above the highest it has.
+    """
+
+    word = models.CharField(max_length=200, unique=True)
+
+    def __str__(self) -> str:
+        return self.word

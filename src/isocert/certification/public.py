@@ -14,12 +14,18 @@ Three design choices, each for the load the public side gets:
   The trade-off: a worker that crashes (or is killed) loses its unflushed counts — at most
   a few seconds' worth. The counts are statistics, not records, so that is accepted. Only
   the certificate's id is kept: no address, no user, no time of the lookup.
-* **Typo-tolerant search per database** (migration ``0002_search_index``): PostgreSQL's
-  ``pg_trgm`` word similarity over a GIN index; SQLite's FTS5 ``trigram`` table, asked for
-  names holding a typo-proof half of each query word, then scored like ``pg_trgm`` does
-  (OR-ing single trigrams ranked by bm25 was tried first: at 1,000,000 names it ranks
-  hundreds of thousands of rows sharing a common trigram per search). Names containing
-  the query as typed come first, then the closest names.
+* **Typo-tolerant search by correcting words.** ``NameWord`` holds every word of every
+  name (kept by database triggers, migration ``0003_name_words``); each process keeps it in
+  memory (``Vocabulary``, topped up with new words before each search). A query word that
+  is no word of any name is replaced by the words one edit away (a letter dropped, added,
+  changed, or two swapped — Norvig's corrector), and the corrected text is searched like
+  the typed one. Names containing the words as typed come first, then names containing a
+  corrected spelling. The search for names containing each word uses each database's
+  index: PostgreSQL's ``pg_trgm`` GIN index for ``LIKE '%word%'``; SQLite's FTS5 word
+  table, each query word expanded to the vocabulary's words containing it (migration
+  ``0004_word_search``). A query word found in no name skips the search as typed.
+  (Scoring trigram similarity over candidate names was used first: at 1,000,000 names it
+  cost 10–20 ms a search, and still missed one-letter typos in short words.)
 * **Bounded counts.** A directory listing never counts past ``COUNT_CAP`` rows and a
   search never ranks more than ``SEARCH_CAP`` names; larger results say ``count_capped``
   and page through those only (narrowing the search is the way on). Counts and the ranked
@@ -31,6 +37,7 @@ import atexit
 import contextlib
 import datetime
 import hashlib
+import itertools
 import json
 import math
 import re
@@ -42,24 +49,21 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connection, connections, transaction
-from django.db.models import F, Prefetch
+from django.db.models import F
 
 from isocert.core.errors import InvalidInput
 
-from .models import Certificate, CertificateSite, CertificateStatusChange
+from .models import Certificate
 
 PAGE_SIZE = 20
 COUNT_CAP = 10_000
 # A search ranks at most this many names (50 pages); more containing the text: capped.
 SEARCH_CAP = 1_000
-# Candidates for similar names that are scored (SQLite: those sharing a typo-proof half of
-# the query's words; PostgreSQL: the first found by the index), and similar names kept.
-SIMILAR_CANDIDATES = 600
-SIMILAR_LIMIT = 200
-# pg_trgm's word similarity (share of the query's trigrams found in the closest part of the
-# name; its default threshold); SQLite scores the same way in Python. One wrong letter in an
-# eight-letter word passes ("Nordlict" → "Nordlicht" scores 0.78), unrelated names do not.
-SIMILARITY_THRESHOLD = 0.6  # PostgreSQL: pg_trgm.word_similarity_threshold's default
+# Spellings tried per misspelt word, and corrected searches per query.
+CORRECTIONS_PER_WORD = 3
+CORRECTED_SEARCHES = 4
+# SQLite: a query word stands for at most this many words of names containing it.
+EXPANSIONS = 50
 SEARCH_CACHE_SECONDS = 60
 LOOKUP_FLUSH_SECONDS = 5.0
 LOOKUP_FLUSH_AT = 1_000
@@ -146,25 +150,23 @@ def _date(value) -> datetime.date:
     return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
 
 
+_COLUMNS = ("id, number, public_code, status, organization_name, organization_country, "
+            "standards, scope, original_issue_date, issue_date, expiry_date, revision, "
+            "confidential")
 _CERTIFICATE_SQL = (
-    "SELECT id, number, public_code, status, organization_name, organization_country, "
-    "standards, scope, original_issue_date, issue_date, expiry_date, revision, "
-    "confidential FROM certification_certificate WHERE number = %s "
-    "UNION ALL SELECT id, number, public_code, status, organization_name, "
-    "organization_country, standards, scope, original_issue_date, issue_date, "
-    "expiry_date, revision, confidential FROM certification_certificate "
+    f"SELECT {_COLUMNS} FROM certification_certificate WHERE number = %s "  # noqa: S608
+    f"UNION ALL SELECT {_COLUMNS} FROM certification_certificate "
     "WHERE public_code = %s AND number <> %s")
-_SITES_SQL = ("SELECT name, address, city, postcode, country, scope "
-              "FROM certification_certificatesite WHERE certificate_id = %s "
-              "ORDER BY position, id")
-_HISTORY_SQL = ("SELECT status, date, reason FROM certification_certificatestatuschange "
-                "WHERE certificate_id = %s ORDER BY date, id")
 
 
 def _driver_cursor():
     """A cursor of the database driver itself (sqlite3, psycopg), not Django's wrapper."""
     connection.ensure_connection()
     return connection.connection.cursor()
+
+
+def _mark() -> str:
+    return "?" if connection.vendor == "sqlite" else "%s"
 
 
 def certificate_for_public(number_or_code: str) -> PublicCertificate | None:
@@ -180,26 +182,53 @@ def certificate_for_public(number_or_code: str) -> PublicCertificate | None:
     value = (number_or_code or "").strip()
     if not value or len(value) > 60:
         return None
-    mark = "?" if connection.vendor == "sqlite" else "%s"
     cursor = _driver_cursor()
     try:
-        cursor.execute(_CERTIFICATE_SQL.replace("%s", mark), (value, value, value))
+        cursor.execute(_CERTIFICATE_SQL.replace("%s", _mark()), (value, value, value))
         row = cursor.fetchone()
-        if row is None:
-            return None
-        cursor.execute(_SITES_SQL.replace("%s", mark), (row[0],))
-        sites = _Rows(_Site(*site) for site in cursor.fetchall())
-        cursor.execute(_HISTORY_SQL.replace("%s", mark), (row[0],))
-        history = _Rows(_StatusChange(s, _date(d), r) for s, d, r in cursor.fetchall())
+        return _with_details(cursor, [row])[0] if row else None
     finally:
         cursor.close()
-    standards = row[6] if isinstance(row[6], list) else json.loads(row[6])
-    return PublicCertificate(
+
+
+def public_certificates(ids: list[int]) -> list[PublicCertificate]:
+    """These certificates, in this order (a directory page): three queries, as above."""
+    if not ids:
+        return []
+    marks = ", ".join([_mark()] * len(ids))
+    cursor = _driver_cursor()
+    try:
+        cursor.execute(f"SELECT {_COLUMNS} FROM certification_certificate "  # noqa: S608
+                       f"WHERE id IN ({marks})", list(ids))
+        found = {c.id: c for c in _with_details(cursor, cursor.fetchall())}
+    finally:
+        cursor.close()
+    return [found[i] for i in ids if i in found]
+
+
+def _with_details(cursor, rows: list[tuple]) -> list[PublicCertificate]:
+    """Certificates from rows of ``_COLUMNS``, with their sites and status history."""
+    marks = ", ".join([_mark()] * len(rows))
+    ids = [row[0] for row in rows]
+    sites: dict[int, _Rows] = {i: _Rows() for i in ids}
+    history: dict[int, _Rows] = {i: _Rows() for i in ids}
+    cursor.execute("SELECT certificate_id, name, address, city, postcode, country, scope "  # noqa: S608
+                   f"FROM certification_certificatesite WHERE certificate_id IN ({marks}) "
+                   "ORDER BY certificate_id, position, id", ids)
+    for cid, *site in cursor.fetchall():
+        sites[cid].append(_Site(*site))
+    cursor.execute("SELECT certificate_id, status, date, reason "  # noqa: S608
+                   "FROM certification_certificatestatuschange "
+                   f"WHERE certificate_id IN ({marks}) ORDER BY certificate_id, date, id", ids)
+    for cid, status, day, reason in cursor.fetchall():
+        history[cid].append(_StatusChange(status, _date(day), reason))
+    return [PublicCertificate(
         id=row[0], number=row[1], public_code=row[2], status=row[3], organization_name=row[4],
-        organization_country=row[5], standards=standards, scope=row[7],
+        organization_country=row[5],
+        standards=row[6] if isinstance(row[6], list) else json.loads(row[6]), scope=row[7],
         original_issue_date=_date(row[8]), issue_date=_date(row[9]),
         expiry_date=_date(row[10]), revision=row[11], confidential=bool(row[12]),
-        sites=sites, status_history=history)
+        sites=sites[row[0]], status_history=history[row[0]]) for row in rows]
 
 
 def public_certificate_dict(certificate: Certificate) -> dict:
@@ -421,18 +450,9 @@ def search_directory(q: str | None = None, standard: str | None = None,
                            fields={"page": f"The last page is {pages}."})
     start = (f["page"] - 1) * PAGE_SIZE
     page_ids = ids[start:start + PAGE_SIZE] if key else _listing_ids(where, params, start)
-    rows = {c.id: c for c in _with_details(Certificate.objects.filter(pk__in=page_ids))}
-    items = [rows[i] for i in page_ids if i in rows]
+    items = public_certificates(page_ids)
     return DirectoryPage(items=items, count=count, page=f["page"], pages=pages,
                          count_capped=capped)
-
-
-def _with_details(qs):
-    return qs.prefetch_related(
-        Prefetch("sites", queryset=CertificateSite.objects.order_by("position", "pk")),
-        Prefetch("status_history",
-                 queryset=CertificateStatusChange.objects.order_by("date", "pk")),
-    )
 
 
 def _filter_sql(standard: str, country: str, status: str) -> tuple[str, list]:
@@ -479,170 +499,161 @@ def _listing_ids(where: str, params: list, offset: int) -> list[int]:
 
 
 def _ranked_ids(key: str, where: str, params: list) -> tuple[list[int], bool]:
-    """Ids matching ``key``: substring matches in name order, then similar names by score.
+    """Ids matching ``key``: names containing it in name order, then names containing a
+    corrected spelling of it (each in name order).
 
     At most ``SEARCH_CAP`` ids; ``capped`` when more names contain ``key`` (then only
-    substring matches are given: similar names would come after them anyway).
+    those are given: corrected spellings would come after them anyway).
     """
-    if connection.vendor == "postgresql":
-        exact, similar = _postgres_matches(key, where, params)
-    elif connection.vendor == "sqlite":
-        exact, similar = _sqlite_matches(key, where, params)
-    else:
-        exact, similar = _substring_scan(key, where, params), []
+    vocabulary = VOCABULARY.refreshed()
+    words = key.split()
+    exact = _containing(key, where, params) if all(map(vocabulary.occurs, words)) else []
     capped = len(exact) > SEARCH_CAP
     ids = exact[:SEARCH_CAP]
+    if capped:
+        return ids, True
     seen = set(ids)
-    ids += [i for i in similar if i not in seen][:SEARCH_CAP - len(ids)]
-    return ids, capped
+    for corrected in vocabulary.corrected_texts(words)[:CORRECTED_SEARCHES]:
+        for cid in _containing(corrected, where, params):
+            if cid not in seen and len(ids) < SEARCH_CAP:
+                seen.add(cid)
+                ids.append(cid)
+    return ids, False
+
+
+def _containing(key: str, where: str, params: list) -> list[int]:
+    """Names containing each word of ``key`` (at most ``SEARCH_CAP`` + 1) in name order;
+    a text shorter than three letters: names starting with it.
+
+    Without ORDER BY in SQL the database stops at the cap instead of sorting every match
+    first (a common word is in tens of thousands of names); past the cap the first found
+    are shown, which ``count_capped`` says.
+    """
+    if len(key) < 3:  # names starting with it (the name index)
+        sql = (f"SELECT c.id, c.name_key, c.number FROM certification_certificate c "  # noqa: S608
+               f"WHERE {where} AND c.name_key >= %s AND c.name_key < %s LIMIT %s")
+        args = [*params, key, key + "\uffff", SEARCH_CAP + 1]
+    elif connection.vendor == "sqlite":  # FTS5 word index: see ``_fts_query``
+        match = _fts_query(key)
+        if not match:
+            return []
+        sql = (f"SELECT c.id, c.name_key, c.number FROM {FTS_TABLE} f "  # noqa: S608
+               f"JOIN certification_certificate c ON c.id = f.rowid "
+               f"WHERE f.{FTS_TABLE} MATCH %s AND {where} LIMIT %s")
+        args = [match, *params, SEARCH_CAP + 1]
+    else:  # PostgreSQL: each word with LIKE, through the pg_trgm GIN index
+        words = key.split()
+        likes = " AND ".join(["c.name_key LIKE %s ESCAPE '\\'"] * len(words))
+        sql = (f"SELECT c.id, c.name_key, c.number FROM certification_certificate c "  # noqa: S608
+               f"WHERE {where} AND {likes} LIMIT %s")
+        args = [*params, *map(_like_pattern, words), SEARCH_CAP + 1]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, args)  # the filters are fixed SQL with parameters
+        rows = cursor.fetchall()
+    return [cid for cid, _, _ in sorted(rows, key=lambda r: (r[1], r[2]))]
 
 
 def _like_pattern(key: str) -> str:
     return "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _substring_scan(key: str, where: str, params: list) -> list[int]:
-    """Names containing ``key`` (at most ``SEARCH_CAP`` + 1), sorted by name here.
-
-    Without ORDER BY the database stops at the cap instead of sorting every match first
-    (a common word is in tens of thousands of names); past the cap the first found are
-    shown, which ``count_capped`` says.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT c.id, c.name_key, c.number FROM certification_certificate c "  # noqa: S608
-            f"WHERE {where} AND c.name_key LIKE %s ESCAPE '\\' LIMIT %s",
-            [*params, _like_pattern(key), SEARCH_CAP + 1])
-        rows = cursor.fetchall()
-    return [cid for cid, _, _ in sorted(rows, key=lambda r: (r[1], r[2]))]
-
-
-def _postgres_matches(key: str, where: str, params: list) -> tuple[list[int], list[int]]:
-    # Both use the GIN trigram index: LIKE '%...%' and the word-similarity operator ``<%``,
-    # whose threshold (pg_trgm.word_similarity_threshold) is 0.6 by default, as here.
-    # Similar names are ranked here, not with ORDER BY: a query like a common word would
-    # otherwise score and sort every one of its tens of thousands of matches.
-    exact = _substring_scan(key, where, params)
-    if len(exact) > SEARCH_CAP:
-        return exact, []
-    with transaction.atomic(), connection.cursor() as cursor:
-        # The planner underestimates the operator's matches and, given the LIMIT, walks the
-        # whole table computing word_similarity (0.5 s at 1,000,000 names); through the
-        # index it stops after the first candidates (≈ 50 ms).
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(
-            "SELECT c.id, c.name_key, word_similarity(%s, c.name_key) "  # noqa: S608
-            f"FROM certification_certificate c WHERE {where} AND %s <%% c.name_key LIMIT %s",
-            [key, *params, key, SIMILAR_CANDIDATES])
-        rows = cursor.fetchall()
-        cursor.execute("RESET enable_seqscan")
-    ranked = sorted(rows, key=lambda r: (-r[2], r[1], r[0]))
-    return exact, [cid for cid, _, _ in ranked[:SIMILAR_LIMIT]]
-
-
-_NON_WORD = re.compile(r"[\W_]+")
-
-
-def _padded_trigrams(text: str) -> set[str]:
-    """pg_trgm's trigrams: each word padded with two spaces before and one after."""
-    grams = set()
-    for word in _NON_WORD.split(text):
-        if word:
-            padded = f"  {word} "
-            grams.update(padded[i:i + 3] for i in range(len(padded) - 2))
-    return grams
-
-
-def _similarity_scorer(query: str):
-    """``score(name)`` → the share of ``query``'s trigrams found in ``name`` (pg_trgm's
-    word similarity, simplified), for scoring many names against one query.
-
-    Each name is written once with its words padded as pg_trgm pads them ("  a  b ") and
-    the query's trigrams are looked up in it as substrings: no trigram set per name.
-    Substrings across a word boundary ("x  ", from "x  y") are never query trigrams.
-    """
-    wanted = _padded_trigrams(query)
-    total = len(wanted)
-
-    def score(name: str) -> float:
-        if not total:
-            return 0.0
-        padded = "  " + _NON_WORD.sub("  ", name).strip() + " "
-        return sum(1 for t in wanted if t in padded) / total
-    return score
-
-
-def word_similarity(query: str, name: str) -> float:
-    """Share of the query's trigrams found in the name (pg_trgm's measure, simplified)."""
-    return _similarity_scorer(query)(name)
-
-
 def _fts_phrase(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def _typo_pieces(word: str) -> list[str]:
-    """Parts of a word that survive one typo: its first and its last half.
+def _fts_query(key: str) -> str:
+    """An FTS5 query for names containing every word of ``key``: each word becomes the
+    words of names that contain it (``"licht"`` → ``"nordlicht" OR "sonnenlicht"``); a
+    word found in more than ``EXPANSIONS`` of them, or shorter than three letters, matches
+    the words starting with it. Words without a letter or digit cannot be searched in a
+    word index and are left out."""
+    groups = []
+    for word in key.split():
+        if not any(ch.isalnum() for ch in word):
+            continue
+        found = VOCABULARY.containing(word) if len(word) >= 3 else None
+        terms = [_fts_phrase(w) for w in found] if found else [_fts_phrase(word) + "*"]
+        groups.append("(" + " OR ".join(terms) + ")")
+    return " AND ".join(groups)
 
-    One wrong, missing, extra or swapped letter leaves one half of a word of six letters or
-    more intact; a phrase of four or more letters is rare enough in the trigram index to be
-    fetched quickly. Words of three or four letters are taken whole, shorter ones not at all.
+
+# --- the vocabulary -----------------------------------------------------------------------------
+
+class Vocabulary:
+    """The words of all names (``NameWord``), in this process's memory.
+
+    ``refreshed()`` asks the database for the highest word id (one index lookup) and
+    fetches only the words added since; a lower highest id than known (a rolled-back test
+    database) reloads everything.
     """
-    if len(word) < 3:
-        return []
-    if len(word) <= 4:
-        return [word]
-    return list(dict.fromkeys([word[:max(3, (len(word) + 1) // 2)],
-                               word[-max(3, len(word) // 2):]]))
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.clear()
+
+    def clear(self) -> None:
+        self.words: set[str] = set()
+        self.text = "\n"           # every word between newlines: substring tests in C
+        self.letters: str = ""
+        self.last_id = 0
+
+    def refreshed(self) -> "Vocabulary":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT max(id) FROM certification_nameword")
+            top = cursor.fetchone()[0] or 0
+            if top == self.last_id:
+                return self
+            with self.lock:
+                if top < self.last_id:
+                    self.clear()
+                cursor.execute("SELECT id, word FROM certification_nameword WHERE id > %s",
+                               [self.last_id])
+                rows = cursor.fetchall()
+                new = [word for _, word in rows if word not in self.words]
+                self.words.update(new)
+                self.text += "\n".join(new) + "\n" if new else ""
+                self.letters = "".join(sorted(set(self.letters).union(*new)))
+                self.last_id = max([top, *(i for i, _ in rows)])
+        return self
+
+    def containing(self, word: str) -> list[str] | None:
+        """The words that contain ``word``; ``None`` when more than ``EXPANSIONS`` do."""
+        text, found, start = self.text, [], 0
+        while (at := text.find(word, start)) != -1:
+            begin, end = text.rfind("\n", 0, at) + 1, text.find("\n", at)
+            found.append(text[begin:end])
+            if len(found) > EXPANSIONS:
+                return None
+            start = end
+        return found
+
+    def occurs(self, word: str) -> bool:
+        """Whether ``word`` is part of some name's word (else no name can contain it)."""
+        return word in self.text
+
+    def corrections(self, word: str) -> list[str]:
+        """Words one edit away from ``word`` (deleted, swapped, changed or added letter),
+        best first: same length, then shorter, then longer; ``[]`` for a known word, a
+        short one (< 4 letters) or one that is not all letters."""
+        if word in self.words or len(word) < 4 or not word.isalpha():
+            return []
+        splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+        swapped = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+        changed = {a + c + b[1:] for a, b in splits if b for c in self.letters}
+        deleted = {a + b[1:] for a, b in splits if b}
+        added = {a + c + b for a, b in splits for c in self.letters}
+        found = []
+        for group in (swapped, changed, deleted, added):
+            found.extend(sorted((group & self.words) - set(found)))
+        return found
+
+    def corrected_texts(self, words: list[str]) -> list[str]:
+        """The query with misspelt words corrected: every combination of each word's
+        first ``CORRECTIONS_PER_WORD`` corrections (words without any stay as typed)."""
+        options = [self.corrections(w)[:CORRECTIONS_PER_WORD] or [w] for w in words]
+        texts = [" ".join(combination) for combination in itertools.product(*options)]
+        typed = " ".join(words)
+        return [t for t in texts if t != typed]
 
 
-def _typo_queries(key: str) -> list[str]:
-    """FTS queries for names like ``key``: first every word (by one of its halves), then —
-    if that finds too little — any word."""
-    groups = [pieces for word in _NON_WORD.split(key) if (pieces := _typo_pieces(word))]
-    if not groups:
-        return []
-    any_of = [" OR ".join(_fts_phrase(p) for p in pieces) for pieces in groups]
-    queries = [" AND ".join(f"({q})" for q in any_of)]
-    if len(groups) > 1:
-        queries.append(" OR ".join(any_of))
-    return queries
-
-
-def _sqlite_matches(key: str, where: str, params: list) -> tuple[list[int], list[int]]:
-    join = (f"FROM {FTS_TABLE} f JOIN certification_certificate c ON c.id = f.rowid "
-            f"WHERE f.{FTS_TABLE} MATCH %s AND {where} LIMIT %s")
-    with connection.cursor() as cursor:
-        if len(key) < 3:  # too short for trigrams: names starting with it (the name index)
-            cursor.execute(
-                f"SELECT c.id FROM certification_certificate c WHERE {where} "  # noqa: S608
-                f"AND c.name_key >= %s AND c.name_key < %s "
-                f"ORDER BY c.name_key, c.number LIMIT %s",
-                [*params, key, key + "\uffff", SEARCH_CAP + 1])
-            return [row[0] for row in cursor.fetchall()], []
-        # Names containing the query: an FTS phrase query (any order), sorted by name here.
-        cursor.execute(f"SELECT c.id, c.name_key, c.number {join}",  # noqa: S608
-                       [_fts_phrase(key), *params, SEARCH_CAP + 1])
-        rows = cursor.fetchall()
-        exact = [cid for cid, _, _ in sorted(rows, key=lambda r: (r[1], r[2]))]
-        queries = _typo_queries(key)
-        if len(exact) > SEARCH_CAP or not queries:
-            return exact, []
-        # Similar names: those holding a typo-proof half of every word of the query (or, if
-        # that finds less than a page, of any word), scored like pg_trgm.
-        score = _similarity_scorer(key)
-        scored, seen = [], set()
-        for query in queries:
-            cursor.execute(f"SELECT c.id, c.name_key {join}",  # noqa: S608
-                           [query, *params, SIMILAR_CANDIDATES])
-            for cid, name in cursor.fetchall():
-                if cid in seen:
-                    continue
-                seen.add(cid)
-                value = score(name)
-                if value >= SIMILARITY_THRESHOLD:
-                    scored.append((-value, name, cid))
-            if len(scored) >= PAGE_SIZE:
-                break
-    scored.sort()
-    return exact, [cid for _, _, cid in scored[:SIMILAR_LIMIT]]
+VOCABULARY = Vocabulary()
