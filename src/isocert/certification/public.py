@@ -482,75 +482,82 @@ def _bounded_count(where: str, params: list) -> tuple[int, bool]:
 
 
 def _listing_ids(where: str, params: list, offset: int) -> list[int]:
-    """One page of the filtered directory in name order.
-
-    SQLite would pick the country or status index and sort every match (100,000 rows for
-    a big country); walking the name index and filtering as it goes finds a page after a
-    few hundred rows, so there the filter columns are kept away from their indexes (``+``).
-    """
-    if connection.vendor == "sqlite":
-        where = where.replace("c.status =", "+c.status =").replace(
-            "c.organization_country =", "+c.organization_country =")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT c.id FROM certification_certificate c WHERE {where} "  # noqa: S608
-            "ORDER BY c.name_key, c.number LIMIT %s OFFSET %s", [*params, PAGE_SIZE, offset])
-        return [row[0] for row in cursor.fetchall()]
+    """One page of the filtered directory in name order (see ``_name_index_first``)."""
+    return [row[0] for row in _rows(
+        f"SELECT c.id FROM certification_certificate c WHERE {_name_index_first(where)} "  # noqa: S608
+        "ORDER BY c.name_key, c.number LIMIT %s OFFSET %s", [*params, PAGE_SIZE, offset])]
 
 
 def _ranked_ids(key: str, where: str, params: list) -> tuple[list[int], bool]:
-    """Ids matching ``key``: names containing it in name order, then names containing a
-    corrected spelling of it (each in name order).
+    """Ids matching ``key``: names starting with it, then names containing its words, then
+    names containing a corrected spelling of them (each group in name order).
 
-    At most ``SEARCH_CAP`` ids; ``capped`` when more names contain ``key`` (then only
+    At most ``SEARCH_CAP`` ids; ``capped`` when more names match ``key`` as typed (then only
     those are given: corrected spellings would come after them anyway).
     """
     vocabulary = VOCABULARY.refreshed()
     words = key.split()
-    exact = _containing(key, where, params) if all(map(vocabulary.occurs, words)) else []
+    exact = _matching(key, where, params) if all(map(vocabulary.occurs, words)) else []
     capped = len(exact) > SEARCH_CAP
     ids = exact[:SEARCH_CAP]
     if capped:
         return ids, True
     seen = set(ids)
     for corrected in vocabulary.corrected_texts(words)[:CORRECTED_SEARCHES]:
-        for cid in _containing(corrected, where, params):
+        for cid in _matching(corrected, where, params):
             if cid not in seen and len(ids) < SEARCH_CAP:
                 seen.add(cid)
                 ids.append(cid)
     return ids, False
 
 
-def _containing(key: str, where: str, params: list) -> list[int]:
-    """Names containing each word of ``key`` (at most ``SEARCH_CAP`` + 1) in name order;
-    a text shorter than three letters: names starting with it.
+def _matching(key: str, where: str, params: list) -> list[int]:
+    """Names containing each word of ``key``, those starting with it first, at most
+    ``SEARCH_CAP`` + 1; a text of one or two letters: names starting with it.
 
-    Without ORDER BY in SQL the database stops at the cap instead of sorting every match
-    first (a common word is in tens of thousands of names); past the cap the first found
-    are shown, which ``count_capped`` says.
+    Without ORDER BY the database stops at the cap instead of sorting every match first (a
+    common word is in tens of thousands of names); past the cap the first found are shown,
+    which ``count_capped`` says. (Reading names starting with the text from the name index
+    first was tried: the word index's rows come in table order, and were faster.)
     """
-    if len(key) < 3:  # names starting with it (the name index)
-        sql = (f"SELECT c.id, c.name_key, c.number FROM certification_certificate c "  # noqa: S608
-               f"WHERE {where} AND c.name_key >= %s AND c.name_key < %s LIMIT %s")
-        args = [*params, key, key + "\uffff", SEARCH_CAP + 1]
-    elif connection.vendor == "sqlite":  # FTS5 word index: see ``_fts_query``
+    if len(key) < 3:
+        return [row[0] for row in _rows(
+            f"SELECT c.id FROM certification_certificate c "  # noqa: S608
+            f"WHERE {_name_index_first(where)} AND c.name_key >= %s AND c.name_key < %s "
+            f"ORDER BY c.name_key, c.number LIMIT %s",
+            [*params, key, key + "\uffff", SEARCH_CAP + 1])]
+    if connection.vendor == "sqlite":  # FTS5 word index: see ``_fts_query``
         match = _fts_query(key)
         if not match:
             return []
-        sql = (f"SELECT c.id, c.name_key, c.number FROM {FTS_TABLE} f "  # noqa: S608
-               f"JOIN certification_certificate c ON c.id = f.rowid "
-               f"WHERE f.{FTS_TABLE} MATCH %s AND {where} LIMIT %s")
-        args = [match, *params, SEARCH_CAP + 1]
+        rows = _rows(f"SELECT c.id, c.name_key, c.number FROM {FTS_TABLE} f "  # noqa: S608
+                     f"JOIN certification_certificate c ON c.id = f.rowid "
+                     f"WHERE f.{FTS_TABLE} MATCH %s AND {where} LIMIT %s",
+                     [match, *params, SEARCH_CAP + 1])
     else:  # PostgreSQL: each word with LIKE, through the pg_trgm GIN index
         words = key.split()
         likes = " AND ".join(["c.name_key LIKE %s ESCAPE '\\'"] * len(words))
-        sql = (f"SELECT c.id, c.name_key, c.number FROM certification_certificate c "  # noqa: S608
-               f"WHERE {where} AND {likes} LIMIT %s")
-        args = [*params, *map(_like_pattern, words), SEARCH_CAP + 1]
+        rows = _rows(f"SELECT c.id, c.name_key, c.number FROM certification_certificate c "  # noqa: S608
+                     f"WHERE {where} AND {likes} LIMIT %s",
+                     [*params, *map(_like_pattern, words), SEARCH_CAP + 1])
+    rows.sort(key=lambda r: (not r[1].startswith(key), r[1], r[2]))
+    return [row[0] for row in rows]
+
+
+def _rows(sql: str, args: list) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, args)  # the filters are fixed SQL with parameters
-        rows = cursor.fetchall()
-    return [cid for cid, _, _ in sorted(rows, key=lambda r: (r[1], r[2]))]
+        return cursor.fetchall()
+
+
+def _name_index_first(where: str) -> str:
+    """SQLite would pick the country or status index and sort every match (100,000 rows
+    for a big country); walking the name index and filtering as it goes finds a page after
+    a few hundred rows, so there the filter columns are kept away from their indexes."""
+    if connection.vendor != "sqlite":
+        return where
+    return where.replace("c.status =", "+c.status =").replace(
+        "c.organization_country =", "+c.organization_country =")
 
 
 def _like_pattern(key: str) -> str:
