@@ -154,9 +154,11 @@ class DirectoryOut(Schema):
 
 
 class DirectoryQuery(Schema):
-    q: str = Field("", description="Organization name or part of it; small typos are "
-                   "forgiven (\"Nordlict\" finds \"Nordlicht Energie GmbH\"). Names "
-                   "containing the text come first, then the most similar names.",
+    q: str = Field("", description="Organization name or words of it; a typo per word "
+                   "is forgiven — a letter wrong, missing or extra, or two swapped "
+                   "(\"Nordlict\" finds \"Nordlicht Energie GmbH\"). Names containing "
+                   "every word come first (those starting with the text before the "
+                   "others), then names containing a corrected spelling.",
                    examples=["Nordlict"])
     standard: str = Field("", description='A standard\'s code, e.g. "ISO 50001".')
     country: str = Field("", description="Two-letter country code (ISO 3166-1), e.g. DE.")
