@@ -15,6 +15,7 @@ from isocert.certification.models import (
     CertificateSite,
     CertificateStandard,
     CertificateStatusChange,
+    NameWord,
 )
 from isocert.certification.services import CODE_ALPHABET
 from isocert.core.errors import InvalidInput
@@ -276,6 +277,9 @@ def test_sqlite_bulk_path_restores_indexes_and_the_name_search(
                            [word])
             return cursor.fetchone()[0]
 
+    def vocabulary():
+        return set(NameWord.objects.values_list("word", flat=True))
+
     before = schema()
     certificate_import = import_text(csv_text([row(1), row(2)]), actor=ada,
                                      capture=django_capture_on_commit_callbacks)
@@ -283,8 +287,147 @@ def test_sqlite_bulk_path_restores_indexes_and_the_name_search(
     assert certificate_import.status == "done"
     assert schema() == before
     assert indexed("aluminium") == 2
-    make_certificate("LATER-1", name="Aluminiumwerk Emden GmbH")  # the trigger is back
+    # The vocabulary has the file's words, added in one statement.
+    assert {"societe", "generale", "d'aluminium", "1", "2"} <= vocabulary()
+    make_certificate("LATER-1", name="Emden Aluminium GmbH")  # the triggers are back
     assert indexed("aluminium") == 3
+    assert "emden" in vocabulary()
+
+
+REGISTRY_TABLES = ["certification_certificate", "certification_certificatesite",
+                   "certification_certificatestandard", "certification_certificatestatuschange"]
+
+
+def registry_schema() -> list[tuple]:
+    """The indexes and constraints of the four tables an import writes, as defined."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT 'index', indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s) "
+                "UNION ALL SELECT 'constraint', conname, pg_get_constraintdef(oid) "
+                "FROM pg_constraint WHERE conrelid::regclass::text = ANY(%s) ORDER BY 1, 2",
+                [REGISTRY_TABLES, REGISTRY_TABLES])
+        else:
+            marks = ", ".join(["%s"] * len(REGISTRY_TABLES))
+            cursor.execute("SELECT type, name, sql FROM sqlite_master "  # noqa: S608
+                           f"WHERE type IN ('index', 'table') AND tbl_name IN ({marks}) "
+                           "ORDER BY name", REGISTRY_TABLES)
+        return cursor.fetchall()
+
+
+def schema_while_inserting(monkeypatch) -> list:
+    """Records the registry's schema as each batch is inserted."""
+    seen = []
+    insert_batch = registry_io._Inserter.insert_batch
+
+    def spy(self, batch):
+        seen.append(registry_schema())
+        insert_batch(self, batch)
+
+    monkeypatch.setattr(registry_io._Inserter, "insert_batch", spy)
+    return seen
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's bulk path")
+def test_postgresql_bulk_path_rebuilds_indexes_and_foreign_keys(
+        ada, django_capture_on_commit_callbacks, monkeypatch):
+    monkeypatch.setattr(registry_io, "REBUILD_INDEXES_FROM", 1)
+    make_certificate("CB-00009")  # a smaller registry, its foreign-key checks still pending
+    before = registry_schema()
+    during = schema_while_inserting(monkeypatch)
+
+    certificate_import = import_text(csv_text([
+        row(1), row(2, **{"Standards": "ISO 9001:2015;ISO 14001:2015",
+                          "Site street": "1 rue de la Paix|2 quai Est", "Site city": "Paris|Lyon",
+                          "Site state": "|", "Site postcode": "75002|69001",
+                          "Site country": "FR|FR"})]),
+        actor=ada, capture=django_capture_on_commit_callbacks)
+
+    assert certificate_import.status == "done"
+    assert registry_schema() == before
+    # While the rows went in: no secondary index, no unique constraint, no foreign key
+    # among the four tables; primary keys and the key to the users' table stayed.
+    [inserting] = during
+    names = {name for _, name, _ in inserting}
+    definitions = {definition for _, _, definition in inserting}
+    assert not names & {"cert_name_key_trgm", "cert_status_name", "cert_standard_code",
+                        "unique_certificate_number", "unique_certificate_code"}
+    assert not [d for d in definitions if "REFERENCES certification_certificate(id)" in d]
+    assert [d for d in definitions if "REFERENCES accounts_user(id)" in d]
+    assert "certification_certificatesite_pkey" in names
+    assert Certificate.objects.count() == 3
+    assert CertificateSite.objects.count() == 4 and CertificateStandard.objects.count() == 4
+    assert set(CertificateStatusChange.objects.values_list("actor", flat=True)) == {ada.pk}
+    # The ids came from the sequences: later inserts do not collide with them.
+    make_certificate("LATER-1", sites=[("Plant", "Werkstraße 1", "Emden", "26721", "DE")])
+    assert CertificateSite.objects.count() == 5
+
+
+def test_a_small_import_into_a_bigger_registry_keeps_the_indexes(
+        ada, django_capture_on_commit_callbacks, monkeypatch):
+    monkeypatch.setattr(registry_io, "REBUILD_INDEXES_FROM", 1)
+    make_certificate("CB-00008")
+    make_certificate("CB-00009")
+    before = registry_schema()
+    during = schema_while_inserting(monkeypatch)
+
+    certificate_import = import_text(csv_text([row(1), row(2)]), actor=ada,
+                                     capture=django_capture_on_commit_callbacks)
+
+    assert certificate_import.status == "done"
+    assert during == [before]
+    assert registry_schema() == before
+
+
+def test_a_failure_after_the_indexes_are_dropped_restores_them_and_imports_nothing(
+        ada, monkeypatch):
+    monkeypatch.setattr(registry_io, "REBUILD_INDEXES_FROM", 1)
+    before = registry_schema()
+    dropped = []
+    insert_batch = registry_io._Inserter.insert_batch
+
+    def broken(self, batch):
+        insert_batch(self, batch)
+        dropped.append(registry_schema() != before)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(registry_io._Inserter, "insert_batch", broken)
+    certificate_import = registry_io.start_import(
+        upload=csv_upload(csv_text([row(1), row(2)])), actor=ada)
+    with pytest.raises(OSError):
+        registry_io.run_import(import_id=certificate_import.pk)
+
+    certificate_import.refresh_from_db()
+    assert dropped == [True]
+    assert certificate_import.status == "failed"
+    assert registry_schema() == before
+    assert not Certificate.objects.exists() and not CertificateSite.objects.exists()
+    assert not CertificateStandard.objects.exists()
+    assert not CertificateStatusChange.objects.exists()
+
+
+def test_a_duplicate_registered_while_the_file_was_checked_fails_the_rebuild(
+        ada, django_capture_on_commit_callbacks, monkeypatch):
+    monkeypatch.setattr(registry_io, "REBUILD_INDEXES_FROM", 1)
+    before = registry_schema()
+    check_file = registry_io.check_file
+
+    def check_then_register(*args, **kwargs):
+        result = check_file(*args, **kwargs)
+        make_certificate("CB-00002")  # registered elsewhere in the meantime
+        return result
+
+    monkeypatch.setattr(registry_io, "check_file", check_then_register)
+    certificate_import = import_text(csv_text([row(1), row(2), row(3)]), actor=ada,
+                                     capture=django_capture_on_commit_callbacks)
+
+    assert certificate_import.status == "failed"
+    assert "The registry changed while the file was checked" in (
+        certificate_import.errors[0]["message"])
+    assert list(Certificate.objects.values_list("number", flat=True)) == ["CB-00002"]
+    assert CertificateSite.objects.count() == 1
+    assert not CertificateStatusChange.objects.exists()
+    assert registry_schema() == before
 
 
 def test_an_unexpected_failure_leaves_the_import_refused_not_running(ada, monkeypatch):
@@ -302,3 +445,13 @@ def test_an_unexpected_failure_leaves_the_import_refused_not_running(ada, monkey
     assert certificate_import.status == "failed"
     assert "disk full" in certificate_import.errors[0]["message"]
     assert not Certificate.objects.exists()
+
+
+def test_an_import_adds_the_words_of_its_names_to_the_vocabulary(ada,
+                                                                  django_capture_on_commit_callbacks):
+    certificate_import = import_text(csv_text([row(1), row(2)]), actor=ada,
+                                     capture=django_capture_on_commit_callbacks)
+
+    assert certificate_import.status == "done"
+    assert {"societe", "generale", "d'aluminium", "1", "2"} <= set(
+        NameWord.objects.values_list("word", flat=True))

@@ -21,9 +21,13 @@ sectors, duplicates inside the file and against the registry, lengths — and sp
 converted rows to a temporary file; if any row is wrong nothing is written and the import
 ends *failed* with its row-level error report. Otherwise the second pass inserts
 everything in one transaction with raw SQL in batches: PostgreSQL's ``COPY FROM STDIN``
-(ids drawn from the tables' sequences with ``nextval``, so concurrent inserts elsewhere
-never collide), SQLite's ``executemany`` with explicit ids above ``max(id)`` (safe: the
-transaction is ``BEGIN IMMEDIATE``, SQLite's single writer lock is held throughout).
+(ids drawn from the tables' sequences — with ``nextval`` for the certificates, which the
+other rows refer to, by the id column's default for the rest — so concurrent inserts
+elsewhere never collide), SQLite's ``executemany`` with explicit ids above ``max(id)``
+(safe: the transaction is ``BEGIN IMMEDIATE``, SQLite's single writer lock is held
+throughout). A large import into a smaller registry sets the secondary indexes aside
+and builds them once at the end — on PostgreSQL also the unique constraints and the
+foreign keys among the four tables, with the tables locked meanwhile (``_Inserter.start``).
 """
 
 import csv
@@ -123,9 +127,14 @@ REQUIRED = [COL_IDENTITY, COL_NUMBER, COL_STATUS, COL_TYPE, COL_STANDARDS, COL_S
 
 # The name search's index on SQLite (migration 0002_search_index): see ``_Inserter.start``.
 FTS_INSERT_TRIGGER = "certification_certificate_fts_ai"
-# SQLite: from this many rows (and at least as many as the registry has), the secondary
-# indexes are built after the insert instead of during it.
+# The directory's vocabulary (migration 0003_name_words): SQLite's trigger splits each name.
+WORDS_INSERT_TRIGGER = "certification_nameword_ai"
+# From this many rows (and more than the registry has), the secondary indexes — and on
+# PostgreSQL the foreign keys among the registry's tables — are built after the insert
+# instead of during it (``_Inserter.start``).
 REBUILD_INDEXES_FROM = 20_000
+# PostgreSQL's maintenance_work_mem while those indexes are built.
+INDEX_BUILD_MEMORY = "256MB"
 
 MAX_STORED_ERRORS = 1000
 PROGRESS_EVERY = 5000     # rows between two progress updates of the import row
@@ -878,9 +887,12 @@ class _Table:
     constant_columns: list[str]
     constants: tuple          # one value per constant column, the same for every row
 
-    def statement(self, vendor: str) -> str:
+    def statement(self, vendor: str, *, with_id: bool = True) -> str:
+        """``with_id=False`` (PostgreSQL): rows come without the leading ``id``, which
+        the column's default (its sequence) fills."""
         quote = connection.ops.quote_name
-        names = ", ".join(quote(c) for c in self.columns + self.constant_columns)
+        columns = self.columns if with_id else self.columns[1:]
+        names = ", ".join(quote(c) for c in columns + self.constant_columns)
         if vendor == "postgresql":
             return f"COPY {quote(self.name)} ({names}) FROM STDIN"
         values = ", ".join(["%s"] * len(self.columns)
@@ -894,7 +906,8 @@ class _Inserter:
     def __init__(self, *, file_name: str, actor_id: int | None, rows: int):
         now = timezone.now()
         self.rows = rows
-        self.indexes: list[tuple[str, str]] = []
+        self.indexes: list[tuple[str, str]] = []       # (name, definition) dropped by start
+        self.constraints: list[tuple[str, str, str]] = []  # (table, name, definition)
         self.vendor = connection.vendor
         self.certificates = self._table(
             Certificate, _CERT_COLUMNS,
@@ -908,6 +921,8 @@ class _Inserter:
         self.translate = bytes(ord(CODE_ALPHABET[b % len(CODE_ALPHABET)]) for b in range(256))
         self.first_certificate_id = None
         self.fts_trigger = ""
+        self.words_trigger = ""
+        self.words: set[str] = set()
 
     @staticmethod
     def _table(model, given: list[str], values: dict) -> _Table:
@@ -944,12 +959,30 @@ class _Inserter:
                     codes.append(code)
         return codes
 
+    def _names(self) -> list[str]:
+        return [t.name for t in (self.certificates, self.sites, self.standards, self.changes)]
+
+    def _large_import(self, registry_rows: int) -> bool:
+        """A large import into a smaller registry: building each secondary index once,
+        sorted, beats growing it row by row."""
+        return self.rows >= REBUILD_INDEXES_FROM and self.rows > registry_rows
+
     def start(self) -> None:
-        """SQLite: ids continue above the highest in use (or ever used: AUTOINCREMENT) —
+        """Prepare the tables for the bulk insert; ``finish`` undoes it.
+
+        SQLite: ids continue above the highest in use (or ever used: AUTOINCREMENT) —
         safe because the import's transaction holds SQLite's only write lock. The name
         search's FTS trigger is set aside for the bulk insert and its work done in one
-        statement at the end (``finish``): row by row it costs several times the insert."""
+        statement at the end (``finish``): row by row it costs several times the insert.
+        So is the vocabulary's trigger: the names' words are collected here and added in
+        one statement.
+
+        PostgreSQL: see ``_start_postgresql``.
+        """
         self.next_ids = {}
+        if self.vendor == "postgresql":
+            self._start_postgresql()
+            return
         if self.vendor != "sqlite":
             return
         with connection.cursor() as cursor:
@@ -965,14 +998,16 @@ class _Inserter:
             if found:
                 self.fts_trigger = found[0]
                 cursor.execute(f'DROP TRIGGER "{FTS_INSERT_TRIGGER}"')
-            if self.rows >= REBUILD_INDEXES_FROM and self.rows >= self.next_ids[
-                    self.certificates.name]:
-                # A large import into a smaller registry: building each secondary index
-                # once, sorted, beats growing it row by row. The indexes are dropped and
-                # re-created inside the import's transaction: readers (WAL) keep using
-                # them, and a failed import rolls the drop back.
-                names = [t.name for t in (self.certificates, self.sites, self.standards,
-                                          self.changes)]
+            cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = %s",
+                           [WORDS_INSERT_TRIGGER])
+            found = cursor.fetchone()
+            if found:
+                self.words_trigger = found[0]
+                cursor.execute(f'DROP TRIGGER "{WORDS_INSERT_TRIGGER}"')
+            if self._large_import(self.next_ids[self.certificates.name] - 1):
+                # The indexes are dropped and re-created inside the import's transaction:
+                # readers (WAL) keep using them, and a failed import rolls the drop back.
+                names = self._names()
                 marks = ", ".join(["%s"] * len(names))
                 query = ("SELECT name, sql FROM sqlite_master WHERE type = 'index' "  # noqa: S608
                          f"AND sql IS NOT NULL AND tbl_name IN ({marks})")
@@ -983,6 +1018,88 @@ class _Inserter:
         # The insert's working set (ten indexes of the certificates) must stay in memory.
         self._cache_size = self._pragma("cache_size", -524_288)  # KiB: 512 MiB
 
+    def _start_postgresql(self) -> None:
+        """PostgreSQL: ids are drawn from the tables' sequences (``ids``, and the id
+        columns' defaults for the rows nothing refers to).
+
+        For a large import into a smaller registry (an initial load), the four tables are
+        locked and everything but their primary keys is set aside: the secondary indexes,
+        the unique constraints (number, identity number, public code) and the foreign
+        keys among the four tables (``certificate_id`` of sites, standards and status
+        changes). ``finish`` re-creates them from their saved definitions once the rows
+        are in. Maintained row by row, the indexes — the name search's trigram GIN index
+        above all, and the unique index on the random public codes — and the deferred
+        foreign-key checks (one queued per row, run at commit) cost most of the insert;
+        built once, sorted, and validated in one join they cost a fraction. Re-adding a
+        unique constraint checks uniqueness over all rows again. Foreign keys to other
+        apps' tables (the certificates' organization and cycle, the status changes'
+        actor) stay: altering them would lock those tables for the whole import.
+
+        The trade-off: DDL takes ``ACCESS EXCLUSIVE`` locks, held until the import
+        commits, so while it runs even readers of the registry (search, certificate
+        pages) wait. That is accepted only on this path — the file is larger than the
+        registry, as in a first load; an import smaller than the registry keeps the
+        indexes and blocks nobody. Everything happens inside the import's transaction
+        (PostgreSQL's DDL is transactional): a failed import rolls the drops back with
+        the rows.
+        """
+        self.sequences = {}
+        quote = connection.ops.quote_name
+        names = self._names()
+        with connection.cursor() as cursor:
+            for name in names:
+                cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [name])
+                self.sequences[name] = cursor.fetchone()[0]
+            if self.rows < REBUILD_INDEXES_FROM:
+                return
+            # Rows in the registry, counted only up to the file's size.
+            cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {quote(names[0])} "  # noqa: S608
+                           "LIMIT %s) AS registry", [self.rows])
+            if not self._large_import(cursor.fetchone()[0]):
+                return
+            # All four locked up front, in the order the rows are written (certificates
+            # first), rather than one by one as the drops below reach them.
+            cursor.execute(f"LOCK TABLE {', '.join(quote(n) for n in names)} "
+                           "IN ACCESS EXCLUSIVE MODE")
+            cursor.execute(
+                "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
+                "FROM pg_index i WHERE i.indrelid = ANY(%s::regclass[]) AND i.indisvalid "
+                # Not the index of a primary key or unique constraint, nor one that a
+                # foreign key (of any table) relies on.
+                "AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = i.indexrelid) "
+                "ORDER BY i.indexrelid", [names])
+            self.indexes = cursor.fetchall()
+            # The foreign keys among the four tables, then the unique constraints (each
+            # an index too) that no foreign key relies on; re-added in reverse order.
+            cursor.execute(
+                "SELECT c.conrelid::regclass::text, quote_ident(c.conname), "
+                "pg_get_constraintdef(c.oid) FROM pg_constraint c "
+                "WHERE c.conrelid = ANY(%s::regclass[]) AND ("
+                "(c.contype = 'f' AND c.confrelid = ANY(%s::regclass[])) "
+                "OR (c.contype = 'u' AND NOT EXISTS (SELECT FROM pg_constraint f "
+                "WHERE f.contype = 'f' AND f.conindid = c.conindid))) "
+                "ORDER BY c.contype, c.oid", [names, names])
+            self.constraints = cursor.fetchall()
+            self._check_deferred_now(cursor)
+            for table, name, _ in self.constraints:
+                cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+            for name, _ in self.indexes:
+                cursor.execute(f"DROP INDEX {name}")
+
+    def _check_deferred_now(self, cursor) -> None:
+        """Run the deferred foreign-key checks queued so far for rows of the four tables
+        (PostgreSQL refuses to alter or index a table with checks pending); later rows'
+        checks are deferred again, as before."""
+        cursor.execute(
+            "SELECT format('%%I.%%I', n.nspname, c.conname) FROM pg_constraint c "
+            "JOIN pg_namespace n ON n.oid = c.connamespace WHERE c.contype = 'f' "
+            "AND c.condeferred AND c.conrelid = ANY(%s::regclass[]) ORDER BY 1",
+            [self._names()])
+        names = ", ".join(dict.fromkeys(name for (name,) in cursor.fetchall()))
+        if names:
+            cursor.execute(f"SET CONSTRAINTS {names} IMMEDIATE")
+            cursor.execute(f"SET CONSTRAINTS {names} DEFERRED")
+
     def _pragma(self, name: str, value: int) -> int:
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA {name}")
@@ -991,6 +1108,9 @@ class _Inserter:
         return before
 
     def finish(self) -> None:
+        if self.vendor == "postgresql":
+            self._finish_postgresql()
+            return
         if self.vendor != "sqlite":
             return
         if self.fts_trigger and self.first_certificate_id is not None:
@@ -1006,7 +1126,31 @@ class _Inserter:
                 cursor.execute(sql)
             if self.fts_trigger:
                 cursor.execute(self.fts_trigger)
+            if self.words_trigger:
+                cursor.executemany("INSERT OR IGNORE INTO certification_nameword(word) "
+                                   "VALUES (%s)", [(w,) for w in sorted(self.words) if w])
+                cursor.execute(self.words_trigger)
         self._pragma("cache_size", self._cache_size)
+
+    def _finish_postgresql(self) -> None:
+        """Re-create what ``_start_postgresql`` dropped: the indexes, then the unique
+        constraints and the foreign keys (each checked over all rows in one statement).
+        A duplicate or a dangling reference fails the statement — an ``IntegrityError``
+        — and with it the import's transaction."""
+        if not (self.indexes or self.constraints):
+            return
+        with connection.cursor() as cursor:
+            self._check_deferred_now(cursor)
+            cursor.execute("SELECT current_setting('maintenance_work_mem')")
+            memory = cursor.fetchone()[0]
+            # Sorting an index's entries in memory rather than in runs on disk.
+            cursor.execute("SELECT set_config('maintenance_work_mem', %s, true)",
+                           [INDEX_BUILD_MEMORY])
+            for _, sql in self.indexes:
+                cursor.execute(sql)
+            for table, name, definition in reversed(self.constraints):
+                cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
+            cursor.execute("SELECT set_config('maintenance_work_mem', %s, true)", [memory])
 
     def ids(self, table: _Table, n: int) -> list[int]:
         """``n`` fresh ids. PostgreSQL: drawn from the table's sequence, so an insert
@@ -1018,8 +1162,9 @@ class _Inserter:
             self.next_ids[table.name] = first + n
             return list(range(first, first + n))
         with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
-                           "FROM generate_series(1, %s)", [table.name, n])
+            # The sequence is named once (``start``), not looked up again for every id.
+            cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
+                           [self.sequences[table.name], n])
             return [row[0] for row in cursor.fetchall()]
 
     def insert_batch(self, batch: list) -> None:
@@ -1027,6 +1172,9 @@ class _Inserter:
         if self.first_certificate_id is None:
             self.first_certificate_id = cert_ids[0]
         codes = self.public_codes(len(batch))
+        if self.words_trigger:
+            for cert, _, _ in batch:
+                self.words.update(cert[5].split(" "))  # name_key: single spaces
         certs, sites, standards, changes = [], [], [], []
         for cert_id, code, (cert, cert_sites, cert_standards) in zip(cert_ids, codes, batch,
                                                                      strict=True):
@@ -1036,22 +1184,24 @@ class _Inserter:
             for standard in cert_standards:
                 standards.append((cert_id, *standard))
             changes.append((cert_id, cert[2], cert[13]))  # status on the issue date
-        site_ids = self.ids(self.sites, len(sites))
-        standard_ids = self.ids(self.standards, len(standards))
-        change_ids = self.ids(self.changes, len(changes))
         self._write(self.certificates, certs)
-        self._write(self.sites, [(i, *s) for i, s in zip(site_ids, sites, strict=True)])
-        self._write(self.standards,
-                    [(i, *s) for i, s in zip(standard_ids, standards, strict=True)])
-        self._write(self.changes, [(i, *c) for i, c in zip(change_ids, changes, strict=True)])
+        for table, rows in ((self.sites, sites), (self.standards, standards),
+                            (self.changes, changes)):
+            if self.vendor == "postgresql":
+                # Nothing refers to these ids: the column's default draws them from the
+                # same sequence while the rows are copied, without a round trip.
+                self._write(table, rows, with_id=False)
+            else:
+                self._write(table, [(i, *r) for i, r in zip(self.ids(table, len(rows)), rows,
+                                                            strict=True)])
 
-    def _write(self, table: _Table, rows: list[tuple]) -> None:
+    def _write(self, table: _Table, rows: list[tuple], *, with_id: bool = True) -> None:
         if not rows:
             return
         with connection.cursor() as cursor:
             if self.vendor == "postgresql":
                 constants = table.constants
-                with cursor.cursor.copy(table.statement(self.vendor)) as copy:
+                with cursor.cursor.copy(table.statement(self.vendor, with_id=with_id)) as copy:
                     write = copy.write_row
                     for row in rows:
                         write(row + constants)
