@@ -31,14 +31,14 @@ migrate: $(VENV)/.installed
 demo: migrate pdf-libs
 	$(ISOCERT) seed-demo
 
-## Serve the portal with demo data on http://$(HOST):$(PORT) (gunicorn + task worker).
+## Serve the portal with demo data on http://$(HOST):$(PORT) (granian + task worker).
 run: demo
 	$(ISOCERT) collectstatic --no-input --verbosity 0
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C stops the server and the worker)"
 	@trap 'kill 0' INT TERM EXIT; \
 	$(ISOCERT) db_worker --queue-name '*' & \
-	$(BIN)/gunicorn isocert.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) \
-	  --access-logfile - --forwarded-allow-ips 127.0.0.1 & \
+	$(BIN)/granian --interface wsgi --host $(HOST) --port $(PORT) --workers $(WORKERS) \
+	  --blocking-threads 1 --no-ws --access-log isocert.wsgi:application & \
 	wait
 
 ## Development server with auto-reload (DEBUG on) and the worker.

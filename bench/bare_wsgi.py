@@ -3,9 +3,9 @@
 A plain WSGI callable answering ``GET /api/v1/public/certificates/{number}`` with the same
 three indexed queries (certificate, sites, status history) and the same JSON as the portal,
 straight on ``sqlite3`` or ``psycopg``. ``bench/registry_load.py`` serves it with the same
-gunicorn settings as the portal and reports the portal's throughput as a share of this one.
+granian settings as the portal and reports the portal's throughput as a share of this one.
 
-    DATABASE_URL=sqlite:////path/db.sqlite3 gunicorn bench.bare_wsgi:application
+    DATABASE_URL=sqlite:////path/db.sqlite3 granian --interface wsgi bench.bare_wsgi:application
 """
 
 import json

@@ -1,14 +1,15 @@
 """Load-test the public registry: verification API, verification page, directory search.
 
     DATABASE_URL=... python bench/registry_load.py [--duration 10] [--connections 16]
-        [--create 20000] [--workers N] [--worker-class gthread]
+        [--create 20000] [--workers N] [--threads N]
 
 The database must already hold a registry (``bench/registry_generate.py`` imports
 1,000,000 certificates through the real importer); ``--create N`` instead migrates and
 inserts N certificates with ``tests/registry_helpers.py`` when the registry is empty (for
 trying the script on a small registry).
 
-The portal is served by gunicorn on 127.0.0.1 with one worker per core, production-like
+The portal is served by granian (as ``make run`` serves it) on 127.0.0.1 with one worker
+per core, production-like
 settings (DEBUG off, ALLOWED_HOSTS=127.0.0.1, collected static files) and a rate limit
 too high to bite (``PUBLIC_API_RATE``). wrk (Debian package ``wrk``; installed with
 apt-get when missing and running as root, otherwise the script says how) then loads each
@@ -19,7 +20,7 @@ random existing number or a random name with a typo:
 * ``page``      GET /verify/{number}
 * ``directory`` GET /api/v1/public/certificates?q={name with a typo}
 * ``bare``      the ``api`` scenario against ``bench/bare_wsgi.py`` (plain WSGI, same
-                queries, same gunicorn settings): the floor the portal is compared with.
+                queries, same server settings): the floor the portal is compared with.
 
 Prints requests per second, p50/p95/p99 latency and non-2xx answers per scenario, the
 portal's share of the bare app's throughput, and the targets (API ≥ 2,500 req/s with p99 ≤
@@ -156,16 +157,13 @@ def typo(name: str, rng: random.Random) -> str:
     return text[:i] + text[i + 1] + text[i] + text[i + 2:]
 
 
-def start_gunicorn(app: str, port: int, args, env: dict, log: Path) -> subprocess.Popen:
-    command = [PYTHON, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}",
-               "--workers", str(args.workers), "--worker-class", args.worker_class,
-               "--threads", str(args.threads), "--backlog", "2048",
-               "--keep-alive", "5", "--log-level", "warning",
-               # Imports once, before the fork: workers start warm and alike.
-               "--preload"]
-    process = subprocess.Popen(command, env=env, cwd=str(ROOT), stdout=log.open("wb"),
-                               stderr=subprocess.STDOUT, start_new_session=True)
-    return process
+def start_server(app: str, port: int, args, env: dict, log: Path) -> subprocess.Popen:
+    command = [str(Path(PYTHON).with_name("granian")), "--interface", "wsgi",
+               "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers),
+               "--blocking-threads", str(args.threads), "--backlog", "2048", "--no-ws",
+               "--log-level", "warning", app]
+    return subprocess.Popen(command, env=env, cwd=str(ROOT), stdout=log.open("wb"),
+                            stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
@@ -224,9 +222,8 @@ def main() -> None:
     # One per core: wrk shares the cores, and more workers only add switching (measured:
     # 2 workers served 45 % more than 4 on two cores).
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--worker-class", default="gthread",
-                        help="gunicorn worker class; gthread keeps connections alive")
-    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per server worker running the application")
     parser.add_argument("--threads-wrk", type=int, default=2)
     parser.add_argument("--sample", type=int, default=5_000, help="numbers/names to draw")
     parser.add_argument("--create", type=int, default=0, metavar="N",
@@ -256,7 +253,7 @@ def main() -> None:
                  ["/api/v1/public/certificates/" + quote(n, safe="") for n in numbers]),
     }
     wanted = [s.strip() for s in args.scenarios.split(",") if s.strip()]
-    print(f"gunicorn: {args.workers} workers ({args.worker_class}, {args.threads} thread(s)); "
+    print(f"granian: {args.workers} workers ({args.threads} thread(s) each); "
           f"wrk: {args.threads_wrk} threads, {args.connections} connections, "
           f"{args.duration:g} s per scenario", flush=True)
     results, servers = {}, {}
@@ -267,8 +264,8 @@ def main() -> None:
                 for other in servers.values():
                     stop(other)
                 servers.clear()
-                log = work / f"gunicorn-{port}.log"
-                servers[app] = start_gunicorn(app, port, args, env, log)
+                log = work / f"server-{port}.log"
+                servers[app] = start_server(app, port, args, env, log)
                 wait_ready(f"http://127.0.0.1:{port}{scenarios['api'][2][0]}", servers[app], log)
             if args.warmup:
                 run_wrk(wrk, port, paths, args, work, name + "-warmup", args.warmup)

@@ -183,7 +183,7 @@ class WSGIResponse:
 
 
 class WSGIClient:
-    """Requests through ``isocert.wsgi.application`` — the callable gunicorn serves, with
+    """Requests through ``isocert.wsgi.application`` — the callable the server serves, with
     its front door for the verification API — instead of Django's test handler.
 
     The environ is built by Django's ``RequestFactory``; like Django's test client, the

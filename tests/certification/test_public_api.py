@@ -1,7 +1,7 @@
 """GET /api/v1/public/certificates/{number}: the public verification API (no log-in).
 
 Each test runs twice: through Django's test client (the django-ninja operation behind the
-full middleware stack) and through ``isocert.wsgi.application`` (what gunicorn serves: the
+full middleware stack) and through ``isocert.wsgi.application`` (what granian serves: the
 verification's WSGI front door, ``PublicVerificationApp``) — the two must answer alike.
 """
 
@@ -301,7 +301,7 @@ def test_a_due_flush_runs_in_the_background(anonymous, monkeypatch):
     assert public.pending_lookup_counts() == {}
 
 
-# --- the WSGI front door (what gunicorn serves) ------------------------------------------------
+# --- the WSGI front door (what granian serves) -------------------------------------------------
 
 @pytest.mark.django_db
 def test_the_front_door_leaves_a_wrong_host_and_other_methods_to_django():

@@ -358,6 +358,11 @@ def test_postgresql_bulk_path_rebuilds_indexes_and_foreign_keys(
     assert Certificate.objects.count() == 3
     assert CertificateSite.objects.count() == 4 and CertificateStandard.objects.count() == 4
     assert set(CertificateStatusChange.objects.values_list("actor", flat=True)) == {ada.pk}
+    # The planner's statistics were refreshed (the registry had one certificate before).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s",
+                       ["certification_certificate"])
+        assert cursor.fetchone()[0] == 3
     # The ids came from the sequences: later inserts do not collide with them.
     make_certificate("LATER-1", sites=[("Plant", "Werkstraße 1", "Emden", "26721", "DE")])
     assert CertificateSite.objects.count() == 5

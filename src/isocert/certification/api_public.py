@@ -288,8 +288,8 @@ class PublicRegistryFastPathMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
         self._views = None
-        # Load the URLconf now, when the server starts (before gunicorn forks its workers
-        # with --preload), not on each worker's first request: that took seconds.
+        # Load the URLconf now, when the server starts a worker, not on the worker's first
+        # request: that took seconds.
         self.views()
 
     def views(self):
