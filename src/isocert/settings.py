@@ -162,6 +162,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0 if DEBUG else DATABASES["default"]["CONN_MAX_AGE"]
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's own cursors bind parameters on the client and are never prepared; the
+    # public registry's lookups use psycopg's server-side-binding cursor, which prepares a
+    # statement from its fifth run on a connection (planning the verification's query
+    # cost more than running it). 0 disables (e.g. behind an old PgBouncer in transaction
+    # mode, which cannot keep prepared statements).
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        env_int("PG_PREPARE_THRESHOLD", 5) or None)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -160,8 +160,18 @@ _CERTIFICATE_SQL = (
 
 
 def _driver_cursor():
-    """A cursor of the database driver itself (sqlite3, psycopg), not Django's wrapper."""
+    """A cursor of the database driver itself (sqlite3, psycopg), not Django's wrapper.
+
+    On PostgreSQL a server-side-binding ``psycopg.Cursor`` (Django's own cursors bind on
+    the client): the same few statements, sent again and again, are then prepared once per
+    connection (psycopg prepares a query from its fifth run) instead of parsed and planned
+    by the server on every verification.
+    """
     connection.ensure_connection()
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        return psycopg.Cursor(connection.connection)
     return connection.connection.cursor()
 
 
@@ -534,12 +544,13 @@ def _matching(key: str, where: str, params: list) -> list[int]:
                      f"JOIN certification_certificate c ON c.id = f.rowid "
                      f"WHERE f.{FTS_TABLE} MATCH %s AND {where} LIMIT %s",
                      [match, *params, SEARCH_CAP + 1])
-    else:  # PostgreSQL: each word with LIKE, through the pg_trgm GIN index
-        words = key.split()
-        likes = " AND ".join(["c.name_key LIKE %s ESCAPE '\\'"] * len(words))
+    else:  # PostgreSQL: the GIN index of the names' words (``_tsquery``)
+        query, words = _tsquery(key)
+        if not query:
+            return []
         rows = _rows(f"SELECT c.id, c.name_key, c.number FROM certification_certificate c "  # noqa: S608
-                     f"WHERE {where} AND {likes} LIMIT %s",
-                     [*params, *map(_like_pattern, words), SEARCH_CAP + 1])
+                     f"WHERE {where} AND to_tsvector('simple', c.name_key) @@ ({query}) "
+                     f"LIMIT %s", [*params, *words, SEARCH_CAP + 1])
     rows.sort(key=lambda r: (not r[1].startswith(key), r[1], r[2]))
     return [row[0] for row in rows]
 
@@ -560,28 +571,44 @@ def _name_index_first(where: str) -> str:
         "c.organization_country =", "+c.organization_country =")
 
 
-def _like_pattern(key: str) -> str:
-    return "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 def _fts_phrase(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def _fts_query(key: str) -> str:
-    """An FTS5 query for names containing every word of ``key``: each word becomes the
-    words of names that contain it (``"licht"`` → ``"nordlicht" OR "sonnenlicht"``); a
-    word found in more than ``EXPANSIONS`` of them, or shorter than three letters, matches
-    the words starting with it. Words without a letter or digit cannot be searched in a
-    word index and are left out."""
+def _word_groups(key: str) -> list[tuple[list[str], bool]]:
+    """What a word index is asked for names containing every word of ``key``: per word,
+    the words of names that contain it (``"licht"`` → ``nordlicht``, ``sonnenlicht``), or
+    — for a word in more than ``EXPANSIONS`` of them, or shorter than three letters — the
+    word itself as a prefix (``(["ab"], True)``). Words without a letter or digit cannot
+    be searched in a word index and are left out."""
     groups = []
     for word in key.split():
         if not any(ch.isalnum() for ch in word):
             continue
         found = VOCABULARY.containing(word) if len(word) >= 3 else None
-        terms = [_fts_phrase(w) for w in found] if found else [_fts_phrase(word) + "*"]
-        groups.append("(" + " OR ".join(terms) + ")")
-    return " AND ".join(groups)
+        groups.append((found, False) if found else ([word], True))
+    return groups
+
+
+def _fts_query(key: str) -> str:
+    """SQLite: ``_word_groups`` as an FTS5 query (``("nordlicht" OR "sonnenlicht")``)."""
+    return " AND ".join(
+        "(" + " OR ".join(_fts_phrase(w) + ("*" if prefix else "") for w in words) + ")"
+        for words, prefix in _word_groups(key))
+
+
+def _tsquery(key: str) -> tuple[str, list[str]]:
+    """PostgreSQL: ``_word_groups`` as a ``tsquery`` expression and its parameters
+    (``phraseto_tsquery`` per word: "d'aluminium" is the phrase "d" "aluminium")."""
+    parts, params = [], []
+    for words, prefix in _word_groups(key):
+        if prefix and words[0].isalnum():
+            parts.append("to_tsquery('simple', %s)")
+            params.append(words[0] + ":*")
+        else:
+            parts.append("(" + " || ".join(["phraseto_tsquery('simple', %s)"] * len(words)) + ")")
+            params.extend(words)
+    return " && ".join(parts), params
 
 
 # --- the vocabulary -----------------------------------------------------------------------------
