@@ -16,6 +16,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core import signals
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.wsgi import WSGIRequest
+from django.core.signals import setting_changed
 from django.http import HttpResponse
 from django.middleware.security import SecurityMiddleware
 from django.urls import Resolver404, resolve
@@ -348,6 +349,19 @@ class PublicVerificationApp:
 
     def __init__(self, django_app):
         self.django_app = django_app
+        self._security: SecurityMiddleware | None = None
+        setting_changed.connect(self._settings_changed, weak=False)
+
+    def _settings_changed(self, **kwargs):
+        if kwargs.get("setting", "").startswith("SECURE_"):
+            self._security = None
+
+    def security(self) -> SecurityMiddleware:
+        """Django's ``SecurityMiddleware``, made again when a ``SECURE_*`` setting changes
+        (it reads them when it is made; tests change them)."""
+        if self._security is None:
+            self._security = SecurityMiddleware(_no_response)
+        return self._security
 
     def __call__(self, environ, start_response):
         if (environ.get("REQUEST_METHOD") not in ("GET", "HEAD")
@@ -376,7 +390,6 @@ class PublicVerificationApp:
         except DisallowedHost:
             return None  # Django answers 400 and logs it
         signals.request_started.send(sender=self.__class__, environ=environ)
-        # Made per request, like the settings it reads (a few microseconds).
-        security = SecurityMiddleware(_no_response)
+        security = self.security()
         response = security.process_request(request) or verification_response(request, number)
         return security.process_response(request, response)
