@@ -460,3 +460,19 @@ def test_an_import_adds_the_words_of_its_names_to_the_vocabulary(ada,
     assert certificate_import.status == "done"
     assert {"societe", "generale", "d'aluminium", "1", "2"} <= set(
         NameWord.objects.values_list("word", flat=True))
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's bulk path")
+@pytest.mark.django_db(transaction=True)
+def test_a_large_import_on_postgresql_is_vacuumed_after_it_commits(ada, monkeypatch):
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(registry_io, "REBUILD_INDEXES_FROM", 1)
+    # Outside a test transaction the queued import runs when the upload commits.
+    with CaptureQueriesContext(connection) as queries:
+        started = registry_io.start_import(upload=csv_upload(csv_text([row(1), row(2)])),
+                                           actor=ada)
+
+    assert CertificateImport.objects.get(pk=started.pk).status == "done"
+    vacuums = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("VACUUM")]
+    assert vacuums == ['VACUUM (ANALYZE) "certification_certificate"']
