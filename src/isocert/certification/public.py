@@ -20,10 +20,10 @@ Three design choices, each for the load the public side gets:
   is no word of any name is replaced by the words one edit away (a letter dropped, added,
   changed, or two swapped — Norvig's corrector), and the corrected text is searched like
   the typed one. Names containing the words as typed come first, then names containing a
-  corrected spelling. The search for names containing each word uses each database's
-  index: PostgreSQL's ``pg_trgm`` GIN index for ``LIKE '%word%'``; SQLite's FTS5 word
-  table, each query word expanded to the vocabulary's words containing it (migration
-  ``0004_word_search``). A query word found in no name skips the search as typed.
+  corrected spelling. Each query word is expanded to the vocabulary's words containing it
+  and looked up in a word index: SQLite's FTS5 word table (migration
+  ``0004_word_search``), PostgreSQL's GIN index over ``to_tsvector('simple', name_key)``
+  (``0005_postgres_word_index``). A query word found in no name skips the search as typed.
   (Scoring trigram similarity over candidate names was used first: at 1,000,000 names it
   cost 10–20 ms a search, and still missed one-letter typos in short words.)
 * **Bounded counts.** A directory listing never counts past ``COUNT_CAP`` rows and a
