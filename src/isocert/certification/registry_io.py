@@ -992,18 +992,8 @@ class _Inserter:
                 cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table.name])
                 seq = cursor.fetchone()
                 self.next_ids[table.name] = max(top, seq[0] if seq else 0) + 1
-            cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = %s",
-                           [FTS_INSERT_TRIGGER])
-            found = cursor.fetchone()
-            if found:
-                self.fts_trigger = found[0]
-                cursor.execute(f'DROP TRIGGER "{FTS_INSERT_TRIGGER}"')
-            cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = %s",
-                           [WORDS_INSERT_TRIGGER])
-            found = cursor.fetchone()
-            if found:
-                self.words_trigger = found[0]
-                cursor.execute(f'DROP TRIGGER "{WORDS_INSERT_TRIGGER}"')
+            self.fts_trigger = self._set_aside_trigger(cursor, FTS_INSERT_TRIGGER)
+            self.words_trigger = self._set_aside_trigger(cursor, WORDS_INSERT_TRIGGER)
             if self._large_import(self.next_ids[self.certificates.name] - 1):
                 # The indexes are dropped and re-created inside the import's transaction:
                 # readers (WAL) keep using them, and a failed import rolls the drop back.
@@ -1017,6 +1007,17 @@ class _Inserter:
                     cursor.execute(f'DROP INDEX "{name}"')
         # The insert's working set (ten indexes of the certificates) must stay in memory.
         self._cache_size = self._pragma("cache_size", -524_288)  # KiB: 512 MiB
+
+    @staticmethod
+    def _set_aside_trigger(cursor, name: str) -> str:
+        """SQLite: drop the trigger ``name``; its SQL (``""`` when there is none) lets
+        ``finish`` create it again."""
+        cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = %s",
+                       [name])
+        found = cursor.fetchone()
+        if found:
+            cursor.execute(f'DROP TRIGGER "{name}"')
+        return found[0] if found else ""
 
     def _start_postgresql(self) -> None:
         """PostgreSQL: ids are drawn from the tables' sequences (``ids``, and the id
