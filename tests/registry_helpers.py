@@ -139,7 +139,7 @@ def clear_public_state():
     from isocert.certification import public
     from isocert.certification.api_public import PUBLIC_THROTTLE
 
-    caches["throttle"].clear()
+    caches["public_search"].clear()
     PUBLIC_THROTTLE.reset()
     public.wait_for_background_flush()
     public._counter.take()

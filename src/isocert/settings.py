@@ -220,9 +220,9 @@ CACHES = {
     },
     # Per server process, in memory: the public directory's short-lived search results
     # (a database write per public request would cap its throughput).
-    "throttle": {
+    "public_search": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "isocert-throttle",
+        "LOCATION": "isocert-public-search",
         "OPTIONS": {"MAX_ENTRIES": 50_000},
     },
 }

@@ -417,7 +417,7 @@ class DirectoryPage:
 
 
 def _cache():
-    return caches["throttle"]
+    return caches["public_search"]
 
 
 def validate_directory_filters(q: str | None, standard: str | None, country: str | None,

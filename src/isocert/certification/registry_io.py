@@ -1028,7 +1028,7 @@ class _Inserter:
         the unique constraints (number, identity number, public code) and the foreign
         keys among the four tables (``certificate_id`` of sites, standards and status
         changes). ``finish`` re-creates them from their saved definitions once the rows
-        are in. Maintained row by row, the indexes — the name search's trigram GIN index
+        are in. Maintained row by row, the indexes — the name search's GIN word index
         above all, and the unique index on the random public codes — and the deferred
         foreign-key checks (one queued per row, run at commit) cost most of the insert;
         built once, sorted, and validated in one join they cost a fraction. Re-adding a
