@@ -12,7 +12,7 @@ Three design choices, each for the load the public side gets:
   ``LOOKUP_FLUSH_SECONDS`` or ``LOOKUP_FLUSH_AT`` lookups (in a background thread, so no
   request waits for it), and when the process exits.
   The trade-off: a worker that crashes (or is killed) loses its unflushed counts — at most
-  a few seconds' worth. The counts are statistics, not records, so that is accepted. Only
+  ten seconds' worth (flushing every 1,000 lookups tripled the API's p99 on PostgreSQL). The counts are statistics, not records, so that is accepted. Only
   the certificate's id is kept: no address, no user, no time of the lookup.
 * **Typo-tolerant search by correcting words.** ``NameWord`` holds every word of every
   name (kept by database triggers, migration ``0003_name_words``); each process keeps it in
@@ -65,8 +65,8 @@ CORRECTED_SEARCHES = 4
 # SQLite: a query word stands for at most this many words of names containing it.
 EXPANSIONS = 50
 SEARCH_CACHE_SECONDS = 60
-LOOKUP_FLUSH_SECONDS = 5.0
-LOOKUP_FLUSH_AT = 1_000
+LOOKUP_FLUSH_SECONDS = 10.0
+LOOKUP_FLUSH_AT = 50_000
 FLUSH_IN_BACKGROUND = True
 FTS_TABLE = "certification_certificate_fts"
 STATUSES = [s.value for s in Certificate.Status]
