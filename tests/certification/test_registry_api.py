@@ -48,17 +48,27 @@ def test_a_wrong_upload_is_a_422(ada, api_client):
 
 
 @pytest.mark.parametrize("who", ["ada", "rita"])
-def test_administrators_and_reviewers_prepare_list_and_download_exports(request, who,
-                                                                       api_client):
+def test_administrators_and_reviewers_prepare_list_and_download_exports(
+        request, who, api_client, django_capture_on_commit_callbacks):
     make_certificate("NL-1")
     client = api_client(request.getfixturevalue(who))
 
-    created = client.post("/api/v1/registry/exports", {"format": "xlsx"},
-                          content_type="application/json")
-    assert created.status_code == 201
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        created = client.post("/api/v1/registry/exports", {"format": "xlsx"},
+                              content_type="application/json")
+    assert created.status_code == 202
     body = created.json()
-    assert (body["format"], body["rows"]) == ("xlsx", 1)
+    assert (body["format"], body["status"], body["download_url"]) == ("xlsx", "queued", None)
     assert [e["id"] for e in client.get("/api/v1/registry/exports").json()] == [body["id"]]
+    early = client.get(f"/api/v1/registry/exports/{body['id']}/download")
+    assert early.status_code == 409
+    assert early.json()["error"]["code"] == "conflict"
+
+    for callback in queued:  # the task worker
+        callback()
+    body = client.get(f"/api/v1/registry/exports/{body['id']}").json()
+    assert (body["status"], body["rows"], body["total_rows"]) == ("done", 1, 1)
+    assert body["size"] > 0 and len(body["sha256"]) == 64 and body["finished_at"]
     download = client.get(body["download_url"])
     assert download.status_code == 200
     assert b"".join(download.streaming_content).startswith(b"PK")
@@ -87,6 +97,7 @@ def test_clients_and_other_staff_cannot_export(request, who, ada, api_client):
     client = api_client(request.getfixturevalue(who))
 
     for response in (client.get("/api/v1/registry/exports"),
+                     client.get(f"/api/v1/registry/exports/{export.pk}"),
                      client.post("/api/v1/registry/exports", {"format": "csv"},
                                  content_type="application/json"),
                      client.get(f"/api/v1/registry/exports/{export.pk}/download")):

@@ -5,11 +5,13 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.http import Http404
 from openpyxl import load_workbook
 from registry_io_helpers import make_certificate
 
 from isocert.certification import registry_io
 from isocert.certification.models import RegistryExport
+from isocert.core.errors import Conflict, InvalidInput
 from isocert.core.files import open_stored
 from isocert.core.models import AuditEvent
 
@@ -102,7 +104,63 @@ def test_a_prepared_export_is_stored_and_audited(registry, ada, fmt):
         assert data.startswith(b"PK")
     event = AuditEvent.objects.get(action="certification.registry.exported")
     assert event.payload == {"format": fmt, "rows": 2, "sha256": export.file.sha256}
+    assert AuditEvent.objects.filter(action="certification.registry.export_queued").count() == 1
     assert registry_io.export_file_name(export).endswith(f".{fmt}")
+    assert (export.status, export.total_rows) == (RegistryExport.Status.DONE, 2)
+    assert export.finished_at is not None
+
+
+def test_an_unknown_format_is_refused_and_nothing_is_queued(ada):
+    with pytest.raises(InvalidInput) as refused:
+        registry_io.request_registry_export(fmt="pdf", actor=ada)
+    assert refused.value.fields == {"format": "Choose xlsx or csv."}
+    assert not RegistryExport.objects.exists()
+    assert not AuditEvent.objects.filter(action__startswith="certification.registry").exists()
+
+
+def test_only_registry_staff_may_request_an_export(alice, dora):
+    for who in (alice, dora):
+        with pytest.raises(Http404):
+            registry_io.request_registry_export(fmt="csv", actor=who)
+    assert not RegistryExport.objects.exists()
+
+
+def test_a_failing_export_is_marked_failed_with_its_reason(registry, ada, monkeypatch):
+    export = registry_io.request_registry_export(fmt="csv", actor=ada)
+
+    def broken(rows, fh):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(registry_io, "write_csv", broken)
+    with pytest.raises(OSError):
+        registry_io.run_registry_export(export_id=export.pk)
+    export.refresh_from_db()
+    assert export.status == RegistryExport.Status.FAILED and export.file is None
+    assert "disk full" in export.error and export.finished_at is not None
+    assert AuditEvent.objects.filter(action="certification.registry.export_failed").exists()
+    with pytest.raises(Conflict):
+        registry_io.ready_export(user=ada, pk=export.pk)
+
+
+def test_an_export_runs_once_and_reports_its_progress(registry, ada, monkeypatch):
+    monkeypatch.setattr(registry_io, "EXPORT_PROGRESS_EVERY", 1)
+    export = registry_io.request_registry_export(fmt="csv", actor=ada)
+    seen = []
+    real = registry_io.write_csv
+
+    def watching(rows, fh):
+        def rows_seen():
+            for row in rows:
+                yield row
+                seen.append(RegistryExport.objects.get(pk=export.pk).rows)
+        return real(rows_seen(), fh)
+
+    monkeypatch.setattr(registry_io, "write_csv", watching)
+    done = registry_io.run_registry_export(export_id=export.pk)
+    assert seen == [1, 2] and done.status == RegistryExport.Status.DONE
+    again = registry_io.run_registry_export(export_id=export.pk)
+    assert again.file_id == done.file_id
+    assert AuditEvent.objects.filter(action="certification.registry.exported").count() == 1
 
 
 def test_export_command_writes_csv_to_stdout_and_xlsx_to_a_file(registry, tmp_path):

@@ -26,7 +26,8 @@ def refused(ada, django_capture_on_commit_callbacks):
     return CertificateImport.objects.get(pk=started.pk)
 
 
-def test_administrator_prepares_and_downloads_an_export(ada, api_client):
+def test_administrator_prepares_and_downloads_an_export(ada, api_client,
+                                                        django_capture_on_commit_callbacks):
     make_certificate("NL-1")
     client = api_client(ada)
 
@@ -36,9 +37,25 @@ def test_administrator_prepares_and_downloads_an_export(ada, api_client):
     assert "Prepare export now" in page and "isocert prepare-certsearch-export" in page
     assert "Import certificates from a CSV" in page
 
-    response = client.post("/cb/registry/exports/new/", {"format": "csv"})
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.post("/cb/registry/exports/new/", {"format": "csv"})
     assert response.status_code == 302
     export = RegistryExport.objects.get()
+    assert export.status == RegistryExport.Status.QUEUED and export.file is None
+    assert "Export queued (CSV)" in client.get(response["Location"]).content.decode()
+    table = client.get("/cb/registry/exports/").content.decode()
+    assert 'hx-trigger="every 2s"' in table and "Queued" in table
+    assert "/download/" not in table
+    refused = client.get(f"/cb/registry/exports/{export.pk}/download/")
+    assert refused.status_code == 302
+    assert "This export is queued" in client.get(refused["Location"]).content.decode()
+
+    for callback in queued:  # the task worker
+        callback()
+    export.refresh_from_db()
+    assert (export.status, export.rows) == (RegistryExport.Status.DONE, 1)
+    table = client.get("/cb/registry/exports/").content.decode()
+    assert "hx-trigger" not in table and "Ready" in table
     assert f"/cb/registry/exports/{export.pk}/download/" in client.get("/cb/registry/").content.decode()
     download = client.get(f"/cb/registry/exports/{export.pk}/download/")
     assert download.status_code == 200
@@ -69,7 +86,7 @@ def test_clients_other_staff_and_visitors_get_404(request, who, prepared, refuse
     if client is None:
         client = Client()
         client.force_login(request.getfixturevalue(who))
-    for url in ("/cb/registry/", "/cb/registry/imports/",
+    for url in ("/cb/registry/", "/cb/registry/imports/", "/cb/registry/exports/",
                 f"/cb/registry/exports/{prepared.pk}/download/",
                 f"/cb/registry/imports/{refused.pk}/",
                 f"/cb/registry/imports/{refused.pk}/progress/",

@@ -15,7 +15,8 @@ HTML_PK_KINDS = {
     "registry_import_progress": "registry_import",
     "registry_import_errors": "registry_import",
 }
-HTML_STAFF_ONLY = {"registry_home", "registry_imports", "registry_export_create"}
+HTML_STAFF_ONLY = {"registry_home", "registry_imports", "registry_export_create",
+                   "registry_exports_table"}
 API_PARAM_KINDS = {"import_id": "registry_import", "export_id": "registry_export"}
 API_STAFF_ONLY = {
     ("post", "/api/v1/registry/imports"),
@@ -39,5 +40,5 @@ def state() -> dict:
         "certificates": Certificate.objects.count(),
         "imports": sorted(CertificateImport.objects.values_list("pk", "status",
                                                                 "processed_rows")),
-        "exports": sorted(RegistryExport.objects.values_list("pk", "rows")),
+        "exports": sorted(RegistryExport.objects.values_list("pk", "status", "rows")),
     }

@@ -44,18 +44,25 @@ class ExportIn(Schema):
 class ExportOut(Schema):
     id: int
     format: str
-    rows: int
-    size: int
-    sha256: str
+    status: str = Field(..., description="queued, running, done or failed")
+    total_rows: int = Field(..., description="Certificates to write (set when it starts).")
+    rows: int = Field(..., description="Certificates written so far; all of them when done.")
+    error: str = Field(..., description="Why a failed export stopped.")
+    size: int | None = Field(..., description="Bytes of the file, once done.")
+    sha256: str | None = Field(..., description="SHA-256 of the file, once done.")
     created_at: datetime.datetime
-    download_url: str
+    finished_at: datetime.datetime | None
+    download_url: str | None = Field(..., description="Once done.")
 
 
 def _export_out(export) -> dict:
-    return {"id": export.pk, "format": export.format, "rows": export.rows,
-            "size": export.file.size, "sha256": export.file.sha256,
-            "created_at": export.created_at,
-            "download_url": f"/api/v1/registry/exports/{export.pk}/download"}
+    done = export.file_id is not None
+    return {"id": export.pk, "format": export.format, "status": export.status,
+            "total_rows": export.total_rows, "rows": export.rows, "error": export.error,
+            "size": export.file.size if done else None,
+            "sha256": export.file.sha256 if done else None,
+            "created_at": export.created_at, "finished_at": export.finished_at,
+            "download_url": f"/api/v1/registry/exports/{export.pk}/download" if done else None}
 
 
 @router.post("/registry/imports", response={202: ImportOut},
@@ -74,21 +81,32 @@ def get_import(request, import_id: int):
 
 
 @router.get("/registry/exports", response=list[ExportOut],
-            summary="Prepared IAF CertSearch exports, newest first")
+            summary="IAF CertSearch exports, newest first")
 def list_exports(request):
     return [_export_out(e) for e in registry_io.registry_exports(user=request.auth)[:100]]
 
 
-@router.post("/registry/exports", response={201: ExportOut},
-             summary="Prepare an IAF CertSearch export now")
+@router.post("/registry/exports", response={202: ExportOut},
+             summary="Prepare an IAF CertSearch export",
+             description="The whole registry is written in the background by the task "
+                         "worker (minutes for a million certificates): poll "
+                         "`GET /registry/exports/{export_id}` until `status` is `done`, "
+                         "then follow `download_url`.")
 def create_export(request, data: ExportIn):
-    registry_io.ensure_registry_exporter(request.auth)
-    return Status(201, _export_out(registry_io.create_registry_export(fmt=data.format,
-                                                                      actor=request.auth)))
+    return Status(202, _export_out(registry_io.request_registry_export(fmt=data.format,
+                                                                       actor=request.auth)))
+
+
+@router.get("/registry/exports/{export_id}", response=ExportOut,
+            summary="An export's status and progress")
+def get_export(request, export_id: int):
+    return _export_out(registry_io.registry_export_get(user=request.auth, pk=export_id))
 
 
 @router.get("/registry/exports/{export_id}/download", response={200: None},
-            summary="Download a prepared export")
+            summary="Download a prepared export",
+            description="409 `conflict` while the export is queued or running, or when it "
+                        "failed.")
 def download_export(request, export_id: int):
-    export = registry_io.registry_export_get(user=request.auth, pk=export_id)
+    export = registry_io.ready_export(user=request.auth, pk=export_id)
     return stored_file_response(export.file, registry_io.export_file_name(export))

@@ -243,18 +243,30 @@ class CertificateImport(models.Model):
 
 
 class RegistryExport(models.Model):
-    """A prepared IAF CertSearch export (monthly task or on demand)."""
+    """An IAF CertSearch export (monthly task or on demand), prepared by the task worker:
+    queued → running → done (``file`` set) or failed (``error`` says why)."""
 
     class Format(models.TextChoices):
         XLSX = "xlsx", "Excel template"
         CSV = "csv", "CSV"
 
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Being prepared"
+        DONE = "done", "Ready"
+        FAILED = "failed", "Failed"
+
     format = models.CharField(max_length=4, choices=Format.choices)
-    file = models.ForeignKey("core.StoredFile", on_delete=models.PROTECT, related_name="+")
-    rows = models.PositiveIntegerField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    file = models.ForeignKey("core.StoredFile", null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="+")
+    total_rows = models.PositiveIntegerField(default=0, help_text="Certificates to write.")
+    rows = models.PositiveIntegerField(default=0, help_text="Certificates written so far.")
+    error = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

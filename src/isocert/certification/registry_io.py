@@ -55,7 +55,7 @@ from django.utils import timezone
 from isocert.accounts.models import StaffRole
 from isocert.catalog.models import Country, Sector, Standard
 from isocert.core.audit import record_event
-from isocert.core.errors import InvalidInput
+from isocert.core.errors import Conflict, InvalidInput
 from isocert.core.models import StoredFile
 
 from .models import (
@@ -175,6 +175,15 @@ def registry_export_get(*, user, pk: int) -> RegistryExport:
         return registry_exports(user=user).get(pk=pk)
     except RegistryExport.DoesNotExist:
         raise Http404("No such export") from None
+
+
+def ready_export(*, user, pk: int) -> RegistryExport:
+    """An export to download: refused while it is being prepared or when it failed."""
+    export = registry_export_get(user=user, pk=pk)
+    if export.status != RegistryExport.Status.DONE:
+        raise Conflict(f"This export is {export.get_status_display().lower()}: there is no "
+                       "file to download.", fields={"export_id": "Not ready."})
+    return export
 
 
 def registry_imports(*, user):
@@ -310,25 +319,89 @@ def _store_path(path: Path, content_type: str) -> StoredFile:
     return stored
 
 
+EXPORT_PROGRESS_EVERY = 20_000  # rows between two progress updates of the export row
+
+
+@transaction.atomic
+def request_registry_export(*, fmt: str, actor) -> RegistryExport:
+    """Queue an export of the whole registry in the CertSearch layout (``xlsx`` or
+    ``csv``) for the task worker ("Prepare export now", the API): a registry of a million
+    certificates takes minutes to write, longer than a request may."""
+    from .tasks import prepare_registry_export
+
+    ensure_registry_exporter(actor)
+    export = _queue_export(fmt, actor)
+    transaction.on_commit(lambda: prepare_registry_export.enqueue(export_id=export.pk))
+    return export
+
+
 def create_registry_export(*, fmt: str, actor) -> RegistryExport:
-    """Write the whole registry in the CertSearch layout (``xlsx`` or ``csv``) and keep it
-    as a prepared export; the monthly task and the "Prepare export now" button call this."""
+    """Queue an export and prepare it in this process (the monthly task, commands)."""
+    with transaction.atomic():
+        export = _queue_export(fmt, actor)
+    return run_registry_export(export_id=export.pk)
+
+
+def _queue_export(fmt: str, actor) -> RegistryExport:
     if fmt not in RegistryExport.Format.values:
         raise InvalidInput("Choose xlsx or csv.", fields={"format": "Choose xlsx or csv."})
+    export = RegistryExport.objects.create(format=fmt, created_by=actor)
+    record_event(actor=actor, action="certification.registry.export_queued", obj=export,
+                 payload={"format": fmt})
+    return export
+
+
+def run_registry_export(*, export_id: int) -> RegistryExport:
+    """Write a queued export: the file is stored and the export marked done in one
+    transaction, with its audit event; a failure marks it failed (and is raised). An export
+    that is no longer queued is returned as it is (a task run twice)."""
+    claimed = RegistryExport.objects.filter(
+        pk=export_id, status=RegistryExport.Status.QUEUED).update(
+        status=RegistryExport.Status.RUNNING, total_rows=Certificate.objects.count())
+    export = RegistryExport.objects.select_related("file", "created_by").get(pk=export_id)
+    if not claimed:
+        return export
+    try:
+        return _write_export(export)
+    except Exception as exc:
+        with transaction.atomic():
+            RegistryExport.objects.filter(pk=export_id).update(
+                status=RegistryExport.Status.FAILED, finished_at=timezone.now(),
+                error=f"The export stopped: {exc!r}.")
+            record_event(actor=None, action="certification.registry.export_failed", obj=export,
+                         payload={"format": export.format, "error": repr(exc)})
+        raise
+
+
+def _counted(rows: Iterable[list[str]], export_id: int) -> Iterator[list[str]]:
+    """``rows``, writing the count to the export row every ``EXPORT_PROGRESS_EVERY``."""
+    for count, row in enumerate(rows, 1):
+        if count % EXPORT_PROGRESS_EVERY == 0:
+            RegistryExport.objects.filter(pk=export_id).update(rows=count)
+        yield row
+
+
+def _write_export(export: RegistryExport) -> RegistryExport:
+    fmt = export.format
     with tempfile.TemporaryDirectory(prefix="isocert-export-") as tmp:
         path = Path(tmp) / f"export.{fmt}"
+        rows = _counted(export_rows(), export.pk)
         if fmt == RegistryExport.Format.CSV:
             with open(path, "w", encoding="utf-8", newline="") as fh:
-                rows = write_csv(export_rows(), fh)
+                count = write_csv(rows, fh)
         else:
             with open(path, "wb") as fh:
-                rows = write_xlsx(export_rows(), fh)
+                count = write_xlsx(rows, fh)
         with transaction.atomic():
-            stored = _store_path(path, CONTENT_TYPES[fmt])
-            export = RegistryExport.objects.create(format=fmt, file=stored, rows=rows,
-                                                   created_by=actor)
-            record_event(actor=actor, action="certification.registry.exported", obj=export,
-                         payload={"format": fmt, "rows": rows, "sha256": stored.sha256})
+            export.file = _store_path(path, CONTENT_TYPES[fmt])
+            export.status = RegistryExport.Status.DONE
+            export.rows = count
+            export.total_rows = count
+            export.finished_at = timezone.now()
+            export.save(update_fields=["file", "status", "rows", "total_rows", "finished_at"])
+            record_event(actor=export.created_by, action="certification.registry.exported",
+                         obj=export, payload={"format": fmt, "rows": count,
+                                              "sha256": export.file.sha256})
     return export
 
 

@@ -25,6 +25,14 @@ def run_certificate_import(*, import_id: int) -> str:
 
 
 @task()
+def prepare_registry_export(*, export_id: int) -> str:
+    """Write a queued IAF CertSearch export; returns its final status."""
+    from .registry_io import run_registry_export
+
+    return run_registry_export(export_id=export_id).status
+
+
+@task()
 def prepare_certsearch_export() -> int:
     """Prepare this month's IAF CertSearch export (both formats); returns the row count."""
     from .registry_io import create_registry_export

@@ -6,6 +6,7 @@ from . import views_registry as views
 
 urlpatterns = [
     path("cb/registry/", views.registry_home, name="registry_home"),
+    path("cb/registry/exports/", views.registry_exports_table, name="registry_exports_table"),
     path("cb/registry/exports/new/", views.registry_export_create, name="registry_export_create"),
     path("cb/registry/exports/<int:export_id>/download/", views.registry_export_download,
          name="registry_export_download"),

@@ -18,13 +18,25 @@ from .models import CertificateImport, RegistryExport
 CRON_LINE = "0 3 1 * *  isocert prepare-certsearch-export"
 
 
+def _exports_context(user) -> dict:
+    exports = list(registry_io.registry_exports(user=user)[:24])
+    return {"exports": exports,
+            "preparing": any(e.status in (RegistryExport.Status.QUEUED,
+                                          RegistryExport.Status.RUNNING) for e in exports)}
+
+
 def registry_home(request):
-    exports = registry_io.registry_exports(user=request.user)
-    context = {"exports": exports[:24], "formats": RegistryExport.Format.choices,
+    context = {**_exports_context(request.user), "formats": RegistryExport.Format.choices,
                "cron_line": CRON_LINE, "can_import": registry_io.can_import(request.user)}
     if context["can_import"]:
         context["imports"] = registry_io.registry_imports(user=request.user)[:10]
     return render(request, "certification/registry_home.html", context)
+
+
+def registry_exports_table(request):
+    """The exports table htmx polls every 2 seconds while an export is being prepared."""
+    return render(request, "certification/registry_exports_table.html",
+                  _exports_context(request.user))
 
 
 def registry_export_create(request):
@@ -32,18 +44,22 @@ def registry_export_create(request):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     try:
-        export = registry_io.create_registry_export(fmt=request.POST.get("format", ""),
-                                                    actor=request.user)
+        export = registry_io.request_registry_export(fmt=request.POST.get("format", ""),
+                                                     actor=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Export prepared: {export.rows} certificates "
-                                   f"({export.get_format_display()}).")
+        messages.success(request, f"Export queued ({export.get_format_display()}): it is "
+                                   "prepared in the background and listed below when ready.")
     return redirect("registry_home")
 
 
 def registry_export_download(request, export_id):
-    export = registry_io.registry_export_get(user=request.user, pk=export_id)
+    try:
+        export = registry_io.ready_export(user=request.user, pk=export_id)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("registry_home")
     return stored_file_response(export.file, registry_io.export_file_name(export))
 
 
