@@ -72,5 +72,31 @@ def decision_ready_cycle(organization, owner, reviewer, lead, *, standards=None,
     return cycle
 
 
-__all__ = ["DECIDED", "ENERGY_LINE", "QUALITY_LINE", "STAGE2_END", "closed_audit",
-           "decision_ready_cycle", "enms_days_table"]
+def certified_cycle(organization, owner, reviewer, lead, decider, *, decided: datetime.date,
+                    **kwargs):
+    """A cycle whose stage 2 ended 12 days before ``decided``, when ``decider`` granted
+    the initial certification (the certificate expires 3 years later)."""
+    from isocert.certification.services import decide
+
+    cycle = decision_ready_cycle(organization, owner, reviewer, lead, **kwargs)
+    stage2_end = decided - datetime.timedelta(days=12)
+    Audit.objects.filter(cycle=cycle, kind=Audit.Kind.STAGE2).update(
+        start_date=stage2_end - datetime.timedelta(days=2), end_date=stage2_end)
+    decide(cycle=cycle, actor=decider, kind="initial", outcome="grant", decision_date=decided)
+    cycle.refresh_from_db()
+    return cycle
+
+
+def recertify(cycle, decider, lead, owner, *, audit_end: datetime.date,
+              decision_date: datetime.date, outcome="grant", **extra):
+    """Close the cycle's recertification audit (``lead`` leads it) and decide on it."""
+    from isocert.certification.services import decide
+
+    closed_audit(cycle.audits.get(kind=Audit.Kind.RECERTIFICATION), lead=lead, owner=owner,
+                 end=audit_end)
+    return decide(cycle=cycle, actor=decider, kind="recertification", outcome=outcome,
+                  decision_date=decision_date, **extra)
+
+
+__all__ = ["DECIDED", "ENERGY_LINE", "QUALITY_LINE", "STAGE2_END", "certified_cycle",
+           "closed_audit", "decision_ready_cycle", "enms_days_table", "recertify"]

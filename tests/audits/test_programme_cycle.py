@@ -7,6 +7,7 @@ import random
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 from programme_helpers import (
     START,
     add_sites,
@@ -18,7 +19,8 @@ from programme_helpers import (
 
 from isocert.audits import programme
 from isocert.audits.models import Audit, CertificationCycle
-from isocert.core.errors import Conflict, InvalidInput, NotPermitted
+from isocert.core.errors import Conflict, InvalidInput, NotPermitted, TransitionNotAllowed
+from isocert.core.models import AuditEvent
 
 
 @pytest.fixture
@@ -82,6 +84,95 @@ def test_surveillance_dates_follow_the_decision(cycle, dora):
     assert "decision_date" in refused.value.fields
     assert event_count() == events
     assert audit_of(cycle, "surveillance1").target_date == datetime.date(2027, 3, 10)
+
+
+D = datetime.date
+
+
+@pytest.mark.parametrize("decided, expiry, targets", [
+    # Initial certification: the certificate expires 3 years after the decision.
+    (D(2026, 3, 10), None, (D(2027, 3, 10), D(2028, 3, 10), D(2029, 3, 9))),
+    (D(2026, 1, 1), None, (D(2027, 1, 1), D(2028, 1, 1), D(2028, 12, 31))),
+    (D(2028, 2, 29), None, (D(2029, 2, 28), D(2030, 2, 28), D(2031, 2, 27))),
+    # Recertified shortly before the expiry of 2029-03-10: renewed until 2032-03-10.
+    (D(2029, 2, 1), D(2032, 3, 10), (D(2030, 2, 1), D(2031, 2, 1), D(2032, 3, 9))),
+    # Restored on 2026-05-01 after the expiry of 2026-01-10: renewed until 2029-01-10.
+    (D(2026, 5, 1), D(2029, 1, 10), (D(2027, 5, 1), D(2028, 5, 1), D(2029, 1, 9))),
+    # Recertified in the calendar year before the expiry of 2029-04-01 (renewed until
+    # 2032-04-01): the recertification audit falls in 2031, or 2031 would have no audit.
+    (D(2028, 12, 15), D(2032, 4, 1), (D(2029, 12, 15), D(2030, 12, 15), D(2031, 12, 31))),
+])
+def test_due_dates_keep_surveillance_in_every_calendar_year(decided, expiry, targets):
+    due = programme.surveillance_targets(decided, expiry)
+
+    first, second, recertification = targets
+    assert due == {"surveillance1": first, "surveillance2": second,
+                   "recertification": recertification}
+    assert first <= programme.add_months(decided, 12)      # within 12 months of the decision
+    assert first.year < second.year                        # never twice in one calendar year
+    assert recertification < (expiry or programme.add_months(decided, 36))
+    # Every calendar year between the decision's and the recertification's holds a
+    # surveillance audit.
+    assert set(range(decided.year + 1, recertification.year)) <= {first.year, second.year}
+
+
+def test_the_next_cycle_follows_the_recertification(cycle, rita, dora, alice,
+                                                    django_capture_on_commit_callbacks):
+    programme.fix_surveillance_dates(cycle=cycle, decision_date=D(2026, 3, 10), actor=dora)
+    events = event_count()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        successor = programme.start_next_cycle(cycle=cycle, decision_date=D(2029, 2, 1),
+                                               expiry_date=D(2032, 3, 10), actor=dora)
+
+    cycle.refresh_from_db()
+    assert cycle.status == CertificationCycle.Status.CLOSED
+    assert set(cycle.audits.values_list("status", flat=True)) == {"cancelled"}
+    determination = cycle.application.audit_time
+    assert list(successor.audits.order_by("pk").values_list(
+        "kind", "planned_days", "status", "target_date")) == [
+        ("surveillance1", determination.surveillance_days, "planned", D(2030, 2, 1)),
+        ("surveillance2", determination.surveillance_days, "planned", D(2031, 2, 1)),
+        ("recertification", determination.recertification_days, "planned", D(2032, 3, 9))]
+    assert (successor.status, successor.decision_date) == ("active", D(2029, 2, 1))
+    assert (successor.application, successor.organization, successor.scope) == (
+        cycle.application, cycle.organization, cycle.scope)
+    assert [s.code for s in successor.standards.all()] == ["ISO 9001"]
+    assert successor.created_by == rita   # plan answers still reach the programme's manager
+    actions = list(AuditEvent.objects.order_by("seq").values_list("action", flat=True))[events:]
+    assert actions == ["audits.audit.cancelled"] * 5 + [
+        "audits.cycle.created", "audits.cycle.closed", "audits.cycle.surveillance_fixed"]
+    notice = next(m for m in mail.outbox if "Next certification cycle" in m.subject)
+    assert alice.email in notice.to and "Recertification: 2032-03-09" in notice.body
+
+    # One active cycle per application: the application cannot start another.
+    with pytest.raises(Conflict):
+        programme.create_cycle(application=cycle.application, actor=rita)
+
+
+def test_the_next_cycle_is_started_once_and_by_a_decision_maker(cycle, rita, dora):
+    events = event_count()
+    with pytest.raises(NotPermitted):
+        programme.start_next_cycle(cycle=cycle, decision_date=D(2026, 5, 4),
+                                   expiry_date=D(2029, 6, 1), actor=rita)
+    with pytest.raises(InvalidInput) as refused:
+        programme.start_next_cycle(cycle=cycle, decision_date=D(2026, 5, 4),
+                                   expiry_date=D(2026, 5, 4), actor=dora)
+    assert "expiry_date" in refused.value.fields
+    assert event_count() == events and CertificationCycle.objects.get().status == "active"
+
+    successor = programme.start_next_cycle(cycle=cycle, decision_date=D(2026, 5, 4),
+                                           expiry_date=D(2029, 6, 1), actor=dora)
+    events = event_count()
+    with pytest.raises(TransitionNotAllowed):
+        programme.start_next_cycle(cycle=cycle, decision_date=D(2026, 5, 4),
+                                   expiry_date=D(2029, 6, 1), actor=dora)
+    assert event_count() == events
+    assert list(CertificationCycle.objects.order_by("pk").values_list("pk", "status")) == [
+        (cycle.pk, "closed"), (successor.pk, "active")]
+    with pytest.raises(Conflict):
+        programme.add_special_audit(cycle=cycle, actor=rita, kind="short_notice",
+                                    reason="Complaint about a product recall")
 
 
 def test_a_surveillance_audit_is_scheduled_by_its_target_date(cycle, dora, rita):

@@ -4,7 +4,7 @@ expiry, and the daily run that watches deadlines."""
 import datetime
 
 import pytest
-from certification_helpers import DECIDED, decision_ready_cycle
+from certification_helpers import DECIDED, certified_cycle, decision_ready_cycle, recertify
 from django.core import mail
 from django.utils import timezone
 
@@ -16,6 +16,7 @@ from isocert.certification.lifecycle import (
     withdraw_certificate,
 )
 from isocert.certification.models import Certificate
+from isocert.certification.selectors import surveillance_due
 from isocert.certification.services import decide
 from isocert.core.errors import InvalidInput, NotPermitted, TransitionNotAllowed
 from isocert.core.models import AuditEvent
@@ -167,3 +168,65 @@ def test_overdue_surveillance_is_flagged_once_to_both_sides(certificate, dora, a
     assert dora.email in cb and alice.email in client
     assert AuditEvent.objects.filter(
         action="certification.certificate.surveillance_overdue").count() == 1
+
+
+def test_the_second_surveillance_is_flagged_too_when_it_falls_overdue(certificate):
+    first = Audit.objects.get(cycle=certificate.cycle, kind="surveillance1")
+    second = Audit.objects.get(cycle=certificate.cycle, kind="surveillance2")
+    assert daily_run(today=first.target_date + datetime.timedelta(days=1))[
+        "surveillance_overdue"] == 1
+    Audit.objects.filter(pk=first.pk).update(status=Audit.Status.CLOSED)  # held late
+
+    assert daily_run(today=second.target_date)["surveillance_overdue"] == 0
+    assert daily_run(today=second.target_date + datetime.timedelta(days=1))[
+        "surveillance_overdue"] == 1
+    assert daily_run(today=second.target_date + datetime.timedelta(days=2))[
+        "surveillance_overdue"] == 0
+    flagged = AuditEvent.objects.filter(action="certification.certificate.surveillance_overdue")
+    assert [e.payload["audit"] for e in flagged.order_by("seq")] == [first.pk, second.pk]
+
+
+# --- after a recertification: the next cycle ------------------------------------------------------
+
+@pytest.fixture
+def renewed(nordlicht, alice, rita, adam, dora):
+    """Certified on 2023-06-01; its first surveillance (due 2024-06-01) was flagged overdue;
+    recertified on 2026-05-04, the certificate now expires on 2029-06-01."""
+    cycle = certified_cycle(nordlicht, alice, rita, adam, dora, decided=datetime.date(2023, 6, 1))
+    assert daily_run(today=datetime.date(2024, 6, 2))["surveillance_overdue"] == 1
+    return recertify(cycle, dora, adam, alice, audit_end=datetime.date(2026, 4, 20),
+                     decision_date=datetime.date(2026, 5, 4)).certificate
+
+
+def test_after_renewal_the_certificate_follows_the_new_cycle(renewed, alice, api_client):
+    old = Audit.objects.filter(kind="stage2").get().cycle
+    assert renewed.cycle != old and renewed.cycle.status == "active"
+
+    due = [(a.kind, a.target_date, a.status) for a in surveillance_due(certificate=renewed)]
+
+    assert due == [("surveillance1", datetime.date(2027, 5, 4), "planned"),
+                   ("surveillance2", datetime.date(2028, 5, 4), "planned"),
+                   ("recertification", datetime.date(2029, 5, 31), "planned")]
+    detail = api_client(alice).get(f"/api/v1/certificates/{renewed.pk}").json()
+    assert detail["cycle_id"] == renewed.cycle_id
+    assert [(s["kind"], s["due_date"]) for s in detail["surveillance"]] == [
+        ("surveillance1", "2027-05-04"), ("surveillance2", "2028-05-04"),
+        ("recertification", "2029-05-31")]
+
+
+def test_the_overdue_run_watches_the_new_cycles_surveillance(renewed, dora, alice,
+                                                             django_capture_on_commit_callbacks):
+    first = Audit.objects.get(cycle=renewed.cycle, kind="surveillance1")
+    assert renewed.surveillance_flagged_on is None   # the old cycle's flag does not carry over
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert daily_run(today=datetime.date(2027, 5, 4))["surveillance_overdue"] == 0
+        assert daily_run(today=datetime.date(2027, 5, 5))["surveillance_overdue"] == 1
+        assert daily_run(today=datetime.date(2027, 5, 6))["surveillance_overdue"] == 0
+
+    renewed.refresh_from_db()
+    assert renewed.surveillance_flagged_on == datetime.date(2027, 5, 5)
+    event = AuditEvent.objects.filter(
+        action="certification.certificate.surveillance_overdue").latest("seq")
+    assert event.payload["audit"] == first.pk and event.payload["due"] == "2027-05-04"
+    assert any(alice.email in m.to and "2027-05-04" in m.body for m in mail.outbox)

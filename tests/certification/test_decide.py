@@ -8,15 +8,17 @@ from certification_helpers import (
     DECIDED,
     ENERGY_LINE,
     STAGE2_END,
+    certified_cycle,
     closed_audit,
     decision_ready_cycle,
+    recertify,
 )
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from programme_helpers import relationship
 
-from isocert.audits.models import Audit, TeamMember
+from isocert.audits.models import Audit, CertificationCycle, TeamMember
 from isocert.certification import services
 from isocert.certification.lifecycle import daily_run
 from isocert.certification.models import Certificate, CertificationDecision
@@ -280,13 +282,6 @@ def test_iso_27001_needs_the_soa_version(nordlicht, alice, rita, adam, dora):
 
 # --- renewal and scope changes -------------------------------------------------------------------
 
-def recertify(cycle, dora, adam, alice, *, audit_end, decision_date):
-    closed_audit(cycle.audits.get(kind="recertification"), lead=adam, owner=alice,
-                 end=audit_end)
-    return decide(cycle=cycle, actor=dora, kind="recertification", outcome="grant",
-                  decision_date=decision_date)
-
-
 def test_recertification_before_expiry_carries_the_expiry_forward(cycle, dora, adam, alice):
     certificate = grant(cycle, dora).certificate
 
@@ -325,6 +320,13 @@ def test_restoration_within_six_months_after_expiry(expired, dora, adam, alice):
     assert renewed.original_issue_date == datetime.date(2023, 1, 10)
     assert list(renewed.status_history.values_list("status", flat=True)) == [
         "Active", "Expired", "Active"]
+    # The restoration starts the next cycle too, its dates from the restoring decision.
+    expired.refresh_from_db()
+    assert expired.status == CertificationCycle.Status.CLOSED
+    assert renewed.cycle.decision_date == datetime.date(2026, 5, 1)
+    assert due_dates(renewed.cycle) == {
+        "surveillance1": datetime.date(2027, 5, 1), "surveillance2": datetime.date(2028, 5, 1),
+        "recertification": datetime.date(2029, 1, 9)}
 
 
 def test_after_the_restoration_window_a_new_stage_2_is_needed(expired, dora, adam, alice):
@@ -334,6 +336,138 @@ def test_after_the_restoration_window_a_new_stage_2_is_needed(expired, dora, ada
 
     assert "new stage 2" in refused.value.message
     assert Certificate.objects.get().status == Certificate.Status.EXPIRED
+    assert list(CertificationCycle.objects.values_list("pk", "status")) == [
+        (expired.pk, CertificationCycle.Status.ACTIVE)]
+
+
+# --- the next cycle ------------------------------------------------------------------------------
+
+RECERT_END = datetime.date(2026, 4, 20)
+RECERTIFIED = datetime.date(2026, 5, 4)
+
+
+def due_dates(cycle) -> dict:
+    return dict(cycle.audits.values_list("kind", "target_date"))
+
+
+@pytest.fixture
+def certified(nordlicht, alice, rita, adam, dora):
+    """Certified on 2023-06-01: the certificate expires on 2026-06-01."""
+    return certified_cycle(nordlicht, alice, rita, adam, dora, decided=datetime.date(2023, 6, 1))
+
+
+def test_a_recertification_grant_closes_the_cycle_and_starts_the_next(
+        certified, dora, adam, alice, django_capture_on_commit_callbacks):
+    from isocert.certification.selectors import cycles_awaiting_decision
+
+    with django_capture_on_commit_callbacks(execute=True):
+        decision = recertify(certified, dora, adam, alice, audit_end=RECERT_END,
+                             decision_date=RECERTIFIED)
+
+    certificate = decision.certificate
+    successor = certificate.cycle
+    certified.refresh_from_db()
+    assert decision.cycle == certified and certified.status == CertificationCycle.Status.CLOSED
+    assert successor.pk != certified.pk
+    assert successor.status == CertificationCycle.Status.ACTIVE
+    assert (successor.organization, successor.application) == (certified.organization,
+                                                               certified.application)
+    assert successor.scope == certificate.scope
+    assert list(successor.standards.all()) == list(certified.standards.all())
+    assert successor.decision_date == RECERTIFIED
+    assert certificate.expiry_date == datetime.date(2029, 6, 1)   # old expiry + 3 years
+    days = certified.application.audit_time
+    assert list(successor.audits.order_by("pk").values_list("kind", "planned_days", "status")) == [
+        ("surveillance1", days.surveillance_days, "planned"),
+        ("surveillance2", days.surveillance_days, "planned"),
+        ("recertification", days.recertification_days, "planned")]
+    due = due_dates(successor)
+    assert due == {"surveillance1": datetime.date(2027, 5, 4),      # within 12 months
+                   "surveillance2": datetime.date(2028, 5, 4),      # the next calendar year
+                   "recertification": datetime.date(2029, 5, 31)}  # the day before expiry
+    # Once each calendar year between the two recertification years (2026, 2029).
+    assert [due["surveillance1"].year, due["surveillance2"].year] == [2027, 2028]
+    # The old cycle's audits that never took place are superseded by the recertification.
+    assert dict(certified.audits.values_list("kind", "status")) == {
+        "stage1": "cancelled", "stage2": "closed", "surveillance1": "cancelled",
+        "surveillance2": "cancelled", "recertification": "closed"}
+    assert services.current_certificate(certified) == certificate
+    assert services.current_certificate(successor) == certificate
+    assert not cycles_awaiting_decision(user=dora).exists()
+
+    closed = AuditEvent.objects.get(action="audits.cycle.closed")
+    assert (closed.object_id, closed.actor) == (str(certified.pk), dora)
+    assert closed.payload["next_cycle"] == successor.pk
+    started = AuditEvent.objects.get(action="audits.cycle.created", object_id=str(successor.pk))
+    assert started.payload["previous_cycle"] == certified.pk
+    assert AuditEvent.objects.filter(action="audits.cycle.surveillance_fixed",
+                                     object_id=str(successor.pk)).exists()
+    assert AuditEvent.objects.filter(action="audits.audit.cancelled").count() == 3
+    renewed = AuditEvent.objects.get(action="certification.certificate.renewed")
+    assert renewed.payload["cycle"] == successor.pk
+    assert verify_chain() is None
+    notice = next(m for m in mail.outbox if m.subject.startswith("Next certification cycle"))
+    assert alice.email in notice.to
+    assert "Surveillance 1: 2027-05-04" in notice.body
+    assert f"/cycles/{successor.pk}/" in notice.body
+
+
+def test_the_next_recertification_is_decided_on_the_new_cycle(certified, dora, adam, alice):
+    first = recertify(certified, dora, adam, alice, audit_end=RECERT_END,
+                      decision_date=RECERTIFIED).certificate
+    successor = first.cycle
+    for outcome, reason in (("grant", ""), ("defer", "Waiting for the new site's records.")):
+        with pytest.raises(Conflict) as refused:
+            decide(cycle=certified, actor=dora, kind="recertification", outcome=outcome,
+                   decision_date=RECERTIFIED, reason=reason)
+        assert "closed" in refused.value.message and "kind" in refused.value.fields
+
+    second = recertify(successor, dora, adam, alice, audit_end=datetime.date(2026, 10, 20),
+                       decision_date=datetime.date(2026, 11, 2)).certificate
+
+    assert second.pk == first.pk and second.revision == 3
+    assert second.expiry_date == datetime.date(2032, 6, 1)   # + 3 years again
+    third = second.cycle
+    successor.refresh_from_db()
+    assert successor.status == CertificationCycle.Status.CLOSED
+    assert third.pk not in (certified.pk, successor.pk) and third.decision_date == datetime.date(
+        2026, 11, 2)
+    assert CertificationCycle.objects.get(status=CertificationCycle.Status.ACTIVE) == third
+    for cycle in (certified, successor, third):
+        assert services.current_certificate(cycle) == second
+    assert CertificationDecision.objects.filter(kind="recertification").count() == 2
+
+
+@pytest.mark.parametrize("outcome", ["refuse", "defer"])
+def test_a_refused_or_deferred_recertification_starts_no_cycle(certified, dora, adam, alice,
+                                                               outcome):
+    decision = recertify(certified, dora, adam, alice, audit_end=RECERT_END,
+                         decision_date=RECERTIFIED, outcome=outcome,
+                         reason="The major nonconformity on clause 8.5 is not closed.")
+
+    assert decision.certificate is None
+    certificate = Certificate.objects.get()
+    assert certificate.cycle == certified and certificate.expiry_date == datetime.date(2026, 6, 1)
+    assert list(CertificationCycle.objects.values_list("pk", "status")) == [
+        (certified.pk, CertificationCycle.Status.ACTIVE)]
+    assert not AuditEvent.objects.filter(action="audits.cycle.closed").exists()
+
+
+def test_a_suspended_certificate_is_not_recertified_and_no_cycle_starts(certified, dora, adam,
+                                                                      alice):
+    from isocert.certification.lifecycle import suspend_certificate
+
+    suspend_certificate(certificate=Certificate.objects.get(), actor=dora,
+                        date=datetime.date(2026, 3, 2), reason="Surveillance refused.")
+
+    with pytest.raises(Conflict) as refused:
+        recertify(certified, dora, adam, alice, audit_end=RECERT_END, decision_date=RECERTIFIED)
+
+    assert "suspended" in refused.value.message
+    assert list(CertificationCycle.objects.values_list("pk", "status")) == [
+        (certified.pk, CertificationCycle.Status.ACTIVE)]
+    assert Certificate.objects.get().cycle == certified
+    assert not CertificationDecision.objects.filter(kind="recertification").exists()
 
 
 def test_scope_reduction_makes_a_new_revision(cycle, dora):

@@ -2,7 +2,13 @@
 its errors named on the field, and the grant that leads to the certificate."""
 
 import pytest
-from certification_helpers import DECIDED, ENERGY_LINE, decision_ready_cycle
+from certification_helpers import (
+    DECIDED,
+    ENERGY_LINE,
+    certified_cycle,
+    decision_ready_cycle,
+    recertify,
+)
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from isocert.audits.models import Audit, TeamMember
@@ -197,3 +203,38 @@ def test_the_checklist_follows_the_kind_asked_for(cycle, dora, api_client):
     assert "Checklist: Scope reduction" in page
     assert "A certificate to renew or revise" in page
     assert "Stage 2 report issued" not in page
+
+
+def test_after_a_recertification_the_pages_lead_to_the_next_cycle(nordlicht, alice, rita, adam,
+                                                                  dora, api_client):
+    import datetime
+
+    closed = certified_cycle(nordlicht, alice, rita, adam, dora, decided=datetime.date(2023, 6, 1))
+    certificate = recertify(closed, dora, adam, alice, audit_end=datetime.date(2026, 4, 20),
+                            decision_date=datetime.date(2026, 5, 4)).certificate
+    current = certificate.cycle
+    cb, client = api_client(dora), api_client(alice)
+
+    old_page = cb.get(f"/cycles/{closed.pk}/").content.decode()
+    assert "Closed" in old_page and "recertification decision of May 4, 2026" in old_page
+    assert f'href="/cycles/{current.pk}/"' in old_page
+    assert "Add a special audit" not in api_client(rita).get(f"/cycles/{closed.pk}/").content.decode()
+    new_page = client.get(f"/cycles/{current.pk}/").content.decode()
+    assert f'href="/cycles/{closed.pk}/"' in new_page
+    assert f"/certificates/{certificate.pk}/" in new_page and "2027-05-04" not in new_page
+    assert "May 4, 2027" in new_page   # surveillance 1 due
+    assert "Add a special audit" in api_client(rita).get(f"/cycles/{current.pk}/").content.decode()
+    application = client.get(f"/applications/{closed.application_id}/").content.decode()
+    assert f"/cycles/{current.pk}/" in application
+    # Adam audited the closed cycle only: he is not shown the new one.
+    assert f"/cycles/{current.pk}/" not in api_client(adam).get(
+        f"/cycles/{closed.pk}/").content.decode()
+
+    assert url(closed) not in cb.get("/cb/decisions/").content.decode()
+    decision_page = cb.get(url(closed)).content.decode()
+    assert "This cycle is closed" in decision_page and url(current) in decision_page
+    refused = cb.post(url(closed), {**grant_data(kind="recertification"),
+                                    "decision_date": "2026-05-04"})
+    assert refused.status_code == 409 and "is closed" in refused.content.decode()
+    certificate.refresh_from_db()
+    assert certificate.revision == 2 and certificate.cycle == current

@@ -72,6 +72,12 @@ AUDIT_LIFECYCLE = StateMachine("audit", {
     "cancel": ({A.PLANNED}, A.CANCELLED),
 }, labels=dict(A.choices))
 
+C = CertificationCycle.Status
+# A cycle is active until the recertification decision closes it and starts the next one.
+CYCLE_LIFECYCLE = StateMachine("certification cycle", {
+    "close": ({C.ACTIVE}, C.CLOSED),
+}, labels=dict(C.choices))
+
 P = AuditPlan.Status
 PLAN_LIFECYCLE = StateMachine("audit plan", {
     "send": ({P.DRAFT, P.CHANGES_REQUESTED}, P.SENT),
@@ -82,6 +88,10 @@ PLAN_EDITABLE = {P.DRAFT, P.CHANGES_REQUESTED}
 
 REGULAR_KINDS = [Audit.Kind.STAGE1, Audit.Kind.STAGE2, Audit.Kind.SURVEILLANCE1,
                  Audit.Kind.SURVEILLANCE2, Audit.Kind.RECERTIFICATION]
+# After a recertification the next cycle needs no stage 1 or stage 2.
+NEXT_CYCLE_KINDS = [Audit.Kind.SURVEILLANCE1, Audit.Kind.SURVEILLANCE2,
+                    Audit.Kind.RECERTIFICATION]
+CYCLE_MONTHS = 36
 SPECIAL_KINDS = [Audit.Kind.SHORT_NOTICE, Audit.Kind.SCOPE_EXTENSION, Audit.Kind.TRANSFER]
 SURVEILLANCE_KINDS = {Audit.Kind.SURVEILLANCE1, Audit.Kind.SURVEILLANCE2}
 # Which IAF MD 1 figure of ``sites_to_visit`` applies to each kind of audit.
@@ -191,6 +201,41 @@ def _parse_datetime(value, field: str) -> datetime.datetime:
 
 # --- the cycle ---------------------------------------------------------------------------------
 
+def _planned_days(application: Application) -> dict[str, Decimal]:
+    """The days of each regular audit, from the application's audit time (the contract)."""
+    determination = AuditTimeDetermination.objects.filter(application=application).first()
+    if determination is None or not determination.is_complete:
+        raise Conflict("The audit time of this application is not complete.",
+                       fields={"application": "Determine the audit time first."})
+    return {
+        Audit.Kind.STAGE1: determination.stage1_days,
+        Audit.Kind.STAGE2: determination.stage2_days,
+        Audit.Kind.SURVEILLANCE1: determination.surveillance_days,
+        Audit.Kind.SURVEILLANCE2: determination.surveillance_days,
+        Audit.Kind.RECERTIFICATION: determination.recertification_days,
+    }
+
+
+def _open_cycle(*, application: Application, scope: str, standard_ids, kinds: list[str],
+                days: dict, actor: User, created_by: User | None,
+                payload: dict | None = None) -> CertificationCycle:
+    """Create an active cycle with one planned audit of each of ``kinds`` and record it
+    (``payload`` adds to the event)."""
+    organization = application.organization
+    cycle = CertificationCycle.objects.create(
+        organization=organization, application=application, scope=scope,
+        created_by=created_by)
+    cycle.standards.set(standard_ids)
+    for kind in kinds:
+        Audit.objects.create(cycle=cycle, kind=kind, planned_days=days[kind])
+    record_event(actor=actor, action="audits.cycle.created", obj=cycle,
+                 organization_id=organization.pk,
+                 payload={"application": application.pk,
+                          "standards": sorted(str(s) for s in cycle.standards.all()),
+                          "days": {k: str(days[k]) for k in kinds}, **(payload or {})})
+    return cycle
+
+
 @transaction.atomic
 def create_cycle(*, application: Application, actor: User) -> CertificationCycle:
     """Start the three-year programme of a registered application whose quotation the
@@ -207,34 +252,84 @@ def create_cycle(*, application: Application, actor: User) -> CertificationCycle
     if application.cycles.filter(status=CertificationCycle.Status.ACTIVE).exists():
         raise Conflict("This application already has an active certification cycle.",
                        fields={"application": "A cycle exists already."})
-    determination = AuditTimeDetermination.objects.filter(application=application).first()
-    if determination is None or not determination.is_complete:
-        raise Conflict("The audit time of this application is not complete.",
-                       fields={"application": "Determine the audit time first."})
+    days = _planned_days(application)
     organization = application.organization
-    cycle = CertificationCycle.objects.create(
-        organization=organization, application=application,
-        scope=application.scope_statement or organization.scope_statement,
-        created_by=actor)
-    cycle.standards.set([line.standard_id for line in application.standard_lines.all()])
-    days = {
-        Audit.Kind.STAGE1: determination.stage1_days,
-        Audit.Kind.STAGE2: determination.stage2_days,
-        Audit.Kind.SURVEILLANCE1: determination.surveillance_days,
-        Audit.Kind.SURVEILLANCE2: determination.surveillance_days,
-        Audit.Kind.RECERTIFICATION: determination.recertification_days,
-    }
-    for kind in REGULAR_KINDS:
-        Audit.objects.create(cycle=cycle, kind=kind, planned_days=days[kind])
-    record_event(actor=actor, action="audits.cycle.created", obj=cycle,
-                 organization_id=organization.pk,
-                 payload={"application": application.pk,
-                          "standards": sorted(str(s) for s in cycle.standards.all()),
-                          "days": {k: str(v) for k, v in days.items()}})
+    cycle = _open_cycle(
+        application=application, scope=application.scope_statement or organization.scope_statement,
+        standard_ids=[line.standard_id for line in application.standard_lines.all()],
+        kinds=REGULAR_KINDS, days=days, actor=actor, created_by=actor)
     notify(template="certification_cycle_created", to=_client_recipients(organization.pk),
            context={"organization": str(organization), "reference": application.reference,
                     "path": reverse("cycle_detail", args=[cycle.pk])})
     return cycle
+
+
+@transaction.atomic
+def start_next_cycle(*, cycle: CertificationCycle, decision_date, expiry_date, actor: User,
+                     scope: str = "") -> CertificationCycle:
+    """Close ``cycle`` and start the next three-year cycle after its recertification was
+    granted (ISO/IEC 17021-1 §9.1.3.2, §9.6.3) — also when the grant restores a certificate
+    within the window after expiry.
+
+    The next cycle keeps the organization, application, standards and the decided
+    ``scope`` (default: the closed cycle's), and plans a surveillance 1, a surveillance 2
+    and a recertification audit — no stage 1 or 2 — with the days of the application's
+    audit time. Its decision date is the recertification decision's and its due dates
+    follow from it and the renewed certificate's ``expiry_date``
+    (see ``surveillance_targets``). Regular audits of the closed cycle still planned
+    (a surveillance never held) are cancelled: the recertification supersedes them;
+    special audits and audits in progress stay where they are.
+
+    Called by the recertification decision, in its transaction; refused for a closed
+    cycle (its recertification was decided already) and for anyone but a decision maker.
+    """
+    if not actor.has_staff_role(StaffRole.Role.DECISION_MAKER):
+        raise NotPermitted("Only a CB decision maker starts the next certification cycle, by "
+                           "granting the recertification.")
+    decision_date = _parse_date(decision_date, "decision_date")
+    expiry_date = _parse_date(expiry_date, "expiry_date")
+    if expiry_date <= decision_date:
+        raise InvalidInput("The renewed certificate must expire after the decision.",
+                           fields={"expiry_date": f"After {decision_date}."})
+    cycle = CertificationCycle.objects.select_for_update().select_related(
+        "application", "application__organization").get(pk=cycle.pk)
+    closed = CYCLE_LIFECYCLE.target("close", cycle.status)
+    days = _planned_days(cycle.application)
+    cancelled = []
+    for audit in (cycle.audits.select_for_update()
+                  .filter(kind__in=REGULAR_KINDS, status=Audit.Status.PLANNED).order_by("pk")):
+        audit.status = AUDIT_LIFECYCLE.target("cancel", audit.status)
+        audit.save(update_fields=["status"])
+        _event(actor, "audits.audit.cancelled", audit,
+               {"reason": f"Superseded by the recertification decision of {decision_date}."})
+        cancelled.append(audit.pk)
+    cycle.status = closed
+    cycle.save(update_fields=["status"])
+    # The programme stays with the reviewer who manages it (plan answers go to them);
+    # the decision maker who started it is the actor of the audit events.
+    next_cycle = _open_cycle(
+        application=cycle.application, scope=(scope or "").strip() or cycle.scope,
+        standard_ids=list(cycle.standards.values_list("pk", flat=True)),
+        kinds=NEXT_CYCLE_KINDS, days=days, actor=actor, created_by=cycle.created_by,
+        payload={"previous_cycle": cycle.pk, "decision_date": decision_date.isoformat(),
+                 "expiry_date": expiry_date.isoformat()})
+    record_event(actor=actor, action="audits.cycle.closed", obj=cycle,
+                 organization_id=cycle.organization_id,
+                 payload={"reason": "recertification", "decision_date": decision_date.isoformat(),
+                          "next_cycle": next_cycle.pk, "cancelled_audits": cancelled})
+    next_cycle = fix_surveillance_dates(cycle=next_cycle, decision_date=decision_date,
+                                        expiry_date=expiry_date, actor=actor)
+    due = dict(next_cycle.audits.values_list("kind", "target_date"))
+    organization = cycle.application.organization
+    notify(template="certification_cycle_renewed", to=_client_recipients(organization.pk),
+           context={"organization": str(organization),
+                    "reference": cycle.application.reference,
+                    "decision_date": decision_date.isoformat(),
+                    "expiry_date": expiry_date.isoformat(),
+                    "due": [[Audit.Kind(kind).label, due[kind].isoformat()]
+                            for kind in NEXT_CYCLE_KINDS],
+                    "path": reverse("cycle_detail", args=[next_cycle.pk])})
+    return next_cycle
 
 
 @transaction.atomic
@@ -268,16 +363,50 @@ def add_special_audit(*, cycle: CertificationCycle, actor: User, kind: str, reas
     return audit
 
 
+def surveillance_targets(decision_date: datetime.date,
+                         expiry_date: datetime.date | None = None) -> dict[str, datetime.date]:
+    """The due dates of a cycle's surveillance and recertification audits (§9.1.3.2, §9.6.2).
+
+    - surveillance 1: within 12 months of the certification decision;
+    - surveillance 2: the decision's anniversary in the following calendar year
+      (decision + 24 months) — never twice in one year;
+    - recertification: the day before the certificate expires (``expiry_date``, by default
+      decision + 3 years, as after the initial decision), but no later than the end of the
+      calendar year after surveillance 2.
+
+    Held by these dates, the audits keep the rule "surveillance at least once each calendar
+    year, not in recertification years": the years after the decision's year hold
+    surveillance 1, surveillance 2 and then the recertification. The cap only bites after a
+    recertification decided in the calendar year before the old expiry (e.g. decided
+    2028-12-15 for a certificate expiring 2029-04-01, renewed to 2032-04-01: surveillance by
+    2029-12-15 and 2030-12-15, so the recertification audit falls in 2031, not 2032 —
+    otherwise 2031 would pass without an audit).
+    """
+    expiry_date = expiry_date or add_months(decision_date, CYCLE_MONTHS)
+    first = add_months(decision_date, 12)
+    second = add_months(decision_date, 24)
+    return {
+        Audit.Kind.SURVEILLANCE1: first,
+        Audit.Kind.SURVEILLANCE2: second,
+        Audit.Kind.RECERTIFICATION: min(expiry_date - datetime.timedelta(days=1),
+                                        datetime.date(second.year + 1, 12, 31)),
+    }
+
+
 @transaction.atomic
-def fix_surveillance_dates(*, cycle: CertificationCycle, decision_date, actor) -> CertificationCycle:
-    """Fix the surveillance target dates from the certification decision (§9.1.3, §9.6.2):
-    the first surveillance within 12 months of the decision, the second in the following
-    calendar year (its anniversary), the recertification before expiry (3 years).
+def fix_surveillance_dates(*, cycle: CertificationCycle, decision_date, actor,
+                           expiry_date=None) -> CertificationCycle:
+    """Fix the cycle's decision date and the due dates of its planned surveillance and
+    recertification audits (``surveillance_targets``): after the initial decision the
+    certificate expires 3 years later; the cycle a recertification starts passes the
+    renewed certificate's ``expiry_date``.
 
     Called by the certification decision; calling it again with the same date changes
     nothing, a different date is refused.
     """
     decision_date = _parse_date(decision_date, "decision_date")
+    if expiry_date is not None:
+        expiry_date = _parse_date(expiry_date, "expiry_date")
     cycle = CertificationCycle.objects.select_for_update().get(pk=cycle.pk)
     if cycle.decision_date and cycle.decision_date != decision_date:
         raise Conflict("The surveillance dates of this cycle are already fixed by the decision "
@@ -285,13 +414,7 @@ def fix_surveillance_dates(*, cycle: CertificationCycle, decision_date, actor) -
                        fields={"decision_date": "Already fixed."})
     if cycle.decision_date == decision_date:
         return cycle
-    targets = {
-        Audit.Kind.SURVEILLANCE1: add_months(decision_date, 12),
-        # Anniversary of the decision in the next calendar year: never twice in one year,
-        # never a calendar year without surveillance.
-        Audit.Kind.SURVEILLANCE2: add_months(decision_date, 24),
-        Audit.Kind.RECERTIFICATION: add_months(decision_date, 36) - datetime.timedelta(days=1),
-    }
+    targets = surveillance_targets(decision_date, expiry_date)
     cycle.decision_date = decision_date
     cycle.save(update_fields=["decision_date"])
     for kind, target in targets.items():

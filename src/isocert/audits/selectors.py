@@ -84,6 +84,23 @@ def cycles_for_application(*, user: User, application) -> QuerySet[Certification
     return cycles_for_user(user=user).filter(application=application)
 
 
+def previous_cycle(*, user: User, cycle: CertificationCycle) -> CertificationCycle | None:
+    """The cycle of the same application this one continues (a recertification closed it
+    and started this one), if the user may see it."""
+    return (cycles_for_application(user=user, application=cycle.application_id)
+            .filter(pk__lt=cycle.pk).order_by("-pk").first())
+
+
+def next_cycle(*, user: User, cycle: CertificationCycle) -> CertificationCycle | None:
+    """The cycle a recertification started when it closed this one, if the user may see
+    it. An application has one active cycle at a time, so its cycles follow each other
+    in the order they were created."""
+    if cycle.status != CertificationCycle.Status.CLOSED:
+        return None
+    return (cycles_for_application(user=user, application=cycle.application_id)
+            .filter(pk__gt=cycle.pk).order_by("pk").first())
+
+
 def is_cb_side(user: User, audit: Audit) -> bool:
     """CB staff who may see the CB's internal notes of this audit."""
     if not getattr(user, "is_authenticated", False):

@@ -71,6 +71,8 @@ def cycle_detail(request, pk):
         audit.cb_side = selectors.is_cb_side(request.user, audit)
     return render(request, "audits/programme/cycle_detail.html", {
         "cycle": cycle, "audits": audits,
+        "previous_cycle": selectors.previous_cycle(user=request.user, cycle=cycle),
+        "next_cycle": selectors.next_cycle(user=request.user, cycle=cycle),
         "can_manage": selectors.can_manage_programme(request.user),
         "special_form": SpecialAuditForm(),
     })

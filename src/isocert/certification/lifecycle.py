@@ -162,10 +162,15 @@ def overdue_surveillance(today: datetime.date):
 @transaction.atomic
 def flag_overdue_surveillance(*, audit: Audit, today: datetime.date) -> Certificate | None:
     """E-mail client and CB once about an overdue surveillance and propose suspension
-    (§9.6.5: refusal of surveillance at the required frequency)."""
+    (§9.6.5: refusal of surveillance at the required frequency).
+
+    Once per overdue audit: a flag dated after this audit's due date was raised for it
+    (or for an earlier one overdue at the same time); a later surveillance that falls
+    overdue in turn is flagged again."""
     certificate = (Certificate.objects.select_for_update()
                    .filter(cycle=audit.cycle, status=S.ACTIVE).first())
-    if certificate is None or certificate.surveillance_flagged_on:
+    flagged = certificate.surveillance_flagged_on if certificate else None
+    if certificate is None or (flagged and flagged > audit.target_date):
         return None
     certificate.surveillance_flagged_on = today
     certificate.save(update_fields=["surveillance_flagged_on", "updated_at"])

@@ -26,7 +26,7 @@ from isocert.audits.models import (
     ClientRelationship,
     Finding,
 )
-from isocert.audits.programme import add_months, fix_surveillance_dates
+from isocert.audits.programme import add_months, fix_surveillance_dates, start_next_cycle
 from isocert.core.audit import record_event
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted
 from isocert.core.files import check_upload, store_file
@@ -280,8 +280,9 @@ def decision_checklist(*, cycle: CertificationCycle, kind: str,
 # --- certificates ----------------------------------------------------------------------------
 
 def current_certificate(cycle: CertificationCycle) -> Certificate | None:
-    """The certificate issued for this cycle's organization and standards (a renewed cycle
-    keeps the certificate of the previous one)."""
+    """The certificate issued for this cycle's organization and standards. A certificate
+    points to the cycle it is in now: a recertification moves it to the next cycle, and
+    the closed cycle finds it through their common application."""
     certificate = cycle.certificates.order_by("-pk").first()
     if certificate is None:
         certificate = (Certificate.objects.filter(cycle__application=cycle.application)
@@ -425,7 +426,11 @@ def _renew_certificate(certificate: Certificate, decision: CertificationDecision
                        effective: datetime.date, soa_version: str, actor: User) -> Certificate:
     """Recertification (§9.6.3): completed before expiry, the new expiry is the old one
     plus three years; after expiry, restoration within the window keeps the original
-    dates' rhythm, later a new stage 2 is needed (the decision is refused)."""
+    dates' rhythm, later a new stage 2 is needed (the decision is refused).
+
+    The decided cycle is closed and the next one starts (``start_next_cycle``): the
+    certificate moves to it, so its surveillance due dates and the daily overdue run
+    follow the new programme."""
     was_expired = certificate.status == Certificate.Status.EXPIRED
     certificate.expiry_date = add_years(certificate.expiry_date, CERTIFICATE_YEARS)
     certificate.issue_date = effective
@@ -435,6 +440,11 @@ def _renew_certificate(certificate: Certificate, decision: CertificationDecision
     certificate.revision += 1
     certificate.status = Certificate.Status.ACTIVE
     certificate.suspended_until = None
+    certificate.cycle = start_next_cycle(
+        cycle=decision.cycle, decision_date=decision.decision_date,
+        expiry_date=certificate.expiry_date, scope=certificate.scope, actor=actor)
+    # A surveillance flagged overdue in the closed cycle must not silence the new one's.
+    certificate.surveillance_flagged_on = None
     certificate.save()
     _issue_revision(certificate, actor=actor,
                     reason=("Restored after recertification" if was_expired
@@ -475,11 +485,16 @@ def decide(*, cycle: CertificationCycle, actor: User, kind: str, outcome: str,
     """Record the certification decision on ``cycle`` and, on a grant, issue, renew or
     revise its certificate.
 
+    A recertification grant also closes ``cycle`` and starts the next one, which the
+    certificate then follows (``_renew_certificate``).
+
     Refused: a decision maker who audited this cycle or worked for the client within the
     cooling-off period; a grant while any checklist item is open (the missing items are
     named); a refusal or deferral without a reason; a decision date in the future or
     before the audit's last day; an effective date before the decision date; a
-    recertification after the restoration window (a new stage 2 is needed).
+    recertification after the restoration window (a new stage 2 is needed); a
+    recertification on a closed cycle (its recertification was decided; the next one is
+    decided on the cycle it started).
     """
     today = timezone.localdate()
     if kind not in D.Kind.values:
@@ -504,6 +519,12 @@ def decide(*, cycle: CertificationCycle, actor: User, kind: str, outcome: str,
     cycle = CertificationCycle.objects.select_for_update().select_related(
         "organization", "organization__country", "application").get(pk=cycle.pk)
     ensure_independent(actor, cycle, decision_date)
+    if kind == D.Kind.RECERTIFICATION and cycle.status == CertificationCycle.Status.CLOSED:
+        current = current_certificate(cycle)
+        where = (f" (cycle {current.cycle_id})" if current and current.cycle_id else "")
+        raise Conflict("This certification cycle is closed: its recertification was decided. "
+                       f"Decide the next recertification on the current cycle{where}.",
+                       fields={"kind": "The cycle is closed."})
     audit, checks = decision_checklist(
         cycle=cycle, kind=kind, decision_date=decision_date, energy_statement=energy_statement,
         has_energy_evidence=stored_evidence is not None, soa_version=soa_version)
@@ -572,7 +593,8 @@ def decide(*, cycle: CertificationCycle, actor: User, kind: str, outcome: str,
         decision.save(update_fields=["certificate"])
         _cert_event(actor, action, certificate,
                     {"decision": decision.pk, "effective_date": effective.isoformat(),
-                     "expiry_date": certificate.expiry_date.isoformat()})
+                     "expiry_date": certificate.expiry_date.isoformat(),
+                     "cycle": certificate.cycle_id})
     record_event(actor=actor, action=f"certification.decision.{outcome}", obj=decision,
                  organization_id=cycle.organization_id,
                  payload={"cycle": cycle.pk, "kind": kind,
