@@ -81,6 +81,17 @@ def test_the_workbook_opens_with_the_same_rows(registry):
     assert values[1][registry_io.COLUMNS.index("Expiry date")] == "20280229"
 
 
+def test_workbook_values_stay_text_never_formulas_or_links():
+    out = io.BytesIO()
+    row = ["=HYPERLINK(\"http://x\")", "00123", "https://example.org", "20280229"]
+    registry_io.write_xlsx([row + [""] * (len(registry_io.COLUMNS) - len(row))], out)
+    sheet = load_workbook(io.BytesIO(out.getvalue())).active
+    cells = [sheet.cell(row=2, column=i + 1) for i in range(len(row))]
+    assert [c.value for c in cells] == row
+    assert {c.data_type for c in cells} == {"s"}
+    assert all(c.hyperlink is None for c in cells)
+
+
 def test_export_reads_sites_per_chunk_not_per_certificate(django_assert_max_num_queries,
                                                           monkeypatch):
     monkeypatch.setattr(registry_io, "EXPORT_CHUNK", 10)

@@ -63,6 +63,16 @@ def test_the_xlsx_has_one_row_per_clause(gap9001, alice, api_client):
     assert scores["4"][2] == 50.0 and scores["Overall"][2] == 50.0
 
 
+def test_text_starting_with_an_equals_sign_stays_text(gap9001, alice, api_client):
+    answer(gap9001, "4.1", alice, "partial", notes='=HYPERLINK("http://evil.example","x")')
+
+    response = api_client(alice).get(f"/gap-analysis/{gap9001.pk}/report.xlsx")
+
+    sheet = load_workbook(io.BytesIO(response.content))["Gap analysis"]
+    cell = next(r[4] for r in sheet.iter_rows(min_row=5) if r[0].value == "4.1")
+    assert (cell.value, cell.data_type) == ('=HYPERLINK("http://evil.example","x")', "s")
+
+
 def test_a_27001_report_carries_the_statement_of_applicability(gap27001, alice, api_client):
     answer(gap27001, "A.7.5", alice, "not_applicable", soa_applicable=False,
            soa_justification="Fully remote company.")

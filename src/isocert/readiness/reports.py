@@ -55,6 +55,15 @@ def gap_report_pdf(*, assessment: GapAssessment) -> bytes:
     return HTML(string=html, base_url=settings.SITE_URL).write_pdf()
 
 
+def _text_not_formulas(sheet) -> None:
+    """openpyxl makes a formula of any text starting with ``=``: a note such as
+    ``=HYPERLINK(...)`` would run in the reader's Excel. Written as text instead."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
+
+
 def gap_report_xlsx(*, assessment: GapAssessment) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
@@ -97,6 +106,8 @@ def gap_report_xlsx(*, assessment: GapAssessment) -> bytes:
                    else None, overall["assessed"], overall["rows"]])
     scores.append([])
     scores.append([context["scores"]["rule"]])
+    for worksheet in workbook.worksheets:
+        _text_not_formulas(worksheet)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
