@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 ISOCERT := $(BIN)/isocert
 HOST ?= 127.0.0.1
 PORT ?= 8000
-WORKERS ?= 3
+WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: run dev test test-sqlite test-postgres lint fmt migrate demo worker pdf-libs browser clean
 
