@@ -128,6 +128,9 @@ def test_the_next_cycle_follows_the_recertification(cycle, rita, dora, alice,
     cycle.refresh_from_db()
     assert cycle.status == CertificationCycle.Status.CLOSED
     assert set(cycle.audits.values_list("status", flat=True)) == {"cancelled"}
+    # Their pages say why: the reason is kept on the audit as on its event.
+    assert set(cycle.audits.values_list("cancellation_reason", flat=True)) == {
+        "Superseded by the recertification decision of 2029-02-01."}
     determination = cycle.application.audit_time
     assert list(successor.audits.order_by("pk").values_list(
         "kind", "planned_days", "status", "target_date")) == [

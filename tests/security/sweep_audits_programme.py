@@ -20,6 +20,8 @@ HTML_PK_KINDS = {
     "audit_late_stage2": "audit",
     "plan_session_add": "audit",
     "plan_send": "audit",
+    "plan_revise": "audit",
+    "audit_cancel": "audit",
     "audit_start": "audit",
     "audit_plan_client": "audit",
     "plan_confirm": "audit",
@@ -72,13 +74,14 @@ def state(organization) -> dict:
                          .values_list("pk", "status", "decision_date", "scope")),
         "audits": sorted(audits.values_list(
             "pk", "kind", "status", "planned_days", "target_date", "start_date", "end_date",
-            "late_stage2_justification")),
+            "late_stage2_justification", "cancellation_reason", "cancelled_at")),
         "selections": [(a.pk, a.site_selection, sorted(a.sites.values_list("pk", flat=True)))
                        for a in audits.order_by("pk")],
         "team": sorted(TeamMember.objects.filter(audit__in=audits).values_list(
             "pk", "auditor_id", "role", "impartiality_declared_at")),
         "plans": sorted(AuditPlan.objects.filter(audit__in=audits).values_list(
-            "pk", "status", "version", "client_comment", "sent_at", "answered_at")),
+            "pk", "status", "version", "client_comment", "sent_at", "answered_at",
+            "revision_reason")),
         "sessions": sorted(PlanSession.objects.filter(plan__audit__in=audits).values_list(
             "pk", "starts_at", "ends_at", "topic", "auditor_id", "site_id")),
     }

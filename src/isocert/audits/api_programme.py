@@ -44,6 +44,9 @@ class AuditOut(Schema):
     late_stage2_justification: str | None = Field(None, description="CB side only")
     problems: dict[str, str] | None = Field(None, description="What keeps the audit from "
                                             "starting (CB side only)")
+    cancelled_at: datetime.datetime | None = None
+    cancellation_reason: str | None = Field(None, description="Why the audit was cancelled "
+                                            "(null unless it was)")
 
 
 class CycleOut(Schema):
@@ -123,11 +126,24 @@ class PlanOut(Schema):
     sent_at: datetime.datetime | None
     answered_at: datetime.datetime | None
     client_comment: str
+    revision_reason: str = Field("", description="Why the CB last took back the plan it had "
+                                 "sent; while it is being revised (`status` draft after a "
+                                 "send) the client sees no sessions")
     sessions: list[SessionOut]
 
 
 class CommentIn(Schema):
     comment: str = ""
+
+
+class PlanRevisionIn(Schema):
+    reason: str = Field(..., description="Why the plan is revised (at least 5 characters); "
+                        "e-mailed to the client's owners and editors")
+
+
+class CancellationIn(Schema):
+    reason: str = Field(..., description="Why the audit is cancelled (at least 5 "
+                        "characters); e-mailed to the client's owners and editors and the team")
 
 
 # --- output ------------------------------------------------------------------------------------
@@ -149,6 +165,9 @@ def _audit_out(audit: Audit, user: User) -> dict:
         "plan_status": plan.status if plan and (cb_side or plan.sent_at) else None,
         "late_stage2_justification": audit.late_stage2_justification if cb_side else None,
         "problems": programme.start_problems(audit) if cb_side else None,
+        "cancelled_at": audit.cancelled_at,
+        "cancellation_reason": (audit.cancellation_reason
+                                if audit.status == Audit.Status.CANCELLED else None),
     }
 
 
@@ -164,13 +183,18 @@ def _cycle_out(cycle: CertificationCycle, user: User) -> dict:
 
 def _plan_out(audit: Audit, user: User) -> dict:
     plan = selectors.plan_of(audit=audit)
-    if plan is None or not (selectors.is_cb_side(user, audit) or plan.sent_at):
+    cb_side = selectors.is_cb_side(user, audit)
+    if plan is None or not (cb_side or plan.sent_at):
         return {"audit_id": audit.pk, "status": AuditPlan.Status.DRAFT, "version": 0,
-                "sent_at": None, "answered_at": None, "client_comment": "", "sessions": []}
+                "sent_at": None, "answered_at": None, "client_comment": "",
+                "revision_reason": "", "sessions": []}
+    # A plan taken back for revision is the CB's draft again: the client sees that it is
+    # being revised and why, not the sessions in the making.
+    revising = plan.status == AuditPlan.Status.DRAFT and not cb_side
     return {"audit_id": audit.pk, "status": plan.status, "version": plan.version,
             "sent_at": plan.sent_at, "answered_at": plan.answered_at,
-            "client_comment": plan.client_comment,
-            "sessions": list(selectors.plan_sessions(plan=plan))}
+            "client_comment": plan.client_comment, "revision_reason": plan.revision_reason,
+            "sessions": [] if revising else list(selectors.plan_sessions(plan=plan))}
 
 
 def _audit(request, audit_id: int) -> Audit:
@@ -225,7 +249,11 @@ def get_audit(request, audit_id: int):
     return _audit_out(_audit(request, audit_id), request.auth)
 
 
-@router.post("/audits/{audit_id}/schedule", response=AuditOut)
+@router.post("/audits/{audit_id}/schedule", response=AuditOut,
+             summary="Set the audit's dates (the team must be free, surveillance on time)",
+             description="Refused with 409 naming `start_date` while the client holds the "
+                         "plan (sent or confirmed) made for the current dates: revise the "
+                         "plan first (`POST /audits/{audit_id}/plan/revise`).")
 def schedule_audit(request, audit_id: int, payload: ScheduleIn):
     audit = programme.schedule_audit(audit=_cb_audit(request, audit_id), actor=request.auth,
                                      **payload.dict())
@@ -245,6 +273,25 @@ def justify_late_stage2(request, audit_id: int, payload: JustificationIn):
     audit = programme.record_late_stage2_justification(
         audit=_cb_audit(request, audit_id), actor=request.auth,
         justification=payload.justification)
+    return _audit_out(audit, request.auth)
+
+
+@router.post("/audits/{audit_id}/cancel", response=AuditOut,
+             summary="Cancel a planned special audit (CB reviewers, administrators)",
+             description="Planned → cancelled, with the `reason` (at least 5 characters). "
+                         "Only special audits — short notice, scope extension, transfer — "
+                         "can be cancelled: a regular audit (stage 1 or 2, surveillance, "
+                         "recertification) answers 409 `audit_required`, since the "
+                         "certification programme requires it; reschedule it instead (a "
+                         "client refusing surveillance is handled by suspending the "
+                         "certificate). An audit already started answers 409 "
+                         "`invalid_transition`. The team is released (the audit no longer "
+                         "blocks their calendar); the client's owners and editors and the "
+                         "team are e-mailed the reason. Audit event "
+                         "`audits.audit.cancelled`.")
+def cancel_audit(request, audit_id: int, payload: CancellationIn):
+    audit = programme.cancel_audit(audit=_cb_audit(request, audit_id), actor=request.auth,
+                                   reason=payload.reason)
     return _audit_out(audit, request.auth)
 
 
@@ -332,6 +379,24 @@ def delete_session(request, plan_session_id: int):
 def send_plan(request, audit_id: int):
     audit = _cb_audit(request, audit_id)
     programme.send_plan(audit=audit, actor=request.auth)
+    return _plan_out(audit, request.auth)
+
+
+@router.post("/audits/{audit_id}/plan/revise", response=PlanOut,
+             summary="Take back a plan the client was sent or confirmed, to change it",
+             description="Sent or confirmed → draft, with the `reason` (at least 5 "
+                         "characters); by a CB reviewer, administrator or the audit's lead "
+                         "auditor, while the audit is planned. The sessions (and, by "
+                         "`POST /audits/{audit_id}/schedule`, the dates — refused while the "
+                         "client holds the plan) can be changed again; "
+                         "`POST /audits/{audit_id}/plan/send` then sends the next version, "
+                         "which the client must confirm before the audit can start. The "
+                         "client's owners and editors are e-mailed the reason. A draft or a "
+                         "plan the client sent back answers 409 `invalid_transition`. "
+                         "Audit event `audits.plan.revised`.")
+def revise_plan(request, audit_id: int, payload: PlanRevisionIn):
+    audit = _cb_audit(request, audit_id)
+    programme.revise_plan(audit=audit, actor=request.auth, reason=payload.reason)
     return _plan_out(audit, request.auth)
 
 

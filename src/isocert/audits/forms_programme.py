@@ -85,3 +85,24 @@ class SpecialAuditForm(forms.Form):
 
 class PlanAnswerForm(forms.Form):
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class RevisePlanForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), label="Why the plan is revised",
+        help_text="At least 5 characters; the client's owners and editors receive it.")
+
+    def __init__(self, *args, **kwargs):
+        # Shares the planning page with CancelAuditForm: distinct ids for the labels.
+        kwargs.setdefault("auto_id", "id_revise_%s")
+        super().__init__(*args, **kwargs)
+
+
+class CancelAuditForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), label="Why the audit is cancelled",
+        help_text="At least 5 characters; the client and the team receive it.")
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_cancel_%s")
+        super().__init__(*args, **kwargs)

@@ -102,6 +102,9 @@ class Audit(models.Model):
                                       help_text="{chosen: [ids], random: [ids], seed}")
     late_stage2_justification = models.TextField(blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancellation_reason = models.TextField(
+        blank=True, help_text="Why the audit was cancelled (shown to the client and the team).")
 
     class Meta:
         ordering = ["cycle", "pk"]
@@ -144,6 +147,8 @@ class AuditPlan(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
+    revision_reason = models.TextField(
+        blank=True, help_text="Why the CB last took back a plan it had sent (revise_plan).")
 
     def __str__(self) -> str:
         return f"Plan of {self.audit}"

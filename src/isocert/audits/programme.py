@@ -58,6 +58,12 @@ class AuditNotReady(Conflict):
     code = "audit_not_ready"
 
 
+class AuditRequired(Conflict):
+    """The certification programme requires this audit: it is rescheduled, never cancelled."""
+
+    code = "audit_required"
+
+
 class SiteSelectionInvalid(InvalidInput):
     """The sites chosen break IAF MD 1 sampling or the cycle's rotation of sites."""
 
@@ -83,8 +89,13 @@ PLAN_LIFECYCLE = StateMachine("audit plan", {
     "send": ({P.DRAFT, P.CHANGES_REQUESTED}, P.SENT),
     "confirm": ({P.SENT}, P.CONFIRMED),
     "request_changes": ({P.SENT}, P.CHANGES_REQUESTED),
+    # The CB takes back a plan the client holds (sent or confirmed) to change it; the next
+    # send is a new version the client must confirm again.
+    "revise": ({P.SENT, P.CONFIRMED}, P.DRAFT),
 }, labels=dict(P.choices))
 PLAN_EDITABLE = {P.DRAFT, P.CHANGES_REQUESTED}
+# While the client holds the plan, the audit's dates stay those the plan was made for.
+PLAN_WITH_CLIENT = {P.SENT, P.CONFIRMED}
 
 REGULAR_KINDS = [Audit.Kind.STAGE1, Audit.Kind.STAGE2, Audit.Kind.SURVEILLANCE1,
                  Audit.Kind.SURVEILLANCE2, Audit.Kind.RECERTIFICATION]
@@ -148,6 +159,13 @@ def _event(actor, action: str, audit: Audit, payload: dict | None = None) -> Non
     record_event(actor=actor, action=action, obj=audit,
                  organization_id=audit.cycle.organization_id,
                  payload={"cycle": audit.cycle_id, "kind": audit.kind, **(payload or {})})
+
+
+def _ensure_reason(reason, message: str) -> str:
+    reason = (reason or "").strip()
+    if len(reason) < 5:
+        raise InvalidInput(message, fields={"reason": "Give the reason (at least 5 characters)."})
+    return reason[:4000]
 
 
 def _client_recipients(organization_id: int) -> list[str]:
@@ -296,12 +314,13 @@ def start_next_cycle(*, cycle: CertificationCycle, decision_date, expiry_date, a
     closed = CYCLE_LIFECYCLE.target("close", cycle.status)
     days = _planned_days(cycle.application)
     cancelled = []
+    superseded = f"Superseded by the recertification decision of {decision_date}."
     for audit in (cycle.audits.select_for_update()
                   .filter(kind__in=REGULAR_KINDS, status=Audit.Status.PLANNED).order_by("pk")):
         audit.status = AUDIT_LIFECYCLE.target("cancel", audit.status)
-        audit.save(update_fields=["status"])
-        _event(actor, "audits.audit.cancelled", audit,
-               {"reason": f"Superseded by the recertification decision of {decision_date}."})
+        audit.cancellation_reason, audit.cancelled_at = superseded, timezone.now()
+        audit.save(update_fields=["status", "cancellation_reason", "cancelled_at"])
+        _event(actor, "audits.audit.cancelled", audit, {"reason": superseded})
         cancelled.append(audit.pk)
     cycle.status = closed
     cycle.save(update_fields=["status"])
@@ -340,10 +359,7 @@ def add_special_audit(*, cycle: CertificationCycle, actor: User, kind: str, reas
     if kind not in SPECIAL_KINDS:
         raise InvalidInput("Choose a special audit kind.",
                            fields={"kind": "Short notice, scope extension or transfer."})
-    reason = (reason or "").strip()
-    if len(reason) < 5:
-        raise InvalidInput("Say why the special audit is needed.",
-                           fields={"reason": "Give the reason (at least 5 characters)."})
+    reason = _ensure_reason(reason, "Say why the special audit is needed.")
     days = None
     if planned_days not in (None, ""):
         try:
@@ -360,6 +376,47 @@ def add_special_audit(*, cycle: CertificationCycle, actor: User, kind: str, reas
     audit = Audit.objects.create(cycle=cycle, kind=kind, planned_days=days, target_date=target)
     _event(actor, "audits.audit.special_added", audit,
            {"reason": reason, "planned_days": str(days) if days else None})
+    return audit
+
+
+@transaction.atomic
+def cancel_audit(*, audit: Audit, actor: User, reason: str) -> Audit:
+    """Planned → cancelled, for a special audit (short notice, scope extension, transfer)
+    no longer needed — the complaint was resolved, the client withdrew the extension or
+    the transfer. CB reviewers and administrators only, with the reason.
+
+    Regular audits (stage 1 and 2, surveillance, recertification) are refused: the
+    certification programme requires them (ISO/IEC 17021-1 §9.1.3). They are rescheduled;
+    a client who refuses a surveillance audit is handled by suspending the certificate
+    (§9.6.5), not by cancelling the audit.
+
+    The team stays on record and is released: a cancelled audit no longer blocks its
+    auditors' calendar (``_overlapping_audit``). The client's owners and editors and the
+    team are e-mailed the reason.
+    """
+    _ensure_manager(actor)
+    reason = _ensure_reason(reason, "Say why the audit is cancelled.")
+    audit = _locked_audit(audit)
+    target = AUDIT_LIFECYCLE.target("cancel", audit.status)
+    if audit.kind not in SPECIAL_KINDS:
+        raise AuditRequired(
+            f"{audit.get_kind_display()} cannot be cancelled: the certification programme "
+            "requires it. Reschedule it instead; a client who refuses it is handled by "
+            "suspending the certificate (or not granting certification), not by cancelling "
+            "the audit.",
+            fields={"kind": "Only special audits (short notice, scope extension, transfer) "
+                            "can be cancelled."})
+    audit.status = target
+    audit.cancellation_reason, audit.cancelled_at = reason, timezone.now()
+    audit.save(update_fields=["status", "cancellation_reason", "cancelled_at"])
+    team = sorted(audit.team.values_list("auditor_id", flat=True))
+    _event(actor, "audits.audit.cancelled", audit, {"reason": reason, "team": team})
+    notify(template="audit_cancelled", to=_client_recipients(audit.cycle.organization_id),
+           context=_audit_mail_context(audit, reason=reason))
+    notify(template="audit_cancelled",
+           to=list(audit.team.values_list("auditor__email", flat=True)),
+           context=_audit_mail_context(audit, reason=reason, for_team=True,
+                                       path=reverse("audit_planning", args=[audit.pk])))
     return audit
 
 
@@ -437,6 +494,11 @@ def schedule_audit(*, audit: Audit, actor: User, start_date, end_date) -> Audit:
                            fields={"end_date": "On or after the start date."})
     audit = _locked_audit(audit)
     _ensure_planned(audit)
+    plan = AuditPlan.objects.filter(audit=audit).first()
+    if plan is not None and plan.status in PLAN_WITH_CLIENT:
+        given = "confirmed" if plan.status == P.CONFIRMED else "was sent"
+        message = f"Revise the plan first: the client {given} a plan for the current dates."
+        raise Conflict(message, fields={"start_date": message})
     if audit.kind in SURVEILLANCE_KINDS and audit.target_date and end > audit.target_date:
         raise InvalidInput(f"{audit.get_kind_display()} is due by {audit.target_date}.",
                            fields={"end_date": f"On or before {audit.target_date}."})
@@ -886,6 +948,20 @@ def delete_plan_session(*, session: PlanSession, actor: User) -> None:
     session.delete()
 
 
+def _sessions_outside_dates(audit: Audit, plan: AuditPlan) -> list[str]:
+    """Sessions left outside the audit's dates, e.g. after a revision moved the audit."""
+    if not audit.start_date or not audit.end_date:
+        return []
+    outside = []
+    for session in plan.sessions.all():
+        days = {timezone.localtime(session.starts_at).date(),
+                timezone.localtime(session.ends_at).date()}
+        if any(day < audit.start_date or day > audit.end_date for day in days):
+            outside.append(f"{session.topic} "
+                           f"({timezone.localtime(session.starts_at):%Y-%m-%d %H:%M})")
+    return outside
+
+
 @transaction.atomic
 def send_plan(*, audit: Audit, actor: User) -> AuditPlan:
     """Send the plan to the client for confirmation (again after a change request)."""
@@ -900,6 +976,10 @@ def send_plan(*, audit: Audit, actor: User) -> AuditPlan:
         problems["start_date"] = "Schedule the audit's dates first."
     if not plan.sessions.exists():
         problems["sessions"] = "Add the plan's sessions first."
+    elif outside := _sessions_outside_dates(audit, plan):
+        problems["sessions"] = (f"Move these sessions within the audit's dates "
+                                f"({audit.start_date} to {audit.end_date}): "
+                                f"{', '.join(outside)}.")
     problems.update(team_problems(audit))
     if problems:
         raise AuditNotReady("The plan cannot be sent yet: " + " ".join(problems.values()),
@@ -913,6 +993,36 @@ def send_plan(*, audit: Audit, actor: User) -> AuditPlan:
            {"version": plan.version, "sessions": plan.sessions.count()})
     notify(template="audit_plan_sent", to=_client_recipients(audit.cycle.organization_id),
            context=_audit_mail_context(audit, version=plan.version))
+    return plan
+
+
+@transaction.atomic
+def revise_plan(*, audit: Audit, actor: User, reason: str) -> AuditPlan:
+    """Take back a plan the client was sent or has confirmed, to change its sessions or the
+    audit's dates: sent or confirmed → draft, editable again, the client's answer to it
+    cleared. ``send_plan`` then sends it as the next version, which the client must
+    confirm again before the audit can start (``start_problems``).
+
+    By whoever may edit the plan (CB reviewer, administrator, the lead auditor), only
+    while the audit is planned, with the reason; the client's owners and editors are
+    e-mailed that the plan they had is being revised, and why.
+    """
+    _ensure_plan_editor(actor, audit)
+    reason = _ensure_reason(reason, "Say why the plan is revised.")
+    audit = _locked_audit(audit)
+    _ensure_planned(audit)
+    plan = AuditPlan.objects.select_for_update().filter(audit=audit).first()
+    previous = plan.status if plan else P.DRAFT
+    target = PLAN_LIFECYCLE.target("revise", previous)
+    plan.status = target
+    plan.revision_reason = reason
+    plan.client_comment, plan.answered_at = "", None
+    plan.save(update_fields=["status", "revision_reason", "client_comment", "answered_at"])
+    _event(actor, "audits.plan.revised", audit,
+           {"version": plan.version, "previous_status": previous, "reason": reason})
+    notify(template="audit_plan_revised", to=_client_recipients(audit.cycle.organization_id),
+           context=_audit_mail_context(audit, version=plan.version, reason=reason,
+                                       confirmed=previous == P.CONFIRMED))
     return plan
 
 

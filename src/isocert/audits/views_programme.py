@@ -7,21 +7,24 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from isocert.core.errors import DomainError
+from isocert.core.errors import DomainError, InvalidInput
+from isocert.core.forms import add_domain_error
 from isocert.registration import selectors as registration_selectors
 
 from . import programme, selectors
 from .forms_programme import (
+    CancelAuditForm,
     DeclarationForm,
     LateStage2Form,
     PlanAnswerForm,
+    RevisePlanForm,
     ScheduleForm,
     SessionForm,
     SitesForm,
     SpecialAuditForm,
     TeamMemberForm,
 )
-from .models import AuditPlan
+from .models import Audit, AuditPlan
 
 
 def _refused(request, exc: DomainError) -> None:
@@ -97,12 +100,13 @@ def cycle_special_audit(request, pk):
 
 # --- the planning page (CB side) ---------------------------------------------------------------
 
-@login_required
-def audit_planning(request, pk):
-    audit = _cb_audit(request, pk)
+def _planning_page(request, audit: Audit, *, status: int = 200, revise_form=None,
+                   cancel_form=None):
     plan = selectors.plan_of(audit=audit)
     team = list(selectors.team_of(audit=audit))
     can_manage = selectors.can_manage_programme(request.user)
+    can_edit_plan = selectors.can_edit_plan(request.user, audit)
+    planned = audit.status == Audit.Status.PLANNED
     return render(request, "audits/programme/audit_planning.html", {
         "audit": audit, "cycle": audit.cycle, "plan": plan, "team": team,
         "sessions": list(selectors.plan_sessions(plan=plan)) if plan else [],
@@ -111,8 +115,14 @@ def audit_planning(request, pk):
         "suggestions": (selectors.auditor_suggestions(user=request.user, audit=audit)
                         if can_manage else []),
         "can_manage": can_manage,
-        "can_edit_plan": selectors.can_edit_plan(request.user, audit),
+        "can_edit_plan": can_edit_plan,
         "plan_editable": plan is None or plan.status in programme.PLAN_EDITABLE,
+        "can_revise": (can_edit_plan and planned and plan is not None
+                       and plan.status in programme.PLAN_WITH_CLIENT),
+        "can_cancel": can_manage and planned and audit.kind in programme.SPECIAL_KINDS,
+        "dates_locked": plan is not None and plan.status in programme.PLAN_WITH_CLIENT,
+        "revise_form": revise_form or RevisePlanForm(),
+        "cancel_form": cancel_form or CancelAuditForm(),
         "my_membership": next((m for m in team if m.auditor_id == request.user.pk), None),
         "sites": audit.sites.all(),
         "required_sites": programme.required_site_count(audit),
@@ -125,7 +135,12 @@ def audit_planning(request, pk):
         "late_form": LateStage2Form(initial={
             "late_stage2_justification": audit.late_stage2_justification}),
         "session_form": SessionForm(audit=audit),
-    })
+    }, status=status)
+
+
+@login_required
+def audit_planning(request, pk):
+    return _planning_page(request, _cb_audit(request, pk))
 
 
 def _post_service(request, pk, form_class, call, success: str, *, form_kwargs=None):
@@ -204,6 +219,38 @@ def plan_send(request, pk):
     return redirect("audit_planning", audit.pk)
 
 
+def _post_reason(request, pk, form_class, form_name: str, call, success: str):
+    """A transition that needs a reason: a bad reason is shown on the form (422), any other
+    refusal (permission, state) as a message on the planning page."""
+    audit = _cb_audit(request, pk)
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            call(audit=audit, actor=request.user, reason=form.cleaned_data["reason"])
+            messages.success(request, success)
+            return redirect("audit_planning", audit.pk)
+        except InvalidInput as exc:
+            add_domain_error(form, exc)
+        except DomainError as exc:
+            _refused(request, exc)
+            return redirect("audit_planning", audit.pk)
+    return _planning_page(request, audit, status=422, **{form_name: form})
+
+
+@login_required
+@require_POST
+def plan_revise(request, pk):
+    return _post_reason(request, pk, RevisePlanForm, "revise_form", programme.revise_plan,
+                        "The plan is a draft again: change it and send the new version.")
+
+
+@login_required
+@require_POST
+def audit_cancel(request, pk):
+    return _post_reason(request, pk, CancelAuditForm, "cancel_form", programme.cancel_audit,
+                        "Audit cancelled; the client and the team were told why.")
+
+
 @login_required
 @require_POST
 def audit_start(request, pk):
@@ -266,15 +313,21 @@ def audit_plan_client(request, pk):
     audit = selectors.audit_get(user=request.user, pk=pk)
     plan = selectors.plan_of(audit=audit)
     cb_side = selectors.is_cb_side(request.user, audit)
+    # A plan taken back for revision is a draft again (sent before): the client learns it
+    # is being revised and why, not the draft.
+    revising = (plan is not None and plan.status == AuditPlan.Status.DRAFT
+                and plan.sent_at is not None)
     # The client sees a plan once it was sent; drafts are the CB's work in progress.
-    visible = plan is not None and (cb_side or plan.sent_at is not None)
+    visible = plan is not None and (cb_side or (plan.sent_at is not None and not revising))
     is_editor = selectors.is_client_side(request.user, audit) and audit.cycle.organization \
         .memberships.filter(user=request.user, role__in=["owner", "editor"]).exists()
     return render(request, "audits/programme/plan_client.html", {
         "audit": audit, "cycle": audit.cycle, "plan": plan if visible else None,
+        "revising": plan if revising else None,
         "sessions": list(selectors.plan_sessions(plan=plan)) if visible else [],
         "team": list(selectors.team_of(audit=audit)), "cb_side": cb_side,
-        "can_answer": is_editor and visible and plan.status == AuditPlan.Status.SENT,
+        "can_answer": (is_editor and visible and audit.status == Audit.Status.PLANNED
+                       and plan.status == AuditPlan.Status.SENT),
         "answer_form": PlanAnswerForm(),
     })
 
