@@ -162,7 +162,7 @@ def _plan_audit(rita: Page, kind: str, start: datetime.date, days: int, *,
         "Adam Auditor")
     plan.get_by_role("button", name="Send the plan to the client").click()
     expect(rita.get_by_text("Plan sent to the client.")).to_be_visible()
-    expect(plan.get_by_role("heading")).to_contain_text("Sent to the client")
+    expect(plan.get_by_role("heading", name=re.compile("^Audit plan"))).to_contain_text("Sent to the client")
 
 
 def _confirm_plan(alice: Page, application, kind: str) -> None:
