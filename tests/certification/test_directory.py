@@ -206,6 +206,16 @@ def test_the_page_filters_and_pages(anonymous, db):
 
     assert "page 1 of 2" in html
     assert 'href="/directory/?country=AT&amp;page=2"' in html
+    assert '<option value="AT" selected>Austria</option>' in html
+
+
+def test_the_country_is_chosen_by_name_and_a_lowercase_code_still_works(anonymous, registry):
+    html = anonymous.get(reverse("certificate_directory")).content.decode()
+    assert '<option value="" selected>Any country</option>' in html
+    assert '<option value="DE">Germany</option>' in html
+
+    html = anonymous.get(reverse("certificate_directory"), {"country": "gb"}).content.decode()
+    assert "Brightpath Services Ltd" in html and "Nordlicht" not in html
 
 
 @pytest.mark.parametrize(("params", "message"), [

@@ -104,8 +104,10 @@ def _qr_check(request, certificate) -> dict:
 class DirectoryForm(forms.Form):
     q = forms.CharField(label="Organization name", required=False, max_length=100)
     standard = forms.ChoiceField(label="Standard", required=False)
+    # Chosen by name; checked by the directory service (any case, two letters), so a link
+    # with ``country=de`` still works.
     country = forms.CharField(label="Country", required=False, max_length=10,
-                              help_text="Two-letter code, e.g. DE.")
+                              widget=forms.Select)
     status = forms.ChoiceField(
         label="Status", required=False,
         choices=[("", "Any status"), *[(s, s) for s in public.STATUSES]])
@@ -114,6 +116,9 @@ class DirectoryForm(forms.Form):
         super().__init__(*args, **kwargs)
         codes = sorted(set(Standard.objects.values_list("code", flat=True)))
         self.fields["standard"].choices = [("", "Any standard"), *[(c, c) for c in codes]]
+        self.countries = dict(Country.objects.order_by("name").values_list("code", "name"))
+        self.fields["country"].widget.choices = [("", "Any country"),
+                                                 *self.countries.items()]
 
 
 @require_GET
@@ -129,8 +134,7 @@ def certificate_directory(request):
         except InvalidInput as exc:
             for field, message in exc.fields.items():
                 form.add_error(field if field in form.fields else None, message)
-    context = {"form": form, "result": result, "countries": dict(
-        Country.objects.values_list("code", "name"))}
+    context = {"form": form, "result": result, "countries": form.countries}
     if result is not None:
         base = {k: v for k, v in filters.items() if v}
 
