@@ -5,7 +5,9 @@ import datetime
 import pytest
 from programme_helpers import START, auditor, event_count, quoted_application
 
+from isocert.audits import programme
 from isocert.audits.models import Audit, AuditPlan, CertificationCycle
+from isocert.core.errors import InvalidInput
 
 
 @pytest.fixture
@@ -107,3 +109,29 @@ def test_the_pages(application, rita, alice, lead, api_client):
     assert AuditPlan.objects.get(audit=audit).status == "sent"
     planning = cb.get(f"/audits/{audit.pk}/planning/").content.decode()
     assert "Impartiality declaration not signed by Lena Lead." in planning
+
+
+def test_an_impossible_date_is_a_422_naming_the_field(application, rita, api_client):
+    cb = api_client(rita)
+    audit_id = cb.post(f"/api/v1/applications/{application.pk}/cycle").json()["audits"][0]["id"]
+
+    response = cb.post(f"/api/v1/audits/{audit_id}/schedule",
+                       {"start_date": "2027-02-27", "end_date": "2027-02-30"},
+                       content_type="application/json")
+
+    assert response.status_code == 422
+    assert list(response.json()["error"]["fields"]) == ["end_date"]
+    assert Audit.objects.get(pk=audit_id).start_date is None
+
+
+def test_the_service_refuses_an_impossible_date_naming_the_field(application, rita):
+    cycle = programme.create_cycle(application=application, actor=rita)
+    audit = cycle.audits.get(kind=Audit.Kind.STAGE1)
+
+    with pytest.raises(InvalidInput) as refused:
+        programme.schedule_audit(audit=audit, actor=rita, start_date="2027-02-27",
+                                 end_date="2027-02-30")
+
+    assert refused.value.fields == {"end_date": "Enter a date (YYYY-MM-DD)."}
+    audit.refresh_from_db()
+    assert audit.start_date is None

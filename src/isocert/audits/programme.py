@@ -17,13 +17,14 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_datetime
 
 from isocert.accounts.models import Membership, Site, StaffRole, User
 from isocert.catalog.models import Clause
 from isocert.core.audit import record_event
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted
 from isocert.core.statemachine import StateMachine
+from isocert.core.validation import clean_date, clean_reason
 from isocert.notifications.services import notify
 from isocert.registration.models import Application, AuditTimeDetermination, Quotation
 
@@ -161,13 +162,6 @@ def _event(actor, action: str, audit: Audit, payload: dict | None = None) -> Non
                  payload={"cycle": audit.cycle_id, "kind": audit.kind, **(payload or {})})
 
 
-def _ensure_reason(reason, message: str) -> str:
-    reason = (reason or "").strip()
-    if len(reason) < 5:
-        raise InvalidInput(message, fields={"reason": "Give the reason (at least 5 characters)."})
-    return reason[:4000]
-
-
 def _client_recipients(organization_id: int) -> list[str]:
     return list(Membership.objects.filter(
         organization_id=organization_id,
@@ -188,17 +182,6 @@ def _audit_mail_context(audit: Audit, **extra) -> dict:
             "start_date": audit.start_date.isoformat() if audit.start_date else "",
             "end_date": audit.end_date.isoformat() if audit.end_date else "",
             "path": reverse("audit_plan_client", args=[audit.pk]), **extra}
-
-
-def _parse_date(value, field: str) -> datetime.date:
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    parsed = parse_date(str(value or "")) if value else None
-    if parsed is None:
-        raise InvalidInput("Please give a valid date.", fields={field: "Enter a date (YYYY-MM-DD)."})
-    return parsed
 
 
 def _parse_datetime(value, field: str) -> datetime.datetime:
@@ -304,8 +287,8 @@ def start_next_cycle(*, cycle: CertificationCycle, decision_date, expiry_date, a
     if not actor.has_staff_role(StaffRole.Role.DECISION_MAKER):
         raise NotPermitted("Only a CB decision maker starts the next certification cycle, by "
                            "granting the recertification.")
-    decision_date = _parse_date(decision_date, "decision_date")
-    expiry_date = _parse_date(expiry_date, "expiry_date")
+    decision_date = clean_date(decision_date, "decision_date")
+    expiry_date = clean_date(expiry_date, "expiry_date")
     if expiry_date <= decision_date:
         raise InvalidInput("The renewed certificate must expire after the decision.",
                            fields={"expiry_date": f"After {decision_date}."})
@@ -359,7 +342,7 @@ def add_special_audit(*, cycle: CertificationCycle, actor: User, kind: str, reas
     if kind not in SPECIAL_KINDS:
         raise InvalidInput("Choose a special audit kind.",
                            fields={"kind": "Short notice, scope extension or transfer."})
-    reason = _ensure_reason(reason, "Say why the special audit is needed.")
+    reason = clean_reason(reason, limit=4000, message="Say why the special audit is needed.")
     days = None
     if planned_days not in (None, ""):
         try:
@@ -369,7 +352,7 @@ def add_special_audit(*, cycle: CertificationCycle, actor: User, kind: str, reas
         if days is None or days <= 0 or days * 2 != int(days * 2):
             raise InvalidInput("Days are counted in half days.",
                                fields={"planned_days": "A positive number of half days."})
-    target = _parse_date(target_date, "target_date") if target_date else None
+    target = clean_date(target_date, "target_date") if target_date else None
     cycle = CertificationCycle.objects.select_for_update().get(pk=cycle.pk)
     if cycle.status != CertificationCycle.Status.ACTIVE:
         raise Conflict("This certification cycle is closed.")
@@ -395,7 +378,7 @@ def cancel_audit(*, audit: Audit, actor: User, reason: str) -> Audit:
     team are e-mailed the reason.
     """
     _ensure_manager(actor)
-    reason = _ensure_reason(reason, "Say why the audit is cancelled.")
+    reason = clean_reason(reason, limit=4000, message="Say why the audit is cancelled.")
     audit = _locked_audit(audit)
     target = AUDIT_LIFECYCLE.target("cancel", audit.status)
     if audit.kind not in SPECIAL_KINDS:
@@ -461,9 +444,9 @@ def fix_surveillance_dates(*, cycle: CertificationCycle, decision_date, actor,
     Called by the certification decision; calling it again with the same date changes
     nothing, a different date is refused.
     """
-    decision_date = _parse_date(decision_date, "decision_date")
+    decision_date = clean_date(decision_date, "decision_date")
     if expiry_date is not None:
-        expiry_date = _parse_date(expiry_date, "expiry_date")
+        expiry_date = clean_date(expiry_date, "expiry_date")
     cycle = CertificationCycle.objects.select_for_update().get(pk=cycle.pk)
     if cycle.decision_date and cycle.decision_date != decision_date:
         raise Conflict("The surveillance dates of this cycle are already fixed by the decision "
@@ -487,8 +470,8 @@ def fix_surveillance_dates(*, cycle: CertificationCycle, decision_date, actor,
 def schedule_audit(*, audit: Audit, actor: User, start_date, end_date) -> Audit:
     """Set the audit's dates; the team must stay free and surveillance on time."""
     _ensure_manager(actor)
-    start = _parse_date(start_date, "start_date")
-    end = _parse_date(end_date, "end_date")
+    start = clean_date(start_date, "start_date")
+    end = clean_date(end_date, "end_date")
     if end < start:
         raise InvalidInput("The audit ends before it starts.",
                            fields={"end_date": "On or after the start date."})
@@ -1008,7 +991,7 @@ def revise_plan(*, audit: Audit, actor: User, reason: str) -> AuditPlan:
     e-mailed that the plan they had is being revised, and why.
     """
     _ensure_plan_editor(actor, audit)
-    reason = _ensure_reason(reason, "Say why the plan is revised.")
+    reason = clean_reason(reason, limit=4000, message="Say why the plan is revised.")
     audit = _locked_audit(audit)
     _ensure_planned(audit)
     plan = AuditPlan.objects.select_for_update().filter(audit=audit).first()

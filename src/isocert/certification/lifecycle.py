@@ -18,10 +18,11 @@ from isocert.audits.models import Audit
 from isocert.audits.programme import SURVEILLANCE_KINDS, add_months
 from isocert.core.errors import InvalidInput, NotPermitted
 from isocert.core.statemachine import StateMachine
+from isocert.core.validation import clean_date, clean_reason
 from isocert.notifications.services import notify
 
 from .models import Certificate, CertificateStatusChange
-from .services import _cert_event, _date, _reason, _status_row, cb_recipients, client_recipients
+from .services import _cert_event, _status_row, cb_recipients, client_recipients
 
 S = Certificate.Status
 CERTIFICATE_LIFECYCLE = StateMachine("certificate", {
@@ -48,7 +49,7 @@ def _locked(certificate: Certificate) -> Certificate:
 def _action_date(certificate: Certificate, value) -> datetime.date:
     """Today unless given; never in the future, never before the last status change."""
     today = timezone.localdate()
-    day = _date(value, "date", default=today)
+    day = clean_date(value, "date", default=today)
     if day > today:
         raise InvalidInput("A status change cannot be dated in the future.",
                            fields={"date": f"On or before {today}."})
@@ -87,12 +88,12 @@ def suspend_certificate(*, certificate: Certificate, actor: User, reason: str, d
     """Suspend (§9.6.5): the certification is temporarily invalid. Lasts until ``until``,
     at most ``SUSPENSION_MAX_MONTHS`` (default 6) after the suspension."""
     _ensure_status_manager(actor)
-    reason = _reason(reason, what="the reason for the suspension")
+    reason = clean_reason(reason, what="the reason for the suspension")
     certificate = _locked(certificate)
     CERTIFICATE_LIFECYCLE.target("suspend", certificate.status)
     day = _action_date(certificate, date)
     limit = add_months(day, settings.SUSPENSION_MAX_MONTHS)
-    end = _date(until, "until", default=limit)
+    end = clean_date(until, "until", default=limit)
     if end <= day:
         raise InvalidInput("The suspension must end after it starts.",
                            fields={"until": f"After {day}."})
@@ -110,7 +111,7 @@ def restore_certificate(*, certificate: Certificate, actor: User, reason: str,
                         date=None) -> Certificate:
     """Lift a suspension once the issue that caused it is resolved."""
     _ensure_status_manager(actor)
-    reason = _reason(reason, what="why the certification can be restored")
+    reason = clean_reason(reason, what="why the certification can be restored")
     certificate = _locked(certificate)
     CERTIFICATE_LIFECYCLE.target("restore", certificate.status)
     day = _action_date(certificate, date)
@@ -127,7 +128,7 @@ def withdraw_certificate(*, certificate: Certificate, actor: User, reason: str,
                          date=None) -> Certificate:
     """End the certification (§9.6.5). Final: a new certification starts again."""
     _ensure_status_manager(actor)
-    reason = _reason(reason, what="the reason for the withdrawal")
+    reason = clean_reason(reason, what="the reason for the withdrawal")
     certificate = _locked(certificate)
     CERTIFICATE_LIFECYCLE.target("withdraw", certificate.status)
     day = _action_date(certificate, date)

@@ -16,7 +16,6 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 
 from isocert.accounts.models import Membership, Organization, StaffRole, User
 from isocert.audits.models import (
@@ -31,6 +30,7 @@ from isocert.core.audit import record_event
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted
 from isocert.core.files import check_upload, store_file
 from isocert.core.sequences import next_value
+from isocert.core.validation import clean_date, clean_reason
 from isocert.notifications.services import notify
 
 from . import signing
@@ -88,30 +88,6 @@ def new_public_code() -> str:
 
 def add_years(day: datetime.date, years: int) -> datetime.date:
     return add_months(day, 12 * years)
-
-
-def _date(value, field: str, *, default: datetime.date | None = None) -> datetime.date:
-    if value in (None, ""):
-        if default is not None:
-            return default
-        raise InvalidInput("Please give a date.", fields={field: "Enter a date (YYYY-MM-DD)."})
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    parsed = parse_date(str(value))
-    if parsed is None:
-        raise InvalidInput("Please give a valid date.",
-                           fields={field: "Enter a date (YYYY-MM-DD)."})
-    return parsed
-
-
-def _reason(value, field: str = "reason", *, what: str = "the reason") -> str:
-    text = (value or "").strip()
-    if len(text) < 5:
-        raise InvalidInput(f"Please give {what}.",
-                           fields={field: f"Give {what} (at least 5 characters)."})
-    return text[:5000]
 
 
 def ensure_decision_maker(actor: User) -> None:
@@ -501,11 +477,11 @@ def decide(*, cycle: CertificationCycle, actor: User, kind: str, outcome: str,
         raise InvalidInput("Choose the kind of decision.", fields={"kind": "Unknown kind."})
     if outcome not in D.Outcome.values:
         raise InvalidInput("Choose grant, refuse or defer.", fields={"outcome": "Unknown outcome."})
-    decision_date = _date(decision_date, "decision_date", default=today)
+    decision_date = clean_date(decision_date, "decision_date", default=today)
     if decision_date > today:
         raise InvalidInput("A decision cannot be dated in the future.",
                            fields={"decision_date": f"On or before {today}."})
-    effective = _date(effective_date, "effective_date", default=decision_date)
+    effective = clean_date(effective_date, "effective_date", default=decision_date)
     if effective < decision_date:
         raise InvalidInput("The certificate cannot take effect before the decision.",
                            fields={"effective_date": f"On or after {decision_date}."})
@@ -546,7 +522,7 @@ def decide(*, cycle: CertificationCycle, actor: User, kind: str, outcome: str,
                 + "; ".join(f"{c.label} — {c.detail}" for c in missing),
                 fields={c.key: c.detail for c in missing})
         if kind == D.Kind.SCOPE_REDUCTION:
-            reason = _reason(reason, what="the reason for reducing the scope")
+            reason = clean_reason(reason, what="the reason for reducing the scope")
             if not (scope and scope != certificate.scope):
                 raise InvalidInput("State the reduced scope.",
                                    fields={"scope": "The scope after the reduction."})
@@ -568,7 +544,7 @@ def decide(*, cycle: CertificationCycle, actor: User, kind: str, outcome: str,
             raise InvalidInput("State the extended scope.",
                                fields={"scope": "The scope after the extension."})
     else:
-        reason = _reason(reason, what=("the reason for refusing" if outcome == D.Outcome.REFUSE
+        reason = clean_reason(reason, what=("the reason for refusing" if outcome == D.Outcome.REFUSE
                                        else "what is missing"))
 
     decision = CertificationDecision.objects.create(
