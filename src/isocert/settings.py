@@ -211,6 +211,12 @@ ACCOUNT_RATE_LIMITS = {
 ACCOUNT_RATE_LIMITS_ENABLED = env_bool("RATE_LIMITS_ENABLED", True)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "isocert")
+# Invitations e-mail any address from the CB's: at most this many per inviting user and
+# per organization in any 24 hours (counted from the invitations table: every server).
+INVITATIONS_PER_USER_PER_DAY = env_int("INVITATIONS_PER_USER_PER_DAY", 20)
+INVITATIONS_PER_ORGANIZATION_PER_DAY = env_int("INVITATIONS_PER_ORGANIZATION_PER_DAY", 50)
+# CB staff's personal access tokens reach every client's data: they live at most this long.
+STAFF_TOKEN_MAX_DAYS = env_int("STAFF_TOKEN_MAX_DAYS", 90)
 
 # Shared by every server process (log-in rate limits, used TOTP codes).
 CACHES = {
