@@ -2,9 +2,6 @@
 
 import base64
 import json
-import os
-import stat
-import threading
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -256,39 +253,6 @@ def test_garbage_qr_text_is_rejected_with_a_reason(text):
     assert check.reason
 
 
-def test_key_file_is_created_once_private_and_reused(key_file):  # noqa: F811
-    assert not key_file.exists()
-
-    first_id = signing.public_key_id()
-
-    assert key_file.exists()
-    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
-    content = key_file.read_bytes()
-    signing._cache.clear()  # a new process
-    assert signing.public_key_id() == first_id
-    assert key_file.read_bytes() == content
-    assert not [p for p in key_file.parent.iterdir() if p != key_file]  # no temp files left
-
-
-def test_processes_racing_to_create_the_key_end_with_one_key(key_file):  # noqa: F811
-    barrier = threading.Barrier(8)
-    ids = []
-
-    def load():
-        barrier.wait()
-        key = signing._load_key("", str(key_file))
-        ids.append(signing._key_id(key.public_key()))
-
-    threads = [threading.Thread(target=load) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert len(set(ids)) == 1
-    assert ids[0] == signing._key_id(signing._load_key("", str(key_file)).public_key())
-
-
 def test_key_from_setting_wins_over_the_file(settings, key_file):  # noqa: F811
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
@@ -302,15 +266,6 @@ def test_key_from_setting_wins_over_the_file(settings, key_file):  # noqa: F811
     assert not key_file.exists()
     signed_data, signature = signing.sign_certificate_data(BASE_CONTENT)
     assert signing.verify_signature(signed_data, signature, public.decode()).valid
-
-
-def test_unusable_key_setting_fails_loudly(settings):
-    from django.core.exceptions import ImproperlyConfigured
-
-    settings.CERTIFICATE_SIGNING_KEY = "-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----"
-
-    with pytest.raises(ImproperlyConfigured, match="CERTIFICATE_SIGNING_KEY"):
-        signing.signing_key()
 
 
 def test_public_key_id_is_a_short_fingerprint():

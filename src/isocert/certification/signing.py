@@ -15,131 +15,25 @@ Format (stable: printed certificates carry it for years):
 
 import base64
 import binascii
-import contextlib
-import hashlib
 import json
-import os
-import tempfile
-import threading
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+
+# The key is loaded (and created on first use) in core.keys: the audit trail's signed head
+# uses it too. Certification's callers keep importing these names from here (``X as X``
+# marks a re-export).
+from isocert.core.keys import key_id, load_public_key
+from isocert.core.keys import public_key_id as public_key_id
+from isocert.core.keys import public_key_pem as public_key_pem
+from isocert.core.keys import signing_key as signing_key
+from isocert.core.keys import signing_key_available as signing_key_available
 
 DATA_VERSION = 1
 SCOPE_LIMIT = 300
 _SIGNATURE_BYTES = 64
-
-_cache: dict[tuple[str, str], Ed25519PrivateKey] = {}
-_cache_lock = threading.Lock()
-
-
-# --- the key -------------------------------------------------------------------------------------
-
-def _load_private_pem(pem: bytes, origin: str) -> Ed25519PrivateKey:
-    try:
-        key = serialization.load_pem_private_key(pem, password=None)
-    except (ValueError, TypeError) as exc:
-        raise ImproperlyConfigured(f"{origin} is not an unencrypted PEM private key: {exc}") from exc
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ImproperlyConfigured(f"{origin} must hold an Ed25519 key, not {type(key).__name__}.")
-    return key
-
-
-def _private_pem(key: Ed25519PrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
-
-
-def _create_key_file(path: Path) -> None:
-    """Write a new key to ``path`` unless one is there; two processes end with one key.
-
-    The key is written completely to a temporary file first and then hard-linked into
-    place: ``os.link`` fails if the name exists, so the first process wins and nobody
-    ever reads a half-written file.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".signing-key-", dir=path.parent)  # mode 0600
-    try:
-        with os.fdopen(fd, "wb") as tmp:
-            tmp.write(_private_pem(Ed25519PrivateKey.generate()))
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        with contextlib.suppress(FileExistsError):  # Another process was first: use its key.
-            os.link(tmp_name, path)
-    finally:
-        os.unlink(tmp_name)
-
-
-def _load_key(pem_setting: str, key_file: str) -> Ed25519PrivateKey:
-    if pem_setting.strip():
-        # An environment variable often cannot hold line breaks: accept "\n" escapes.
-        pem = pem_setting.strip().replace("\\n", "\n").encode()
-        return _load_private_pem(pem, "CERTIFICATE_SIGNING_KEY")
-    path = Path(key_file)
-    if not path.exists():
-        _create_key_file(path)
-    try:
-        pem = path.read_bytes()
-    except OSError as exc:
-        raise ImproperlyConfigured(f"Cannot read the certificate signing key {path}: {exc}") from exc
-    return _load_private_pem(pem, f"The certificate signing key file {path}")
-
-
-def signing_key() -> Ed25519PrivateKey:
-    """The CB's certificate signing key.
-
-    From ``CERTIFICATE_SIGNING_KEY`` (PEM, PKCS#8) when set, otherwise from
-    ``CERTIFICATE_SIGNING_KEY_FILE``, which is created with a new key on first use.
-    Cached per process (keyed by the settings, so tests that change them get their key).
-    """
-    cache_key = (settings.CERTIFICATE_SIGNING_KEY or "", str(settings.CERTIFICATE_SIGNING_KEY_FILE))
-    key = _cache.get(cache_key)
-    if key is None:
-        with _cache_lock:
-            key = _cache.get(cache_key)
-            if key is None:
-                key = _cache[cache_key] = _load_key(*cache_key)
-    return key
-
-
-def signing_key_available() -> bool:
-    """Whether a key is configured or already created here (verifying must not create one)."""
-    return bool((settings.CERTIFICATE_SIGNING_KEY or "").strip()) or Path(
-        settings.CERTIFICATE_SIGNING_KEY_FILE).exists()
-
-
-def _public_pem(public_key: Ed25519PublicKey) -> str:
-    return public_key.public_bytes(serialization.Encoding.PEM,
-                                   serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
-
-
-def _key_id(public_key: Ed25519PublicKey) -> str:
-    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(raw).hexdigest()[:16]
-
-
-def public_key_pem() -> str:
-    """The public half of the signing key, PEM (SubjectPublicKeyInfo)."""
-    return _public_pem(signing_key().public_key())
-
-
-def public_key_id(public_key_pem: str | None = None) -> str:
-    """A short fingerprint of the public key (ours, or the PEM given): the first 16 hex
-    digits of SHA-256 of its raw bytes. Printed in the signed data (``k``) so a key change
-    can be told apart. Raises ValueError for a PEM that is not an Ed25519 public key."""
-    if public_key_pem is None:
-        return _key_id(signing_key().public_key())
-    public_key = serialization.load_pem_public_key(public_key_pem.encode())
-    if not isinstance(public_key, Ed25519PublicKey):
-        raise ValueError("not an Ed25519 public key")
-    return _key_id(public_key)
-
 
 # --- signing -------------------------------------------------------------------------------------
 
@@ -240,12 +134,9 @@ def verify_signature(signed_data: str, signature: str,
         public_key = signing_key().public_key()
     else:
         try:
-            public_key = serialization.load_pem_public_key(
-                public_key_pem.encode() if isinstance(public_key_pem, str) else public_key_pem)
-        except (ValueError, TypeError, UnicodeError):
-            return _invalid("the public key is not a PEM public key")
-        if not isinstance(public_key, Ed25519PublicKey):
-            return _invalid("the public key is not an Ed25519 key")
+            public_key = load_public_key(public_key_pem)
+        except ValueError as exc:
+            return _invalid(str(exc))
     if not signed_data:
         return _invalid("the signed data is missing")
     if not signature:
@@ -261,19 +152,19 @@ def verify_signature(signed_data: str, signature: str,
     if len(signature_bytes) != _SIGNATURE_BYTES:
         return _invalid(f"the signature has {len(signature_bytes)} bytes; "
                         f"an Ed25519 signature has {_SIGNATURE_BYTES}")
-    key_id = _key_id(public_key)
+    checked_key_id = key_id(public_key)
     try:
         public_key.verify(signature_bytes, signed_data.encode("ascii"))
     except InvalidSignature:
         claimed = data.get("k")
-        if isinstance(claimed, str) and claimed != key_id:
+        if isinstance(claimed, str) and claimed != checked_key_id:
             return _invalid(f"the data names signing key {claimed}, which is not the key "
-                            f"checked against ({key_id})")
+                            f"checked against ({checked_key_id})")
         return _invalid("the signature does not match the data: it was altered or "
                         "signed with another key")
     if data.get("v") != DATA_VERSION:
         return _invalid(f"unknown data format version {data.get('v')!r}")
-    return SignatureCheck(valid=True, data=data, reason=f"signed with key {key_id}")
+    return SignatureCheck(valid=True, data=data, reason=f"signed with key {checked_key_id}")
 
 
 def verify_qr_text(text: str, public_key_pem: str | None = None) -> SignatureCheck:

@@ -1,0 +1,129 @@
+"""The certification body's Ed25519 signing key: loaded from the settings, created on first use.
+
+One key signs what the CB vouches for outside the database: the certificate data in the
+QR codes (``certification.signing``) and the audit trail's head (``core.audit``). It
+lives in ``core`` because ``core`` imports no other isocert app (ARCHITECTURE.md:
+imports point down only), and both uses need it.
+
+From ``CERTIFICATE_SIGNING_KEY`` (PEM, PKCS#8) when set, otherwise from the file
+``CERTIFICATE_SIGNING_KEY_FILE``, which is created with a new key on first use.
+"""
+
+import contextlib
+import hashlib
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+_cache: dict[tuple[str, str], Ed25519PrivateKey] = {}
+_cache_lock = threading.Lock()
+
+
+def _load_private_pem(pem: bytes, origin: str) -> Ed25519PrivateKey:
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError) as exc:
+        raise ImproperlyConfigured(f"{origin} is not an unencrypted PEM private key: {exc}") from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ImproperlyConfigured(f"{origin} must hold an Ed25519 key, not {type(key).__name__}.")
+    return key
+
+
+def _private_pem(key: Ed25519PrivateKey) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def _create_key_file(path: Path) -> None:
+    """Write a new key to ``path`` unless one is there; two processes end with one key.
+
+    The key is written completely to a temporary file first and then hard-linked into
+    place: ``os.link`` fails if the name exists, so the first process wins and nobody
+    ever reads a half-written file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".signing-key-", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(fd, "wb") as tmp:
+            tmp.write(_private_pem(Ed25519PrivateKey.generate()))
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        with contextlib.suppress(FileExistsError):  # Another process was first: use its key.
+            os.link(tmp_name, path)
+    finally:
+        os.unlink(tmp_name)
+
+
+def _load_key(pem_setting: str, key_file: str) -> Ed25519PrivateKey:
+    if pem_setting.strip():
+        # An environment variable often cannot hold line breaks: accept "\n" escapes.
+        pem = pem_setting.strip().replace("\\n", "\n").encode()
+        return _load_private_pem(pem, "CERTIFICATE_SIGNING_KEY")
+    path = Path(key_file)
+    if not path.exists():
+        _create_key_file(path)
+    try:
+        pem = path.read_bytes()
+    except OSError as exc:
+        raise ImproperlyConfigured(f"Cannot read the certificate signing key {path}: {exc}") from exc
+    return _load_private_pem(pem, f"The certificate signing key file {path}")
+
+
+def signing_key() -> Ed25519PrivateKey:
+    """The CB's signing key (see the module docstring for where it comes from).
+
+    Cached per process (keyed by the settings, so tests that change them get their key).
+    """
+    cache_key = (settings.CERTIFICATE_SIGNING_KEY or "", str(settings.CERTIFICATE_SIGNING_KEY_FILE))
+    key = _cache.get(cache_key)
+    if key is None:
+        with _cache_lock:
+            key = _cache.get(cache_key)
+            if key is None:
+                key = _cache[cache_key] = _load_key(*cache_key)
+    return key
+
+
+def signing_key_available() -> bool:
+    """Whether a key is configured or already created here (verifying must not create one)."""
+    return bool((settings.CERTIFICATE_SIGNING_KEY or "").strip()) or Path(
+        settings.CERTIFICATE_SIGNING_KEY_FILE).exists()
+
+
+def key_id(public_key: Ed25519PublicKey) -> str:
+    """A short fingerprint: the first 16 hex digits of SHA-256 of the key's raw bytes."""
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def load_public_key(public_key_pem: str | bytes) -> Ed25519PublicKey:
+    """An Ed25519 public key from its PEM; raises ValueError naming what is wrong."""
+    try:
+        public_key = serialization.load_pem_public_key(
+            public_key_pem.encode() if isinstance(public_key_pem, str) else public_key_pem)
+    except (ValueError, TypeError, UnicodeError) as exc:
+        raise ValueError("the public key is not a PEM public key") from exc
+    if not isinstance(public_key, Ed25519PublicKey):
+        raise ValueError("the public key is not an Ed25519 key")
+    return public_key
+
+
+def public_key_pem() -> str:
+    """The public half of the signing key, PEM (SubjectPublicKeyInfo)."""
+    return signing_key().public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
+
+
+def public_key_id(public_key_pem: str | None = None) -> str:
+    """The fingerprint (``key_id``) of our public key, or of the PEM given.
+
+    Raises ValueError for a PEM that is not an Ed25519 public key."""
+    if public_key_pem is None:
+        return key_id(signing_key().public_key())
+    return key_id(load_public_key(public_key_pem))
