@@ -331,6 +331,9 @@ REGISTRY_IMPORT_MAX_BYTES = env_int("REGISTRY_IMPORT_MAX_MB", 1024) * 1024 * 102
 CERTIFICATE_SIGNING_KEY = env_str("CERTIFICATE_SIGNING_KEY", "")
 CERTIFICATE_SIGNING_KEY_FILE = Path(env_str("CERTIFICATE_SIGNING_KEY_FILE",
                                             str(VAR_DIR / "certificate-signing-key.pem")))
+# Where `isocert send-audit-trail-head` (daily) e-mails the audit trail's head signed with
+# that key, to be kept outside the database; comma-separated addresses, empty = off.
+AUDIT_TRAIL_HEAD_EMAIL = env_list("AUDIT_TRAIL_HEAD_EMAIL", [])
 
 LOGGING = {
     "version": 1,
