@@ -3,6 +3,7 @@
 import hashlib
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 import puremagic
@@ -45,29 +46,107 @@ _OLE_EXTENSIONS = {
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-def _zip_office_type(data: bytes) -> str | None:
-    """OOXML and OpenDocument files are zip archives: look inside."""
+# Zip archives are inspected by what their central directory declares, before anything is
+# decompressed: a few hundred kilobytes of zeros inflate to gigabytes (the "decompression
+# bomb" of the zipfile documentation's "Decompression pitfalls"). The rules follow Apache
+# POI's ZipSecureFile, which guards every Office file Java reads: a bounded number of members,
+# a bounded total, and at most 100 bytes out per byte in for any member large enough to matter.
+ZIP_MIMETYPE_READ = 256          # the longest MIME type we accept has 73 characters
+ZIP_RATIO_GRACE = 1024 * 1024    # small members (styles, content types) may compress better
+_ZIP_CENTRAL_HEADER = b"PK\x01\x02"
+_ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}   # what Office and LibreOffice write
+
+
+def open_checked_zip(data: bytes, *, field: str = "file",
+                     max_total: int | None = None) -> zipfile.ZipFile:
+    """The zip archive in ``data``, opened only if what it declares is within the limits;
+    nothing in it has been decompressed yet.
+
+    ``zipfile`` never inflates a member past the size the central directory declares, so a
+    check of the declared sizes bounds what any later reader (our type check, openpyxl)
+    can produce. Limits: ``UPLOAD_ZIP_MAX_MEMBERS``, ``UPLOAD_ZIP_MAX_UNCOMPRESSED_BYTES``
+    (``max_total`` tightens it for a caller that needs less) and ``UPLOAD_ZIP_MAX_RATIO``.
+    Raises ``InvalidInput`` naming ``field``; a broken archive raises
+    ``zipfile.BadZipFile`` for the caller to word. The caller closes the archive.
+    """
+    max_members = settings.UPLOAD_ZIP_MAX_MEMBERS
+    total_limit = settings.UPLOAD_ZIP_MAX_UNCOMPRESSED_BYTES
+    if max_total is not None:
+        total_limit = min(total_limit, max_total)
+    # Every entry zipfile parses starts with this signature, so the count bounds the
+    # central directory before ZipFile builds an object per entry (20 MB of empty entries
+    # are 230,000 of them: two seconds and 120 MB only to open the archive).
+    if data.count(_ZIP_CENTRAL_HEADER) > max_members:
+        raise InvalidInput("The file holds too many parts.", fields={
+            field: f"An archive may hold at most {max_members:,} files."})
+    archive = zipfile.ZipFile(io.BytesIO(data))
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        _check_members(archive.infolist(), field, total_limit)
+    except BaseException:
+        archive.close()
+        raise
+    return archive
+
+
+def check_zip(data: bytes, *, field: str = "file", max_total: int | None = None) -> None:
+    """Refuse a zip archive beyond the limits (see ``open_checked_zip``)."""
+    open_checked_zip(data, field=field, max_total=max_total).close()
+
+
+def _check_members(infos: list[zipfile.ZipInfo], field: str, total_limit: int) -> None:
+    ratio = settings.UPLOAD_ZIP_MAX_RATIO
+    total = 0
+    for info in infos:
+        if info.compress_type not in _ZIP_METHODS:
+            raise InvalidInput("This kind of file is not accepted.", fields={
+                field: "The archive uses a compression Office documents never use."})
+        if info.file_size > ZIP_RATIO_GRACE and info.file_size > ratio * max(info.compress_size, 1):
+            raise InvalidInput("The file expands far beyond its size.", fields={
+                field: f"A part of the archive would grow more than {ratio} times when "
+                       "unpacked; this is refused as a decompression bomb."})
+        total += info.file_size
+    if total > total_limit:
+        raise InvalidInput("The file expands far beyond its size.", fields={
+            field: f"Unpacked, the archive would take {_megabytes(total)} MB; "
+                   f"at most {_megabytes(total_limit)} MB are accepted."})
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):,.0f}"
+
+
+def _zip_office_type(data: bytes, field: str) -> str | None:
+    """OOXML and OpenDocument files are zip archives: look inside, reading at most
+    ``ZIP_MIMETYPE_READ`` bytes of any member (never a whole one)."""
+    try:
+        with open_checked_zip(data, field=field) as archive:
             names = archive.namelist()
             if "mimetype" in names:
-                declared = archive.read("mimetype").decode("ascii", "replace").strip()
+                with archive.open("mimetype") as member:
+                    head = member.read(ZIP_MIMETYPE_READ + 1)
+                if len(head) > ZIP_MIMETYPE_READ:
+                    return None
+                declared = head.decode("ascii", "replace").strip()
                 return declared if declared in ALLOWED_TYPES else None
             if "[Content_Types].xml" in names:
                 for folder, mime in _OOXML_FOLDERS.items():
                     if any(name.startswith(folder) for name in names):
                         return mime
-    except (zipfile.BadZipFile, OSError, KeyError):
+    except (zipfile.BadZipFile, OSError, KeyError, EOFError, zlib.error, NotImplementedError,
+            RuntimeError, ValueError):  # RuntimeError: an encrypted member
         return None
     return None
 
 
-def detect_content_type(data: bytes, filename: str = "") -> str | None:
-    """The MIME type the bytes really are, if it is one we accept."""
+def detect_content_type(data: bytes, filename: str = "", *, field: str = "file") -> str | None:
+    """The MIME type the bytes really are, if it is one we accept.
+
+    A zip archive beyond the limits of ``check_zip`` raises ``InvalidInput`` on ``field``.
+    """
     if data.startswith(b"%PDF-"):
         return "application/pdf"
     if data.startswith(b"PK\x03\x04"):
-        return _zip_office_type(data)
+        return _zip_office_type(data, field)
     if data.startswith(_OLE_MAGIC):
         ext = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
         return _OLE_EXTENSIONS.get(ext, "application/msword")
@@ -106,7 +185,7 @@ def check_upload(upload, *, field: str = "file") -> UploadCheck:
         )
     if not data:
         raise InvalidInput("The file is empty.", fields={field: "The file is empty."})
-    content_type = detect_content_type(data, getattr(upload, "name", "") or "")
+    content_type = detect_content_type(data, getattr(upload, "name", "") or "", field=field)
     if content_type is None:
         raise InvalidInput(
             "This kind of file is not accepted.",
