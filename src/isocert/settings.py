@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
@@ -91,6 +92,9 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "django_tasks_db",
+    # Its templates and static files: /api/v1/docs serves Swagger UI from /static/ (the
+    # default, without the app, loads it from a CDN: no docs offline, no strict CSP).
+    "ninja",
     "isocert.core",
     "isocert.accounts",
     "isocert.catalog",
@@ -105,6 +109,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Above WhiteNoise and the public registry's fast path: every answer carries them.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # The public registry API skips the session/auth middleware below (see the class).
     "isocert.certification.api_public.PublicRegistryFastPathMiddleware",
@@ -112,6 +119,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "isocert.core.headers.PrivateResponsesNotStoredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -132,6 +140,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # The CSP nonce for templates that need one (the Django admin's).
+                "django.template.context_processors.csp",
                 "isocert.core.context_processors.portal",
             ],
         },
@@ -303,6 +313,30 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SECURE_HSTS_SECONDS >= 31_
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy of every page: scripts, styles, fonts and requests from this
+# origin only, no inline script or style, no plugins, no framing (OWASP ASVS 4.0 V14.4.3:
+# a CSP that limits the harm of an injection). The portal's templates have no inline script, event handler or style
+# attribute (tests/core/test_security_headers.py keeps it so); the nonce is only sent
+# with a page that uses it — the Django admin's change list has a <style nonce=...>.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# Browser features the portal never uses, refused to it and to anything it might embed.
+PERMISSIONS_POLICY = {
+    feature: [] for feature in (
+        "accelerometer", "ambient-light-sensor", "autoplay", "bluetooth", "browsing-topics",
+        "camera", "display-capture", "encrypted-media", "geolocation", "gyroscope", "hid",
+        "idle-detection", "interest-cohort", "magnetometer", "microphone", "midi", "payment",
+        "screen-wake-lock", "serial", "usb", "xr-spatial-tracking",
+    )
+}
 
 # --- The certification body ---------------------------------------------------------
 CB_NAME = env_str("CB_NAME", "isocert Certification Body")
