@@ -97,17 +97,17 @@ class PublicRateThrottle(BaseThrottle):
 PUBLIC_THROTTLE = PublicRateThrottle()
 
 
-class OrganizationOut(Schema):
+class PublicOrganizationOut(Schema):
     name: str = Field(description="The certified entity as printed.")
     country: str = Field(description="ISO 3166-1 alpha-2.")
 
 
-class StandardOut(Schema):
+class PublicStandardOut(Schema):
     code: str = Field(examples=["ISO 50001"])
     edition: str = Field(examples=["2018"])
 
 
-class SiteOut(Schema):
+class PublicSiteOut(Schema):
     name: str
     address: str
     city: str
@@ -121,7 +121,7 @@ class CertificationBodyOut(Schema):
     name: str
 
 
-class StatusChangeOut(Schema):
+class PublicStatusChangeOut(Schema):
     status: str = Field(description="Active, Suspended, Withdrawn or Expired.")
     date: str = Field(description="ISO 8601 date.")
     reason: str | None = Field(None, description="Given for suspensions and withdrawals; "
@@ -133,16 +133,16 @@ class PublicCertificateOut(Schema):
     status: str = Field(description="IAF CertSearch status: `Active`, `Suspended` "
                         "(temporarily invalid, may not be advertised), `Withdrawn` or "
                         "`Expired`.")
-    organization: OrganizationOut
-    standards: list[StandardOut]
+    organization: PublicOrganizationOut
+    standards: list[PublicStandardOut]
     scope: str
-    sites: list[SiteOut]
+    sites: list[PublicSiteOut]
     original_issue_date: str = Field(description="ISO 8601 date of the first issue.")
     issue_date: str = Field(description="ISO 8601 date of the current revision.")
     expiry_date: str = Field(description="ISO 8601 date.")
     certification_body: CertificationBodyOut
     revision: int
-    status_history: list[StatusChangeOut] = Field(description="Oldest first.")
+    status_history: list[PublicStatusChangeOut] = Field(description="Oldest first.")
 
 
 class DirectoryOut(Schema):
@@ -186,15 +186,18 @@ EXAMPLE = {
          "reason": "Surveillance audit not carried out within the required time."},
     ],
 }
+# Keyed by int like the operation's own responses, so ninja merges each example into the
+# response it documents (a "200" string key would sit next to 200 and, once rendered as
+# JSON, replace it: the schema would be lost).
 RESPONSES_DOC = {
-    "404": {"description": "No certificate has this number or code.",
-            "content": {"application/json": {"example": {"error": {
-                "code": "not_found", "message": "No certificate has this number.",
-                "fields": {}}}}}},
-    "429": {"description": "Too many requests from this address (`PUBLIC_API_RATE`).",
-            "content": {"application/json": {"example": {"error": {
-                "code": "rate_limited", "message": "Request was throttled.",
-                "fields": {}}}}}},
+    404: {"description": "No certificate has this number or code.",
+          "content": {"application/json": {"example": {"error": {
+              "code": "not_found", "message": "No certificate has this number.",
+              "fields": {}}}}}},
+    429: {"description": "Too many requests from this address (`PUBLIC_API_RATE`).",
+          "content": {"application/json": {"example": {"error": {
+              "code": "rate_limited", "message": "Request was throttled.",
+              "fields": {}}}}}},
 }
 
 
@@ -211,9 +214,9 @@ RESPONSES_DOC = {
         "Expired.\"}`. Counts stop at 10,000 (`count_capped`). No log-in; rate-limited "
         "per client address (429 `rate_limited`)."),
     openapi_extra={"responses": {
-        "200": {"description": "One page.", "content": {"application/json": {"example": {
+        200: {"description": "One page.", "content": {"application/json": {"example": {
             "items": [EXAMPLE], "count": 1, "count_capped": False, "page": 1, "pages": 1}}}},
-        "429": RESPONSES_DOC["429"]}},
+        429: RESPONSES_DOC[429]}},
 )
 def directory(request, filters: Query[DirectoryQuery]):
     result = public.search_directory(filters.q, filters.standard, filters.country,
@@ -239,8 +242,8 @@ def directory(request, filters: Query[DirectoryQuery]):
         "certificate; nothing about the requester is stored. Rate-limited per client "
         "address (429 `rate_limited`)."),
     openapi_extra={"responses": {
-        "200": {"description": "The certificate.",
-                "content": {"application/json": {"example": EXAMPLE}}},
+        200: {"description": "The certificate.",
+              "content": {"application/json": {"example": EXAMPLE}}},
         **RESPONSES_DOC}},
 )
 def verify_certificate(request, number: str):

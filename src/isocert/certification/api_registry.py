@@ -17,13 +17,13 @@ from . import registry_io
 router = Router(tags=["registry"])
 
 
-class ImportProblemOut(Schema):
+class RegistryImportProblemOut(Schema):
     line: int
     field: str
     message: str
 
 
-class ImportOut(Schema):
+class RegistryImportOut(Schema):
     id: int
     file_name: str
     status: str = Field(..., description="queued, running, done or failed")
@@ -32,7 +32,7 @@ class ImportOut(Schema):
     imported_rows: int
     error_count: int = Field(..., description="All problems found; `errors` lists the first "
                                               "1,000. Any problem means nothing was imported.")
-    errors: list[ImportProblemOut]
+    errors: list[RegistryImportProblemOut]
     created_at: datetime.datetime
     finished_at: datetime.datetime | None
 
@@ -65,7 +65,7 @@ def _export_out(export) -> dict:
             "download_url": f"/api/v1/registry/exports/{export.pk}/download" if done else None}
 
 
-@router.post("/registry/imports", response={202: ImportOut},
+@router.post("/registry/imports", response={202: RegistryImportOut},
              summary="Upload existing certificates (CSV, CertSearch layout) for import",
              description="CB administrators. The file is checked and imported in the "
                          "background: poll `GET /registry/imports/{import_id}`.")
@@ -74,7 +74,7 @@ def create_import(request, file: File[UploadedFile]):
     return Status(202, registry_io.start_import(upload=file, actor=request.auth))
 
 
-@router.get("/registry/imports/{import_id}", response=ImportOut,
+@router.get("/registry/imports/{import_id}", response=RegistryImportOut,
             summary="An import's progress and, if refused, its row-level problems")
 def get_import(request, import_id: int):
     return registry_io.registry_import_get(user=request.auth, pk=import_id)

@@ -27,7 +27,7 @@ CLOSED_AUDITS = (Audit.Status.CLOSED, Audit.Status.CANCELLED)
 
 # --- schemas -----------------------------------------------------------------------------------
 
-class CheckOut(Schema):
+class DecisionCheckOut(Schema):
     key: str = Field(..., description="Stable key, e.g. majors_closed, energy_improvement")
     label: str
     ok: bool
@@ -39,7 +39,7 @@ class ChecklistOut(Schema):
     kind: str = Field(..., description="initial, recertification, scope_extension or "
                                        "scope_reduction")
     audit_id: int | None = Field(None, description="The closed audit whose report is reviewed")
-    checks: list[CheckOut]
+    checks: list[DecisionCheckOut]
     ready: bool = Field(..., description="Every item met: a grant is possible")
     independence_problems: list[str] = Field(
         ..., description="Why the caller may not take this decision (empty when they may)")
@@ -70,7 +70,8 @@ class DecisionOut(Schema):
     outcome: str
     decision_date: datetime.date
     reason: str
-    checks: list[CheckOut] = Field(..., description="The checklist as the decision maker saw it")
+    checks: list[DecisionCheckOut] = Field(..., description="The checklist as the decision "
+                                                          "maker saw it")
     scope: str
     site_scopes: dict[str, str]
     energy_statement: str
@@ -81,7 +82,7 @@ class DecisionOut(Schema):
     certificate_number: str | None
 
 
-class SiteOut(Schema):
+class CertificateSiteOut(Schema):
     name: str
     address: str
     city: str
@@ -103,7 +104,7 @@ class RevisionOut(Schema):
     qr_url: str = Field(..., description="The signed verification address printed as QR code")
 
 
-class StatusChangeOut(Schema):
+class CertificateStatusChangeOut(Schema):
     status: str
     date: datetime.date
     reason: str
@@ -138,9 +139,9 @@ class CertificateOut(CertificateSummaryOut):
     decision_date: datetime.date | None
     soa_version: str
     verify_url: str
-    sites: list[SiteOut]
+    sites: list[CertificateSiteOut]
     revisions: list[RevisionOut]
-    status_history: list[StatusChangeOut]
+    status_history: list[CertificateStatusChangeOut]
     surveillance: list[SurveillanceOut]
     allowed_actions: list[str] = Field(..., description="Lifecycle actions the caller may "
                                        "take now: suspend, restore, withdraw")

@@ -98,7 +98,7 @@ class UseOut(Schema):
     meter_ids: list[int]
 
 
-class ImportOut(Schema):
+class EnergyImportOut(Schema):
     id: int
     file_name: str
     kind: str
@@ -111,7 +111,7 @@ class ImportOut(Schema):
     imported_at: datetime.datetime
 
 
-class ShareOut(Schema):
+class EnergyShareOut(Schema):
     name: str
     kwh: float
     percent: float
@@ -119,7 +119,7 @@ class ShareOut(Schema):
     significant: bool
 
 
-class ReviewOut(Schema):
+class EnergyReviewOut(Schema):
     start: datetime.date | None
     end: datetime.date | None
     total_kwh: float
@@ -129,9 +129,9 @@ class ReviewOut(Schema):
     energy_types: int
     seu_count: int
     seu_share_percent: float
-    by_carrier: list[ShareOut]
-    by_site: list[ShareOut]
-    by_use: list[ShareOut] = Field(..., description="Pareto: largest first, cumulative share")
+    by_carrier: list[EnergyShareOut]
+    by_site: list[EnergyShareOut]
+    by_use: list[EnergyShareOut] = Field(..., description="Pareto: largest first, cumulative share")
 
 
 class BaselineIn(Schema):
@@ -229,7 +229,7 @@ class EnPIOut(Schema):
     values: list[float | None]
 
 
-class EvidenceOut(Schema):
+class EnergyImprovementEvidenceOut(Schema):
     demonstrated: bool
     improvement_percent: float
     savings_kwh: float
@@ -419,12 +419,12 @@ def delete_use(request, org_id: int, energy_use_id: int):
 
 # --- imports -----------------------------------------------------------------------------------
 
-@router.get(BASE + "/imports", response=list[ImportOut])
+@router.get(BASE + "/imports", response=list[EnergyImportOut])
 def list_imports(request, org_id: int):
     return [_import_out(b) for b in selectors.imports_of(_org(request, org_id))]
 
 
-@router.post(BASE + "/imports", response={201: ImportOut},
+@router.post(BASE + "/imports", response={201: EnergyImportOut},
              summary="Import meter readings and variable values (CSV or XLSX), all or nothing",
              description=(
                  "Multipart: `file` and `mapping`, a JSON object: `{\"frequency\": \"daily|"
@@ -458,7 +458,7 @@ def undo_import(request, org_id: int, energy_import_id: int):
 
 # --- review ------------------------------------------------------------------------------------
 
-@router.get(BASE + "/review", response=ReviewOut,
+@router.get(BASE + "/review", response=EnergyReviewOut,
             summary="Energy review: the last 12 months by carrier, site and use")
 def energy_review(request, org_id: int):
     review = selectors.energy_review(_org(request, org_id))
@@ -543,7 +543,7 @@ def delete_reporting_period(request, org_id: int, reporting_period_id: int):
     return Status(204, None)
 
 
-@router.get(BASE + "/improvement", response={200: EvidenceOut, 204: None},
+@router.get(BASE + "/improvement", response={200: EnergyImprovementEvidenceOut, 204: None},
             summary="Is energy performance improvement demonstrated? (latest reporting "
                     "period; 204 when there is none)")
 def improvement(request, org_id: int):

@@ -58,7 +58,7 @@ class NoteOut(Schema):
     created_at: datetime.datetime
 
 
-class EvidenceOut(Schema):
+class ActionEvidenceOut(Schema):
     id: int
     title: str
     link: str
@@ -118,7 +118,7 @@ class ChecklistItemOut(Schema):
     notes: str
 
 
-class FindingOut(Schema):
+class InternalAuditFindingOut(Schema):
     id: int
     kind: str
     clause: str
@@ -128,7 +128,7 @@ class FindingOut(Schema):
     corrective_action_id: int | None
 
 
-class AuditOut(Schema):
+class InternalAuditOut(Schema):
     id: int
     organization_id: int
     title: str
@@ -142,7 +142,7 @@ class AuditOut(Schema):
     status: str
     conclusion: str
     checklist: list[ChecklistItemOut]
-    findings: list[FindingOut]
+    findings: list[InternalAuditFindingOut]
 
 
 class ConclusionIn(Schema):
@@ -179,7 +179,7 @@ class DecisionsIn(Schema):
     attendees: str | None = None
 
 
-class ReviewOut(Schema):
+class ManagementReviewOut(Schema):
     id: int
     organization_id: int
     standard: str
@@ -334,13 +334,13 @@ def _evidence_out(evidence) -> dict:
             "added_at": evidence.added_at}
 
 
-@router.get("/actions/{action_id}/evidence", response=list[EvidenceOut])
+@router.get("/actions/{action_id}/evidence", response=list[ActionEvidenceOut])
 def list_evidence(request, action_id: int):
     action = selectors.action_get(user=request.auth, pk=action_id)
     return [_evidence_out(e) for e in action.evidence.select_related("file")]
 
 
-@router.post("/actions/{action_id}/evidence", response={201: EvidenceOut},
+@router.post("/actions/{action_id}/evidence", response={201: ActionEvidenceOut},
              summary="Add evidence: a file (PDF, Office, image) or a link")
 def add_evidence(request, action_id: int, title: Form[str], link: Form[str] = "",
                  file: File[UploadedFile] = None):
@@ -363,14 +363,14 @@ def download_evidence(request, action_evidence_id: int):
 
 # --- internal audits ---------------------------------------------------------------------------
 
-@router.get("/organizations/{org_id}/internal-audits", response=list[AuditOut])
+@router.get("/organizations/{org_id}/internal-audits", response=list[InternalAuditOut])
 def list_internal_audits(request, org_id: int):
     organization = account_selectors.organization_get(user=request.auth, pk=org_id)
     return [_audit_out(a) for a in selectors.internal_audits_for_organization(
         user=request.auth, organization=organization)]
 
 
-@router.post("/organizations/{org_id}/internal-audits", response={201: AuditOut},
+@router.post("/organizations/{org_id}/internal-audits", response={201: InternalAuditOut},
              summary="Plan an internal audit (its checklist is generated from the scope)")
 def create_internal_audit(request, org_id: int, payload: AuditCreate):
     organization = account_selectors.organization_get(user=request.auth, pk=org_id)
@@ -379,7 +379,7 @@ def create_internal_audit(request, org_id: int, payload: AuditCreate):
     return Status(201, _audit_out(audit))
 
 
-@router.get("/internal-audits/{internal_audit_id}", response=AuditOut)
+@router.get("/internal-audits/{internal_audit_id}", response=InternalAuditOut)
 def get_internal_audit(request, internal_audit_id: int):
     return _audit_out(selectors.internal_audit_get(user=request.auth, pk=internal_audit_id))
 
@@ -394,7 +394,8 @@ def update_checklist_item(request, checklist_item_id: int, payload: ChecklistIte
             "result": item.result, "notes": item.notes}
 
 
-@router.post("/internal-audits/{internal_audit_id}/findings", response={201: FindingOut},
+@router.post("/internal-audits/{internal_audit_id}/findings",
+             response={201: InternalAuditFindingOut},
              summary="Record a finding; a nonconformity raises a corrective action")
 def add_finding(request, internal_audit_id: int, kind: Form[str], clause: Form[str],
                 statement: Form[str], evidence: Form[str] = "",
@@ -411,7 +412,7 @@ def add_finding(request, internal_audit_id: int, kind: Form[str], clause: Form[s
                         .values_list("pk", flat=True).first()})
 
 
-@router.post("/internal-audits/{internal_audit_id}/complete", response=AuditOut,
+@router.post("/internal-audits/{internal_audit_id}/complete", response=InternalAuditOut,
              summary="Complete the audit (every row checked, conclusion required)")
 def complete_internal_audit(request, internal_audit_id: int, payload: ConclusionIn):
     audit = services.complete_internal_audit(
@@ -422,14 +423,14 @@ def complete_internal_audit(request, internal_audit_id: int, payload: Conclusion
 
 # --- management reviews ------------------------------------------------------------------------
 
-@router.get("/organizations/{org_id}/management-reviews", response=list[ReviewOut])
+@router.get("/organizations/{org_id}/management-reviews", response=list[ManagementReviewOut])
 def list_management_reviews(request, org_id: int):
     organization = account_selectors.organization_get(user=request.auth, pk=org_id)
     return [_review_out(r) for r in selectors.management_reviews_for_organization(
         user=request.auth, organization=organization)]
 
 
-@router.post("/organizations/{org_id}/management-reviews", response={201: ReviewOut},
+@router.post("/organizations/{org_id}/management-reviews", response={201: ManagementReviewOut},
              summary="Record a management review with the standard's inputs")
 def create_management_review(request, org_id: int, payload: ReviewCreate):
     organization = account_selectors.organization_get(user=request.auth, pk=org_id)
@@ -439,13 +440,13 @@ def create_management_review(request, org_id: int, payload: ReviewCreate):
     return Status(201, _review_out(review))
 
 
-@router.get("/management-reviews/{management_review_id}", response=ReviewOut)
+@router.get("/management-reviews/{management_review_id}", response=ManagementReviewOut)
 def get_management_review(request, management_review_id: int):
     return _review_out(selectors.management_review_get(user=request.auth,
                                                        pk=management_review_id))
 
 
-@router.put("/management-reviews/{management_review_id}/inputs", response=ReviewOut,
+@router.put("/management-reviews/{management_review_id}/inputs", response=ManagementReviewOut,
             summary="Tick inputs as covered and note what was said")
 def update_review_inputs(request, management_review_id: int, payload: ReviewInputsIn):
     review = services.update_review_inputs(
@@ -454,7 +455,7 @@ def update_review_inputs(request, management_review_id: int, payload: ReviewInpu
     return _review_out(review)
 
 
-@router.put("/management-reviews/{management_review_id}/decisions", response=ReviewOut,
+@router.put("/management-reviews/{management_review_id}/decisions", response=ManagementReviewOut,
             summary="Record the review's decisions")
 def record_decisions(request, management_review_id: int, payload: DecisionsIn):
     review = services.record_review_decisions(

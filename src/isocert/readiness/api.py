@@ -20,7 +20,7 @@ class StartIn(Schema):
     standard: str = Field(..., description='e.g. "ISO 9001" (its current edition is pinned)')
 
 
-class EvidenceOut(Schema):
+class GapEvidenceOut(Schema):
     id: int
     title: str
     link: str
@@ -51,7 +51,7 @@ class GapItemOut(Schema):
     mirrored_from: int | None
     version: int
     updated_at: datetime.datetime
-    evidence: list[EvidenceOut]
+    evidence: list[GapEvidenceOut]
     actions: list[ActionRefOut]
 
 
@@ -75,7 +75,7 @@ class ScoresOut(Schema):
     rule: str
 
 
-class AssessmentSummaryOut(Schema):
+class GapAssessmentSummaryOut(Schema):
     id: int
     organization_id: int
     standard: str
@@ -87,7 +87,7 @@ class AssessmentSummaryOut(Schema):
     frozen_at: datetime.datetime | None
 
 
-class AssessmentOut(AssessmentSummaryOut):
+class GapAssessmentOut(GapAssessmentSummaryOut):
     scores: ScoresOut
     items: list[GapItemOut]
 
@@ -143,7 +143,7 @@ class EnergyFactsOut(EnergyFactsIn):
     annual_consumption_tj: Decimal
 
 
-class CheckOut(Schema):
+class ReadinessCheckOut(Schema):
     key: str
     label: str
     ok: bool
@@ -156,17 +156,17 @@ class ReadinessOut(Schema):
     verdict: str
     ready: bool
     reasons: list[str]
-    checks: list[CheckOut]
+    checks: list[ReadinessCheckOut]
     assessment_id: int | None
     shared: bool
 
 
-class ShareIn(Schema):
+class ReadinessShareIn(Schema):
     standard: str
     shared: bool
 
 
-class ShareOut(Schema):
+class ReadinessShareOut(Schema):
     standard: str
     shared: bool
 
@@ -216,7 +216,7 @@ def _member_organization(request, org_id: int):
     return account_selectors.organization_get(user=request.auth, pk=org_id)
 
 
-@router.get("/organizations/{org_id}/gap-assessments", response=list[AssessmentSummaryOut],
+@router.get("/organizations/{org_id}/gap-assessments", response=list[GapAssessmentSummaryOut],
             summary="Gap analyses of an organization (CB staff: shared standards only)")
 def list_assessments(request, org_id: int):
     organization = selectors.organization_for_readiness(user=request.auth, pk=org_id)
@@ -224,7 +224,7 @@ def list_assessments(request, org_id: int):
         user=request.auth, organization=organization)]
 
 
-@router.post("/organizations/{org_id}/gap-assessments", response={201: AssessmentOut},
+@router.post("/organizations/{org_id}/gap-assessments", response={201: GapAssessmentOut},
              summary="Start a gap analysis: one row per clause (owners and editors)")
 def start_assessment(request, org_id: int, payload: StartIn):
     assessment = services.start_gap_assessment(
@@ -233,7 +233,7 @@ def start_assessment(request, org_id: int, payload: StartIn):
     return Status(201, _assessment_out(assessment))
 
 
-@router.get("/gap-assessments/{gap_assessment_id}", response=AssessmentOut,
+@router.get("/gap-assessments/{gap_assessment_id}", response=GapAssessmentOut,
             summary="A gap analysis with its rows and readiness scores")
 def get_assessment(request, gap_assessment_id: int):
     return _assessment_out(selectors.assessment_get(user=request.auth, pk=gap_assessment_id))
@@ -249,7 +249,7 @@ def update_item(request, gap_item_id: int, payload: GapItemPatch):
     return _reload_item(request, gap_item_id)
 
 
-@router.post("/gap-items/{gap_item_id}/evidence", response={201: EvidenceOut},
+@router.post("/gap-items/{gap_item_id}/evidence", response={201: GapEvidenceOut},
              summary="Attach evidence to a row: a file (multipart) or a link")
 def add_evidence(request, gap_item_id: int, file: File[UploadedFile | None] = None,
                  title: Form[str] = "", link: Form[str] = ""):
@@ -283,7 +283,7 @@ def mirror_item(request, gap_item_id: int):
     return {"source_id": item.pk, "mirrored_to": [_reload_item(request, t.pk) for t in targets]}
 
 
-@router.post("/gap-assessments/{gap_assessment_id}/freeze", response=AssessmentSummaryOut,
+@router.post("/gap-assessments/{gap_assessment_id}/freeze", response=GapAssessmentSummaryOut,
              summary="Freeze the version: a read-only snapshot")
 def freeze(request, gap_assessment_id: int):
     assessment = selectors.assessment_get(user=request.auth, pk=gap_assessment_id)
@@ -291,7 +291,7 @@ def freeze(request, gap_assessment_id: int):
                                                        actor=request.auth))
 
 
-@router.post("/gap-assessments/{gap_assessment_id}/new-version", response={201: AssessmentOut},
+@router.post("/gap-assessments/{gap_assessment_id}/new-version", response={201: GapAssessmentOut},
              summary="Start the next version as a copy of this frozen one")
 def new_version(request, gap_assessment_id: int):
     assessment = selectors.assessment_get(user=request.auth, pk=gap_assessment_id)
@@ -367,9 +367,9 @@ def readiness(request, org_id: int):
         user=request.auth, organization=organization)]
 
 
-@router.post("/organizations/{org_id}/readiness/share", response=ShareOut,
+@router.post("/organizations/{org_id}/readiness/share", response=ReadinessShareOut,
              summary="Share (or stop sharing) a standard's readiness with the CB (owners)")
-def share(request, org_id: int, payload: ShareIn):
+def share(request, org_id: int, payload: ReadinessShareIn):
     result = services.set_readiness_share(organization=_member_organization(request, org_id),
                                           standard=payload.standard, actor=request.auth,
                                           shared=payload.shared)

@@ -76,7 +76,7 @@ class MessageOut(Schema):
     created_at: datetime.datetime
 
 
-class AssessmentIn(Schema):
+class ApplicationAssessmentIn(Schema):
     documents_reviewed: bool = False
     scope_clear: bool = False
     sites_personnel_plausible: bool = False
@@ -85,7 +85,7 @@ class AssessmentIn(Schema):
     notes: str = ""
 
 
-class AssessmentOut(Schema):
+class ApplicationAssessmentOut(Schema):
     documents_reviewed: bool
     scope_clear: bool
     sites_personnel_plausible: bool
@@ -305,9 +305,9 @@ def request_information(request, app_id: int, payload: MessageIn):
     return _reload(request, app_id)
 
 
-@router.put("/applications/{app_id}/assessment", response=AssessmentOut, tags=["review"],
+@router.put("/applications/{app_id}/assessment", response=ApplicationAssessmentOut, tags=["review"],
             summary="Record the preliminary assessment checklist (reviewers)")
-def record_assessment(request, app_id: int, payload: AssessmentIn):
+def record_assessment(request, app_id: int, payload: ApplicationAssessmentIn):
     assessment: PreliminaryAssessment = services.record_preliminary_assessment(
         application=selectors.application_get(user=request.auth, pk=app_id),
         actor=request.auth, data=payload.dict())
