@@ -163,6 +163,10 @@ def test_api_docs_are_served_from_this_site(anonymous, db):
     assert "/static/ninja/swagger-ui-bundle.js" in html
     assert "https://" not in html and "//cdn" not in html
     _assert_no_inline_code(html)
+    # Without this Swagger UI loads a badge from the online validator (another origin).
+    settings = re.search(r'<script type="application/json" id="swagger-settings">(.*?)</script>',
+                         html, re.DOTALL)
+    assert json.loads(settings.group(1))["validatorUrl"] is None
 
 
 def test_admin_nonce_is_sent_only_with_the_page_that_uses_it(api_client, ada):
