@@ -192,3 +192,40 @@ def test_prepare_certsearch_export_now_keeps_both_formats(registry):
     assert "Export prepared: 2 certificates." in out.getvalue()
     assert sorted(RegistryExport.objects.values_list("format", "rows")) == [("csv", 2),
                                                                            ("xlsx", 2)]
+
+
+HYPERLINK = '=HYPERLINK("http://evil.example","x")'
+
+
+def test_an_imported_formula_name_is_exported_as_text(ada, django_capture_on_commit_callbacks):
+    # The name arrives through the import, as a CB's old register could carry it.
+    from registry_io_helpers import csv_text, import_text, row
+
+    imported = import_text(csv_text([row(1, **{"Certified entity name": HYPERLINK,
+                                               "Site city": "-Bremen",
+                                               "Certified entity legal identifier": "@HRB"})]),
+                           actor=ada, capture=django_capture_on_commit_callbacks)
+    assert imported.status == "done", imported.errors
+
+    (exported,) = _csv_rows()
+
+    assert exported["Certified entity name"] == "'" + HYPERLINK
+    assert exported["Site city"] == "'-Bremen"
+    assert exported["Certified entity legal identifier"] == "'@HRB"
+    assert exported["Site name"] == "'" + HYPERLINK  # a site without a name takes the entity's
+    # The workbook keeps the name as it is: its cells are text, never formulas.
+    out = io.BytesIO()
+    registry_io.write_xlsx(registry_io.export_rows(), out)
+    sheet = load_workbook(io.BytesIO(out.getvalue())).active
+    name = sheet.cell(row=2, column=registry_io.COLUMNS.index("Certified entity name") + 1)
+    assert (name.value, name.data_type) == (HYPERLINK, "s")
+
+
+def test_a_prepared_csv_export_is_neutralised_too(ada):
+    make_certificate("F-1", name="+49 Solutions GmbH")
+
+    export = registry_io.create_registry_export(fmt="csv", actor=ada)
+
+    with open_stored(export.file) as fh:
+        rows = list(csv.DictReader(io.StringIO(fh.read().decode())))
+    assert rows[0]["Certified entity name"] == "'+49 Solutions GmbH"

@@ -476,3 +476,27 @@ def test_a_large_import_on_postgresql_is_vacuumed_after_it_commits(ada, monkeypa
     assert CertificateImport.objects.get(pk=started.pk).status == "done"
     vacuums = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("VACUUM")]
     assert vacuums == ['VACUUM (ANALYZE) "certification_certificate"']
+
+
+def test_an_export_imports_back_without_its_formula_quotes_and_exports_alike(
+        ada, django_capture_on_commit_callbacks):
+    name = '=HYPERLINK("http://evil.example","x")'
+    make_certificate("F-1", name=name, sites=[("-Annex", "@Kai 1", "Bremen", "28217", "DE")])
+    make_certificate("F-2", name="'t Hooft Installaties B.V.")
+    first = io.StringIO()
+    registry_io.write_csv(registry_io.export_rows(), first)
+    assert f"\"'{name.replace('\"', '\"\"')}\"" in first.getvalue()
+    Certificate.objects.all().delete()
+
+    certificate_import = import_text(first.getvalue(), actor=ada,
+                                     capture=django_capture_on_commit_callbacks)
+
+    assert certificate_import.status == "done", certificate_import.errors
+    imported = Certificate.objects.get(number="F-1")
+    assert imported.organization_name == name
+    assert list(imported.sites.values_list("name", "address")) == [("-Annex", "@Kai 1")]
+    assert Certificate.objects.get(number="F-2").organization_name == (
+        "'t Hooft Installaties B.V.")
+    again = io.StringIO()
+    registry_io.write_csv(registry_io.export_rows(), again)
+    assert again.getvalue() == first.getvalue()

@@ -143,3 +143,16 @@ def test_a_wrong_upload_is_refused_on_the_page(ada, api_client):
     assert response.status_code == 422
     assert "missing columns" in response.content.decode()
     assert not CertificateImport.objects.exists()
+
+
+def test_every_cell_of_the_problem_report_csv_is_neutralised(ada, refused, api_client,
+                                                             monkeypatch):
+    # No message begins with a cell of the file today; the report must stay safe if one does.
+    monkeypatch.setattr(registry_io, "all_problems", lambda certificate_import: [
+        {"line": 2, "field": "Certified entity name",
+         "message": '=HYPERLINK("http://evil.example","x") is not allowed.'}])
+
+    report = api_client(ada).get(f"/cb/registry/imports/{refused.pk}/errors.csv")
+
+    assert b"".join(report.streaming_content).decode().splitlines()[1] == (
+        '2,Certified entity name,"\'=HYPERLINK(""http://evil.example"",""x"") is not allowed."')

@@ -13,7 +13,9 @@ technical sectors are lists separated by ``;`` (``ISO 9001:2015;ISO 14001:2015``
 
 The registry keeps a site's street and state in one address line: an imported state is
 appended to the street (``"Hafenstraße 12, Bremen"``) and the export leaves the state
-column empty. The export writes ``/`` for a ``|`` inside a site value.
+column empty. The export writes ``/`` for a ``|`` inside a site value. A CSV cell that a
+spreadsheet would read as a formula (``=…``, ``+…``, ``-…``, ``@…``) is exported with a
+single quote in front and read back without it (``core.csvsafe``).
 
 **Import** (``start_import`` → task → ``run_import``) is all or nothing. The first pass
 checks every row — required fields, dates and their order, status, countries, standards,
@@ -55,6 +57,7 @@ from django.utils import timezone
 from isocert.accounts.models import StaffRole
 from isocert.catalog.models import Country, Sector, Standard
 from isocert.core.audit import record_event
+from isocert.core.csvsafe import restore_row, safe_writer
 from isocert.core.errors import Conflict, InvalidInput
 from isocert.core.models import StoredFile
 
@@ -268,8 +271,13 @@ def export_rows(queryset=None) -> Iterator[list[str]]:
 
 
 def write_csv(rows: Iterable[list[str]], fh) -> int:
-    """Write the header and ``rows`` to the text file ``fh``; returns the row count."""
-    writer = csv.writer(fh)
+    """Write the header and ``rows`` to the text file ``fh``; returns the row count.
+
+    A value a spreadsheet would take for a formula (an imported name ``=HYPERLINK(…)``)
+    is written with a quote in front (``core.csvsafe``, OWASP's rule); the import takes
+    the quote off again, so the file still imports back unchanged.
+    """
+    writer = safe_writer(fh)
     writer.writerow(COLUMNS)
     count = 0
     for row in rows:
@@ -882,6 +890,8 @@ def check_file(stored: StoredFile, *, spool=None, progress=None,
                 line, last_line = last_line + 1, reader.line_num
                 if not values or values == [""]:
                     continue
+                # A cell the export protected from spreadsheets ('=…) reads as it was.
+                values = restore_row(values)
                 rows += 1
                 converted = check(values, line, problems)
                 if len(values) == checker.width:

@@ -2,13 +2,12 @@
 reviewers) and bulk imports of existing certificates (administrators), with a progress bar
 and the row-level error report."""
 
-import csv
-
 from django.contrib import messages
 from django.http import HttpResponseNotAllowed, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 
+from isocert.core.csvsafe import safe_writer
 from isocert.core.errors import DomainError
 from isocert.core.files import stored_file_response
 
@@ -118,9 +117,10 @@ class _Echo:
 
 
 def registry_import_errors(request, import_id):
-    """Every problem of a refused import as CSV (line, field, message)."""
+    """Every problem of a refused import as CSV (line, field, message); a message quoting
+    a cell of the file is neutralised like every CSV the portal writes (``core.csvsafe``)."""
     certificate_import = registry_io.registry_import_get(user=request.user, pk=import_id)
-    writer = csv.writer(_Echo())
+    writer = safe_writer(_Echo())
 
     def rows():
         yield writer.writerow(["line", "field", "message"])
