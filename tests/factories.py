@@ -6,13 +6,18 @@ Kept out of conftest.py: pytest imports every conftest.py as the module
 
 import datetime
 import io
+import time
 import zipfile
 
+from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
+from allauth.account.internal.flows.login import _AUTHENTICATION_METHODS_USER_SESSION_KEY
 from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
+
+from isocert.accounts.second_factor import has_authenticator
 
 STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 PASSWORD = "correct-horse-battery-staple"
@@ -51,9 +56,20 @@ PASSING_ASSESSMENT = {"documents_reviewed": True, "scope_clear": True,
                       "impartiality_risk": "none", "notes": ""}
 
 
-def client_for(user) -> Client:
+def client_for(user, *, second_factor: bool = True) -> Client:
+    """A test client logged in as ``user`` as after the portal's log-in: by password and,
+    when ``second_factor`` and the user has an authenticator, its code (CB staff sessions
+    need the second factor; ``second_factor=False`` is a password-only session)."""
     client = Client()
     client.force_login(user)
+    now = time.time()
+    methods = [{"method": "password", "at": now, "email": user.email}]
+    if second_factor and has_authenticator(user):
+        methods.append({"method": "mfa", "at": now, "type": "totp"})
+    session = client.session
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = methods
+    session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
+    session.save()
     return client
 
 

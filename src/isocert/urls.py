@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
@@ -6,6 +7,10 @@ from isocert.api import api
 from isocert.catalog import views as catalog_views
 from isocert.core import views as core_views
 from isocert.registration import views as reg_views
+
+# The admin has no log-in of its own: it sends people to the portal's log-in, which asks
+# staff for their second factor (a password-only admin log-in was a bypass).
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", core_views.landing, name="landing"),

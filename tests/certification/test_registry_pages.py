@@ -3,6 +3,7 @@ nothing for clients and visitors."""
 
 import pytest
 from django.test import Client
+from factories import client_for
 from registry_io_helpers import csv_text, csv_upload, make_certificate, row
 
 from isocert.certification import registry_io
@@ -82,10 +83,7 @@ def test_reviewer_may_export_but_not_import(rita, prepared, refused, api_client)
 
 @pytest.mark.parametrize("who", ["alice", "dora", "anonymous"])
 def test_clients_other_staff_and_visitors_get_404(request, who, prepared, refused):
-    client = Client() if who == "anonymous" else None
-    if client is None:
-        client = Client()
-        client.force_login(request.getfixturevalue(who))
+    client = Client() if who == "anonymous" else client_for(request.getfixturevalue(who))
     for url in ("/cb/registry/", "/cb/registry/imports/", "/cb/registry/exports/",
                 f"/cb/registry/exports/{prepared.pk}/download/",
                 f"/cb/registry/imports/{refused.pk}/",

@@ -4,9 +4,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from ninja import Field, Router, Schema, Status
+from ninja.errors import HttpError
 
 from . import selectors, services
 from .models import Membership, Organization, Site
+from .second_factor import needs_second_factor, session_passed_second_factor
 
 router = Router(tags=["organizations"])
 
@@ -261,6 +263,12 @@ def list_tokens(request):
 @router.post("/tokens", response={201: TokenCreatedOut}, tags=["account"],
              summary="Create a personal access token")
 def create_token(request, payload: TokenIn):
+    # A staff token is minted only from a session that passed the second factor, never
+    # from another token (which would let a leaked token renew itself).
+    if needs_second_factor(request.auth) and not session_passed_second_factor(request,
+                                                                               request.auth):
+        raise HttpError(403, "CB staff create tokens from a browser session confirmed with "
+                             "their authenticator code.")
     token, secret = services.create_access_token(actor=request.auth, name=payload.name,
                                                  expires_in_days=payload.expires_in_days)
     return Status(201, {**TokenOut.from_orm(token).dict(), "token": secret})

@@ -6,13 +6,17 @@ Errors always look like ``{"error": {"code": ..., "message": ..., "fields": {...
 import json
 import logging
 
-from allauth.mfa.utils import is_mfa_enabled
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
+from isocert.accounts.second_factor import (
+    has_authenticator,
+    needs_second_factor,
+    session_passed_second_factor,
+)
 from isocert.accounts.services import user_for_token
 
 from .errors import DomainError
@@ -48,16 +52,21 @@ def error_json_response(status: int, code: str, message: str,
 
 def _ensure_staff_mfa(user):
     """CB staff act on every client's data: no API access without their second factor."""
-    if user and (user.staff_roles_set or user.is_superuser) and not is_mfa_enabled(user, ["totp"]):
+    if user and needs_second_factor(user) and not has_authenticator(user):
         raise HttpError(403, "CB staff must set up two-factor authentication first.")
     return user
 
 
 class PortalSessionAuth(SessionAuth):
-    """The browser session (CSRF-checked)."""
+    """The browser session (CSRF-checked). A staff session must have passed the second
+    factor itself: a password-only session (e.g. Django's admin log-in) is refused."""
 
     def authenticate(self, request, key):
-        return _ensure_staff_mfa(super().authenticate(request, key))
+        user = _ensure_staff_mfa(super().authenticate(request, key))
+        if user and needs_second_factor(user) and not session_passed_second_factor(request, user):
+            raise HttpError(403, "Confirm your log-in with your authenticator code first "
+                                 "(/accounts/2fa/reauthenticate/).")
+        return user
 
 
 class TokenAuth(HttpBearer):
