@@ -101,8 +101,8 @@ def test_a_bomb_within_the_ratio_is_refused_by_the_total(settings, read_sizes):
     with pytest.raises(InvalidInput) as refused:
         check_upload(upload(data))
 
-    assert refused.value.fields["file"] == ("Unpacked, the archive would take 2 MB; "
-                                            "at most 1 MB are accepted.")
+    assert refused.value.fields["file"] == ("Unpacked, the archive would take 2.0\xa0MB; "
+                                            "at most 1.0\xa0MB are accepted.")
     assert read_sizes == []
 
 

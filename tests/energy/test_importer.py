@@ -1,15 +1,18 @@
 """Importing meter data: CSV and XLSX, every bad line reported, all or nothing."""
 
+import csv
 import datetime
 import io
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
+from django.db import OperationalError, connection
 from openpyxl import Workbook
 
 from isocert.core.errors import InvalidInput
 from isocert.core.models import AuditEvent
-from isocert.energy import services
+from isocert.energy import importer, services
 from isocert.energy.demo import monthly_csv, monthly_mapping
 from isocert.energy.models import ImportBatch, Reading, VariableValue
 
@@ -173,3 +176,209 @@ def test_undoing_an_import_removes_its_data(nordlicht, alice, setup):
 
     assert Reading.objects.count() == 0 and VariableValue.objects.count() == 0
     assert AuditEvent.objects.filter(action="energy.data.import_undone").exists()
+
+
+# --- bounded reading ---------------------------------------------------------------------------
+
+@pytest.fixture
+def parsed_rows(monkeypatch):
+    """The sheet rows openpyxl parsed from the workbook's XML, by number."""
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    numbers: list[int] = []
+    parse = WorkSheetParser.parse
+
+    def spy(self):
+        for number, row in parse(self):
+            numbers.append(number)
+            yield number, row
+
+    monkeypatch.setattr(WorkSheetParser, "parse", spy)
+    return numbers
+
+
+def _month_rows(count: int) -> list[list]:
+    return [["Month", "Electricity"]] + [
+        [datetime.date(2000 + i // 12, i % 12 + 1, 1), 100 + i] for i in range(count)]
+
+
+def test_a_workbook_past_the_row_limit_is_refused_at_the_first_line_too_many(
+        nordlicht, alice, setup, monkeypatch, parsed_rows):
+    monkeypatch.setattr(importer, "MAX_ROWS", 50)
+    data = _xlsx(_month_rows(400))
+    mapping = {"frequency": "monthly", "date": "Month", "columns": [
+        {"column": "Electricity", "meter_id": setup["electricity"].pk}]}
+
+    fields = _refused(nordlicht, alice, setup, data, mapping=mapping, name="many.xlsx")
+
+    assert max(parsed_rows) == 1 + 51   # the header, the limit and the line past it
+    assert fields == {"file": "At most 50 data lines per file; split it in parts."}
+
+
+def test_a_csv_past_the_row_limit_is_refused_at_the_first_line_too_many(monkeypatch):
+    monkeypatch.setattr(importer, "MAX_ROWS", 3)
+    read = []
+
+    class Reader:
+        def __init__(self, *args, **kwargs):
+            self.reader = csv.reader(*args, **kwargs)
+
+        def __iter__(self):
+            return self
+
+        def __next__(self):
+            read.append(next(self.reader))
+            return read[-1]
+
+        @property
+        def line_num(self):
+            return self.reader.line_num
+
+    monkeypatch.setattr(importer, "csv", SimpleNamespace(reader=Reader, Error=csv.Error))
+    lines = "".join(f"2024-{m:02d},{m}\n" for m in range(1, 13))
+
+    with pytest.raises(InvalidInput) as refused:
+        importer.read_table(("Month,kWh\n" + lines).encode())
+
+    assert len(read) == 1 + 4   # the header, the limit and the line past it
+    assert refused.value.fields == {"file": "At most 3 data lines per file; split it in parts."}
+
+
+def test_a_workbook_declaring_a_million_blank_rows_is_refused(monkeypatch):
+    monkeypatch.setattr(importer, "MAX_BLANK_ROWS", 100)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Month", "Electricity"])
+    sheet.append(["2024-01", 5])
+    sheet.cell(row=1_000_000, column=1, value="the end")   # openpyxl yields every row between
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    yielded = []
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+    cells_by_row = ReadOnlyWorksheet._cells_by_row
+
+    def spy(self, *args, **kwargs):
+        for row in cells_by_row(self, *args, **kwargs):
+            yielded.append(1)
+            yield row
+
+    monkeypatch.setattr(ReadOnlyWorksheet, "_cells_by_row", spy)
+
+    with pytest.raises(InvalidInput) as refused:
+        importer.read_table(buffer.getvalue(), "sparse.xlsx")
+
+    assert len(yielded) == 2 + 101
+    assert refused.value.fields == {"file": "More than 100 blank lines: delete them."}
+
+
+def test_a_workbook_with_too_many_columns_is_refused():
+    data = _xlsx([["Month"] + [f"c{i}" for i in range(importer.MAX_COLUMNS)], ["2024-01"]])
+
+    with pytest.raises(InvalidInput) as refused:
+        importer.read_table(data, "wide.xlsx")
+
+    assert refused.value.fields == {
+        "file": f"At most {importer.MAX_COLUMNS} columns (line 1 has more)."}
+
+
+def test_a_workbook_unpacking_beyond_the_limit_is_refused_before_openpyxl_reads_it(
+        nordlicht, alice, setup, monkeypatch):
+    monkeypatch.setattr(importer, "MAX_XLSX_UNPACKED", 64 * 1024)
+    data = _xlsx(_month_rows(2_000))   # ~300 kB of sheet XML in a ~40 kB file
+
+    def never(*args, **kwargs):
+        raise AssertionError("openpyxl opened the workbook")
+
+    monkeypatch.setattr("openpyxl.load_workbook", never)
+    fields = _refused(nordlicht, alice, setup, data, name="big.xlsx")
+
+    assert fields["file"].startswith("Unpacked, the archive would take")
+    assert fields["file"].endswith("at most 64.0\xa0KB are accepted.")
+
+
+# --- the write transaction -----------------------------------------------------------------------
+
+@pytest.fixture
+def carriers(transactional_db):
+    """A transactional test may follow another that emptied the data migration's carriers."""
+    from django.apps import apps
+
+    from isocert.energy.loader import load_carriers
+    from isocert.energy.models import EnergyCarrier
+
+    if not EnergyCarrier.objects.exists():
+        load_carriers(apps.get_model)
+
+
+@pytest.fixture
+def tx_setup(carriers, nordlicht, alice):
+    from isocert.energy.demo import set_up_meters
+
+    return set_up_meters(organization=nordlicht, actor=alice)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_file_is_read_and_checked_outside_the_write_transaction(nordlicht, alice, tx_setup,
+                                                                    monkeypatch):
+    seen = {}
+
+    def watch(name, func):
+        def watched(*args, **kwargs):
+            seen[name] = connection.in_atomic_block
+            return func(*args, **kwargs)
+        monkeypatch.setattr(importer, name, watched)
+
+    watch("read_table", importer.read_table)
+    watch("check_rows", importer.check_rows)
+    create = ImportBatch.objects.create
+    monkeypatch.setattr(ImportBatch.objects, "create", lambda **kw: (
+        seen.setdefault("write", connection.in_atomic_block), create(**kw))[1])
+
+    _import(nordlicht, alice, tx_setup, monthly_csv(months=3))
+
+    assert seen == {"read_table": False, "check_rows": False, "write": True}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locked_database_on_writing_is_tried_again_and_the_import_completes(
+        nordlicht, alice, tx_setup, monkeypatch):
+    from isocert.core import db
+
+    sleeps = []
+    monkeypatch.setattr(db.time, "sleep", sleeps.append)
+    create = ImportBatch.objects.create
+    attempts = []
+
+    def locked_once(**kwargs):
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise OperationalError("database is locked")
+        return create(**kwargs)
+
+    monkeypatch.setattr(ImportBatch.objects, "create", locked_once)
+
+    batch = _import(nordlicht, alice, tx_setup, monthly_csv(months=3))
+
+    assert len(attempts) == 2 and sleeps == [db.LOCKED_BACKOFF_SECONDS]
+    assert ImportBatch.objects.get() == batch
+    assert batch.values == Reading.objects.count() + VariableValue.objects.count() > 0
+    assert AuditEvent.objects.filter(action="energy.data.imported").count() == 1
+
+
+def test_data_imported_while_the_file_was_checked_is_refused_on_writing(nordlicht, alice, setup,
+                                                                         monkeypatch):
+    check_rows = importer.check_rows
+
+    def meanwhile(*args, **kwargs):
+        plan = check_rows(*args, **kwargs)
+        monkeypatch.setattr(importer, "check_rows", check_rows)
+        _import(nordlicht, alice, setup, monthly_csv(months=2))   # Bob, at the same moment
+        return plan
+
+    monkeypatch.setattr(importer, "check_rows", meanwhile)
+
+    with pytest.raises(InvalidInput) as refused:
+        _import(nordlicht, alice, setup, monthly_csv(months=3))
+
+    assert "already has data for" in refused.value.fields["line 2"]
+    assert ImportBatch.objects.count() == 1

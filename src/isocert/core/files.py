@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponse
+from django.template.defaultfilters import filesizeformat
 from django.utils.http import content_disposition_header
 
 from .errors import InvalidInput
@@ -107,12 +108,8 @@ def _check_members(infos: list[zipfile.ZipInfo], field: str, total_limit: int) -
         total += info.file_size
     if total > total_limit:
         raise InvalidInput("The file expands far beyond its size.", fields={
-            field: f"Unpacked, the archive would take {_megabytes(total)} MB; "
-                   f"at most {_megabytes(total_limit)} MB are accepted."})
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):,.0f}"
+            field: f"Unpacked, the archive would take {filesizeformat(total)}; "
+                   f"at most {filesizeformat(total_limit)} are accepted."})
 
 
 def _zip_office_type(data: bytes, field: str) -> str | None:

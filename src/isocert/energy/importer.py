@@ -16,12 +16,21 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from xml.etree.ElementTree import ParseError
 
 from isocert.core.errors import InvalidInput
+from isocert.core.files import check_zip
 
 FREQUENCIES = {"daily": "Daily", "weekly": "Weekly", "monthly": "Monthly"}
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
+# Reading stops at the first line past a limit, so a file costs at most this much work
+# whatever it holds (600,000 rows were once read in full before the count was checked).
+MAX_BLANK_ROWS = MAX_ROWS       # a sheet may declare a million empty rows (openpyxl yields each)
+MAX_COLUMNS = 200               # and 16,384 columns, each row padded to them
+# What an XLSX may unpack to: 20,000 lines of four columns are 3 MB of sheet XML; openpyxl
+# reads the shared strings whole, so this also bounds its memory.
+MAX_XLSX_UNPACKED = 64 * 1024 * 1024
 PREVIEW_ROWS = 5
 HEADER_LINE = 1
 _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%Y/%m/%d")
@@ -75,6 +84,7 @@ class Plan:
 
     readings: list[tuple] = field(default_factory=list)   # (meter, start, end, qty, kwh)
     values: list[tuple] = field(default_factory=list)     # (variable, start, end, value)
+    periods: list[tuple] = field(default_factory=list)    # (start, end, line)
     rows: int = 0
     problems: list[RowProblem] = field(default_factory=list)
 
@@ -92,7 +102,8 @@ def _text(cell) -> str:
 
 
 def read_table(data: bytes, file_name: str = "") -> Table:
-    """The file's rows; refuses what is neither a readable CSV nor an XLSX workbook."""
+    """The file's rows; refuses what is neither a readable CSV nor an XLSX workbook, and
+    stops reading at the first line past ``MAX_ROWS``."""
     if not data:
         raise InvalidInput("The file is empty.", fields={"file": "The file is empty."})
     if len(data) > MAX_BYTES:
@@ -105,10 +116,28 @@ def read_table(data: bytes, file_name: str = "") -> Table:
     if not table.rows:
         raise InvalidInput("The file has no data lines.",
                            fields={"file": "Below the header there are no data lines."})
-    if len(table.rows) > MAX_ROWS:
-        raise InvalidInput("The file has too many lines.",
-                           fields={"file": f"At most {MAX_ROWS} data lines per file."})
     return table
+
+
+class _Lines:
+    """Counts the lines read below the header; refuses the first one past a limit."""
+
+    def __init__(self):
+        self.data = self.blank = 0
+
+    def add(self, cells) -> bool:
+        """Whether the line holds anything."""
+        if any(_text(c) for c in cells):
+            self.data += 1
+            if self.data > MAX_ROWS:
+                raise InvalidInput("The file has too many lines.", fields={
+                    "file": f"At most {MAX_ROWS:,} data lines per file; split it in parts."})
+            return True
+        self.blank += 1
+        if self.blank > MAX_BLANK_ROWS:
+            raise InvalidInput("The file has too many blank lines.", fields={
+                "file": f"More than {MAX_BLANK_ROWS:,} blank lines: delete them."})
+        return False
 
 
 def _read_csv(data: bytes) -> Table:
@@ -123,13 +152,13 @@ def _read_csv(data: bytes) -> Table:
     first = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first.count) if any(d in first for d in ",;\t") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    headers, rows = [], []
+    headers, rows, lines = [], [], _Lines()
     try:
         for cells in reader:
             if not headers:
                 headers = [c.strip() for c in cells]
                 continue
-            if any(c.strip() for c in cells):
+            if lines.add(cells):
                 rows.append((reader.line_num, [c.strip() for c in cells]))
     except csv.Error as exc:
         raise InvalidInput("The CSV file cannot be read.",
@@ -140,24 +169,36 @@ def _read_csv(data: bytes) -> Table:
 def _read_xlsx(data: bytes) -> Table:
     from openpyxl import load_workbook
 
+    unreadable = InvalidInput("The Excel file cannot be read.",
+                              fields={"file": "Upload an Excel XLSX workbook or a CSV file."})
     try:
+        # openpyxl inflates what the archive holds: its declared sizes are checked first.
+        check_zip(data, field="file", max_total=MAX_XLSX_UNPACKED)
+        # Read-only: rows are parsed from the sheet's XML as they are asked for, so the
+        # loop below stops reading at the first line past the limits.
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise InvalidInput("The Excel file cannot be read.",
-                           fields={"file": "Upload an Excel XLSX workbook or a CSV file."}
-                           ) from exc
+        raise unreadable from exc
     try:
         sheet = workbook.worksheets[0]
-        headers, rows = [], []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        headers, rows, lines = [], [], _Lines()
+        # One column more than allowed: a value there refuses the file.
+        for number, values in enumerate(
+                sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True), start=1):
             cells = list(values)
+            if len(cells) > MAX_COLUMNS and _text(cells[MAX_COLUMNS]):
+                raise InvalidInput("The file has too many columns.", fields={
+                    "file": f"At most {MAX_COLUMNS} columns (line {number} has more)."})
+            cells = cells[:MAX_COLUMNS]
             if number == 1:
                 headers = [_text(c) for c in cells]
                 while headers and not headers[-1]:
                     headers.pop()
                 continue
-            if any(_text(c) for c in cells):
+            if lines.add(cells):
                 rows.append((number, cells))
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, ParseError) as exc:
+        raise unreadable from exc
     finally:
         workbook.close()
     return Table(kind="xlsx", headers=headers, rows=rows)
@@ -236,7 +277,7 @@ def check_rows(table: Table, mapping: Mapping, *, existing: dict | None = None) 
     if problems:
         return plan
 
-    periods: list[tuple[datetime.date, datetime.date, int]] = []
+    periods = plan.periods
     for line, cells in table.rows:
         def cell(name, cells=cells):
             position = index[name]
@@ -287,7 +328,7 @@ def check_rows(table: Table, mapping: Mapping, *, existing: dict | None = None) 
             problems.append(RowProblem(line, " ".join(row_problems)))
 
     problems.extend(_series_problems(periods))
-    problems.extend(_overlap_problems(periods, mapping, existing or {}))
+    problems.extend(overlap_problems(periods, mapping, existing or {}))
     problems.sort(key=lambda p: p.line)
     return plan
 
@@ -318,7 +359,9 @@ def _series_problems(periods) -> list[RowProblem]:
     return problems
 
 
-def _overlap_problems(periods, mapping: Mapping, existing: dict) -> list[RowProblem]:
+def overlap_problems(periods, mapping: Mapping, existing: dict) -> list[RowProblem]:
+    """The lines whose period overlaps one a target already has (``existing``, as for
+    ``check_rows``)."""
     problems = []
     for target in mapping.targets:
         obj = target.meter or target.variable

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from isocert.accounts.models import Organization, Site, User
 from isocert.accounts.services import ensure_can_edit
 from isocert.core.audit import record_event
+from isocert.core.db import retry_when_locked
 from isocert.core.errors import Conflict, InvalidInput
 from isocert.core.values import optional_int
 
@@ -355,29 +356,55 @@ def _existing_periods(mapping: importer.Mapping) -> dict:
     return existing
 
 
-@transaction.atomic
 def import_energy_data(*, organization: Organization, actor: User, data: bytes,
                        file_name: str, mapping: dict) -> ImportBatch:
     """Import readings and variable values from a CSV or XLSX file — all or nothing.
 
     Every bad line is reported with its number (``fields`` keyed ``"line N"``); when
     there is any, nothing is written.
+
+    Not one transaction, unlike the other services: the file is read and checked first,
+    and only the writing of what passed runs in a transaction. On SQLite a transaction
+    holds the database's one write lock from its start (IMMEDIATE), and while a
+    20,000-line workbook was parsed inside it every other user's write waited — and the
+    task worker, waiting too, gave up with "database is locked". A locked database on
+    writing is tried again (``retry_when_locked``).
     """
     ensure_can_edit(organization, actor)
     table = importer.read_table(data, file_name)
     plan_mapping = build_mapping(organization, mapping)
     plan = importer.check_rows(table, plan_mapping, existing=_existing_periods(plan_mapping))
-    if plan.problems:
-        fields: dict[str, str] = {}
-        for problem in plan.problems:
-            key = f"line {problem.line}"
-            fields[key] = f"{fields[key]} {problem.message}" if key in fields else problem.message
-        count = len(fields)
-        raise InvalidInput(f"{count} line{'s' if count != 1 else ''} of {file_name} "
-                           f"{'have' if count != 1 else 'has'} problems; nothing was imported.",
-                           fields=fields, code="import_refused")
+    _refuse_problems(plan.problems, file_name)
+    return _write_import(organization=organization, actor=actor, plan=plan,
+                         plan_mapping=plan_mapping, kind=table.kind, data=data,
+                         file_name=file_name)
+
+
+def _refuse_problems(problems: list[importer.RowProblem], file_name: str) -> None:
+    if not problems:
+        return
+    fields: dict[str, str] = {}
+    for problem in problems:
+        key = f"line {problem.line}"
+        fields[key] = f"{fields[key]} {problem.message}" if key in fields else problem.message
+    count = len(fields)
+    raise InvalidInput(f"{count} line{'s' if count != 1 else ''} of {file_name} "
+                       f"{'have' if count != 1 else 'has'} problems; nothing was imported.",
+                       fields=fields, code="import_refused")
+
+
+@retry_when_locked()
+@transaction.atomic
+def _write_import(*, organization: Organization, actor: User, plan: importer.Plan,
+                  plan_mapping: importer.Mapping, kind: str, data: bytes,
+                  file_name: str) -> ImportBatch:
+    """Write a checked import. What may have changed since the check is checked again
+    under the lock: the actor's right to edit and data someone imported meanwhile."""
+    ensure_can_edit(organization, actor)
+    _refuse_problems(importer.overlap_problems(plan.periods, plan_mapping,
+                                               _existing_periods(plan_mapping)), file_name)
     batch = ImportBatch.objects.create(
-        organization=organization, kind=table.kind, frequency=plan_mapping.frequency,
+        organization=organization, kind=kind, frequency=plan_mapping.frequency,
         file_name=file_name[:255], sha256=hashlib.sha256(data).hexdigest(), rows=plan.rows,
         values=len(plan.readings) + len(plan.values), mapping=plan_mapping.as_json(),
         imported_by=actor)
