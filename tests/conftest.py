@@ -10,13 +10,19 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.signals import setting_changed
 from factories import PASSING_ASSESSMENT, client_for, complete_application_data, make_user
 
 
 def pytest_configure(config):
     # Before any task backend, hasher or cache is first used.
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    # django.setup() may already have made the configured backend (an admin module that
+    # imports a task does): Django's own handler drops it when told the setting changed.
+    setting_changed.send(sender=None, setting="TASKS", value=settings.TASKS, enter=True)
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The test run's own key (production refuses to start without one: core/checks.py).
+    settings.SECRET_KEY = "test-run-only-secret-key-" + "x" * 40
     # WhiteNoise looks for collected static files; the tests serve from the app dirs.
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
@@ -183,3 +189,12 @@ def _lookup_counts_stay_in_their_test(monkeypatch):
     yield
     public._counter.take()
     public.VOCABULARY.clear()  # word ids are reused after the test's rollback
+
+
+@pytest.fixture(autouse=True)
+def _public_rate_limit_per_test():
+    """The public registry's budget per address is counted in this process's memory
+    (API and pages alike): each test starts with a fresh one."""
+    from isocert.certification.ratelimit import PUBLIC_THROTTLE
+
+    PUBLIC_THROTTLE.reset()

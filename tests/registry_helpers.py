@@ -137,7 +137,7 @@ def clear_public_state():
     from django.core.cache import caches
 
     from isocert.certification import public
-    from isocert.certification.api_public import PUBLIC_THROTTLE
+    from isocert.certification.ratelimit import PUBLIC_THROTTLE
 
     caches["public_search"].clear()
     PUBLIC_THROTTLE.reset()

@@ -1,17 +1,11 @@
 """The public registry API: verify one certificate, search the directory. No log-in.
 
-Both operations are rate-limited per client address (``PUBLIC_API_RATE``), counted in
-this process's memory: a database write per request would cap the throughput
-the verification service needs, so the limit holds per server process (a client spreading
-over N workers gets up to N × the rate).
+Both operations are rate-limited per client address (``PUBLIC_API_RATE``), one budget
+shared with the public pages (``ratelimit``).
 """
 
 import json
-import math
-import threading
-import time
 
-from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core import signals
 from django.core.exceptions import DisallowedHost
@@ -21,80 +15,13 @@ from django.http import HttpResponse
 from django.middleware.security import SecurityMiddleware
 from django.urls import Resolver404, resolve
 from ninja import Field, Query, Router, Schema
-from ninja.conf import settings as ninja_settings
-from ninja.throttling import BaseThrottle
 
 from isocert.core.api import ErrorOut, error_json_response
 
 from . import public
+from .ratelimit import PUBLIC_THROTTLE, public_rate_limited
 
 router = Router(tags=["public registry"])
-
-
-class PublicRateThrottle(BaseThrottle):
-    """A fixed-window count per client address, in this process's memory.
-
-    django-ninja's own throttles keep a list of request times per client in a cache and
-    write it back on each request, which grows with the rate; here a dict of counters for
-    the current window (dropped when the next window starts) costs the same at any rate.
-    The address is the socket's, or — behind ``NINJA_NUM_PROXIES`` trusted proxies — the
-    one they report (a client's own ``X-Forwarded-For`` is not trusted otherwise).
-    The rate is read from ``settings.PUBLIC_API_RATE`` on each request, so tests and
-    operators can change it without a restart of the code that created the throttle.
-    """
-
-    _PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60,
-                "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
-
-    def __init__(self):
-        self._parsed: tuple[str, int, int] | None = None
-        self._lock = threading.Lock()
-        self._window: tuple[int, int] | None = None  # (seconds, number) being counted
-        self._counts: dict[str | None, int] = {}
-        self._wait: float | None = None
-
-    def rate(self) -> tuple[int, int]:
-        raw = settings.PUBLIC_API_RATE
-        parsed = self._parsed
-        if parsed is None or parsed[0] != raw:
-            count, _, period = raw.partition("/")
-            try:
-                seconds = self._PERIODS[period.strip().lower()]
-                parsed = (raw, int(count), seconds)
-            except (KeyError, ValueError):
-                raise ValueError(f"PUBLIC_API_RATE must look like 120/min, not {raw!r}")
-            self._parsed = parsed
-        return parsed[1], parsed[2]
-
-    def get_ident(self, request):
-        if ninja_settings.NUM_PROXIES is None:
-            return request.META.get("REMOTE_ADDR")
-        return super().get_ident(request)
-
-    def allow_request(self, request) -> bool:
-        limit, seconds = self.rate()
-        now = time.time()
-        window = (seconds, int(now // seconds))
-        ident = self.get_ident(request)
-        with self._lock:
-            if window != self._window:
-                self._window, self._counts = window, {}
-            used = self._counts[ident] = self._counts.get(ident, 0) + 1
-        if used > limit:
-            self._wait = (window[1] + 1) * seconds - now
-            return False
-        return True
-
-    def reset(self) -> None:
-        """Forget every count (tests)."""
-        with self._lock:
-            self._window, self._counts = None, {}
-
-    def wait(self) -> float | None:
-        return self._wait
-
-
-PUBLIC_THROTTLE = PublicRateThrottle()
 
 
 class PublicOrganizationOut(Schema):
@@ -260,11 +187,10 @@ def verification_response(request, number: str) -> HttpResponse:
     documents it): the dict is built field by field for this contract, and validating it
     took a quarter of the request's time.
     """
-    if not PUBLIC_THROTTLE.allow_request(request):
+    wait = public_rate_limited(request)
+    if wait is not None:
         response = error_json_response(429, "rate_limited", "Too many requests.")
-        wait = PUBLIC_THROTTLE.wait()
-        if wait is not None:
-            response["Retry-After"] = str(math.ceil(wait))
+        response["Retry-After"] = str(wait)
         return response
     certificate = public.certificate_for_public(number)
     if certificate is None:

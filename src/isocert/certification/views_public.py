@@ -1,5 +1,12 @@
 """Public pages: verify a certificate (by number, public code or its QR address) and the
-directory of certified organizations. No log-in; nothing about the visitor is stored."""
+directory of certified organizations. No log-in; nothing about the visitor is stored.
+
+Both pages count against the same per-address budget as the public API
+(``ratelimit.public_rate_limited``): past it they answer 429 with a short page and
+``Retry-After``, before anything is looked up.
+"""
+
+from functools import wraps
 
 from django import forms
 from django.http import HttpResponseNotAllowed
@@ -12,6 +19,7 @@ from isocert.catalog.models import Country, Standard
 from isocert.core.errors import InvalidInput
 
 from . import public
+from .ratelimit import public_rate_limited
 
 STATUS_NOTICES = {
     "Suspended": ("This certificate is suspended.",
@@ -24,6 +32,22 @@ STATUS_NOTICES = {
                 "Its validity ended and it was not renewed: the organization is no longer "
                 "certified under it."),
 }
+
+
+def rate_limited(view):
+    """Answer 429 once the client's public budget is spent, without running ``view``."""
+
+    @wraps(view)
+    def limited(request, *args, **kwargs):
+        wait = public_rate_limited(request)
+        if wait is None:
+            return view(request, *args, **kwargs)
+        response = render(request, "certification/rate_limited.html", {"retry_after": wait},
+                          status=429)
+        response["Retry-After"] = str(wait)
+        return response
+
+    return limited
 
 
 class LookupForm(forms.Form):
@@ -41,6 +65,7 @@ def verify_lookup(request):
     return render(request, "certification/verify_lookup.html", {"form": form})
 
 
+@rate_limited
 def verify_certificate(request, number: str):
     """One certificate's public record; with ``?d=&s=`` also the QR signature check.
 
@@ -122,6 +147,7 @@ class DirectoryForm(forms.Form):
 
 
 @require_GET
+@rate_limited
 def certificate_directory(request):
     """Search certified organizations; filters and page live in the address (shareable)."""
     form = DirectoryForm(request.GET or None)
