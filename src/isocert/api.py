@@ -6,7 +6,12 @@ from isocert.accounts.api import router as accounts_router
 from isocert.audits.api import router as audits_router
 from isocert.catalog.api import router as catalog_router
 from isocert.certification.api import router as certification_router
-from isocert.core.api import PortalSessionAuth, TokenAuth, install_error_handlers
+from isocert.core.api import (
+    PortalSessionAuth,
+    TokenAuth,
+    install_error_handlers,
+    install_input_checks,
+)
 from isocert.core.audit_api import router as audit_router
 from isocert.energy.api import router as energy_router
 from isocert.improvement.api import router as improvement_router
@@ -33,6 +38,7 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
 )
 install_error_handlers(api)
+install_input_checks(api)
 api.add_router("/", catalog_router)
 api.add_router("/", accounts_router)
 api.add_router("/", registration_router)

@@ -372,6 +372,9 @@ def _parse_input(data: Any):
             if not isinstance(reason, str) or not reason.strip():
                 raise AuditTimeInputError(f"adjustments.{i}.reason",
                                           "is required: say why the time changes")
+            if not _plain_text(reason):
+                raise AuditTimeInputError(f"adjustments.{i}.reason",
+                                          "must be plain text (no NUL, no lone surrogate)")
             adjustments.append((reason.strip(), _number(item.get("percent"),
                                                         f"adjustments.{i}.percent")))
 
@@ -428,6 +431,16 @@ def _parse_stage1_share(value: Any) -> Fraction:
     if not 0 < share < 1:
         raise AuditTimeInputError("stage1_share", "must be between 0 and 1 (exclusive)")
     return share
+
+
+def _plain_text(text: str) -> bool:
+    """No NUL and no lone surrogate (JSON's ``"\\ud800"``): the explanation echoes the text,
+    and a console or a page must be able to show it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
 
 
 def load_audit_time_json(text: str | bytes) -> dict:

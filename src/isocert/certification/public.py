@@ -201,7 +201,8 @@ def certificate_for_public(number_or_code: str) -> PublicCertificate | None:
     nothing of Django's transaction handling is bypassed. ``None`` when there is none.
     """
     value = (number_or_code or "").strip()
-    if not value or len(value) > 60:
+    # No number or code holds a NUL, and PostgreSQL refuses one in a query.
+    if not value or len(value) > 60 or "\x00" in value:
         return None
     cursor = _driver_cursor()
     try:

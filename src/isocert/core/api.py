@@ -3,11 +3,19 @@
 Errors always look like ``{"error": {"code": ..., "message": ..., "fields": {...}}}``.
 """
 
+import functools
 import json
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import (
+    BadRequest,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.http import Http404, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
@@ -20,6 +28,7 @@ from isocert.accounts.second_factor import (
 from isocert.accounts.services import user_for_token
 
 from .errors import DomainError
+from .input_checks import NUL, value_problems
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +122,67 @@ def _field_key(loc) -> str:
     return ".".join(parts) or "body"
 
 
+def refuse_unstorable_values(view_func):
+    """Refuse, before the operation runs, input no database column can hold.
+
+    Applied to every operation by ``install_input_checks``, after django-ninja validated
+    the request: the values are typed then (only what a schema made an integer is checked
+    as one) and carry their field names. A NUL in the path answers 404, as a path names an
+    object and none has such a name; a NUL or lone surrogate in a text, or an integer
+    beyond 64 bits, in a path parameter, the query, the body or a form answers 422
+    ``invalid`` naming the field. See ``core.input_checks``.
+    """
+    @functools.wraps(view_func)
+    def checked(request, *args, **kwargs):
+        if NUL in request.path_info:
+            raise Http404
+        problems = {}
+        for name, value in kwargs.items():
+            # A schema parameter stands for the body (or query) itself: its fields are
+            # the request's top-level names, as in django-ninja's own errors.
+            problems.update(value_problems(value, () if isinstance(value, Schema) else (name,)))
+        if problems:
+            raise ValidationError([{"loc": ("body", *where), "msg": message}
+                                   for where, message in problems.items()])
+        return view_func(request, *args, **kwargs)
+    return checked
+
+
+def install_input_checks(api: NinjaAPI) -> None:
+    """Every operation of ``api`` refuses unstorable input (``refuse_unstorable_values``)."""
+    api.add_decorator(refuse_unstorable_values, mode="operation")
+
+
 def install_error_handlers(api: NinjaAPI) -> None:
+    @api.exception_handler(RequestDataTooBig)
+    def too_large(request, exc):
+        # Django raises it on the first read of a body past DATA_UPLOAD_MAX_MEMORY_SIZE
+        # (files in a multipart body do not count), wherever that read happens.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return error_response(api, request, 413, "too_large",
+                              f"The request body is larger than the {limit:,} bytes "
+                              "accepted (files go in a multipart upload).")
+
+    @api.exception_handler(MultiPartParserError)
+    def unreadable_form(request, exc):
+        # E.g. ``Content-Type: multipart/form-data`` without its boundary.
+        return error_response(api, request, 400, "bad_request",
+                              f"The form data cannot be read: {exc}.")
+
+    @api.exception_handler(BadRequest)
+    def bad_request(request, exc):
+        return error_response(api, request, 400, "bad_request",
+                              str(exc) or "The request cannot be read.")
+
+    @api.exception_handler(SuspiciousOperation)
+    def suspicious(request, exc):
+        # Django's other limits (DATA_UPLOAD_MAX_NUMBER_FIELDS, ..._FILES) and refusals;
+        # logged where Django logs them, the message kept to ourselves.
+        logging.getLogger(f"django.security.{exc.__class__.__name__}").warning(
+            "%s: %s", request.path, exc)
+        return error_response(api, request, 400, "bad_request",
+                              "The request was refused as malformed or too large.")
+
     @api.exception_handler(DomainError)
     def domain_error(request, exc: DomainError):
         return error_response(api, request, exc.status, exc.code, exc.message, exc.fields)
