@@ -23,7 +23,15 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-migrate: $(VENV)/.installed
+# This local installation's SECRET_KEY: random, made once, never in the repository. With
+# DEBUG off the portal refuses to start without a key (docs/security.md); production sets
+# SECRET_KEY or SECRET_KEY_FILE instead.
+var/secret-key: | $(BIN)/python
+	@mkdir -p var
+	@umask 077; $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+	@echo "Created var/secret-key (this installation's SECRET_KEY)"
+
+migrate: $(VENV)/.installed var/secret-key
 	@mkdir -p var
 	$(ISOCERT) migrate --no-input
 	$(ISOCERT) createcachetable
@@ -48,7 +56,7 @@ dev: demo
 	DEBUG=1 $(ISOCERT) runserver $(HOST):$(PORT) & \
 	wait
 
-worker: $(VENV)/.installed
+worker: $(VENV)/.installed var/secret-key
 	$(ISOCERT) db_worker --queue-name '*'
 
 # Debian packages: Pango and fonts for WeasyPrint's PDFs, Chromium for the browser tests.

@@ -66,14 +66,33 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_secret(name: str, default_file: Path) -> str:
+    """A secret from the variable ``NAME``, else from the file ``NAME_FILE`` (default
+    ``default_file`` when it exists). A ``NAME_FILE`` set explicitly must be readable."""
+    value = os.environ.get(name, "").strip()
+    if value:
+        return value
+    explicit = os.environ.get(f"{name}_FILE")
+    path = Path(explicit) if explicit else default_file
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        if explicit:
+            raise ImproperlyConfigured(f"{name}_FILE names {path}, which does not exist")
+        return ""
+    except OSError as exc:
+        raise ImproperlyConfigured(f"{name}_FILE {path} cannot be read: {exc}")
+
+
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG and env_bool("ISOCERT_REQUIRE_SECRET_KEY", False):
-        raise ImproperlyConfigured("SECRET_KEY must be set in production")
-    # A local install needs no configuration; production sets SECRET_KEY
-    # (docs/deployment.md) and ISOCERT_REQUIRE_SECRET_KEY=1 makes that mandatory.
-    SECRET_KEY = "insecure-local-development-key-change-me-in-production-0123456789"
+# The key that signs sessions, e-mail confirmation and password-reset links. Never a
+# default in production: with DEBUG off and no key the start is refused (isocert.E001,
+# core/checks.py; the WSGI/ASGI applications run that check before serving). `make run`
+# creates a random key for the local installation in var/secret-key, read from there.
+DEVELOPMENT_SECRET_KEY = "insecure-development-key-for-DEBUG-only-never-in-production"
+SECRET_KEY = env_secret("SECRET_KEY", VAR_DIR / "secret-key")
+if not SECRET_KEY and DEBUG:
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -2,7 +2,10 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from isocert.core.checks import refuse_unsafe_settings
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "isocert.settings")
+refuse_unsafe_settings()
 django_application = get_wsgi_application()
 
 # The public verification API's front door, in front of the whole Django stack.

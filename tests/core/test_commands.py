@@ -55,7 +55,7 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
            if k not in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     env.update(
         SECRET_KEY="a" * 20 + "-long-random-production-secret-" + "b" * 20,
-        ISOCERT_REQUIRE_SECRET_KEY="1", SITE_URL="https://portal.example-cb.org",
+        SITE_URL="https://portal.example-cb.org",
         ALLOWED_HOSTS="portal.example-cb.org",
         EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
         ISOCERT_VAR_DIR=str(tmp_path), DEBUG="0",
