@@ -110,11 +110,13 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    # Before django_tasks_db: its `db_worker` command is core's, which keeps the worker
+    # running when SQLite is locked (core/management/commands/db_worker.py).
+    "isocert.core",
     "django_tasks_db",
     # Its templates and static files: /api/v1/docs serves Swagger UI from /static/ (the
     # default, without the app, loads it from a CDN: no docs offline, no strict CSP).
     "ninja",
-    "isocert.core",
     "isocert.accounts",
     "isocert.catalog",
     "isocert.registration",
