@@ -323,8 +323,14 @@ SESSION_COOKIE_SECURE = not DEBUG and SITE_URL.startswith("https")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SESSION_COOKIE_SECURE)
-# Proxies in front of the app whose X-Forwarded-For the API's rate limits may trust.
-NINJA_NUM_PROXIES = env_int("TRUSTED_PROXY_COUNT", 0) or None
+# Reverse proxies in front of the app whose X-Forwarded-For entries are trusted. One
+# setting for every reader of the client address (core/client_address.py): allauth's
+# log-in limits, the API's throttles and the public pages' limit.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be 0 or more, not {TRUSTED_PROXY_COUNT}")
+NINJA_NUM_PROXIES = TRUSTED_PROXY_COUNT or None
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
 )

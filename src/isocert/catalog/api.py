@@ -2,10 +2,10 @@
 
 from django.http import Http404
 from ninja import Field, Router, Schema
-from ninja.conf import settings as ninja_settings
 from ninja.throttling import AnonRateThrottle
 
 from isocert.core.api import ErrorOut
+from isocert.core.client_address import client_address
 from isocert.core.errors import InvalidInput
 
 from . import selectors
@@ -89,15 +89,12 @@ def list_countries(request):
 class ClientAddressThrottle(AnonRateThrottle):
     """Per client address, kept in the database cache that every server process shares.
 
-    django-ninja trusts a client's own ``X-Forwarded-For`` header unless
-    ``NINJA_NUM_PROXIES`` is set, which would let anyone dodge the limit by sending
-    a new value each time; without that setting only the socket address counts.
+    The address is ``core.client_address``'s (django-ninja's own would trust a client's
+    ``X-Forwarded-For`` without trusted proxies, letting anyone dodge the limit).
     """
 
     def get_ident(self, request):
-        if ninja_settings.NUM_PROXIES is None:
-            return request.META.get("REMOTE_ADDR")
-        return super().get_ident(request)
+        return client_address(request)
 
 
 # Tests lower ``num_requests`` on this object.

@@ -14,8 +14,9 @@ import threading
 import time
 
 from django.conf import settings
-from ninja.conf import settings as ninja_settings
 from ninja.throttling import BaseThrottle
+
+from isocert.core.client_address import client_address
 
 
 class PublicRateThrottle(BaseThrottle):
@@ -24,8 +25,7 @@ class PublicRateThrottle(BaseThrottle):
     django-ninja's own throttles keep a list of request times per client in a cache and
     write it back on each request, which grows with the rate; here a dict of counters for
     the current window (dropped when the next window starts) costs the same at any rate.
-    The address is the socket's, or — behind ``NINJA_NUM_PROXIES`` trusted proxies — the
-    one they report (a client's own ``X-Forwarded-For`` is not trusted otherwise).
+    The address is ``core.client_address``'s (``TRUSTED_PROXY_COUNT``).
     The rate is read from ``settings.PUBLIC_API_RATE`` on each request, so tests and
     operators can change it without a restart of the code that created the throttle.
     """
@@ -54,9 +54,7 @@ class PublicRateThrottle(BaseThrottle):
         return parsed[1], parsed[2]
 
     def get_ident(self, request):
-        if ninja_settings.NUM_PROXIES is None:
-            return request.META.get("REMOTE_ADDR")
-        return super().get_ident(request)
+        return client_address(request)
 
     def hit(self, ident) -> float | None:
         """Count one request of the client ``ident``: ``None`` while it is within the rate,
