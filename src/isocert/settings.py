@@ -136,6 +136,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # The public registry API skips the session/auth middleware below (see the class).
     "isocert.certification.api_public.PublicRegistryFastPathMiddleware",
+    # HTML pages: NUL in the path, query, form or cookies answers 404/400, not a 500.
+    "isocert.core.input_checks.UnstorableInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
