@@ -233,7 +233,7 @@ def test_a_forged_forwarded_for_header_does_not_reset_the_limit(client, db, monk
 def test_behind_a_proxy_the_forwarded_address_counts(db, settings, monkeypatch):
     from django.test import Client
 
-    settings.NINJA_NUM_PROXIES = 1
+    settings.TRUSTED_PROXY_COUNT = 1
     monkeypatch.setattr(catalog_api.AUDIT_TIME_THROTTLE, "num_requests", 1)
     data = {"standards": [{"code": "ISO 9001", "effective_personnel": 5}]}
     proxy = Client(REMOTE_ADDR="10.0.0.1")
