@@ -395,6 +395,11 @@ RESTORATION_WINDOW_MONTHS = env_int("RESTORATION_WINDOW_MONTHS", 6)
 PUBLIC_API_RATE = env_str("PUBLIC_API_RATE", "120/min")
 # A registry file is far larger than evidence uploads: 1,000,000 certificates ≈ 300 MB.
 REGISTRY_IMPORT_MAX_BYTES = env_int("REGISTRY_IMPORT_MAX_MB", 1024) * 1024 * 1024
+# A registry import or export without progress for this long is failed (its task worker
+# died) and may be retried: well above the longest run (1,000,000 rows take ~2 minutes).
+REGISTRY_JOB_TIMEOUT_MINUTES = env_int("REGISTRY_JOB_TIMEOUT_MINUTES", 60)
+if REGISTRY_JOB_TIMEOUT_MINUTES < 1:
+    raise ImproperlyConfigured("REGISTRY_JOB_TIMEOUT_MINUTES must be at least 1.")
 # Ed25519 key that signs the certificate data in the QR code: a PEM (PKCS#8) in the
 # variable, or a file; without either, a key is created once in var/ (fine for one host).
 CERTIFICATE_SIGNING_KEY = env_str("CERTIFICATE_SIGNING_KEY", "")

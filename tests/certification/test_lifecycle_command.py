@@ -30,9 +30,9 @@ def test_the_command_expires_and_flags_once(certificate):
     due = certificate.cycle.audits.get(kind="surveillance1").target_date
     flagged = run("--date", (due + datetime.timedelta(days=1)).isoformat())
     assert flagged == ("Certificates expired: 0. Suspension reminders: 0. "
-                       "Overdue surveillance flagged: 1.")
+                       "Overdue surveillance flagged: 1. Registry jobs failed: 0.")
     assert run("--date", (due + datetime.timedelta(days=2)).isoformat()).endswith(
-        "Overdue surveillance flagged: 0.")
+        "Overdue surveillance flagged: 0. Registry jobs failed: 0.")
 
     after_expiry = (certificate.expiry_date + datetime.timedelta(days=1)).isoformat()
     assert run("--date", after_expiry).startswith("Certificates expired: 1.")
@@ -43,7 +43,8 @@ def test_the_command_expires_and_flags_once(certificate):
 
 def test_today_by_default(certificate):
     assert re.fullmatch(r"Certificates expired: \d+\. Suspension reminders: \d+\. "
-                        r"Overdue surveillance flagged: \d+\.", run())
+                        r"Overdue surveillance flagged: \d+\. Registry jobs failed: \d+\.",
+                        run())
 
 
 def test_a_bad_date_is_refused(db):

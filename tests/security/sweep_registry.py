@@ -8,12 +8,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from isocert.certification import registry_io
 from isocert.certification.models import Certificate, CertificateImport, RegistryExport
+from isocert.certification.registry_jobs import claim, fail_stale_registry_jobs
 
 HTML_PK_KINDS = {
     "registry_export_download": "registry_export",
     "registry_import_detail": "registry_import",
     "registry_import_progress": "registry_import",
     "registry_import_errors": "registry_import",
+    "registry_export_retry": "registry_export",
+    "registry_import_retry": "registry_import",
 }
 HTML_STAFF_ONLY = {"registry_home", "registry_imports", "registry_export_create",
                    "registry_exports_table"}
@@ -26,19 +29,25 @@ API_SAMPLES = {"format": "csv"}
 
 
 def build_world(*, ada) -> dict[str, list[int]]:
-    """A prepared export and a queued import (its task is never run here)."""
+    """A failed and a prepared export, and a failed import — failed as their worker died,
+    so each could be retried (the import's task is never run here)."""
     export = registry_io.create_registry_export(fmt="csv", actor=ada)
+    stuck = registry_io.request_registry_export(fmt="xlsx", actor=ada)
     header = ",".join(registry_io.COLUMNS) + "\n"
     certificate_import = registry_io.start_import(
         upload=SimpleUploadedFile("registry.csv", header.encode(), content_type="text/csv"),
         actor=ada)
-    return {"registry_export": [export.pk], "registry_import": [certificate_import.pk]}
+    claim(RegistryExport, stuck.pk)
+    claim(CertificateImport, certificate_import.pk)
+    fail_stale_registry_jobs(minutes=0)
+    return {"registry_export": [stuck.pk, export.pk], "registry_import": [certificate_import.pk]}
 
 
 def state() -> dict:
     return {
         "certificates": Certificate.objects.count(),
-        "imports": sorted(CertificateImport.objects.values_list("pk", "status",
+        "imports": sorted(CertificateImport.objects.values_list("pk", "status", "attempt",
                                                                 "processed_rows")),
-        "exports": sorted(RegistryExport.objects.values_list("pk", "status", "rows")),
+        "exports": sorted(RegistryExport.objects.values_list("pk", "status", "attempt",
+                                                             "rows")),
     }

@@ -10,6 +10,7 @@ from typing import Literal
 from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from isocert.core.api import ErrorOut
 from isocert.core.files import stored_file_response
 
 from . import registry_io
@@ -103,10 +104,33 @@ def get_export(request, export_id: int):
     return _export_out(registry_io.registry_export_get(user=request.auth, pk=export_id))
 
 
-@router.get("/registry/exports/{export_id}/download", response={200: None},
+@router.get("/registry/exports/{export_id}/download", response={200: None, 409: ErrorOut},
             summary="Download a prepared export",
             description="409 `conflict` while the export is queued or running, or when it "
                         "failed.")
 def download_export(request, export_id: int):
     export = registry_io.ready_export(user=request.auth, pk=export_id)
     return stored_file_response(export.file, registry_io.export_file_name(export))
+
+
+@router.post("/registry/imports/{import_id}/retry",
+             response={202: RegistryImportOut, 404: ErrorOut, 409: ErrorOut},
+             summary="Queue a failed import again",
+             description="CB administrators. The same file is checked and imported again "
+                         "by the task worker — after the worker died under it (it is failed "
+                         "after `REGISTRY_JOB_TIMEOUT_MINUTES` without progress), or after "
+                         "the file's problems were solved in the registry. 409 "
+                         "`invalid_transition` unless the import failed.")
+def retry_import(request, import_id: int):
+    return Status(202, registry_io.retry_registry_import(import_id=import_id,
+                                                         actor=request.auth))
+
+
+@router.post("/registry/exports/{export_id}/retry",
+             response={202: ExportOut, 404: ErrorOut, 409: ErrorOut},
+             summary="Queue a failed export again",
+             description="CB administrators and reviewers. 409 `invalid_transition` unless "
+                         "the export failed.")
+def retry_export(request, export_id: int):
+    return Status(202, _export_out(registry_io.retry_registry_export(export_id=export_id,
+                                                                     actor=request.auth)))

@@ -22,6 +22,7 @@ from isocert.core.validation import clean_date, clean_reason
 from isocert.notifications.services import notify
 
 from .models import Certificate, CertificateStatusChange
+from .registry_jobs import fail_stale_registry_jobs
 from .services import _cert_event, _status_row, cb_recipients, client_recipients
 
 S = Certificate.Status
@@ -206,7 +207,9 @@ def remind_suspension_ending(*, certificate: Certificate, today: datetime.date) 
 
 def daily_run(today: datetime.date | None = None) -> dict:
     """Expire lapsed certificates, remind about suspensions running out, flag overdue
-    surveillance. Idempotent: run it as often as you like."""
+    surveillance, fail registry imports and exports whose task worker died (without
+    progress for ``REGISTRY_JOB_TIMEOUT_MINUTES``). Idempotent: run it as often as you
+    like."""
     today = today or timezone.localdate()
     expired = 0
     for certificate in Certificate.objects.filter(status__in=[S.ACTIVE, S.SUSPENDED],
@@ -224,4 +227,5 @@ def daily_run(today: datetime.date | None = None) -> dict:
         if flag_overdue_surveillance(audit=audit, today=today):
             flagged += 1
     return {"expired": expired, "suspension_reminders": reminded,
-            "surveillance_overdue": flagged}
+            "surveillance_overdue": flagged,
+            "registry_jobs_failed": fail_stale_registry_jobs()}

@@ -213,13 +213,17 @@ class CertificateStatusChange(models.Model):
 
 
 class CertificateImport(models.Model):
-    """A bulk import of existing certificates (CSV in the IAF CertSearch layout)."""
+    """A bulk import of existing certificates (CSV in the IAF CertSearch layout), run by the
+    task worker: queued → running → done, or failed (``errors`` say why: the file's problems,
+    or that the run stopped); failed → queued again when the CB retries it (``attempt`` + 1).
+    A run left without progress for ``REGISTRY_JOB_TIMEOUT_MINUTES`` is failed
+    (``registry_io.fail_stale_registry_jobs``)."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Checking and importing"
         DONE = "done", "Imported"
-        FAILED = "failed", "Refused: errors in the file"
+        FAILED = "failed", "Failed: nothing was imported"
 
     file = models.ForeignKey("core.StoredFile", on_delete=models.PROTECT, related_name="+")
     file_name = models.CharField(max_length=255)
@@ -230,6 +234,9 @@ class CertificateImport(models.Model):
     errors = models.JSONField(default=list, blank=True,
                               help_text="[{line, field, message}], the first 1,000.")
     error_count = models.PositiveIntegerField(default=0)
+    attempt = models.PositiveIntegerField(default=1, help_text="1, and one more per retry.")
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the running attempt last showed progress.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
                                    on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -244,7 +251,9 @@ class CertificateImport(models.Model):
 
 class RegistryExport(models.Model):
     """An IAF CertSearch export (monthly task or on demand), prepared by the task worker:
-    queued → running → done (``file`` set) or failed (``error`` says why)."""
+    queued → running → done (``file`` set) or failed (``error`` says why); failed → queued
+    again when the CB retries it (``attempt`` + 1). A run left without progress for
+    ``REGISTRY_JOB_TIMEOUT_MINUTES`` is failed (``registry_io.fail_stale_registry_jobs``)."""
 
     class Format(models.TextChoices):
         XLSX = "xlsx", "Excel template"
@@ -263,6 +272,9 @@ class RegistryExport(models.Model):
     total_rows = models.PositiveIntegerField(default=0, help_text="Certificates to write.")
     rows = models.PositiveIntegerField(default=0, help_text="Certificates written so far.")
     error = models.TextField(blank=True)
+    attempt = models.PositiveIntegerField(default=1, help_text="1, and one more per retry.")
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the running attempt last showed progress.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -32,6 +32,7 @@ and builds them once at the end — on PostgreSQL also the unique constraints an
 foreign keys among the four tables, with the tables locked meanwhile (``_Inserter.start``).
 """
 
+import contextlib
 import csv
 import datetime
 import io
@@ -51,6 +52,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
 
@@ -68,6 +70,16 @@ from .models import (
     CertificateStandard,
     CertificateStatusChange,
     RegistryExport,
+)
+from .registry_jobs import (
+    EXPORT_LIFECYCLE,
+    IMPORT_LIFECYCLE,
+    RunGivenUp,
+    beat,
+    claim,
+    fail_stale_registry_jobs,
+    settle,
+    stopped_reason,
 )
 from .services import CODE_ALPHABET
 
@@ -357,6 +369,7 @@ def create_registry_export(*, fmt: str, actor) -> RegistryExport:
 def _queue_export(fmt: str, actor) -> RegistryExport:
     if fmt not in RegistryExport.Format.values:
         raise InvalidInput("Choose xlsx or csv.", fields={"format": "Choose xlsx or csv."})
+    fail_stale_registry_jobs()  # a job stuck since its worker died is not left "running"
     export = RegistryExport.objects.create(format=fmt, created_by=actor)
     record_event(actor=actor, action="certification.registry.export_queued", obj=export,
                  payload={"format": fmt})
@@ -366,30 +379,55 @@ def _queue_export(fmt: str, actor) -> RegistryExport:
 def run_registry_export(*, export_id: int) -> RegistryExport:
     """Write a queued export: the file is stored and the export marked done in one
     transaction, with its audit event; a failure marks it failed (and is raised). An export
-    that is no longer queued is returned as it is (a task run twice)."""
-    claimed = RegistryExport.objects.filter(
-        pk=export_id, status=RegistryExport.Status.QUEUED).update(
-        status=RegistryExport.Status.RUNNING, total_rows=Certificate.objects.count())
+    that is no longer queued is returned as it is (a task run twice); one given up while it
+    ran (``registry_jobs``) is returned as the verdict left it."""
+    fail_stale_registry_jobs()
+    claimed = claim(RegistryExport, export_id, total_rows=Certificate.objects.count())
     export = RegistryExport.objects.select_related("file", "created_by").get(pk=export_id)
     if not claimed:
         return export
     try:
         return _write_export(export)
-    except Exception as exc:
-        with transaction.atomic():
-            RegistryExport.objects.filter(pk=export_id).update(
-                status=RegistryExport.Status.FAILED, finished_at=timezone.now(),
-                error=f"The export stopped: {exc!r}.")
-            record_event(actor=None, action="certification.registry.export_failed", obj=export,
-                         payload={"format": export.format, "error": repr(exc)})
+    except RunGivenUp:
+        export.refresh_from_db()
+        return export
+    except BaseException as exc:  # the worker being stopped, too: not left "running"
+        with contextlib.suppress(RunGivenUp), transaction.atomic():
+            settle(export, status=RegistryExport.Status.FAILED,
+                   error=stopped_reason("export", exc))
+            record_event(actor=None, action="certification.registry.export_failed",
+                         obj=export, payload={"format": export.format, "error": repr(exc)})
         raise
 
 
-def _counted(rows: Iterable[list[str]], export_id: int) -> Iterator[list[str]]:
-    """``rows``, writing the count to the export row every ``EXPORT_PROGRESS_EVERY``."""
+@transaction.atomic
+def retry_registry_export(*, export_id: int, actor) -> RegistryExport:
+    """Queue a failed export again (its next ``attempt``) for the task worker. Refused for an
+    export that has not failed (409); registry staff only (404 to anyone else)."""
+    from .tasks import prepare_registry_export
+
+    export = registry_export_get(user=actor, pk=export_id)
+    EXPORT_LIFECYCLE.target("retry", export.status)
+    # Conditional on what was read: of two retries at once, one queues it.
+    if not RegistryExport.objects.filter(pk=export.pk, status=export.status,
+                                         attempt=export.attempt).update(
+            status=RegistryExport.Status.QUEUED, attempt=F("attempt") + 1, rows=0,
+            total_rows=0, error="", heartbeat_at=None, finished_at=None):
+        raise Conflict("Someone else retried this export first.")
+    record_event(actor=actor, action="certification.registry.export_retried", obj=export,
+                 payload={"format": export.format, "attempt": export.attempt + 1,
+                          "failed_because": export.error})
+    export.refresh_from_db()
+    transaction.on_commit(lambda: prepare_registry_export.enqueue(export_id=export.pk))
+    return export
+
+
+def _counted(rows: Iterable[list[str]], export: RegistryExport) -> Iterator[list[str]]:
+    """``rows``, writing the count (and a heartbeat) to the export row every
+    ``EXPORT_PROGRESS_EVERY``."""
     for count, row in enumerate(rows, 1):
         if count % EXPORT_PROGRESS_EVERY == 0:
-            RegistryExport.objects.filter(pk=export_id).update(rows=count)
+            beat(export, rows=count)
         yield row
 
 
@@ -397,7 +435,7 @@ def _write_export(export: RegistryExport) -> RegistryExport:
     fmt = export.format
     with tempfile.TemporaryDirectory(prefix="isocert-export-") as tmp:
         path = Path(tmp) / f"export.{fmt}"
-        rows = _counted(export_rows(), export.pk)
+        rows = _counted(export_rows(), export)
         if fmt == RegistryExport.Format.CSV:
             with open(path, "w", encoding="utf-8", newline="") as fh:
                 count = write_csv(rows, fh)
@@ -405,12 +443,8 @@ def _write_export(export: RegistryExport) -> RegistryExport:
             with open(path, "wb") as fh:
                 count = write_xlsx(rows, fh)
         with transaction.atomic():
-            export.file = _store_path(path, CONTENT_TYPES[fmt])
-            export.status = RegistryExport.Status.DONE
-            export.rows = count
-            export.total_rows = count
-            export.finished_at = timezone.now()
-            export.save(update_fields=["file", "status", "rows", "total_rows", "finished_at"])
+            settle(export, status=RegistryExport.Status.DONE, rows=count, total_rows=count,
+                   file=_store_path(path, CONTENT_TYPES[fmt]))
             record_event(actor=export.created_by, action="certification.registry.exported",
                          obj=export, payload={"format": fmt, "rows": count,
                                               "sha256": export.file.sha256})
@@ -477,12 +511,41 @@ def start_import(*, upload, actor) -> CertificateImport:
 
     ensure_registry_importer(actor)
     _check_csv_upload(upload)
+    fail_stale_registry_jobs()  # a job stuck since its worker died is not left "running"
     stored = _store_upload(upload)
     name = Path(getattr(upload, "name", "") or "registry.csv").name[:255]
     certificate_import = CertificateImport.objects.create(file=stored, file_name=name,
                                                           created_by=actor)
     record_event(actor=actor, action="certification.registry.import_queued",
                  obj=certificate_import, payload={"file_name": name, "sha256": stored.sha256})
+    transaction.on_commit(
+        lambda: run_certificate_import.enqueue(import_id=certificate_import.pk))
+    return certificate_import
+
+
+@transaction.atomic
+def retry_registry_import(*, import_id: int, actor) -> CertificateImport:
+    """Queue a failed import again (its next ``attempt``, the same stored file) for the task
+    worker — after its worker died, or after the catalogue or the registry changed. Refused
+    for an import that has not failed (409); CB administrators only (404 to anyone else)."""
+    from .tasks import run_certificate_import
+
+    certificate_import = registry_import_get(user=actor, pk=import_id)
+    IMPORT_LIFECYCLE.target("retry", certificate_import.status)
+    # Conditional on what was read: of two retries at once, one queues it.
+    if not CertificateImport.objects.filter(
+            pk=certificate_import.pk, status=certificate_import.status,
+            attempt=certificate_import.attempt).update(
+            status=CertificateImport.Status.QUEUED, attempt=F("attempt") + 1, total_rows=0,
+            processed_rows=0, imported_rows=0, errors=[], error_count=0, heartbeat_at=None,
+            finished_at=None):
+        raise Conflict("Someone else retried this import first.")
+    record_event(actor=actor, action="certification.registry.import_retried",
+                 obj=certificate_import,
+                 payload={"file_name": certificate_import.file_name,
+                          "attempt": certificate_import.attempt + 1,
+                          "failed_with_errors": certificate_import.error_count})
+    certificate_import.refresh_from_db()
     transaction.on_commit(
         lambda: run_certificate_import.enqueue(import_id=certificate_import.pk))
     return certificate_import
@@ -1314,47 +1377,41 @@ class _Inserter:
                 cursor.executemany(table.statement(self.vendor), rows)
 
 
-def _finish(certificate_import: CertificateImport, **fields) -> None:
-    fields["finished_at"] = timezone.now()
-    CertificateImport.objects.filter(pk=certificate_import.pk).update(**fields)
-    for name, value in fields.items():
-        setattr(certificate_import, name, value)
-
-
 def run_import(*, import_id: int, progress=None) -> CertificateImport:
     """Check every row of a queued import; import all of it in one transaction, or nothing.
 
     A wrong row anywhere refuses the whole file: the import ends *failed* with the first
     1,000 problems (``{line, field, message}``, header = line 1) and the count of all.
-    An import that is no longer queued is returned as it is (a task run twice).
+    An import that is no longer queued is returned as it is (a task run twice); one given
+    up while it ran (``registry_jobs``) is returned as the verdict left it, nothing imported.
     ``progress`` (optional) is called with the rows checked so far.
     """
-    claimed = CertificateImport.objects.filter(
-        pk=import_id, status=CertificateImport.Status.QUEUED).update(
-        status=CertificateImport.Status.RUNNING,
-        total_rows=0, processed_rows=0)
+    fail_stale_registry_jobs()
+    claimed = claim(CertificateImport, import_id, total_rows=0, processed_rows=0)
     certificate_import = CertificateImport.objects.select_related("file", "created_by").get(
         pk=import_id)
     if not claimed:
         return certificate_import
     try:
         return _run_claimed(certificate_import, progress)
-    except Exception as exc:
-        # Not left "running" for ever: the page and the API show that it stopped.
-        _refuse(certificate_import, [_Problem(0, "", f"The import stopped: {exc!r}; nothing "
-                                              "was imported.")], 1,
-                {"total_rows": 0, "processed_rows": 0})
+    except RunGivenUp:
+        certificate_import.refresh_from_db()
+        return certificate_import
+    except BaseException as exc:
+        # Not left "running" for ever (the worker being stopped, too): the page and the API
+        # show that it stopped.
+        with contextlib.suppress(RunGivenUp):
+            _refuse(certificate_import, [_Problem(0, "", stopped_reason("import", exc))], 1,
+                    {"total_rows": 0, "processed_rows": 0})
         raise
 
 
 def _run_claimed(certificate_import: CertificateImport, progress) -> CertificateImport:
-    import_id = certificate_import.pk
     total = max(_count_lines(certificate_import.file) - 1, 0)
-    CertificateImport.objects.filter(pk=import_id).update(total_rows=total)
+    beat(certificate_import, total_rows=total)
 
     def report(rows: int) -> None:
-        CertificateImport.objects.filter(pk=import_id).update(
-            processed_rows=rows, total_rows=max(total, rows))
+        beat(certificate_import, processed_rows=rows, total_rows=max(total, rows))
         if progress:
             progress(rows)
 
@@ -1364,7 +1421,7 @@ def _run_claimed(certificate_import: CertificateImport, progress) -> Certificate
         if result.problem_count or not result.rows:
             problems = result.problems or [_Problem(1, "", "The file has no certificates.")]
             return _refuse(certificate_import, problems, max(result.problem_count, 1), counts)
-        CertificateImport.objects.filter(pk=import_id).update(**counts)
+        beat(certificate_import, **counts)
         spool.seek(0)
         try:
             _insert(certificate_import, spool, result)
@@ -1378,7 +1435,7 @@ def _run_claimed(certificate_import: CertificateImport, progress) -> Certificate
 
 def _refuse(certificate_import, problems: list[_Problem], count: int, counts: dict):
     with transaction.atomic():
-        _finish(certificate_import, status=CertificateImport.Status.FAILED,
+        settle(certificate_import, status=CertificateImport.Status.FAILED,
                 errors=[p.as_dict() for p in problems[:MAX_STORED_ERRORS]],
                 error_count=count, **counts)
         record_event(actor=certificate_import.created_by,
@@ -1396,7 +1453,8 @@ def _insert(certificate_import: CertificateImport, spool, result: CheckResult) -
         for batch in _spool_read(spool):
             inserter.insert_batch(batch)
         inserter.finish()
-        _finish(certificate_import, status=CertificateImport.Status.DONE,
+        # Given up meanwhile (``RunGivenUp``): the whole insert is rolled back.
+        settle(certificate_import, status=CertificateImport.Status.DONE,
                 imported_rows=result.rows, errors=[], error_count=0)
         record_event(actor=certificate_import.created_by,
                      action="certification.registry.imported", obj=certificate_import,

@@ -45,8 +45,9 @@ def prepare_certsearch_export() -> int:
 
 @task()
 def run_certificate_lifecycle() -> dict:
-    """The daily run: expire lapsed certificates, remind about suspensions running out and
-    flag overdue surveillance (``isocert certificate-lifecycle``, cron)."""
+    """The daily run: expire lapsed certificates, remind about suspensions running out,
+    flag overdue surveillance and fail registry jobs whose worker died
+    (``isocert certificate-lifecycle``, cron)."""
     from .lifecycle import daily_run
 
     return daily_run()

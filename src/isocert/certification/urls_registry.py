@@ -10,6 +10,8 @@ urlpatterns = [
     path("cb/registry/exports/new/", views.registry_export_create, name="registry_export_create"),
     path("cb/registry/exports/<int:export_id>/download/", views.registry_export_download,
          name="registry_export_download"),
+    path("cb/registry/exports/<int:export_id>/retry/", views.registry_export_retry,
+         name="registry_export_retry"),
     path("cb/registry/imports/", views.registry_imports, name="registry_imports"),
     path("cb/registry/imports/<int:import_id>/", views.registry_import_detail,
          name="registry_import_detail"),
@@ -17,4 +19,6 @@ urlpatterns = [
          name="registry_import_progress"),
     path("cb/registry/imports/<int:import_id>/errors.csv", views.registry_import_errors,
          name="registry_import_errors"),
+    path("cb/registry/imports/<int:import_id>/retry/", views.registry_import_retry,
+         name="registry_import_retry"),
 ]

@@ -62,6 +62,21 @@ def registry_export_download(request, export_id):
     return stored_file_response(export.file, registry_io.export_file_name(export))
 
 
+def registry_export_retry(request, export_id):
+    """Queue a failed export again; back to the Registry page with what happened."""
+    registry_io.registry_export_get(user=request.user, pk=export_id)  # others: 404, not 405
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        export = registry_io.retry_registry_export(export_id=export_id, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Export queued again ({export.get_format_display()}, "
+                                  f"attempt {export.attempt}).")
+    return redirect("registry_home")
+
+
 def registry_imports(request):
     """The imports and the upload form; a POST starts an import."""
     imports = registry_io.registry_imports(user=request.user)
@@ -98,6 +113,21 @@ def registry_import_detail(request, import_id):
     certificate_import = registry_io.registry_import_get(user=request.user, pk=import_id)
     return render(request, "certification/registry_import_detail.html",
                   _import_context(certificate_import))
+
+
+def registry_import_retry(request, import_id):
+    """Queue a failed import again (the same file); on to its page, which shows progress."""
+    registry_io.registry_import_get(user=request.user, pk=import_id)  # others: 404, not 405
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        certificate_import = registry_io.retry_registry_import(import_id=import_id,
+                                                               actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Import queued again (attempt {certificate_import.attempt}).")
+    return redirect("registry_import_detail", import_id=import_id)
 
 
 def registry_import_progress(request, import_id):

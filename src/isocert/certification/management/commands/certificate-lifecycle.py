@@ -7,8 +7,9 @@ from isocert.certification.lifecycle import daily_run
 
 class Command(BaseCommand):
     help = ("The certificates' daily run: expire certificates past their expiry date, remind "
-            "about suspensions running out and flag overdue surveillance audits (each once). "
-            "Idempotent; run daily from cron.")
+            "about suspensions running out and flag overdue surveillance audits (each once); "
+            "fail registry imports and exports whose task worker died. Idempotent; run daily "
+            "from cron.")
 
     def add_arguments(self, parser):
         parser.add_argument("--date", help="Run as of this day (YYYY-MM-DD); default today.")
@@ -24,4 +25,5 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             f"Certificates expired: {counts['expired']}. "
             f"Suspension reminders: {counts['suspension_reminders']}. "
-            f"Overdue surveillance flagged: {counts['surveillance_overdue']}."))
+            f"Overdue surveillance flagged: {counts['surveillance_overdue']}. "
+            f"Registry jobs failed: {counts['registry_jobs_failed']}."))
