@@ -322,7 +322,8 @@ def test_the_api_retries_a_failed_import_and_refuses_others(ada, api_client,
         response = client.post(f"/api/v1/registry/imports/{stuck.pk}/retry")
 
     assert response.status_code == 202
-    assert (response.json()["id"], response.json()["status"]) == (stuck.pk, "queued")
+    assert {k: response.json()[k] for k in ("id", "status", "attempt", "errors")} == {
+        "id": stuck.pk, "status": "queued", "attempt": 2, "errors": []}
     assert client.get(f"/api/v1/registry/imports/{stuck.pk}").json()["status"] == "done"
     again = client.post(f"/api/v1/registry/imports/{stuck.pk}/retry")
     assert again.status_code == 409
@@ -337,7 +338,8 @@ def test_the_api_retries_a_failed_export(rita, api_client):
     response = api_client(rita).post(f"/api/v1/registry/exports/{stuck.pk}/retry")
 
     assert response.status_code == 202
-    assert (response.json()["id"], response.json()["status"]) == (stuck.pk, "queued")
+    assert {k: response.json()[k] for k in ("id", "status", "attempt", "error")} == {
+        "id": stuck.pk, "status": "queued", "attempt": 2, "error": ""}
 
 
 @pytest.mark.parametrize("who", ["alice", "charlie"])

@@ -28,6 +28,7 @@ class RegistryImportOut(Schema):
     id: int
     file_name: str
     status: str = Field(..., description="queued, running, done or failed")
+    attempt: int = Field(..., description="1, and one more each time it is retried.")
     total_rows: int
     processed_rows: int = Field(..., description="Rows checked so far (the progress).")
     imported_rows: int
@@ -46,9 +47,11 @@ class ExportOut(Schema):
     id: int
     format: str
     status: str = Field(..., description="queued, running, done or failed")
+    attempt: int = Field(..., description="1, and one more each time it is retried.")
     total_rows: int = Field(..., description="Certificates to write (set when it starts).")
     rows: int = Field(..., description="Certificates written so far; all of them when done.")
-    error: str = Field(..., description="Why a failed export stopped.")
+    error: str = Field(..., description="Why a failed export stopped (its worker died: "
+                                        "no progress for `REGISTRY_JOB_TIMEOUT_MINUTES`).")
     size: int | None = Field(..., description="Bytes of the file, once done.")
     sha256: str | None = Field(..., description="SHA-256 of the file, once done.")
     created_at: datetime.datetime
@@ -59,7 +62,8 @@ class ExportOut(Schema):
 def _export_out(export) -> dict:
     done = export.file_id is not None
     return {"id": export.pk, "format": export.format, "status": export.status,
-            "total_rows": export.total_rows, "rows": export.rows, "error": export.error,
+            "attempt": export.attempt, "total_rows": export.total_rows, "rows": export.rows,
+            "error": export.error,
             "size": export.file.size if done else None,
             "sha256": export.file.sha256 if done else None,
             "created_at": export.created_at, "finished_at": export.finished_at,
