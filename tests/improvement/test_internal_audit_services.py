@@ -160,3 +160,41 @@ def test_a_completed_audit_is_read_only(audit, bob):
     with pytest.raises(Conflict):
         add_internal_finding(audit=audit, actor=bob,
                              data={"kind": "observation", "clause": "8.5", "statement": "x"})
+
+
+def test_a_row_marked_finding_raised_needs_a_recorded_finding(audit, bob):
+    conforming, marked = audit.checklist.all()
+    update_checklist_item(item=conforming, actor=bob, result="conforming")
+    update_checklist_item(item=marked, actor=bob, result=ChecklistItem.Result.FINDING)
+
+    with pytest.raises(InvalidInput, match='"Finding raised" for 8.5') as refused:
+        complete_internal_audit(audit=audit, actor=bob, conclusion="Effective.")
+    assert "8.5" in refused.value.fields["checklist"]
+    audit.refresh_from_db()
+    assert audit.status == "planned"
+    assert not AuditEvent.objects.filter(action="improvement.internal_audit.completed").exists()
+
+    add_internal_finding(audit=audit, actor=bob, data={
+        "kind": "observation", "clause": "8.5", "statement": "Release records are late."})
+    done = complete_internal_audit(audit=audit, actor=bob, conclusion="Effective.")
+    assert done.status == "completed"
+
+
+def test_a_finding_on_a_sub_clause_answers_its_main_clause_row(nordlicht, alice, bob):
+    audit = create_internal_audit(organization=nordlicht, actor=alice,
+                                  data=audit_data(nordlicht, bob, clauses="7, 8"))
+    row_7, row_8 = audit.checklist.all()
+    update_checklist_item(item=row_7, actor=bob, result="finding")
+    update_checklist_item(item=row_8, actor=bob, result="finding")
+    add_internal_finding(audit=audit, actor=bob, data={
+        "kind": "nonconformity", "clause": "7.5.3", "statement": "Obsolete drawings in use."})
+
+    with pytest.raises(InvalidInput) as refused:
+        complete_internal_audit(audit=audit, actor=bob, conclusion="Effective.")
+    assert refused.value.fields["checklist"].endswith(": 8.")
+    assert "7," not in refused.value.message
+
+    add_internal_finding(audit=audit, actor=bob, data={
+        "kind": "nonconformity", "clause": "8.5.1", "statement": "No work instructions."})
+    assert complete_internal_audit(audit=audit, actor=bob,
+                                   conclusion="Two NCs.").status == "completed"

@@ -518,10 +518,25 @@ def add_internal_finding(*, audit: InternalAudit, actor: User, data: dict,
     return finding
 
 
+def _finding_rows_without_findings(audit: InternalAudit) -> list[str]:
+    """Clause numbers of checklist rows marked "Finding raised" with no finding recorded on
+    that clause or one of its sub-clauses (a finding on 7.5.1 answers the row for 7)."""
+    covered = set(audit.findings.values_list("clause_id", flat=True))
+    frontier = set(covered)
+    while frontier:
+        parents = set(Clause.objects.filter(pk__in=frontier, parent__isnull=False)
+                      .values_list("parent_id", flat=True))
+        frontier = parents - covered
+        covered |= frontier
+    return list(audit.checklist.filter(result=ChecklistItem.Result.FINDING)
+                .exclude(clause_id__in=covered).values_list("clause__number", flat=True))
+
+
 @transaction.atomic
 def complete_internal_audit(*, audit: InternalAudit, actor: User,
                             conclusion: str) -> InternalAudit:
-    """Close the audit: every checklist row checked, and a conclusion written."""
+    """Close the audit: every checklist row checked, every row marked "Finding raised"
+    backed by a recorded finding, and a conclusion written."""
     ensure_can_edit(audit.organization, actor)
     audit = _locked_audit(audit)
     _ensure_planned(audit)
@@ -533,6 +548,15 @@ def complete_internal_audit(*, audit: InternalAudit, actor: User,
         raise InvalidInput(
             f"Check every clause of the checklist first (still open: {', '.join(unchecked)}).",
             fields={"checklist": f"Not checked: {', '.join(unchecked)}."})
+    unrecorded = _finding_rows_without_findings(audit)
+    if unrecorded:
+        # ISO 19011 6.4.8 / ISO 9001 9.2.2 c)-e): a nonconformity the auditor marked must be
+        # recorded as a finding, or it never reaches corrective action and the CB never sees it.
+        rows = ", ".join(unrecorded)
+        raise InvalidInput(
+            f"The checklist says \"Finding raised\" for {rows}, but no finding is recorded for "
+            "it. Record the finding, or change the row's result.",
+            fields={"checklist": f"Finding raised without a recorded finding: {rows}."})
     audit.status = InternalAudit.Status.COMPLETED
     audit.conclusion = conclusion
     audit.save()
