@@ -5,9 +5,16 @@ import hashlib
 
 import pytest
 from django.utils import timezone
+from factories import client_for
 
 from isocert.accounts.models import PersonalAccessToken
-from isocert.accounts.services import create_access_token, revoke_access_token, user_for_token
+from isocert.accounts.services import (
+    create_access_token,
+    grant_staff_role,
+    record_password_change,
+    revoke_access_token,
+    user_for_token,
+)
 from isocert.core.errors import InvalidInput, NotPermitted
 from isocert.core.models import AuditEvent
 
@@ -25,7 +32,7 @@ def test_the_secret_is_returned_once_and_only_its_hash_is_stored(alice):
     event = AuditEvent.objects.last()
     assert event.action == "accounts.access_token.created"
     assert secret not in str(event.payload)
-    assert event.payload == {"name": "ERP sync", "prefix": token.prefix}
+    assert event.payload == {"name": "ERP sync", "prefix": token.prefix, "expires_in_days": 30}
 
 
 def test_two_tokens_have_different_secrets(alice):
@@ -109,3 +116,104 @@ def test_bad_token_requests_are_refused(alice, name, days, field):
     assert list(excinfo.value.fields) == [field]
     assert not PersonalAccessToken.objects.exists()
     assert AuditEvent.objects.count() == events
+
+
+# --- CB staff: a maximum lifetime ---------------------------------------------------------------
+
+def days_left(token) -> float:
+    return (token.expires_at - timezone.now()) / datetime.timedelta(days=1)
+
+
+@pytest.mark.parametrize("asked", [None, 91, 730])
+def test_a_staff_token_without_or_with_a_longer_expiry_is_capped(rita, asked):
+    token, secret = create_access_token(actor=rita, name="Review export", expires_in_days=asked)
+
+    assert 89.9 < days_left(token) <= 90
+    assert user_for_token(secret) == rita
+    assert AuditEvent.objects.last().payload["expires_in_days"] == 90
+
+
+def test_a_shorter_staff_token_keeps_its_expiry(ada):
+    token, _ = create_access_token(actor=ada, name="Audit-trail export", expires_in_days=30)
+
+    assert 29.9 < days_left(token) <= 30
+
+
+def test_the_staff_limit_follows_the_setting(settings, dora):
+    settings.STAFF_TOKEN_MAX_DAYS = 7
+
+    token, _ = create_access_token(actor=dora, name="Decisions")
+
+    assert 6.9 < days_left(token) <= 7
+
+
+def test_a_client_token_may_live_without_expiry(alice):
+    token, _ = create_access_token(actor=alice, name="ERP sync")
+
+    assert token.expires_at is None
+
+
+def test_a_staff_token_older_than_the_limit_is_refused_whatever_its_expiry(ada, alice):
+    """A token from before its owner became staff (or before a shorter setting)."""
+    token, secret = create_access_token(actor=alice, name="ERP sync")
+    PersonalAccessToken.objects.filter(pk=token.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=91))
+    assert user_for_token(secret) == alice  # a client's token has no age limit
+
+    grant_staff_role(user=alice, role="reviewer", actor=ada)
+
+    assert user_for_token(secret) is None
+
+
+def test_a_staff_token_within_the_limit_authenticates(rita):
+    token, secret = create_access_token(actor=rita, name="Review export")
+    PersonalAccessToken.objects.filter(pk=token.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=89))
+
+    assert user_for_token(secret) == rita
+
+
+def test_the_tokens_page_tells_staff_their_token_was_shortened(rita):
+    client = client_for(rita)
+    assert "at most 90 days" in client.get("/account/tokens/").content.decode()
+
+    response = client.post("/account/tokens/", {"name": "Review export", "expires_in_days": ""})
+
+    assert response.status_code == 200
+    token = PersonalAccessToken.objects.get(user=rita)
+    page = response.content.decode()
+    assert f"this one expires on {token.expires_at:%Y-%m-%d}" in page
+    assert 89.9 < days_left(token) <= 90
+
+
+def test_the_tokens_page_says_nothing_of_a_limit_to_clients(alice):
+    client = client_for(alice)
+    response = client.post("/account/tokens/", {"name": "ERP sync", "expires_in_days": ""})
+
+    assert "at most" not in response.content.decode()
+    assert PersonalAccessToken.objects.get(user=alice).expires_at is None
+
+
+# --- a new password revokes the tokens ------------------------------------------------------------
+
+def test_recording_a_password_change_revokes_every_live_token(alice, bob):
+    old, old_secret = create_access_token(actor=alice, name="old")
+    revoke_access_token(token=old, actor=alice)
+    first, first_secret = create_access_token(actor=alice, name="ERP sync")
+    second, second_secret = create_access_token(actor=alice, name="CI")
+    _, bobs_secret = create_access_token(actor=bob, name="Bob's")
+    revoked_at = PersonalAccessToken.objects.get(pk=old.pk).revoked_at
+
+    prefixes = record_password_change(user=alice, actor=alice, via="password_change")
+
+    assert prefixes == [first.prefix, second.prefix]
+    assert user_for_token(first_secret) is None and user_for_token(second_secret) is None
+    assert user_for_token(bobs_secret) == bob
+    assert PersonalAccessToken.objects.get(pk=old.pk).revoked_at == revoked_at
+    changed = AuditEvent.objects.get(action="accounts.user.password_changed")
+    assert (changed.actor, changed.object_id) == (alice, str(alice.pk))
+    assert changed.payload == {"user": alice.email, "via": "password_change",
+                               "tokens_revoked": prefixes}
+    revoked = AuditEvent.objects.filter(action="accounts.access_token.revoked",
+                                        payload__reason="password changed")
+    assert sorted(e.payload["prefix"] for e in revoked) == sorted(prefixes)

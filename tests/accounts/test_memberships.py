@@ -55,8 +55,11 @@ def test_an_invitation_is_e_mailed_with_an_accept_link(nordlicht, alice,
 
     (message,) = mail.outbox
     assert message.to == ["dave@nordlicht.example"]
-    assert message.subject == f"Invitation to join Nordlicht Aluminium GmbH on {settings.CB_NAME}"
-    assert "Alice Owner invites you to join Nordlicht Aluminium GmbH" in message.body
+    assert message.subject == (
+        f"[isocert] You are invited to join an organization on {settings.CB_NAME}")
+    assert "alice@nordlicht.example invites you to join an organization" in message.body
+    assert 'with the role "Editor"' in message.body
+    assert '    "Nordlicht Aluminium GmbH"\n' in message.body
     assert "valid for 14 days" in message.body
     secret = LINK.search(message.body)["secret"]
     # Only the hash of the link's secret is kept.

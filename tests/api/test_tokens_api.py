@@ -212,3 +212,23 @@ def test_clients_need_no_mfa(alice, api_client):
     assert not Authenticator.objects.filter(user=alice).exists()
 
     assert api_client(alice).get("/api/v1/me").status_code == 200
+
+
+def test_a_staff_token_is_capped_to_the_staff_maximum(rita, api_client):
+    client = api_client(rita)
+
+    for asked in ({}, {"expires_in_days": 365}):
+        created = create_token(client, **asked)
+        expires_at = datetime.datetime.fromisoformat(created["expires_at"])
+        days = (expires_at - timezone.now()) / datetime.timedelta(days=1)
+        assert 89.9 < days <= 90, created
+        assert bearer(created["token"]).get("/api/v1/me").json()["staff_roles"] == ["reviewer"]
+
+
+def test_a_staff_token_past_the_staff_maximum_is_401(rita, api_client):
+    created = create_token(api_client(rita))
+    PersonalAccessToken.objects.filter(pk=created["id"]).update(
+        created_at=timezone.now() - datetime.timedelta(days=91),
+        expires_at=timezone.now() + datetime.timedelta(days=1))
+
+    assert_error(bearer(created["token"]).get("/api/v1/me"), 401, "unauthenticated")

@@ -1,4 +1,5 @@
-"""allauth glue: account e-mails leave through the task queue after commit."""
+"""allauth glue: account e-mails leave through the task queue after commit; a new
+password revokes the user's API tokens in the same transaction."""
 
 from functools import partial
 
@@ -10,6 +11,15 @@ from django.db import transaction
 
 from isocert.core.client_address import client_address
 from isocert.notifications.tasks import send_rendered_email
+
+from .services import record_password_change
+
+# allauth's password pages, by URL name, as the audit trail names them.
+_PASSWORD_PATHS = {
+    "account_change_password": "password_change",
+    "account_set_password": "password_set",
+    "account_reset_password_from_key": "password_reset",
+}
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -32,3 +42,13 @@ class AccountAdapter(DefaultAccountAdapter):
             send_rendered_email.enqueue, subject=message.subject, body=message.body,
             html=html, to=list(message.to), from_email=message.from_email,
         ))
+
+    def set_password(self, user, password: str) -> None:
+        """Every allauth path that sets a password (change, set, reset by e-mail) ends here:
+        the new password and the revocation of the user's tokens commit together."""
+        request = allauth_context.request
+        match = getattr(request, "resolver_match", None)
+        via = _PASSWORD_PATHS.get(getattr(match, "url_name", ""), "account")
+        with transaction.atomic():
+            super().set_password(user, password)
+            record_password_change(user=user, actor=user, via=via)

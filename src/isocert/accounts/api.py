@@ -6,6 +6,8 @@ from decimal import Decimal
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
+from isocert.core.api import ErrorOut
+
 from . import selectors, services
 from .models import Membership, Organization, Site
 from .second_factor import needs_second_factor, session_passed_second_factor
@@ -45,6 +47,8 @@ class SiteIn(Schema):
     address: str
     city: str = ""
     postcode: str = ""
+    country: str = Field("", description="ISO 3166-1 alpha-2 code; empty for the "
+                                         "organization's country.")
     effective_personnel: Decimal = Field(..., description="Full-time equivalents, above 0.")
     shifts: int = 1
     activities: str = ""
@@ -56,6 +60,7 @@ class SitePatch(Schema):
     address: str | None = None
     city: str | None = None
     postcode: str | None = None
+    country: str | None = Field(None, description="ISO 3166-1 alpha-2 code.")
     effective_personnel: Decimal | None = None
     shifts: int | None = None
     activities: str | None = None
@@ -68,10 +73,15 @@ class SiteOut(Schema):
     address: str
     city: str
     postcode: str
+    country: str = Field(..., description="ISO 3166-1 alpha-2 code.")
     effective_personnel: Decimal
     shifts: int
     activities: str
     is_central_function: bool
+
+    @staticmethod
+    def resolve_country(site: Site) -> str:
+        return site.country_id
 
 
 class OrganizationOut(Schema):
@@ -113,7 +123,10 @@ class InvitationOut(Schema):
 
 class TokenIn(Schema):
     name: str
-    expires_in_days: int | None = Field(None, description="1–730; none = no expiry.")
+    expires_in_days: int | None = Field(
+        None, description="1–730; none = no expiry. A CB staff member's token expires after "
+                          "STAFF_TOKEN_MAX_DAYS (default 90) at most: a longer or missing "
+                          "expiry is capped (see expires_at in the answer).")
 
 
 class TokenOut(Schema):
@@ -239,8 +252,11 @@ def list_invitations(request, org_id: int):
     return list(selectors.invitations_for_organization(user=request.auth, organization=organization))
 
 
-@router.post("/organizations/{org_id}/invitations", response={201: InvitationOut},
-             summary="Invite someone by e-mail (owners only)")
+@router.post("/organizations/{org_id}/invitations", response={201: InvitationOut, 429: ErrorOut},
+             summary="Invite someone by e-mail (owners only)",
+             description="At most INVITATIONS_PER_USER_PER_DAY per inviting user and "
+                         "INVITATIONS_PER_ORGANIZATION_PER_DAY per organization in any 24 "
+                         "hours (defaults 20 and 50); more are answered 429.")
 def invite_member(request, org_id: int, payload: InvitationIn):
     organization = selectors.organization_get(user=request.auth, pk=org_id)
     invitation = services.invite_member(organization=organization, actor=request.auth,

@@ -5,6 +5,8 @@ import secrets
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
+from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -13,7 +15,7 @@ from django.utils import timezone
 
 from isocert.catalog.models import Country, Sector
 from isocert.core.audit import record_event
-from isocert.core.errors import Conflict, InvalidInput, NotPermitted
+from isocert.core.errors import Conflict, DomainError, InvalidInput, NotPermitted
 from isocert.notifications.services import notify
 
 from .models import (
@@ -28,6 +30,13 @@ from .models import (
 
 INVITATION_DAYS = 14
 TOKEN_PREFIX = "isc_"
+
+
+class RateLimited(DomainError):
+    """Too many of these in the period the CB allows; try again later."""
+
+    code = "rate_limited"
+    status = 429
 
 
 def _hash(secret: str) -> str:
@@ -175,6 +184,13 @@ def _site_values(data: dict, *, partial: bool) -> dict:
             errors["shifts"] = "Enter the number of shifts (1 to 5)."
     if "activities" in data:
         values["activities"] = (data.get("activities") or "").strip()[:5000]
+    if data.get("country") not in (None, ""):
+        # Empty means the organization's country (``add_site``); on an update it keeps the
+        # site's own.
+        country = Country.objects.filter(code=str(data["country"]).strip().upper()).first()
+        if country is None:
+            errors["country"] = "Choose a country (ISO 3166 two-letter code)."
+        values["country"] = country
     if "is_central_function" in data:
         values["is_central_function"] = bool(data["is_central_function"])
     if errors:
@@ -190,9 +206,11 @@ def _make_central(organization: Organization, site: Site) -> None:
 
 @transaction.atomic
 def add_site(*, organization: Organization, actor: User, data: dict) -> Site:
-    """Add a site. The first site, or one marked so, becomes the central function."""
+    """Add a site. The first site, or one marked so, becomes the central function. Its
+    country defaults to the organization's."""
     ensure_can_edit(organization, actor)
     values = _site_values(data, partial=False)
+    values.setdefault("country", organization.country)
     if not organization.sites.exists():
         values["is_central_function"] = True
     central = values.pop("is_central_function", False)
@@ -203,7 +221,8 @@ def add_site(*, organization: Organization, actor: User, data: dict) -> Site:
         site.save(update_fields=["is_central_function"])
     record_event(actor=actor, action="accounts.site.added", obj=site,
                  organization_id=organization.pk,
-                 payload={"name": site.name, "central_function": site.is_central_function})
+                 payload={"name": site.name, "country": site.country_id,
+                          "central_function": site.is_central_function})
     return site
 
 
@@ -244,10 +263,36 @@ def remove_site(*, site: Site, actor: User) -> None:
 
 # --- Members and invitations -------------------------------------------------------------
 
+def _ensure_invitations_left(organization: Organization, actor: User) -> None:
+    """An invitation is an e-mail from the CB's address to any address a client types in:
+    without a cap the portal is a mail relay. Counted from the invitations table, so the
+    limit holds across server processes; the organization's row is locked so two owners
+    inviting at once cannot both pass its last free place."""
+    Organization.objects.select_for_update().filter(pk=organization.pk).exists()
+    since = timezone.now() - timedelta(days=1)
+    per_user = settings.INVITATIONS_PER_USER_PER_DAY
+    if Invitation.objects.filter(invited_by=actor, created_at__gte=since).count() >= per_user:
+        raise RateLimited(f"You have sent {per_user} invitations in the last 24 hours, the "
+                          "most allowed; try again tomorrow.")
+    per_organization = settings.INVITATIONS_PER_ORGANIZATION_PER_DAY
+    if (Invitation.objects.filter(organization=organization, created_at__gte=since).count()
+            >= per_organization):
+        raise RateLimited(f"This organization has sent {per_organization} invitations in the "
+                          "last 24 hours, the most allowed; try again tomorrow.")
+
+
 @transaction.atomic
 def invite_member(*, organization: Organization, actor: User, email: str, role: str) -> Invitation:
-    """E-mail an invitation; the link carries a secret only its hash is stored for."""
+    """E-mail an invitation; the link carries a secret only its hash is stored for.
+
+    The e-mail goes out from the CB's address, so it carries no client-chosen text in its
+    subject; its body names the organization only as quoted data and gives the inviter's
+    verified e-mail address, so the recipient can judge who is asking.
+    """
     ensure_owner(organization, actor)
+    if not EmailAddress.objects.filter(user=actor, email__iexact=actor.email,
+                                       verified=True).exists():
+        raise NotPermitted("Confirm your own e-mail address before inviting others.")
     email = (email or "").strip().lower()
     try:
         validate_email(email)
@@ -257,6 +302,7 @@ def invite_member(*, organization: Organization, actor: User, email: str, role: 
         raise InvalidInput("Choose a role.", fields={"role": "Choose owner, editor or viewer."})
     if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
         raise Conflict("This person is already a member.", fields={"email": "Already a member."})
+    _ensure_invitations_left(organization, actor)
     Invitation.objects.filter(organization=organization, email=email,
                               status=Invitation.Status.PENDING).update(status=Invitation.Status.REVOKED)
     secret = secrets.token_urlsafe(32)
@@ -267,7 +313,10 @@ def invite_member(*, organization: Organization, actor: User, email: str, role: 
     record_event(actor=actor, action="accounts.invitation.sent", obj=invitation,
                  organization_id=organization.pk, payload={"email": email, "role": role})
     notify(template="invitation", to=[email], context={
-        "organization": str(organization), "inviter": str(actor), "role": role,
+        # One line, at most 200 characters: a name cannot lay out a message of its own.
+        "organization": " ".join(str(organization).split())[:200],
+        "inviter_email": actor.email,
+        "role": Membership.Role(role).label,
         "days": INVITATION_DAYS, "path": reverse("invitation_accept", args=[secret]),
     })
     return invitation
@@ -385,21 +434,39 @@ def revoke_staff_role(*, user: User, role: str, actor: User) -> None:
 
 # --- Personal access tokens ---------------------------------------------------------------------
 
+def _is_cb_staff(user: User) -> bool:
+    """Staff roles, Django-admin staff and superusers reach every client's data."""
+    return bool(user.is_staff or user.is_superuser or user.staff_roles_set)
+
+
+def staff_token_max_days(user: User) -> int | None:
+    """The longest life a token of ``user`` may have, or None for no limit (clients)."""
+    return settings.STAFF_TOKEN_MAX_DAYS if _is_cb_staff(user) else None
+
+
 @transaction.atomic
 def create_access_token(*, actor: User, name: str, expires_in_days: int | None = None
                         ) -> tuple[PersonalAccessToken, str]:
-    """Create an API token; returns it with its secret, which is never shown again."""
+    """Create an API token; returns it with its secret, which is never shown again.
+
+    A CB staff member's token expires after ``STAFF_TOKEN_MAX_DAYS`` at most: a longer or
+    missing expiry is capped to it (the caller sees the capped ``expires_at``).
+    """
     name = _clean_text(name, "name", "Token name", required=True, max_length=100)
     if expires_in_days is not None and not 1 <= expires_in_days <= 730:
         raise InvalidInput("Tokens expire after 1 to 730 days.",
                            fields={"expires_in_days": "Choose between 1 and 730 days."})
+    max_days = staff_token_max_days(actor)
+    if max_days is not None and (expires_in_days is None or expires_in_days > max_days):
+        expires_in_days = max_days
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = PersonalAccessToken.objects.create(
         user=actor, name=name, prefix=secret[:10], token_hash=_hash(secret),
         expires_at=timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None,
     )
     record_event(actor=actor, action="accounts.access_token.created", obj=token,
-                 payload={"name": name, "prefix": token.prefix})
+                 payload={"name": name, "prefix": token.prefix,
+                          "expires_in_days": expires_in_days})
     return token, secret
 
 
@@ -415,14 +482,43 @@ def revoke_access_token(*, token: PersonalAccessToken, actor: User) -> PersonalA
     return token
 
 
+@transaction.atomic
+def record_password_change(*, user: User, actor: User | None, via: str) -> list[str]:
+    """A password was changed, reset, set or disabled: revoke every token of the user.
+
+    Whoever learnt the old password may have minted tokens with it; a new password must
+    shut them out too. ``via`` names the path (``password_change``, ``password_reset``,
+    ``password_set``, ``admin``). Returns the prefixes of the revoked tokens.
+    """
+    now = timezone.now()
+    tokens = list(PersonalAccessToken.objects.select_for_update()
+                  .filter(user=user, revoked_at__isnull=True).order_by("pk"))
+    record_event(actor=actor, action="accounts.user.password_changed", obj=user,
+                 payload={"user": user.email, "via": via,
+                          "tokens_revoked": [t.prefix for t in tokens]})
+    for token in tokens:
+        token.revoked_at = now
+        token.save(update_fields=["revoked_at"])
+        record_event(actor=actor, action="accounts.access_token.revoked", obj=token,
+                     payload={"prefix": token.prefix, "reason": "password changed"})
+    return [t.prefix for t in tokens]
+
+
 def user_for_token(secret: str) -> User | None:
-    """The active user a bearer token belongs to, or None."""
+    """The active user a bearer token belongs to, or None.
+
+    Refused as well: a CB staff member's token older than ``STAFF_TOKEN_MAX_DAYS``,
+    whatever its own expiry (it may predate the staff role or a shorter setting).
+    """
     if not secret or not secret.startswith(TOKEN_PREFIX):
         return None
     token = (PersonalAccessToken.objects.select_related("user")
              .filter(token_hash=_hash(secret), revoked_at__isnull=True).first())
     now = timezone.now()
     if token is None or not token.user.is_active or (token.expires_at and token.expires_at < now):
+        return None
+    max_days = staff_token_max_days(token.user)
+    if max_days is not None and token.created_at < now - timedelta(days=max_days):
         return None
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
         PersonalAccessToken.objects.filter(pk=token.pk).update(last_used_at=now)

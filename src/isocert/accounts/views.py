@@ -61,11 +61,12 @@ def organization_edit(request, pk):
 def site_create(request, pk):
     organization = selectors.organization_get(user=request.user, pk=pk)
     form = SiteForm(request.POST or None,
-                    initial={"is_central_function": not organization.sites.exists()})
+                    initial={"is_central_function": not organization.sites.exists(),
+                             "country": organization.country_id})
     if request.method == "POST" and form.is_valid():
         try:
             services.add_site(organization=organization, actor=request.user,
-                              data=form.cleaned_data)
+                              data=form.service_data())
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -81,11 +82,12 @@ def site_create(request, pk):
 def site_edit(request, pk):
     site = selectors.site_get(user=request.user, pk=pk)
     form = SiteForm(request.POST or None, initial={
-        f: getattr(site, f) for f in ("name", "address", "city", "postcode", "effective_personnel", "shifts",
-                                      "activities", "is_central_function")})
+        "country": site.country_id,
+        **{f: getattr(site, f) for f in ("name", "address", "city", "postcode", "effective_personnel",
+                                         "shifts", "activities", "is_central_function")}})
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_site(site=site, actor=request.user, data=form.cleaned_data)
+            services.update_site(site=site, actor=request.user, data=form.service_data())
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -194,15 +196,22 @@ def invitation_accept(request, token):
 def tokens(request):
     form = TokenForm(request.POST or None)
     secret = None
+    max_days = services.staff_token_max_days(request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            _, secret = services.create_access_token(actor=request.user, **form.cleaned_data)
+            token, secret = services.create_access_token(actor=request.user,
+                                                         **form.cleaned_data)
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
+            asked = form.cleaned_data["expires_in_days"]
+            if max_days is not None and (asked is None or asked > max_days):
+                messages.info(request, f"CB staff tokens live at most {max_days} days: this "
+                                       f"one expires on {token.expires_at:%Y-%m-%d}.")
             form = TokenForm()
     return render(request, "accounts/tokens.html", {
         "form": form, "secret": secret, "tokens": selectors.tokens_for_user(user=request.user),
+        "staff_token_max_days": max_days,
     })
 
 
