@@ -1,7 +1,34 @@
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+"""The Django admin for people and their privileges: every change is audit-trailed.
 
+Staff roles change through the services (``grant_staff_role``/``revoke_staff_role``),
+which record their own events; the other privilege fields (active, staff, superuser,
+groups, permissions), passwords, groups, e-mail addresses and authenticators are recorded
+by ``AuditedAdminMixin``. allauth's and Django's own admins for those models are replaced.
+"""
+
+from allauth.account.admin import EmailAddressAdmin as BaseEmailAddressAdmin
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from .admin_audit import AuditedAdminMixin
 from .models import Invitation, Membership, Organization, PersonalAccessToken, Site, StaffRole, User
+from .services import grant_staff_role, record_password_change, revoke_staff_role
+
+# A change of any of these is a change of what the person may do.
+PRIVILEGE_FIELDS = {"is_active", "is_staff", "is_superuser", "groups", "user_permissions"}
+
+
+# Registered by django.contrib.auth and allauth (listed before this app); replaced below.
+admin.site.unregister((Authenticator, Group, EmailAddress))
+
+
+def _is_cb_administrator(user) -> bool:
+    return user.is_superuser or user.has_staff_role(StaffRole.Role.ADMINISTRATOR)
 
 
 class ReadOnlyMixin:
@@ -17,13 +44,27 @@ class ReadOnlyMixin:
         return False
 
 
-class StaffRoleInline(ReadOnlyMixin, admin.TabularInline):
+class StaffRoleInline(admin.TabularInline):
+    """Roles are added or removed (not edited in place); ``UserAdmin.save_formset`` hands
+    each to the staff-role services, which also keep the administrator's admin flags."""
+
     model = StaffRole
     extra = 0
+    fields = ("role", "granted_at")
+    readonly_fields = ("granted_at",)
+
+    def has_add_permission(self, request, obj=None):
+        return _is_cb_administrator(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return _is_cb_administrator(request.user)
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
     ordering = ("email",)
     list_display = ("email", "full_name", "is_active", "is_staff")
     search_fields = ("email", "full_name")
@@ -32,8 +73,50 @@ class UserAdmin(BaseUserAdmin):
         ("Status", {"fields": ("is_active", "is_staff", "is_superuser")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
+    readonly_fields = ("last_login", "date_joined")
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     inlines = [StaffRoleInline]
+
+    audit_action = "accounts.user"
+    # Never the password: its change is recorded as such (``user_change_password``).
+    audit_fields = ("email", "full_name", "is_active", "is_staff", "is_superuser", "groups",
+                    "user_permissions")
+
+    def audit_subject(self, obj) -> dict:
+        return {"user": obj.email}
+
+    def audit_verb(self, changes: dict) -> str:
+        return "privileges_changed" if PRIVILEGE_FIELDS & set(changes) else "updated"
+
+    def save_related(self, request, form, formsets, change):
+        # The user's own fields are recorded before the staff-role inline runs: the
+        # services record the roles, and the admin flags granting "administrator" sets.
+        form.save_m2m()
+        self.record_admin_save(request, form.instance)
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not StaffRole:
+            return super().save_formset(request, form, formset, change)
+        user = form.instance
+        added = formset.save(commit=False)  # collects deletions without deleting
+        for staff_role in formset.deleted_objects:
+            role = StaffRole.objects.get(pk=staff_role.pk).role
+            revoke_staff_role(user=user, role=role, actor=request.user)
+        for staff_role in added:
+            grant_staff_role(user=user, role=staff_role.role, actor=request.user)
+
+    def user_change_password(self, request, id, form_url=""):
+        """Django's view, with the change recorded (never the hash) and the user's API
+        tokens revoked in the same transaction."""
+        with transaction.atomic():
+            stored = User.objects.filter(pk=id).values_list("password", flat=True).first()
+            response = super().user_change_password(request, id, form_url)
+            user = User.objects.filter(pk=id).first()
+            if user is not None and user.password != stored:
+                record_password_change(user=user, actor=request.user, via="admin")
+        return response
 
 
 class SiteInline(ReadOnlyMixin, admin.TabularInline):
@@ -65,3 +148,45 @@ class InvitationAdmin(ReadOnlyMixin, admin.ModelAdmin):
 class PersonalAccessTokenAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("name", "user", "prefix", "created_at", "revoked_at")
     exclude = ("token_hash",)
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Seen and removed only (a lost phone): its data holds the TOTP secret and recovery
+    codes, which no administrator may read or plant."""
+
+    list_display = ("user", "type", "created_at", "last_used_at")
+    list_filter = ("type",)
+    fields = ("user", "type", "created_at", "last_used_at")
+    readonly_fields = fields
+    audit_action = "mfa.authenticator"
+    audit_fields = ("user", "type", "created_at")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Group)
+class GroupAdmin(AuditedAdminMixin, BaseGroupAdmin):
+    audit_action = "auth.group"
+    audit_fields = ("name", "permissions")
+
+
+@admin.register(EmailAddress)
+class EmailAddressAdmin(AuditedAdminMixin, BaseEmailAddressAdmin):
+    audit_action = "account.email_address"
+    audit_fields = ("user", "email", "verified", "primary")
+
+    @admin.action(description="Mark selected email addresses as verified")
+    def make_verified(self, request, queryset):
+        with transaction.atomic():
+            unverified = list(queryset.filter(verified=False))
+            super().make_verified(request, queryset)
+            for address in unverified:
+                address.refresh_from_db()
+                if address.verified:
+                    self._record(request, address, "updated",
+                                 {"changes": {"verified": {"from": False, "to": True}}})
