@@ -11,7 +11,6 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from ninja.conf import settings as ninja_settings
 from registry_helpers import WSGIClient, clear_public_state, make_certificate
 
 from isocert.certification import public
@@ -243,11 +242,10 @@ def test_the_rate_limit_answers_429_in_the_error_shape(anonymous, settings):
 
 
 @pytest.mark.django_db
-def test_a_forged_forwarded_for_header_does_not_dodge_the_limit(anonymous, settings,
-                                                                monkeypatch):
+def test_a_forged_forwarded_for_header_does_not_dodge_the_limit(anonymous, settings):
     settings.PUBLIC_API_RATE = "2/min"
     make_certificate(number="C-11")
-    monkeypatch.setattr(ninja_settings, "NUM_PROXIES", None)
+    settings.TRUSTED_PROXY_COUNT = 0
 
     codes = [anonymous.get(URL + "C-11", HTTP_X_FORWARDED_FOR=f"10.0.0.{i}").status_code
              for i in range(3)]
@@ -256,11 +254,10 @@ def test_a_forged_forwarded_for_header_does_not_dodge_the_limit(anonymous, setti
 
 
 @pytest.mark.django_db
-def test_behind_a_trusted_proxy_the_forwarded_client_counts(anonymous, settings,
-                                                            monkeypatch):
+def test_behind_a_trusted_proxy_the_forwarded_client_counts(anonymous, settings):
     settings.PUBLIC_API_RATE = "1/min"
     make_certificate(number="C-12")
-    monkeypatch.setattr(ninja_settings, "NUM_PROXIES", 1)
+    settings.TRUSTED_PROXY_COUNT = 1
 
     first = anonymous.get(URL + "C-12", HTTP_X_FORWARDED_FOR="192.0.2.1")
     same = anonymous.get(URL + "C-12", HTTP_X_FORWARDED_FOR="192.0.2.1")

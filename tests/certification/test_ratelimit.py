@@ -3,7 +3,6 @@ and the directory, shared by the API operations and the pages /verify/… and /d
 
 import pytest
 from django.test import Client
-from ninja.conf import settings as ninja_settings
 from registry_helpers import WSGIClient, clear_public_state, make_certificate
 
 from isocert.certification import public
@@ -82,11 +81,10 @@ def test_pages_and_api_share_one_budget(anonymous, settings, front):
     assert anonymous.get("/verify/C-2", REMOTE_ADDR="198.51.100.2").status_code == 200
 
 
-def test_a_forged_forwarded_for_header_does_not_dodge_the_pages_limit(anonymous, settings,
-                                                                      monkeypatch):
+def test_a_forged_forwarded_for_header_does_not_dodge_the_pages_limit(anonymous, settings):
     settings.PUBLIC_API_RATE = "2/min"
     make_certificate(number="C-3")
-    monkeypatch.setattr(ninja_settings, "NUM_PROXIES", None)
+    settings.TRUSTED_PROXY_COUNT = 0
 
     codes = [anonymous.get("/verify/C-3", HTTP_X_FORWARDED_FOR=f"10.0.0.{i}").status_code
              for i in range(3)]
@@ -94,11 +92,10 @@ def test_a_forged_forwarded_for_header_does_not_dodge_the_pages_limit(anonymous,
     assert codes == [200, 200, 429]
 
 
-def test_behind_a_trusted_proxy_the_pages_count_the_forwarded_client(anonymous, settings,
-                                                                     monkeypatch):
+def test_behind_a_trusted_proxy_the_pages_count_the_forwarded_client(anonymous, settings):
     settings.PUBLIC_API_RATE = "1/min"
     make_certificate(number="C-4")
-    monkeypatch.setattr(ninja_settings, "NUM_PROXIES", 1)
+    settings.TRUSTED_PROXY_COUNT = 1
 
     first = anonymous.get("/verify/C-4", HTTP_X_FORWARDED_FOR="192.0.2.1")
     same = anonymous.get(API + "C-4", HTTP_X_FORWARDED_FOR="192.0.2.1")
