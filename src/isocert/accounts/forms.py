@@ -48,6 +48,10 @@ class SiteForm(forms.Form):
                               help_text="Street and number.")
     city = forms.CharField(max_length=100, required=False)
     postcode = forms.CharField(max_length=20, required=False)
+    country = forms.ModelChoiceField(queryset=Country.objects.all(), to_field_name="code",
+                                     required=False, empty_label="The organization's country",
+                                     help_text="Printed with the site's address on the "
+                                               "certificate.")
     effective_personnel = forms.DecimalField(
         min_value=0.01, max_digits=9, decimal_places=2, label="Effective personnel (FTE)",
         help_text="Full-time equivalents; part-timers count by hours worked.",
@@ -57,6 +61,12 @@ class SiteForm(forms.Form):
     is_central_function = forms.BooleanField(
         required=False, label="This is the central function (head office)"
     )
+
+
+    def service_data(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["country"] = data["country"].code if data.get("country") else ""
+        return data
 
 
 class InvitationForm(forms.Form):

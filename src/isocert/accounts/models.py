@@ -101,6 +101,10 @@ class Site(models.Model):
     address = models.TextField()
     city = models.CharField(max_length=100, blank=True)
     postcode = models.CharField(max_length=20, blank=True)
+    # Printed on the certificate with the site's address (ISO/IEC 17021-1 §8.2.2: the
+    # location of each certified site); a plant abroad is not in the head office's country.
+    country = models.ForeignKey("catalog.Country", on_delete=models.PROTECT, related_name="+",
+                                help_text="Default: the organization's country.")
     effective_personnel = models.DecimalField(
         max_digits=9, decimal_places=2, help_text="Full-time equivalents working at the site."
     )
