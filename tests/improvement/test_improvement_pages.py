@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 from django.utils import timezone
-from factories import pdf_upload
+from factories import ENERGY_LINE, pdf_upload
 
 from isocert.improvement.models import Action, InternalAudit, ManagementReview
 from isocert.improvement.services import (
@@ -215,3 +215,67 @@ def test_the_board_moves_an_action_and_returns_to_the_board(nordlicht, bob, acti
     assert response.url == f"/organizations/{nordlicht.pk}/actions/board/"
     action.refresh_from_db()
     assert action.status == "in_progress"
+
+
+def test_a_row_marked_finding_raised_without_a_finding_is_refused_on_the_page(
+        nordlicht, alice, bob, api_client):
+    audit = create_internal_audit(organization=nordlicht, actor=alice, data={
+        "title": "A", "standard": "ISO 9001", "start_date": in_days(1),
+        "end_date": in_days(1), "auditor_ids": [bob.pk], "clauses": "4.1, 4.2"})
+    client = api_client(bob)
+    for item, result in zip(audit.checklist.all(), ["conforming", "finding"], strict=True):
+        client.post(f"/checklist-items/{item.pk}/", {f"row{item.pk}-result": result})
+
+    response = client.post(f"/internal-audits/{audit.pk}/complete/", {"conclusion": "OK"},
+                           follow=True)
+
+    assert "&quot;Finding raised&quot; for 4.2" in response.content.decode()
+    audit.refresh_from_db()
+    assert audit.status == "planned"
+
+
+def _selected(html: str, name: str) -> list[str]:
+    """The values pre-selected in the <select name=…> of a page."""
+    import re
+
+    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', html, re.S).group(1)
+    return re.findall(r'<option value="([^"]*)"[^>]*\bselected\b', select)
+
+
+@pytest.mark.parametrize("page", ["internal-audits", "management-reviews"])
+def test_the_forms_pre_select_the_clients_own_standard(nordlicht, alice, draft, api_client,
+                                                       page):
+    # Nordlicht applied for ISO 50001 only (the draft): not the catalog's first, ISO 14001.
+    html = api_client(alice).get(f"/organizations/{nordlicht.pk}/{page}/new/").content.decode()
+    assert _selected(html, "standard") == ["ISO 50001"]
+
+
+@pytest.mark.parametrize("page", ["internal-audits", "management-reviews"])
+def test_without_an_application_the_forms_pre_select_no_standard(nordlicht, alice, api_client,
+                                                                 page):
+    html = api_client(alice).get(f"/organizations/{nordlicht.pk}/{page}/new/").content.decode()
+    assert _selected(html, "standard") == [""]
+    response = api_client(alice).post(f"/organizations/{nordlicht.pk}/{page}/new/", {
+        "title": "A", "start_date": in_days(1).isoformat(), "end_date": in_days(1).isoformat(),
+        "date": in_days(1).isoformat(), "attendees": "Alice", "auditor_ids": [alice.pk]})
+    assert response.status_code == 200  # refused: the standard must be chosen
+    assert not InternalAudit.objects.exists() and not ManagementReview.objects.exists()
+
+
+def test_the_next_internal_audit_pre_selects_a_standard_not_yet_audited(nordlicht, alice, bob,
+                                                                        draft, api_client):
+    from isocert.registration.services import update_application
+
+    nine = {"standard": "ISO 9001", "effective_personnel": "275"}
+    update_application(application=draft, actor=alice, data={"standards": [ENERGY_LINE, nine]})
+    audit = create_internal_audit(organization=nordlicht, actor=alice, data={
+        "title": "EnMS", "standard": "ISO 50001", "start_date": in_days(1),
+        "end_date": in_days(1), "auditor_ids": [bob.pk], "clauses": "4.1"})
+    url = f"/organizations/{nordlicht.pk}/internal-audits/new/"
+    assert _selected(api_client(alice).get(url).content.decode(), "standard") == ["ISO 50001"]
+
+    from isocert.improvement.services import complete_internal_audit, update_checklist_item
+
+    update_checklist_item(item=audit.checklist.get(), actor=bob, result="conforming")
+    complete_internal_audit(audit=audit, actor=bob, conclusion="Effective.")
+    assert _selected(api_client(alice).get(url).content.decode(), "standard") == ["ISO 9001"]

@@ -97,3 +97,36 @@ def test_evidence_freeze_and_new_version_pages(gap9001, alice, vic, api_client):
     assert new["Location"] == f"/gap-analysis/{second.pk}/"
     page = client.get(f"/gap-analysis/{second.pk}/").content.decode()
     assert "Compare with v1" in page and "Training matrix" in page
+
+
+def _selected_standard(html: str) -> list[str]:
+    import re
+
+    select = re.search(r'<select name="standard"[^>]*>(.*?)</select>', html, re.S).group(1)
+    return re.findall(r'<option value="([^"]*)"[^>]*\bselected\b', select)
+
+
+def test_start_pre_selects_the_clients_own_standard(nordlicht, alice, draft, api_client):
+    # Nordlicht applied for ISO 50001 only: not the catalog's first standard, ISO 14001.
+    url = f"/organizations/{nordlicht.pk}/gap-analysis/"
+    assert _selected_standard(api_client(alice).get(url).content.decode()) == ["ISO 50001"]
+
+    api_client(alice).post(url + "start/", {"standard": "ISO 50001"})
+    # Its gap analysis exists: nothing left to pre-select, the person chooses.
+    assert _selected_standard(api_client(alice).get(url).content.decode()) == [""]
+
+
+def test_start_pre_selects_nothing_without_an_application(nordlicht, alice, api_client):
+    url = f"/organizations/{nordlicht.pk}/gap-analysis/"
+    assert _selected_standard(api_client(alice).get(url).content.decode()) == [""]
+    api_client(alice).post(url + "start/", {"standard": ""})
+    assert not GapAssessment.objects.exists()
+
+
+def test_a_withdrawn_application_no_longer_says_what_the_client_pursues(nordlicht, alice, draft,
+                                                                        api_client):
+    from isocert.registration.services import withdraw_application
+
+    withdraw_application(application=draft, actor=alice)
+    url = f"/organizations/{nordlicht.pk}/gap-analysis/"
+    assert _selected_standard(api_client(alice).get(url).content.decode()) == [""]

@@ -7,6 +7,12 @@ from .models import Action, ChecklistItem, InternalFinding
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+# Where a standard is required, the list starts with this placeholder: without one the
+# browser shows the first standard (ISO 14001) as if chosen. Views pre-select the client's
+# own standard (``initial``).
+CHOOSE_STANDARD = "— choose a standard —"
+
+
 def _standard_choices(blank: str | None = "—"):
     choices = [(s.code, f"{s} — {s.title}") for s in standards_current()]
     return ([("", blank)] if blank is not None else []) + choices
@@ -103,7 +109,7 @@ class InternalAuditForm(forms.Form):
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["standard"].choices = _standard_choices(None)
+        self.fields["standard"].choices = _standard_choices(CHOOSE_STANDARD)
         self.fields["auditor_ids"].choices = _member_choices(organization, None)
         self.fields["site_ids"].choices = [(str(s.pk), s.name) for s in organization.sites.all()]
 
@@ -143,7 +149,7 @@ class ManagementReviewForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["standard"].choices = _standard_choices(None)
+        self.fields["standard"].choices = _standard_choices(CHOOSE_STANDARD)
 
 
 class ReviewInputsForm(forms.Form):

@@ -10,6 +10,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from isocert.accounts.models import Membership, Organization, User
+from isocert.registration.selectors import applied_standard_codes
 
 from .models import (
     ACTION_LIFECYCLE,
@@ -48,6 +49,29 @@ def is_owner(*, user: User, organization: Organization) -> bool:
 def members_of(*, organization: Organization) -> QuerySet[User]:
     return User.objects.filter(memberships__organization=organization).order_by("full_name",
                                                                                 "email")
+
+
+def _standard_to_preselect(organization: Organization, records: QuerySet) -> str:
+    """The first of the organization's own standards (its applications') that ``records``
+    don't cover yet, else its first own standard; "" when it has applied for none — then
+    the form makes the person choose instead of offering the catalog's first standard."""
+    own = applied_standard_codes(organization=organization)
+    done = set(records.values_list("standard__code", flat=True))
+    return next((code for code in own if code not in done), own[0] if own else "")
+
+
+def internal_audit_standard(*, organization: Organization) -> str:
+    """The standard a new internal audit pre-selects: one not yet covered by a completed
+    internal audit, among the organization's own."""
+    return _standard_to_preselect(organization, InternalAudit.objects.filter(
+        organization=organization, status=InternalAudit.Status.COMPLETED))
+
+
+def management_review_standard(*, organization: Organization) -> str:
+    """The standard a new management review pre-selects: one with no review yet, among the
+    organization's own."""
+    return _standard_to_preselect(organization, ManagementReview.objects.filter(
+        organization=organization))
 
 
 # --- actions -----------------------------------------------------------------------------------

@@ -210,7 +210,8 @@ def internal_audit_list(request, pk):
 @login_required
 def internal_audit_create(request, pk):
     organization = account_selectors.organization_get(user=request.user, pk=pk)
-    form = InternalAuditForm(request.POST or None, organization=organization)
+    form = InternalAuditForm(request.POST or None, organization=organization, initial={
+        "standard": selectors.internal_audit_standard(organization=organization)})
     if request.method == "POST" and form.is_valid():
         try:
             audit = services.create_internal_audit(organization=organization, actor=request.user,
@@ -322,7 +323,8 @@ def management_review_list(request, pk):
 @login_required
 def management_review_create(request, pk):
     organization = account_selectors.organization_get(user=request.user, pk=pk)
-    form = ManagementReviewForm(request.POST or None)
+    form = ManagementReviewForm(request.POST or None, initial={
+        "standard": selectors.management_review_standard(organization=organization)})
     if request.method == "POST" and form.is_valid():
         try:
             review = services.create_management_review(organization=organization,

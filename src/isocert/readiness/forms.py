@@ -12,8 +12,10 @@ class StartAssessmentForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["standard"].choices = [(s.code, f"{s} — {s.title}")
-                                           for s in standards_current()]
+        # A placeholder first: without one the browser shows the first standard (ISO 14001)
+        # as if chosen. The view pre-selects the client's own standard (``initial``).
+        self.fields["standard"].choices = [("", "— choose a standard —")] + [
+            (s.code, f"{s} — {s.title}") for s in standards_current()]
 
 
 class GapItemForm(forms.Form):

@@ -13,6 +13,7 @@ from django.http import Http404
 
 from isocert.accounts.models import Membership, Organization, User
 from isocert.catalog.models import Clause, Standard
+from isocert.registration.selectors import applied_standard_codes
 
 from .models import GapAssessment, GapEvidence, GapItem, ReadinessShare
 
@@ -78,6 +79,15 @@ def assessments_for_organization(*, user: User, organization: Organization
     if not _is_member(user, organization.pk):
         queryset = queryset.filter(standard_id__in=shared_standard_ids(organization.pk))
     return queryset
+
+
+def standard_to_start(*, organization: Organization) -> str:
+    """The standard "Start a gap analysis" pre-selects: the first of the organization's own
+    standards (its applications') with no gap analysis yet; "" when there is none."""
+    started = set(GapAssessment.objects.filter(organization=organization)
+                  .values_list("standard__code", flat=True))
+    own = applied_standard_codes(organization=organization)
+    return next((code for code in own if code not in started), "")
 
 
 def assessment_get(*, user: User, pk) -> GapAssessment:

@@ -33,7 +33,8 @@ def assessment_list(request, pk):
         "organization": organization, "role": role, "can_edit": role in ("owner", "editor"),
         "assessments": selectors.assessments_for_organization(user=request.user,
                                                               organization=organization),
-        "start_form": StartAssessmentForm(),
+        "start_form": StartAssessmentForm(initial={
+            "standard": selectors.standard_to_start(organization=organization)}),
     })
 
 

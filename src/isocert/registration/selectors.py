@@ -48,6 +48,16 @@ def document_get(*, user: User, pk) -> ApplicationDocument:
     return document
 
 
+def applied_standard_codes(*, organization) -> list[str]:
+    """The organization's own standards: those of its applications still alive (a declined
+    or withdrawn application no longer says what the client pursues), by code. The caller
+    has already checked the user may see the organization; forms pre-select from these."""
+    codes = (Application.objects.filter(organization=organization)
+             .exclude(status__in=[Application.Status.DECLINED, Application.Status.WITHDRAWN])
+             .values_list("standard_lines__standard__code", flat=True))
+    return sorted({code for code in codes if code})
+
+
 REVIEW_QUEUE_STATES = [
     Application.Status.SUBMITTED, Application.Status.RESUBMITTED, Application.Status.UNDER_REVIEW,
     Application.Status.INFORMATION_REQUESTED,
