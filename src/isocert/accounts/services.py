@@ -27,6 +27,7 @@ from .models import (
     StaffRole,
     User,
 )
+from .second_factor import needs_second_factor
 
 INVITATION_DAYS = 14
 TOKEN_PREFIX = "isc_"
@@ -434,14 +435,10 @@ def revoke_staff_role(*, user: User, role: str, actor: User) -> None:
 
 # --- Personal access tokens ---------------------------------------------------------------------
 
-def _is_cb_staff(user: User) -> bool:
-    """Staff roles, Django-admin staff and superusers reach every client's data."""
-    return bool(user.is_staff or user.is_superuser or user.staff_roles_set)
-
-
 def staff_token_max_days(user: User) -> int | None:
     """The longest life a token of ``user`` may have, or None for no limit (clients)."""
-    return settings.STAFF_TOKEN_MAX_DAYS if _is_cb_staff(user) else None
+    # The same people whose sessions need the second factor: they reach every client's data.
+    return settings.STAFF_TOKEN_MAX_DAYS if needs_second_factor(user) else None
 
 
 @transaction.atomic
