@@ -70,7 +70,7 @@ def _export_out(export) -> dict:
             "download_url": f"/api/v1/registry/exports/{export.pk}/download" if done else None}
 
 
-@router.post("/registry/imports", response={202: RegistryImportOut},
+@router.post("/registry/imports", response={202: RegistryImportOut, 404: ErrorOut},
              summary="Upload existing certificates (CSV, CertSearch layout) for import",
              description="CB administrators. The file is checked and imported in the "
                          "background: poll `GET /registry/imports/{import_id}`.")
@@ -85,13 +85,13 @@ def get_import(request, import_id: int):
     return registry_io.registry_import_get(user=request.auth, pk=import_id)
 
 
-@router.get("/registry/exports", response=list[ExportOut],
+@router.get("/registry/exports", response={200: list[ExportOut], 404: ErrorOut},
             summary="IAF CertSearch exports, newest first")
 def list_exports(request):
     return [_export_out(e) for e in registry_io.registry_exports(user=request.auth)[:100]]
 
 
-@router.post("/registry/exports", response={202: ExportOut},
+@router.post("/registry/exports", response={202: ExportOut, 404: ErrorOut},
              summary="Prepare an IAF CertSearch export",
              description="The whole registry is written in the background by the task "
                          "worker (minutes for a million certificates): poll "
