@@ -249,16 +249,29 @@ def completeness_problems(application: Application) -> dict[str, str]:
                                  ("significant_energy_uses", "number of significant energy uses")):
                 if getattr(line, field) is None:
                     problems[prefix + field] = f"Give the {label} for ISO 50001."
+    problems.update(entry_problems(application))
+    if not application.desired_audit_from:
+        problems["desired_audit_from"] = "Give the start of the desired audit period."
+    return problems
+
+
+def entry_problems(application: Application) -> dict[str, str]:
+    """What was entered but cannot be submitted as it is — a box ticked without the detail it
+    asks for, a desired audit period starting in the past — unlike what is simply not filled
+    in yet. The application form shows these on the step that has the field as soon as the
+    draft is saved; submitting refuses them like every completeness problem. The draft is
+    still saved: drafts are kept at every step, and a date valid today may be past by the
+    time the client submits, so the binding check stays at submission."""
+    problems: dict[str, str] = {}
     if application.consultancy_used and not application.consultancy_by.strip():
+        # IAF MD 1 / ISO/IEC 17021-1 5.2: the CB checks the consultant for impartiality.
         problems["consultancy_by"] = "Name who gave the management-system consultancy."
     if application.is_transfer:
         if not application.current_cb_name:
             problems["current_cb_name"] = "Name the certification body you are certified by."
         if not application.current_certificate_number:
             problems["current_certificate_number"] = "Give your current certificate number."
-    if not application.desired_audit_from:
-        problems["desired_audit_from"] = "Give the start of the desired audit period."
-    elif application.desired_audit_from < timezone.localdate():
+    if application.desired_audit_from and application.desired_audit_from < timezone.localdate():
         problems["desired_audit_from"] = "The desired audit period cannot start in the past."
     return problems
 
@@ -551,14 +564,14 @@ def _final_figures(computed: dict, overrides: dict) -> dict[str, Decimal | None]
     """
     from fractions import Fraction
 
-    from isocert.catalog.audittime import round_half_day
+    from isocert.catalog.audittime import ceil_half_day, load_tables, round_half_day
     from isocert.catalog.selectors import audit_time_stage1_share
 
     def days(value) -> Decimal | None:
         return None if value is None else Decimal(str(value))
 
-    def rounded(fraction: Fraction) -> Decimal:
-        value = round_half_day(fraction)
+    def rounded(fraction: Fraction, rounding=round_half_day) -> Decimal:
+        value = rounding(fraction)
         return Decimal(value.numerator) / Decimal(value.denominator)
 
     initial = overrides.get("initial_days", {}).get("value", computed.get("initial_days"))
@@ -572,7 +585,10 @@ def _final_figures(computed: dict, overrides: dict) -> dict[str, Decimal | None]
         "stage1_days": lambda: rounded(exact * audit_time_stage1_share()),
         "surveillance_days": lambda: rounded(exact / 3),
         "recertification_days": lambda: rounded(exact * 2 / 3),
-        "min_onsite_days": lambda: rounded(exact * Fraction(4, 5)),
+        # Not less than 80 % of the audit time (IAF MD 5 / IAF MD 11): rounded up, as the
+        # engine does, so a hand-set initial time never yields an on-site time below it.
+        "min_onsite_days": lambda: rounded(exact * load_tables()["min_onsite_share"],
+                                           ceil_half_day),
     }
     for key, derive in derived.items():
         if key in overrides:

@@ -100,15 +100,27 @@ def application_edit(request, pk, step):
     if request.method == "POST" and form is not None and form.is_valid():
         data, field_map = _service_data(step, form)
         try:
-            services.update_application(application=application, actor=request.user, data=data,
-                                        expected_version=optional_int(request.POST.get("version")))
+            saved = services.update_application(
+                application=application, actor=request.user, data=data,
+                expected_version=optional_int(request.POST.get("version")))
         except DomainError as exc:
             add_domain_error(form, exc, field_map)
         else:
-            index = STEP_KEYS.index(step)
-            target = step if "save" in request.POST else STEP_KEYS[min(index + 1, len(STEPS) - 1)]
-            messages.success(request, "Draft saved.")
-            return redirect("application_edit", pk=pk, step=target)
+            # Saved, but what this step's fields say would be refused at submission: stay on
+            # the step, show it on the field, keep what was typed (docs/registration.md).
+            problems = {field: message for field, message
+                        in services.entry_problems(saved).items() if field in form.fields}
+            for field, message in problems.items():
+                form.add_error(field, message)
+            if problems:
+                messages.warning(request, "Draft saved — correct the highlighted fields before "
+                                          "you submit.")
+            else:
+                index = STEP_KEYS.index(step)
+                target = (step if "save" in request.POST
+                          else STEP_KEYS[min(index + 1, len(STEPS) - 1)])
+                messages.success(request, "Draft saved.")
+                return redirect("application_edit", pk=pk, step=target)
     application = selectors.application_get(user=request.user, pk=pk)
     context = {
         "application": application, "step": step, "steps": STEPS, "form": form,
