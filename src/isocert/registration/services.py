@@ -264,7 +264,7 @@ def entry_problems(application: Application) -> dict[str, str]:
     time the client submits, so the binding check stays at submission."""
     problems: dict[str, str] = {}
     if application.consultancy_used and not application.consultancy_by.strip():
-        # IAF MD 1 / ISO/IEC 17021-1 5.2: the CB checks the consultant for impartiality.
+        # ISO/IEC 17021-1 5.2 (rules: impartiality): the CB checks who consulted the client.
         problems["consultancy_by"] = "Name who gave the management-system consultancy."
     if application.is_transfer:
         if not application.current_cb_name:
