@@ -388,6 +388,13 @@ AUDIT_TIME_STAGE1_SHARE = env_str("AUDIT_TIME_STAGE1_SHARE", "1/3")
 CERTIFICATE_NUMBER_FORMAT = env_str("CERTIFICATE_NUMBER_FORMAT", "{std}-{year}-{seq:06d}")
 SUSPENSION_MAX_MONTHS = env_int("SUSPENSION_MAX_MONTHS", 6)
 SUSPENSION_REMINDER_DAYS = env_int("SUSPENSION_REMINDER_DAYS", 14)
+# A suspension that runs out is never left standing (ISO/IEC 17021-1 §9.6.5): the daily
+# run proposes withdrawal or scope reduction to the CB, and withdraws the certificate this
+# many days later unless the CB restored, reduced, withdrew or extended it.
+SUSPENSION_WITHDRAWAL_GRACE_DAYS = env_int("SUSPENSION_WITHDRAWAL_GRACE_DAYS", 14)
+# A suspension may be extended once, by at most this many months after its end (CB policy:
+# the standard fixes no figure).
+SUSPENSION_EXTENSION_MAX_MONTHS = env_int("SUSPENSION_EXTENSION_MAX_MONTHS", 3)
 RESTORATION_WINDOW_MONTHS = env_int("RESTORATION_WINDOW_MONTHS", 6)
 # Public verification API and directory: requests per client address and server process,
 # "N/s", "N/min", "N/h" or "N/d". Counted in each worker process's memory: the real limit
