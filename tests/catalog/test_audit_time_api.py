@@ -70,6 +70,26 @@ def test_iso_9001_for_30_persons(client, db):
     assert result["needs_configuration"] == []
 
 
+# The minimum on-site time is not less than 80 % of the audit time (IAF MD 5 / IAF MD 11):
+# initial days x 0.8 rounded up to the next half day (it was the nearest: 4 -> 3.0, 9 -> 7.0).
+@pytest.mark.parametrize(("standard", "adjust", "initial", "onsite"), [
+    ({"code": "ISO 9001", "effective_personnel": 30}, [], 4.0, 3.5),
+    ({"code": "ISO 9001", "effective_personnel": 125}, [], 7.0, 6.0),
+    ({"code": "ISO 9001", "effective_personnel": 126}, ["12.5"], 9.0, 7.5),
+    ({"code": "ISO 9001", "effective_personnel": 1176}, [4], 14.5, 12.0),
+])
+def test_minimum_on_site_days_are_80_percent_rounded_up(client, db, standard, adjust, initial,
+                                                         onsite):
+    data = {"standards": [standard],
+            "adjustments": [{"reason": "languages", "percent": p} for p in adjust]}
+    result = post(client, data).json()
+
+    assert (result["initial_days"], result["min_onsite_days"]) == (initial, onsite)
+    assert any(s.startswith("Minimum on-site time (IAF MD 5 / IAF MD 11") and
+               s.endswith(f"rounded up to the next half day = {onsite:g} days.")
+               for s in result["explanation"])
+
+
 def test_the_configured_stage1_share_is_used(client, db, settings):
     settings.AUDIT_TIME_STAGE1_SHARE = "1/4"
 
@@ -272,6 +292,8 @@ def test_the_openapi_document_describes_body_and_answer(client, db):
     assert {"standards", "initial_days", "stage1_days", "stage2_days", "surveillance_days",
             "recertification_days", "min_onsite_days", "sites_to_visit", "needs_configuration",
             "explanation"} <= set(out["properties"])
+    assert "rounded up to the next half day" in out["properties"]["min_onsite_days"][
+        "description"]
     for status in ("422", "429"):
         ref = operation["responses"][status]["content"]["application/json"]["schema"]["$ref"]
         assert ref.endswith("/ErrorOut")

@@ -55,6 +55,29 @@ def test_json_from_stdin(monkeypatch):
     assert result["initial_days"] == 9.0
 
 
+# The minimum on-site time is not less than 80 % of the audit time (IAF MD 5 / IAF MD 11):
+# initial days x 0.8 rounded up to the next half day (it was the nearest: 4 -> 3.0, 9 -> 7.0).
+@pytest.mark.parametrize(("personnel", "percent", "initial", "onsite"), [
+    (30, 0, 4.0, 3.5), (125, 0, 7.0, 6.0), (126, "12.5", 9.0, 7.5), (1176, 4, 14.5, 12.0),
+])
+def test_json_minimum_on_site_days_are_80_percent_rounded_up(tmp_path, personnel, percent,
+                                                              initial, onsite):
+    path = tmp_path / "input.json"
+    path.write_text(json.dumps({
+        "standards": [{"code": "ISO 9001", "effective_personnel": personnel}],
+        "adjustments": [{"reason": "languages", "percent": percent}] if percent else []}))
+    result = json.loads(run("--json", str(path)))
+    assert (result["initial_days"], result["min_onsite_days"]) == (initial, onsite)
+
+
+def test_quick_form_shows_the_rounded_up_on_site_time():
+    output = run("--standard", "ISO 9001", "--personnel", "30")  # 4 days
+    assert "Minimum on-site                   3.5 days" in output
+    assert ("Minimum on-site time (IAF MD 5 / IAF MD 11, not less than 80 % of the audit "
+            "time): 80 % of 4 days = 3.2 days, rounded up to the next half day = 3.5 days."
+            ) in output
+
+
 def test_quick_form_prints_a_table_then_the_explanation():
     output = run("--standard", "ISO 14001", "--personnel", "120", "--complexity", "medium")
     lines = output.splitlines()

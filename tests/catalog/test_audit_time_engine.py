@@ -14,6 +14,7 @@ import pytest
 from isocert.catalog.audittime import (
     TABLES_PATH,
     AuditTimeInputError,
+    ceil_half_day,
     ceil_k_sqrt,
     compute_audit_time,
     enms_complexity,
@@ -340,7 +341,7 @@ def test_stage_split_and_derived_times():
     assert result["stage2_days"] == 6.0
     assert result["surveillance_days"] == 3.0
     assert result["recertification_days"] == 6.0
-    assert result["min_onsite_days"] == 7.0  # 7.2 -> 7.0
+    assert result["min_onsite_days"] == 7.5  # 7.2 -> 7.5: never below 80 %
 
 
 def test_derived_times_round_to_half_days():
@@ -350,7 +351,45 @@ def test_derived_times_round_to_half_days():
     assert result["stage2_days"] == 3.0
     assert result["surveillance_days"] == 1.5  # 1.5
     assert result["recertification_days"] == 3.0  # 3.0
-    assert result["min_onsite_days"] == 3.5  # 3.6 -> 3.5
+    assert result["min_onsite_days"] == 4.0  # 3.6 -> 4.0: never below 80 %
+
+
+# Initial days -> (input, minimum on-site days). The minimum on-site time is not less than
+# 80 % of the audit time (IAF MD 5 / IAF MD 11): rounded UP to the next half day, where the
+# nearest half day gave 3.0 (75 %) for 4 days and 7.0 for 9.
+ONSITE_EXAMPLES = [
+    (one("ISO 9001", 30), 4.0, 3.5),  # 3.2 -> 3.5
+    (one("ISO 9001", 125), 7.0, 6.0),  # 5.6 -> 6.0
+    ({**one("ISO 9001", 126), "adjustments": [{"reason": "languages", "percent": "12.5"}]},
+     9.0, 7.5),  # 8 x 1.125 = 9; 7.2 -> 7.5
+    ({**one("ISO 9001", 1176), "adjustments": [{"reason": "languages", "percent": 4}]},
+     14.5, 12.0),  # 14 x 1.04 = 14.56 -> 14.5; 11.6 -> 12.0
+]
+
+
+@pytest.mark.parametrize(("data", "initial", "onsite"), ONSITE_EXAMPLES,
+                         ids=[str(i) for _, i, _ in ONSITE_EXAMPLES])
+def test_minimum_on_site_time_is_80_percent_rounded_up(data, initial, onsite):
+    result = compute_audit_time(data)
+    assert result["initial_days"] == initial
+    assert result["min_onsite_days"] == onsite
+    assert result["min_onsite_days"] >= 0.8 * initial
+
+
+def test_the_explanation_shows_the_on_site_rounding():
+    result = compute_audit_time(one("ISO 9001", 30))  # 4 days
+    assert result["explanation"][-1] == (
+        "Minimum on-site time (IAF MD 5 / IAF MD 11, not less than 80 % of the audit time): "
+        "80 % of 4 days = 3.2 days, rounded up to the next half day = 3.5 days.")
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (Fraction(0), 0), (Fraction(1, 10), Fraction(1, 2)), (Fraction(1, 2), Fraction(1, 2)),
+    (Fraction(16, 5), Fraction(7, 2)), (Fraction(7, 2), Fraction(7, 2)),
+    (Fraction(36, 5), Fraction(15, 2)), (Fraction(58, 5), 12), (Fraction(6), 6),
+])
+def test_ceil_half_day(value, expected):
+    assert ceil_half_day(value) == expected
 
 
 def test_stage1_share_parameter():

@@ -7,6 +7,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from isocert.catalog.audittime import (
+    ceil_half_day,
     ceil_k_sqrt,
     compute_audit_time,
     round_half_day,
@@ -135,6 +136,11 @@ def test_invariants_of_the_result(chosen, adjust, share):
         assert (Fraction(result[key]) * 2).denominator == 1, key  # whole half days
     assert result["stage1_days"] + result["stage2_days"] == result["initial_days"]
     assert result["min_onsite_days"] <= result["initial_days"]
+    # Not less than 80 % of the audit time (IAF MD 5 / IAF MD 11), and the smallest half
+    # day that is: half a day less would fall below the share.
+    initial, onsite = Fraction(result["initial_days"]), Fraction(result["min_onsite_days"])
+    assert onsite >= initial * Fraction(4, 5)
+    assert onsite - Fraction(1, 2) < initial * Fraction(4, 5)
     assert result["surveillance_days"] <= result["recertification_days"]
     assert result["recertification_days"] <= result["initial_days"]
 
@@ -145,6 +151,14 @@ def test_round_half_day_is_nearest_with_ties_up(value):
     rounded = round_half_day(value)
     assert (rounded * 2).denominator == 1
     assert -Fraction(1, 4) < rounded - value <= Fraction(1, 4)
+
+
+@settings(**QUIET)
+@given(st.fractions(min_value=0, max_value=10000))
+def test_ceil_half_day_is_the_least_half_day_not_below(value):
+    rounded = ceil_half_day(value)
+    assert (rounded * 2).denominator == 1
+    assert value <= rounded < value + Fraction(1, 2)
 
 
 @settings(**QUIET)

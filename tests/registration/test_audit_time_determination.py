@@ -104,7 +104,8 @@ def test_computed_figures_are_the_engines_on_the_applications_data(quality, rita
     assert determination.computed == compute_audit_time(determination.inputs)
     assert determination.computed["standards"] == [
         {"code": "ISO 9001", "table_days": 4.0, "adjusted_days": 4.0}]
-    assert figures(determination) == days("4", "1.5", "2.5", "1.5", "2.5", "3")
+    # Minimum on-site: 80 % of 4 days = 3.2, rounded up to 3.5 (IAF MD 5 / IAF MD 11).
+    assert figures(determination) == days("4", "1.5", "2.5", "1.5", "2.5", "3.5")
     assert determination.overrides == {}
     assert determination.is_complete
     assert determination.determined_by == rita
@@ -148,7 +149,8 @@ def test_adjustments_integration_and_sampling_are_applied(nordlicht, alice, rita
     assert [(s["code"], s["table_days"], s["adjusted_days"]) for s in computed["standards"]] == [
         ("ISO 9001", 7.0, 6.3), ("ISO 14001", 8.0, 7.2)]
     # 6.3 + 7.2 = 13.5, less 10 % for integration = 12.15 -> 12 days.
-    assert figures(determination) == days("12", "4", "8", "4", "8", "9.5")
+    # Minimum on-site 12 x 0.8 = 9.6 -> 10 (rounded up: never below 80 %).
+    assert figures(determination) == days("12", "4", "8", "4", "8", "10")
     # IAF MD 1 with sampling over 4 sites: ceil(sqrt 4) = 2, ceil(0.6 x 2) = 2, ceil(0.8 x 2) = 2.
     assert computed["sites_to_visit"] == {"initial": 2, "surveillance": 2, "recertification": 2,
                                           "central_function": True}
@@ -168,7 +170,7 @@ def test_the_stage_1_share_setting_splits_the_initial_time(quality, rita, settin
 
     assert determination.computed == compute_audit_time(determination.inputs,
                                                          stage1_share=Fraction(1, 4))
-    assert figures(determination) == days("4", "1", "3", "1.5", "2.5", "3")
+    assert figures(determination) == days("4", "1", "3", "1.5", "2.5", "3.5")
 
 
 # --- figures set by hand ------------------------------------------------------------------------
@@ -177,14 +179,19 @@ def test_the_stage_1_share_setting_splits_the_initial_time(quality, rita, settin
     # A changed initial time carries every derived figure along.
     ({"initial_days": "6"}, ("6", "2", "4", "2", "4", "5")),
     ({"initial_days": "7.5"}, ("7.5", "2.5", "5", "2.5", "5", "6")),
+    # The minimum on-site time follows rounded UP, never below 80 % (IAF MD 5 / IAF MD 11):
+    # 9 x 0.8 = 7.2 -> 7.5, 14.5 x 0.8 = 11.6 -> 12, 4 x 0.8 = 3.2 -> 3.5.
+    ({"initial_days": "9"}, ("9", "3", "6", "3", "6", "7.5")),
+    ({"initial_days": "14.5"}, ("14.5", "5", "9.5", "5", "9.5", "12")),
+    ({"initial_days": "4", "stage1_days": "1"}, ("4", "1", "3", "1.5", "2.5", "3.5")),
     # ... unless a derived figure was set by hand too.
     ({"initial_days": "6", "stage1_days": "1.5", "surveillance_days": "2.5"},
      ("6", "1.5", "4.5", "2.5", "4", "5")),
     ({"initial_days": "6", "recertification_days": "3.5"}, ("6", "2", "4", "2", "3.5", "5")),
     # Without a changed initial time the others keep the computed figures.
-    ({"stage1_days": "1"}, ("4", "1", "3", "1.5", "2.5", "3")),
-    ({"surveillance_days": "2"}, ("4", "1.5", "2.5", "2", "2.5", "3")),
-    ({"recertification_days": "3"}, ("4", "1.5", "2.5", "1.5", "3", "3")),
+    ({"stage1_days": "1"}, ("4", "1", "3", "1.5", "2.5", "3.5")),
+    ({"surveillance_days": "2"}, ("4", "1.5", "2.5", "2", "2.5", "3.5")),
+    ({"recertification_days": "3"}, ("4", "1.5", "2.5", "1.5", "3", "3.5")),
 ])
 def test_figures_set_by_hand_and_what_follows_them(quality, rita, overrides, expected):
     given = {key: {"value": value, "justification": f"{WHY} ({key})"}
@@ -219,7 +226,7 @@ def test_a_new_determination_replaces_the_last_one_overrides_included(quality, r
     determination = determine_audit_time(application=quality, actor=rita)
 
     assert determination.overrides == {}
-    assert figures(determination) == days("4", "1.5", "2.5", "1.5", "2.5", "3")
+    assert figures(determination) == days("4", "1.5", "2.5", "1.5", "2.5", "3.5")
     assert AuditTimeDetermination.objects.filter(application=quality).count() == 1
 
 

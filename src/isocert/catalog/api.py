@@ -135,7 +135,10 @@ class AuditTimeEstimateOut(Schema):
     stage2_days: float | None
     surveillance_days: float | None = Field(description="Per surveillance audit (yearly).")
     recertification_days: float | None
-    min_onsite_days: float | None = Field(description="Minimum on-site part of the initial time.")
+    min_onsite_days: float | None = Field(
+        description="Minimum on-site part of the initial time: not less than 80 % of it "
+                    "(IAF MD 5 / IAF MD 11), so initial days x 0.8 rounded up to the next "
+                    "half day (4 -> 3.5, 9 -> 7.5).")
     sites_to_visit: AuditTimeSitesToVisitOut | None = Field(
         None, description="Sites to visit besides the central function (IAF MD 1); present "
                           "only when `sites` was given.")

@@ -152,6 +152,16 @@ def round_half_day(value: Fraction) -> Fraction:
     return Fraction(math.floor(Fraction(value) * 2 + Fraction(1, 2)), 2)
 
 
+def ceil_half_day(value: Fraction) -> Fraction:
+    """Round up to the next half day (3.2 -> 3.5, 3.5 -> 3.5): the least half day >= value.
+
+    Used where a figure is a floor that rounding must not undercut: the minimum on-site
+    time is at least 80 % of the audit time (IAF MD 5 / IAF MD 11), so rounding it to the
+    nearest half day could land below the share (4 days x 0.8 = 3.2 -> 3.0 = 75 %).
+    """
+    return Fraction(_ceil(Fraction(value) * 2), 2)
+
+
 def ceil_k_sqrt(k: Fraction, x: int) -> int:
     """Exact ceil(k * sqrt(x)) for k >= 0: the least n >= 0 with n**2 >= k**2 * x."""
     target = Fraction(k) ** 2 * x
@@ -600,7 +610,8 @@ def compute_audit_time(data: dict, *, stage1_share: Fraction = DEFAULT_STAGE1_SH
         stage1 = round_half_day(initial * share)
         surveillance = round_half_day(initial * SURVEILLANCE_SHARE)
         recertification = round_half_day(initial * RECERTIFICATION_SHARE)
-        onsite = round_half_day(initial * rules["min_onsite_share"])
+        # A floor, not an estimate: rounded up so it never falls below the share.
+        onsite = ceil_half_day(initial * rules["min_onsite_share"])
         summary.update(initial_days=_days(initial), stage1_days=_days(stage1),
                        stage2_days=_days(initial - stage1), surveillance_days=_days(surveillance),
                        recertification_days=_days(recertification),
@@ -616,8 +627,11 @@ def compute_audit_time(data: dict, *, stage1_share: Fraction = DEFAULT_STAGE1_SH
             f"{_fmt_days(surveillance)} per surveillance audit.",
             f"Recertification (IAF MD 5, about 2/3 of the initial time) = "
             f"{_fmt_days(recertification)}.",
-            f"On-site time (IAF MD 5, at least {_fmt(rules['min_onsite_share'] * 100)} % of the "
-            f"initial time, rounded to the nearest half day) = {_fmt_days(onsite)}.",
+            f"Minimum on-site time (IAF MD 5 / IAF MD 11, not less than "
+            f"{_fmt(rules['min_onsite_share'] * 100)} % of the audit time): "
+            f"{_fmt(rules['min_onsite_share'] * 100)} % of {_fmt_days(initial)} = "
+            f"{_fmt_days(initial * rules['min_onsite_share'])}, rounded up to the next half "
+            f"day = {_fmt_days(onsite)}.",
         ])
 
     result: dict[str, Any] = {
