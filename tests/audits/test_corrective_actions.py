@@ -197,3 +197,12 @@ def test_nothing_can_be_reviewed_before_an_answer(minor, adam):
         conduct.review_corrective_action(finding=minor, actor=adam, decision="accept")
     with pytest.raises(InvalidInput):
         conduct.review_corrective_action(finding=minor, actor=adam, decision="approve")
+
+
+def test_an_unknown_review_decision_is_named_as_the_form_offers_them(minor, alice, adam):
+    conduct.submit_corrective_action(finding=minor, actor=alice, data=ANSWER)
+    with pytest.raises(InvalidInput) as refused:
+        conduct.review_corrective_action(finding=minor, actor=adam, decision="approve")
+    assert refused.value.fields["decision"] == (
+        "Choose the decision: Accept the plan, Verify implementation (major) or Return with "
+        "comments.")

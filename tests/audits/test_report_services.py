@@ -194,3 +194,12 @@ def test_a_report_can_be_corrected_after_closing(stage1, adam):
                                    data={**REPORT, "ready_for_stage2": True})
 
     assert report.revision == 2 and report.ready_for_stage2 is True
+
+
+def test_an_unknown_recommendation_is_named_by_the_labels_the_page_shows(audit, adam):
+    with pytest.raises(InvalidInput) as refused:
+        conduct.issue_report(audit=audit, actor=adam, data={**REPORT, "recommendation": "yes"})
+    assert refused.value.fields["recommendation"] == (
+        "Choose the recommendation: Recommend certification, Recommend after the major "
+        "nonconformities are closed or Do not recommend.")
+    assert "after_majors" not in refused.value.fields["recommendation"]

@@ -45,3 +45,14 @@ def test_a_short_reason_is_refused_with_what_is_missing():
         clean_reason("", field="comment", message="Say why the plan is revised.")
     assert refused.value.message == "Say why the plan is revised."
     assert list(refused.value.fields) == ["comment"]
+
+
+def test_choices_are_named_by_their_labels_not_their_codes():
+    from isocert.audits.models import AuditReport
+    from isocert.core.validation import choice_error, choice_labels
+
+    assert choice_error(AuditReport.Recommendation, what="the recommendation") == (
+        "Choose the recommendation: Recommend certification, Recommend after the major "
+        "nonconformities are closed or Do not recommend.")
+    assert choice_labels([("a", "Yes"), ("b", "No")]) == "Yes or No"
+    assert choice_labels([("a", "Only")]) == "Only"

@@ -217,3 +217,17 @@ def test_renaming_a_variable_keeps_the_baseline_working(nordlicht, alice, story)
     evidence = selectors.improvement_evidence(organization_id=nordlicht.pk)
 
     assert evidence["demonstrated"] is True
+
+
+def test_choice_errors_name_the_choices_as_the_page_shows_them(nordlicht, alice):
+    with pytest.raises(InvalidInput) as refused:
+        services.create_variable(organization=nordlicht, actor=alice,
+                                 data={"name": "Output", "kind": "tonnage", "unit": "t"})
+    assert refused.value.fields["kind"] == (
+        "Choose the kind: Production, Heating degree days, Cooling degree days, Operating "
+        "hours, Occupancy or Other.")
+    with pytest.raises(InvalidInput) as refused:
+        services.create_enpi(organization=nordlicht, actor=alice,
+                             data={"name": "?", "kind": "magic"})
+    assert refused.value.fields["kind"] == ("Choose the kind: kWh per unit of a variable or "
+                                            "Actual ÷ expected by the baseline model.")

@@ -198,3 +198,15 @@ def test_a_finding_on_a_sub_clause_answers_its_main_clause_row(nordlicht, alice,
         "kind": "nonconformity", "clause": "8.5.1", "statement": "No work instructions."})
     assert complete_internal_audit(audit=audit, actor=bob,
                                    conclusion="Two NCs.").status == "completed"
+
+
+def test_choice_errors_name_the_choices_as_the_page_shows_them(audit, bob):
+    with pytest.raises(InvalidInput) as refused:
+        update_checklist_item(item=audit.checklist.first(), actor=bob, result="done")
+    assert refused.value.fields["result"] == (
+        "Choose the result: Not checked, Conforming or Finding raised.")
+    with pytest.raises(InvalidInput) as refused:
+        add_internal_finding(audit=audit, actor=bob, data={
+            "kind": "remark", "clause": "8.5", "statement": "x"})
+    assert refused.value.fields["kind"] == ("Choose the kind of finding: Nonconformity, "
+                                            "Observation or Opportunity for improvement.")

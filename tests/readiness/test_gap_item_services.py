@@ -173,3 +173,15 @@ def test_implementation_status_needs_an_applicability_decision(gap27001, alice):
         update_gap_item(item=row(gap27001, "A.8.1"), actor=alice, expected_version=1,
                         data={"soa_implementation": "implemented"})
     assert "soa_implementation" in refused.value.fields
+
+
+def test_choice_errors_name_the_choices_as_the_page_shows_them(gap27001, alice):
+    with pytest.raises(InvalidInput) as refused:
+        update_gap_item(item=row(gap27001, "A.5.1"), actor=alice, expected_version=1, data={
+            "status": "ok", "soa_applicable": True, "soa_justification": "Risk R-3.",
+            "soa_implementation": "begun"})
+    assert refused.value.fields["status"] == (
+        "Choose the status: Not assessed, Conforms, Partially conforms, Does not conform or "
+        "Not applicable.")
+    assert refused.value.fields["soa_implementation"] == (
+        "Choose the implementation: Not started, Partly implemented or Implemented.")

@@ -89,7 +89,11 @@ def test_expected_version_guards_against_lost_updates(draft, alice, bob):
 
 @pytest.mark.parametrize(("data", "errors"), [
     ({"standards": [{"standard": "ISO 14001", "complexity": "extreme"}]},
-     {"standards.0.complexity": "Complexity for ISO 14001 is one of high, limited, low, medium."}),
+     {"standards.0.complexity": "Choose the complexity category for ISO 14001: High, Medium, "
+                                "Low or Limited (ISO 14001 only)."}),
+    ({"standards": [{"standard": "ISO 45001", "complexity": "limited"}]},
+     {"standards.0.complexity": "Choose the complexity category for ISO 45001: High, Medium "
+                                "or Low."}),
     ({"standards": [{"standard": "ISO 50001", "complexity": "high"}]},
      {"standards.0.complexity": "ISO 50001 has no complexity category."}),
     ({"standards": [{"standard": "ISO 9001"}, {"standard": "ISO 9002"}]},

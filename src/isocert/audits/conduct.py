@@ -39,6 +39,7 @@ from isocert.core.errors import Conflict, InvalidInput, NotPermitted, Transition
 from isocert.core.files import UploadCheck, check_upload, store_file
 from isocert.core.models import AuditEvent
 from isocert.core.statemachine import StateMachine
+from isocert.core.validation import choice_error
 from isocert.notifications.services import notify
 
 from .models import (
@@ -63,6 +64,10 @@ REVIEW_DECISIONS = {
     "accept": CorrectiveActionResponse.Review.ACCEPTED,
     "verify": CorrectiveActionResponse.Review.VERIFIED,
 }
+# The decisions as the review form offers them (its labels name them in errors too).
+REVIEW_DECISION_CHOICES = [("accept", "Accept the plan"),
+                           ("verify", "Verify implementation (major)"),
+                           ("return", "Return with comments")]
 # Findings whose corrective action is finished: nothing more is expected of anyone.
 CA_DONE = {S.VERIFIED, S.NOT_APPLICABLE}
 TEXT_LIMIT = 10_000
@@ -175,7 +180,7 @@ def _site(audit: Audit, data: dict, errors: dict) -> Site | None:
 def _choice(data: dict, field: str, choices, label: str, errors: dict) -> str:
     value = str(data.get(field) or "")
     if value not in dict(choices):
-        errors[field] = f"Choose the {label}: " + ", ".join(dict(choices)) + "."
+        errors[field] = choice_error(choices, what=f"the {label}")
     return value
 
 
@@ -458,8 +463,8 @@ def review_corrective_action(*, finding: Finding, actor: User, decision: str,
     """A team member returns, accepts (the plan) or verifies (a major's implementation)."""
     audit = finding.audit
     if decision not in REVIEW_DECISIONS:
-        raise InvalidInput("Choose return, accept or verify.",
-                           fields={"decision": "Choose return, accept or verify."})
+        message = choice_error(REVIEW_DECISION_CHOICES, what="the decision")
+        raise InvalidInput(message, fields={"decision": message})
     _ensure_team_member(audit, actor, "review corrective actions")
     audit = _locked(audit)
     _ensure_started(audit, "reviewing a corrective action")

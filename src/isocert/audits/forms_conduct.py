@@ -2,7 +2,7 @@
 
 from django import forms
 
-from .conduct import audit_clauses, audit_sites
+from .conduct import REVIEW_DECISION_CHOICES, audit_clauses, audit_sites
 from .models import Audit, AuditRecord, AuditReport, Finding
 
 TEXT = {"rows": 3}
@@ -71,10 +71,7 @@ class AnswerForm(forms.Form):
 
 
 class ReviewForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("accept", "Accept the plan"),
-                                          ("verify", "Verify implementation (major)"),
-                                          ("return", "Return with comments")],
-                                 widget=forms.RadioSelect)
+    decision = forms.ChoiceField(choices=REVIEW_DECISION_CHOICES, widget=forms.RadioSelect)
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs=TEXT),
                               help_text="Required when you return the answer.")
 

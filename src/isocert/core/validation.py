@@ -40,3 +40,19 @@ def clean_reason(value, *, field: str = "reason", what: str = "the reason",
         raise InvalidInput(message or f"Please give {what}.",
                            fields={field: f"Give {what} (at least 5 characters)."})
     return text[:limit]
+
+
+def choice_labels(choices) -> str:
+    """The choices as the page shows them, by their labels: "Not checked, Conforming or
+    Finding raised". ``choices``: a ``TextChoices`` class or ``(value, label)`` pairs."""
+    labels = [str(label) for _, label in getattr(choices, "choices", choices)]
+    if len(labels) < 2:
+        return "".join(labels)
+    return f"{', '.join(labels[:-1])} or {labels[-1]}"
+
+
+def choice_error(choices, *, what: str) -> str:
+    """ "Choose {what}: …" naming the choices by their labels — never the internal codes a
+    page does not show (``after_majors``); API clients find the codes in the OpenAPI
+    document."""
+    return f"Choose {what}: {choice_labels(choices)}."

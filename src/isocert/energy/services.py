@@ -16,6 +16,7 @@ from isocert.accounts.services import ensure_can_edit
 from isocert.core.audit import record_event
 from isocert.core.db import retry_when_locked
 from isocert.core.errors import Conflict, InvalidInput
+from isocert.core.validation import choice_error
 from isocert.core.values import optional_int
 
 from . import analysis, importer, selectors, series
@@ -234,7 +235,7 @@ def _apply_variable(variable: RelevantVariable, data: dict) -> None:
     if "kind" in data or variable.pk is None:
         kind = str(data.get("kind") or RelevantVariable.Kind.OTHER)
         if kind not in RelevantVariable.Kind.values:
-            errors["kind"] = f"One of {', '.join(RelevantVariable.Kind.values)}."
+            errors["kind"] = choice_error(RelevantVariable.Kind, what="the kind")
         variable.kind = kind
     if "unit" in data or variable.pk is None:
         variable.unit = str(data.get("unit") or "").strip()
@@ -542,7 +543,7 @@ def create_enpi(*, organization: Organization, actor: User, data: dict) -> EnPI:
         enpi.baseline = _own(Baseline, organization, data.get("baseline_id"), "baseline_id",
                              errors, "the baseline")
     else:
-        errors["kind"] = "Choose ratio or regression."
+        errors["kind"] = choice_error(EnPI.Kind, what="the kind")
     _raise(errors)
     _unique_save(enpi)
     enpi.meters.set(meters)

@@ -22,6 +22,7 @@ from isocert.catalog.models import Clause, Standard
 from isocert.core.audit import record_event
 from isocert.core.errors import Conflict, InvalidInput
 from isocert.core.files import check_upload, store_file
+from isocert.core.validation import choice_error
 from isocert.core.values import optional_int
 from isocert.notifications.services import notify
 
@@ -463,7 +464,7 @@ def update_checklist_item(*, item: ChecklistItem, actor: User, result: str,
     _ensure_planned(_locked_audit(audit))
     if result not in ChecklistItem.Result.values:
         raise InvalidInput("Choose the result.", fields={
-            "result": "not_checked, conforming or finding."})
+            "result": choice_error(ChecklistItem.Result, what="the result")})
     item.result = result
     item.notes = _text({"notes": notes}, "notes", "Notes", limit=5000)
     item.save()
@@ -484,7 +485,7 @@ def add_internal_finding(*, audit: InternalAudit, actor: User, data: dict,
     errors: dict[str, str] = {}
     kind = str(data.get("kind") or "")
     if kind not in InternalFinding.Kind.values:
-        errors["kind"] = "Choose nonconformity, observation or opportunity."
+        errors["kind"] = choice_error(InternalFinding.Kind, what="the kind of finding")
     clause = _clause(data.get("clause"), audit.standard, "clause", errors)
     if clause is None and "clause" not in errors:
         errors["clause"] = "Give the clause the finding is about."

@@ -20,6 +20,7 @@ from isocert.catalog.models import Standard
 from isocert.core.audit import record_event
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted
 from isocert.core.files import check_upload, store_file
+from isocert.core.validation import choice_error
 
 from .models import (
     EnergyReviewFacts,
@@ -192,7 +193,7 @@ def _clean_row(item: GapItem, data: dict) -> dict:
     if "status" in data:
         status = str(data["status"] or "")
         if status not in GapItem.Status.values:
-            errors["status"] = "Choose conforms, partial, nonconforming or not_applicable."
+            errors["status"] = choice_error(GapItem.Status, what="the status")
         values["status"] = status
     for name in ("justification", "notes", "soa_justification"):
         if name in data:
@@ -211,7 +212,8 @@ def _clean_row(item: GapItem, data: dict) -> dict:
         if "soa_implementation" in data:
             implementation = str(data["soa_implementation"] or "")
             if implementation and implementation not in GapItem.Implementation.values:
-                errors["soa_implementation"] = ("Choose not_started, partial or implemented.")
+                errors["soa_implementation"] = choice_error(GapItem.Implementation,
+                                                            what="the implementation")
             values["soa_implementation"] = implementation
         if values["soa_applicable"] is not None and not values["soa_justification"]:
             errors["soa_justification"] = ("Justify why the control is "

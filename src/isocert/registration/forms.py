@@ -9,10 +9,12 @@ from isocert.readiness.selectors import energy_inputs_for
 from .models import ApplicationDocument, ApplicationStandard, PreliminaryAssessment
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+# The categories' labels are the model's, so the page and the service's errors name them
+# alike; the OH&S table has no "limited" column (IAF MD 5; rules §3).
 COMPLEXITY_CHOICES = {
-    "ISO 14001": [("", "—"), ("high", "High"), ("medium", "Medium"), ("low", "Low"),
-                  ("limited", "Limited")],
-    "ISO 45001": [("", "—"), ("high", "High"), ("medium", "Medium"), ("low", "Low")],
+    "ISO 14001": [("", "—"), *ApplicationStandard.Complexity.choices],
+    "ISO 45001": [("", "—"), *(c for c in ApplicationStandard.Complexity.choices
+                               if c[0] != ApplicationStandard.Complexity.LIMITED)],
 }
 
 

@@ -24,6 +24,7 @@ from isocert.core.audit import record_event
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted
 from isocert.core.files import UploadCheck, check_upload, store_file
 from isocert.core.sequences import next_value
+from isocert.core.validation import choice_error
 from isocert.notifications.services import notify
 
 from .models import (
@@ -158,7 +159,9 @@ def _clean_standards(lines, errors: dict) -> list[dict]:
         allowed = COMPLEXITY_REQUIRED.get(code)
         if complexity and (allowed is None or complexity not in allowed):
             errors[prefix + "complexity"] = (
-                f"Complexity for {code} is one of {', '.join(sorted(allowed))}."
+                choice_error([(value, label) for value, label
+                              in ApplicationStandard.Complexity.choices if value in allowed],
+                             what=f"the complexity category for {code}")
                 if allowed else f"{code} has no complexity category."
             )
         cleaned.append({
@@ -460,7 +463,9 @@ def record_preliminary_assessment(*, application: Application, actor: User, data
     risk = data.get("impartiality_risk", PreliminaryAssessment.ImpartialityRisk.NONE)
     if risk not in PreliminaryAssessment.ImpartialityRisk.values:
         raise InvalidInput("Choose the impartiality risk.",
-                           fields={"impartiality_risk": "Choose none, managed or unacceptable."})
+                           fields={"impartiality_risk": choice_error(
+                               PreliminaryAssessment.ImpartialityRisk,
+                               what="the impartiality risk")})
     notes = (data.get("notes") or "").strip()
     if application.consultancy_used and risk == PreliminaryAssessment.ImpartialityRisk.NONE:
         raise InvalidInput(
