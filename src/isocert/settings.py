@@ -244,6 +244,10 @@ ACCOUNT_RATE_LIMITS = {
 ACCOUNT_RATE_LIMITS_ENABLED = env_bool("RATE_LIMITS_ENABLED", True)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "isocert")
+# A right code used a second time within its window is named as such, not "Incorrect code."
+MFA_ADAPTER = "isocert.accounts.mfa_adapter.MFAAdapter"
+MFA_FORMS = {"authenticate": "isocert.accounts.mfa_adapter.UsedCodeAuthenticateForm",
+             "reauthenticate": "isocert.accounts.mfa_adapter.UsedCodeReauthenticateForm"}
 # Invitations e-mail any address from the CB's: at most this many per inviting user and
 # per organization in any 24 hours (counted from the invitations table: every server).
 INVITATIONS_PER_USER_PER_DAY = env_int("INVITATIONS_PER_USER_PER_DAY", 20)
