@@ -6,6 +6,11 @@ ISOCERT := $(BIN)/isocert
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+# The portal's own links — every e-mail, the certificate PDF's "Verify at" line and its
+# signed QR code — use SITE_URL. Served by `make run`/`make dev`, they point where it serves
+# (HOST:PORT; a wildcard HOST links to 127.0.0.1); a SITE_URL set in the environment or on
+# the command line wins (docs/configuration.md).
+SITE_URL ?= http://$(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 
 .PHONY: run dev test test-sqlite test-postgres lint fmt migrate demo worker pdf-libs browser clean
 
@@ -36,28 +41,29 @@ migrate: $(VENV)/.installed var/secret-key
 	$(ISOCERT) migrate --no-input
 	$(ISOCERT) createcachetable
 
+# The demo's certificates keep the verification address of the day they were issued.
 demo: migrate pdf-libs
-	$(ISOCERT) seed-demo
+	SITE_URL='$(SITE_URL)' $(ISOCERT) seed-demo
 
 ## Serve the portal with demo data on http://$(HOST):$(PORT) (granian + task worker).
 run: demo
 	$(ISOCERT) collectstatic --no-input --verbosity 0
-	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C stops the server and the worker)"
+	@echo "Serving on http://$(HOST):$(PORT), links to $(SITE_URL)  (Ctrl-C stops the server and the worker)"
 	@trap 'kill 0' INT TERM EXIT; \
-	$(ISOCERT) db_worker --queue-name '*' & \
-	$(BIN)/granian --interface wsgi --host $(HOST) --port $(PORT) --workers $(WORKERS) \
+	SITE_URL='$(SITE_URL)' $(ISOCERT) db_worker --queue-name '*' & \
+	SITE_URL='$(SITE_URL)' $(BIN)/granian --interface wsgi --host $(HOST) --port $(PORT) --workers $(WORKERS) \
 	  --blocking-threads 1 --no-ws --access-log isocert.wsgi:application & \
 	wait
 
 ## Development server with auto-reload (DEBUG on) and the worker.
 dev: demo
 	@trap 'kill 0' INT TERM EXIT; \
-	DEBUG=1 $(ISOCERT) db_worker --queue-name '*' & \
-	DEBUG=1 $(ISOCERT) runserver $(HOST):$(PORT) & \
+	DEBUG=1 SITE_URL='$(SITE_URL)' $(ISOCERT) db_worker --queue-name '*' & \
+	DEBUG=1 SITE_URL='$(SITE_URL)' $(ISOCERT) runserver $(HOST):$(PORT) & \
 	wait
 
 worker: $(VENV)/.installed var/secret-key
-	$(ISOCERT) db_worker --queue-name '*'
+	SITE_URL='$(SITE_URL)' $(ISOCERT) db_worker --queue-name '*'
 
 # Debian packages: Pango and fonts for WeasyPrint's PDFs, Chromium for the browser tests.
 APT_INSTALL = if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
