@@ -51,6 +51,33 @@ def test_suspension_lasts_six_months_by_default(certificate, dora, alice,
     assert alice.email in notice.to and "may not be used or advertised" in notice.body
 
 
+def cb_addresses() -> list[str]:
+    from isocert.certification.services import cb_recipients
+
+    return cb_recipients()
+
+
+@pytest.mark.parametrize("change", ["suspend", "withdraw"])
+def test_status_e_mails_go_to_the_client_and_the_cb_separately(
+        certificate, dora, ada, alice, bob, django_capture_on_commit_callbacks, change):
+    with django_capture_on_commit_callbacks(execute=True):
+        if change == "suspend":
+            suspend_certificate(certificate=certificate, actor=dora, date=SUSPENDED_ON,
+                                reason="Surveillance audit refused by the client.")
+        else:
+            withdraw_certificate(certificate=certificate, actor=dora, date=SUSPENDED_ON,
+                                 reason="The client asked to end the certification.")
+
+    notices = [m for m in mail.outbox if certificate.number in m.subject]
+    client, cb = (next(m for m in notices if alice.email in m.to),
+                  next(m for m in notices if dora.email in m.to))
+    assert sorted(client.to) == sorted([alice.email, bob.email])
+    assert not {dora.email, ada.email} & set(client.to + client.cc + client.bcc)
+    assert sorted(cb.to) == sorted(cb_addresses()) and ada.email in cb.to
+    assert not {alice.email, bob.email} & set(cb.to + cb.cc + cb.bcc)
+    assert client.subject == cb.subject and len(notices) == 2
+
+
 def test_a_suspension_longer_than_the_limit_is_refused(certificate, dora, settings):
     with pytest.raises(InvalidInput) as refused:
         suspend_certificate(certificate=certificate, actor=dora, date=SUSPENDED_ON,
@@ -147,9 +174,11 @@ def test_suspension_reminder_before_it_runs_out(certificate, dora, alice,
         assert daily_run(today=datetime.date(2026, 10, 17))["suspension_reminders"] == 1
         assert daily_run(today=datetime.date(2026, 10, 18))["suspension_reminders"] == 0
 
-    reminder = next(m for m in mail.outbox if "Suspension of" in m.subject)
-    assert dora.email in reminder.to and alice.email in reminder.to
-    assert "restore" in reminder.subject
+    reminders = [m for m in mail.outbox if "Suspension of" in m.subject]
+    assert all("restore" in m.subject for m in reminders)
+    # The client's people and the CB's staff each get their own e-mail.
+    assert [sorted(m.to) for m in reminders] == [[alice.email, "bob@nordlicht.example"],
+                                                 sorted(cb_addresses())]
 
 
 def test_overdue_surveillance_is_flagged_once_to_both_sides(certificate, dora, alice,

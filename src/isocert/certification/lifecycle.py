@@ -62,6 +62,17 @@ def _action_date(certificate: Certificate, value) -> datetime.date:
     return day
 
 
+def _notify_apart(*, template: str, certificate: Certificate, context: dict,
+                  cb: bool = True) -> None:
+    """The same news to the client's people and, as a separate e-mail, to the CB's staff:
+    one To: line for both would show the CB's staff addresses to the client (and the
+    client's people to the CB's other staff)."""
+    notify(template=template, to=client_recipients(certificate.organization_id),
+           context=context)
+    if cb:
+        notify(template=template, to=cb_recipients(), context=context)
+
+
 def _change(certificate: Certificate, *, action: str, actor: User | None, reason: str,
             day: datetime.date, payload: dict | None = None, tell_cb: bool = True
             ) -> Certificate:
@@ -72,14 +83,13 @@ def _change(certificate: Certificate, *, action: str, actor: User | None, reason
     _cert_event(actor, f"certification.certificate.{PAST[action]}", certificate,
                 {"from": before, "to": certificate.status, "date": day.isoformat(),
                  "reason": reason, **(payload or {})})
-    notify(template="certificate_status_changed",
-           to=[*client_recipients(certificate.organization_id),
-               *(cb_recipients() if tell_cb else [])],
-           context={"number": certificate.number, "organization": certificate.organization_name,
-                    "status": certificate.status, "date": day.isoformat(), "reason": reason,
-                    "until": (certificate.suspended_until.isoformat()
-                              if certificate.suspended_until else ""),
-                    "path": reverse("verify_certificate", args=[certificate.public_code])})
+    _notify_apart(
+        template="certificate_status_changed", certificate=certificate, cb=tell_cb,
+        context={"number": certificate.number, "organization": certificate.organization_name,
+                 "status": certificate.status, "date": day.isoformat(), "reason": reason,
+                 "until": (certificate.suspended_until.isoformat()
+                           if certificate.suspended_until else ""),
+                 "path": reverse("verify_certificate", args=[certificate.public_code])})
     return certificate
 
 
@@ -197,11 +207,11 @@ def remind_suspension_ending(*, certificate: Certificate, today: datetime.date) 
     certificate.save(update_fields=["suspension_reminded_on", "updated_at"])
     _cert_event(None, "certification.certificate.suspension_reminded", certificate,
                 {"until": certificate.suspended_until.isoformat()})
-    notify(template="suspension_ending", to=[*cb_recipients(),
-                                            *client_recipients(certificate.organization_id)],
-           context={"number": certificate.number, "organization": certificate.organization_name,
-                    "until": certificate.suspended_until.isoformat(),
-                    "path": reverse("certificate_detail", args=[certificate.pk])})
+    _notify_apart(
+        template="suspension_ending", certificate=certificate,
+        context={"number": certificate.number, "organization": certificate.organization_name,
+                 "until": certificate.suspended_until.isoformat(),
+                 "path": reverse("certificate_detail", args=[certificate.pk])})
     return True
 
 
