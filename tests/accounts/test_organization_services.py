@@ -144,7 +144,8 @@ def test_the_first_site_is_the_central_function(brightpath, nordlicht):
     assert sites_of(brightpath) == [("Leeds office", True)]
     assert sites_of(nordlicht) == [("Bremen head office", True), ("Oldenburg plant", False)]
     event = AuditEvent.objects.filter(action="accounts.site.added").last()
-    assert event.payload == {"name": "Oldenburg plant", "central_function": False}
+    assert event.payload == {"name": "Oldenburg plant", "country": "DE",
+                             "central_function": False}
 
 
 def test_a_new_central_function_takes_over(nordlicht, alice):
