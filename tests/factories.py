@@ -33,7 +33,22 @@ def make_user(email: str, full_name: str = "", *, roles=(), verified=True):
         grant_staff_role(user=user, role=role, actor=None)
     if roles:
         TOTP.activate(user, STAFF_TOTP_SECRET)
+    if "decision_maker" in roles:
+        qualify_decision_maker(user)
     return user
+
+
+def qualify_decision_maker(user, standards=None):
+    """The decision maker's qualification (every current standard unless ``standards``
+    names codes): ``decide`` refuses a standard it lacks. Tests of that refusal narrow it."""
+    from isocert.accounts.models import DecisionMakerProfile
+    from isocert.catalog.models import Standard
+
+    profile, _ = DecisionMakerProfile.objects.get_or_create(user=user)
+    current = Standard.objects.filter(is_current=True)
+    profile.standards.set(current.filter(code__in=standards) if standards is not None
+                          else current)
+    return profile
 
 
 ENERGY_LINE = {"standard": "ISO 50001", "effective_personnel": "24",

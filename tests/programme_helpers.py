@@ -5,9 +5,9 @@ import datetime
 
 from factories import PASSING_ASSESSMENT, make_user
 
-from isocert.accounts.models import Site
+from isocert.accounts.models import ClientRelationship, Site
 from isocert.audits import programme
-from isocert.audits.models import Audit, AuditorProfile, ClientRelationship
+from isocert.audits.models import Audit, AuditorProfile
 from isocert.audits.programme import add_months  # noqa: F401  (re-exported for tests)
 from isocert.catalog.models import Sector, Standard
 from isocert.core.models import AuditEvent
@@ -25,9 +25,14 @@ def profile_for(user, *, standards=("ISO 9001",), sectors=(17,), lead=False, lan
 
 
 def relationship(user, organization, *, kind="consultancy", start, end=None):
-    return ClientRelationship.objects.create(auditor=user.auditor_profile,
-                                             organization=organization, kind=kind,
+    return ClientRelationship.objects.create(user=user, organization=organization, kind=kind,
                                              start_date=start, end_date=end)
+
+
+def declare(member, auditor, **parts):
+    """Sign the impartiality declaration with the standard text and the no-threat tick."""
+    return programme.declare_impartiality(member=member, actor=auditor, **{
+        "statement": programme.DECLARATION_TEXT, "no_threat": True, **parts})
 
 
 def auditor(email, name="", **profile):
@@ -80,7 +85,7 @@ def ready_audit(audit, *, reviewer, owner, lead, start=START, days=2, declare=Tr
         programme.send_plan(audit=audit, actor=reviewer)
         programme.confirm_plan(audit=audit, actor=owner)
     if declare:
-        programme.declare_impartiality(member=member, actor=lead)
+        declare(member, lead)
     audit.refresh_from_db()
     return audit
 

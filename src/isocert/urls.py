@@ -32,6 +32,7 @@ urlpatterns = [
          name="invitation_accept"),
     path("account/tokens/", account_views.tokens, name="tokens"),
     path("account/tokens/<int:pk>/revoke/", account_views.token_revoke, name="token_revoke"),
+    path("account/declarations/", account_views.my_declarations, name="my_declarations"),
     # Applications
     path("organizations/<int:pk>/apply/", reg_views.application_create, name="application_create"),
     path("applications/<int:pk>/", reg_views.application_detail, name="application_detail"),

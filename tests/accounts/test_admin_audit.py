@@ -12,9 +12,15 @@ from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import Group, Permission
 from factories import PASSWORD, client_for
 
-from isocert.accounts.models import PersonalAccessToken, StaffRole, User
+from isocert.accounts.models import (
+    ClientRelationship,
+    DecisionMakerProfile,
+    PersonalAccessToken,
+    StaffRole,
+    User,
+)
 from isocert.accounts.services import create_access_token, user_for_token
-from isocert.audits.models import AuditorProfile, ClientRelationship
+from isocert.audits.models import AuditorProfile
 from isocert.catalog.models import Standard
 from isocert.core.audit import verify_chain
 from isocert.core.models import AuditEvent
@@ -293,21 +299,47 @@ def test_an_auditor_qualification_change_is_recorded(admin_client, ada, adam):
         "standards": {"from": [], "to": [str(iso50001)]}}
 
 
-def test_a_client_relationship_declared_in_the_profile_is_recorded(admin_client, adam,
-                                                                  nordlicht):
-    profile = AuditorProfile.objects.create(user=adam, languages="en")
-    url = f"/admin/audits/auditorprofile/{profile.pk}/change/"
-    data = form_data(admin_client, url)
-    data.update({"relationships-TOTAL_FORMS": ["1"],
-                 "relationships-0-organization": [str(nordlicht.pk)],
-                 "relationships-0-kind": ["consultancy"],
-                 "relationships-0-start_date": ["2024-01-15"]})
-
-    response = admin_client.post(url, data)
+def test_a_client_relationship_recorded_for_a_decision_maker_is_recorded(admin_client, ada,
+                                                                        dora, nordlicht):
+    # Dora is no auditor: the relationship belongs to the person (ISO/IEC 17021-1 §5.2).
+    response = admin_client.post("/admin/accounts/clientrelationship/add/", {
+        "user": str(dora.pk), "organization": str(nordlicht.pk), "kind": "employment",
+        "start_date": "2024-01-15", "end_date": "", "notes": ""})
 
     assert response.status_code == 302, response.content.decode()[:3000]
-    assert ClientRelationship.objects.filter(auditor=profile).count() == 1
-    (event,) = events("audits.auditor_profile.updated")
-    assert event.payload["changes"]["relationships"] == {"from": [], "to": [
-        {"organization": str(nordlicht), "kind": "consultancy", "start_date": "2024-01-15",
-         "end_date": None}]}
+    assert ClientRelationship.objects.filter(user=dora, organization=nordlicht).count() == 1
+    (event,) = events("accounts.client_relationship.created")
+    assert (event.actor, event.object_type) == (ada, "accounts.clientrelationship")
+    assert event.payload["values"] == {
+        "user": str(dora), "organization": str(nordlicht), "kind": "employment",
+        "start_date": "2024-01-15", "end_date": None, "notes": ""}
+
+
+def test_ending_a_client_relationship_in_the_admin_is_recorded(admin_client, ada, adam,
+                                                               nordlicht):
+    import datetime
+
+    relationship = ClientRelationship.objects.create(
+        user=adam, organization=nordlicht, kind="consultancy",
+        start_date=datetime.date(2023, 3, 1))
+
+    submit(admin_client, f"/admin/accounts/clientrelationship/{relationship.pk}/change/",
+           end_date="2024-06-30")
+
+    (event,) = events("accounts.client_relationship.updated")
+    assert event.actor == ada
+    assert event.payload["changes"] == {"end_date": {"from": None, "to": "2024-06-30"}}
+
+
+def test_a_decision_maker_qualification_change_is_recorded(admin_client, ada, dora):
+    profile = DecisionMakerProfile.objects.get(user=dora)
+    iso9001 = Standard.objects.get(code="ISO 9001", is_current=True)
+
+    submit(admin_client, f"/admin/accounts/decisionmakerprofile/{profile.pk}/change/",
+           standards=[str(iso9001.pk)])
+
+    assert list(profile.standards.all()) == [iso9001]
+    (event,) = events("accounts.decision_maker_profile.updated")
+    assert (event.actor, event.object_type) == (ada, "accounts.decisionmakerprofile")
+    assert event.payload["changes"]["standards"]["to"] == [str(iso9001)]
+    assert len(event.payload["changes"]["standards"]["from"]) > 1

@@ -53,7 +53,8 @@ def test_the_whole_programme_through_the_api(application, rita, alice, lead, api
     assert client.post(f"/api/v1/audits/{audit_id}/plan/confirm", {"comment": "OK"},
                        content_type="application/json").json()["status"] == "confirmed"
     assert auditor_client.post(
-        f"/api/v1/team-members/{member.json()['id']}/declare-impartiality", {},
+        f"/api/v1/team-members/{member.json()['id']}/declare-impartiality",
+        {"statement": "No link with Nordlicht.", "no_threat": True},
         content_type="application/json").status_code == 200
     started = auditor_client.post(f"/api/v1/audits/{audit_id}/start")
     assert started.status_code == 200 and started.json()["status"] == "in_progress"

@@ -5,7 +5,15 @@ impartiality declaration; and the finder."""
 import datetime
 
 import pytest
-from programme_helpers import START, audit_of, auditor, cycle_for, event_count, relationship
+from programme_helpers import (
+    START,
+    audit_of,
+    auditor,
+    cycle_for,
+    declare,
+    event_count,
+    relationship,
+)
 
 from isocert.audits import programme, selectors
 from isocert.audits.models import TeamMember
@@ -130,10 +138,10 @@ def test_each_member_signs_the_declaration_before_the_start(stage1, rita, lead, 
         programme.declare_impartiality(member=member, actor=adam)
     assert event_count() == events
 
-    programme.declare_impartiality(member=member, actor=lead)
+    declare(member, lead)
     member.refresh_from_db()
     assert member.impartiality_declared_at is not None
-    assert "two years" in member.declaration
+    assert "two years" in member.declaration and member.no_threat
     programme.ensure_team_ready(stage1)
 
 

@@ -16,8 +16,11 @@ from certification_helpers import (
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from factories import client_for, qualify_decision_maker
 from programme_helpers import relationship
 
+from isocert.accounts.models import DecisionMakerProfile
+from isocert.accounts.services import declare_client_relationship
 from isocert.audits.models import Audit, CertificationCycle, TeamMember
 from isocert.certification import services
 from isocert.certification.lifecycle import daily_run
@@ -25,6 +28,7 @@ from isocert.certification.models import Certificate, CertificationDecision
 from isocert.certification.services import (
     CODE_ALPHABET,
     DecisionInputsMissing,
+    DecisionMakerNotQualified,
     ImpartialityThreat,
     decide,
 )
@@ -135,9 +139,7 @@ def test_a_member_of_the_audit_team_may_not_decide(cycle, dora):
 
 
 def test_consultancy_within_two_years_bars_the_decision_maker(cycle, dora, nordlicht):
-    from programme_helpers import profile_for
-
-    profile_for(dora)
+    # Dora is no auditor: the relationship is hers, not an auditor profile's.
     relationship(dora, nordlicht, start=datetime.date(2023, 1, 1), end=datetime.date(2024, 6, 1))
 
     with pytest.raises(ImpartialityThreat) as refused:
@@ -148,12 +150,59 @@ def test_consultancy_within_two_years_bars_the_decision_maker(cycle, dora, nordl
 
 
 def test_consultancy_ended_more_than_two_years_ago_is_no_bar(cycle, dora, nordlicht):
-    from programme_helpers import profile_for
-
-    profile_for(dora)
     relationship(dora, nordlicht, start=datetime.date(2020, 1, 1), end=datetime.date(2024, 3, 1))
 
     assert grant(cycle, dora).certificate is not None
+
+
+def test_employment_declared_on_my_declarations_bars_the_decision(cycle, dora, nordlicht):
+    """The record Dora declares herself is the one the decision reads (and the team rule:
+    tests/audits/test_team_rules.py)."""
+    declare_client_relationship(user=dora, actor=dora, data={
+        "organization_id": nordlicht.pk, "kind": "employment", "start_date": "2022-09-01",
+        "end_date": "2024-12-31"})
+    assert not hasattr(dora, "auditor_profile")
+
+    with pytest.raises(ImpartialityThreat) as refused:
+        decide(cycle=cycle, actor=dora, kind="initial", outcome="refuse",
+               decision_date=DECIDED, reason="Refused for the test.")
+
+    assert "employment" in refused.value.message
+    assert not CertificationDecision.objects.exists()
+
+
+@pytest.mark.parametrize("outcome", ["grant", "refuse", "defer"])
+def test_a_decision_maker_not_qualified_for_the_standard_may_not_decide(cycle, dora, outcome):
+    qualify_decision_maker(dora, ["ISO 14001", "ISO 50001"])
+    events = AuditEvent.objects.count()
+
+    with pytest.raises(DecisionMakerNotQualified) as refused:
+        decide(cycle=cycle, actor=dora, kind="initial", outcome=outcome,
+               decision_date=DECIDED, reason="A reason for the record.")
+
+    assert "ISO 9001:2015" in refused.value.message
+    assert refused.value.status == 403
+    assert not CertificationDecision.objects.exists()
+    assert AuditEvent.objects.count() == events
+    assert services.decider_problems(dora, cycle) == [refused.value.message]
+
+
+def test_a_decision_maker_without_any_qualification_may_not_decide(cycle, dora):
+    DecisionMakerProfile.objects.filter(user=dora).delete()
+
+    with pytest.raises(DecisionMakerNotQualified) as refused:
+        grant(cycle, dora)
+
+    assert "ISO 9001:2015" in refused.value.message
+
+
+def test_the_decision_page_names_the_missing_qualification(cycle, dora):
+    qualify_decision_maker(dora, ["ISO 14001"])
+
+    page = client_for(dora).get(f"/cb/cycles/{cycle.pk}/decision/")
+
+    assert page.status_code == 200
+    assert "not qualified to decide on ISO 9001:2015" in page.content.decode()
 
 
 def test_no_grant_while_a_minor_has_no_accepted_plan(nordlicht, alice, rita, adam, dora):

@@ -16,7 +16,17 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from .admin_audit import AuditedAdminMixin
-from .models import Invitation, Membership, Organization, PersonalAccessToken, Site, StaffRole, User
+from .models import (
+    ClientRelationship,
+    DecisionMakerProfile,
+    Invitation,
+    Membership,
+    Organization,
+    PersonalAccessToken,
+    Site,
+    StaffRole,
+    User,
+)
 from .services import grant_staff_role, record_password_change, revoke_staff_role
 
 # A change of any of these is a change of what the person may do.
@@ -190,3 +200,32 @@ class EmailAddressAdmin(AuditedAdminMixin, BaseEmailAddressAdmin):
                 if address.verified:
                     self._record(request, address, "updated",
                                  {"changes": {"verified": {"from": False, "to": True}}})
+
+
+# --- impartiality and competence of the CB's people (ISO/IEC 17021-1 §5.2, §7.1.2, §7.2) ---
+
+@admin.register(ClientRelationship)
+class ClientRelationshipAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Relationships declared by, or recorded for, any CB staff member: corrected or ended
+    here by an administrator; the audit team and the decision read them."""
+
+    audit_action = "accounts.client_relationship"
+    audit_fields = ("user", "organization", "kind", "start_date", "end_date", "notes")
+    list_display = ("user", "organization", "kind", "start_date", "end_date")
+    list_filter = ("kind",)
+    search_fields = ("user__email", "user__full_name", "organization__legal_name")
+    autocomplete_fields = ("user", "organization")
+    readonly_fields = ("declared_at",)
+
+
+@admin.register(DecisionMakerProfile)
+class DecisionMakerProfileAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """The standards each decision maker may decide on, kept like auditor qualifications."""
+
+    list_display = ("user",)
+    list_filter = ("standards",)
+    search_fields = ("user__email", "user__full_name")
+    filter_horizontal = ("standards",)
+    autocomplete_fields = ("user",)
+    audit_action = "accounts.decision_maker_profile"
+    audit_fields = ("user", "standards", "notes")

@@ -2,7 +2,7 @@ from django import forms
 
 from isocert.catalog.models import Country, Sector
 
-from .models import Membership
+from .models import ClientRelationship, Membership
 
 
 class OrganizationForm(forms.Form):
@@ -83,3 +83,21 @@ class TokenForm(forms.Form):
                            help_text="What will use it, e.g. 'ERP export'.")
     expires_in_days = forms.IntegerField(min_value=1, max_value=730, required=False,
                                          initial=90, label="Expires after (days)")
+
+
+class ClientRelationshipForm(forms.Form):
+    """A CB staff member's own declaration of a link with a client (services validate)."""
+
+    organization_id = forms.TypedChoiceField(coerce=int, label="Client")
+    kind = forms.ChoiceField(choices=ClientRelationship.Kind.choices, label="Relationship")
+    start_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="From")
+    end_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), required=False,
+                               label="Until", help_text="Leave empty while it is ongoing.")
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
+                            max_length=2000, label="Notes (optional)")
+
+    def __init__(self, *args, organizations=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization_id"].choices = [("", "—")] + [
+            (org.pk, str(org) if str(org) == org.legal_name else f"{org} ({org.legal_name})")
+            for org in organizations]

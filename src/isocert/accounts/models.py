@@ -193,3 +193,47 @@ class PersonalAccessToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class ClientRelationship(models.Model):
+    """A declared link between one of the CB's people and a client: a threat to
+    impartiality. It belongs to the person, whatever their role: nobody who gave the client
+    management-system consultancy or worked for it within the cooling-off period may audit
+    it or take part in its certification decision (ISO/IEC 17021-1 §5.2, §9.5.1.2; IAF
+    MD/ISO 17021-1 §7.2). The audit team and the decision read these rows through
+    ``selectors.impartiality_relationships``."""
+
+    class Kind(models.TextChoices):
+        CONSULTANCY = "consultancy", "Management-system consultancy"
+        EMPLOYMENT = "employment", "Employment"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="client_relationships")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True, help_text="Empty while ongoing.")
+    notes = models.TextField(blank=True)
+    declared_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-start_date", "pk"]
+        constraints = [models.CheckConstraint(
+            condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+            name="client_relationship_ends_after_start")]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_kind_display()} for {self.organization}"
+
+
+class DecisionMakerProfile(models.Model):
+    """The standards a CB decision maker is competent to decide on (ISO/IEC 17021-1 §7.1.2,
+    §9.5.1: the people who decide have the competence for the certification they grant).
+    Kept by administrators in the Django admin like auditor qualifications."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE,
+                                related_name="decision_maker_profile")
+    standards = models.ManyToManyField("catalog.Standard", blank=True, related_name="+")
+    notes = models.TextField(blank=True, help_text="Evidence of competence, e.g. training.")
+
+    def __str__(self) -> str:
+        return f"Decision maker {self.user}"

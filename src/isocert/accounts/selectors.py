@@ -1,8 +1,21 @@
 """Reads scoped to the user: what isn't yours is 404, as if missing."""
 
-from django.http import Http404
+import datetime
 
-from .models import Invitation, Membership, Organization, PersonalAccessToken, Site, User
+from django.conf import settings
+from django.http import Http404
+from django.utils import timezone
+
+from .models import (
+    ClientRelationship,
+    DecisionMakerProfile,
+    Invitation,
+    Membership,
+    Organization,
+    PersonalAccessToken,
+    Site,
+    User,
+)
 
 
 def organizations_for_user(*, user: User):
@@ -68,3 +81,45 @@ def token_get(*, user: User, pk) -> PersonalAccessToken:
     except (PersonalAccessToken.DoesNotExist, ValueError, TypeError):
         raise Http404("No such token")
 
+
+
+# --- impartiality and competence of the CB's people ---------------------------------------------
+
+def cooling_off_start(on: datetime.date) -> datetime.date:
+    """The first day of the cooling-off period that ends on ``on``: a relationship that
+    ended on or after it still bars the person (IMPARTIALITY_COOLING_OFF_YEARS)."""
+    years = settings.IMPARTIALITY_COOLING_OFF_YEARS
+    try:
+        return on.replace(year=on.year - years)
+    except ValueError:  # 29 February in a year that has none
+        return on.replace(year=on.year - years, day=28)
+
+
+def impartiality_relationships(*, user: User, organization_id: int,
+                               on: datetime.date | None = None) -> list[ClientRelationship]:
+    """``user``'s consultancy or employment for the client, ongoing or ended within the
+    cooling-off period before ``on`` (default today). The one reading of the declarations
+    for the audit team and the certification decision (ISO/IEC 17021-1 §5.2, §9.5.1.2;
+    IAF MD/ISO 17021-1 §7.2: two years)."""
+    limit = cooling_off_start(on or timezone.localdate())
+    return list(ClientRelationship.objects.filter(user=user, organization_id=organization_id)
+                .exclude(end_date__lt=limit).select_related("organization"))
+
+
+def client_relationships_for_user(*, user: User):
+    """The relationships ``user`` declared (or an administrator recorded for them)."""
+    return ClientRelationship.objects.filter(user=user).select_related("organization")
+
+
+def declarable_organizations(*, user: User):
+    """The clients a CB staff member can declare a relationship with: every client (their
+    role gives them sight of the client list); nobody else declares any."""
+    if not user.staff_roles_set:
+        return Organization.objects.none()
+    return Organization.objects.order_by("legal_name")
+
+
+def decision_standards(*, user: User) -> set[int]:
+    """The standards (ids) ``user`` is qualified to take certification decisions on."""
+    profile = DecisionMakerProfile.objects.filter(user=user).first()
+    return set(profile.standards.values_list("pk", flat=True)) if profile else set()

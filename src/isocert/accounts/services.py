@@ -16,9 +16,11 @@ from django.utils import timezone
 from isocert.catalog.models import Country, Sector
 from isocert.core.audit import record_event
 from isocert.core.errors import Conflict, DomainError, InvalidInput, NotPermitted
+from isocert.core.validation import clean_date
 from isocert.notifications.services import notify
 
 from .models import (
+    ClientRelationship,
     Invitation,
     Membership,
     Organization,
@@ -431,6 +433,57 @@ def revoke_staff_role(*, user: User, role: str, actor: User) -> None:
         record_event(actor=actor, action="accounts.staff_role.revoked", object_type="accounts.user",
                      object_id=user.pk, payload={"user": user.email, "role": role})
     user.__dict__.pop("staff_roles_set", None)
+
+
+# --- Declared client relationships (impartiality) ----------------------------------------------
+
+@transaction.atomic
+def declare_client_relationship(*, user: User, actor: User, data: dict) -> ClientRelationship:
+    """Record that ``user`` — any CB staff member, auditor or not — gave a client
+    management-system consultancy or worked for it (ISO/IEC 17021-1 §5.2; IAF MD/ISO
+    17021-1 §7.2). The audit team and the certification decision read these records
+    (``selectors.impartiality_relationships``). ``data``: organization_id, kind,
+    start_date, end_date (empty while ongoing), notes. Declared by the person themself,
+    or by a CB administrator for them; refused for anyone without a CB role."""
+    if actor.pk != user.pk:
+        _ensure_administrator(actor)
+    if not user.staff_roles_set:
+        raise NotPermitted("Only the certification body's staff declare client relationships.")
+    organization = Organization.objects.filter(pk=_int_or_none(data.get("organization_id"))
+                                               ).first()
+    if organization is None:
+        raise InvalidInput("Choose the client.", fields={"organization_id": "Unknown client."})
+    kind = data.get("kind")
+    if kind not in ClientRelationship.Kind.values:
+        labels = " or ".join(str(label) for label in ClientRelationship.Kind.labels)
+        raise InvalidInput(f"Choose the kind of relationship: {labels}.",
+                           fields={"kind": f"Choose {labels}."})
+    start = clean_date(data.get("start_date"), "start_date")
+    end = clean_date(data.get("end_date"), "end_date") if data.get("end_date") else None
+    today = timezone.localdate()
+    if start > today:
+        raise InvalidInput("A relationship is declared once it has begun.",
+                           fields={"start_date": f"On or before {today}."})
+    if end is not None and end < start:
+        raise InvalidInput("The relationship cannot end before it began.",
+                           fields={"end_date": f"On or after {start}."})
+    relationship = ClientRelationship.objects.create(
+        user=user, organization=organization, kind=kind, start_date=start, end_date=end,
+        notes=(data.get("notes") or "").strip()[:2000])
+    record_event(actor=actor, action="accounts.client_relationship.declared", obj=relationship,
+                 payload={"user": user.email, "organization": organization.pk, "kind": kind,
+                          "start_date": start.isoformat(),
+                          "end_date": end.isoformat() if end else None})
+    return relationship
+
+
+def _int_or_none(value) -> int | None:
+    """A database id from input, or None (out of range is no id: the database would fail)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**63 else None
 
 
 # --- Personal access tokens ---------------------------------------------------------------------

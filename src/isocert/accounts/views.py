@@ -1,7 +1,9 @@
 """Pages for organizations, sites, members, invitations and API tokens."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -10,7 +12,14 @@ from isocert.core.forms import add_domain_error
 from isocert.registration.selectors import applications_for_organization
 
 from . import selectors, services
-from .forms import InvitationForm, OrganizationForm, RoleForm, SiteForm, TokenForm
+from .forms import (
+    ClientRelationshipForm,
+    InvitationForm,
+    OrganizationForm,
+    RoleForm,
+    SiteForm,
+    TokenForm,
+)
 
 
 @login_required
@@ -222,3 +231,31 @@ def token_revoke(request, pk):
     services.revoke_access_token(token=token, actor=request.user)
     messages.success(request, f"Token “{token.name}” revoked.")
     return redirect("tokens")
+
+
+@login_required
+def my_declarations(request):
+    """A CB staff member's declared client relationships, and a form to declare one
+    (ISO/IEC 17021-1 §5.2): what the audit team and the decision check against. Clients
+    have no such page (404)."""
+    if not request.user.staff_roles_set:
+        raise Http404("No such page")
+    organizations = selectors.declarable_organizations(user=request.user)
+    form = ClientRelationshipForm(request.POST or None, organizations=organizations)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.declare_client_relationship(user=request.user, actor=request.user,
+                                                     data=form.cleaned_data)
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                messages.success(request, "Relationship declared.")
+                return redirect("my_declarations")
+        status = 422
+    return render(request, "accounts/declarations.html", {
+        "form": form,
+        "relationships": selectors.client_relationships_for_user(user=request.user),
+        "cooling_off_years": settings.IMPARTIALITY_COOLING_OFF_YEARS,
+    }, status=status)

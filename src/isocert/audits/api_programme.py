@@ -86,7 +86,10 @@ class AssignIn(Schema):
 
 
 class DeclarationIn(Schema):
-    statement: str = ""
+    statement: str = Field("", description="The declaration in your words (required)")
+    no_threat: bool = Field(False, description="You know of no threat to your impartiality")
+    threat: str = Field("", description="Otherwise: the threat …")
+    safeguard: str = Field("", description="… and the safeguard that manages it")
 
 
 class SuggestionOut(Schema):
@@ -339,7 +342,7 @@ def declare_impartiality(request, team_member_id: int, payload: DeclarationIn | 
     member = selectors.team_member_get(user=request.auth, pk=team_member_id)
     _cb_audit(request, member.audit_id)
     member = programme.declare_impartiality(member=member, actor=request.auth,
-                                            statement=payload.statement if payload else "")
+                                            **(payload.dict() if payload else {}))
     return _member_out(member)
 
 

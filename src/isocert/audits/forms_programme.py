@@ -5,7 +5,7 @@ from django import forms
 from isocert.accounts.models import StaffRole, User
 
 from .models import Audit, TeamMember
-from .programme import SPECIAL_KINDS
+from .programme import DECLARATION_TEXT, SPECIAL_KINDS
 
 DATE = forms.DateInput(attrs={"type": "date"})
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -39,8 +39,18 @@ class TeamMemberForm(forms.Form):
 
 
 class DeclarationForm(forms.Form):
+    """The impartiality declaration (``programme.clean_declaration`` says what it needs:
+    the page shows the service's errors beside these fields)."""
+
     statement = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
-                                label="Declaration (leave empty for the standard text)")
+                                max_length=2000, label="Declaration",
+                                initial=DECLARATION_TEXT)
+    no_threat = forms.BooleanField(required=False,
+                                   label="I know of no threat to my impartiality for this audit")
+    threat = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
+                             max_length=2000, label="Otherwise: the threat")
+    safeguard = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
+                                max_length=2000, label="and how it is safeguarded")
 
 
 class LateStage2Form(forms.Form):

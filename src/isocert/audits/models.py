@@ -21,29 +21,6 @@ class AuditorProfile(models.Model):
         return f"Auditor {self.user}"
 
 
-class ClientRelationship(models.Model):
-    """A declared link between an auditor and a client: a threat to impartiality."""
-
-    class Kind(models.TextChoices):
-        CONSULTANCY = "consultancy", "Management-system consultancy"
-        EMPLOYMENT = "employment", "Employment"
-
-    auditor = models.ForeignKey(AuditorProfile, on_delete=models.CASCADE,
-                                related_name="relationships")
-    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE,
-                                     related_name="+")
-    kind = models.CharField(max_length=12, choices=Kind.choices)
-    start_date = models.DateField()
-    end_date = models.DateField(null=True, blank=True, help_text="Empty while ongoing.")
-    notes = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["-start_date"]
-
-    def __str__(self) -> str:
-        return f"{self.auditor} — {self.get_kind_display()} for {self.organization}"
-
-
 class CertificationCycle(models.Model):
     """The audit programme of one three-year cycle (organization, standards, scope)."""
 
@@ -123,7 +100,12 @@ class TeamMember(models.Model):
                                 related_name="audit_assignments")
     role = models.CharField(max_length=6, choices=Role.choices)
     impartiality_declared_at = models.DateTimeField(null=True, blank=True)
+    # The signed declaration (ISO/IEC 17021-1 §5.2, §7.2.8): a statement, and either the
+    # tick that no threat exists or the threat and the safeguard that manages it.
     declaration = models.TextField(blank=True)
+    no_threat = models.BooleanField(default=False)
+    threat = models.TextField(blank=True)
+    safeguard = models.TextField(blank=True)
 
     class Meta:
         constraints = [

@@ -19,7 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from isocert.accounts.models import Membership, Site, StaffRole, User
+from isocert.accounts.models import ClientRelationship, Membership, Site, StaffRole, User
+from isocert.accounts.selectors import impartiality_relationships
 from isocert.catalog.models import Clause
 from isocert.core.audit import record_event
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted
@@ -33,7 +34,6 @@ from .models import (
     AuditorProfile,
     AuditPlan,
     CertificationCycle,
-    ClientRelationship,
     PlanSession,
     TeamMember,
 )
@@ -626,11 +626,8 @@ def _profile(user: User) -> AuditorProfile | None:
 def impartiality_threats(user: User, audit: Audit) -> list[ClientRelationship]:
     """Consultancy or employment for the client ongoing or ended within the cooling-off
     period before the audit's start (today while the audit has no dates)."""
-    start = audit.start_date or timezone.localdate()
-    limit = add_months(start, -12 * settings.IMPARTIALITY_COOLING_OFF_YEARS)
-    return [relationship for relationship in ClientRelationship.objects.filter(
-                auditor__user=user, organization_id=audit.cycle.organization_id)
-            if relationship.end_date is None or relationship.end_date >= limit]
+    return impartiality_relationships(user=user, organization_id=audit.cycle.organization_id,
+                                      on=audit.start_date or timezone.localdate())
 
 
 def _overlapping_audit(user: User, audit: Audit, start=None, end=None) -> Audit | None:
@@ -747,9 +744,40 @@ def remove_team_member(*, member: TeamMember, actor: User) -> None:
     member.delete()
 
 
+def clean_declaration(*, statement, no_threat, threat, safeguard) -> dict[str, str | bool]:
+    """The declaration's parts, or ``InvalidInput`` naming each missing one: a statement,
+    and either the tick that no threat exists or the threat with its safeguard
+    (ISO/IEC 17021-1 §5.2.3: threats are identified and eliminated or minimized)."""
+    statement = (statement or "").strip()[:2000]
+    threat, safeguard = (threat or "").strip()[:2000], (safeguard or "").strip()[:2000]
+    no_threat = bool(no_threat)
+    problems = {}
+    if not statement:
+        problems["statement"] = "Write your declaration (the standard text is offered)."
+    if no_threat and (threat or safeguard):
+        problems["threat"] = ("You ticked that no threat exists: untick it to describe a "
+                              "threat and its safeguard.")
+    elif not no_threat and not threat:
+        problems["no_threat"] = ("Tick that you know of no threat to your impartiality, or "
+                                 "describe the threat and its safeguard.")
+    elif not no_threat and not safeguard:
+        problems["safeguard"] = "Say how the threat is safeguarded."
+    if problems:
+        raise InvalidInput("The impartiality declaration is incomplete: "
+                           + " ".join(problems.values()), fields=problems)
+    return {"declaration": statement, "no_threat": no_threat, "threat": threat,
+            "safeguard": safeguard}
+
+
 @transaction.atomic
-def declare_impartiality(*, member: TeamMember, actor: User, statement: str = "") -> TeamMember:
-    """The auditor signs, for this assignment, that they have no threat to impartiality."""
+def declare_impartiality(*, member: TeamMember, actor: User, statement: str = "",
+                         no_threat: bool = False, threat: str = "",
+                         safeguard: str = "") -> TeamMember:
+    """The auditor signs, for this assignment, their impartiality declaration: a statement
+    and either that no threat exists or the threat and its safeguard (``clean_declaration``).
+    Refused for anyone else's assignment, once signed, and while the auditor has a
+    declared relationship with the client within the cooling-off period — no safeguard
+    makes that acceptable (§5.2; IAF MD/ISO 17021-1 §7.2)."""
     if member.auditor_id != actor.pk:
         raise NotPermitted("Only the auditor can sign their own impartiality declaration.")
     audit = _locked_audit(member.audit)
@@ -763,10 +791,15 @@ def declare_impartiality(*, member: TeamMember, actor: User, statement: str = ""
     member = TeamMember.objects.select_for_update().get(pk=member.pk)
     if member.impartiality_declared_at:
         raise Conflict("You already signed the declaration for this audit.")
-    member.declaration = ((statement or "").strip() or DECLARATION_TEXT)[:2000]
+    parts = clean_declaration(statement=statement, no_threat=no_threat, threat=threat,
+                              safeguard=safeguard)
+    for field, value in parts.items():
+        setattr(member, field, value)
     member.impartiality_declared_at = timezone.now()
-    member.save(update_fields=["declaration", "impartiality_declared_at"])
-    _event(actor, "audits.team.impartiality_declared", audit, {"auditor": actor.pk})
+    member.save(update_fields=[*parts, "impartiality_declared_at"])
+    _event(actor, "audits.team.impartiality_declared", audit,
+           {"auditor": actor.pk, "no_threat": parts["no_threat"],
+            "threat": parts["threat"], "safeguard": parts["safeguard"]})
     return member
 
 

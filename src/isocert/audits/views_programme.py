@@ -285,7 +285,7 @@ def team_member_declare(request, pk):
     if form.is_valid():
         try:
             programme.declare_impartiality(member=member, actor=request.user,
-                                           statement=form.cleaned_data["statement"])
+                                           **form.cleaned_data)
             messages.success(request, "Impartiality declaration signed.")
         except DomainError as exc:
             _refused(request, exc)

@@ -233,7 +233,7 @@ def decision_checklist(request, cycle_id: int, kind: str = CertificationDecision
         cycle=cycle, kind=kind, soa_version=certificate.soa_version if certificate else "")
     return {"cycle_id": cycle.pk, "kind": kind, "audit_id": audit.pk if audit else None,
             "checks": _checks(checks), "ready": all(c.ok for c in checks),
-            "independence_problems": services.independence_problems(request.auth, cycle)}
+            "independence_problems": services.decider_problems(request.auth, cycle)}
 
 
 @router.post("/cycles/{cycle_id}/decisions", response={201: DecisionOut},

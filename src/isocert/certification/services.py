@@ -18,11 +18,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from isocert.accounts.models import Membership, Organization, StaffRole, User
+from isocert.accounts.selectors import decision_standards, impartiality_relationships
 from isocert.audits.models import (
     Audit,
     AuditReport,
     CertificationCycle,
-    ClientRelationship,
     Finding,
 )
 from isocert.audits.programme import add_months, fix_surveillance_dates, start_next_cycle
@@ -63,6 +63,13 @@ class ImpartialityThreat(NotPermitted):
     """The decision maker audited this cycle or worked for the client (§5.2, §9.5.1.2)."""
 
     code = "impartiality_threat"
+
+
+class DecisionMakerNotQualified(NotPermitted):
+    """The decision maker has no decision-maker qualification for a standard of the cycle
+    (ISO/IEC 17021-1 §7.1.2, §9.5.1)."""
+
+    code = "decision_maker_not_qualified"
 
 
 class DecisionInputsMissing(Conflict):
@@ -128,21 +135,44 @@ def independence_problems(actor: User, cycle: CertificationCycle,
         names = ", ".join(audit.get_kind_display() for audit in audits)
         problems.append(f"{actor} was on the audit team of this cycle ({names}); the decision "
                         "must be taken by someone not involved in the audit.")
-    on = on or timezone.localdate()
-    limit = add_months(on, -12 * settings.IMPARTIALITY_COOLING_OFF_YEARS)
-    for relationship in ClientRelationship.objects.filter(
-            auditor__user=actor, organization_id=cycle.organization_id):
-        if relationship.end_date is None or relationship.end_date >= limit:
-            ended = (f"ended {relationship.end_date}" if relationship.end_date else "ongoing")
-            problems.append(
-                f"{actor} declared {relationship.get_kind_display().lower()} for the client "
-                f"({ended}); within {settings.IMPARTIALITY_COOLING_OFF_YEARS} years they may "
-                "not take part in its certification decision.")
+    # The declarations every CB staff member keeps, read as the audit team's rule reads
+    # them: one record per person, whatever their role (accounts.ClientRelationship).
+    for relationship in impartiality_relationships(
+            user=actor, organization_id=cycle.organization_id, on=on):
+        ended = (f"ended {relationship.end_date}" if relationship.end_date else "ongoing")
+        problems.append(
+            f"{actor} declared {relationship.get_kind_display().lower()} for the client "
+            f"({ended}); within {settings.IMPARTIALITY_COOLING_OFF_YEARS} years they may "
+            "not take part in its certification decision.")
     return problems
 
 
+def competence_problems(actor: User, cycle: CertificationCycle) -> list[str]:
+    """The cycle's standards ``actor`` holds no decision-maker qualification for: the
+    people who decide are competent for what they certify (ISO/IEC 17021-1 §7.1.2,
+    §9.5.1). Kept on the person's decision-maker profile in the Django admin."""
+    qualified = decision_standards(user=actor)
+    missing = [str(standard) for standard in cycle.standards.order_by("code")
+               if standard.pk not in qualified]
+    if not missing:
+        return []
+    return [f"{actor} is not qualified to decide on {', '.join(missing)}: a CB administrator "
+            "records the decision maker's qualification per standard."]
+
+
+def decider_problems(actor: User, cycle: CertificationCycle,
+                     on: datetime.date | None = None) -> list[str]:
+    """Why ``actor`` may not take a decision on ``cycle``: competence, then independence."""
+    return competence_problems(actor, cycle) + independence_problems(actor, cycle, on)
+
+
 def ensure_independent(actor: User, cycle: CertificationCycle, on=None) -> None:
+    """Refuse unless ``actor`` is a decision maker, qualified for every standard of the
+    cycle and independent of its audits and of the client."""
     ensure_decision_maker(actor)
+    problems = competence_problems(actor, cycle)
+    if problems:
+        raise DecisionMakerNotQualified(" ".join(problems))
     problems = independence_problems(actor, cycle, on)
     if problems:
         raise ImpartialityThreat(" ".join(problems))

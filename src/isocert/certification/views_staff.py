@@ -84,7 +84,7 @@ def _decision_context(request, cycle, *, kind: str, form: DecisionForm) -> dict:
         "findings": (list(Finding.objects.filter(audit=audit).select_related("clause")
                           .order_by("number")) if audit else []),
         "checks": checks, "ready": all(check.ok for check in checks),
-        "independence_problems": services.independence_problems(request.user, cycle),
+        "independence_problems": services.decider_problems(request.user, cycle),
         "can_decide": request.user.has_staff_role(*services.DECISION_MAKERS),
         "form": form,
         "site_fields": [form[name] for name in form.site_fields],

@@ -14,7 +14,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from isocert.accounts import services as accounts
-from isocert.accounts.models import Membership, Organization, StaffRole, User
+from isocert.accounts.models import (
+    DecisionMakerProfile,
+    Membership,
+    Organization,
+    StaffRole,
+    User,
+)
+from isocert.catalog.models import Standard
 from isocert.certification.demo import seed_certificates
 from isocert.core.demo import DEMO_DOMAIN, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from isocert.energy.demo import seed_energy_demo
@@ -41,6 +48,17 @@ def _user(name: str, full_name: str) -> User:
     return user
 
 
+def _seed_decision_maker_profile() -> bool:
+    """Dora is qualified to decide on every current standard (ISO/IEC 17021-1 §7.1.2)."""
+    dora = User.objects.filter(email=demo_email("dora")).first()
+    if dora is None or DecisionMakerProfile.objects.filter(user=dora).exists():
+        return False
+    profile = DecisionMakerProfile.objects.create(
+        user=dora, notes="Demo: trained decision maker for every standard the CB certifies.")
+    profile.standards.set(Standard.objects.filter(is_current=True))
+    return True
+
+
 class Command(BaseCommand):
     help = "Load demo users, organizations and applications (idempotent)."
 
@@ -48,6 +66,9 @@ class Command(BaseCommand):
         call_command("load-catalog", verbosity=0, stdout=self.stdout)
         with transaction.atomic():
             created = self._seed()
+            # Also on a demo seeded before decision makers had qualifications: Dora decides
+            # on the demo's certificates (and any a visitor takes through the journey).
+            created = _seed_decision_maker_profile() or created
             created = seed_certificates() or created  # Nordlicht active, Brightpath suspended
             created = seed_energy_demo() or created  # Nordlicht's meter data and baseline
         self.stdout.write(self.style.SUCCESS(

@@ -1,0 +1,110 @@
+"""Client relationships belong to every CB staff member, not only auditors (ISO/IEC
+17021-1 §5.2; IAF MD/ISO 17021-1 §7.2): declared on "My declarations", or by an
+administrator; read through one selector by the audit team and the decision."""
+
+import datetime
+
+import pytest
+from factories import client_for
+
+from isocert.accounts.models import ClientRelationship
+from isocert.accounts.selectors import cooling_off_start, impartiality_relationships
+from isocert.accounts.services import declare_client_relationship
+from isocert.core.errors import InvalidInput, NotPermitted
+from isocert.core.models import AuditEvent
+
+URL = "/account/declarations/"
+
+
+def test_a_decision_maker_declares_a_relationship_on_her_page(dora, nordlicht):
+    client = client_for(dora)
+    page = client.get(URL)
+    assert page.status_code == 200 and "Nordlicht" in page.content.decode()
+
+    response = client.post(URL, {"organization_id": nordlicht.pk, "kind": "consultancy",
+                                 "start_date": "2024-02-01", "end_date": "2025-01-31",
+                                 "notes": "ISO 50001 implementation"})
+
+    assert response.status_code == 302
+    (relationship,) = ClientRelationship.objects.filter(user=dora)
+    assert (relationship.organization, relationship.kind) == (nordlicht, "consultancy")
+    assert relationship.end_date == datetime.date(2025, 1, 31)
+    event = AuditEvent.objects.get(action="accounts.client_relationship.declared")
+    assert event.actor == dora and event.payload["user"] == dora.email
+    assert "ISO 50001 implementation" in client.get(URL).content.decode()
+
+
+@pytest.mark.parametrize(("data", "field"), [
+    ({"start_date": "2024-02-01", "end_date": "2023-12-31"}, "end_date"),
+    ({"start_date": "2999-01-01"}, "start_date"),
+])
+def test_the_page_names_a_wrong_date_beside_its_field(rita, nordlicht, data, field):
+    response = client_for(rita).post(URL, {"organization_id": nordlicht.pk,
+                                           "kind": "employment", **data})
+
+    assert response.status_code == 422
+    assert field in response.context["form"].errors
+    assert not ClientRelationship.objects.exists()
+
+
+def test_clients_have_no_declarations_page(alice):
+    assert client_for(alice).get(URL).status_code == 404
+    assert client_for(alice).post(URL, {}).status_code == 404
+
+
+def test_a_client_cannot_declare_through_the_service(alice, nordlicht):
+    with pytest.raises(NotPermitted):
+        declare_client_relationship(user=alice, actor=alice, data={
+            "organization_id": nordlicht.pk, "kind": "employment", "start_date": "2024-01-01"})
+
+
+def test_only_an_administrator_declares_for_someone_else(ada, rita, adam, nordlicht):
+    data = {"organization_id": nordlicht.pk, "kind": "employment", "start_date": "2024-01-01"}
+    with pytest.raises(NotPermitted):
+        declare_client_relationship(user=adam, actor=rita, data=data)
+
+    relationship = declare_client_relationship(user=adam, actor=ada, data=data)
+
+    assert relationship.user == adam
+    assert AuditEvent.objects.get(action="accounts.client_relationship.declared").actor == ada
+
+
+@pytest.mark.parametrize(("data", "field"), [
+    ({"organization_id": 999999}, "organization_id"),
+    ({"organization_id": 10**30}, "organization_id"),
+    ({"kind": "friendship"}, "kind"),
+    ({"start_date": ""}, "start_date"),
+    ({"start_date": "2024-13-01"}, "start_date"),
+])
+def test_the_service_names_the_wrong_field(rita, nordlicht, data, field):
+    with pytest.raises(InvalidInput) as refused:
+        declare_client_relationship(user=rita, actor=rita, data={
+            "organization_id": nordlicht.pk, "kind": "employment", "start_date": "2024-01-01",
+            **data})
+
+    assert field in refused.value.fields
+
+
+def test_the_cooling_off_period_is_two_years(rita, nordlicht):
+    on = datetime.date(2026, 6, 1)
+    assert cooling_off_start(on) == datetime.date(2024, 6, 1)
+    assert cooling_off_start(datetime.date(2028, 2, 29)) == datetime.date(2026, 2, 28)
+    for start, end in [(datetime.date(2020, 1, 1), datetime.date(2024, 5, 31)),   # too old
+                       (datetime.date(2020, 1, 1), datetime.date(2024, 6, 1)),    # last day
+                       (datetime.date(2025, 1, 1), None)]:                        # ongoing
+        ClientRelationship.objects.create(user=rita, organization=nordlicht, kind="employment",
+                                          start_date=start, end_date=end)
+
+    found = impartiality_relationships(user=rita, organization_id=nordlicht.pk, on=on)
+
+    assert sorted(str(r.end_date) for r in found) == ["2024-06-01", "None"]
+
+
+def test_another_persons_or_clients_relationship_does_not_count(rita, adam, nordlicht,
+                                                                brightpath):
+    ClientRelationship.objects.create(user=adam, organization=nordlicht, kind="employment",
+                                      start_date=datetime.date(2025, 1, 1))
+    ClientRelationship.objects.create(user=rita, organization=brightpath, kind="employment",
+                                      start_date=datetime.date(2025, 1, 1))
+
+    assert impartiality_relationships(user=rita, organization_id=nordlicht.pk) == []
