@@ -148,7 +148,7 @@ def test_the_lifecycle_round_trip(certificate, dora, api_client):
     assert suspended.status_code == 200
     assert suspended.json()["status"] == "Suspended"
     assert suspended.json()["suspended_until"] == until.isoformat()
-    assert suspended.json()["allowed_actions"] == ["restore", "withdraw"]
+    assert suspended.json()["allowed_actions"] == ["restore", "extend_suspension", "withdraw"]
 
     again = post(client, f"{base}/suspend", {"reason": "Suspend it once more."})
     assert again.status_code == 409 and again.json()["error"]["code"] == "invalid_transition"

@@ -30,6 +30,7 @@ def test_the_command_expires_and_flags_once(certificate):
     due = certificate.cycle.audits.get(kind="surveillance1").target_date
     flagged = run("--date", (due + datetime.timedelta(days=1)).isoformat())
     assert flagged == ("Certificates expired: 0. Suspension reminders: 0. "
+                       "Suspension ends proposed: 0. Withdrawn after suspension: 0. "
                        "Overdue surveillance flagged: 1. Registry jobs failed: 0.")
     assert run("--date", (due + datetime.timedelta(days=2)).isoformat()).endswith(
         "Overdue surveillance flagged: 0. Registry jobs failed: 0.")
@@ -43,6 +44,7 @@ def test_the_command_expires_and_flags_once(certificate):
 
 def test_today_by_default(certificate):
     assert re.fullmatch(r"Certificates expired: \d+\. Suspension reminders: \d+\. "
+                        r"Suspension ends proposed: \d+\. Withdrawn after suspension: \d+\. "
                         r"Overdue surveillance flagged: \d+\. Registry jobs failed: \d+\.",
                         run())
 

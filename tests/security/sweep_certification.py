@@ -20,6 +20,7 @@ HTML_PK_KINDS = {
     "certificate_detail": "certificate",
     "certificate_suspend": "certificate",
     "certificate_restore": "certificate",
+    "certificate_extend_suspension": "certificate",
     "certificate_withdraw": "certificate",
     "certificate_revision_pdf": "certificate_revision",
 }
@@ -66,7 +67,8 @@ def state(organization) -> dict:
             cycle__organization=organization).values_list(
             "pk", "kind", "outcome", "decision_date", "reason", "certificate_id")),
         "certificates": sorted(certificates.values_list(
-            "pk", "number", "status", "suspended_until", "revision", "scope", "issue_date",
+            "pk", "number", "status", "suspended_until", "suspension_extended_on",
+            "suspension_extension_reason", "revision", "scope", "issue_date",
             "expiry_date", "confidential", "updated_at")),
         "revisions": sorted(CertificateRevision.objects.filter(
             certificate__in=certificates).values_list("pk", "revision", "superseded_at",

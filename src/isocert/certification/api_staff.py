@@ -1,6 +1,6 @@
 """The certification API for CB staff and clients: the decision checklist, decisions, the
 user's certificates with their revisions, status history and surveillance due dates, and
-the certificate lifecycle (suspend, restore, withdraw).
+the certificate lifecycle (suspend, restore, extend the suspension once, withdraw).
 
 Reads go through the scoped selectors: a cycle, decision or certificate the caller may not
 see answers 404 as if it did not exist. A rule a service refuses answers the shared error
@@ -56,6 +56,11 @@ class DecisionIn(Schema):
     scope: str = Field("", description="The certified scope; default the current one")
     site_scopes: dict[str, str] = Field(default_factory=dict,
                                         description="{site id: scope at that site}")
+    site_ids: list[int] | None = Field(
+        None, description="The certified sites (ids of sites the application applied for, "
+        "the central function among them). Default: all sites applied for at the initial "
+        "decision, the certificate's current sites later; an extension may add sites, a "
+        "reduction leave some out")
     soa_version: str = Field("", description="ISO/IEC 27001: the Statement of "
                                              "Applicability version")
     energy_statement: str = Field("", description="ISO 50001: the decision maker's "
@@ -74,6 +79,7 @@ class DecisionOut(Schema):
                                                           "maker saw it")
     scope: str
     site_scopes: dict[str, str]
+    site_ids: list[int] = Field(..., description="The certified sites after a grant")
     energy_statement: str
     has_energy_evidence: bool
     decided_by: str
@@ -83,6 +89,8 @@ class DecisionOut(Schema):
 
 
 class CertificateSiteOut(Schema):
+    site_id: int | None = Field(None, description="The organization's site (empty for "
+                                "imported certificates)")
     name: str
     address: str
     city: str
@@ -143,8 +151,15 @@ class CertificateOut(CertificateSummaryOut):
     revisions: list[RevisionOut]
     status_history: list[CertificateStatusChangeOut]
     surveillance: list[SurveillanceOut]
+    suspension_extended_on: datetime.date | None = Field(
+        None, description="The suspension was extended (once) on this day")
+    withdrawal_due: datetime.date | None = Field(
+        None, description="The suspension has run out: the certificate is withdrawn "
+        "automatically on this day unless the CB restores it, reduces its scope or extends "
+        "the suspension")
     allowed_actions: list[str] = Field(..., description="Lifecycle actions the caller may "
-                                       "take now: suspend, restore, withdraw")
+                                       "take now: suspend, restore, extend_suspension, "
+                                       "withdraw")
 
 
 class LifecycleIn(Schema):
@@ -152,6 +167,14 @@ class LifecycleIn(Schema):
     date: datetime.date | None = Field(None, description="Default today; never in the future")
     until: datetime.date | None = Field(None, description="Suspension only: the last day, at "
                                         "most 6 months on (default the longest allowed)")
+
+
+class ExtendSuspensionIn(Schema):
+    reason: str = Field(..., description="Why the suspension is extended; at least 5 "
+                        "characters")
+    until: datetime.date = Field(..., description="The new last day: after the current one, "
+                                 "at most SUSPENSION_EXTENSION_MAX_MONTHS (default 3) months "
+                                 "later")
 
 
 # --- output ------------------------------------------------------------------------------------
@@ -167,7 +190,8 @@ def _decision_out(decision: CertificationDecision) -> dict:
         "kind": decision.kind, "outcome": decision.outcome,
         "decision_date": decision.decision_date, "reason": decision.reason,
         "checks": _checks(decision.checks), "scope": decision.scope,
-        "site_scopes": decision.site_scopes, "energy_statement": decision.energy_statement,
+        "site_scopes": decision.site_scopes, "site_ids": decision.site_ids,
+        "energy_statement": decision.energy_statement,
         "has_energy_evidence": decision.energy_evidence_id is not None,
         "decided_by": str(decision.decided_by), "decided_at": decision.decided_at,
         "certificate_id": decision.certificate_id,
@@ -214,8 +238,12 @@ def _certificate_out(certificate: Certificate, user) -> dict:
              "overdue": bool(a.target_date and a.target_date < today
                              and a.status not in CLOSED_AUDITS)}
             for a in selectors.surveillance_due(certificate=certificate)],
+        "suspension_extended_on": certificate.suspension_extended_on,
+        "withdrawal_due": lifecycle.withdrawal_due(certificate),
         "allowed_actions": ([a for a in lifecycle.CERTIFICATE_LIFECYCLE.allowed_actions(
-            certificate.status) if a != "expire"] if manager else []),
+            certificate.status) if a != "expire" and not (
+                a == "extend_suspension" and certificate.suspension_extended_on)]
+            if manager else []),
     }
 
 
@@ -286,6 +314,16 @@ def suspend_certificate(request, certificate_id: int, payload: LifecycleIn):
              summary="Restore a suspended certificate (decision makers, administrators)")
 def restore_certificate(request, certificate_id: int, payload: LifecycleIn):
     return _lifecycle(request, certificate_id, lifecycle.restore_certificate, payload)
+
+
+@router.post("/certificates/{certificate_id}/extend-suspension", response=CertificateOut,
+             summary="Extend a suspension once, with a reason and a new end within "
+                     "SUSPENSION_EXTENSION_MAX_MONTHS (decision makers, administrators)")
+def extend_suspension(request, certificate_id: int, payload: ExtendSuspensionIn):
+    certificate = selectors.certificate_get(user=request.auth, pk=certificate_id)
+    certificate = lifecycle.extend_suspension(certificate=certificate, actor=request.auth,
+                                              reason=payload.reason, until=payload.until)
+    return _certificate_out(certificate, request.auth)
 
 
 @router.post("/certificates/{certificate_id}/withdraw", response=CertificateOut,

@@ -3,6 +3,7 @@
 field when they refuse."""
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 
 from .models import CertificationDecision
@@ -46,8 +47,19 @@ class DecisionForm(forms.Form):
     energy_evidence = forms.FileField(required=False, label="Energy performance evidence",
                                       help_text="PDF, Office document or image.")
 
+    site_ids = forms.TypedMultipleChoiceField(
+        coerce=int, required=False, widget=forms.CheckboxSelectMultiple,
+        label="Certified sites",
+        help_text="Sites applied for; the central function is always certified. An "
+                  "extension may add sites, a reduction leave some out. None ticked: all "
+                  "sites applied for at the initial decision, the current ones later.")
+
     def __init__(self, *args, sites=(), isms=False, energy_upload=False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["site_ids"].choices = [
+            (site.pk, f"{site.name} ({site.country_id})"
+                      + (" — central function" if site.is_central_function else ""))
+            for site in sites]
         self.site_fields = []
         for site in sites:
             name = f"{SITE_PREFIX}{site.pk}"
@@ -63,15 +75,14 @@ class DecisionForm(forms.Form):
             del self.fields["energy_evidence"]
 
     @classmethod
-    def initial_for(cls, *, cycle, certificate, kind: str) -> dict:
+    def initial_for(cls, *, cycle, certificate, kind: str, site_ids=()) -> dict:
         initial = {"kind": kind, "decision_date": timezone.localdate(),
-                   "scope": certificate.scope if certificate else cycle.scope}
+                   "scope": certificate.scope if certificate else cycle.scope,
+                   "site_ids": list(site_ids)}
         if certificate is not None:
             initial["soa_version"] = certificate.soa_version
-            for site in certificate.sites.all():
-                match = cycle.organization.sites.filter(name=site.name).first()
-                if match:
-                    initial[f"{SITE_PREFIX}{match.pk}"] = site.scope
+            for site in certificate.sites.exclude(site=None):
+                initial[f"{SITE_PREFIX}{site.site_id}"] = site.scope
         return initial
 
     def site_scopes(self) -> dict[str, str]:
@@ -85,6 +96,9 @@ class DecisionForm(forms.Form):
                 "effective_date": data.get("effective_date"),
                 "reason": data.get("reason", ""), "scope": data.get("scope", ""),
                 "site_scopes": self.site_scopes(),
+                # None ticked: the default of the kind (the central function is always
+                # certified, so an empty list could never be granted).
+                "site_ids": data.get("site_ids") or None,
                 "soa_version": data.get("soa_version", ""),
                 "energy_statement": data.get("energy_statement", ""),
                 "energy_evidence": data.get("energy_evidence")}
@@ -113,7 +127,20 @@ class WithdrawForm(forms.Form):
                            help_text="Empty for today.")
 
 
-LIFECYCLE_FORMS = {"suspend": SuspendForm, "restore": RestoreForm, "withdraw": WithdrawForm}
+class ExtendSuspensionForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}),
+                             label="Why the suspension is extended")
+    until = forms.DateField(widget=DATE, label="Suspended until")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["until"].help_text = (
+            f"After the current end, at most {settings.SUSPENSION_EXTENSION_MAX_MONTHS} "
+            "months later. A suspension is extended once only.")
+
+
+LIFECYCLE_FORMS = {"suspend": SuspendForm, "restore": RestoreForm,
+                   "extend_suspension": ExtendSuspensionForm, "withdraw": WithdrawForm}
 
 
 class CertificateFilterForm(forms.Form):

@@ -1,6 +1,6 @@
-"""A certificate's life after the decision (ISO/IEC 17021-1 §9.6): suspension, restoration,
-withdrawal and expiry, and the daily run that watches surveillance deadlines, suspension
-limits and expiry dates.
+"""A certificate's life after the decision (ISO/IEC 17021-1 §9.6): suspension (and its one
+extension), restoration, withdrawal and expiry, and the daily run that watches surveillance
+deadlines, the end of suspensions and expiry dates.
 
 Each change is a service with a reason, an actor and a date; it writes a public
 status-history row and an audit event in the same transaction.
@@ -16,7 +16,7 @@ from django.utils import timezone
 from isocert.accounts.models import StaffRole, User
 from isocert.audits.models import Audit
 from isocert.audits.programme import SURVEILLANCE_KINDS, add_months
-from isocert.core.errors import InvalidInput, NotPermitted
+from isocert.core.errors import Conflict, InvalidInput, NotPermitted
 from isocert.core.statemachine import StateMachine
 from isocert.core.validation import clean_date, clean_reason
 from isocert.notifications.services import notify
@@ -29,12 +29,20 @@ S = Certificate.Status
 CERTIFICATE_LIFECYCLE = StateMachine("certificate", {
     "suspend": ({S.ACTIVE}, S.SUSPENDED),
     "restore": ({S.SUSPENDED}, S.ACTIVE),
+    # Moves the suspension's end, once; the status stays (``extend_suspension``).
+    "extend_suspension": ({S.SUSPENDED}, S.SUSPENDED),
     "withdraw": ({S.ACTIVE, S.SUSPENDED}, S.WITHDRAWN),
     "expire": ({S.ACTIVE, S.SUSPENDED}, S.EXPIRED),
 }, labels=dict(S.choices))
 STATUS_MANAGERS = (StaffRole.Role.DECISION_MAKER, StaffRole.Role.ADMINISTRATOR)
 PAST = {"suspend": "suspended", "restore": "restored", "withdraw": "withdrawn",
         "expire": "expired"}
+
+
+class SuspensionAlreadyExtended(Conflict):
+    """A suspension is extended at most once: then the CB restores, reduces or withdraws."""
+
+    code = "suspension_already_extended"
 
 
 def _ensure_status_manager(actor: User) -> None:
@@ -113,6 +121,9 @@ def suspend_certificate(*, certificate: Certificate, actor: User, reason: str, d
                            fields={"until": f"On or before {limit}."})
     certificate.suspended_until = end
     certificate.suspension_reminded_on = None
+    certificate.suspension_end_proposed_on = None
+    certificate.suspension_extended_on = None
+    certificate.suspension_extension_reason = ""
     return _change(certificate, action="suspend", actor=actor, reason=reason, day=day,
                    payload={"until": end.isoformat()})
 
@@ -131,6 +142,7 @@ def restore_certificate(*, certificate: Certificate, actor: User, reason: str,
                            "restored, only renewed by a recertification.",
                            fields={"date": f"On or before {certificate.expiry_date}."})
     certificate.suspended_until = None
+    certificate.suspension_end_proposed_on = None
     return _change(certificate, action="restore", actor=actor, reason=reason, day=day)
 
 
@@ -144,7 +156,64 @@ def withdraw_certificate(*, certificate: Certificate, actor: User, reason: str,
     CERTIFICATE_LIFECYCLE.target("withdraw", certificate.status)
     day = _action_date(certificate, date)
     certificate.suspended_until = None
+    certificate.suspension_end_proposed_on = None
     return _change(certificate, action="withdraw", actor=actor, reason=reason, day=day)
+
+
+@transaction.atomic
+def extend_suspension(*, certificate: Certificate, actor: User, reason: str,
+                      until) -> Certificate:
+    """Move a suspension's end to ``until``, once (ISO/IEC 17021-1 §9.6.5: the CB sets the
+    time by which the issue must be resolved; the reference rules give "usually at most
+    6 months, then restore, reduce scope or withdraw"). The new end lies after the current
+    one and at most ``SUSPENSION_EXTENSION_MAX_MONTHS`` later — a CB policy setting, the
+    standard fixes no figure. Possible until the certificate is withdrawn, also during the
+    grace after the end (it cancels the pending automatic withdrawal).
+
+    Refused: anyone but a CB decision maker or administrator; no reason; a certificate
+    that is not suspended; a second extension; an end date not after the current end or
+    beyond the maximum.
+    """
+    _ensure_status_manager(actor)
+    reason = clean_reason(reason, what="why the suspension is extended")
+    certificate = _locked(certificate)
+    CERTIFICATE_LIFECYCLE.target("extend_suspension", certificate.status)
+    if certificate.suspension_extended_on is not None:
+        raise SuspensionAlreadyExtended(
+            f"This suspension was extended on {certificate.suspension_extended_on} already; "
+            "it can be extended only once. Restore the certificate, reduce its scope or "
+            "withdraw it.")
+    current = certificate.suspended_until
+    limit = add_months(current, settings.SUSPENSION_EXTENSION_MAX_MONTHS)
+    if until in (None, ""):
+        raise InvalidInput("Give the new end of the suspension.",
+                           fields={"until": f"After {current}, on or before {limit}."})
+    end = clean_date(until, "until")
+    if end <= current:
+        raise InvalidInput("The extended suspension must end after the current end.",
+                           fields={"until": f"After {current}."})
+    if end > limit:
+        raise InvalidInput(
+            f"A suspension is extended by at most {settings.SUSPENSION_EXTENSION_MAX_MONTHS} "
+            "months.", fields={"until": f"On or before {limit}."})
+    today = timezone.localdate()
+    certificate.suspended_until = end
+    certificate.suspension_extended_on = today
+    certificate.suspension_extension_reason = reason
+    # The new end gets its own reminder and, if it passes, its own proposal and grace.
+    certificate.suspension_reminded_on = None
+    certificate.suspension_end_proposed_on = None
+    certificate.save()
+    _cert_event(actor, "certification.certificate.suspension_extended", certificate,
+                {"from": current.isoformat(), "until": end.isoformat(), "reason": reason})
+    context = {"number": certificate.number, "organization": certificate.organization_name,
+               "until": end.isoformat(), "previous": current.isoformat(), "reason": reason,
+               "path": reverse("verify_certificate", args=[certificate.public_code])}
+    # Client and CB staff apart: one To: line would show each the other's addresses.
+    notify(template="suspension_extended", to=client_recipients(certificate.organization_id),
+           context=context)
+    notify(template="suspension_extended", to=cb_recipients(), context=context)
+    return certificate
 
 
 @transaction.atomic
@@ -156,6 +225,7 @@ def expire_certificate(*, certificate: Certificate, today: datetime.date | None 
     if certificate.status not in (S.ACTIVE, S.SUSPENDED) or certificate.expiry_date >= today:
         return None
     certificate.suspended_until = None
+    certificate.suspension_end_proposed_on = None
     return _change(certificate, action="expire", actor=None,
                    reason="Expired: not recertified before the expiry date",
                    day=certificate.expiry_date + datetime.timedelta(days=1), tell_cb=False)
@@ -215,9 +285,64 @@ def remind_suspension_ending(*, certificate: Certificate, today: datetime.date) 
     return True
 
 
+def withdrawal_due(certificate: Certificate) -> datetime.date | None:
+    """When a suspension that ran out is withdrawn automatically (None until proposed)."""
+    if certificate.suspension_end_proposed_on is None:
+        return None
+    return certificate.suspension_end_proposed_on + datetime.timedelta(
+        days=settings.SUSPENSION_WITHDRAWAL_GRACE_DAYS)
+
+
+@transaction.atomic
+def propose_suspension_end(*, certificate: Certificate, today: datetime.date) -> bool:
+    """A suspension past its last day (ISO/IEC 17021-1 §9.6.5: the issue was not resolved
+    in the time set): e-mail the CB's decision makers and administrators, once, that it
+    must withdraw the certificate or reduce its scope (or restore it, or extend the
+    suspension once), and that it is withdrawn automatically on ``withdrawal_due``."""
+    certificate = _locked(certificate)
+    if (certificate.status != S.SUSPENDED or certificate.suspension_end_proposed_on
+            or certificate.suspended_until is None or certificate.suspended_until >= today):
+        return False
+    certificate.suspension_end_proposed_on = today
+    certificate.save(update_fields=["suspension_end_proposed_on", "updated_at"])
+    due = withdrawal_due(certificate)
+    _cert_event(None, "certification.certificate.suspension_ended", certificate,
+                {"until": certificate.suspended_until.isoformat(),
+                 "withdrawal_due": due.isoformat(),
+                 "extended": certificate.suspension_extended_on is not None})
+    notify(template="suspension_end_reached", to=cb_recipients(),
+           context={"number": certificate.number, "organization": certificate.organization_name,
+                    "until": certificate.suspended_until.isoformat(),
+                    "withdrawal_due": due.isoformat(),
+                    "can_extend": certificate.suspension_extended_on is None,
+                    "path": reverse("certificate_detail", args=[certificate.pk])})
+    return True
+
+
+@transaction.atomic
+def withdraw_after_suspension(*, certificate: Certificate, today: datetime.date
+                              ) -> Certificate | None:
+    """Withdraw a certificate whose suspension ran out and on which the CB did not act
+    within ``SUSPENSION_WITHDRAWAL_GRACE_DAYS`` of the proposal (system action, through
+    the certificate's state machine, with the reason in the status history and the audit
+    trail)."""
+    certificate = _locked(certificate)
+    due = withdrawal_due(certificate)
+    if certificate.status != S.SUSPENDED or due is None or today < due:
+        return None
+    until = certificate.suspended_until
+    reason = (f"Withdrawn: the suspension ended on {until} without the issue resolved, and "
+              f"the certification body did not restore, reduce or extend it by {due}.")
+    certificate.suspended_until = None
+    certificate.suspension_end_proposed_on = None
+    return _change(certificate, action="withdraw", actor=None, reason=reason, day=today,
+                   payload={"automatic": True, "suspended_until": until.isoformat()})
+
+
 def daily_run(today: datetime.date | None = None) -> dict:
-    """Expire lapsed certificates, remind about suspensions running out, flag overdue
-    surveillance, fail registry imports and exports whose task worker died (without
+    """Expire lapsed certificates, remind about suspensions running out, propose withdrawal
+    or scope reduction for suspensions that ran out and withdraw those left past the grace,
+    flag overdue surveillance, fail registry imports and exports whose task worker died (without
     progress for ``REGISTRY_JOB_TIMEOUT_MINUTES``). Idempotent: run it as often as you
     like."""
     today = today or timezone.localdate()
@@ -232,10 +357,20 @@ def daily_run(today: datetime.date | None = None) -> dict:
                                                   suspended_until__lte=horizon,
                                                   suspension_reminded_on__isnull=True):
         reminded += remind_suspension_ending(certificate=certificate, today=today)
+    proposed = 0
+    for certificate in Certificate.objects.filter(status=S.SUSPENDED, suspended_until__lt=today,
+                                                  suspension_end_proposed_on__isnull=True):
+        proposed += propose_suspension_end(certificate=certificate, today=today)
+    withdrawn = 0
+    for certificate in Certificate.objects.filter(status=S.SUSPENDED,
+                                                  suspension_end_proposed_on__isnull=False):
+        if withdraw_after_suspension(certificate=certificate, today=today):
+            withdrawn += 1
     flagged = 0
     for audit in overdue_surveillance(today):
         if flag_overdue_surveillance(audit=audit, today=today):
             flagged += 1
     return {"expired": expired, "suspension_reminders": reminded,
+            "suspension_ends_proposed": proposed, "withdrawn_after_suspension": withdrawn,
             "surveillance_overdue": flagged,
             "registry_jobs_failed": fail_stale_registry_jobs()}

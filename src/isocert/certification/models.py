@@ -43,6 +43,9 @@ class CertificationDecision(models.Model):
     scope = models.TextField(blank=True, help_text="The certified scope after the decision.")
     site_scopes = models.JSONField(default=dict, blank=True,
                                    help_text="{site id: scope of that site}")
+    site_ids = models.JSONField(default=list, blank=True,
+                                help_text="The certified sites after a grant "
+                                "(services.certified_sites).")
     energy_statement = models.TextField(blank=True, help_text="ISO 50001 without energy data "
                                         "in the portal: the decision maker's statement.")
     energy_evidence = models.ForeignKey("core.StoredFile", null=True, blank=True,
@@ -101,6 +104,13 @@ class Certificate(models.Model):
     revision = models.PositiveIntegerField(default=1)
     suspended_until = models.DateField(null=True, blank=True)
     suspension_reminded_on = models.DateField(null=True, blank=True)
+    suspension_end_proposed_on = models.DateField(
+        null=True, blank=True, help_text="When the daily run proposed withdrawal or scope "
+        "reduction because the suspension ran out; withdrawn automatically "
+        "SUSPENSION_WITHDRAWAL_GRACE_DAYS later.")
+    suspension_extended_on = models.DateField(
+        null=True, blank=True, help_text="The suspension was extended (once) on this day.")
+    suspension_extension_reason = models.TextField(blank=True)
     surveillance_flagged_on = models.DateField(null=True, blank=True)
     confidential = models.BooleanField(default=False, help_text="IAF MD 28 confidential flag.")
     lookups = models.PositiveBigIntegerField(default=0, help_text="Public verifications; who "
@@ -151,6 +161,11 @@ class CertificateSite(models.Model):
     """A certified site and its scope, as printed (§8.2.2: every site of a multi-site)."""
 
     certificate = models.ForeignKey(Certificate, on_delete=models.CASCADE, related_name="sites")
+    # The organization's site this row certifies, so a revision knows which sites are in
+    # the certified scope; empty for imported certificates (and once the site is deleted:
+    # the printed row stays as it was).
+    site = models.ForeignKey("accounts.Site", null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
     position = models.PositiveSmallIntegerField(default=0)
     name = models.CharField(max_length=150)
     address = models.TextField()

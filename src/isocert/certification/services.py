@@ -17,7 +17,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from isocert.accounts.models import Membership, Organization, StaffRole, User
+from isocert.accounts.models import Membership, Site, StaffRole, User
 from isocert.accounts.selectors import decision_standards, impartiality_relationships
 from isocert.audits.models import (
     Audit,
@@ -311,14 +311,113 @@ def allocate_number(codes: list[str], year: int) -> str:
     return settings.CERTIFICATE_NUMBER_FORMAT.format(std=std, year=year, seq=seq)
 
 
-def _site_rows(organization: Organization, site_scopes: dict, default_scope: str) -> list[dict]:
+# --- the certified sites -------------------------------------------------------------------
+
+def applied_sites(cycle: CertificationCycle) -> list[Site]:
+    """The sites the application asked to certify (the central function among them: the
+    application cannot be submitted without it). They are what the audit programme covers:
+    IAF MD 1 sampling draws each audit's sites from them, so a site sampled but not visited
+    is covered too, while a site the organization added later never is."""
+    return list(cycle.application.sites.select_related("country")
+                .order_by("-is_central_function", "name"))
+
+
+def _printed_site_ids(certificate: Certificate, applied: list[Site]) -> list[int]:
+    """The applied-for sites the certificate lists now (rows printed before sites were
+    linked are matched by name)."""
+    by_name = {site.name: site.pk for site in applied}
+    allowed = set(by_name.values())
+    ids = []
+    for row in certificate.sites.all():
+        site_id = row.site_id if row.site_id is not None else by_name.get(row.name)
+        if site_id in allowed and site_id not in ids:
+            ids.append(site_id)
+    return ids
+
+
+def certified_sites(*, cycle: CertificationCycle, kind: str,
+                    certificate: Certificate | None = None, site_ids=None,
+                    audit: Audit | None = None) -> list[Site]:
+    """The sites a certificate lists after a decision of ``kind`` on ``cycle``: the one rule
+    for every issue and revision (ISO/IEC 17021-1 §8.2.2: the name and location of each
+    certified site; IAF MD 1 for multi-site).
+
+    Only sites applied for can be certified (``applied_sites``). Without ``site_ids`` an
+    initial certification lists all of them and a recertification or scope change keeps
+    the certificate's current sites. ``site_ids`` is the decision maker's list:
+
+    - initial, recertification: any of the sites applied for — a site left out is
+      excluded from the certified scope;
+    - scope extension: the current sites plus sites applied for; an added site must have
+      been covered by the extension audit when that audit's sites were recorded;
+    - scope reduction: fewer of the current sites, none added.
+
+    The central function is always listed (it plans and controls the system; a
+    certificate without it is withdrawn, not reduced); a certificate lists at least one
+    site. Refusals name ``site_ids``.
+    """
+    applied = applied_sites(cycle)
+    by_id = {site.pk: site for site in applied}
+    current = (_printed_site_ids(certificate, applied)
+               if certificate is not None and kind != D.Kind.INITIAL else list(by_id))
+    if site_ids is None:
+        chosen = current
+    else:
+        try:
+            chosen = list(dict.fromkeys(int(pk) for pk in site_ids))
+        except (TypeError, ValueError):
+            raise InvalidInput("Choose the certified sites by their numbers.",
+                               fields={"site_ids": "Site ids are whole numbers."})
+    unknown = [pk for pk in chosen if pk not in by_id]
+    if unknown:
+        raise InvalidInput(
+            "Only sites the application applied for, and so the audit programme covered, can "
+            "be certified.", fields={"site_ids": f"Not applied for: {unknown}."})
+    if kind == D.Kind.SCOPE_EXTENSION:
+        dropped = [by_id[pk].name for pk in current if pk not in chosen]
+        if dropped:
+            raise InvalidInput(f"A scope extension keeps every certified site: "
+                               f"{', '.join(dropped)} would be left out.",
+                               fields={"site_ids": "Reduce the scope to remove a site."})
+        added = [pk for pk in chosen if pk not in current]
+        visited = set(audit.sites.values_list("pk", flat=True)) if audit else set()
+        unaudited = [by_id[pk].name for pk in added if visited and pk not in visited]
+        if unaudited:
+            raise InvalidInput(f"The scope-extension audit did not cover "
+                               f"{', '.join(unaudited)}.",
+                               fields={"site_ids": "Add only sites the audit covered."})
+    if kind == D.Kind.SCOPE_REDUCTION:
+        added = [by_id[pk].name for pk in chosen if pk not in current]
+        if added:
+            raise InvalidInput(f"A scope reduction adds no site: {', '.join(added)} is not "
+                               "certified now.",
+                               fields={"site_ids": "Extend the scope to add a site."})
+    central = next((site for site in applied if site.is_central_function), None)
+    if central is not None and central.pk not in chosen:
+        raise InvalidInput(f"The central function ({central.name}) is always certified.",
+                           fields={"site_ids": "Keep the central function."})
+    if not chosen:
+        raise InvalidInput("A certificate lists at least one site.",
+                           fields={"site_ids": "Choose the certified sites."})
+    order = {site.pk: position for position, site in enumerate(applied)}
+    return [by_id[pk] for pk in sorted(chosen, key=order.__getitem__)]
+
+
+def _site_rows(sites: list[Site], site_scopes: dict, default_scope: str,
+               certificate: Certificate | None = None) -> list[dict]:
+    """The printed rows of ``sites``, each with its own address and country; a site's scope
+    is the decision's, else the one printed so far, else its activities, else the
+    certificate's scope."""
+    printed = ({row.site_id: row.scope for row in certificate.sites.all() if row.site_id}
+               if certificate is not None else {})
     rows = []
-    for position, site in enumerate(organization.sites.order_by("-is_central_function", "name")):
+    for position, site in enumerate(sites):
+        scope = (site_scopes.get(str(site.pk)) or printed.get(site.pk) or site.activities
+                 or default_scope)
         rows.append({
-            "name": site.name, "address": site.address, "city": site.city,
-            "postcode": site.postcode, "country": organization.country_id,
-            "country_name": organization.country.name,
-            "scope": (site_scopes.get(str(site.pk)) or site.activities or default_scope).strip(),
+            "site_id": site.pk, "name": site.name, "address": site.address, "city": site.city,
+            "postcode": site.postcode, "country": site.country_id,
+            "country_name": site.country.name, "scope": scope.strip(),
             "central": site.is_central_function, "position": position,
         })
     return rows
@@ -361,7 +460,8 @@ def build_content(certificate: Certificate, *, reason: str, sites: list[dict]) -
 def _write_sites(certificate: Certificate, sites: list[dict]) -> None:
     certificate.sites.all().delete()
     CertificateSite.objects.bulk_create([
-        CertificateSite(certificate=certificate, position=site["position"], name=site["name"],
+        CertificateSite(certificate=certificate, site_id=site.get("site_id"),
+                        position=site["position"], name=site["name"],
                         address=site["address"], city=site["city"], postcode=site["postcode"],
                         country=site["country"], scope=site["scope"],
                         is_central_function=site["central"])
@@ -401,7 +501,8 @@ def _cert_event(actor, action: str, certificate: Certificate, payload: dict) -> 
 
 
 def _issue_certificate(cycle: CertificationCycle, decision: CertificationDecision,
-                       effective: datetime.date, soa_version: str, actor: User) -> Certificate:
+                       effective: datetime.date, soa_version: str, actor: User,
+                       sites: list[Site]) -> Certificate:
     organization = cycle.organization
     standards = [{"code": s.code, "edition": s.edition}
                  for s in cycle.standards.order_by("code")]
@@ -423,13 +524,14 @@ def _issue_certificate(cycle: CertificationCycle, decision: CertificationDecisio
         CertificateStandard(certificate=certificate, code=s["code"], edition=s["edition"])
         for s in standards])
     _issue_revision(certificate, actor=actor, reason="Initial certification",
-                    sites=_site_rows(organization, decision.site_scopes, decision.scope))
+                    sites=_site_rows(sites, decision.site_scopes, decision.scope))
     _status_row(certificate, date=effective, reason="Certification granted", actor=actor)
     return certificate
 
 
 def _renew_certificate(certificate: Certificate, decision: CertificationDecision,
-                       effective: datetime.date, soa_version: str, actor: User) -> Certificate:
+                       effective: datetime.date, soa_version: str, actor: User,
+                       sites: list[Site]) -> Certificate:
     """Recertification (§9.6.3): completed before expiry, the new expiry is the old one
     plus three years; after expiry, restoration within the window keeps the original
     dates' rhythm, later a new stage 2 is needed (the decision is refused).
@@ -455,8 +557,8 @@ def _renew_certificate(certificate: Certificate, decision: CertificationDecision
     _issue_revision(certificate, actor=actor,
                     reason=("Restored after recertification" if was_expired
                             else "Recertification"),
-                    sites=_site_rows(certificate.organization, decision.site_scopes,
-                                     certificate.scope))
+                    sites=_site_rows(sites, decision.site_scopes, certificate.scope,
+                                     certificate))
     _status_row(certificate, date=effective,
                 reason=("Certification restored after recertification" if was_expired
                         else "Recertified"), actor=actor)
@@ -464,15 +566,18 @@ def _renew_certificate(certificate: Certificate, decision: CertificationDecision
 
 
 def _revise_scope(certificate: Certificate, decision: CertificationDecision,
-                  effective: datetime.date, actor: User) -> Certificate:
+                  effective: datetime.date, actor: User, sites: list[Site]) -> Certificate:
+    """Scope extension or reduction: a new revision with the decided scope and sites. The
+    status stays: a suspended certificate reduced to what still conforms stays suspended
+    until the CB restores it (ISO/IEC 17021-1 §9.6.5)."""
     certificate.scope = decision.scope
     certificate.issue_date = effective
     certificate.revision += 1
     certificate.save()
     label = ("Scope extended" if decision.kind == D.Kind.SCOPE_EXTENSION else "Scope reduced")
     _issue_revision(certificate, actor=actor, reason=f"{label}: {decision.reason}"[:300],
-                    sites=_site_rows(certificate.organization, decision.site_scopes,
-                                     decision.scope))
+                    sites=_site_rows(sites, decision.site_scopes, decision.scope,
+                                     certificate))
     _status_row(certificate, date=effective, reason=f"{label}: {decision.reason}", actor=actor)
     return certificate
 
@@ -486,13 +591,15 @@ def restoration_deadline(certificate: Certificate) -> datetime.date:
 @transaction.atomic
 def decide(*, cycle: CertificationCycle, actor: User, kind: str, outcome: str,
            decision_date=None, effective_date=None, reason: str = "", scope: str = "",
-           site_scopes: dict | None = None, soa_version: str = "", energy_statement: str = "",
-           energy_evidence=None) -> CertificationDecision:
+           site_scopes: dict | None = None, site_ids=None, soa_version: str = "",
+           energy_statement: str = "", energy_evidence=None) -> CertificationDecision:
     """Record the certification decision on ``cycle`` and, on a grant, issue, renew or
     revise its certificate.
 
     A recertification grant also closes ``cycle`` and starts the next one, which the
-    certificate then follows (``_renew_certificate``).
+    certificate then follows (``_renew_certificate``). The certificate lists the sites
+    ``certified_sites`` gives for ``kind`` and ``site_ids`` (default: every site applied
+    for at the initial decision, the current ones later).
 
     Refused: a decision maker who audited this cycle or worked for the client within the
     cooling-off period; a grant while any checklist item is open (the missing items are
@@ -500,7 +607,10 @@ def decide(*, cycle: CertificationCycle, actor: User, kind: str, outcome: str,
     before the audit's last day; an effective date before the decision date; a
     recertification after the restoration window (a new stage 2 is needed); a
     recertification on a closed cycle (its recertification was decided; the next one is
-    decided on the cycle it started).
+    decided on the cycle it started); certified sites against ``certified_sites``' rule; a
+    scope change of a certificate that is neither active nor suspended (a suspended one
+    may be reduced to what still conforms, §9.6.5 — not extended); a reduction that
+    changes neither the scope nor the sites.
     """
     today = timezone.localdate()
     if kind not in D.Kind.values:
@@ -544,6 +654,7 @@ def decide(*, cycle: CertificationCycle, actor: User, kind: str, outcome: str,
     if kind in (D.Kind.SCOPE_EXTENSION, D.Kind.SCOPE_REDUCTION) or not scope:
         scope = scope or (certificate.scope if certificate else cycle.scope)
 
+    sites: list[Site] = []
     if outcome == D.Outcome.GRANT:
         missing = [check for check in checks if not check.ok]
         if missing:
@@ -551,15 +662,27 @@ def decide(*, cycle: CertificationCycle, actor: User, kind: str, outcome: str,
                 "Certification cannot be granted yet: "
                 + "; ".join(f"{c.label} — {c.detail}" for c in missing),
                 fields={c.key: c.detail for c in missing})
+        sites = certified_sites(cycle=cycle, kind=kind, certificate=certificate,
+                                site_ids=site_ids, audit=audit)
         if kind == D.Kind.SCOPE_REDUCTION:
             reason = clean_reason(reason, what="the reason for reducing the scope")
-            if not (scope and scope != certificate.scope):
-                raise InvalidInput("State the reduced scope.",
-                                   fields={"scope": "The scope after the reduction."})
+            fewer_sites = len(sites) < len(_printed_site_ids(certificate,
+                                                             applied_sites(cycle)))
+            if not ((scope and scope != certificate.scope) or fewer_sites):
+                raise InvalidInput("State the reduced scope or leave out a site.",
+                                   fields={"scope": "The scope after the reduction.",
+                                           "site_ids": "The sites after the reduction."})
+        # Reducing the scope to what still conforms is a way out of a suspension (ISO/IEC
+        # 17021-1 §9.6.5); an extension needs an active certificate.
+        reduction = kind == D.Kind.SCOPE_REDUCTION
+        changeable = ({Certificate.Status.ACTIVE, Certificate.Status.SUSPENDED} if reduction
+                      else {Certificate.Status.ACTIVE})
         if kind in (D.Kind.SCOPE_EXTENSION, D.Kind.SCOPE_REDUCTION) and (
-                certificate.status != Certificate.Status.ACTIVE):
+                certificate.status not in changeable):
             raise Conflict(f"Certificate {certificate.number} is {certificate.status.lower()}; "
-                           "its scope changes only while it is active.")
+                           + ("its scope can be reduced only while it is active or suspended."
+                              if reduction else
+                              "its scope can be extended only while it is active."))
         if kind == D.Kind.RECERTIFICATION and certificate.status == Certificate.Status.EXPIRED:
             deadline = restoration_deadline(certificate)
             if decision_date > deadline:
@@ -570,7 +693,8 @@ def decide(*, cycle: CertificationCycle, actor: User, kind: str, outcome: str,
         if kind == D.Kind.RECERTIFICATION and certificate.status == Certificate.Status.SUSPENDED:
             raise Conflict(f"Certificate {certificate.number} is suspended: restore it first, "
                            "then decide on the recertification.")
-        if kind == D.Kind.SCOPE_EXTENSION and scope == certificate.scope and not site_scopes:
+        if (kind == D.Kind.SCOPE_EXTENSION and scope == certificate.scope and not site_scopes
+                and len(sites) <= len(_printed_site_ids(certificate, applied_sites(cycle)))):
             raise InvalidInput("State the extended scope.",
                                fields={"scope": "The scope after the extension."})
     else:
@@ -580,19 +704,22 @@ def decide(*, cycle: CertificationCycle, actor: User, kind: str, outcome: str,
     decision = CertificationDecision.objects.create(
         cycle=cycle, audit=audit, kind=kind, outcome=outcome, decision_date=decision_date,
         reason=reason, checks=[asdict(check) for check in checks], scope=scope,
-        site_scopes=site_scopes, energy_statement=energy_statement,
+        site_scopes=site_scopes, site_ids=[site.pk for site in sites],
+        energy_statement=energy_statement,
         energy_evidence=stored_evidence, decided_by=actor)
 
     if outcome == D.Outcome.GRANT:
         if kind == D.Kind.INITIAL:
-            certificate = _issue_certificate(cycle, decision, effective, soa_version, actor)
+            certificate = _issue_certificate(cycle, decision, effective, soa_version, actor,
+                                             sites)
             fix_surveillance_dates(cycle=cycle, decision_date=decision_date, actor=actor)
             action = "certification.certificate.issued"
         elif kind == D.Kind.RECERTIFICATION:
-            certificate = _renew_certificate(certificate, decision, effective, soa_version, actor)
+            certificate = _renew_certificate(certificate, decision, effective, soa_version,
+                                             actor, sites)
             action = "certification.certificate.renewed"
         else:
-            certificate = _revise_scope(certificate, decision, effective, actor)
+            certificate = _revise_scope(certificate, decision, effective, actor, sites)
             changed = "extended" if kind == D.Kind.SCOPE_EXTENSION else "reduced"
             action = f"certification.certificate.{changed}"
         decision.certificate = certificate
@@ -600,7 +727,7 @@ def decide(*, cycle: CertificationCycle, actor: User, kind: str, outcome: str,
         _cert_event(actor, action, certificate,
                     {"decision": decision.pk, "effective_date": effective.isoformat(),
                      "expiry_date": certificate.expiry_date.isoformat(),
-                     "cycle": certificate.cycle_id})
+                     "cycle": certificate.cycle_id, "sites": decision.site_ids})
     record_event(actor=actor, action=f"certification.decision.{outcome}", obj=decision,
                  organization_id=cycle.organization_id,
                  payload={"cycle": cycle.pk, "kind": kind,

@@ -11,6 +11,8 @@ urlpatterns = [
     path("certificates/<int:pk>/", views.certificate_detail, name="certificate_detail"),
     path("certificates/<int:pk>/suspend/", views.certificate_suspend, name="certificate_suspend"),
     path("certificates/<int:pk>/restore/", views.certificate_restore, name="certificate_restore"),
+    path("certificates/<int:pk>/extend-suspension/", views.certificate_extend_suspension,
+         name="certificate_extend_suspension"),
     path("certificates/<int:pk>/withdraw/", views.certificate_withdraw,
          name="certificate_withdraw"),
     path("certificates/revisions/<int:pk>/pdf/", views.certificate_revision_pdf,

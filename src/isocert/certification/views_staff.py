@@ -77,7 +77,8 @@ def _decision_context(request, cycle, *, kind: str, form: DecisionForm) -> dict:
     return {
         "cycle": cycle, "organization": cycle.organization,
         "standards": list(cycle.standards.order_by("code")),
-        "sites": list(cycle.organization.sites.order_by("-is_central_function", "name")),
+        "sites": services.applied_sites(cycle),
+        "printed_sites": list(certificate.sites.all()) if certificate else [],
         "certificate": certificate, "kind": kind, "kind_label": D.Kind(kind).label,
         "kind_form": ChecklistKindForm(initial={"kind": kind}),
         "audit": audit, "report": report,
@@ -95,13 +96,18 @@ def _decision_context(request, cycle, *, kind: str, form: DecisionForm) -> dict:
 def _decision_form(cycle, *, data=None, files=None, kind=None) -> DecisionForm:
     certificate = services.current_certificate(cycle)
     codes = {s.code for s in cycle.standards.all()}
-    kwargs = {"sites": cycle.organization.sites.order_by("-is_central_function", "name"),
+    kwargs = {"sites": services.applied_sites(cycle),
               "isms": services.ISMS_STANDARD in codes,
               "energy_upload": _energy_upload_needed(cycle)}
     if data is not None:
         return DecisionForm(data, files, **kwargs)
-    return DecisionForm(initial=DecisionForm.initial_for(cycle=cycle, certificate=certificate,
-                                                         kind=kind), **kwargs)
+    try:
+        default_sites = [site.pk for site in services.certified_sites(
+            cycle=cycle, kind=kind, certificate=certificate)]
+    except DomainError:
+        default_sites = []
+    return DecisionForm(initial=DecisionForm.initial_for(
+        cycle=cycle, certificate=certificate, kind=kind, site_ids=default_sites), **kwargs)
 
 
 @login_required
@@ -154,8 +160,16 @@ def _status_text(certificate: Certificate, last_change) -> str:
     if certificate.status == Certificate.Status.SUSPENDED:
         until = (f" until {_day(certificate.suspended_until)}"
                  if certificate.suspended_until else "")
-        return (f"Suspended{since}{until}: the certification is temporarily invalid and may "
-                "not be advertised.")
+        extended = (f" (extended on {_day(certificate.suspension_extended_on)})"
+                    if certificate.suspension_extended_on else "")
+        text = (f"Suspended{since}{until}{extended}: the certification is temporarily invalid "
+                "and may not be advertised.")
+        due = lifecycle.withdrawal_due(certificate)
+        if due:
+            text += (" The suspension has run out: unless the certification body restores it, "
+                     "reduces its scope or extends the suspension, it is withdrawn on "
+                     f"{_day(due)}.")
+        return text
     if certificate.status == Certificate.Status.WITHDRAWN:
         return f"Withdrawn{since}: the certification has ended."
     if certificate.status == Certificate.Status.EXPIRED:
@@ -163,6 +177,14 @@ def _status_text(certificate: Certificate, last_change) -> str:
         return (f"Expired{since}: it was not recertified before {_day(certificate.expiry_date)}. "
                 f"A completed recertification can restore it until {_day(deadline)}.")
     return f"Active: valid until {_day(certificate.expiry_date)}."
+
+
+def _shown_actions(certificate: Certificate) -> list[str]:
+    """The lifecycle forms the certificate's status allows (a suspension is extended once)."""
+    return [action for action in lifecycle.CERTIFICATE_LIFECYCLE.allowed_actions(
+                certificate.status)
+            if action in LIFECYCLE_FORMS and not (
+                action == "extend_suspension" and certificate.suspension_extended_on)]
 
 
 def _certificate_context(request, certificate: Certificate, forms=None) -> dict:
@@ -174,8 +196,7 @@ def _certificate_context(request, certificate: Certificate, forms=None) -> dict:
         audit.overdue = bool(audit.target_date and audit.target_date < today
                              and audit.status not in CLOSED_AUDITS)
     can_manage = _can_manage_status(request.user)
-    actions = ([a for a in lifecycle.CERTIFICATE_LIFECYCLE.allowed_actions(certificate.status)
-                if a in LIFECYCLE_FORMS] if can_manage else [])
+    actions = _shown_actions(certificate) if can_manage else []
     forms = forms or {}
     current = revisions[0] if revisions else None
     qr_url = current.content.get("qr_url", "") if current else ""
@@ -203,6 +224,7 @@ def certificate_detail(request, pk):
 LIFECYCLE_SERVICES = {
     "suspend": (lifecycle.suspend_certificate, "Certificate suspended."),
     "restore": (lifecycle.restore_certificate, "Certificate restored: it is active again."),
+    "extend_suspension": (lifecycle.extend_suspension, "Suspension extended."),
     "withdraw": (lifecycle.withdraw_certificate, "Certificate withdrawn."),
 }
 
@@ -220,8 +242,9 @@ def _lifecycle_action(request, pk, action: str):
         except DomainError as exc:
             add_domain_error(form, exc)
             status = exc.status
-            if not lifecycle.CERTIFICATE_LIFECYCLE.can(action, certificate.status):
-                # The form of an action the status no longer allows is not shown.
+            certificate.refresh_from_db()
+            if action not in _shown_actions(certificate):
+                # The form of an action the certificate no longer allows is not shown.
                 messages.error(request, exc.message)
         else:
             messages.success(request, success)
@@ -241,6 +264,12 @@ def certificate_suspend(request, pk):
 @require_POST
 def certificate_restore(request, pk):
     return _lifecycle_action(request, pk, "restore")
+
+
+@login_required
+@require_POST
+def certificate_extend_suspension(request, pk):
+    return _lifecycle_action(request, pk, "extend_suspension")
 
 
 @login_required

@@ -7,7 +7,9 @@ from isocert.certification.lifecycle import daily_run
 
 class Command(BaseCommand):
     help = ("The certificates' daily run: expire certificates past their expiry date, remind "
-            "about suspensions running out and flag overdue surveillance audits (each once); "
+            "about suspensions running out, propose withdrawal or scope reduction when a "
+            "suspension has run out and withdraw it SUSPENSION_WITHDRAWAL_GRACE_DAYS later, "
+            "flag overdue surveillance audits (each once); "
             "fail registry imports and exports whose task worker died. Idempotent; run daily "
             "from cron.")
 
@@ -25,5 +27,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             f"Certificates expired: {counts['expired']}. "
             f"Suspension reminders: {counts['suspension_reminders']}. "
+            f"Suspension ends proposed: {counts['suspension_ends_proposed']}. "
+            f"Withdrawn after suspension: {counts['withdrawn_after_suspension']}. "
             f"Overdue surveillance flagged: {counts['surveillance_overdue']}. "
             f"Registry jobs failed: {counts['registry_jobs_failed']}."))
