@@ -574,3 +574,60 @@ def test_iso_50001_granted_on_the_clients_own_energy_data(energy_cycle, dora, no
     check = next(c for c in decision.checks if c["key"] == "energy_improvement")
     assert check["ok"] and "%" in check["detail"]
     assert decision.certificate.standards == [{"code": "ISO 50001", "edition": "2018"}]
+
+
+def test_iso_50001_recertification_reads_only_the_current_cycles_reporting_period(
+        nordlicht, alice, rita, adam, dora):
+    """The initial evidence (2022 H2) is not reused at recertification: the period judged
+    starts on or after the decision that began the cycle (2023-06-01)."""
+    from isocert.energy import services as energy
+    from isocert.energy.demo import build_energy_story, monthly_csv, monthly_mapping
+
+    story = build_energy_story(organization=nordlicht, actor=alice,
+                               start=datetime.date(2021, 7, 1))  # reporting 2022-07 … 12
+    certified = certified_cycle(nordlicht, alice, rita, adam, dora, standards=[ENERGY_LINE],
+                                decided=datetime.date(2023, 6, 1))
+
+    with pytest.raises(DecisionInputsMissing) as refused:
+        recertify(certified, dora, adam, alice, audit_end=RECERT_END,
+                  decision_date=RECERTIFIED)
+
+    assert set(refused.value.fields) == {"energy_improvement"}
+    detail = refused.value.fields["energy_improvement"]
+    assert detail.startswith("Energy performance improvement not demonstrated: no reporting "
+                             "period lies within the cycle being decided (from 2023-06-01 "
+                             "to 2026-05-04)")
+    assert ("“First reporting period” (2022-07-01 – 2022-12-31), starts before 2023-06-01"
+            in detail)
+    assert not CertificationDecision.objects.filter(kind="recertification").exists()
+
+    # 2025 H1, within the cycle, 8 % below what the 2021/22 baseline expects.
+    energy.import_energy_data(organization=nordlicht, actor=alice, file_name="2025.csv",
+                              data=monthly_csv(start=datetime.date(2025, 1, 1), months=6,
+                                               baseline_months=0).encode(),
+                              mapping=monthly_mapping(story))
+    energy.add_reporting_period(baseline=story["baseline"], actor=alice, data={
+        "name": "2025 H1", "period_start": "2025-01-01", "period_end": "2025-06-30"})
+    decision = decide(cycle=certified, actor=dora, kind="recertification", outcome="grant",
+                      decision_date=RECERTIFIED)
+
+    check = next(c for c in decision.checks if c["key"] == "energy_improvement")
+    assert check["ok"]
+    assert check["detail"].startswith("Energy performance improvement demonstrated: ")
+    assert "used in 2025-01-01 – 2025-06-30" in check["detail"]
+
+
+def test_iso_50001_a_reporting_period_still_running_is_not_judged(energy_cycle, dora,
+                                                                   nordlicht, alice):
+    """The story's period ends 2025-06-30: a decision dated before it cannot judge it."""
+    from isocert.energy.demo import build_energy_story
+
+    build_energy_story(organization=nordlicht, actor=alice)
+    Audit.objects.filter(cycle=energy_cycle, kind=Audit.Kind.STAGE2).update(
+        start_date=datetime.date(2025, 6, 1), end_date=datetime.date(2025, 6, 3))
+
+    with pytest.raises(DecisionInputsMissing) as refused:
+        grant(energy_cycle, dora, decision_date=datetime.date(2025, 6, 20))
+
+    assert "ends after 2025-06-20, the decision date: its data is not complete" in (
+        refused.value.fields["energy_improvement"])

@@ -29,3 +29,27 @@ def vera(nordlicht):
     user = make_user("vera@nordlicht.example", "Vera Viewer")
     Membership.objects.create(organization=nordlicht, user=user, role=Membership.Role.VIEWER)
     return user
+
+
+@pytest.fixture
+def near_duplicate(nordlicht, alice, setup):
+    """A variable "Shifts" equal to Production but for January, a millionth of a unit more,
+    with 2024's electricity: a design that made numpy raise LinAlgError (a 500) when the
+    baseline was fitted."""
+    from isocert.energy import services
+    from isocert.energy.demo import monthly_rows
+
+    shifts = services.create_variable(organization=nordlicht, actor=alice, data={
+        "name": "Shifts", "kind": "other", "unit": "t"})
+    rows = ["Month,Electricity (kWh),Production (t),Shifts"]
+    for i, (month, kwh, _gas, production, _hdd) in enumerate(monthly_rows(months=12)):
+        rows.append(f"{month},{kwh},{production},{production + (0.000001 if i == 0 else 0)}")
+    services.import_energy_data(
+        organization=nordlicht, actor=alice, file_name="shifts.csv",
+        data=("\n".join(rows) + "\n").encode(),
+        mapping={"frequency": "monthly", "date": "Month", "columns": [
+            {"column": "Electricity (kWh)", "meter_id": setup["electricity"].pk,
+             "unit": "kWh"},
+            {"column": "Production (t)", "variable_id": setup["production"].pk},
+            {"column": "Shifts", "variable_id": shifts.pk}]})
+    return shifts

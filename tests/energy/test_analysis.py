@@ -87,12 +87,72 @@ def test_weak_short_models_carry_every_warning():
 
 @pytest.mark.parametrize("y, columns, message", [
     ([1, 2], [[1, 2]], "too few"),
-    ([1, 2, 3, 4], [[1, 1, 1, 1]], "collinear"),
+    ([1, 2, 3, 4], [[1, 1, 1, 1]], "“v0” is \\(nearly\\) constant"),
+    ([1, 2, 3, 4, 5], [[1, 2, 3, 4, 5], [2, 4, 6, 8, 10]],
+     "“v0” and “v1” \\(nearly\\) follow from one another"),
+    ([1, 2, 3, 4], [[0, 0, 0, 0]], "“v0” is zero at every point"),
     ([1, 2, 3, 4], [], "at least one"),
 ])
 def test_fits_that_cannot_be_made_are_refused(y, columns, message):
     with pytest.raises(analysis.AnalysisError, match=message):
         analysis.fit_ols(y, columns, [f"v{i}" for i in range(len(columns))])
+
+
+# --- near-singular designs: refused naming the variables, never a LinAlgError ------------------
+
+def _near_duplicate(offset: float) -> tuple[list[float], list[float]]:
+    """Two columns equal but for the first point, where the second is ``offset`` more."""
+    first = [float(i % 5) for i in range(13)]
+    return first, [first[0] + offset, *first[1:]]
+
+
+def test_a_near_singular_design_is_refused_naming_its_variables():
+    """This design made numpy's inverse raise LinAlgError (a 500 where baselines are made)."""
+    production, shifts = _near_duplicate(1e-8)
+    hdd = [float(v) for v in (3, 9, 4, 1, 7, 2, 8, 5, 6, 0, 9, 3, 4)]
+
+    with pytest.raises(analysis.AnalysisError) as refused:
+        analysis.fit_ols([float(i) for i in range(13)], [production, hdd, shifts],
+                         ["Production", "HDD", "Shifts"])
+
+    message = str(refused.value)
+    assert message.startswith("“Production” and “Shifts” (nearly) follow from one another")
+    assert "condition number" in message and "HDD" not in message
+
+
+def test_nearly_collinear_variables_are_refused_before_they_give_noise():
+    """No exception from numpy here, but coefficients of ±10⁷ that mean nothing."""
+    rng = np.random.default_rng(1)
+    hdd = list(rng.uniform(0, 100, 24))
+    same = [v + 1e-9 * i for i, v in enumerate(hdd)]
+    energy = [3 * v + 5 + rng.normal() for v in hdd]
+
+    with pytest.raises(analysis.AnalysisError, match="“HDD” and “Degree days”"):
+        analysis.fit_ols(energy, [hdd, same], ["HDD", "Degree days"])
+
+
+def test_a_nearly_constant_variable_is_refused_by_name():
+    rng = np.random.default_rng(2)
+    hdd = list(rng.uniform(0, 100, 24))
+    shifts = [3 + 1e-9 * i for i in range(24)]
+    energy = [3 * v + 5 + rng.normal() for v in hdd]
+
+    with pytest.raises(analysis.AnalysisError) as refused:
+        analysis.fit_ols(energy, [hdd, shifts], ["HDD", "Shifts"])
+
+    assert str(refused.value).startswith("“Shifts” is (nearly) constant over the period")
+
+
+def test_the_unit_of_a_variable_does_not_make_it_singular():
+    """The condition number is taken on unit-length columns: production in grams fits."""
+    rng = np.random.default_rng(7)
+    tonnes = rng.uniform(500, 1000, 24)
+    hdd = rng.uniform(0, 500, 24)
+    energy = 40_000 + 95 * tonnes + 180 * hdd + rng.normal(0, 1500, 24)
+
+    fit = analysis.fit_ols(list(energy), [list(tonnes * 1e6), list(hdd)], ["Production", "HDD"])
+
+    assert fit.coefficients[0] == pytest.approx(95e-6, rel=0.05) and fit.usable
 
 
 def _usable_fit():
@@ -122,6 +182,36 @@ def test_no_improvement_or_an_unusable_model_is_not_demonstrated():
 
     assert not worse.demonstrated and worse.improvement_percent < 0
     assert better_but_weak.improvement_percent > 0 and not better_but_weak.demonstrated
+
+
+def test_a_negative_expectation_is_not_an_improvement():
+    """Expected -1000 kWh, actual 496 kWh: savings / expected gave "+149.6 %, demonstrated"."""
+    x = list(range(1, 15))
+    fit = analysis.fit_ols([10.0 * v + 100 for v in x], [x], ["x"])  # E = 10·x + 100
+    assert fit.usable
+
+    result = analysis.evaluate(fit, ["m"], [496.0], [[-110]])
+
+    assert result.expected_kwh == pytest.approx(-1000)
+    assert result.savings_kwh == pytest.approx(-1496)
+    assert not result.demonstrated
+    assert result.improvement_percent == 0.0
+    assert "expects -1,000 kWh" in result.reason and "not a positive" in result.reason
+
+
+def test_improvement_needs_actual_below_a_positive_expectation():
+    fit = _usable_fit()
+    expected = fit.predict([[20]])[0]
+
+    below = analysis.evaluate(fit, ["m"], [expected - 1], [[20]])
+    equal = analysis.evaluate(fit, ["m"], [expected], [[20]])
+    weak = analysis.evaluate(analysis.fit_ols([2, 4, 5, 4, 5], [[1, 2, 3, 4, 5]], ["x"]),
+                             ["m"], [1.0], [[5]])
+
+    assert below.demonstrated and below.reason == ""
+    assert not equal.demonstrated
+    assert equal.reason == "the consumption is not below what the baseline model expects"
+    assert weak.reason == "the baseline model is not usable"
 
 
 def test_a_perfect_fit_is_stored_without_infinities():

@@ -110,6 +110,29 @@ def test_baseline_reporting_period_and_improvement(nordlicht, alice_api, setup):
     assert got.json()["improvement_percent"] == period.json()["improvement_percent"]
 
 
+def test_a_near_singular_baseline_is_422_naming_the_variables(nordlicht, alice_api, setup,
+                                                               near_duplicate):
+    response = post(alice_api, f"/api/v1/organizations/{nordlicht.pk}/energy/baselines", {
+        "name": "EnB", "period_start": "2024-01-01", "period_end": "2024-12-31",
+        "meter_ids": [setup["electricity"].pk],
+        "variable_ids": [setup["production"].pk, near_duplicate.pk]})
+
+    assert response.status_code == 422, response.content
+    error = response.json()["error"]
+    assert "“Production” and “Shifts” (nearly) follow from one another" in error["message"]
+    assert "variable_ids" in error["fields"]
+
+
+def test_a_reporting_period_before_the_baseline_is_422(nordlicht, alice_api, story):
+    base = f"/api/v1/organizations/{nordlicht.pk}/energy"
+    response = post(alice_api, f"{base}/baselines/{story['baseline'].pk}/reporting-periods",
+                    {"period_start": "2023-01-01", "period_end": "2023-06-30"})
+
+    assert response.status_code == 422, response.content
+    assert response.json()["error"]["message"] == (
+        "The reporting period comes before the baseline period.")
+
+
 def test_enpis(nordlicht, alice_api, story):
     base = f"/api/v1/organizations/{nordlicht.pk}/energy"
 

@@ -11,7 +11,7 @@ from isocert.core.errors import Conflict, InvalidInput, NotPermitted
 from isocert.core.models import AuditEvent
 from isocert.energy import selectors, services
 from isocert.energy.demo import monthly_csv, monthly_mapping
-from isocert.energy.models import Baseline, Meter
+from isocert.energy.models import Baseline, Meter, ReportingPeriod
 
 
 def test_owners_and_editors_set_up_meters_with_an_audit_event(nordlicht, alice, bob):
@@ -231,3 +231,61 @@ def test_choice_errors_name_the_choices_as_the_page_shows_them(nordlicht, alice)
                              data={"name": "?", "kind": "magic"})
     assert refused.value.fields["kind"] == ("Choose the kind: kWh per unit of a variable or "
                                             "Actual ÷ expected by the baseline model.")
+
+
+# --- refused: a reporting period before its baseline, a near-singular baseline ---------------
+
+def test_a_reporting_period_before_the_baseline_is_refused(story, alice):
+    with pytest.raises(InvalidInput, match="comes before the baseline period") as refused:
+        services.add_reporting_period(baseline=story["baseline"], actor=alice, data={
+            "period_start": "2023-01-01", "period_end": "2023-06-30"})
+
+    assert refused.value.fields == {"period_start": "Choose a period after 2024-01-01 – "
+                                                    "2024-12-31."}
+    assert ReportingPeriod.objects.filter(baseline=story["baseline"]).count() == 1
+
+
+def test_a_near_singular_baseline_is_refused_naming_the_variables(nordlicht, alice, setup,
+                                                                  near_duplicate):
+    shifts = near_duplicate
+
+    with pytest.raises(InvalidInput) as refused:
+        services.create_baseline(organization=nordlicht, actor=alice, data={
+            "name": "EnB", "period_start": "2024-01-01", "period_end": "2024-12-31",
+            "meter_ids": [setup["electricity"].pk],
+            "variable_ids": [setup["production"].pk, shifts.pk]})
+
+    assert refused.value.message.startswith(
+        "The baseline cannot be fitted: “Production” and “Shifts” (nearly) follow from one "
+        "another")
+    assert "remove one of them" in refused.value.fields["variable_ids"]
+    assert not Baseline.objects.exists()
+
+
+# --- the certification decision's window ---------------------------------------------------
+
+def test_improvement_evidence_within_a_window(nordlicht, story):
+    within = selectors.improvement_evidence(organization_id=nordlicht.pk,
+                                            starts_from=datetime.date(2025, 1, 1),
+                                            ends_by=datetime.date(2025, 6, 30))
+    assert within["demonstrated"] is True
+
+
+@pytest.mark.parametrize("starts_from, ends_by, why", [
+    (datetime.date(2025, 1, 2), datetime.date(2026, 5, 4),
+     "starts before 2025-01-02, when the cycle being decided began"),
+    (None, datetime.date(2025, 6, 29),
+     "ends after 2025-06-29, the decision date: its data is not complete"),
+])
+def test_improvement_evidence_outside_the_window_is_not_demonstrated(nordlicht, story,
+                                                                     starts_from, ends_by,
+                                                                     why):
+    evidence = selectors.improvement_evidence(organization_id=nordlicht.pk,
+                                              starts_from=starts_from, ends_by=ends_by)
+
+    assert evidence["demonstrated"] is False
+    assert evidence["reporting_period"] == "2025-01-01 – 2025-06-30"
+    assert evidence["summary"].startswith(
+        "Energy performance improvement not demonstrated: no reporting period lies within "
+        "the cycle being decided")
+    assert f"“First reporting period” (2025-01-01 – 2025-06-30), {why}" in evidence["summary"]

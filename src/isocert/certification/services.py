@@ -217,15 +217,39 @@ def _finding_checks(audit: Audit | None, decision_date: datetime.date) -> list[C
     return checks
 
 
-def energy_check(cycle: CertificationCycle, *, statement: str = "",
+def energy_window(cycle: CertificationCycle, kind: str, decision_date: datetime.date
+                  ) -> tuple[datetime.date | None, datetime.date]:
+    """The reporting period a decision of ``kind`` may judge: (starts from, ends by).
+
+    The evidence must be of the cycle being decided (rules §5: improvement demonstrated for
+    initial certification *and* recertification — the initial evidence cannot be reused).
+    A recertification reads only a reporting period that starts on or after the previous
+    certification decision (the one that began this cycle: the initial grant or the last
+    recertification) and ends on or before this decision's date, as a period still running
+    has incomplete data. An initial decision reads a period ending by its date.
+    """
+    starts_from = None
+    if kind == D.Kind.RECERTIFICATION:
+        starts_from = cycle.decision_date
+        if starts_from is None:
+            certificate = current_certificate(cycle)
+            starts_from = certificate.decision_date if certificate else None
+    return starts_from, decision_date
+
+
+def energy_check(cycle: CertificationCycle, *, kind: str = D.Kind.INITIAL,
+                 decision_date: datetime.date | None = None, statement: str = "",
                  has_evidence: bool = False) -> Check | None:
     """ISO 50001: energy performance improvement demonstrated (§5), from the energy module
-    when the client keeps its data there, else attached evidence with a statement."""
+    when the client keeps its data there (a reporting period within ``energy_window``),
+    else attached evidence with a statement."""
     if ENERGY_STANDARD not in _standard_codes(cycle):
         return None
     from isocert.energy.selectors import improvement_evidence
 
-    evidence = improvement_evidence(organization_id=cycle.organization_id)
+    starts_from, ends_by = energy_window(cycle, kind, decision_date or timezone.localdate())
+    evidence = improvement_evidence(organization_id=cycle.organization_id,
+                                    starts_from=starts_from, ends_by=ends_by)
     if evidence is not None:
         return Check("energy_improvement", "Energy performance improvement demonstrated",
                      bool(evidence["demonstrated"]), evidence["summary"])
@@ -261,8 +285,8 @@ def decision_checklist(*, cycle: CertificationCycle, kind: str,
                 f"Report revision {report.revision}: {report.get_recommendation_display()}."))
         checks.extend(_finding_checks(audit, decision_date))
     if kind in (D.Kind.INITIAL, D.Kind.RECERTIFICATION):
-        check = energy_check(cycle, statement=energy_statement,
-                             has_evidence=has_energy_evidence)
+        check = energy_check(cycle, kind=kind, decision_date=decision_date,
+                             statement=energy_statement, has_evidence=has_energy_evidence)
         if check:
             checks.append(check)
     if ISMS_STANDARD in _standard_codes(cycle) and kind != D.Kind.SCOPE_REDUCTION:

@@ -16,8 +16,16 @@ For a reporting period the model gives the expected (normalized) consumption fro
 period's variables; savings = expected − actual, improvement % = savings ÷ expected,
 and CUSUM is the running sum of the savings.
 
-**Energy performance improvement is demonstrated** when the model is usable *and* the
-improvement over the whole reporting period is above zero.
+**Energy performance improvement is demonstrated** when the model is usable, it expects a
+positive consumption for the reporting period's conditions (expected > 0) *and* the actual
+consumption is below it (actual < expected). An expected total of zero or less gives no
+measure to improve against: the period is not demonstrated, with that reason — a ratio
+against a negative expectation would otherwise turn a loss into a "+149.6 %".
+
+A design whose columns (nearly) follow from one another is refused before solving: the
+condition number of the column-scaled design matrix (Belsley, Kuh & Welsch, *Regression
+Diagnostics*) above ``MAX_CONDITION`` leaves too few significant digits in (XᵀX)⁻¹, and an
+exactly singular one makes numpy raise ``LinAlgError``.
 """
 
 import math
@@ -30,10 +38,17 @@ KWH_TO_TJ = 0.0000036  # 1 kWh = 3.6 MJ
 MIN_R2 = 0.75
 MIN_POINTS = 12
 MAX_P_VALUE = 0.1
+# Scaled condition number above which (XᵀX)⁻¹, with twice the exponent, keeps fewer than
+# about four of float64's sixteen significant digits: the coefficients are noise.
+MAX_CONDITION = 1e6
+# A parameter takes part in the near-dependency when its share of the smallest singular
+# vector is at least this fraction of the largest share.
+_INVOLVED_SHARE = 0.1
 DEMONSTRATED_RULE = (
     f"Improvement is demonstrated when the baseline model is usable (R² ≥ {MIN_R2} on at "
-    f"least {MIN_POINTS} points) and the reporting period's consumption is below what the "
-    "model expects for its conditions (improvement above 0 %).")
+    f"least {MIN_POINTS} points), it expects a positive consumption for the reporting "
+    "period's conditions, and the period's consumption is below what the model expects "
+    "(improvement above 0 %).")
 
 
 class AnalysisError(ValueError):
@@ -124,10 +139,17 @@ def fit_ols(y: list[float], columns: list[list[float]], names: list[str]) -> Fit
                             f"more points than parameters.")
     Y = np.asarray(y, dtype=float)
     X = np.column_stack([np.ones(n), *[np.asarray(c, dtype=float) for c in columns]])
-    beta, _, rank, _ = np.linalg.lstsq(X, Y, rcond=None)
+    if not (np.isfinite(X).all() and np.isfinite(Y).all()):
+        raise AnalysisError("Every value must be a finite number.")
+    _refuse_near_singular(X, list(names))
+    try:
+        beta, _, rank, _ = np.linalg.lstsq(X, Y, rcond=None)
+        xtx_inverse = np.linalg.inv(X.T @ X)
+    except np.linalg.LinAlgError:
+        # The condition check above should have caught it; never a 500 if it did not.
+        raise AnalysisError(_collinear_message(list(names), None))
     if rank < p:
-        raise AnalysisError("The variables are collinear (one is constant or follows from "
-                            "the others); remove one.")
+        raise AnalysisError(_collinear_message(list(names), None))
     fitted = X @ beta
     residuals = Y - fitted
     dof = n - p
@@ -139,7 +161,7 @@ def fit_ols(y: list[float], columns: list[list[float]], names: list[str]) -> Fit
     sigma2 = sse / dof
     cv_rmse = math.sqrt(sigma2) / mean_y if mean_y else None
     nmbe = float(residuals.sum()) / (dof * mean_y) if mean_y else None
-    covariance = sigma2 * np.linalg.inv(X.T @ X)
+    covariance = sigma2 * xtx_inverse
     std_errors = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
     t_values, p_values = [], []
     for b, se in zip(beta, std_errors, strict=True):
@@ -156,6 +178,48 @@ def fit_ols(y: list[float], columns: list[list[float]], names: list[str]) -> Fit
               nmbe=nmbe, n=n, p=p)
     fit.warnings = model_warnings(fit)
     return fit
+
+
+def _refuse_near_singular(X: np.ndarray, names: list[str]) -> None:
+    """Refuse a design whose columns (nearly) follow from one another, naming the variables.
+
+    Each column is scaled to unit length first, so a variable's unit (tonnes or kilograms)
+    does not change the verdict; the intercept column stays in, so a variable that is
+    (nearly) constant counts as following from it.
+    """
+    norms = np.linalg.norm(X, axis=0)
+    zero = [names[i - 1] for i in range(1, X.shape[1]) if norms[i] == 0]
+    if zero:
+        raise AnalysisError(f"{_join(zero)} {'is' if len(zero) == 1 else 'are'} zero at every "
+                            "point of the period and cannot explain the consumption; remove "
+                            f"{'it' if len(zero) == 1 else 'them'} or import the values.")
+    try:
+        _, singular, vt = np.linalg.svd(X / norms, full_matrices=False)
+    except np.linalg.LinAlgError:
+        raise AnalysisError(_collinear_message(names, None))
+    condition = singular[0] / singular[-1] if singular[-1] > 0 else math.inf
+    if condition <= MAX_CONDITION:
+        return
+    weights = np.abs(vt[-1])
+    involved = [names[i - 1] for i in range(1, len(weights))
+                if weights[i] >= _INVOLVED_SHARE * weights.max()]
+    raise AnalysisError(_collinear_message(involved or names, condition))
+
+
+def _join(names: list[str]) -> str:
+    quoted = [f"“{name}”" for name in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def _collinear_message(names: list[str], condition: float | None) -> str:
+    figure = ("" if condition is None or not math.isfinite(condition)
+              else f" (condition number {condition:.3g}, above {MAX_CONDITION:g})")
+    if len(names) == 1:
+        return (f"{_join(names)} is (nearly) constant over the period{figure}, so the model "
+                "cannot tell its effect from the base load; remove it or choose a period "
+                "in which it varies.")
+    return (f"{_join(names)} (nearly) follow from one another{figure}, so the model cannot "
+            "tell their effects apart; remove one of them.")
 
 
 def model_warnings(fit: Fit) -> list[str]:
@@ -197,6 +261,7 @@ class Evaluation:
     points: list[PeriodPoint]
     usable: bool
     demonstrated: bool
+    reason: str = ""  # why it is not demonstrated; empty when it is
 
     @property
     def n(self) -> int:
@@ -220,10 +285,22 @@ def evaluate(fit: Fit, labels: list[str], actual: list[float],
                                   cusum=running))
     total_expected, total_actual = sum(expected), sum(actual)
     savings = total_expected - total_actual
-    improvement = savings / total_expected * 100 if total_expected else 0.0
+    # A percentage of a negative expectation flips the sign (expected -1000, actual 496
+    # gave +149.6 %): improvement is measured only against a positive expectation.
+    improvement = savings / total_expected * 100 if total_expected > 0 else 0.0
+    if not fit.usable:
+        reason = "the baseline model is not usable"
+    elif total_expected <= 0:
+        reason = (f"the baseline model expects {total_expected:,.0f} kWh for the period's "
+                  "conditions — not a positive consumption to improve against; the conditions "
+                  "lie outside what the baseline covers")
+    elif total_actual >= total_expected:
+        reason = "the consumption is not below what the baseline model expects"
+    else:
+        reason = ""
     return Evaluation(expected_kwh=total_expected, actual_kwh=total_actual, savings_kwh=savings,
                       improvement_percent=improvement, points=points, usable=fit.usable,
-                      demonstrated=fit.usable and improvement > 0)
+                      demonstrated=not reason, reason=reason)
 
 
 # --- energy review ----------------------------------------------------------------------------

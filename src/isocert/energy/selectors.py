@@ -222,7 +222,7 @@ class PeriodEvaluation:
         e = self.evaluation
         verdict = ("Energy performance improvement demonstrated" if e.demonstrated
                    else "Energy performance improvement not demonstrated")
-        reason = "" if e.usable else " (the baseline model is not usable)"
+        reason = f" ({e.reason})" if e.reason else ""
         return (f"{verdict}{reason}: {e.actual_kwh:,.0f} kWh used in {self.period.period_label} "
                 f"against {e.expected_kwh:,.0f} kWh expected by baseline “{self.baseline.name}” "
                 f"(R² {self.fit.r2:.3f}, {self.fit.n} points) — savings "
@@ -254,27 +254,43 @@ def evaluate_period(period: ReportingPeriod, *, all_points: series.Points | None
                             points=points)
 
 
-def latest_reporting_period(organization_id: int) -> ReportingPeriod | None:
-    return (ReportingPeriod.objects.filter(baseline__organization_id=organization_id)
-            .select_related("baseline__organization")
+def latest_reporting_period(organization_id: int, *, starts_from: datetime.date | None = None,
+                            ends_by: datetime.date | None = None) -> ReportingPeriod | None:
+    """The organization's reporting period with the latest end, optionally only among those
+    lying within ``starts_from`` … ``ends_by``."""
+    periods = ReportingPeriod.objects.filter(baseline__organization_id=organization_id)
+    if starts_from is not None:
+        periods = periods.filter(period_start__gte=starts_from)
+    if ends_by is not None:
+        periods = periods.filter(period_end__lte=ends_by)
+    return (periods.select_related("baseline__organization")
             .order_by("-period_end", "-created_at", "-pk").first())
 
 
-def improvement_evidence(*, organization_id: int) -> dict | None:
+def improvement_evidence(*, organization_id: int, starts_from: datetime.date | None = None,
+                         ends_by: datetime.date | None = None) -> dict | None:
     """None when the organization has no baseline with a reporting period; else
     {"demonstrated": bool, "improvement_percent": float, "savings_kwh": float,
      "expected_kwh": float, "actual_kwh": float, "baseline": str (name),
      "baseline_period": "YYYY-MM-DD – YYYY-MM-DD", "reporting_period": "... – ...",
      "r2": float, "points": int, "warnings": [str], "summary": str (one sentence with the figures)}
 
-    The latest reporting period (by its end) is judged. Demonstrated when the baseline
-    model is usable (R² ≥ 0.75 on ≥ 12 points) and the improvement is above 0 %. A
+    The latest reporting period (by its end) is judged; with ``starts_from`` / ``ends_by``
+    (the certification decision's window: the cycle being decided) only a period lying
+    within them counts, and when the organization has periods but none within, the
+    evidence is not demonstrated and the summary says which period there is and why it
+    does not count. Demonstrated when the baseline model is usable (R² ≥ 0.75 on ≥ 12
+    points), it expects a positive consumption and the actual one is below it. A
     reporting period without data counts as not demonstrated, with a warning.
     ``points`` is the number of baseline points the model rests on.
     """
-    period = latest_reporting_period(organization_id)
+    period = latest_reporting_period(organization_id, starts_from=starts_from,
+                                     ends_by=ends_by)
     if period is None:
-        return None
+        latest = latest_reporting_period(organization_id)
+        if latest is None:
+            return None
+        return _outside_window(latest, starts_from, ends_by)
     baseline = period.baseline
     fit = baseline_fit(baseline)
     try:
@@ -293,6 +309,28 @@ def improvement_evidence(*, organization_id: int) -> dict | None:
             "baseline_period": baseline.period_label, "reporting_period": period.period_label,
             "r2": round(fit.r2, 4), "points": fit.n, "warnings": list(fit.warnings),
             "summary": result.summary}
+
+
+def _outside_window(latest: ReportingPeriod, starts_from: datetime.date | None,
+                    ends_by: datetime.date | None) -> dict:
+    """The evidence when reporting periods exist but none lies within the window."""
+    window = (f"from {starts_from} to {ends_by}" if starts_from and ends_by
+              else f"from {starts_from}" if starts_from else f"ending by {ends_by}")
+    if starts_from and latest.period_start < starts_from:
+        why = f"starts before {starts_from}, when the cycle being decided began"
+    else:
+        why = f"ends after {ends_by}, the decision date: its data is not complete"
+    reason = (f"no reporting period lies within the cycle being decided ({window}); the "
+              f"latest, “{latest.name}” ({latest.period_label}), {why}. Add a reporting "
+              "period within the cycle")
+    baseline = latest.baseline
+    fit = baseline_fit(baseline)
+    return {"demonstrated": False, "improvement_percent": 0.0, "savings_kwh": 0.0,
+            "expected_kwh": 0.0, "actual_kwh": 0.0, "baseline": baseline.name,
+            "baseline_period": baseline.period_label, "reporting_period": latest.period_label,
+            "r2": round(fit.r2, 4), "points": fit.n, "warnings": [reason[0].upper() + reason[1:]
+                                                                  + "."],
+            "summary": f"Energy performance improvement not demonstrated: {reason}."}
 
 
 # --- EnPIs ---------------------------------------------------------------------------------

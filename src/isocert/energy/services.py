@@ -487,8 +487,9 @@ def delete_baseline(*, baseline: Baseline, actor: User) -> None:
 
 @transaction.atomic
 def add_reporting_period(*, baseline: Baseline, actor: User, data: dict) -> ReportingPeriod:
-    """A period to compare with the baseline; it must not overlap the baseline period and
-    must hold at least one point with consumption and every variable."""
+    """A period to compare with the baseline; it must come after the baseline period (not
+    overlap it, not precede it) and hold at least one point with consumption and every
+    variable."""
     organization = baseline.organization
     ensure_can_edit(organization, actor)
     errors: dict[str, str] = {}
@@ -498,6 +499,12 @@ def add_reporting_period(*, baseline: Baseline, actor: User, data: dict) -> Repo
     if start <= baseline.period_end and end >= baseline.period_start:
         raise InvalidInput("The reporting period overlaps the baseline period.",
                            fields={"period_start": f"Choose a period outside "
+                                                   f"{baseline.period_label}."})
+    if end < baseline.period_start:
+        # The baseline is the reference *before* the changes being judged (ISO 50006):
+        # a period before it would show the past as an improvement on the future.
+        raise InvalidInput("The reporting period comes before the baseline period.",
+                           fields={"period_start": f"Choose a period after "
                                                    f"{baseline.period_label}."})
     period = ReportingPeriod(baseline=baseline, name=name or f"{start} – {end}",
                              period_start=start, period_end=end, created_by=actor)
