@@ -101,6 +101,7 @@ HTML_PUBLIC = {"landing", "audit_time_estimate",      # anyone; shows nothing of
 HTML_OWN = {"dashboard", "organization_create", "tokens", "audit_list",   # Charlie's own, nothing of Alice's
             *sweep_certification.HTML_OWN}
 HTML_STAFF_ONLY = {"audit_trail", "review_queue",     # CB staff only: 404 for clients
+                   "my_declarations",   # a staff member's own client relationships
                    *sweep_certification.HTML_STAFF_ONLY, *sweep_registry.HTML_STAFF_ONLY}
 HTML_INVITATION = {"invitation_accept"}               # a secret token, swept separately
 
