@@ -625,8 +625,9 @@ def decide(*, cycle: CertificationCycle, actor: User, kind: str, outcome: str,
     ``certified_sites`` gives for ``kind`` and ``site_ids`` (default: every site applied
     for at the initial decision, the current ones later).
 
-    Refused: a decision maker who audited this cycle or worked for the client within the
-    cooling-off period; a grant while any checklist item is open (the missing items are
+    Refused: a decision maker without a decision-maker qualification for every standard of
+    the cycle (``competence_problems``); one who audited this cycle or declared consultancy
+    or employment for the client within the cooling-off period; a grant while any checklist item is open (the missing items are
     named); a refusal or deferral without a reason; a decision date in the future or
     before the audit's last day; an effective date before the decision date; a
     recertification after the restoration window (a new stage 2 is needed); a
