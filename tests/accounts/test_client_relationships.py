@@ -108,3 +108,34 @@ def test_another_persons_or_clients_relationship_does_not_count(rita, adam, nord
                                       start_date=datetime.date(2025, 1, 1))
 
     assert impartiality_relationships(user=rita, organization_id=nordlicht.pk) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_carries_the_auditor_profiles_relationships_over():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("accounts", "0004_site_country_required"),
+              ("audits", "0002_audit_cancellation_plan_revision")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    apps = executor.loader.project_state(before).apps
+    user = apps.get_model("accounts", "User").objects.create(email="lena@cb.example")
+    organization = apps.get_model("accounts", "Organization").objects.create(
+        legal_name="Fjord AS", country_id="NO", registered_address="Bryggen 1, Bergen")
+    profile = apps.get_model("audits", "AuditorProfile").objects.create(user=user)
+    apps.get_model("audits", "ClientRelationship").objects.create(
+        auditor=profile, organization=organization, kind="employment",
+        start_date=datetime.date(2023, 1, 1), end_date=datetime.date(2024, 6, 30),
+        notes="Quality engineer")
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    latest = executor.loader.graph.leaf_nodes()
+    executor.migrate(latest)
+
+    (moved,) = ClientRelationship.objects.all()
+    assert (moved.user_id, moved.organization_id, moved.kind) == (user.pk, organization.pk,
+                                                                  "employment")
+    assert (moved.start_date, moved.end_date, moved.notes) == (
+        datetime.date(2023, 1, 1), datetime.date(2024, 6, 30), "Quality engineer")
