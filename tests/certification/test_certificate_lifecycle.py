@@ -78,6 +78,21 @@ def test_status_e_mails_go_to_the_client_and_the_cb_separately(
     assert client.subject == cb.subject and len(notices) == 2
 
 
+def test_the_extension_e_mail_goes_to_the_client_and_the_cb_separately(
+        certificate, dora, alice, bob, django_capture_on_commit_callbacks):
+    from isocert.certification.lifecycle import extend_suspension
+
+    suspend_certificate(certificate=certificate, actor=dora, date=SUSPENDED_ON,
+                        until=datetime.date(2026, 12, 1), reason="Client's request.")
+    with django_capture_on_commit_callbacks(execute=True):
+        extend_suspension(certificate=certificate, actor=dora, until=datetime.date(2027, 2, 1),
+                          reason="Surveillance audit booked for January 2027.")
+
+    notices = [m for m in mail.outbox if "extended" in m.subject]
+    assert sorted(sorted(m.to) for m in notices) == sorted(
+        [sorted([alice.email, bob.email]), sorted(cb_addresses())])
+
+
 def test_a_suspension_longer_than_the_limit_is_refused(certificate, dora, settings):
     with pytest.raises(InvalidInput) as refused:
         suspend_certificate(certificate=certificate, actor=dora, date=SUSPENDED_ON,
