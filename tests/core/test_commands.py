@@ -29,6 +29,10 @@ def test_seed_demo_creates_every_role_and_states_and_is_idempotent():
     assert {"draft", "submitted", "registered", "information_requested"} <= states
     assert Organization.objects.get(legal_name="Nordlicht Aluminium GmbH").sites.count() == 3
     assert Quotation.objects.filter(status="sent").count() == 1
+    # Dora decides on the demo's certificates: qualified for every current standard.
+    dora = User.objects.get(email="dora@demo.isocert.example")
+    assert set(dora.decision_maker_profile.standards.values_list("code", flat=True)) == {
+        "ISO 9001", "ISO 14001", "ISO 45001", "ISO/IEC 27001", "ISO 50001"}
 
     again = StringIO()
     call_command("seed-demo", stdout=again)
