@@ -99,6 +99,8 @@ def test_the_api_records_the_threat_and_safeguard(member, lead):
     assert response.status_code == 200, response.content
     assert response.json()["impartiality_declared_at"]
     assert TeamMember.objects.get(pk=member.pk).threat == "A friend works there."
+    page = client_for(lead).get(f"/audits/{member.audit_id}/planning/").content.decode()
+    assert "Threat: A friend works there. — safeguard: I do not audit her department." in page
 
 
 def test_the_page_signs_a_complete_declaration(member, lead, stage1):
