@@ -29,7 +29,7 @@ def relationship(user, organization, *, kind="consultancy", start, end=None):
                                              start_date=start, end_date=end)
 
 
-def declare(member, auditor, **parts):
+def sign_declaration(member, auditor, **parts):
     """Sign the impartiality declaration with the standard text and the no-threat tick."""
     return programme.declare_impartiality(member=member, actor=auditor, **{
         "statement": programme.DECLARATION_TEXT, "no_threat": True, **parts})
@@ -85,7 +85,7 @@ def ready_audit(audit, *, reviewer, owner, lead, start=START, days=2, declare=Tr
         programme.send_plan(audit=audit, actor=reviewer)
         programme.confirm_plan(audit=audit, actor=owner)
     if declare:
-        declare(member, lead)
+        sign_declaration(member, lead)
     audit.refresh_from_db()
     return audit
 

@@ -7,7 +7,14 @@ import datetime
 
 import pytest
 from factories import client_for
-from programme_helpers import START, audit_of, auditor, cycle_for, declare, event_count
+from programme_helpers import (
+    START,
+    audit_of,
+    auditor,
+    cycle_for,
+    event_count,
+    sign_declaration,
+)
 
 from isocert.accounts.services import declare_client_relationship
 from isocert.audits import programme
@@ -73,7 +80,7 @@ def test_a_threat_with_its_safeguard_is_recorded(member, lead):
 
 
 def test_no_threat_ticked_with_a_statement_is_recorded(member, lead, stage1):
-    declare(member, lead)
+    sign_declaration(member, lead)
 
     member.refresh_from_db()
     assert member.no_threat and member.declaration == programme.DECLARATION_TEXT

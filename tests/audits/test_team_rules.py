@@ -10,9 +10,9 @@ from programme_helpers import (
     audit_of,
     auditor,
     cycle_for,
-    declare,
     event_count,
     relationship,
+    sign_declaration,
 )
 
 from isocert.audits import programme, selectors
@@ -138,7 +138,7 @@ def test_each_member_signs_the_declaration_before_the_start(stage1, rita, lead, 
         programme.declare_impartiality(member=member, actor=adam)
     assert event_count() == events
 
-    declare(member, lead)
+    sign_declaration(member, lead)
     member.refresh_from_db()
     assert member.impartiality_declared_at is not None
     assert "two years" in member.declaration and member.no_threat
