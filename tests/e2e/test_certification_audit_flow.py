@@ -184,6 +184,8 @@ def _declare_and_start(adam: Page, kind: str) -> None:
     adam.goto(path)
     expect(adam.get_by_test_id("start-problems")).to_contain_text(
         "Impartiality declaration not signed by Adam Auditor.")
+    # The statement is offered with the standard text; the no-threat tick is his to give.
+    adam.get_by_label("I know of no threat to my impartiality for this audit").check()
     adam.get_by_role("button", name="Sign my impartiality declaration").click()
     expect(adam.get_by_text("Impartiality declaration signed.")).to_be_visible()
     expect(adam.get_by_text("The team is complete; everyone declared impartiality.")
