@@ -101,11 +101,12 @@ def test_the_programme_requires_its_regular_audits(cycle, rita, kind):
     assert audit_state(audit) == before and event_count() == events
 
 
-def test_only_a_planned_audit_is_cancelled(special, rita, alice, lead):
+def test_only_a_planned_audit_is_cancelled(special, rita, alice, lead, today_is):
     audit = programme.add_special_audit(cycle=special.cycle, actor=rita, kind="scope_extension",
                                         reason="New die-casting line")
     audit = ready_audit(audit, reviewer=rita, owner=alice, lead=lead,
                         start=START + datetime.timedelta(days=10))
+    today_is(audit.start_date)
     programme.start_audit(audit=audit, actor=lead)
     before, events = audit_state(audit), event_count()
     with pytest.raises(TransitionNotAllowed) as refused:

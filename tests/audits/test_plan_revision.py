@@ -50,8 +50,9 @@ def last_event(audit) -> AuditEvent:
 
 # --- the service ---------------------------------------------------------------------------------
 
-def test_revising_a_confirmed_plan_asks_the_client_again(confirmed, lead, alice, bob,
+def test_revising_a_confirmed_plan_asks_the_client_again(confirmed, lead, alice, bob, today_is,
                                                           django_capture_on_commit_callbacks):
+    today_is(START)
     assert plan(confirmed).answered_at is not None
     with django_capture_on_commit_callbacks(execute=True):
         revised = programme.revise_plan(audit=confirmed, actor=lead, reason=f"  {REASON} ")
@@ -111,7 +112,7 @@ def test_a_plan_is_revised_only_once_the_client_holds_it(cycle, rita, alice, bob
 
 
 def test_revising_is_refused_without_a_reason_to_others_and_after_the_start(
-        confirmed, rita, alice, bob, adam, lead):
+        confirmed, rita, alice, bob, adam, lead, today_is):
     before, events = plan_state(confirmed), event_count()
     for reason in ("", "   ", "abc"):
         with pytest.raises(InvalidInput) as refused:
@@ -123,6 +124,7 @@ def test_revising_is_refused_without_a_reason_to_others_and_after_the_start(
             programme.revise_plan(audit=confirmed, actor=actor, reason=REASON)
     assert plan_state(confirmed) == before and event_count() == events
 
+    today_is(START)
     programme.start_audit(audit=confirmed, actor=lead)
     events = event_count()
     with pytest.raises(Conflict) as refused:
@@ -155,7 +157,7 @@ def test_no_rescheduling_while_the_client_holds_the_plan(confirmed, cycle, rita,
 
 
 def test_after_a_revision_the_audit_moves_and_its_sessions_follow(confirmed, rita, alice,
-                                                                  lead):
+                                                                  lead, today_is):
     programme.revise_plan(audit=confirmed, actor=rita, reason="The client's plant is closed.")
     later = START + datetime.timedelta(days=7)
     programme.schedule_audit(audit=confirmed, actor=rita, start_date=later,
@@ -172,6 +174,7 @@ def test_after_a_revision_the_audit_moves_and_its_sessions_follow(confirmed, rit
         "auditor_id": lead.pk})
     assert programme.send_plan(audit=confirmed, actor=rita).version == 2
     programme.confirm_plan(audit=confirmed, actor=alice)
+    today_is(later)
     programme.start_audit(audit=confirmed, actor=lead)
 
 

@@ -20,7 +20,8 @@ def lead(db):
     return auditor("lena@cb.example", "Lena Lead", lead=True)
 
 
-def test_the_whole_programme_through_the_api(application, rita, alice, lead, api_client):
+def test_the_whole_programme_through_the_api(application, rita, alice, lead, api_client,
+                                            today_is):
     cb, client, auditor_client = api_client(rita), api_client(alice), api_client(lead)
     created = cb.post(f"/api/v1/applications/{application.pk}/cycle")
     assert created.status_code == 201
@@ -45,6 +46,7 @@ def test_the_whole_programme_through_the_api(application, rita, alice, lead, api
     assert cb.post(f"/api/v1/audits/{audit_id}/plan/send").json()["status"] == "sent"
     assert len(client.get(f"/api/v1/audits/{audit_id}/plan").json()["sessions"]) == 1
 
+    today_is(START)   # the audit's first day: it may start
     refused = auditor_client.post(f"/api/v1/audits/{audit_id}/start")
     assert refused.status_code == 409
     assert refused.json()["error"]["code"] == "audit_not_ready"

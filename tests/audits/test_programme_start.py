@@ -29,8 +29,9 @@ def lead(db):
     return auditor("lena@cb.example", "Lena Lead", lead=True)
 
 
-def test_a_ready_audit_starts(cycle, rita, alice, lead):
+def test_a_ready_audit_starts(cycle, rita, alice, lead, today_is):
     audit = ready_audit(audit_of(cycle), reviewer=rita, owner=alice, lead=lead)
+    today_is(START)
     programme.start_audit(audit=audit, actor=lead)
     audit.refresh_from_db()
     assert audit.status == "in_progress"
@@ -80,23 +81,25 @@ def close(audit, end):
     Audit.objects.filter(pk=audit.pk).update(status="closed", end_date=end)
 
 
-def test_stage2_waits_for_stage1_to_close(cycle, rita, alice, lead):
+def test_stage2_waits_for_stage1_to_close(cycle, rita, alice, lead, today_is):
     stage1 = ready_audit(audit_of(cycle), reviewer=rita, owner=alice, lead=lead)
     stage2 = ready_audit(audit_of(cycle, "stage2"), reviewer=rita, owner=alice, lead=lead,
                          start=START + datetime.timedelta(days=30))
+    today_is(stage2.start_date)
     assert_refused(stage2, rita, "stage1")
 
     close(stage1, stage1.end_date)
     programme.start_audit(audit=stage2, actor=rita)
 
 
-def test_a_late_stage2_needs_a_justification(cycle, rita, alice, lead, settings):
+def test_a_late_stage2_needs_a_justification(cycle, rita, alice, lead, settings, today_is):
     stage1 = ready_audit(audit_of(cycle), reviewer=rita, owner=alice, lead=lead)
     late = add_months(stage1.end_date, settings.STAGE2_MAX_MONTHS_AFTER_STAGE1) + \
         datetime.timedelta(days=1)
     stage2 = ready_audit(audit_of(cycle, "stage2"), reviewer=rita, owner=alice, lead=lead,
                          start=late)
     close(stage1, stage1.end_date)
+    today_is(late)
     assert_refused(stage2, rita, "late_stage2_justification")
 
     with pytest.raises(programme.InvalidInput):
@@ -110,10 +113,11 @@ def test_a_late_stage2_needs_a_justification(cycle, rita, alice, lead, settings)
 
 
 def test_stage2_on_the_last_allowed_day_needs_no_justification(cycle, rita, alice, lead,
-                                                              settings):
+                                                              settings, today_is):
     stage1 = ready_audit(audit_of(cycle), reviewer=rita, owner=alice, lead=lead)
     on_time = add_months(stage1.end_date, settings.STAGE2_MAX_MONTHS_AFTER_STAGE1)
     stage2 = ready_audit(audit_of(cycle, "stage2"), reviewer=rita, owner=alice, lead=lead,
                          start=on_time)
     close(stage1, stage1.end_date)
+    today_is(on_time)
     programme.start_audit(audit=stage2, actor=rita)

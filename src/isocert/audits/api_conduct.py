@@ -383,7 +383,9 @@ def report_pdf(request, audit_report_id: int):
 
 
 @router.post("/audits/{audit_id}/close", response=AuditStatusOut,
-             summary="Close the audit (lead auditor; the report must be issued)")
+             summary="Close the audit (lead auditor; the report must be issued)",
+             description="Refused with 409 naming `start_date` before the audit's first "
+                         "day: an audit closes once its dates have begun.")
 def close_audit(request, audit_id: int):
     audit = conduct.close_audit(audit=selectors.audit_get(user=request.auth, pk=audit_id),
                                 actor=request.auth)

@@ -42,6 +42,9 @@ class AuditOut(Schema):
     team: list[TeamMemberOut]
     plan_status: str | None
     late_stage2_justification: str | None = Field(None, description="CB side only")
+    late_entry_justification: str | None = Field(
+        None, description="CB side only: why the audit was scheduled with a first day already "
+                          "past (empty otherwise)")
     problems: dict[str, str] | None = Field(None, description="What keeps the audit from "
                                             "starting (CB side only)")
     cancelled_at: datetime.datetime | None = None
@@ -70,6 +73,9 @@ class SpecialAuditIn(Schema):
 class ScheduleIn(Schema):
     start_date: datetime.date
     end_date: datetime.date
+    late_entry_justification: str = Field(
+        "", description="Required (at least 20 characters) when `start_date` is past: why the "
+                        "audit is entered late; kept on the audit and in the audit trail")
 
 
 class SitesIn(Schema):
@@ -167,6 +173,7 @@ def _audit_out(audit: Audit, user: User) -> dict:
         "team": [_member_out(m) for m in selectors.team_of(audit=audit)],
         "plan_status": plan.status if plan and (cb_side or plan.sent_at) else None,
         "late_stage2_justification": audit.late_stage2_justification if cb_side else None,
+        "late_entry_justification": audit.late_entry_justification if cb_side else None,
         "problems": programme.start_problems(audit) if cb_side else None,
         "cancelled_at": audit.cancelled_at,
         "cancellation_reason": (audit.cancellation_reason
@@ -256,7 +263,12 @@ def get_audit(request, audit_id: int):
              summary="Set the audit's dates (the team must be free, surveillance on time)",
              description="Refused with 409 naming `start_date` while the client holds the "
                          "plan (sent or confirmed) made for the current dates: revise the "
-                         "plan first (`POST /audits/{audit_id}/plan/revise`).")
+                         "plan first (`POST /audits/{audit_id}/plan/revise`). Refused with "
+                         "422: a past `start_date` without `late_entry_justification`; "
+                         "surveillance or recertification before the certification decision, "
+                         "a surveillance ending after its due date, and "
+                         "`surveillance_year_missed` when the dates would leave a calendar "
+                         "year of the cycle without an audit (ISO/IEC 17021-1 §9.6.2.2).")
 def schedule_audit(request, audit_id: int, payload: ScheduleIn):
     audit = programme.schedule_audit(audit=_cb_audit(request, audit_id), actor=request.auth,
                                      **payload.dict())
@@ -299,7 +311,11 @@ def cancel_audit(request, audit_id: int, payload: CancellationIn):
 
 
 @router.post("/audits/{audit_id}/start", response=AuditOut,
-             summary="Planned → in progress (valid team, declarations, confirmed plan)")
+             summary="Planned → in progress (valid team, declarations, confirmed plan)",
+             description="Refused with 409 `audit_not_ready`, `fields` naming each problem — "
+                         "also before the audit's first day (`start_date`): to hold it "
+                         "earlier, revise the plan, move the dates and have the client "
+                         "confirm the new plan.")
 def start_audit(request, audit_id: int):
     audit = programme.start_audit(audit=_cb_audit(request, audit_id), actor=request.auth)
     return _audit_out(audit, request.auth)

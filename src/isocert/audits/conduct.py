@@ -730,7 +730,8 @@ def render_report_pdf_file(*, report: AuditReport) -> AuditReport:
 
 @transaction.atomic
 def close_audit(*, audit: Audit, actor: User) -> Audit:
-    """The lead auditor closes the audit once its report is issued.
+    """The lead auditor closes the audit once its report is issued and its dates have
+    begun (its first day is today or past).
 
     Stage 1 needs the report's verdict on readiness for stage 2; other audits a
     recommendation. Corrective-action deadlines count from the audit's last day.
@@ -738,6 +739,13 @@ def close_audit(*, audit: Audit, actor: User) -> Audit:
     _ensure_lead(audit, actor, "close the audit")
     audit = _locked(audit)
     _ensure_in_progress(audit, "closing")
+    # An audit closes once its dates have begun: closed earlier, its decision could not be
+    # dated before the audit's last day anyway (the decision date rule), and its records
+    # would predate the audit they belong to.
+    if audit.start_date and audit.start_date > timezone.localdate():
+        raise Conflict(f"The audit is scheduled from {audit.start_date}: it can be closed once "
+                       "its dates have begun.",
+                       fields={"start_date": f"Not before {audit.start_date}."})
     report = audit.reports.order_by("-revision").first()
     if report is None:
         raise Conflict("Issue the audit report before closing the audit.")

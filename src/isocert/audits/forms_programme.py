@@ -14,6 +14,11 @@ DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%
 class ScheduleForm(forms.Form):
     start_date = forms.DateField(widget=DATE)
     end_date = forms.DateField(widget=DATE)
+    late_entry_justification = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False,
+        label="Why the dates are past (late entry)",
+        help_text="Only for an audit whose first day is past: it was held before it was "
+                  "recorded here. At least 20 characters; kept on the audit and in its trail.")
 
 
 class SitesForm(forms.Form):

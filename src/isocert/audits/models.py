@@ -78,6 +78,9 @@ class Audit(models.Model):
     site_selection = models.JSONField(default=dict, blank=True,
                                       help_text="{chosen: [ids], random: [ids], seed}")
     late_stage2_justification = models.TextField(blank=True)
+    late_entry_justification = models.TextField(
+        blank=True, help_text="Why the audit was scheduled with a first day already past "
+                              "(a late entry of an audit held earlier).")
     closed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancellation_reason = models.TextField(

@@ -65,6 +65,13 @@ class AuditRequired(Conflict):
     code = "audit_required"
 
 
+class SurveillanceYearMissed(InvalidInput):
+    """The dates would leave a calendar year of the cycle without an audit
+    (ISO/IEC 17021-1 §9.6.2.2: surveillance at least once each calendar year)."""
+
+    code = "surveillance_year_missed"
+
+
 class SiteSelectionInvalid(InvalidInput):
     """The sites chosen break IAF MD 1 sampling or the cycle's rotation of sites."""
 
@@ -104,6 +111,8 @@ REGULAR_KINDS = [Audit.Kind.STAGE1, Audit.Kind.STAGE2, Audit.Kind.SURVEILLANCE1,
 NEXT_CYCLE_KINDS = [Audit.Kind.SURVEILLANCE1, Audit.Kind.SURVEILLANCE2,
                     Audit.Kind.RECERTIFICATION]
 CYCLE_MONTHS = 36
+# An audit entered with a first day already past says why, like a late stage 2.
+LATE_ENTRY_MIN_CHARS = 20
 SPECIAL_KINDS = [Audit.Kind.SHORT_NOTICE, Audit.Kind.SCOPE_EXTENSION, Audit.Kind.TRANSFER]
 SURVEILLANCE_KINDS = {Audit.Kind.SURVEILLANCE1, Audit.Kind.SURVEILLANCE2}
 # Which IAF MD 1 figure of ``sites_to_visit`` applies to each kind of audit.
@@ -433,6 +442,68 @@ def surveillance_targets(decision_date: datetime.date,
     }
 
 
+def uncovered_year(cycle: CertificationCycle, *, moved: Audit | None = None,
+                   start: datetime.date | None = None,
+                   end: datetime.date | None = None) -> int | None:
+    """The first calendar year of the cycle that would pass without an audit, or None.
+
+    ISO/IEC 17021-1 §9.6.2.2: surveillance at least once each calendar year, except in
+    recertification years; the first within 12 months of the decision. The decision's own
+    year holds the certification (or recertification) audit; every later year up to the
+    recertification audit's year needs a surveillance audit (or the recertification).
+
+    - a scheduled audit counts in the calendar years of its dates (``moved`` counts with
+      ``start``/``end`` instead of its own dates: the change being checked);
+    - a surveillance audit not yet scheduled can still be held in any year up to its due
+      date, once: each such audit fills the earliest open year it can;
+    - the recertification audit counts in its year, or, not yet scheduled, in the year it
+      is due (the programme plans it before the certificate expires — bringing it forward
+      does not fill an empty year, moving it there does).
+
+    Nothing to check before the decision fixed the cycle's dates.
+    """
+    if cycle.decision_date is None:
+        return None
+    audits = list(cycle.audits.filter(kind__in=NEXT_CYCLE_KINDS)
+                  .exclude(status=Audit.Status.CANCELLED))
+    dates = {audit.pk: (audit.start_date, audit.end_date) for audit in audits}
+    if moved is not None:
+        dates[moved.pk] = (start, end)
+    recertification = next((a for a in audits if a.kind == Audit.Kind.RECERTIFICATION), None)
+    if recertification is None:
+        return None
+    last = dates[recertification.pk][0] or recertification.target_date
+    if last is None:
+        return None
+    covered: set[int] = set()
+    open_surveillance: list[int] = []
+    for audit in audits:
+        first_day, last_day = dates[audit.pk]
+        if first_day and last_day:
+            covered.update(range(first_day.year, last_day.year + 1))
+        elif audit.kind in SURVEILLANCE_KINDS:
+            open_surveillance.append((audit.target_date or last).year)
+    open_surveillance.sort()
+    for year in range(cycle.decision_date.year + 1, last.year):
+        if year in covered:
+            continue
+        # Earliest due date first: the surveillance that can wait longest is kept for later.
+        usable = next((i for i, due in enumerate(open_surveillance) if due >= year), None)
+        if usable is None:
+            return year
+        open_surveillance.pop(usable)
+    return None
+
+
+def _surveillance_year_missed(cycle: CertificationCycle, year: int, what: str,
+                              field: str) -> SurveillanceYearMissed:
+    return SurveillanceYearMissed(
+        f"{what} would leave {year} without an audit: surveillance is held at least once "
+        "each calendar year between the certification decision "
+        f"({cycle.decision_date}) and the recertification audit (ISO/IEC 17021-1 §9.6.2.2).",
+        fields={field: f"Keep an audit in {year}."})
+
+
 @transaction.atomic
 def fix_surveillance_dates(*, cycle: CertificationCycle, decision_date, actor,
                            expiry_date=None) -> CertificationCycle:
@@ -459,6 +530,12 @@ def fix_surveillance_dates(*, cycle: CertificationCycle, decision_date, actor,
     cycle.save(update_fields=["decision_date"])
     for kind, target in targets.items():
         cycle.audits.filter(kind=kind, status=Audit.Status.PLANNED).update(target_date=target)
+    # The programme made by the decision keeps every calendar year (§9.6.2.2); refused —
+    # with the decision — should due dates ever leave one out.
+    year = uncovered_year(cycle)
+    if year is not None:
+        raise _surveillance_year_missed(cycle, year, "The programme's due dates",
+                                        "decision_date")
     record_event(actor=actor, action="audits.cycle.surveillance_fixed", obj=cycle,
                  organization_id=cycle.organization_id,
                  payload={"decision_date": decision_date.isoformat(),
@@ -467,16 +544,45 @@ def fix_surveillance_dates(*, cycle: CertificationCycle, decision_date, actor,
 
 
 @transaction.atomic
-def schedule_audit(*, audit: Audit, actor: User, start_date, end_date) -> Audit:
-    """Set the audit's dates; the team must stay free and surveillance on time."""
+def schedule_audit(*, audit: Audit, actor: User, start_date, end_date,
+                   late_entry_justification: str = "") -> Audit:
+    """Set the audit's dates; the team must stay free and surveillance on time.
+
+    - A first day already past is a late entry (an audit held before it was recorded):
+      refused without ``late_entry_justification`` (at least 20 characters), which is kept
+      on the audit and in the event.
+    - Surveillance and recertification follow the certification decision: scheduled only
+      once it fixed their due dates, on or after it, surveillance by its due date, and
+      never leaving a calendar year without an audit (``uncovered_year``, §9.6.2.2).
+    """
     _ensure_manager(actor)
     start = clean_date(start_date, "start_date")
     end = clean_date(end_date, "end_date")
     if end < start:
         raise InvalidInput("The audit ends before it starts.",
                            fields={"end_date": "On or after the start date."})
+    today = timezone.localdate()
+    justification = (late_entry_justification or "").strip()
+    if start < today and len(justification) < LATE_ENTRY_MIN_CHARS:
+        raise InvalidInput(
+            f"The first day, {start}, is past: say why the audit is entered late (it was "
+            "held before it was recorded), or choose dates from today.",
+            fields={"late_entry_justification":
+                    f"At least {LATE_ENTRY_MIN_CHARS} characters: why the dates are past."})
+    justification = justification[:4000] if start < today else ""
     audit = _locked_audit(audit)
     _ensure_planned(audit)
+    if audit.kind in NEXT_CYCLE_KINDS:
+        decided = audit.cycle.decision_date
+        if decided is None:
+            raise InvalidInput(
+                f"{audit.get_kind_display()} follows the certification decision: schedule it "
+                "once the decision has fixed its due date.",
+                fields={"start_date": "After the certification decision."})
+        if start < decided:
+            raise InvalidInput(
+                f"{audit.get_kind_display()} follows the certification decision of {decided}.",
+                fields={"start_date": f"On or after {decided}."})
     plan = AuditPlan.objects.filter(audit=audit).first()
     if plan is not None and plan.status in PLAN_WITH_CLIENT:
         given = "confirmed" if plan.status == P.CONFIRMED else "was sent"
@@ -496,12 +602,20 @@ def schedule_audit(*, audit: Audit, actor: User, start_date, end_date) -> Audit:
             raise TeamRuleViolation(
                 f"{member.auditor} is on another audit ({clash}, {clash.start_date} to "
                 f"{clash.end_date}) at that time.", fields={"start_date": "The team is busy."})
+    if audit.kind in NEXT_CYCLE_KINDS:
+        year = uncovered_year(audit.cycle, moved=audit, start=start, end=end)
+        if year is not None:
+            raise _surveillance_year_missed(
+                audit.cycle, year, f"{audit.get_kind_display()} from {start} to {end}",
+                "start_date")
     previous = (audit.start_date, audit.end_date)
     audit.start_date, audit.end_date = start, end
-    audit.save(update_fields=["start_date", "end_date"])
+    audit.late_entry_justification = justification
+    audit.save(update_fields=["start_date", "end_date", "late_entry_justification"])
     _event(actor, "audits.audit.scheduled", audit,
            {"start_date": start.isoformat(), "end_date": end.isoformat(),
-            "previous": [d.isoformat() if d else None for d in previous]})
+            "previous": [d.isoformat() if d else None for d in previous],
+            **({"late_entry_justification": justification} if justification else {})})
     return audit
 
 
@@ -815,6 +929,13 @@ def start_problems(audit: Audit) -> dict[str, str]:
     problems = dict(team_problems(audit, declarations=True))
     if not audit.start_date or not audit.end_date:
         problems["start_date"] = "Schedule the audit's dates first."
+    elif audit.start_date > timezone.localdate():
+        # Refused rather than moved: the client confirmed a plan for these dates, and
+        # earlier dates need a plan they confirm again (revise_plan → send_plan).
+        problems["start_date"] = (
+            f"The audit is scheduled from {audit.start_date}: it starts on that day, not "
+            "before. To hold it earlier, revise the plan, move the dates and have the "
+            "client confirm the new plan.")
     plan = AuditPlan.objects.filter(audit=audit).first()
     if plan is None or plan.status != AuditPlan.Status.CONFIRMED:
         problems["plan"] = "The client has not confirmed the audit plan."

@@ -31,10 +31,13 @@ def _refused(request, exc: DomainError) -> None:
     messages.error(request, exc.message)
 
 
-def _form_errors(request, form) -> None:
-    for field, errors in form.errors.items():
-        label = form.fields[field].label or field.replace("_", " ") if field in form.fields else ""
-        messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+def _shown_on_form(form, exc: DomainError) -> bool:
+    """Put a refusal naming fields of ``form`` on it (True); False when it names none —
+    a permission or state refusal has no field to fix and is a message instead."""
+    if not any(field in form.fields for field in exc.fields):
+        return False
+    add_domain_error(form, exc)
+    return True
 
 
 def _cb_audit(request, pk):
@@ -66,9 +69,7 @@ def cycle_start(request, pk):
     return redirect("cycle_detail", cycle.pk)
 
 
-@login_required
-def cycle_detail(request, pk):
-    cycle = selectors.cycle_get(user=request.user, pk=pk)
+def _cycle_page(request, cycle, *, status: int = 200, special_form=None):
     audits = list(selectors.cycle_audits(user=request.user, cycle=cycle))
     for audit in audits:
         audit.cb_side = selectors.is_cb_side(request.user, audit)
@@ -77,8 +78,13 @@ def cycle_detail(request, pk):
         "previous_cycle": selectors.previous_cycle(user=request.user, cycle=cycle),
         "next_cycle": selectors.next_cycle(user=request.user, cycle=cycle),
         "can_manage": selectors.can_manage_programme(request.user),
-        "special_form": SpecialAuditForm(),
-    })
+        "special_form": special_form or SpecialAuditForm(),
+    }, status=status)
+
+
+@login_required
+def cycle_detail(request, pk):
+    return _cycle_page(request, selectors.cycle_get(user=request.user, pk=pk))
 
 
 @login_required
@@ -90,24 +96,28 @@ def cycle_special_audit(request, pk):
     if form.is_valid():
         try:
             programme.add_special_audit(cycle=cycle, actor=request.user, **form.cleaned_data)
-            messages.success(request, "Special audit added.")
         except DomainError as exc:
             _refused(request, exc)
-    else:
-        _form_errors(request, form)
-    return redirect("cycle_detail", cycle.pk)
+            if not _shown_on_form(form, exc):
+                return redirect("cycle_detail", cycle.pk)
+        else:
+            messages.success(request, "Special audit added.")
+            return redirect("cycle_detail", cycle.pk)
+    # Errors beside their fields, the input kept (a redirect would clear the form).
+    return _cycle_page(request, cycle, status=422, special_form=form)
 
 
 # --- the planning page (CB side) ---------------------------------------------------------------
 
-def _planning_page(request, audit: Audit, *, status: int = 200, revise_form=None,
-                   cancel_form=None):
+def _planning_page(request, audit: Audit, *, status: int = 200, **bound_forms):
+    """The planning page; ``bound_forms`` (by their name in the page) replace the empty
+    forms, so a refused form shows its errors next to its fields with the input kept."""
     plan = selectors.plan_of(audit=audit)
     team = list(selectors.team_of(audit=audit))
     can_manage = selectors.can_manage_programme(request.user)
     can_edit_plan = selectors.can_edit_plan(request.user, audit)
     planned = audit.status == Audit.Status.PLANNED
-    return render(request, "audits/programme/audit_planning.html", {
+    context = {
         "audit": audit, "cycle": audit.cycle, "plan": plan, "team": team,
         "sessions": list(selectors.plan_sessions(plan=plan)) if plan else [],
         "problems": programme.team_problems(audit, declarations=True),
@@ -121,21 +131,24 @@ def _planning_page(request, audit: Audit, *, status: int = 200, revise_form=None
                        and plan.status in programme.PLAN_WITH_CLIENT),
         "can_cancel": can_manage and planned and audit.kind in programme.SPECIAL_KINDS,
         "dates_locked": plan is not None and plan.status in programme.PLAN_WITH_CLIENT,
-        "revise_form": revise_form or RevisePlanForm(),
-        "cancel_form": cancel_form or CancelAuditForm(),
+        "revise_form": RevisePlanForm(),
+        "cancel_form": CancelAuditForm(),
         "my_membership": next((m for m in team if m.auditor_id == request.user.pk), None),
         "sites": audit.sites.all(),
         "required_sites": programme.required_site_count(audit),
         "minimum_random": programme.minimum_random(programme.required_site_count(audit)),
-        "schedule_form": ScheduleForm(initial={"start_date": audit.start_date,
-                                               "end_date": audit.end_date}),
+        "schedule_form": ScheduleForm(initial={
+            "start_date": audit.start_date, "end_date": audit.end_date,
+            "late_entry_justification": audit.late_entry_justification}),
         "sites_form": SitesForm(sites=programme.candidate_sites(audit)),
         "team_form": TeamMemberForm(),
         "declaration_form": DeclarationForm(),
         "late_form": LateStage2Form(initial={
             "late_stage2_justification": audit.late_stage2_justification}),
         "session_form": SessionForm(audit=audit),
-    }, status=status)
+    }
+    context.update(bound_forms)
+    return render(request, "audits/programme/audit_planning.html", context, status=status)
 
 
 @login_required
@@ -143,32 +156,44 @@ def audit_planning(request, pk):
     return _planning_page(request, _cb_audit(request, pk))
 
 
-def _post_service(request, pk, form_class, call, success: str, *, form_kwargs=None):
+def _post_service(request, pk, form_class, form_name: str, call, success: str, *,
+                  form_kwargs=None):
+    """One form of the planning page: saved → back to the page with ``success``.
+
+    A form Django refuses, or a refusal of the service naming fields of this form, renders
+    the page again (422) with the bound form ``form_name``: each field shows its own error
+    and keeps what was typed. A refusal naming none of the form's fields (permission, the
+    audit's or plan's state, a team rule about someone else) is a message on the page.
+    """
     audit = _cb_audit(request, pk)
     form = form_class(request.POST, **(form_kwargs(audit) if form_kwargs else {}))
     if form.is_valid():
         try:
             call(audit, form.cleaned_data)
-            messages.success(request, success)
         except DomainError as exc:
             _refused(request, exc)
-    else:
-        _form_errors(request, form)
-    return redirect("audit_planning", audit.pk)
+            if not _shown_on_form(form, exc):
+                return redirect("audit_planning", audit.pk)
+        else:
+            messages.success(request, success)
+            return redirect("audit_planning", audit.pk)
+    return _planning_page(request, audit, status=422, **{form_name: form})
 
 
 @login_required
 @require_POST
 def audit_schedule(request, pk):
-    return _post_service(request, pk, ScheduleForm, lambda audit, data: programme.schedule_audit(
-        audit=audit, actor=request.user, **data), "Dates saved.")
+    return _post_service(
+        request, pk, ScheduleForm, "schedule_form",
+        lambda audit, data: programme.schedule_audit(audit=audit, actor=request.user, **data),
+        "Dates saved.")
 
 
 @login_required
 @require_POST
 def audit_sites(request, pk):
     return _post_service(
-        request, pk, SitesForm,
+        request, pk, SitesForm, "sites_form",
         lambda audit, data: programme.select_audit_sites(
             audit=audit, actor=request.user, chosen_site_ids=data["chosen_site_ids"]),
         "Sites selected.",
@@ -184,14 +209,14 @@ def audit_team_add(request, pk):
         auditor = User.objects.get(pk=data["auditor_id"])
         programme.assign_team_member(audit=audit, actor=request.user, auditor=auditor,
                                      role=data["role"])
-    return _post_service(request, pk, TeamMemberForm, assign, "Auditor assigned.")
+    return _post_service(request, pk, TeamMemberForm, "team_form", assign, "Auditor assigned.")
 
 
 @login_required
 @require_POST
 def audit_late_stage2(request, pk):
     return _post_service(
-        request, pk, LateStage2Form,
+        request, pk, LateStage2Form, "late_form",
         lambda audit, data: programme.record_late_stage2_justification(
             audit=audit, actor=request.user, justification=data["late_stage2_justification"]),
         "Justification recorded.")
@@ -201,7 +226,7 @@ def audit_late_stage2(request, pk):
 @require_POST
 def plan_session_add(request, pk):
     return _post_service(
-        request, pk, SessionForm,
+        request, pk, SessionForm, "session_form",
         lambda audit, data: programme.add_plan_session(audit=audit, actor=request.user,
                                                        data=data),
         "Session added.", form_kwargs=lambda audit: {"audit": audit})
@@ -286,10 +311,15 @@ def team_member_declare(request, pk):
         try:
             programme.declare_impartiality(member=member, actor=request.user,
                                            **form.cleaned_data)
-            messages.success(request, "Impartiality declaration signed.")
         except DomainError as exc:
-            _refused(request, exc)
-    return redirect("audit_planning", member.audit_id)
+            if not _shown_on_form(form, exc):
+                _refused(request, exc)
+                return redirect("audit_planning", member.audit_id)
+        else:
+            messages.success(request, "Impartiality declaration signed.")
+            return redirect("audit_planning", member.audit_id)
+    # The missing part named beside its field, what was written kept.
+    return _planning_page(request, member.audit, status=422, declaration_form=form)
 
 
 @login_required
@@ -310,7 +340,10 @@ def plan_session_delete(request, pk):
 @login_required
 def audit_plan_client(request, pk):
     """The plan as the client sees it (the CB side sees the same page): never internal notes."""
-    audit = selectors.audit_get(user=request.user, pk=pk)
+    return _client_plan_page(request, selectors.audit_get(user=request.user, pk=pk))
+
+
+def _client_plan_page(request, audit: Audit, *, status: int = 200, answer_form=None):
     plan = selectors.plan_of(audit=audit)
     cb_side = selectors.is_cb_side(request.user, audit)
     # A plan taken back for revision is a draft again (sent before): the client learns it
@@ -328,8 +361,8 @@ def audit_plan_client(request, pk):
         "team": list(selectors.team_of(audit=audit)), "cb_side": cb_side,
         "can_answer": (is_editor and visible and audit.status == Audit.Status.PLANNED
                        and plan.status == AuditPlan.Status.SENT),
-        "answer_form": PlanAnswerForm(),
-    })
+        "answer_form": answer_form or PlanAnswerForm(),
+    }, status=status)
 
 
 def _answer(request, pk, call, success):
@@ -338,10 +371,15 @@ def _answer(request, pk, call, success):
     if form.is_valid():
         try:
             call(audit=audit, actor=request.user, comment=form.cleaned_data["comment"])
-            messages.success(request, success)
         except DomainError as exc:
             _refused(request, exc)
-    return redirect("audit_plan_client", audit.pk)
+            if not _shown_on_form(form, exc):
+                return redirect("audit_plan_client", audit.pk)
+        else:
+            messages.success(request, success)
+            return redirect("audit_plan_client", audit.pk)
+    # A change request too short: the comment stays with its error.
+    return _client_plan_page(request, audit, status=422, answer_form=form)
 
 
 @login_required
