@@ -47,6 +47,37 @@ def test_the_page_names_a_wrong_date_beside_its_field(rita, nordlicht, data, fie
     assert not ClientRelationship.objects.exists()
 
 
+def test_staff_declare_and_list_through_the_api(rita, nordlicht, api_client):
+    client = api_client(rita)
+    created = client.post("/api/v1/me/client-relationships", {
+        "organization_id": nordlicht.pk, "kind": "employment", "start_date": "2023-04-01",
+        "end_date": "2024-03-31"}, content_type="application/json")
+
+    assert created.status_code == 201, created.content
+    assert created.json()["organization"] == str(nordlicht)
+    listed = client.get("/api/v1/me/client-relationships").json()
+    assert [r["id"] for r in listed] == [created.json()["id"]]
+
+
+def test_the_api_answers_422_naming_the_field(rita, nordlicht, api_client):
+    refused = api_client(rita).post("/api/v1/me/client-relationships", {
+        "organization_id": nordlicht.pk, "kind": "employment", "start_date": "2024-04-01",
+        "end_date": "2024-03-31"}, content_type="application/json")
+
+    assert refused.status_code == 422
+    assert set(refused.json()["error"]["fields"]) == {"end_date"}
+    assert not ClientRelationship.objects.exists()
+
+
+def test_clients_get_404_from_the_api(alice, nordlicht, api_client):
+    client = api_client(alice)
+    assert client.get("/api/v1/me/client-relationships").status_code == 404
+    assert client.post("/api/v1/me/client-relationships", {
+        "organization_id": nordlicht.pk, "kind": "employment", "start_date": "2024-01-01"},
+        content_type="application/json").status_code == 404
+    assert not ClientRelationship.objects.exists()
+
+
 def test_clients_have_no_declarations_page(alice):
     assert client_for(alice).get(URL).status_code == 404
     assert client_for(alice).post(URL, {}).status_code == 404

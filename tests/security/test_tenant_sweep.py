@@ -147,7 +147,10 @@ API_OWN_CREATES = {  # create Charlie's own objects; nothing of Alice's is named
 API_BODY_REFERENCES = {  # names Alice's object in the body: 404
     ("post", "/api/v1/applications"),
 }
-API_STAFF_ONLY = {("get", "/api/v1/audit-events"), *sweep_registry.API_STAFF_ONLY}
+API_STAFF_ONLY = {("get", "/api/v1/audit-events"), *sweep_registry.API_STAFF_ONLY,
+                  # a CB staff member's own declared client relationships
+                  ("get", "/api/v1/me/client-relationships"),
+                  ("post", "/api/v1/me/client-relationships")}
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 
 # Form fields a write page might want; pages ignore what they don't use.

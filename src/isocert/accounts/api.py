@@ -1,8 +1,9 @@
 """Organizations, sites, members, invitations and personal access tokens."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
+from django.http import Http404
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
@@ -294,3 +295,60 @@ def create_token(request, payload: TokenIn):
 def revoke_token(request, token_id: int):
     token = selectors.token_get(user=request.auth, pk=token_id)
     return services.revoke_access_token(token=token, actor=request.auth)
+
+
+# --- my declared client relationships (CB staff; ISO/IEC 17021-1 §5.2) -----------------------
+
+class ClientRelationshipIn(Schema):
+    organization_id: int = Field(..., description="The client")
+    kind: str = Field(..., description="consultancy (management-system consultancy) or "
+                                       "employment")
+    start_date: date
+    end_date: date | None = Field(None, description="Empty while ongoing")
+    notes: str = ""
+
+
+class ClientRelationshipOut(Schema):
+    id: int
+    organization_id: int
+    organization: str
+    kind: str
+    start_date: date
+    end_date: date | None
+    notes: str
+    declared_at: datetime
+
+
+def _relationship_out(relationship) -> dict:
+    return {"id": relationship.pk, "organization_id": relationship.organization_id,
+            "organization": str(relationship.organization), "kind": relationship.kind,
+            "start_date": relationship.start_date, "end_date": relationship.end_date,
+            "notes": relationship.notes, "declared_at": relationship.declared_at}
+
+
+def _cb_staff(user) -> None:
+    # Clients have no declarations: 404, as the page.
+    if not user.staff_roles_set:
+        raise Http404("No such resource")
+
+
+@router.get("/me/client-relationships", response=list[ClientRelationshipOut],
+            tags=["account"], summary="My declared client relationships (CB staff)")
+def list_client_relationships(request):
+    _cb_staff(request.auth)
+    return [_relationship_out(r)
+            for r in selectors.client_relationships_for_user(user=request.auth)]
+
+
+@router.post("/me/client-relationships", response={201: ClientRelationshipOut},
+             tags=["account"], summary="Declare a client relationship (CB staff)",
+             description="Consultancy for or employment by a client: the audit team and the "
+                         "certification decision are refused while it is ongoing or ended "
+                         "within IMPARTIALITY_COOLING_OFF_YEARS (2) years. 422 names the "
+                         "field: an unknown client, a start in the future, an end before "
+                         "the start.")
+def declare_client_relationship(request, payload: ClientRelationshipIn):
+    _cb_staff(request.auth)
+    relationship = services.declare_client_relationship(
+        user=request.auth, actor=request.auth, data=payload.dict())
+    return Status(201, _relationship_out(relationship))
