@@ -332,7 +332,8 @@ def _cb_staff(user) -> None:
         raise Http404("No such resource")
 
 
-@router.get("/me/client-relationships", response=list[ClientRelationshipOut],
+@router.get("/me/client-relationships",
+            response={200: list[ClientRelationshipOut], 404: ErrorOut},
             tags=["account"], summary="My declared client relationships (CB staff)")
 def list_client_relationships(request):
     _cb_staff(request.auth)
@@ -340,7 +341,7 @@ def list_client_relationships(request):
             for r in selectors.client_relationships_for_user(user=request.auth)]
 
 
-@router.post("/me/client-relationships", response={201: ClientRelationshipOut},
+@router.post("/me/client-relationships", response={201: ClientRelationshipOut, 404: ErrorOut},
              tags=["account"], summary="Declare a client relationship (CB staff)",
              description="Consultancy for or employment by a client: the audit team and the "
                          "certification decision are refused while it is ongoing or ended "
