@@ -110,6 +110,19 @@ def test_the_api_records_the_threat_and_safeguard(member, lead):
     assert "Threat: A friend works there. — safeguard: I do not audit her department." in page
 
 
+def test_the_page_shows_the_fields_error_and_keeps_the_input(member, lead, stage1):
+    response = client_for(lead).post(f"/team-members/{member.pk}/declare/", {
+        "statement": "My own words.", "threat": "A friend works there."})
+
+    assert response.status_code == 422
+    form = response.context["declaration_form"]
+    assert "safeguard" in form.errors
+    assert form["statement"].value() == "My own words."
+    assert "Say how the threat is safeguarded." in response.content.decode()
+    member.refresh_from_db()
+    assert member.impartiality_declared_at is None
+
+
 def test_the_page_signs_a_complete_declaration(member, lead, stage1):
     response = client_for(lead).post(f"/team-members/{member.pk}/declare/", {
         "statement": programme.DECLARATION_TEXT, "no_threat": "on"})
