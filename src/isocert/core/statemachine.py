@@ -51,3 +51,14 @@ class StateMachine:
                 f"'{action.replace('_', ' ')}' is only possible when it is {allowed.lower()}."
             )
         return transition.target
+
+    def apply(self, obj, action: str, *, field: str = "status") -> str:
+        """Move ``obj`` by ``action``: checks the table and sets the new state on ``obj``.
+
+        The only place a lifecycle's state is assigned (tests/test_architecture.py checks
+        that no other code writes ``.status``); the caller saves ``obj`` and records the
+        audit event in the same transaction.
+        """
+        new_state = self.target(action, getattr(obj, field))
+        setattr(obj, field, new_state)
+        return new_state

@@ -1,0 +1,91 @@
+"""One role → capability map for the whole portal.
+
+Apps ask ``can(user, capability)`` (CB staff) or ``can_in(user, capability, organization)``
+(client members) instead of keeping role lists of their own, and e-mail recipients per
+role come from the same map (``staff_emails``, ``member_emails``). Changing who may do
+what is a change of this table only.
+
+Separation of duties and impartiality (the decider was not on the audit team, the
+investigator was not involved, …) are rules about a person and one object, not about a
+role: they stay in the services that enforce them.
+"""
+
+from __future__ import annotations
+
+from isocert.accounts.models import Membership, StaffRole, User
+
+ADMINISTRATOR = StaffRole.Role.ADMINISTRATOR
+REVIEWER = StaffRole.Role.REVIEWER
+AUDITOR = StaffRole.Role.AUDITOR
+DECISION_MAKER = StaffRole.Role.DECISION_MAKER
+
+# CB staff: capability → the staff roles that hold it.
+STAFF_CAPABILITIES: dict[str, frozenset[str]] = {
+    # Applications, readiness reviews, audit time and quotations (registration, readiness).
+    "read_applications": frozenset({REVIEWER, ADMINISTRATOR}),
+    "review_applications": frozenset({REVIEWER}),
+    # ISO 50001 energy data of every client: reviewers and the decision maker read it.
+    "read_energy": frozenset({REVIEWER, ADMINISTRATOR, DECISION_MAKER}),
+    # Audit programmes: every audit, and who plans them.
+    "read_all_audits": frozenset({REVIEWER, ADMINISTRATOR, DECISION_MAKER}),
+    "manage_programme": frozenset({REVIEWER, ADMINISTRATOR}),
+    "audit": frozenset({AUDITOR}),
+    # Certification decisions (ISO/IEC 17021-1 §9.5) and the certificates' lifecycle.
+    "decide": frozenset({DECISION_MAKER}),
+    "read_certificates": frozenset({DECISION_MAKER, ADMINISTRATOR, REVIEWER}),
+    "manage_certificate_status": frozenset({DECISION_MAKER, ADMINISTRATOR}),
+    # The public registry's imports and exports, the audit trail, the CB's settings.
+    "administer": frozenset({ADMINISTRATOR}),
+}
+
+# Client members: capability → the membership roles that hold it.
+MEMBER_CAPABILITIES: dict[str, frozenset[str]] = {
+    "read": frozenset({Membership.Role.OWNER, Membership.Role.EDITOR, Membership.Role.VIEWER}),
+    "edit": frozenset({Membership.Role.OWNER, Membership.Role.EDITOR}),
+    # Who hears from the CB about the organization's application, audits and certificates.
+    "receive_mail": frozenset({Membership.Role.OWNER, Membership.Role.EDITOR}),
+    "manage_members": frozenset({Membership.Role.OWNER}),
+}
+
+
+def staff_roles_with(capability: str) -> frozenset[str]:
+    """The staff roles that hold ``capability`` (KeyError for an unknown name: a typo fails)."""
+    return STAFF_CAPABILITIES[capability]
+
+
+def member_roles_with(capability: str) -> frozenset[str]:
+    return MEMBER_CAPABILITIES[capability]
+
+
+def can(user, capability: str) -> bool:
+    """True when ``user`` holds a CB staff role that carries ``capability``."""
+    roles = staff_roles_with(capability)
+    return bool(user.is_authenticated and user.has_staff_role(*roles))
+
+
+def can_in(user, capability: str, organization) -> bool:
+    """True when ``user`` is a member of ``organization`` whose role carries ``capability``."""
+    if not user.is_authenticated:
+        return False
+    return Membership.objects.filter(organization=organization, user=user,
+                                     role__in=member_roles_with(capability)).exists()
+
+
+def staff_with(capability: str):
+    """Active CB staff holding ``capability``."""
+    return User.objects.filter(is_active=True,
+                               staff_roles__role__in=staff_roles_with(capability)).distinct()
+
+
+def staff_emails(capability: str) -> list[str]:
+    return list(staff_with(capability).order_by("email").values_list("email", flat=True))
+
+
+def member_emails(organization_id: int | None, capability: str = "receive_mail") -> list[str]:
+    """Active members of the organization whose role carries ``capability``."""
+    if organization_id is None:
+        return []
+    return list(Membership.objects.filter(
+        organization_id=organization_id, user__is_active=True,
+        role__in=member_roles_with(capability),
+    ).order_by("user__email").values_list("user__email", flat=True))
