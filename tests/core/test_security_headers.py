@@ -78,9 +78,13 @@ def test_landing_page_has_a_strict_policy_and_may_be_cached(anonymous, db):
 def test_htmx_adds_no_inline_style_and_evaluates_no_code(anonymous, db):
     html = anonymous.get("/").content.decode()
 
-    config = re.search(r"<meta name=\"htmx-config\" content='([^']*)'>", html)
-    assert config is not None
-    assert json.loads(config.group(1)) == {"includeIndicatorStyles": False, "allowEval": False}
+    configs = re.findall(r"<meta name=\"htmx-config\" content='([^']*)'>", html)
+    assert len(configs) == 1  # htmx reads only the first one
+    config = json.loads(configs[0])
+    assert config["includeIndicatorStyles"] is False
+    assert config["allowEval"] is False
+    # A refused edit's fragment (409 stale version, 422 invalid) is swapped in, not dropped.
+    assert {"code": "409|422", "swap": True, "error": False} in config["responseHandling"]
 
 
 def test_log_in_page_has_the_policy(anonymous, db):
