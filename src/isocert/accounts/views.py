@@ -1,4 +1,7 @@
-"""Pages for organizations, sites, members, invitations and API tokens."""
+"""Pages for organizations, sites, members, invitations and API tokens.
+
+The organization's own page shows its applications too: it is composed in the portal
+(``portal.views.organization_detail``)."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -9,7 +12,6 @@ from django.views.decorators.http import require_POST
 
 from isocert.core.errors import DomainError
 from isocert.core.forms import add_domain_error
-from isocert.registration.selectors import applications_for_organization
 
 from . import selectors, services
 from .forms import (
@@ -35,17 +37,6 @@ def organization_create(request):
             messages.success(request, "Organization created. Now add its sites.")
             return redirect("site_create", pk=organization.pk)
     return render(request, "accounts/organization_form.html", {"form": form})
-
-
-@login_required
-def organization_detail(request, pk):
-    organization = selectors.organization_get(user=request.user, pk=pk)
-    membership = selectors.membership_of(user=request.user, organization=organization)
-    return render(request, "accounts/organization_detail.html", {
-        "organization": organization, "membership": membership,
-        "applications": applications_for_organization(user=request.user,
-                                                      organization=organization),
-    })
 
 
 @login_required

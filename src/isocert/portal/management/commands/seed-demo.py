@@ -21,10 +21,13 @@ from isocert.accounts.models import (
     StaffRole,
     User,
 )
+from isocert.audits.models import AuditorProfile
 from isocert.catalog.models import Standard
 from isocert.certification.demo import seed_certificates
 from isocert.core.demo import DEMO_DOMAIN, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from isocert.energy.demo import seed_energy_demo
+from isocert.improvement import services as improvement
+from isocert.readiness import services as readiness
 from isocert.registration import services as registration
 
 STAFF = [
@@ -173,9 +176,6 @@ class Command(BaseCommand):
 
     def _seed_readiness(self, nordlicht, alice, bob, today) -> None:
         """Nordlicht's ISO 50001 gap analysis under way: energy facts, rows, an action."""
-        from isocert.improvement import services as improvement
-        from isocert.readiness import services as readiness
-
         assessment = readiness.start_gap_assessment(organization=nordlicht, standard="ISO 50001",
                                                     actor=alice)
         readiness.save_energy_facts(assessment=assessment, actor=alice, data={
@@ -201,9 +201,6 @@ class Command(BaseCommand):
 
     def _seed_auditor_profile(self, adam) -> None:
         """Adam leads audits of every standard in the demo clients' sectors."""
-        from isocert.audits.models import AuditorProfile
-        from isocert.catalog.models import Standard
-
         profile, _ = AuditorProfile.objects.get_or_create(
             user=adam, defaults={"is_lead_auditor": True, "languages": "en, de"})
         profile.standards.set(Standard.objects.filter(is_current=True))
