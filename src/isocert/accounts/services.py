@@ -20,6 +20,7 @@ from isocert.core.validation import clean_date
 from isocert.notifications.services import notify
 
 from .models import (
+    INVITATION_LIFECYCLE,
     ClientRelationship,
     Invitation,
     Membership,
@@ -29,6 +30,7 @@ from .models import (
     StaffRole,
     User,
 )
+from .permissions import can, member_roles_with
 from .second_factor import needs_second_factor
 
 INVITATION_DAYS = 14
@@ -51,15 +53,17 @@ def _membership(organization: Organization, user: User) -> Membership | None:
 
 
 def ensure_can_edit(organization: Organization, actor: User) -> Membership:
+    """The actor's membership, if its role carries "edit" (``permissions``)."""
     membership = _membership(organization, actor)
-    if membership is None or not membership.can_edit:
+    if membership is None or membership.role not in member_roles_with("edit"):
         raise NotPermitted("Only an owner or editor of this organization can change it.")
     return membership
 
 
 def ensure_owner(organization: Organization, actor: User) -> Membership:
+    """The actor's membership, if its role carries "manage_members" (``permissions``)."""
     membership = _membership(organization, actor)
-    if membership is None or membership.role != Membership.Role.OWNER:
+    if membership is None or membership.role not in member_roles_with("manage_members"):
         raise NotPermitted("Only an owner of this organization can manage its members.")
     return membership
 
@@ -306,8 +310,10 @@ def invite_member(*, organization: Organization, actor: User, email: str, role: 
     if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
         raise Conflict("This person is already a member.", fields={"email": "Already a member."})
     _ensure_invitations_left(organization, actor)
+    # A new invitation replaces any still pending to the same address.
+    revoke = INVITATION_LIFECYCLE.transitions["revoke"]
     Invitation.objects.filter(organization=organization, email=email,
-                              status=Invitation.Status.PENDING).update(status=Invitation.Status.REVOKED)
+                              status__in=revoke.sources).update(status=revoke.target)
     secret = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         organization=organization, email=email, role=role, token_hash=_hash(secret),
@@ -332,7 +338,7 @@ def invitation_for_token(secret: str) -> Invitation | None:
 @transaction.atomic
 def accept_invitation(*, secret: str, actor: User) -> Membership:
     invitation = invitation_for_token(secret)
-    if invitation is None or invitation.status != Invitation.Status.PENDING:
+    if invitation is None or not INVITATION_LIFECYCLE.can("accept", invitation.status):
         raise InvalidInput("This invitation is not valid any more.", fields={"token": "Invalid or used invitation."})
     if invitation.expires_at < timezone.now():
         raise InvalidInput("This invitation has expired; ask for a new one.", fields={"token": "Expired."})
@@ -341,7 +347,7 @@ def accept_invitation(*, secret: str, actor: User) -> Membership:
     membership, _ = Membership.objects.get_or_create(
         organization=invitation.organization, user=actor, defaults={"role": invitation.role}
     )
-    invitation.status = Invitation.Status.ACCEPTED
+    INVITATION_LIFECYCLE.apply(invitation, "accept")
     invitation.accepted_by = actor
     invitation.save(update_fields=["status", "accepted_by"])
     record_event(actor=actor, action="accounts.invitation.accepted", obj=invitation,
@@ -352,9 +358,9 @@ def accept_invitation(*, secret: str, actor: User) -> Membership:
 @transaction.atomic
 def revoke_invitation(*, invitation: Invitation, actor: User) -> Invitation:
     ensure_owner(invitation.organization, actor)
-    if invitation.status != Invitation.Status.PENDING:
+    if not INVITATION_LIFECYCLE.can("revoke", invitation.status):
         raise Conflict("Only a pending invitation can be revoked.")
-    invitation.status = Invitation.Status.REVOKED
+    INVITATION_LIFECYCLE.apply(invitation, "revoke")
     invitation.save(update_fields=["status"])
     record_event(actor=actor, action="accounts.invitation.revoked", obj=invitation,
                  organization_id=invitation.organization_id, payload={"email": invitation.email})
@@ -399,7 +405,7 @@ def remove_member(*, membership: Membership, actor: User) -> None:
 # --- CB staff roles ---------------------------------------------------------------------------
 
 def _ensure_administrator(actor: User) -> None:
-    if not (actor.is_superuser or actor.has_staff_role(StaffRole.Role.ADMINISTRATOR)):
+    if not (actor.is_superuser or can(actor, "administer")):
         raise NotPermitted("Only a CB administrator can manage staff roles.")
 
 
