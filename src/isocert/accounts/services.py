@@ -1,9 +1,12 @@
 """Every write about people, organizations, sites, memberships and tokens."""
 
+import datetime
 import hashlib
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -35,6 +38,21 @@ from .second_factor import needs_second_factor
 
 INVITATION_DAYS = 14
 TOKEN_PREFIX = "isc_"
+
+
+class _Unset:
+    """The default of an update service's fields: "leave as it is" (``None`` is a value)."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
+def _given(**fields) -> dict:
+    """The fields a caller passed, without those left ``UNSET``."""
+    return {name: value for name, value in fields.items() if value is not UNSET}
 
 
 class RateLimited(DomainError):
@@ -81,6 +99,7 @@ def _clean_text(value, field: str, label: str, *, required: bool, max_length: in
 
 
 def _profile_values(data: dict) -> tuple[dict, list[int] | None]:
+    """Check the given profile fields; every problem at once, by field."""
     errors: dict[str, str] = {}
     values: dict = {}
     specs = {
@@ -121,10 +140,17 @@ def _profile_values(data: dict) -> tuple[dict, list[int] | None]:
 
 
 @transaction.atomic
-def create_organization(*, actor: User, data: dict) -> Organization:
-    """Create a client organization; its creator becomes its first owner."""
-    data = {"legal_name": "", "country": "", "registered_address": "", **data}
-    values, sector_codes = _profile_values(data)
+def create_organization(*, legal_name: str, country: str, registered_address: str,
+                        trading_name: str = "", legal_identifier: str = "",
+                        sector_codes: Iterable[int] = (), scope_statement: str = "",
+                        actor: User) -> Organization:
+    """Create a client organization; its creator becomes its first owner. ``country`` is
+    an ISO 3166 two-letter code, ``sector_codes`` IAF sector codes."""
+    values, sector_codes = _profile_values({
+        "legal_name": legal_name, "trading_name": trading_name, "country": country,
+        "registered_address": registered_address, "legal_identifier": legal_identifier,
+        "sector_codes": list(sector_codes), "scope_statement": scope_statement,
+    })
     organization = Organization.objects.create(**values)
     if sector_codes:
         organization.sectors.set(sector_codes)
@@ -136,9 +162,17 @@ def create_organization(*, actor: User, data: dict) -> Organization:
 
 
 @transaction.atomic
-def update_organization(*, organization: Organization, actor: User, data: dict) -> Organization:
+def update_organization(*, organization: Organization, legal_name: str = UNSET,
+                        trading_name: str = UNSET, country: str = UNSET,
+                        registered_address: str = UNSET, legal_identifier: str = UNSET,
+                        sector_codes: Iterable[int] = UNSET, scope_statement: str = UNSET,
+                        actor: User) -> Organization:
+    """Change the fields given (the others stay as they are)."""
     ensure_can_edit(organization, actor)
-    values, sector_codes = _profile_values(data)
+    values, sector_codes = _profile_values(_given(
+        legal_name=legal_name, trading_name=trading_name, country=country,
+        registered_address=registered_address, legal_identifier=legal_identifier,
+        sector_codes=sector_codes, scope_statement=scope_statement))
     for field, value in values.items():
         setattr(organization, field, value)
     organization.save()
@@ -153,6 +187,7 @@ def update_organization(*, organization: Organization, actor: User, data: dict) 
 # --- Sites ------------------------------------------------------------------------------
 
 def _site_values(data: dict, *, partial: bool) -> dict:
+    """Check the given site fields (all of a new site's when not ``partial``)."""
     errors: dict[str, str] = {}
     values: dict = {}
     if not partial or "name" in data:
@@ -212,11 +247,18 @@ def _make_central(organization: Organization, site: Site) -> None:
 
 
 @transaction.atomic
-def add_site(*, organization: Organization, actor: User, data: dict) -> Site:
+def add_site(*, organization: Organization, name: str, address: str,
+             effective_personnel: Decimal | int, shifts: int = 1, city: str = "",
+             postcode: str = "", country: str = "", activities: str = "",
+             is_central_function: bool = False, actor: User) -> Site:
     """Add a site. The first site, or one marked so, becomes the central function. Its
-    country defaults to the organization's."""
+    country (ISO 3166 two-letter code) defaults to the organization's."""
     ensure_can_edit(organization, actor)
-    values = _site_values(data, partial=False)
+    values = _site_values({
+        "name": name, "address": address, "city": city, "postcode": postcode,
+        "country": country, "effective_personnel": effective_personnel, "shifts": shifts,
+        "activities": activities, "is_central_function": is_central_function,
+    }, partial=False)
     values.setdefault("country", organization.country)
     if not organization.sites.exists():
         values["is_central_function"] = True
@@ -234,9 +276,17 @@ def add_site(*, organization: Organization, actor: User, data: dict) -> Site:
 
 
 @transaction.atomic
-def update_site(*, site: Site, actor: User, data: dict) -> Site:
+def update_site(*, site: Site, name: str = UNSET, address: str = UNSET, city: str = UNSET,
+                postcode: str = UNSET, country: str = UNSET,
+                effective_personnel: Decimal | int = UNSET, shifts: int = UNSET,
+                activities: str = UNSET, is_central_function: bool = UNSET,
+                actor: User) -> Site:
+    """Change the fields given; an empty ``country`` keeps the site's own."""
     ensure_can_edit(site.organization, actor)
-    values = _site_values(data, partial=True)
+    values = _site_values(_given(
+        name=name, address=address, city=city, postcode=postcode, country=country,
+        effective_personnel=effective_personnel, shifts=shifts, activities=activities,
+        is_central_function=is_central_function), partial=True)
     if values.get("is_central_function") is False and site.is_central_function:
         raise InvalidInput(
             "Mark another site as the central function instead.",
@@ -444,28 +494,29 @@ def revoke_staff_role(*, user: User, role: str, actor: User) -> None:
 # --- Declared client relationships (impartiality) ----------------------------------------------
 
 @transaction.atomic
-def declare_client_relationship(*, user: User, actor: User, data: dict) -> ClientRelationship:
+def declare_client_relationship(*, user: User, organization_id: int, kind: str,
+                                start_date: datetime.date,
+                                end_date: datetime.date | None = None, notes: str = "",
+                                actor: User) -> ClientRelationship:
     """Record that ``user`` — any CB staff member, auditor or not — gave a client
     management-system consultancy or worked for it (ISO/IEC 17021-1 §5.2; IAF MD/ISO
     17021-1 §7.2). The audit team and the certification decision read these records
-    (``selectors.impartiality_relationships``). ``data``: organization_id, kind,
-    start_date, end_date (empty while ongoing), notes. Declared by the person themself,
-    or by a CB administrator for them; refused for anyone without a CB role."""
+    (``selectors.impartiality_relationships``). ``end_date`` is empty while it is
+    ongoing. Declared by the person themself, or by a CB administrator for them; refused
+    for anyone without a CB role."""
     if actor.pk != user.pk:
         _ensure_administrator(actor)
     if not user.staff_roles_set:
         raise NotPermitted("Only the certification body's staff declare client relationships.")
-    organization = Organization.objects.filter(pk=_int_or_none(data.get("organization_id"))
-                                               ).first()
+    organization = Organization.objects.filter(pk=_int_or_none(organization_id)).first()
     if organization is None:
         raise InvalidInput("Choose the client.", fields={"organization_id": "Unknown client."})
-    kind = data.get("kind")
     if kind not in ClientRelationship.Kind.values:
         labels = " or ".join(str(label) for label in ClientRelationship.Kind.labels)
         raise InvalidInput(f"Choose the kind of relationship: {labels}.",
                            fields={"kind": f"Choose {labels}."})
-    start = clean_date(data.get("start_date"), "start_date")
-    end = clean_date(data.get("end_date"), "end_date") if data.get("end_date") else None
+    start = clean_date(start_date, "start_date")
+    end = clean_date(end_date, "end_date") if end_date else None
     today = timezone.localdate()
     if start > today:
         raise InvalidInput("A relationship is declared once it has begun.",
@@ -475,7 +526,7 @@ def declare_client_relationship(*, user: User, actor: User, data: dict) -> Clien
                            fields={"end_date": f"On or after {start}."})
     relationship = ClientRelationship.objects.create(
         user=user, organization=organization, kind=kind, start_date=start, end_date=end,
-        notes=(data.get("notes") or "").strip()[:2000])
+        notes=(notes or "").strip()[:2000])
     record_event(actor=actor, action="accounts.client_relationship.declared", obj=relationship,
                  payload={"user": user.email, "organization": organization.pk, "kind": kind,
                           "start_date": start.isoformat(),

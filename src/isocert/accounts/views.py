@@ -30,7 +30,7 @@ def organization_create(request):
     if request.method == "POST" and form.is_valid():
         try:
             organization = services.create_organization(actor=request.user,
-                                                        data=form.service_data())
+                                                        **form.service_data())
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -47,7 +47,7 @@ def organization_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             services.update_organization(organization=organization, actor=request.user,
-                                         data=form.service_data())
+                                         **form.service_data())
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -66,7 +66,7 @@ def site_create(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             services.add_site(organization=organization, actor=request.user,
-                              data=form.service_data())
+                              **form.service_data())
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -87,7 +87,7 @@ def site_edit(request, pk):
                                          "shifts", "activities", "is_central_function")}})
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_site(site=site, actor=request.user, data=form.service_data())
+            services.update_site(site=site, actor=request.user, **form.service_data())
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -238,7 +238,7 @@ def my_declarations(request):
         if form.is_valid():
             try:
                 services.declare_client_relationship(user=request.user, actor=request.user,
-                                                     data=form.cleaned_data)
+                                                     **form.cleaned_data)
             except DomainError as exc:
                 add_domain_error(form, exc)
             else:

@@ -102,13 +102,11 @@ class Command(BaseCommand):
         rita = staff["rita"]
         today = timezone.localdate()
 
-        nordlicht = accounts.create_organization(actor=alice, data={
-            "legal_name": "Nordlicht Aluminium GmbH", "trading_name": "Nordlicht Aluminium",
-            "country": "DE", "registered_address": "Hafenstraße 12, 28217 Bremen, Germany",
-            "legal_identifier": "HRB 123456 HB", "sector_codes": [17],
-            "scope_statement": "Die casting and machining of aluminium components for the "
-                               "automotive industry.",
-        })
+        nordlicht = accounts.create_organization(
+            actor=alice, legal_name="Nordlicht Aluminium GmbH", trading_name="Nordlicht Aluminium",
+            country="DE", registered_address="Hafenstraße 12, 28217 Bremen, Germany",
+            legal_identifier="HRB 123456 HB", sector_codes=[17],
+            scope_statement="Die casting and machining of aluminium components for the " "automotive industry.")
         for site in (
             {"name": "Bremen head office and foundry", "address": "Hafenstraße 12, 28217 Bremen",
              "effective_personnel": "180", "shifts": 3, "is_central_function": True,
@@ -118,7 +116,7 @@ class Command(BaseCommand):
             {"name": "Bremerhaven logistics centre", "address": "Kaje 7, 27568 Bremerhaven",
              "effective_personnel": "22", "shifts": 1, "activities": "Warehousing, dispatch"},
         ):
-            accounts.add_site(organization=nordlicht, actor=alice, data=site)
+            accounts.add_site(organization=nordlicht, actor=alice, **site)
         Membership.objects.get_or_create(organization=nordlicht, user=bob,
                                          defaults={"role": Membership.Role.EDITOR})
 
@@ -137,15 +135,13 @@ class Command(BaseCommand):
                            "complexity": "high"}],
         })
 
-        brightpath = accounts.create_organization(actor=charlie, data={
-            "legal_name": "Brightpath Services Ltd", "country": "GB",
-            "registered_address": "4 Queen Street, Leeds LS1 2TW, United Kingdom",
-            "sector_codes": [35], "scope_statement": "Facility management services for "
-                                                     "office buildings.",
-        })
-        accounts.add_site(organization=brightpath, actor=charlie, data={
-            "name": "Leeds office", "address": "4 Queen Street, Leeds LS1 2TW",
-            "effective_personnel": "42", "shifts": 1})
+        brightpath = accounts.create_organization(
+            actor=charlie, legal_name="Brightpath Services Ltd", country="GB",
+            registered_address="4 Queen Street, Leeds LS1 2TW, United Kingdom", sector_codes=[35],
+            scope_statement="Facility management services for " "office buildings.")
+        accounts.add_site(organization=brightpath, actor=charlie, name="Leeds office",
+                          address="4 Queen Street, Leeds LS1 2TW", effective_personnel=42,
+                          shifts=1)
         quality = registration.create_application(organization=brightpath, actor=charlie, data={
             "standards": [{"standard": "ISO 9001", "effective_personnel": "42"}],
             "desired_audit_from": today + datetime.timedelta(days=30),
