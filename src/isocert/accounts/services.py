@@ -5,7 +5,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from allauth.account.models import EmailAddress
@@ -16,12 +16,12 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from isocert.catalog.models import Country, Sector
 from isocert.core.audit import record_event
 from isocert.core.errors import Conflict, DomainError, InvalidInput, NotPermitted
 from isocert.core.validation import clean_date
 from isocert.notifications.services import notify
 
+from .field_checks import clean_text, profile_values, site_values
 from .models import (
     INVITATION_LIFECYCLE,
     ClientRelationship,
@@ -88,57 +88,6 @@ def ensure_owner(organization: Organization, actor: User) -> Membership:
 
 # --- Organization profile ---------------------------------------------------------------
 
-def _clean_text(value, field: str, label: str, *, required: bool, max_length: int) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        raise InvalidInput(f"{label} is required.", fields={field: f"{label} is required."})
-    if len(text) > max_length:
-        raise InvalidInput(f"{label} is too long.",
-                           fields={field: f"At most {max_length} characters."})
-    return text
-
-
-def _profile_values(data: dict) -> tuple[dict, list[int] | None]:
-    """Check the given profile fields; every problem at once, by field."""
-    errors: dict[str, str] = {}
-    values: dict = {}
-    specs = {
-        "legal_name": ("Legal name", True, 200),
-        "trading_name": ("Trading name", False, 200),
-        "registered_address": ("Registered address", True, 2000),
-        "legal_identifier": ("Legal identifier", False, 60),
-        "scope_statement": ("Scope statement", False, 5000),
-    }
-    for field, (label, required, max_length) in specs.items():
-        if field not in data:
-            continue
-        try:
-            values[field] = _clean_text(data[field], field, label, required=required,
-                                        max_length=max_length)
-        except InvalidInput as exc:
-            errors.update(exc.fields)
-    if "country" in data:
-        code = (data["country"] or "").strip().upper()
-        country = Country.objects.filter(code=code).first()
-        if country is None:
-            errors["country"] = "Choose a country (ISO 3166 two-letter code)."
-        values["country"] = country
-    sector_codes = None
-    if "sector_codes" in data:
-        try:
-            sector_codes = sorted({int(c) for c in data["sector_codes"] or []})
-        except (TypeError, ValueError):
-            sector_codes = []
-            errors["sector_codes"] = "IAF sector codes are numbers, e.g. 17."
-        known = set(Sector.objects.filter(code__in=sector_codes).values_list("code", flat=True))
-        unknown = [c for c in sector_codes if c not in known]
-        if unknown:
-            errors["sector_codes"] = f"Unknown IAF sector code(s): {', '.join(map(str, unknown))}."
-    if errors:
-        raise InvalidInput("Please correct the organization profile.", fields=errors)
-    return values, sector_codes
-
-
 @transaction.atomic
 def create_organization(*, legal_name: str, country: str, registered_address: str,
                         trading_name: str = "", legal_identifier: str = "",
@@ -146,7 +95,7 @@ def create_organization(*, legal_name: str, country: str, registered_address: st
                         actor: User) -> Organization:
     """Create a client organization; its creator becomes its first owner. ``country`` is
     an ISO 3166 two-letter code, ``sector_codes`` IAF sector codes."""
-    values, sector_codes = _profile_values({
+    values, sector_codes = profile_values({
         "legal_name": legal_name, "trading_name": trading_name, "country": country,
         "registered_address": registered_address, "legal_identifier": legal_identifier,
         "sector_codes": list(sector_codes), "scope_statement": scope_statement,
@@ -169,7 +118,7 @@ def update_organization(*, organization: Organization, legal_name: str = UNSET,
                         actor: User) -> Organization:
     """Change the fields given (the others stay as they are)."""
     ensure_can_edit(organization, actor)
-    values, sector_codes = _profile_values(_given(
+    values, sector_codes = profile_values(_given(
         legal_name=legal_name, trading_name=trading_name, country=country,
         registered_address=registered_address, legal_identifier=legal_identifier,
         sector_codes=sector_codes, scope_statement=scope_statement))
@@ -186,60 +135,6 @@ def update_organization(*, organization: Organization, legal_name: str = UNSET,
 
 # --- Sites ------------------------------------------------------------------------------
 
-def _site_values(data: dict, *, partial: bool) -> dict:
-    """Check the given site fields (all of a new site's when not ``partial``)."""
-    errors: dict[str, str] = {}
-    values: dict = {}
-    if not partial or "name" in data:
-        try:
-            values["name"] = _clean_text(data.get("name"), "name", "Site name", required=True,
-                                         max_length=150)
-        except InvalidInput as exc:
-            errors.update(exc.fields)
-    if not partial or "address" in data:
-        try:
-            values["address"] = _clean_text(data.get("address"), "address", "Address",
-                                            required=True, max_length=2000)
-        except InvalidInput as exc:
-            errors.update(exc.fields)
-    for name, limit in (("city", 100), ("postcode", 20)):
-        if name in data:
-            value = (data.get(name) or "").strip()
-            if len(value) > limit:
-                errors[name] = f"At most {limit} characters."
-            values[name] = value
-    if not partial or "effective_personnel" in data:
-        try:
-            personnel = Decimal(str(data.get("effective_personnel")))
-            if not personnel.is_finite() or personnel <= 0 or personnel > Decimal("9999999"):
-                raise InvalidOperation
-            values["effective_personnel"] = personnel.quantize(Decimal("0.01"))
-        except (InvalidOperation, ValueError):
-            errors["effective_personnel"] = "Enter the effective personnel as a number above 0."
-    if not partial or "shifts" in data:
-        try:
-            shifts = int(data.get("shifts") or 1)
-            if not 1 <= shifts <= 5:
-                raise ValueError
-            values["shifts"] = shifts
-        except (TypeError, ValueError):
-            errors["shifts"] = "Enter the number of shifts (1 to 5)."
-    if "activities" in data:
-        values["activities"] = (data.get("activities") or "").strip()[:5000]
-    if data.get("country") not in (None, ""):
-        # Empty means the organization's country (``add_site``); on an update it keeps the
-        # site's own.
-        country = Country.objects.filter(code=str(data["country"]).strip().upper()).first()
-        if country is None:
-            errors["country"] = "Choose a country (ISO 3166 two-letter code)."
-        values["country"] = country
-    if "is_central_function" in data:
-        values["is_central_function"] = bool(data["is_central_function"])
-    if errors:
-        raise InvalidInput("Please correct the site.", fields=errors)
-    return values
-
-
 def _make_central(organization: Organization, site: Site) -> None:
     organization.sites.exclude(pk=site.pk).filter(is_central_function=True).update(
         is_central_function=False
@@ -254,7 +149,7 @@ def add_site(*, organization: Organization, name: str, address: str,
     """Add a site. The first site, or one marked so, becomes the central function. Its
     country (ISO 3166 two-letter code) defaults to the organization's."""
     ensure_can_edit(organization, actor)
-    values = _site_values({
+    values = site_values({
         "name": name, "address": address, "city": city, "postcode": postcode,
         "country": country, "effective_personnel": effective_personnel, "shifts": shifts,
         "activities": activities, "is_central_function": is_central_function,
@@ -283,7 +178,7 @@ def update_site(*, site: Site, name: str = UNSET, address: str = UNSET, city: st
                 actor: User) -> Site:
     """Change the fields given; an empty ``country`` keeps the site's own."""
     ensure_can_edit(site.organization, actor)
-    values = _site_values(_given(
+    values = site_values(_given(
         name=name, address=address, city=city, postcode=postcode, country=country,
         effective_personnel=effective_personnel, shifts=shifts, activities=activities,
         is_central_function=is_central_function), partial=True)
@@ -559,7 +454,7 @@ def create_access_token(*, actor: User, name: str, expires_in_days: int | None =
     A CB staff member's token expires after ``STAFF_TOKEN_MAX_DAYS`` at most: a longer or
     missing expiry is capped to it (the caller sees the capped ``expires_at``).
     """
-    name = _clean_text(name, "name", "Token name", required=True, max_length=100)
+    name = clean_text(name, "name", "Token name", required=True, max_length=100)
     if expires_in_days is not None and not 1 <= expires_in_days <= 730:
         raise InvalidInput("Tokens expire after 1 to 730 days.",
                            fields={"expires_in_days": "Choose between 1 and 730 days."})
