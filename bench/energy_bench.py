@@ -73,11 +73,11 @@ def main() -> None:
         from isocert.energy.models import RelevantVariable
 
         alice = User.objects.create_user("alice@bench.example", "x", full_name="Alice")
-        organization = create_organization(actor=alice, data={
-            "legal_name": "Bench Aluminium GmbH", "country": "DE",
-            "registered_address": "Bremen", "sector_codes": [17], "scope_statement": "Bench"})
-        add_site(organization=organization, actor=alice, data={
-            "name": "Plant", "address": "Bremen", "effective_personnel": "50", "shifts": 2})
+        organization = create_organization(actor=alice, legal_name="Bench Aluminium GmbH",
+                                           country="DE", registered_address="Bremen",
+                                           sector_codes=[17], scope_statement="Bench")
+        add_site(organization=organization, actor=alice, name="Plant", address="Bremen",
+                 effective_personnel=50, shifts=2)
         electricity = services.create_meter(organization=organization, actor=alice, data={
             "name": "Electricity", "carrier": "electricity", "unit": "kWh"})
         gas = services.create_meter(organization=organization, actor=alice, data={

@@ -111,17 +111,15 @@ def nordlicht(alice, bob):
     from isocert.accounts.models import Membership
     from isocert.accounts.services import add_site, create_organization
 
-    organization = create_organization(actor=alice, data={
-        "legal_name": "Nordlicht Aluminium GmbH", "country": "DE",
-        "registered_address": "Hafenstraße 12, 28217 Bremen", "sector_codes": [17],
-        "scope_statement": "Die casting of aluminium parts.",
-    })
-    add_site(organization=organization, actor=alice, data={
-        "name": "Bremen head office", "address": "Hafenstraße 12, Bremen",
-        "effective_personnel": "180", "shifts": 3})
-    add_site(organization=organization, actor=alice, data={
-        "name": "Oldenburg plant", "address": "Industrieweg 4, Oldenburg",
-        "effective_personnel": "95", "shifts": 2})
+    organization = create_organization(actor=alice, legal_name="Nordlicht Aluminium GmbH",
+                                       country="DE",
+                                       registered_address="Hafenstraße 12, 28217 Bremen",
+                                       sector_codes=[17],
+                                       scope_statement="Die casting of aluminium parts.")
+    add_site(organization=organization, actor=alice, name="Bremen head office",
+             address="Hafenstraße 12, Bremen", effective_personnel=180, shifts=3)
+    add_site(organization=organization, actor=alice, name="Oldenburg plant",
+             address="Industrieweg 4, Oldenburg", effective_personnel=95, shifts=2)
     Membership.objects.create(organization=organization, user=bob, role=Membership.Role.EDITOR)
     return organization
 
@@ -130,13 +128,11 @@ def nordlicht(alice, bob):
 def brightpath(charlie):
     from isocert.accounts.services import add_site, create_organization
 
-    organization = create_organization(actor=charlie, data={
-        "legal_name": "Brightpath Services Ltd", "country": "GB",
-        "registered_address": "4 Queen Street, Leeds", "sector_codes": [35],
-        "scope_statement": "Facility management.",
-    })
-    add_site(organization=organization, actor=charlie, data={
-        "name": "Leeds office", "address": "4 Queen Street, Leeds", "effective_personnel": "42"})
+    organization = create_organization(actor=charlie, legal_name="Brightpath Services Ltd",
+                                       country="GB", registered_address="4 Queen Street, Leeds",
+                                       sector_codes=[35], scope_statement="Facility management.")
+    add_site(organization=organization, actor=charlie, name="Leeds office",
+             address="4 Queen Street, Leeds", effective_personnel=42)
     return organization
 
 

@@ -95,13 +95,11 @@ def add_sites(organization, owner, count, *, central=True):
 
     if central:
         Site.objects.filter(organization=organization).update(is_central_function=False)
-        add_site(organization=organization, actor=owner, data={
-            "name": "Head office", "address": "Main street 1", "effective_personnel": "10",
-            "is_central_function": True})
+        add_site(organization=organization, actor=owner, name="Head office",
+                 address="Main street 1", effective_personnel=10, is_central_function=True)
     for n in range(count):
-        add_site(organization=organization, actor=owner, data={
-            "name": f"Branch {n + 1}", "address": f"Branch street {n + 1}",
-            "effective_personnel": "5"})
+        add_site(organization=organization, actor=owner, name=f"Branch {n + 1}",
+                 address=f"Branch street {n + 1}", effective_personnel=5)
 
 
 def event_count() -> int:

@@ -8,19 +8,14 @@ from ninja.openapi.schema import REF_TEMPLATE, OpenAPISchema
 from ninja.schema import NinjaGenerateJsonSchema
 
 from isocert.accounts.api import router as accounts_router
+from isocert.accounts.api_auth import PortalSessionAuth, TokenAuth
 from isocert.audits.api import router as audits_router
 from isocert.catalog.api import router as catalog_router
 from isocert.certification.api import router as certification_router
-from isocert.core.api import (
-    ErrorOut,
-    PortalSessionAuth,
-    TokenAuth,
-    install_error_handlers,
-    install_input_checks,
-)
-from isocert.core.audit_api import router as audit_router
+from isocert.core.api import ErrorOut, install_error_handlers, install_input_checks
 from isocert.energy.api import router as energy_router
 from isocert.improvement.api import router as improvement_router
+from isocert.portal.api import router as audit_router
 from isocert.readiness.api import router as readiness_router
 from isocert.registration.api import router as registration_router
 

@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "isocert.certification",
     "isocert.energy",
     "isocert.notifications",
+    "isocert.portal",
 ]
 
 MIDDLEWARE = [
@@ -165,7 +166,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 # The CSP nonce for templates that need one (the Django admin's).
                 "django.template.context_processors.csp",
-                "isocert.core.context_processors.portal",
+                "isocert.portal.context_processors.portal",
             ],
         },
     },

@@ -5,7 +5,7 @@ from django.urls import include, path
 from isocert.accounts import views as account_views
 from isocert.api import api
 from isocert.catalog import views as catalog_views
-from isocert.core import views as core_views
+from isocert.portal import views as portal_views
 from isocert.registration import views as reg_views
 
 # The admin has no log-in of its own: it sends people to the portal's log-in, which asks
@@ -13,13 +13,13 @@ from isocert.registration import views as reg_views
 admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
-    path("", core_views.landing, name="landing"),
-    path("dashboard/", core_views.dashboard, name="dashboard"),
-    path("cb/audit-trail/", core_views.audit_trail, name="audit_trail"),
+    path("", portal_views.landing, name="landing"),
+    path("dashboard/", portal_views.dashboard, name="dashboard"),
+    path("cb/audit-trail/", portal_views.audit_trail, name="audit_trail"),
     path("audit-time/", catalog_views.audit_time_estimate, name="audit_time_estimate"),
     # Organizations, sites, members
     path("organizations/new/", account_views.organization_create, name="organization_create"),
-    path("organizations/<int:pk>/", account_views.organization_detail, name="organization_detail"),
+    path("organizations/<int:pk>/", portal_views.organization_detail, name="organization_detail"),
     path("organizations/<int:pk>/edit/", account_views.organization_edit, name="organization_edit"),
     path("organizations/<int:pk>/sites/new/", account_views.site_create, name="site_create"),
     path("sites/<int:pk>/edit/", account_views.site_edit, name="site_edit"),

@@ -85,16 +85,16 @@ def test_clients_have_no_declarations_page(alice):
 
 def test_a_client_cannot_declare_through_the_service(alice, nordlicht):
     with pytest.raises(NotPermitted):
-        declare_client_relationship(user=alice, actor=alice, data={
-            "organization_id": nordlicht.pk, "kind": "employment", "start_date": "2024-01-01"})
+        declare_client_relationship(user=alice, actor=alice, organization_id=nordlicht.pk,
+                                    kind="employment", start_date="2024-01-01")
 
 
 def test_only_an_administrator_declares_for_someone_else(ada, rita, adam, nordlicht):
     data = {"organization_id": nordlicht.pk, "kind": "employment", "start_date": "2024-01-01"}
     with pytest.raises(NotPermitted):
-        declare_client_relationship(user=adam, actor=rita, data=data)
+        declare_client_relationship(user=adam, actor=rita, **data)
 
-    relationship = declare_client_relationship(user=adam, actor=ada, data=data)
+    relationship = declare_client_relationship(user=adam, actor=ada, **data)
 
     assert relationship.user == adam
     assert AuditEvent.objects.get(action="accounts.client_relationship.declared").actor == ada
@@ -109,7 +109,7 @@ def test_only_an_administrator_declares_for_someone_else(ada, rita, adam, nordli
 ])
 def test_the_service_names_the_wrong_field(rita, nordlicht, data, field):
     with pytest.raises(InvalidInput) as refused:
-        declare_client_relationship(user=rita, actor=rita, data={
+        declare_client_relationship(user=rita, actor=rita, **{
             "organization_id": nordlicht.pk, "kind": "employment", "start_date": "2024-01-01",
             **data})
 

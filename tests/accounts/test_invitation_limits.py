@@ -46,8 +46,8 @@ def test_an_owner_is_refused_past_the_daily_limit_per_user(limits, nordlicht, al
 def test_the_user_limit_counts_every_organization_of_the_inviter(limits, nordlicht, alice):
     from isocert.accounts.services import create_organization
 
-    second = create_organization(actor=alice, data={
-        "legal_name": "Nordlicht Süd GmbH", "country": "AT", "registered_address": "Ring 1"})
+    second = create_organization(actor=alice, legal_name="Nordlicht Süd GmbH", country="AT",
+                                 registered_address="Ring 1")
     invite_many(nordlicht, alice, 2)
     invite_many(second, alice, 1, start=10)
 
@@ -131,8 +131,7 @@ def sent_invitation(organization, actor, capture):
 
 def test_the_subject_holds_no_client_text_whatever_the_name(nordlicht, alice,
                                                            django_capture_on_commit_callbacks):
-    update_organization(organization=nordlicht, actor=alice,
-                        data={"trading_name": PHISHING_NAME})
+    update_organization(organization=nordlicht, actor=alice, trading_name=PHISHING_NAME)
     alice.full_name = "Support Team https://evil.example"
     alice.save(update_fields=["full_name"])
 
@@ -146,8 +145,7 @@ def test_the_subject_holds_no_client_text_whatever_the_name(nordlicht, alice,
 
 def test_the_body_quotes_the_name_on_one_line_and_names_the_verified_inviter(
         nordlicht, alice, django_capture_on_commit_callbacks):
-    update_organization(organization=nordlicht, actor=alice,
-                        data={"trading_name": PHISHING_NAME})
+    update_organization(organization=nordlicht, actor=alice, trading_name=PHISHING_NAME)
 
     message = sent_invitation(nordlicht, alice, django_capture_on_commit_callbacks)
 

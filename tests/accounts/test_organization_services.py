@@ -44,7 +44,7 @@ def sites_of(organization):
 # --- organizations -------------------------------------------------------------------------------
 
 def test_the_creator_becomes_the_first_owner(charlie):
-    organization = create_organization(actor=charlie, data=profile(trading_name=" Küstenwerk "))
+    organization = create_organization(actor=charlie, **profile(trading_name=" Küstenwerk "))
 
     assert profile_of(organization) == ("Küstenwerk Stahl AG", "Küstenwerk", "DE",
                                          "Am Deich 1, Emden", "", [17, 18])
@@ -61,7 +61,7 @@ def test_the_creator_becomes_the_first_owner(charlie):
     (profile(country=""), "country"),
     (profile(sector_codes=[17, 999]), "sector_codes"),
     (profile(legal_name="   "), "legal_name"),
-    ({"country": "DE", "registered_address": "Am Deich 1, Emden"}, "legal_name"),
+    (profile(legal_name=""), "legal_name"),
     (profile(registered_address=""), "registered_address"),
     (profile(legal_name="x" * 201), "legal_name"),
 ])
@@ -69,7 +69,7 @@ def test_a_bad_profile_names_the_field_and_creates_nothing(charlie, data, field)
     events = AuditEvent.objects.count()
 
     with pytest.raises(InvalidInput) as excinfo:
-        create_organization(actor=charlie, data=data)
+        create_organization(actor=charlie, **data)
 
     assert list(excinfo.value.fields) == [field]
     assert not Organization.objects.exists()
@@ -79,30 +79,30 @@ def test_a_bad_profile_names_the_field_and_creates_nothing(charlie, data, field)
 
 def test_unknown_sector_codes_are_listed(charlie):
     with pytest.raises(InvalidInput) as excinfo:
-        create_organization(actor=charlie, data=profile(sector_codes=[999, 17, 0]))
+        create_organization(actor=charlie, **profile(sector_codes=[999, 17, 0]))
     assert excinfo.value.fields == {"sector_codes": "Unknown IAF sector code(s): 0, 999."}
     assert not Organization.objects.exists()
 
 
 def test_a_sector_code_that_is_not_a_number_is_a_field_error(charlie):
     with pytest.raises(InvalidInput) as excinfo:
-        create_organization(actor=charlie, data=profile(sector_codes=["17", "metals"]))
+        create_organization(actor=charlie, **profile(sector_codes=["17", "metals"]))
     assert list(excinfo.value.fields) == ["sector_codes"]
     assert not Organization.objects.exists()
 
 
 def test_all_errors_are_reported_together(charlie):
     with pytest.raises(InvalidInput) as excinfo:
-        create_organization(actor=charlie, data={"legal_name": "", "country": "ZZ",
-                                                 "registered_address": "", "sector_codes": [99]})
+        create_organization(actor=charlie, legal_name="", country="ZZ", registered_address="",
+                            sector_codes=[99])
     assert set(excinfo.value.fields) == {"legal_name", "country", "registered_address",
                                          "sector_codes"}
     assert not Organization.objects.exists()
 
 
 def test_an_editor_updates_only_what_is_given(nordlicht, bob):
-    update_organization(organization=nordlicht, actor=bob,
-                        data={"trading_name": "Nordlicht", "sector_codes": [17, 18]})
+    update_organization(organization=nordlicht, actor=bob, trading_name="Nordlicht",
+                        sector_codes=[17, 18])
 
     assert profile_of(nordlicht) == ("Nordlicht Aluminium GmbH", "Nordlicht", "DE",
                                      "Hafenstraße 12, 28217 Bremen",
@@ -121,7 +121,7 @@ def test_a_bad_update_changes_nothing(nordlicht, alice, data, field):
     before = profile_of(nordlicht), AuditEvent.objects.count()
 
     with pytest.raises(InvalidInput) as excinfo:
-        update_organization(organization=nordlicht, actor=alice, data=data)
+        update_organization(organization=nordlicht, actor=alice, **data)
 
     assert list(excinfo.value.fields) == [field]
     assert (profile_of(nordlicht), AuditEvent.objects.count()) == before
@@ -133,7 +133,7 @@ def test_viewers_and_outsiders_cannot_edit_the_profile(request, nordlicht, actor
     before = profile_of(nordlicht), AuditEvent.objects.count()
 
     with pytest.raises(NotPermitted):
-        update_organization(organization=nordlicht, actor=user, data={"legal_name": "Taken over"})
+        update_organization(organization=nordlicht, actor=user, legal_name="Taken over")
 
     assert (profile_of(nordlicht), AuditEvent.objects.count()) == before
 
@@ -149,9 +149,9 @@ def test_the_first_site_is_the_central_function(brightpath, nordlicht):
 
 
 def test_a_new_central_function_takes_over(nordlicht, alice):
-    site = add_site(organization=nordlicht, actor=alice, data={
-        "name": "Hamburg HQ", "address": "Elbchaussee 1, Hamburg", "effective_personnel": "12.5",
-        "is_central_function": True})
+    site = add_site(organization=nordlicht, actor=alice, name="Hamburg HQ",
+                    address="Elbchaussee 1, Hamburg", effective_personnel="12.5",
+                    is_central_function=True)
 
     assert site.is_central_function
     assert sites_of(nordlicht) == [("Bremen head office", False), ("Hamburg HQ", True),
@@ -162,7 +162,7 @@ def test_a_new_central_function_takes_over(nordlicht, alice):
 def test_marking_another_site_central_moves_the_role(nordlicht, bob):
     plant = nordlicht.sites.get(name="Oldenburg plant")
 
-    update_site(site=plant, actor=bob, data={"is_central_function": True, "shifts": 3})
+    update_site(site=plant, actor=bob, is_central_function=True, shifts=3)
 
     assert sites_of(nordlicht) == [("Bremen head office", False), ("Oldenburg plant", True)]
     plant.refresh_from_db()
@@ -174,7 +174,7 @@ def test_the_central_function_cannot_simply_be_unmarked(nordlicht, alice):
     events = AuditEvent.objects.count()
 
     with pytest.raises(InvalidInput) as excinfo:
-        update_site(site=head_office, actor=alice, data={"is_central_function": False})
+        update_site(site=head_office, actor=alice, is_central_function=False)
 
     assert list(excinfo.value.fields) == ["is_central_function"]
     assert sites_of(nordlicht) == [("Bremen head office", True), ("Oldenburg plant", False)]
@@ -194,7 +194,7 @@ def test_site_input_is_checked(nordlicht, alice, data, field):
     before = sites_of(nordlicht), AuditEvent.objects.count()
 
     with pytest.raises(InvalidInput) as excinfo:
-        add_site(organization=nordlicht, actor=alice, data={**complete, **data})
+        add_site(organization=nordlicht, actor=alice, **{**complete, **data})
 
     assert list(excinfo.value.fields) == [field]
     assert (sites_of(nordlicht), AuditEvent.objects.count()) == before
@@ -242,10 +242,10 @@ def test_viewers_and_outsiders_cannot_touch_sites(request, nordlicht, actor):
     before = sites_of(nordlicht), AuditEvent.objects.count()
 
     with pytest.raises(NotPermitted):
-        add_site(organization=nordlicht, actor=user,
-                 data={"name": "Rogue", "address": "Nowhere", "effective_personnel": "1"})
+        add_site(organization=nordlicht, actor=user, name="Rogue", address="Nowhere",
+                 effective_personnel=1)
     with pytest.raises(NotPermitted):
-        update_site(site=plant, actor=user, data={"is_central_function": True})
+        update_site(site=plant, actor=user, is_central_function=True)
     with pytest.raises(NotPermitted):
         remove_site(site=plant, actor=user)
 

@@ -16,7 +16,7 @@ POLISH_PLANT = {"name": "Szczecin plant", "address": "ul. Portowa 3, Szczecin",
 def test_a_site_takes_the_organizations_country_unless_given(nordlicht, alice):
     assert set(nordlicht.sites.values_list("country_id", flat=True)) == {"DE"}
 
-    plant = add_site(organization=nordlicht, actor=alice, data={**POLISH_PLANT, "country": "pl"})
+    plant = add_site(organization=nordlicht, actor=alice, **POLISH_PLANT, country="pl")
 
     assert plant.country_id == "PL"
     event = AuditEvent.objects.filter(action="accounts.site.added").last()
@@ -25,17 +25,17 @@ def test_a_site_takes_the_organizations_country_unless_given(nordlicht, alice):
 
 def test_an_unknown_country_is_refused_naming_the_field(nordlicht, alice):
     with pytest.raises(InvalidInput) as refused:
-        add_site(organization=nordlicht, actor=alice, data={**POLISH_PLANT, "country": "XX"})
+        add_site(organization=nordlicht, actor=alice, **POLISH_PLANT, country="XX")
     assert "country" in refused.value.fields
     assert not nordlicht.sites.filter(name="Szczecin plant").exists()
 
 
 def test_an_update_without_a_country_keeps_the_sites_own(nordlicht, alice):
-    plant = add_site(organization=nordlicht, actor=alice, data={**POLISH_PLANT, "country": "PL"})
+    plant = add_site(organization=nordlicht, actor=alice, **POLISH_PLANT, country="PL")
 
-    update_site(site=plant, actor=alice, data={"city": "Szczecin"})
+    update_site(site=plant, actor=alice, city="Szczecin")
     assert plant.country_id == "PL"
-    update_site(site=plant, actor=alice, data={"country": "DK"})
+    update_site(site=plant, actor=alice, country="DK")
     plant.refresh_from_db()
     assert plant.country_id == "DK"
 

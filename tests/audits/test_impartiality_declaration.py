@@ -134,9 +134,8 @@ def test_the_page_signs_a_complete_declaration(member, lead, stage1):
 
 def test_a_relationship_declared_on_my_declarations_keeps_the_auditor_off_the_team(
         stage1, rita, lead, nordlicht):
-    declare_client_relationship(user=lead, actor=lead, data={
-        "organization_id": nordlicht.pk, "kind": "consultancy",
-        "start_date": "2025-01-01"})   # ongoing
+    declare_client_relationship(user=lead, actor=lead, organization_id=nordlicht.pk,
+                                kind="consultancy", start_date="2025-01-01")   # ongoing
 
     with pytest.raises(programme.ImpartialityThreat) as refused:
         programme.assign_team_member(audit=stage1, actor=rita, auditor=lead, role="lead")

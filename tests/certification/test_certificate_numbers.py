@@ -41,10 +41,9 @@ def test_a_rolled_back_issue_gives_its_number_back(db):
 
 
 def organization_of(owner, n):
-    return create_organization(actor=owner, data={
-        "legal_name": f"Parallel Works {n} GmbH", "country": "DE",
-        "registered_address": f"Werkstraße {n}, Bremen", "sector_codes": [17],
-        "scope_statement": "Die casting of aluminium parts."})
+    return create_organization(actor=owner, legal_name=f"Parallel Works {n} GmbH", country="DE",
+                               registered_address=f"Werkstraße {n}, Bremen", sector_codes=[17],
+                               scope_statement="Die casting of aluminium parts.")
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql",
@@ -56,9 +55,8 @@ def test_twenty_concurrent_grants_get_distinct_gap_free_numbers(alice, rita, ada
     cycles = []
     for n in range(THREADS):
         organization = organization_of(alice, n)
-        add_site(organization=organization, actor=alice, data={
-            "name": "Plant", "address": "Werkstraße 1", "effective_personnel": "30",
-            "is_central_function": True})
+        add_site(organization=organization, actor=alice, name="Plant", address="Werkstraße 1",
+                 effective_personnel=30, is_central_function=True)
         cycles.append(decision_ready_cycle(organization, alice, rita, adam))
     start = threading.Barrier(THREADS)
     numbers: dict[int, str] = {}

@@ -26,13 +26,11 @@ REDUCED_ON = datetime.date(2026, 5, 4)
 def cycle(nordlicht, alice, rita, adam):
     """Nordlicht applies for its Bremen head office, the Oldenburg plant and a plant in
     Poland; a Hamburg warehouse is added to the organization after the application."""
-    add_site(organization=nordlicht, actor=alice, data={
-        "name": "Szczecin plant", "address": "ul. Portowa 3", "city": "Szczecin",
-        "country": "PL", "effective_personnel": "40"})
+    add_site(organization=nordlicht, actor=alice, name="Szczecin plant", address="ul. Portowa 3",
+             city="Szczecin", country="PL", effective_personnel=40)
     cycle = decision_ready_cycle(nordlicht, alice, rita, adam)
-    add_site(organization=nordlicht, actor=alice, data={
-        "name": "Hamburg warehouse", "address": "Kaiserkai 1, Hamburg",
-        "effective_personnel": "5"})
+    add_site(organization=nordlicht, actor=alice, name="Hamburg warehouse",
+             address="Kaiserkai 1, Hamburg", effective_personnel=5)
     return cycle
 
 

@@ -158,9 +158,8 @@ def test_consultancy_ended_more_than_two_years_ago_is_no_bar(cycle, dora, nordli
 def test_employment_declared_on_my_declarations_bars_the_decision(cycle, dora, nordlicht):
     """The record Dora declares herself is the one the decision reads (and the team rule:
     tests/audits/test_team_rules.py)."""
-    declare_client_relationship(user=dora, actor=dora, data={
-        "organization_id": nordlicht.pk, "kind": "employment", "start_date": "2022-09-01",
-        "end_date": "2024-12-31"})
+    declare_client_relationship(user=dora, actor=dora, organization_id=nordlicht.pk,
+                                kind="employment", start_date="2022-09-01", end_date="2024-12-31")
     assert not hasattr(dora, "auditor_profile")
 
     with pytest.raises(ImpartialityThreat) as refused:

@@ -100,7 +100,7 @@ def test_the_whole_lifecycle_is_in_the_trail(draft, alice, bob, rita):
 
 
 def test_account_changes_are_in_the_trail(nordlicht, alice, ada):
-    update_organization(organization=nordlicht, actor=alice, data={"trading_name": "Nordlicht"})
+    update_organization(organization=nordlicht, actor=alice, trading_name="Nordlicht")
     invite_member(organization=nordlicht, actor=alice, email="dave@nordlicht.example", role="viewer")
     create_access_token(actor=alice, name="ERP sync")
 

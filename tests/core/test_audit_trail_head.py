@@ -111,7 +111,7 @@ def test_the_trail_verifies_against_its_head(trail, head_file):
 
 
 def test_events_written_after_the_head_do_not_disturb_it(trail, head_file, nordlicht, alice):
-    update_organization(organization=nordlicht, actor=alice, data={"trading_name": "Nordlicht"})
+    update_organization(organization=nordlicht, actor=alice, trading_name="Nordlicht")
     assert AuditEvent.objects.count() > len(trail)
 
     assert "Audit trail intact" in verify("--head", str(head_file))

@@ -41,14 +41,14 @@ def _set_up():
     rita = make_user(RITA, "Rita Reviewer", roles=["reviewer"])
     adam = auditor(ADAM, "Adam Auditor", lead=True)
     make_user(DORA, "Dora Decider", roles=["decision_maker"])
-    organization = create_organization(actor=alice, data={
-        "legal_name": CLIENT, "country": "DE",
-        "registered_address": "Hafenstraße 12, 28217 Bremen", "sector_codes": [17],
-        "scope_statement": "Die casting of aluminium parts."})
+    organization = create_organization(actor=alice, legal_name=CLIENT, country="DE",
+                                       registered_address="Hafenstraße 12, 28217 Bremen",
+                                       sector_codes=[17],
+                                       scope_statement="Die casting of aluminium parts.")
     for name, address in (("Bremen head office", "Hafenstraße 12, Bremen"),
                           ("Oldenburg plant", "Industrieweg 4, Oldenburg")):
-        add_site(organization=organization, actor=alice, data={
-            "name": name, "address": address, "effective_personnel": "15", "shifts": 1})
+        add_site(organization=organization, actor=alice, name=name, address=address,
+                 effective_personnel=15, shifts=1)
     return decision_ready_cycle(organization, alice, rita, adam)
 
 

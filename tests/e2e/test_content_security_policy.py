@@ -57,13 +57,13 @@ def _alice_with_data():
     if not EnergyCarrier.objects.exists():  # a transactional test emptied the data table
         load_carriers(apps.get_model)
     alice = make_user("alice@nordlicht.example", "Alice Owner")
-    organization = create_organization(actor=alice, data={
-        "legal_name": "Nordlicht Aluminium GmbH", "country": "DE",
-        "registered_address": "Hafenstraße 12, 28217 Bremen", "sector_codes": [17],
-        "scope_statement": "Die casting of aluminium parts."})
-    add_site(organization=organization, actor=alice, data={
-        "name": "Bremen plant", "address": "Hafenstraße 12, Bremen",
-        "effective_personnel": "24", "shifts": 2})
+    organization = create_organization(actor=alice, legal_name="Nordlicht Aluminium GmbH",
+                                       country="DE",
+                                       registered_address="Hafenstraße 12, 28217 Bremen",
+                                       sector_codes=[17],
+                                       scope_statement="Die casting of aluminium parts.")
+    add_site(organization=organization, actor=alice, name="Bremen plant",
+             address="Hafenstraße 12, Bremen", effective_personnel=24, shifts=2)
     assessment = start_gap_assessment(organization=organization, standard="ISO 9001",
                                       actor=alice)
     story = build_energy_story(organization=organization, actor=alice)

@@ -68,13 +68,13 @@ def _nordlicht_with_meters():
     if not EnergyCarrier.objects.exists():  # a transactional test emptied the data table
         load_carriers(apps.get_model)
     alice = make_user(ALICE, "Alice Owner")
-    organization = create_organization(actor=alice, data={
-        "legal_name": "Nordlicht Aluminium GmbH", "country": "DE",
-        "registered_address": "Hafenstraße 12, 28217 Bremen", "sector_codes": [17],
-        "scope_statement": "Die casting of aluminium parts."})
-    add_site(organization=organization, actor=alice, data={
-        "name": "Bremen plant", "address": "Hafenstraße 12, Bremen",
-        "effective_personnel": "24", "shifts": 2})
+    organization = create_organization(actor=alice, legal_name="Nordlicht Aluminium GmbH",
+                                       country="DE",
+                                       registered_address="Hafenstraße 12, 28217 Bremen",
+                                       sector_codes=[17],
+                                       scope_statement="Die casting of aluminium parts.")
+    add_site(organization=organization, actor=alice, name="Bremen plant",
+             address="Hafenstraße 12, Bremen", effective_personnel=24, shifts=2)
     return alice, organization, set_up_meters(organization=organization, actor=alice)
 
 

@@ -22,9 +22,8 @@ def test_gap_analysis_inline_edit_chart_and_conflict(new_page):
 
     alice = make_user("alice@nordlicht.example", "Alice Owner")
     bob = make_user("bob@nordlicht.example", "Bob Editor")
-    organization = create_organization(actor=alice, data={
-        "legal_name": "Nordlicht Aluminium GmbH", "country": "DE",
-        "registered_address": "Hafenstraße 12, Bremen"})
+    organization = create_organization(actor=alice, legal_name="Nordlicht Aluminium GmbH",
+                                       country="DE", registered_address="Hafenstraße 12, Bremen")
     Membership.objects.create(organization=organization, user=bob, role="editor")
 
     page = new_page()

@@ -66,14 +66,15 @@ def _registered_application():
 
     alice = make_user("alice@nordlicht.example", "Alice Owner")
     rita = make_user("rita@cb.example", "Rita Reviewer", roles=["reviewer"])
-    organization = create_organization(actor=alice, data={
-        "legal_name": "Nordlicht Aluminium GmbH", "country": "DE",
-        "registered_address": "Hafenstraße 12, 28217 Bremen", "sector_codes": [17],
-        "scope_statement": "Die casting of aluminium parts."})
+    organization = create_organization(actor=alice, legal_name="Nordlicht Aluminium GmbH",
+                                       country="DE",
+                                       registered_address="Hafenstraße 12, 28217 Bremen",
+                                       sector_codes=[17],
+                                       scope_statement="Die casting of aluminium parts.")
     for name, address in (("Bremen head office", "Hafenstraße 12, Bremen"),
                           ("Oldenburg plant", "Industrieweg 4, Oldenburg")):
-        add_site(organization=organization, actor=alice, data={
-            "name": name, "address": address, "effective_personnel": "15", "shifts": 3})
+        add_site(organization=organization, actor=alice, name=name, address=address,
+                 effective_personnel=15, shifts=3)
     application = services.create_application(organization=organization, actor=alice, data={
         "standards": [{"standard": "ISO 9001", "effective_personnel": "30"}],
         "desired_audit_from": timezone.localdate() + datetime.timedelta(days=60)})

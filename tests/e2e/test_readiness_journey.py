@@ -77,16 +77,15 @@ def _registered_energy_application():
 
     alice = make_user(ALICE, "Alice Owner")
     rita = make_user(RITA, "Rita Reviewer", roles=["reviewer"])
-    organization = create_organization(actor=alice, data={
-        "legal_name": "Nordlicht Aluminium GmbH", "country": "DE",
-        "registered_address": "Hafenstraße 12, 28217 Bremen", "sector_codes": [17],
-        "scope_statement": "Die casting of aluminium parts."})
-    add_site(organization=organization, actor=alice, data={
-        "name": "Bremen head office", "address": "Hafenstraße 12, Bremen",
-        "effective_personnel": "12", "shifts": 1})
-    add_site(organization=organization, actor=alice, data={
-        "name": "Oldenburg plant", "address": "Industrieweg 4, Oldenburg",
-        "effective_personnel": "12", "shifts": 2})
+    organization = create_organization(actor=alice, legal_name="Nordlicht Aluminium GmbH",
+                                       country="DE",
+                                       registered_address="Hafenstraße 12, 28217 Bremen",
+                                       sector_codes=[17],
+                                       scope_statement="Die casting of aluminium parts.")
+    add_site(organization=organization, actor=alice, name="Bremen head office",
+             address="Hafenstraße 12, Bremen", effective_personnel=12, shifts=1)
+    add_site(organization=organization, actor=alice, name="Oldenburg plant",
+             address="Industrieweg 4, Oldenburg", effective_personnel=12, shifts=2)
     application = services.create_application(organization=organization, actor=alice,
                                                data=complete_application_data())
     services.submit_application(application=application, actor=alice)

@@ -9,9 +9,9 @@ from readiness_helpers import (
     row,
 )
 
+from isocert.portal.journey import current_step, journey_for_organization
 from isocert.readiness.selectors import stage1_readiness
 from isocert.registration import selectors as registration_selectors
-from isocert.registration.journey import current_step, journey_for_organization
 
 
 def _verdict(organization, assessment):

@@ -120,9 +120,8 @@ def test_the_inputs_come_from_the_applications_lines_and_sites(quality):
 
 def test_adjustments_integration_and_sampling_are_applied(nordlicht, alice, rita):
     for number in range(2, 5):
-        add_site(organization=nordlicht, actor=alice, data={
-            "name": f"Warehouse {number}", "address": f"Lagerweg {number}, Bremen",
-            "effective_personnel": "5", "shifts": 1})
+        add_site(organization=nordlicht, actor=alice, name=f"Warehouse {number}",
+                 address=f"Lagerweg {number}, Bremen", effective_personnel=5, shifts=1)
     application = apply_for(nordlicht, alice, rita, [
         {"standard": "ISO 9001", "effective_personnel": "120"},
         {"standard": "ISO 14001", "effective_personnel": "120", "complexity": "medium"}])

@@ -21,8 +21,8 @@ from isocert.accounts.models import Membership
 from isocert.core.errors import Conflict, NotPermitted
 from isocert.core.files import open_stored
 from isocert.core.models import AuditEvent
+from isocert.portal.journey import current_step, journey_for_organization
 from isocert.registration import selectors
-from isocert.registration.journey import current_step, journey_for_organization
 from isocert.registration.models import AuditTimeDetermination, Quotation
 from isocert.registration.services import (
     accept_quotation,

@@ -141,7 +141,7 @@ def test_the_central_function_must_be_among_the_sites(nordlicht, alice):
 
 
 def test_the_organization_needs_sector_codes(draft, nordlicht, alice):
-    update_organization(organization=nordlicht, actor=alice, data={"sector_codes": []})
+    update_organization(organization=nordlicht, actor=alice, sector_codes=[])
 
     with pytest.raises(InvalidInput) as excinfo:
         submit_application(application=draft, actor=alice)

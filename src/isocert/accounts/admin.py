@@ -27,6 +27,7 @@ from .models import (
     StaffRole,
     User,
 )
+from .permissions import can
 from .services import grant_staff_role, record_password_change, revoke_staff_role
 
 # A change of any of these is a change of what the person may do.
@@ -38,7 +39,7 @@ admin.site.unregister((Authenticator, Group, EmailAddress))
 
 
 def _is_cb_administrator(user) -> bool:
-    return user.is_superuser or user.has_staff_role(StaffRole.Role.ADMINISTRATOR)
+    return user.is_superuser or can(user, "administer")
 
 
 class ReadOnlyMixin:

@@ -179,7 +179,7 @@ def list_organizations(request):
 @router.post("/organizations", response={201: OrganizationOut},
              summary="Create an organization (you become its owner)")
 def create_organization(request, payload: OrganizationIn):
-    organization = services.create_organization(actor=request.auth, data=payload.dict())
+    organization = services.create_organization(actor=request.auth, **payload.dict())
     return Status(201, _organization_out(organization, request.auth))
 
 
@@ -193,7 +193,7 @@ def get_organization(request, org_id: int):
 def update_organization(request, org_id: int, payload: OrganizationPatch):
     organization = selectors.organization_get(user=request.auth, pk=org_id)
     services.update_organization(organization=organization, actor=request.auth,
-                                 data=payload.dict(exclude_unset=True))
+                                 **payload.dict(exclude_unset=True))
     return _organization_out(selectors.organization_get(user=request.auth, pk=org_id), request.auth)
 
 
@@ -206,7 +206,7 @@ def list_sites(request, org_id: int):
              summary="Add a site (the first becomes the central function)")
 def add_site(request, org_id: int, payload: SiteIn):
     organization = selectors.organization_get(user=request.auth, pk=org_id)
-    site = services.add_site(organization=organization, actor=request.auth, data=payload.dict())
+    site = services.add_site(organization=organization, actor=request.auth, **payload.dict())
     return Status(201, site)
 
 
@@ -214,7 +214,7 @@ def add_site(request, org_id: int, payload: SiteIn):
 def update_site(request, site_id: int, payload: SitePatch):
     site: Site = selectors.site_get(user=request.auth, pk=site_id)
     return services.update_site(site=site, actor=request.auth,
-                                data=payload.dict(exclude_unset=True))
+                                **payload.dict(exclude_unset=True))
 
 
 @router.delete("/sites/{site_id}", response={204: None})
@@ -351,5 +351,5 @@ def list_client_relationships(request):
 def declare_client_relationship(request, payload: ClientRelationshipIn):
     _cb_staff(request.auth)
     relationship = services.declare_client_relationship(
-        user=request.auth, actor=request.auth, data=payload.dict())
+        user=request.auth, actor=request.auth, **payload.dict())
     return Status(201, _relationship_out(relationship))

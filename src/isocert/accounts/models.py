@@ -6,6 +6,8 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models import Q
 
+from isocert.core.statemachine import StateMachine
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -150,7 +152,11 @@ class Membership(models.Model):
 
     @property
     def can_edit(self) -> bool:
-        return self.role in (self.Role.OWNER, self.Role.EDITOR)
+        """Whether this member's role carries "edit" in the capability map."""
+        # ``permissions`` reads these models at import time, so it is imported on use.
+        from .permissions import member_roles_with
+
+        return self.role in member_roles_with("edit")
 
 
 class Invitation(models.Model):
@@ -174,6 +180,18 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} → {self.organization}"
+
+
+# An invitation is answered once: accepted by the invited address, or revoked by an owner
+# (or replaced by a new invitation to the same address).
+INVITATION_LIFECYCLE = StateMachine(
+    "invitation",
+    {
+        "accept": ({Invitation.Status.PENDING}, Invitation.Status.ACCEPTED),
+        "revoke": ({Invitation.Status.PENDING}, Invitation.Status.REVOKED),
+    },
+    labels=dict(Invitation.Status.choices),
+)
 
 
 class PersonalAccessToken(models.Model):

@@ -1,9 +1,12 @@
 """Every write about people, organizations, sites, memberships and tokens."""
 
+import datetime
 import hashlib
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -13,13 +16,14 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from isocert.catalog.models import Country, Sector
 from isocert.core.audit import record_event
 from isocert.core.errors import Conflict, DomainError, InvalidInput, NotPermitted
 from isocert.core.validation import clean_date
 from isocert.notifications.services import notify
 
+from .field_checks import clean_text, profile_values, site_values
 from .models import (
+    INVITATION_LIFECYCLE,
     ClientRelationship,
     Invitation,
     Membership,
@@ -29,10 +33,26 @@ from .models import (
     StaffRole,
     User,
 )
+from .permissions import can, member_roles_with
 from .second_factor import needs_second_factor
 
 INVITATION_DAYS = 14
 TOKEN_PREFIX = "isc_"
+
+
+class _Unset:
+    """The default of an update service's fields: "leave as it is" (``None`` is a value)."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
+def _given(**fields) -> dict:
+    """The fields a caller passed, without those left ``UNSET``."""
+    return {name: value for name, value in fields.items() if value is not UNSET}
 
 
 class RateLimited(DomainError):
@@ -51,76 +71,35 @@ def _membership(organization: Organization, user: User) -> Membership | None:
 
 
 def ensure_can_edit(organization: Organization, actor: User) -> Membership:
+    """The actor's membership, if its role carries "edit" (``permissions``)."""
     membership = _membership(organization, actor)
-    if membership is None or not membership.can_edit:
+    if membership is None or membership.role not in member_roles_with("edit"):
         raise NotPermitted("Only an owner or editor of this organization can change it.")
     return membership
 
 
 def ensure_owner(organization: Organization, actor: User) -> Membership:
+    """The actor's membership, if its role carries "manage_members" (``permissions``)."""
     membership = _membership(organization, actor)
-    if membership is None or membership.role != Membership.Role.OWNER:
+    if membership is None or membership.role not in member_roles_with("manage_members"):
         raise NotPermitted("Only an owner of this organization can manage its members.")
     return membership
 
 
 # --- Organization profile ---------------------------------------------------------------
 
-def _clean_text(value, field: str, label: str, *, required: bool, max_length: int) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        raise InvalidInput(f"{label} is required.", fields={field: f"{label} is required."})
-    if len(text) > max_length:
-        raise InvalidInput(f"{label} is too long.",
-                           fields={field: f"At most {max_length} characters."})
-    return text
-
-
-def _profile_values(data: dict) -> tuple[dict, list[int] | None]:
-    errors: dict[str, str] = {}
-    values: dict = {}
-    specs = {
-        "legal_name": ("Legal name", True, 200),
-        "trading_name": ("Trading name", False, 200),
-        "registered_address": ("Registered address", True, 2000),
-        "legal_identifier": ("Legal identifier", False, 60),
-        "scope_statement": ("Scope statement", False, 5000),
-    }
-    for field, (label, required, max_length) in specs.items():
-        if field not in data:
-            continue
-        try:
-            values[field] = _clean_text(data[field], field, label, required=required,
-                                        max_length=max_length)
-        except InvalidInput as exc:
-            errors.update(exc.fields)
-    if "country" in data:
-        code = (data["country"] or "").strip().upper()
-        country = Country.objects.filter(code=code).first()
-        if country is None:
-            errors["country"] = "Choose a country (ISO 3166 two-letter code)."
-        values["country"] = country
-    sector_codes = None
-    if "sector_codes" in data:
-        try:
-            sector_codes = sorted({int(c) for c in data["sector_codes"] or []})
-        except (TypeError, ValueError):
-            sector_codes = []
-            errors["sector_codes"] = "IAF sector codes are numbers, e.g. 17."
-        known = set(Sector.objects.filter(code__in=sector_codes).values_list("code", flat=True))
-        unknown = [c for c in sector_codes if c not in known]
-        if unknown:
-            errors["sector_codes"] = f"Unknown IAF sector code(s): {', '.join(map(str, unknown))}."
-    if errors:
-        raise InvalidInput("Please correct the organization profile.", fields=errors)
-    return values, sector_codes
-
-
 @transaction.atomic
-def create_organization(*, actor: User, data: dict) -> Organization:
-    """Create a client organization; its creator becomes its first owner."""
-    data = {"legal_name": "", "country": "", "registered_address": "", **data}
-    values, sector_codes = _profile_values(data)
+def create_organization(*, legal_name: str, country: str, registered_address: str,
+                        trading_name: str = "", legal_identifier: str = "",
+                        sector_codes: Iterable[int] = (), scope_statement: str = "",
+                        actor: User) -> Organization:
+    """Create a client organization; its creator becomes its first owner. ``country`` is
+    an ISO 3166 two-letter code, ``sector_codes`` IAF sector codes."""
+    values, sector_codes = profile_values({
+        "legal_name": legal_name, "trading_name": trading_name, "country": country,
+        "registered_address": registered_address, "legal_identifier": legal_identifier,
+        "sector_codes": list(sector_codes), "scope_statement": scope_statement,
+    })
     organization = Organization.objects.create(**values)
     if sector_codes:
         organization.sectors.set(sector_codes)
@@ -132,9 +111,17 @@ def create_organization(*, actor: User, data: dict) -> Organization:
 
 
 @transaction.atomic
-def update_organization(*, organization: Organization, actor: User, data: dict) -> Organization:
+def update_organization(*, organization: Organization, legal_name: str = UNSET,
+                        trading_name: str = UNSET, country: str = UNSET,
+                        registered_address: str = UNSET, legal_identifier: str = UNSET,
+                        sector_codes: Iterable[int] = UNSET, scope_statement: str = UNSET,
+                        actor: User) -> Organization:
+    """Change the fields given (the others stay as they are)."""
     ensure_can_edit(organization, actor)
-    values, sector_codes = _profile_values(data)
+    values, sector_codes = profile_values(_given(
+        legal_name=legal_name, trading_name=trading_name, country=country,
+        registered_address=registered_address, legal_identifier=legal_identifier,
+        sector_codes=sector_codes, scope_statement=scope_statement))
     for field, value in values.items():
         setattr(organization, field, value)
     organization.save()
@@ -148,59 +135,6 @@ def update_organization(*, organization: Organization, actor: User, data: dict) 
 
 # --- Sites ------------------------------------------------------------------------------
 
-def _site_values(data: dict, *, partial: bool) -> dict:
-    errors: dict[str, str] = {}
-    values: dict = {}
-    if not partial or "name" in data:
-        try:
-            values["name"] = _clean_text(data.get("name"), "name", "Site name", required=True,
-                                         max_length=150)
-        except InvalidInput as exc:
-            errors.update(exc.fields)
-    if not partial or "address" in data:
-        try:
-            values["address"] = _clean_text(data.get("address"), "address", "Address",
-                                            required=True, max_length=2000)
-        except InvalidInput as exc:
-            errors.update(exc.fields)
-    for name, limit in (("city", 100), ("postcode", 20)):
-        if name in data:
-            value = (data.get(name) or "").strip()
-            if len(value) > limit:
-                errors[name] = f"At most {limit} characters."
-            values[name] = value
-    if not partial or "effective_personnel" in data:
-        try:
-            personnel = Decimal(str(data.get("effective_personnel")))
-            if not personnel.is_finite() or personnel <= 0 or personnel > Decimal("9999999"):
-                raise InvalidOperation
-            values["effective_personnel"] = personnel.quantize(Decimal("0.01"))
-        except (InvalidOperation, ValueError):
-            errors["effective_personnel"] = "Enter the effective personnel as a number above 0."
-    if not partial or "shifts" in data:
-        try:
-            shifts = int(data.get("shifts") or 1)
-            if not 1 <= shifts <= 5:
-                raise ValueError
-            values["shifts"] = shifts
-        except (TypeError, ValueError):
-            errors["shifts"] = "Enter the number of shifts (1 to 5)."
-    if "activities" in data:
-        values["activities"] = (data.get("activities") or "").strip()[:5000]
-    if data.get("country") not in (None, ""):
-        # Empty means the organization's country (``add_site``); on an update it keeps the
-        # site's own.
-        country = Country.objects.filter(code=str(data["country"]).strip().upper()).first()
-        if country is None:
-            errors["country"] = "Choose a country (ISO 3166 two-letter code)."
-        values["country"] = country
-    if "is_central_function" in data:
-        values["is_central_function"] = bool(data["is_central_function"])
-    if errors:
-        raise InvalidInput("Please correct the site.", fields=errors)
-    return values
-
-
 def _make_central(organization: Organization, site: Site) -> None:
     organization.sites.exclude(pk=site.pk).filter(is_central_function=True).update(
         is_central_function=False
@@ -208,11 +142,18 @@ def _make_central(organization: Organization, site: Site) -> None:
 
 
 @transaction.atomic
-def add_site(*, organization: Organization, actor: User, data: dict) -> Site:
+def add_site(*, organization: Organization, name: str, address: str,
+             effective_personnel: Decimal | int, shifts: int = 1, city: str = "",
+             postcode: str = "", country: str = "", activities: str = "",
+             is_central_function: bool = False, actor: User) -> Site:
     """Add a site. The first site, or one marked so, becomes the central function. Its
-    country defaults to the organization's."""
+    country (ISO 3166 two-letter code) defaults to the organization's."""
     ensure_can_edit(organization, actor)
-    values = _site_values(data, partial=False)
+    values = site_values({
+        "name": name, "address": address, "city": city, "postcode": postcode,
+        "country": country, "effective_personnel": effective_personnel, "shifts": shifts,
+        "activities": activities, "is_central_function": is_central_function,
+    }, partial=False)
     values.setdefault("country", organization.country)
     if not organization.sites.exists():
         values["is_central_function"] = True
@@ -230,9 +171,17 @@ def add_site(*, organization: Organization, actor: User, data: dict) -> Site:
 
 
 @transaction.atomic
-def update_site(*, site: Site, actor: User, data: dict) -> Site:
+def update_site(*, site: Site, name: str = UNSET, address: str = UNSET, city: str = UNSET,
+                postcode: str = UNSET, country: str = UNSET,
+                effective_personnel: Decimal | int = UNSET, shifts: int = UNSET,
+                activities: str = UNSET, is_central_function: bool = UNSET,
+                actor: User) -> Site:
+    """Change the fields given; an empty ``country`` keeps the site's own."""
     ensure_can_edit(site.organization, actor)
-    values = _site_values(data, partial=True)
+    values = site_values(_given(
+        name=name, address=address, city=city, postcode=postcode, country=country,
+        effective_personnel=effective_personnel, shifts=shifts, activities=activities,
+        is_central_function=is_central_function), partial=True)
     if values.get("is_central_function") is False and site.is_central_function:
         raise InvalidInput(
             "Mark another site as the central function instead.",
@@ -306,8 +255,10 @@ def invite_member(*, organization: Organization, actor: User, email: str, role: 
     if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
         raise Conflict("This person is already a member.", fields={"email": "Already a member."})
     _ensure_invitations_left(organization, actor)
+    # A new invitation replaces any still pending to the same address.
+    revoke = INVITATION_LIFECYCLE.transitions["revoke"]
     Invitation.objects.filter(organization=organization, email=email,
-                              status=Invitation.Status.PENDING).update(status=Invitation.Status.REVOKED)
+                              status__in=revoke.sources).update(status=revoke.target)
     secret = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         organization=organization, email=email, role=role, token_hash=_hash(secret),
@@ -332,7 +283,7 @@ def invitation_for_token(secret: str) -> Invitation | None:
 @transaction.atomic
 def accept_invitation(*, secret: str, actor: User) -> Membership:
     invitation = invitation_for_token(secret)
-    if invitation is None or invitation.status != Invitation.Status.PENDING:
+    if invitation is None or not INVITATION_LIFECYCLE.can("accept", invitation.status):
         raise InvalidInput("This invitation is not valid any more.", fields={"token": "Invalid or used invitation."})
     if invitation.expires_at < timezone.now():
         raise InvalidInput("This invitation has expired; ask for a new one.", fields={"token": "Expired."})
@@ -341,7 +292,7 @@ def accept_invitation(*, secret: str, actor: User) -> Membership:
     membership, _ = Membership.objects.get_or_create(
         organization=invitation.organization, user=actor, defaults={"role": invitation.role}
     )
-    invitation.status = Invitation.Status.ACCEPTED
+    INVITATION_LIFECYCLE.apply(invitation, "accept")
     invitation.accepted_by = actor
     invitation.save(update_fields=["status", "accepted_by"])
     record_event(actor=actor, action="accounts.invitation.accepted", obj=invitation,
@@ -352,9 +303,9 @@ def accept_invitation(*, secret: str, actor: User) -> Membership:
 @transaction.atomic
 def revoke_invitation(*, invitation: Invitation, actor: User) -> Invitation:
     ensure_owner(invitation.organization, actor)
-    if invitation.status != Invitation.Status.PENDING:
+    if not INVITATION_LIFECYCLE.can("revoke", invitation.status):
         raise Conflict("Only a pending invitation can be revoked.")
-    invitation.status = Invitation.Status.REVOKED
+    INVITATION_LIFECYCLE.apply(invitation, "revoke")
     invitation.save(update_fields=["status"])
     record_event(actor=actor, action="accounts.invitation.revoked", obj=invitation,
                  organization_id=invitation.organization_id, payload={"email": invitation.email})
@@ -399,7 +350,7 @@ def remove_member(*, membership: Membership, actor: User) -> None:
 # --- CB staff roles ---------------------------------------------------------------------------
 
 def _ensure_administrator(actor: User) -> None:
-    if not (actor.is_superuser or actor.has_staff_role(StaffRole.Role.ADMINISTRATOR)):
+    if not (actor.is_superuser or can(actor, "administer")):
         raise NotPermitted("Only a CB administrator can manage staff roles.")
 
 
@@ -438,28 +389,29 @@ def revoke_staff_role(*, user: User, role: str, actor: User) -> None:
 # --- Declared client relationships (impartiality) ----------------------------------------------
 
 @transaction.atomic
-def declare_client_relationship(*, user: User, actor: User, data: dict) -> ClientRelationship:
+def declare_client_relationship(*, user: User, organization_id: int, kind: str,
+                                start_date: datetime.date,
+                                end_date: datetime.date | None = None, notes: str = "",
+                                actor: User) -> ClientRelationship:
     """Record that ``user`` — any CB staff member, auditor or not — gave a client
     management-system consultancy or worked for it (ISO/IEC 17021-1 §5.2; IAF MD/ISO
     17021-1 §7.2). The audit team and the certification decision read these records
-    (``selectors.impartiality_relationships``). ``data``: organization_id, kind,
-    start_date, end_date (empty while ongoing), notes. Declared by the person themself,
-    or by a CB administrator for them; refused for anyone without a CB role."""
+    (``selectors.impartiality_relationships``). ``end_date`` is empty while it is
+    ongoing. Declared by the person themself, or by a CB administrator for them; refused
+    for anyone without a CB role."""
     if actor.pk != user.pk:
         _ensure_administrator(actor)
     if not user.staff_roles_set:
         raise NotPermitted("Only the certification body's staff declare client relationships.")
-    organization = Organization.objects.filter(pk=_int_or_none(data.get("organization_id"))
-                                               ).first()
+    organization = Organization.objects.filter(pk=_int_or_none(organization_id)).first()
     if organization is None:
         raise InvalidInput("Choose the client.", fields={"organization_id": "Unknown client."})
-    kind = data.get("kind")
     if kind not in ClientRelationship.Kind.values:
         labels = " or ".join(str(label) for label in ClientRelationship.Kind.labels)
         raise InvalidInput(f"Choose the kind of relationship: {labels}.",
                            fields={"kind": f"Choose {labels}."})
-    start = clean_date(data.get("start_date"), "start_date")
-    end = clean_date(data.get("end_date"), "end_date") if data.get("end_date") else None
+    start = clean_date(start_date, "start_date")
+    end = clean_date(end_date, "end_date") if end_date else None
     today = timezone.localdate()
     if start > today:
         raise InvalidInput("A relationship is declared once it has begun.",
@@ -469,7 +421,7 @@ def declare_client_relationship(*, user: User, actor: User, data: dict) -> Clien
                            fields={"end_date": f"On or after {start}."})
     relationship = ClientRelationship.objects.create(
         user=user, organization=organization, kind=kind, start_date=start, end_date=end,
-        notes=(data.get("notes") or "").strip()[:2000])
+        notes=(notes or "").strip()[:2000])
     record_event(actor=actor, action="accounts.client_relationship.declared", obj=relationship,
                  payload={"user": user.email, "organization": organization.pk, "kind": kind,
                           "start_date": start.isoformat(),
@@ -502,7 +454,7 @@ def create_access_token(*, actor: User, name: str, expires_in_days: int | None =
     A CB staff member's token expires after ``STAFF_TOKEN_MAX_DAYS`` at most: a longer or
     missing expiry is capped to it (the caller sees the capped ``expires_at``).
     """
-    name = _clean_text(name, "name", "Token name", required=True, max_length=100)
+    name = clean_text(name, "name", "Token name", required=True, max_length=100)
     if expires_in_days is not None and not 1 <= expires_in_days <= 730:
         raise InvalidInput("Tokens expire after 1 to 730 days.",
                            fields={"expires_in_days": "Choose between 1 and 730 days."})

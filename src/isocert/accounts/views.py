@@ -1,4 +1,7 @@
-"""Pages for organizations, sites, members, invitations and API tokens."""
+"""Pages for organizations, sites, members, invitations and API tokens.
+
+The organization's own page shows its applications too: it is composed in the portal
+(``portal.views.organization_detail``)."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -9,7 +12,6 @@ from django.views.decorators.http import require_POST
 
 from isocert.core.errors import DomainError
 from isocert.core.forms import add_domain_error
-from isocert.registration.selectors import applications_for_organization
 
 from . import selectors, services
 from .forms import (
@@ -28,24 +30,13 @@ def organization_create(request):
     if request.method == "POST" and form.is_valid():
         try:
             organization = services.create_organization(actor=request.user,
-                                                        data=form.service_data())
+                                                        **form.service_data())
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
             messages.success(request, "Organization created. Now add its sites.")
             return redirect("site_create", pk=organization.pk)
     return render(request, "accounts/organization_form.html", {"form": form})
-
-
-@login_required
-def organization_detail(request, pk):
-    organization = selectors.organization_get(user=request.user, pk=pk)
-    membership = selectors.membership_of(user=request.user, organization=organization)
-    return render(request, "accounts/organization_detail.html", {
-        "organization": organization, "membership": membership,
-        "applications": applications_for_organization(user=request.user,
-                                                      organization=organization),
-    })
 
 
 @login_required
@@ -56,7 +47,7 @@ def organization_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             services.update_organization(organization=organization, actor=request.user,
-                                         data=form.service_data())
+                                         **form.service_data())
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -75,7 +66,7 @@ def site_create(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             services.add_site(organization=organization, actor=request.user,
-                              data=form.service_data())
+                              **form.service_data())
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -96,7 +87,7 @@ def site_edit(request, pk):
                                          "shifts", "activities", "is_central_function")}})
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_site(site=site, actor=request.user, data=form.service_data())
+            services.update_site(site=site, actor=request.user, **form.service_data())
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -247,7 +238,7 @@ def my_declarations(request):
         if form.is_valid():
             try:
                 services.declare_client_relationship(user=request.user, actor=request.user,
-                                                     data=form.cleaned_data)
+                                                     **form.cleaned_data)
             except DomainError as exc:
                 add_domain_error(form, exc)
             else:

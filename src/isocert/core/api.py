@@ -1,4 +1,6 @@
-"""API plumbing shared by every app: authentication and the one error shape.
+"""API plumbing shared by every app: the one error shape, its exception handlers and
+the input checks. Authentication (sessions, tokens, the staff second factor) is
+``accounts.api_auth``'s.
 
 Errors always look like ``{"error": {"code": ..., "message": ..., "fields": {...}}}``.
 """
@@ -18,14 +20,6 @@ from django.http import Http404, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.security import HttpBearer, SessionAuth
-
-from isocert.accounts.second_factor import (
-    has_authenticator,
-    needs_second_factor,
-    session_passed_second_factor,
-)
-from isocert.accounts.services import user_for_token
 
 from .errors import DomainError
 from .input_checks import NUL, value_problems
@@ -57,35 +51,6 @@ def error_json_response(status: int, code: str, message: str,
     handlers (the same body and content type as ``error_response``)."""
     body = json.dumps({"error": {"code": code, "message": message, "fields": fields or {}}})
     return HttpResponse(body, status=status, content_type="application/json; charset=utf-8")
-
-
-def _ensure_staff_mfa(user):
-    """CB staff act on every client's data: no API access without their second factor."""
-    if user and needs_second_factor(user) and not has_authenticator(user):
-        raise HttpError(403, "CB staff must set up two-factor authentication first.")
-    return user
-
-
-class PortalSessionAuth(SessionAuth):
-    """The browser session (CSRF-checked). A staff session must have passed the second
-    factor itself: a password-only session (e.g. Django's admin log-in) is refused."""
-
-    def authenticate(self, request, key):
-        user = _ensure_staff_mfa(super().authenticate(request, key))
-        if user and needs_second_factor(user) and not session_passed_second_factor(request, user):
-            raise HttpError(403, "Confirm your log-in with your authenticator code first "
-                                 "(/accounts/2fa/reauthenticate/).")
-        return user
-
-
-class TokenAuth(HttpBearer):
-    """``Authorization: Bearer isc_...`` — a personal access token."""
-
-    def authenticate(self, request, token):
-        user = _ensure_staff_mfa(user_for_token(token))
-        if user is not None:
-            request.user = user
-        return user
 
 
 class ApiErrorShapeMiddleware:

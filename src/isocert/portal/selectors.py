@@ -1,15 +1,17 @@
-"""Reads on the audit trail: CB administrators browse it all."""
+"""Reads on the audit trail: CB administrators browse it all.
+
+The trail itself (recording, hash chain, verification) is ``core.audit``'s; who may
+read it is a question for the capability map, so the browsing lives in the portal."""
 
 from django.db.models import QuerySet
 from django.http import Http404
 
-from isocert.accounts.models import StaffRole
-
-from .models import AuditEvent
+from isocert.accounts.permissions import can
+from isocert.core.models import AuditEvent
 
 
 def ensure_administrator(user) -> None:
-    if not (user.is_superuser or user.has_staff_role(StaffRole.Role.ADMINISTRATOR)):
+    if not (user.is_superuser or can(user, "administer")):
         raise Http404("Not a CB administrator")
 
 

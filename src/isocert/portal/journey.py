@@ -9,7 +9,8 @@ ready for stage 1 or a quotation was accepted.
 
 from dataclasses import dataclass
 
-from .models import Application
+from isocert.readiness.selectors import stage1_readiness, standards_pursued
+from isocert.registration.models import Application
 
 STEPS = [
     ("registration", "Registration"),
@@ -38,8 +39,6 @@ READINESS_STEPS = {
 
 
 def _readiness(organization) -> list:
-    from isocert.readiness.selectors import stage1_readiness, standards_pursued
-
     if organization is None:
         return []
     return [stage1_readiness(organization=organization, standard=standard)

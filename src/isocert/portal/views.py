@@ -1,16 +1,20 @@
-"""Landing page, the client dashboard, and the audit-trail browser."""
+"""The shell's pages: landing, the dashboard, an organization's page, the audit-trail browser.
+
+They compose what several apps know (organizations, applications, readiness, the
+journey), which is why they live in the portal and not in any one app."""
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
-from isocert.accounts.selectors import organizations_for_user
+from isocert.accounts.permissions import can
+from isocert.accounts.selectors import membership_of, organization_get, organizations_for_user
 from isocert.catalog.selectors import standards_current
 from isocert.readiness.selectors import readiness_for_organization
-from isocert.registration.journey import journey_for_organization
 from isocert.registration.selectors import applications_for_organization, review_counts
 
+from .journey import journey_for_organization
 from .selectors import audit_events
 
 JOURNEY = [
@@ -23,7 +27,7 @@ JOURNEY = [
 
 
 def landing(request):
-    return render(request, "core/landing.html", {
+    return render(request, "portal/landing.html", {
         "standards": standards_current(), "journey": JOURNEY,
     })
 
@@ -41,11 +45,23 @@ def dashboard(request):
             "readiness": readiness_for_organization(user=user, organization=organization),
         })
     context = {"organizations": organizations}
-    if user.has_staff_role("reviewer", "administrator"):
+    if can(user, "read_applications"):
         context["review_counts"] = review_counts(user=user)
     if not organizations and not user.staff_roles_set:
-        return render(request, "core/welcome.html", context)
-    return render(request, "core/dashboard.html", context)
+        return render(request, "portal/welcome.html", context)
+    return render(request, "portal/dashboard.html", context)
+
+
+@login_required
+def organization_detail(request, pk):
+    """An organization's profile, sites and members, with its applications."""
+    organization = organization_get(user=request.user, pk=pk)
+    membership = membership_of(user=request.user, organization=organization)
+    return render(request, "portal/organization_detail.html", {
+        "organization": organization, "membership": membership,
+        "applications": applications_for_organization(user=request.user,
+                                                      organization=organization),
+    })
 
 
 class AuditFilterForm(forms.Form):
@@ -72,7 +88,7 @@ def audit_trail(request):
     )
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "core/audit_trail.html", {
+    return render(request, "portal/audit_trail.html", {
         "form": form, "page": Paginator(events, 50).get_page(request.GET.get("page")),
         "query": query.urlencode(),
     })

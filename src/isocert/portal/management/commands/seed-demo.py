@@ -21,10 +21,13 @@ from isocert.accounts.models import (
     StaffRole,
     User,
 )
+from isocert.audits.models import AuditorProfile
 from isocert.catalog.models import Standard
 from isocert.certification.demo import seed_certificates
 from isocert.core.demo import DEMO_DOMAIN, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from isocert.energy.demo import seed_energy_demo
+from isocert.improvement import services as improvement
+from isocert.readiness import services as readiness
 from isocert.registration import services as registration
 
 STAFF = [
@@ -99,13 +102,11 @@ class Command(BaseCommand):
         rita = staff["rita"]
         today = timezone.localdate()
 
-        nordlicht = accounts.create_organization(actor=alice, data={
-            "legal_name": "Nordlicht Aluminium GmbH", "trading_name": "Nordlicht Aluminium",
-            "country": "DE", "registered_address": "Hafenstraße 12, 28217 Bremen, Germany",
-            "legal_identifier": "HRB 123456 HB", "sector_codes": [17],
-            "scope_statement": "Die casting and machining of aluminium components for the "
-                               "automotive industry.",
-        })
+        nordlicht = accounts.create_organization(
+            actor=alice, legal_name="Nordlicht Aluminium GmbH", trading_name="Nordlicht Aluminium",
+            country="DE", registered_address="Hafenstraße 12, 28217 Bremen, Germany",
+            legal_identifier="HRB 123456 HB", sector_codes=[17],
+            scope_statement="Die casting and machining of aluminium components for the " "automotive industry.")
         for site in (
             {"name": "Bremen head office and foundry", "address": "Hafenstraße 12, 28217 Bremen",
              "effective_personnel": "180", "shifts": 3, "is_central_function": True,
@@ -115,7 +116,7 @@ class Command(BaseCommand):
             {"name": "Bremerhaven logistics centre", "address": "Kaje 7, 27568 Bremerhaven",
              "effective_personnel": "22", "shifts": 1, "activities": "Warehousing, dispatch"},
         ):
-            accounts.add_site(organization=nordlicht, actor=alice, data=site)
+            accounts.add_site(organization=nordlicht, actor=alice, **site)
         Membership.objects.get_or_create(organization=nordlicht, user=bob,
                                          defaults={"role": Membership.Role.EDITOR})
 
@@ -134,15 +135,13 @@ class Command(BaseCommand):
                            "complexity": "high"}],
         })
 
-        brightpath = accounts.create_organization(actor=charlie, data={
-            "legal_name": "Brightpath Services Ltd", "country": "GB",
-            "registered_address": "4 Queen Street, Leeds LS1 2TW, United Kingdom",
-            "sector_codes": [35], "scope_statement": "Facility management services for "
-                                                     "office buildings.",
-        })
-        accounts.add_site(organization=brightpath, actor=charlie, data={
-            "name": "Leeds office", "address": "4 Queen Street, Leeds LS1 2TW",
-            "effective_personnel": "42", "shifts": 1})
+        brightpath = accounts.create_organization(
+            actor=charlie, legal_name="Brightpath Services Ltd", country="GB",
+            registered_address="4 Queen Street, Leeds LS1 2TW, United Kingdom", sector_codes=[35],
+            scope_statement="Facility management services for " "office buildings.")
+        accounts.add_site(organization=brightpath, actor=charlie, name="Leeds office",
+                          address="4 Queen Street, Leeds LS1 2TW", effective_personnel=42,
+                          shifts=1)
         quality = registration.create_application(organization=brightpath, actor=charlie, data={
             "standards": [{"standard": "ISO 9001", "effective_personnel": "42"}],
             "desired_audit_from": today + datetime.timedelta(days=30),
@@ -173,9 +172,6 @@ class Command(BaseCommand):
 
     def _seed_readiness(self, nordlicht, alice, bob, today) -> None:
         """Nordlicht's ISO 50001 gap analysis under way: energy facts, rows, an action."""
-        from isocert.improvement import services as improvement
-        from isocert.readiness import services as readiness
-
         assessment = readiness.start_gap_assessment(organization=nordlicht, standard="ISO 50001",
                                                     actor=alice)
         readiness.save_energy_facts(assessment=assessment, actor=alice, data={
@@ -201,9 +197,6 @@ class Command(BaseCommand):
 
     def _seed_auditor_profile(self, adam) -> None:
         """Adam leads audits of every standard in the demo clients' sectors."""
-        from isocert.audits.models import AuditorProfile
-        from isocert.catalog.models import Standard
-
         profile, _ = AuditorProfile.objects.get_or_create(
             user=adam, defaults={"is_lead_auditor": True, "languages": "en, de"})
         profile.standards.set(Standard.objects.filter(is_current=True))
