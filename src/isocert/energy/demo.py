@@ -9,6 +9,10 @@ import datetime
 import math
 import random
 
+from isocert.accounts.models import Organization, User
+from isocert.core.demo import DEMO_DOMAIN
+
+from . import services
 from .importer import month_end
 
 ELECTRICITY, GAS, PRODUCTION, HDD = "Electricity (kWh)", "Natural gas (m³)", "Production (t)", \
@@ -53,8 +57,6 @@ def monthly_csv(**kwargs) -> str:
 
 def set_up_meters(*, organization, actor) -> dict:
     """Two meters, two variables and two uses (one significant) via the services."""
-    from . import services
-
     site = organization.sites.order_by("-is_central_function", "pk").first()
     electricity = services.create_meter(organization=organization, actor=actor, data={
         "name": "Electricity", "carrier": "electricity", "unit": "kWh",
@@ -85,8 +87,6 @@ def monthly_mapping(objects: dict) -> dict:
 def build_energy_story(*, organization, actor, start=datetime.date(2024, 1, 1),
                        months: int = 18) -> dict:
     """Meters, 18 months of data, the 12-month baseline and the reporting period."""
-    from . import services
-
     objects = set_up_meters(organization=organization, actor=actor)
     services.import_energy_data(organization=organization, actor=actor,
                                 data=monthly_csv(start=start, months=months).encode(),
@@ -110,9 +110,6 @@ def build_energy_story(*, organization, actor, start=datetime.date(2024, 1, 1),
 
 def seed_energy_demo() -> bool:
     """Nordlicht's demo energy data, once (idempotent); True when created."""
-    from isocert.accounts.models import Organization, User
-    from isocert.core.demo import DEMO_DOMAIN
-
     organization = Organization.objects.filter(legal_name="Nordlicht Aluminium GmbH").first()
     alice = User.objects.filter(email=f"alice@{DEMO_DOMAIN}").first()
     if organization is None or alice is None or organization.energy_meters.exists():

@@ -18,6 +18,8 @@ from isocert.core.db import retry_when_locked
 from isocert.core.errors import Conflict, InvalidInput
 from isocert.core.validation import choice_error
 from isocert.core.values import optional_int
+from isocert.registration.models import EDITABLE_BY_CLIENT, Application
+from isocert.registration.services import update_application
 
 from . import analysis, importer, selectors, series
 from .models import (
@@ -572,9 +574,6 @@ def prefill_application_inputs(*, organization: Organization, actor: User):
     """Copy the energy review's annual TJ, energy types and SEU count into the draft
     ISO 50001 application's inputs, through the registration service that edits
     applications (same checks, version bump and audit event as a change by hand)."""
-    from isocert.registration.models import EDITABLE_BY_CLIENT, Application
-    from isocert.registration.services import update_application
-
     ensure_can_edit(organization, actor)
     inputs = selectors.iso50003_inputs(organization)
     if inputs is None:
