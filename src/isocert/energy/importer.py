@@ -25,7 +25,7 @@ FREQUENCIES = {"daily": "Daily", "weekly": "Weekly", "monthly": "Monthly"}
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
 # Reading stops at the first line past a limit, so a file costs at most this much work
-# whatever it holds (600,000 rows were once read in full before the count was checked).
+# whatever it holds: the count is checked as the lines are read, not after.
 MAX_BLANK_ROWS = MAX_ROWS       # a sheet may declare a million empty rows (openpyxl yields each)
 MAX_COLUMNS = 200               # and 16,384 columns, each row padded to them
 # What an XLSX may unpack to: 20,000 lines of four columns are 3 MB of sheet XML; openpyxl
