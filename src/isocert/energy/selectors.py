@@ -2,10 +2,11 @@
 
 Who sees an organization's energy data:
 - its members (any role; owners and editors also change it);
-- CB reviewers, administrators and decision makers, once the organization deals with
+- CB staff with the ``read_energy`` capability (``accounts.permissions``: reviewers,
+  administrators and decision makers), once the organization deals with
   the CB about ISO 50001: it shares its ISO 50001 readiness (as readiness/selectors.py
   lets them see shared readiness) or has an ISO 50001 application past the draft;
-- auditors on the team of one of the organization's audits;
+- auditors (``audit`` capability) on the team of one of the organization's audits;
 - anyone else: 404, as if the organization did not exist.
 
 ``improvement_evidence`` is not scoped: the certification decision calls it for CB
