@@ -70,6 +70,7 @@ def main() -> None:
         from isocert.accounts.models import User
         from isocert.accounts.services import add_site, create_organization
         from isocert.energy import services
+        from isocert.energy.importer import MappingChoice
         from isocert.energy.models import RelevantVariable
 
         alice = User.objects.create_user("alice@bench.example", "x", full_name="Alice")
@@ -78,12 +79,15 @@ def main() -> None:
                                            sector_codes=[17], scope_statement="Bench")
         add_site(organization=organization, actor=alice, name="Plant", address="Bremen",
                  effective_personnel=50, shifts=2)
-        electricity = services.create_meter(organization=organization, actor=alice, data={
-            "name": "Electricity", "carrier": "electricity", "unit": "kWh"})
-        gas = services.create_meter(organization=organization, actor=alice, data={
-            "name": "Natural gas", "carrier": "natural-gas", "unit": "m³"})
-        variables = [services.create_variable(organization=organization, actor=alice, data={
-            "name": name, "kind": kind, "unit": unit}) for name, kind, unit in (
+        electricity = services.create_meter(
+            organization=organization, actor=alice,
+            name="Electricity", carrier="electricity", unit="kWh")
+        gas = services.create_meter(
+            organization=organization, actor=alice,
+            name="Natural gas", carrier="natural-gas", unit="m³")
+        variables = [services.create_variable(
+            organization=organization, actor=alice,
+            name=name, kind=kind, unit=unit) for name, kind, unit in (
             ("Production", "production", "t"), ("HDD", "hdd", "K·d"), ("CDD", "cdd", "K·d"))]
         start, days = datetime.date(2023, 1, 1), 1096
         data = daily_csv(start, days).encode()
@@ -96,18 +100,21 @@ def main() -> None:
 
         began = time.perf_counter()
         batch = services.import_energy_data(organization=organization, actor=alice, data=data,
-                                            file_name="daily.csv", mapping=mapping)
+                                            file_name="daily.csv",
+                                            mapping=MappingChoice.from_json(mapping))
         import_ms = (time.perf_counter() - began) * 1000
         began = time.perf_counter()
-        baseline = services.create_baseline(organization=organization, actor=alice, data={
-            "name": "EnB 2023-2024", "period_start": start,
-            "period_end": start + datetime.timedelta(days=729),
-            "variable_ids": [v.pk for v in RelevantVariable.objects.filter(
-                organization=organization).order_by("pk")]})
+        baseline = services.create_baseline(
+            organization=organization, actor=alice,
+            name="EnB 2023-2024", period_start=start,
+            period_end=start + datetime.timedelta(days=729),
+            variable_ids=[v.pk for v in RelevantVariable.objects.filter(
+                organization=organization).order_by("pk")])
         fit_ms = (time.perf_counter() - began) * 1000
-        period = services.add_reporting_period(baseline=baseline, actor=alice, data={
-            "name": "2025", "period_start": start + datetime.timedelta(days=730),
-            "period_end": start + datetime.timedelta(days=days - 1)})
+        period = services.add_reporting_period(
+            baseline=baseline, actor=alice,
+            name="2025", period_start=start + datetime.timedelta(days=730),
+            period_end=start + datetime.timedelta(days=days - 1))
 
         client = Client()
         client.force_login(alice)

@@ -581,6 +581,7 @@ def test_iso_50001_recertification_reads_only_the_current_cycles_reporting_perio
     starts on or after the decision that began the cycle (2023-06-01)."""
     from isocert.energy import services as energy
     from isocert.energy.demo import build_energy_story, monthly_csv, monthly_mapping
+    from isocert.energy.importer import MappingChoice
 
     story = build_energy_story(organization=nordlicht, actor=alice,
                                start=datetime.date(2021, 7, 1))  # reporting 2022-07 … 12
@@ -604,9 +605,10 @@ def test_iso_50001_recertification_reads_only_the_current_cycles_reporting_perio
     energy.import_energy_data(organization=nordlicht, actor=alice, file_name="2025.csv",
                               data=monthly_csv(start=datetime.date(2025, 1, 1), months=6,
                                                baseline_months=0).encode(),
-                              mapping=monthly_mapping(story))
-    energy.add_reporting_period(baseline=story["baseline"], actor=alice, data={
-        "name": "2025 H1", "period_start": "2025-01-01", "period_end": "2025-06-30"})
+                              mapping=MappingChoice.from_json(monthly_mapping(story)))
+    energy.add_reporting_period(
+        baseline=story["baseline"], actor=alice,
+        name="2025 H1", period_start=datetime.date(2025, 1, 1), period_end=datetime.date(2025, 6, 30))
     decision = decide(cycle=certified, actor=dora, kind="recertification", outcome="grant",
                       decision_date=RECERTIFIED)
 

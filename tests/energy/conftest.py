@@ -38,18 +38,20 @@ def near_duplicate(nordlicht, alice, setup):
     baseline was fitted."""
     from isocert.energy import services
     from isocert.energy.demo import monthly_rows
+    from isocert.energy.importer import MappingChoice
 
-    shifts = services.create_variable(organization=nordlicht, actor=alice, data={
-        "name": "Shifts", "kind": "other", "unit": "t"})
+    shifts = services.create_variable(
+        organization=nordlicht, actor=alice,
+        name="Shifts", kind="other", unit="t")
     rows = ["Month,Electricity (kWh),Production (t),Shifts"]
     for i, (month, kwh, _gas, production, _hdd) in enumerate(monthly_rows(months=12)):
         rows.append(f"{month},{kwh},{production},{production + (0.000001 if i == 0 else 0)}")
     services.import_energy_data(
         organization=nordlicht, actor=alice, file_name="shifts.csv",
         data=("\n".join(rows) + "\n").encode(),
-        mapping={"frequency": "monthly", "date": "Month", "columns": [
+        mapping=MappingChoice.from_json({"frequency": "monthly", "date": "Month", "columns": [
             {"column": "Electricity (kWh)", "meter_id": setup["electricity"].pk,
              "unit": "kWh"},
             {"column": "Production (t)", "variable_id": setup["production"].pk},
-            {"column": "Shifts", "variable_id": shifts.pk}]})
+            {"column": "Shifts", "variable_id": shifts.pk}]}))
     return shifts

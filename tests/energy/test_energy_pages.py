@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from pypdf import PdfReader
 
 from isocert.energy.demo import monthly_csv
+from isocert.energy.importer import MappingChoice
 from isocert.energy.models import Baseline, EnPI, ImportBatch, Meter, ReportingPeriod
 
 
@@ -94,7 +95,7 @@ def test_fitting_a_baseline_and_adding_a_reporting_period_in_the_pages(nordlicht
 
     services.import_energy_data(organization=nordlicht, actor=alice, file_name="d.csv",
                                 data=monthly_csv(months=18).encode(),
-                                mapping=monthly_mapping(setup))
+                                mapping=MappingChoice.from_json(monthly_mapping(setup)))
     fitted = alice_web.post(f"/organizations/{nordlicht.pk}/energy/baselines/", {
         "name": "EnB 2024", "period_start": "2024-01-01", "period_end": "2024-12-31",
         "variable_ids": [str(setup["production"].pk), str(setup["hdd"].pk)]})

@@ -14,6 +14,7 @@ from isocert.core.errors import InvalidInput
 from isocert.core.models import AuditEvent
 from isocert.energy import importer, services
 from isocert.energy.demo import monthly_csv, monthly_mapping
+from isocert.energy.importer import MappingChoice
 from isocert.energy.models import ImportBatch, Reading, VariableValue
 
 HEADER = "Month,Electricity (kWh),Natural gas (m³),Production (t),Heating degree days (K·d)\n"
@@ -22,7 +23,8 @@ HEADER = "Month,Electricity (kWh),Natural gas (m³),Production (t),Heating degre
 def _import(nordlicht, alice, setup, text, *, mapping=None, name="data.csv"):
     data = text.encode() if isinstance(text, str) else text
     return services.import_energy_data(organization=nordlicht, actor=alice, data=data,
-                                       file_name=name, mapping=mapping or monthly_mapping(setup))
+                                       file_name=name, mapping=MappingChoice.from_json(
+                                           mapping or monthly_mapping(setup)))
 
 
 def _refused(nordlicht, alice, setup, text, **kwargs) -> dict[str, str]:
@@ -382,3 +384,22 @@ def test_data_imported_while_the_file_was_checked_is_refused_on_writing(nordlich
 
     assert "already has data for" in refused.value.fields["line 2"]
     assert ImportBatch.objects.count() == 1
+
+
+# --- the mapping's JSON form -------------------------------------------------------------------
+
+def test_a_mapping_that_is_not_an_object_is_refused():
+    with pytest.raises(InvalidInput, match="must be an object") as refused:
+        MappingChoice.from_json(["Month"])
+
+    assert set(refused.value.fields) == {"mapping"}
+
+
+def test_malformed_column_entries_are_refused_by_their_place(nordlicht, alice, setup):
+    mapping = monthly_mapping(setup)
+    mapping["columns"] = ["Electricity (kWh)", {"column": "Natural gas (m³)", "meter_id": "x"}]
+
+    fields = _refused(nordlicht, alice, setup, monthly_csv(months=3), mapping=mapping)
+
+    assert fields["columns.0"] == "Give the column name."
+    assert fields["columns.1"].startswith("Choose a meter of")

@@ -11,13 +11,15 @@ from isocert.core.errors import Conflict, InvalidInput, NotPermitted
 from isocert.core.models import AuditEvent
 from isocert.energy import selectors, services
 from isocert.energy.demo import monthly_csv, monthly_mapping
+from isocert.energy.importer import MappingChoice
 from isocert.energy.models import Baseline, Meter, ReportingPeriod
 
 
 def test_owners_and_editors_set_up_meters_with_an_audit_event(nordlicht, alice, bob):
-    meter = services.create_meter(organization=nordlicht, actor=bob, data={
-        "name": "Compressors", "carrier": "electricity", "unit": "MWh"})
-    services.update_meter(meter=meter, actor=alice, data={"name": "Compressed air"})
+    meter = services.create_meter(
+        organization=nordlicht, actor=bob,
+        name="Compressors", carrier="electricity", unit="MWh")
+    services.update_meter(meter=meter, actor=alice, name="Compressed air")
 
     events = AuditEvent.objects.filter(object_type="energy.meter", object_id=str(meter.pk))
     assert [e.action for e in events.order_by("seq")] == ["energy.meter.created",
@@ -29,13 +31,15 @@ def test_owners_and_editors_set_up_meters_with_an_audit_event(nordlicht, alice, 
 
 def test_a_viewer_cannot_write(nordlicht, vera, setup):
     with pytest.raises(NotPermitted):
-        services.create_meter(organization=nordlicht, actor=vera, data={
-            "name": "X", "carrier": "electricity", "unit": "kWh"})
+        services.create_meter(
+            organization=nordlicht, actor=vera,
+            name="X", carrier="electricity", unit="kWh")
     with pytest.raises(NotPermitted):
         services.delete_energy_use(use=nordlicht.energy_uses.first(), actor=vera)
     with pytest.raises(NotPermitted):
         services.import_energy_data(organization=nordlicht, actor=vera, data=b"a,b\n1,2\n",
-                                    file_name="x.csv", mapping={})
+                                    file_name="x.csv",
+                                    mapping=MappingChoice.from_json({}))
     assert Meter.objects.filter(organization=nordlicht).count() == 2
 
 
@@ -48,11 +52,13 @@ def test_charlie_gets_404_for_nordlichts_objects(nordlicht, charlie, setup):
 
 def test_a_meter_in_an_unknown_unit_or_a_duplicate_name_is_refused(nordlicht, alice, setup):
     with pytest.raises(InvalidInput) as unit:
-        services.create_meter(organization=nordlicht, actor=alice, data={
-            "name": "Oil", "carrier": "fuel-oil", "unit": "barrel"})
+        services.create_meter(
+            organization=nordlicht, actor=alice,
+            name="Oil", carrier="fuel-oil", unit="barrel")
     with pytest.raises(InvalidInput) as duplicate:
-        services.create_meter(organization=nordlicht, actor=alice, data={
-            "name": "Electricity", "carrier": "electricity", "unit": "kWh"})
+        services.create_meter(
+            organization=nordlicht, actor=alice,
+            name="Electricity", carrier="electricity", unit="kWh")
 
     assert "unit" in unit.value.fields and "name" in duplicate.value.fields
 
@@ -60,10 +66,10 @@ def test_a_meter_in_an_unknown_unit_or_a_duplicate_name_is_refused(nordlicht, al
 def test_a_meter_with_readings_keeps_its_unit_and_cannot_be_deleted(nordlicht, alice, setup):
     services.import_energy_data(organization=nordlicht, actor=alice, file_name="a.csv",
                                 data=monthly_csv(months=3).encode(),
-                                mapping=monthly_mapping(setup))
+                                mapping=MappingChoice.from_json(monthly_mapping(setup)))
 
     with pytest.raises(InvalidInput):
-        services.update_meter(meter=setup["gas"], actor=alice, data={"unit": "kWh"})
+        services.update_meter(meter=setup["gas"], actor=alice, unit="kWh")
     with pytest.raises(Conflict):
         services.delete_meter(meter=setup["gas"], actor=alice)
 
@@ -80,19 +86,21 @@ def test_the_baseline_is_fitted_and_stored(story):
 def test_a_baseline_without_enough_data_is_refused(nordlicht, alice, setup):
     services.import_energy_data(organization=nordlicht, actor=alice, file_name="a.csv",
                                 data=monthly_csv(months=3).encode(),
-                                mapping=monthly_mapping(setup))
+                                mapping=MappingChoice.from_json(monthly_mapping(setup)))
 
     with pytest.raises(InvalidInput, match="too few"):
-        services.create_baseline(organization=nordlicht, actor=alice, data={
-            "name": "Short", "period_start": "2024-01-01", "period_end": "2024-03-31",
-            "variable_ids": [setup["production"].pk, setup["hdd"].pk]})
+        services.create_baseline(
+            organization=nordlicht, actor=alice,
+            name="Short", period_start=datetime.date(2024, 1, 1), period_end=datetime.date(2024, 3, 31),
+            variable_ids=[setup["production"].pk, setup["hdd"].pk])
     assert not Baseline.objects.exists()
 
 
 def test_a_reporting_period_overlapping_the_baseline_is_refused(story, alice):
     with pytest.raises(InvalidInput, match="overlaps"):
-        services.add_reporting_period(baseline=story["baseline"], actor=alice, data={
-            "period_start": "2024-12-01", "period_end": "2025-03-31"})
+        services.add_reporting_period(
+            baseline=story["baseline"], actor=alice,
+            period_start=datetime.date(2024, 12, 1), period_end=datetime.date(2025, 3, 31))
 
 
 def test_improvement_evidence_is_demonstrated_for_the_story(nordlicht, story):
@@ -120,12 +128,14 @@ def test_improvement_evidence_is_none_without_a_reporting_period(nordlicht, brig
 def test_no_improvement_is_not_demonstrated(nordlicht, alice, setup):
     data = monthly_csv(months=18, improvement=-0.05)  # 5 % worse after the baseline year
     services.import_energy_data(organization=nordlicht, actor=alice, file_name="w.csv",
-                                data=data.encode(), mapping=monthly_mapping(setup))
-    baseline = services.create_baseline(organization=nordlicht, actor=alice, data={
-        "name": "EnB", "period_start": "2024-01-01", "period_end": "2024-12-31",
-        "variable_ids": [setup["production"].pk, setup["hdd"].pk]})
-    services.add_reporting_period(baseline=baseline, actor=alice, data={
-        "period_start": "2025-01-01", "period_end": "2025-06-30"})
+                                data=data.encode(), mapping=MappingChoice.from_json(monthly_mapping(setup)))
+    baseline = services.create_baseline(
+        organization=nordlicht, actor=alice,
+        name="EnB", period_start=datetime.date(2024, 1, 1), period_end=datetime.date(2024, 12, 31),
+        variable_ids=[setup["production"].pk, setup["hdd"].pk])
+    services.add_reporting_period(
+        baseline=baseline, actor=alice,
+        period_start=datetime.date(2025, 1, 1), period_end=datetime.date(2025, 6, 30))
 
     evidence = selectors.improvement_evidence(organization_id=nordlicht.pk)
 
@@ -136,12 +146,14 @@ def test_no_improvement_is_not_demonstrated(nordlicht, alice, setup):
 def test_an_unusable_model_never_demonstrates_improvement(nordlicht, alice, setup):
     services.import_energy_data(organization=nordlicht, actor=alice, file_name="a.csv",
                                 data=monthly_csv(months=12, baseline_months=8).encode(),
-                                mapping=monthly_mapping(setup))
-    baseline = services.create_baseline(organization=nordlicht, actor=alice, data={
-        "name": "Eight months", "period_start": "2024-01-01", "period_end": "2024-08-31",
-        "variable_ids": [setup["production"].pk, setup["hdd"].pk]})
-    services.add_reporting_period(baseline=baseline, actor=alice, data={
-        "period_start": "2024-09-01", "period_end": "2024-12-31"})
+                                mapping=MappingChoice.from_json(monthly_mapping(setup)))
+    baseline = services.create_baseline(
+        organization=nordlicht, actor=alice,
+        name="Eight months", period_start=datetime.date(2024, 1, 1), period_end=datetime.date(2024, 8, 31),
+        variable_ids=[setup["production"].pk, setup["hdd"].pk])
+    services.add_reporting_period(
+        baseline=baseline, actor=alice,
+        period_start=datetime.date(2024, 9, 1), period_end=datetime.date(2024, 12, 31))
 
     evidence = selectors.improvement_evidence(organization_id=nordlicht.pk)
 
@@ -181,7 +193,7 @@ def test_prefill_without_a_draft_or_data_is_refused(nordlicht, alice, setup, sub
         services.prefill_application_inputs(organization=nordlicht, actor=alice)
     services.import_energy_data(organization=nordlicht, actor=alice, file_name="a.csv",
                                 data=monthly_csv(months=3).encode(),
-                                mapping=monthly_mapping(setup))
+                                mapping=MappingChoice.from_json(monthly_mapping(setup)))
     with pytest.raises(Conflict, match="no ISO 50001 application in draft"):
         services.prefill_application_inputs(organization=nordlicht, actor=alice)
 
@@ -212,7 +224,7 @@ def test_cb_staff_read_once_nordlicht_deals_with_the_cb(nordlicht, dora, adam, r
 
 def test_renaming_a_variable_keeps_the_baseline_working(nordlicht, alice, story):
     services.update_variable(variable=story["production"], actor=alice,
-                             data={"name": "Good castings"})
+                             name="Good castings")
 
     evidence = selectors.improvement_evidence(organization_id=nordlicht.pk)
 
@@ -222,13 +234,13 @@ def test_renaming_a_variable_keeps_the_baseline_working(nordlicht, alice, story)
 def test_choice_errors_name_the_choices_as_the_page_shows_them(nordlicht, alice):
     with pytest.raises(InvalidInput) as refused:
         services.create_variable(organization=nordlicht, actor=alice,
-                                 data={"name": "Output", "kind": "tonnage", "unit": "t"})
+                                 name="Output", kind="tonnage", unit="t")
     assert refused.value.fields["kind"] == (
         "Choose the kind: Production, Heating degree days, Cooling degree days, Operating "
         "hours, Occupancy or Other.")
     with pytest.raises(InvalidInput) as refused:
         services.create_enpi(organization=nordlicht, actor=alice,
-                             data={"name": "?", "kind": "magic"})
+                             name="?", kind="magic")
     assert refused.value.fields["kind"] == ("Choose the kind: kWh per unit of a variable or "
                                             "Actual ÷ expected by the baseline model.")
 
@@ -237,8 +249,9 @@ def test_choice_errors_name_the_choices_as_the_page_shows_them(nordlicht, alice)
 
 def test_a_reporting_period_before_the_baseline_is_refused(story, alice):
     with pytest.raises(InvalidInput, match="comes before the baseline period") as refused:
-        services.add_reporting_period(baseline=story["baseline"], actor=alice, data={
-            "period_start": "2023-01-01", "period_end": "2023-06-30"})
+        services.add_reporting_period(
+            baseline=story["baseline"], actor=alice,
+            period_start=datetime.date(2023, 1, 1), period_end=datetime.date(2023, 6, 30))
 
     assert refused.value.fields == {"period_start": "Choose a period after 2024-01-01 – "
                                                     "2024-12-31."}
@@ -250,10 +263,11 @@ def test_a_near_singular_baseline_is_refused_naming_the_variables(nordlicht, ali
     shifts = near_duplicate
 
     with pytest.raises(InvalidInput) as refused:
-        services.create_baseline(organization=nordlicht, actor=alice, data={
-            "name": "EnB", "period_start": "2024-01-01", "period_end": "2024-12-31",
-            "meter_ids": [setup["electricity"].pk],
-            "variable_ids": [setup["production"].pk, shifts.pk]})
+        services.create_baseline(
+            organization=nordlicht, actor=alice,
+            name="EnB", period_start=datetime.date(2024, 1, 1), period_end=datetime.date(2024, 12, 31),
+            meter_ids=[setup["electricity"].pk],
+            variable_ids=[setup["production"].pk, shifts.pk])
 
     assert refused.value.message.startswith(
         "The baseline cannot be fitted: “Production” and “Shifts” (nearly) follow from one "
@@ -289,3 +303,18 @@ def test_improvement_evidence_outside_the_window_is_not_demonstrated(nordlicht, 
         "Energy performance improvement not demonstrated: no reporting period lies within "
         "the cycle being decided")
     assert f"“First reporting period” (2025-01-01 – 2025-06-30), {why}" in evidence["summary"]
+
+
+def test_a_partial_update_changes_and_records_only_what_it_names(nordlicht, alice, setup):
+    meter = setup["electricity"]
+    site = meter.site
+
+    services.update_meter(meter=meter, actor=alice, name="Main electricity")
+    services.update_meter(meter=meter, actor=alice, site_id=None)
+
+    meter.refresh_from_db()
+    assert (meter.name, meter.unit, meter.site) == ("Main electricity", "kWh", None)
+    assert site is not None
+    payloads = [e.payload for e in AuditEvent.objects.filter(
+        action="energy.meter.updated").order_by("seq")]
+    assert payloads == [{"changed": ["name"]}, {"changed": ["site_id"]}]

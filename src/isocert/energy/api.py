@@ -336,7 +336,7 @@ def list_meters(request, org_id: int):
 @router.post(BASE + "/meters", response={201: MeterOut}, summary="Add a meter")
 def create_meter(request, org_id: int, payload: MeterIn):
     meter = services.create_meter(organization=_org(request, org_id), actor=request.auth,
-                                  data=payload.dict())
+                                  **payload.dict())
     return Status(201, _meter_out(meter))
 
 
@@ -345,7 +345,7 @@ def update_meter(request, org_id: int, meter_id: int, payload: MeterPatch):
     organization = _org(request, org_id)
     meter = selectors.meter_get(user=request.auth, pk=meter_id, organization=organization)
     return _meter_out(services.update_meter(meter=meter, actor=request.auth,
-                                            data=payload.dict(exclude_unset=True)))
+                                            **payload.dict(exclude_unset=True)))
 
 
 @router.delete(BASE + "/meters/{meter_id}", response={204: None},
@@ -367,7 +367,7 @@ def list_variables(request, org_id: int):
              summary="Add a relevant variable")
 def create_variable(request, org_id: int, payload: VariableIn):
     variable = services.create_variable(organization=_org(request, org_id), actor=request.auth,
-                                        data=payload.dict())
+                                        **payload.dict())
     return Status(201, _variable_out(variable))
 
 
@@ -377,7 +377,7 @@ def update_variable(request, org_id: int, variable_id: int, payload: VariablePat
     variable = selectors.variable_get(user=request.auth, pk=variable_id,
                                       organization=organization)
     return _variable_out(services.update_variable(variable=variable, actor=request.auth,
-                                                  data=payload.dict(exclude_unset=True)))
+                                                  **payload.dict(exclude_unset=True)))
 
 
 @router.delete(BASE + "/variables/{variable_id}", response={204: None})
@@ -396,7 +396,7 @@ def list_uses(request, org_id: int):
 @router.post(BASE + "/uses", response={201: UseOut}, summary="Add an energy use")
 def create_use(request, org_id: int, payload: UseIn):
     use = services.create_energy_use(organization=_org(request, org_id), actor=request.auth,
-                                     data=payload.dict())
+                                     **payload.dict())
     return Status(201, _use_out(use))
 
 
@@ -405,8 +405,8 @@ def update_use(request, org_id: int, energy_use_id: int, payload: UsePatch):
     organization = _org(request, org_id)
     use = selectors.energy_use_get(user=request.auth, pk=energy_use_id,
                                    organization=organization)
-    data = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
-    return _use_out(services.update_energy_use(use=use, actor=request.auth, data=data))
+    changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
+    return _use_out(services.update_energy_use(use=use, actor=request.auth, **changes))
 
 
 @router.delete(BASE + "/uses/{energy_use_id}", response={204: None})
@@ -440,10 +440,11 @@ def create_import(request, org_id: int, mapping: Form[str], file: File[UploadedF
     except ValueError:
         raise InvalidInput("The mapping is not valid JSON.",
                            fields={"mapping": "Give the column mapping as a JSON object."})
+    choice = importer.MappingChoice.from_json(raw)
     data = file.read(importer.MAX_BYTES + 1)
     batch = services.import_energy_data(organization=organization, actor=request.auth,
                                         data=data, file_name=file.name or "upload",
-                                        mapping=raw)
+                                        mapping=choice)
     return Status(201, _import_out(batch))
 
 
@@ -496,7 +497,7 @@ def list_baselines(request, org_id: int):
                          "variables with a p-value above 0.1.")
 def create_baseline(request, org_id: int, payload: BaselineIn):
     baseline = services.create_baseline(organization=_org(request, org_id), actor=request.auth,
-                                        data=payload.dict())
+                                        **payload.dict())
     return Status(201, _baseline_out(baseline))
 
 
@@ -522,7 +523,7 @@ def add_reporting_period(request, org_id: int, baseline_id: int, payload: Report
     baseline = selectors.baseline_get(user=request.auth, pk=baseline_id,
                                       organization=organization)
     period = services.add_reporting_period(baseline=baseline, actor=request.auth,
-                                           data=payload.dict())
+                                           **payload.dict())
     return Status(201, _evaluation_out(period))
 
 
@@ -564,7 +565,7 @@ def list_enpis(request, org_id: int):
 @router.post(BASE + "/enpis", response={201: EnPIOut}, summary="Add an EnPI")
 def create_enpi(request, org_id: int, payload: EnPIIn):
     enpi = services.create_enpi(organization=_org(request, org_id), actor=request.auth,
-                                data=payload.dict())
+                                **payload.dict())
     return Status(201, _enpi_out(enpi))
 
 

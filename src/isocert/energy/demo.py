@@ -9,7 +9,11 @@ import datetime
 import math
 import random
 
-from .importer import month_end
+from isocert.accounts.models import Organization, User
+from isocert.core.demo import DEMO_DOMAIN
+
+from . import services
+from .importer import MappingChoice, month_end
 
 ELECTRICITY, GAS, PRODUCTION, HDD = "Electricity (kWh)", "Natural gas (m³)", "Production (t)", \
     "Heating degree days (K·d)"
@@ -53,28 +57,27 @@ def monthly_csv(**kwargs) -> str:
 
 def set_up_meters(*, organization, actor) -> dict:
     """Two meters, two variables and two uses (one significant) via the services."""
-    from . import services
-
     site = organization.sites.order_by("-is_central_function", "pk").first()
-    electricity = services.create_meter(organization=organization, actor=actor, data={
-        "name": "Electricity", "carrier": "electricity", "unit": "kWh",
-        "site_id": site.pk if site else None})
-    gas = services.create_meter(organization=organization, actor=actor, data={
-        "name": "Natural gas", "carrier": "natural-gas", "unit": "m³",
-        "site_id": site.pk if site else None})
-    production = services.create_variable(organization=organization, actor=actor, data={
-        "name": "Production", "kind": "production", "unit": "t"})
-    hdd = services.create_variable(organization=organization, actor=actor, data={
-        "name": "Heating degree days", "kind": "hdd", "unit": "K·d"})
-    services.create_energy_use(organization=organization, actor=actor, data={
-        "name": "Die-casting furnaces", "is_significant": True,
-        "meter_ids": [electricity.pk]})
-    services.create_energy_use(organization=organization, actor=actor, data={
-        "name": "Space heating", "is_significant": False, "meter_ids": [gas.pk]})
+    site_id = site.pk if site else None
+    electricity = services.create_meter(organization=organization, actor=actor,
+                                        name="Electricity", carrier="electricity",
+                                        unit="kWh", site_id=site_id)
+    gas = services.create_meter(organization=organization, actor=actor, name="Natural gas",
+                                carrier="natural-gas", unit="m³", site_id=site_id)
+    production = services.create_variable(organization=organization, actor=actor,
+                                          name="Production", kind="production", unit="t")
+    hdd = services.create_variable(organization=organization, actor=actor,
+                                   name="Heating degree days", kind="hdd", unit="K·d")
+    services.create_energy_use(organization=organization, actor=actor,
+                               name="Die-casting furnaces", is_significant=True,
+                               meter_ids=[electricity.pk])
+    services.create_energy_use(organization=organization, actor=actor, name="Space heating",
+                               is_significant=False, meter_ids=[gas.pk])
     return {"electricity": electricity, "gas": gas, "production": production, "hdd": hdd}
 
 
 def monthly_mapping(objects: dict) -> dict:
+    """The column mapping of ``monthly_csv`` in its JSON form (as the API takes it)."""
     return {"frequency": "monthly", "date": "Month", "columns": [
         {"column": ELECTRICITY, "meter_id": objects["electricity"].pk, "unit": "kWh"},
         {"column": GAS, "meter_id": objects["gas"].pk, "unit": "m³"},
@@ -85,34 +88,30 @@ def monthly_mapping(objects: dict) -> dict:
 def build_energy_story(*, organization, actor, start=datetime.date(2024, 1, 1),
                        months: int = 18) -> dict:
     """Meters, 18 months of data, the 12-month baseline and the reporting period."""
-    from . import services
-
     objects = set_up_meters(organization=organization, actor=actor)
     services.import_energy_data(organization=organization, actor=actor,
                                 data=monthly_csv(start=start, months=months).encode(),
                                 file_name="nordlicht-energy.csv",
-                                mapping=monthly_mapping(objects))
+                                mapping=MappingChoice.from_json(monthly_mapping(objects)))
     baseline_end = month_end(_add_months(start, 11))
-    baseline = services.create_baseline(organization=organization, actor=actor, data={
-        "name": f"EnB {start.year}", "period_start": start, "period_end": baseline_end,
-        "variable_ids": [objects["production"].pk, objects["hdd"].pk]})
-    period = services.add_reporting_period(baseline=baseline, actor=actor, data={
-        "name": "First reporting period", "period_start": baseline_end + datetime.timedelta(days=1),
-        "period_end": month_end(_add_months(start, months - 1))})
-    services.create_enpi(organization=organization, actor=actor, data={
-        "name": "kWh per tonne", "kind": "ratio", "variable_id": objects["production"].pk,
-        "meter_ids": [objects["electricity"].pk]})
-    services.create_enpi(organization=organization, actor=actor, data={
-        "name": "Normalized consumption index", "kind": "regression",
-        "baseline_id": baseline.pk})
+    baseline = services.create_baseline(
+        organization=organization, actor=actor, name=f"EnB {start.year}", period_start=start,
+        period_end=baseline_end, variable_ids=[objects["production"].pk, objects["hdd"].pk])
+    period = services.add_reporting_period(
+        baseline=baseline, actor=actor, name="First reporting period",
+        period_start=baseline_end + datetime.timedelta(days=1),
+        period_end=month_end(_add_months(start, months - 1)))
+    services.create_enpi(organization=organization, actor=actor, name="kWh per tonne",
+                         kind="ratio", variable_id=objects["production"].pk,
+                         meter_ids=[objects["electricity"].pk])
+    services.create_enpi(organization=organization, actor=actor,
+                         name="Normalized consumption index", kind="regression",
+                         baseline_id=baseline.pk)
     return {**objects, "baseline": baseline, "period": period}
 
 
 def seed_energy_demo() -> bool:
     """Nordlicht's demo energy data, once (idempotent); True when created."""
-    from isocert.accounts.models import Organization, User
-    from isocert.core.demo import DEMO_DOMAIN
-
     organization = Organization.objects.filter(legal_name="Nordlicht Aluminium GmbH").first()
     alice = User.objects.filter(email=f"alice@{DEMO_DOMAIN}").first()
     if organization is None or alice is None or organization.energy_meters.exists():

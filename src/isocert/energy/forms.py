@@ -1,18 +1,28 @@
-"""Forms of the energy pages: they check the shape; the services check the rules."""
+"""Forms of the energy pages: they check the shape and give the services typed values
+(ids as ints, dates as dates, ``service_data()`` as the service's keyword arguments);
+the services check the rules."""
 
 import re
 
 from django import forms
 
-from .importer import FREQUENCIES
+from .importer import FREQUENCIES, ColumnChoice, MappingChoice
 from .models import EnPI, RelevantVariable
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class MeterForm(forms.Form):
+class ServiceForm(forms.Form):
+    """A form whose cleaned fields are named as the service's keyword arguments."""
+
+    def service_data(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+class MeterForm(ServiceForm):
     name = forms.CharField(max_length=120, label="Meter name")
-    site_id = forms.ChoiceField(required=False, label="Site")
+    site_id = forms.TypedChoiceField(required=False, coerce=int, empty_value=None,
+                                     label="Site")
     carrier = forms.ChoiceField(label="Energy carrier")
     unit = forms.CharField(max_length=20, label="Unit it reads in",
                            help_text="e.g. kWh, MWh, m³, l, t — one of the carrier's units.")
@@ -24,33 +34,23 @@ class MeterForm(forms.Form):
         self.fields["carrier"].choices = [
             (c.code, f"{c.name} ({', '.join(u.unit for u in c.units.all())})") for c in carriers]
 
-    def service_data(self) -> dict:
-        return dict(self.cleaned_data)
 
-
-class VariableForm(forms.Form):
+class VariableForm(ServiceForm):
     name = forms.CharField(max_length=120, label="Variable name")
     kind = forms.ChoiceField(choices=RelevantVariable.Kind.choices, label="Kind")
     unit = forms.CharField(max_length=30, label="Unit", help_text="e.g. t, K·d, h, persons")
 
-    def service_data(self) -> dict:
-        return dict(self.cleaned_data)
 
-
-class EnergyUseForm(forms.Form):
+class EnergyUseForm(ServiceForm):
     name = forms.CharField(max_length=120, label="Energy use")
     is_significant = forms.BooleanField(required=False, label="Significant energy use (SEU)")
-    meter_ids = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple,
-                                          label="Meters measuring it")
+    meter_ids = forms.TypedMultipleChoiceField(coerce=int, required=False,
+                                               widget=forms.CheckboxSelectMultiple,
+                                               label="Meters measuring it")
 
     def __init__(self, *args, meters, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["meter_ids"].choices = [(str(m.pk), m.name) for m in meters]
-
-    def service_data(self) -> dict:
-        data = dict(self.cleaned_data)
-        data["meter_ids"] = [int(i) for i in data["meter_ids"]]
-        return data
 
 
 class UploadForm(forms.Form):
@@ -106,29 +106,32 @@ class MappingForm(forms.Form):
         for header, target, unit in self.columns:
             yield {"header": header, "target": self[target], "unit": self[unit]}
 
-    def mapping(self) -> dict:
-        mapping = {"frequency": self.cleaned_data["frequency"], "columns": []}
+    def mapping(self) -> MappingChoice:
+        periods, columns = {}, []
         for header, target_name, unit_name in self.columns:
             target = self.cleaned_data.get(target_name) or ""
             if target in ("date", "start", "end"):
-                mapping[target] = header
+                periods[target] = header
             elif target.startswith("meter:"):
-                mapping["columns"].append({"column": header, "meter_id": int(target[6:]),
-                                           "unit": self.cleaned_data.get(unit_name) or ""})
+                columns.append(ColumnChoice(column=header, meter_id=int(target[6:]),
+                                            unit=self.cleaned_data.get(unit_name) or ""))
             elif target.startswith("variable:"):
-                mapping["columns"].append({"column": header, "variable_id": int(target[9:])})
-        return mapping
+                columns.append(ColumnChoice(column=header, variable_id=int(target[9:])))
+        return MappingChoice(frequency=self.cleaned_data["frequency"], columns=tuple(columns),
+                             **periods)
 
 
-class BaselineForm(forms.Form):
+class BaselineForm(ServiceForm):
     name = forms.CharField(max_length=120, label="Baseline name",
                            help_text="e.g. “EnB 2024 — production and HDD”")
     period_start = forms.DateField(widget=DATE, label="Baseline period from")
     period_end = forms.DateField(widget=DATE, label="Baseline period to")
-    variable_ids = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple,
-                                             label="Relevant variables")
-    meter_ids = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple,
-                                          label="Meters (none ticked = all meters)")
+    variable_ids = forms.TypedMultipleChoiceField(coerce=int,
+                                                  widget=forms.CheckboxSelectMultiple,
+                                                  label="Relevant variables")
+    meter_ids = forms.TypedMultipleChoiceField(coerce=int, required=False,
+                                               widget=forms.CheckboxSelectMultiple,
+                                               label="Meters (none ticked = all meters)")
 
     def __init__(self, *args, meters, variables, **kwargs):
         super().__init__(*args, **kwargs)
@@ -136,30 +139,24 @@ class BaselineForm(forms.Form):
                                                for v in variables]
         self.fields["meter_ids"].choices = [(str(m.pk), m.name) for m in meters]
 
-    def service_data(self) -> dict:
-        data = dict(self.cleaned_data)
-        data["variable_ids"] = [int(i) for i in data["variable_ids"]]
-        data["meter_ids"] = [int(i) for i in data["meter_ids"]]
-        return data
 
-
-class ReportingPeriodForm(forms.Form):
+class ReportingPeriodForm(ServiceForm):
     name = forms.CharField(max_length=120, required=False, label="Name",
                            help_text="e.g. “2025 H1”; the dates when left empty")
     period_start = forms.DateField(widget=DATE, label="Reporting period from")
     period_end = forms.DateField(widget=DATE, label="Reporting period to")
 
-    def service_data(self) -> dict:
-        return dict(self.cleaned_data)
 
-
-class EnPIForm(forms.Form):
+class EnPIForm(ServiceForm):
     name = forms.CharField(max_length=120, label="EnPI name")
     kind = forms.ChoiceField(choices=EnPI.Kind.choices, label="Kind")
-    variable_id = forms.ChoiceField(required=False, label="Variable (ratio EnPI)")
-    baseline_id = forms.ChoiceField(required=False, label="Baseline (regression EnPI)")
-    meter_ids = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple,
-                                          label="Meters (ratio EnPI; none ticked = all)")
+    variable_id = forms.TypedChoiceField(required=False, coerce=int, empty_value=None,
+                                         label="Variable (ratio EnPI)")
+    baseline_id = forms.TypedChoiceField(required=False, coerce=int, empty_value=None,
+                                         label="Baseline (regression EnPI)")
+    meter_ids = forms.TypedMultipleChoiceField(coerce=int, required=False,
+                                               widget=forms.CheckboxSelectMultiple,
+                                               label="Meters (ratio EnPI; none ticked = all)")
 
     def __init__(self, *args, meters, variables, baselines, **kwargs):
         super().__init__(*args, **kwargs)
@@ -168,8 +165,3 @@ class EnPIForm(forms.Form):
         self.fields["baseline_id"].choices = [("", "—")] + [
             (str(b.pk), b.name) for b in baselines]
         self.fields["meter_ids"].choices = [(str(m.pk), m.name) for m in meters]
-
-    def service_data(self) -> dict:
-        data = dict(self.cleaned_data)
-        data["meter_ids"] = [int(i) for i in data["meter_ids"]]
-        return data

@@ -25,7 +25,7 @@ FREQUENCIES = {"daily": "Daily", "weekly": "Weekly", "monthly": "Monthly"}
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
 # Reading stops at the first line past a limit, so a file costs at most this much work
-# whatever it holds (600,000 rows were once read in full before the count was checked).
+# whatever it holds: the count is checked as the lines are read, not after.
 MAX_BLANK_ROWS = MAX_ROWS       # a sheet may declare a million empty rows (openpyxl yields each)
 MAX_COLUMNS = 200               # and 16,384 columns, each row padded to them
 # What an XLSX may unpack to: 20,000 lines of four columns are 3 MB of sheet XML; openpyxl
@@ -70,6 +70,62 @@ class Mapping:
                 "columns": [{"column": t.column,
                              **({"meter_id": t.meter.pk, "unit": t.unit} if t.meter else
                                 {"variable_id": t.variable.pk})} for t in self.targets]}
+
+
+@dataclass(frozen=True)
+class ColumnChoice:
+    """What the person says one column holds: a meter (read in ``unit``, the meter's own
+    unit when empty) or a variable."""
+
+    column: str
+    meter_id: int | None = None
+    variable_id: int | None = None
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class MappingChoice:
+    """The person's column mapping, before it is checked against the organization's
+    meters and variables (``services.build_mapping``): the frequency, the date column
+    or the start and end columns, and what each mapped column holds."""
+
+    frequency: str
+    columns: tuple[ColumnChoice, ...] = ()
+    date: str = ""
+    start: str = ""
+    end: str = ""
+
+    @classmethod
+    def from_json(cls, raw) -> "MappingChoice":
+        """The mapping from its JSON form (the API's ``mapping`` field): ``{"frequency",
+        "date"`` or ``"start"`` and ``"end", "columns": [{"column", "meter_id", "unit"} |
+        {"column", "variable_id"}]}``. Only the shape is read here; a column entry that
+        is not an object has no column name, which the service refuses."""
+        if not isinstance(raw, dict):
+            raise InvalidInput("The column mapping must be an object.",
+                               fields={"mapping": "Give the mapping as a JSON object."})
+        entries = raw.get("columns")
+        columns = []
+        for entry in entries if isinstance(entries, list) else []:
+            entry = entry if isinstance(entry, dict) else {}
+            columns.append(ColumnChoice(
+                column=str(entry.get("column") or "").strip(),
+                meter_id=_optional_id(entry.get("meter_id")),
+                variable_id=_optional_id(entry.get("variable_id")),
+                unit=str(entry.get("unit") or "").strip()))
+        return cls(frequency=str(raw.get("frequency") or "").strip(), columns=tuple(columns),
+                   date=str(raw.get("date") or "").strip(),
+                   start=str(raw.get("start") or "").strip(),
+                   end=str(raw.get("end") or "").strip())
+
+
+def _optional_id(value) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0  # named but not an id: no object has it, so the service refuses the column
 
 
 @dataclass

@@ -2,10 +2,11 @@
 
 Who sees an organization's energy data:
 - its members (any role; owners and editors also change it);
-- CB reviewers, administrators and decision makers, once the organization deals with
+- CB staff with the ``read_energy`` capability (``accounts.permissions``: reviewers,
+  administrators and decision makers), once the organization deals with
   the CB about ISO 50001: it shares its ISO 50001 readiness (as readiness/selectors.py
   lets them see shared readiness) or has an ISO 50001 application past the draft;
-- auditors on the team of one of the organization's audits;
+- auditors (``audit`` capability) on the team of one of the organization's audits;
 - anyone else: 404, as if the organization did not exist.
 
 ``improvement_evidence`` is not scoped: the certification decision calls it for CB
@@ -19,7 +20,11 @@ from dataclasses import dataclass, field
 from django.db.models import QuerySet
 from django.http import Http404
 
-from isocert.accounts.models import Membership, Organization, StaffRole, User
+from isocert.accounts.models import Organization, User
+from isocert.accounts.permissions import can, can_in
+from isocert.audits.models import Audit
+from isocert.readiness.models import ReadinessShare
+from isocert.registration.models import Application
 
 from . import analysis, series
 from .models import (
@@ -34,24 +39,19 @@ from .models import (
     ReportingPeriod,
 )
 
-CB_READERS = (StaffRole.Role.REVIEWER, StaffRole.Role.ADMINISTRATOR,
-              StaffRole.Role.DECISION_MAKER)
 ENERGY_STANDARD = "ISO 50001"
 
 
 # --- access ----------------------------------------------------------------------------------
 
 def _is_member(user: User, organization_id: int) -> bool:
-    return Membership.objects.filter(user=user, organization_id=organization_id).exists()
+    return can_in(user, "read", organization_id)
 
 
 def _cb_can_read(user: User, organization_id: int) -> bool:
     if not getattr(user, "is_authenticated", False) or not user.staff_roles_set:
         return False
-    if user.has_staff_role(*CB_READERS):
-        from isocert.readiness.models import ReadinessShare
-        from isocert.registration.models import Application
-
+    if can(user, "read_energy"):
         if ReadinessShare.objects.filter(organization_id=organization_id, is_shared=True,
                                          standard__code=ENERGY_STANDARD).exists():
             return True
@@ -60,9 +60,7 @@ def _cb_can_read(user: User, organization_id: int) -> bool:
                 .exclude(status__in=[Application.Status.DRAFT, Application.Status.WITHDRAWN])
                 .exists()):
             return True
-    if user.has_staff_role(StaffRole.Role.AUDITOR):
-        from isocert.audits.models import Audit
-
+    if can(user, "audit"):
         return Audit.objects.filter(cycle__organization_id=organization_id,
                                     team__auditor=user).exists()
     return False
@@ -83,9 +81,7 @@ def organization_for_energy(*, user: User, pk) -> Organization:
 
 
 def can_edit(*, user: User, organization: Organization) -> bool:
-    return Membership.objects.filter(
-        organization=organization, user=user,
-        role__in=[Membership.Role.OWNER, Membership.Role.EDITOR]).exists()
+    return can_in(user, "edit", organization)
 
 
 def is_member(*, user: User, organization: Organization) -> bool:

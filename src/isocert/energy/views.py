@@ -111,7 +111,7 @@ def energy_setup(request, pk):
         if form.is_valid():
             try:
                 obj = create(organization=organization, actor=request.user,
-                             data=form.service_data())
+                             **form.service_data())
             except DomainError as exc:
                 add_domain_error(form, exc)
             else:
@@ -146,8 +146,10 @@ def meter_edit(request, pk):
                      carriers=selectors.carriers(),
                      initial={"name": meter.name, "site_id": meter.site_id or "",
                               "carrier": meter.carrier.code, "unit": meter.unit})
-    return _edit_page(request, meter, meter.organization, form, lambda data: services.update_meter(
-        meter=meter, actor=request.user, data=data), f"Meter {meter}")
+    return _edit_page(request, meter, meter.organization, form,
+                      lambda data: services.update_meter(meter=meter, actor=request.user,
+                                                         **data),
+                      f"Meter {meter}")
 
 
 @login_required
@@ -158,7 +160,7 @@ def variable_edit(request, pk):
         "name": variable.name, "kind": variable.kind, "unit": variable.unit})
     return _edit_page(request, variable, variable.organization, form,
                       lambda data: services.update_variable(variable=variable,
-                                                            actor=request.user, data=data),
+                                                            actor=request.user, **data),
                       f"Relevant variable {variable}")
 
 
@@ -171,7 +173,7 @@ def energy_use_edit(request, pk):
                                   "meter_ids": [str(m.pk) for m in use.meters.all()]})
     return _edit_page(request, use, use.organization, form,
                       lambda data: services.update_energy_use(use=use, actor=request.user,
-                                                              data=data),
+                                                              **data),
                       f"Energy use {use}")
 
 
@@ -305,7 +307,7 @@ def baseline_list(request, pk):
             try:
                 baseline = services.create_baseline(organization=organization,
                                                     actor=request.user,
-                                                    data=form.service_data())
+                                                    **form.service_data())
             except DomainError as exc:
                 add_domain_error(form, exc)
             else:
@@ -327,7 +329,7 @@ def baseline_detail(request, pk):
         if form.is_valid():
             try:
                 period = services.add_reporting_period(baseline=baseline, actor=request.user,
-                                                       data=form.service_data())
+                                                       **form.service_data())
             except DomainError as exc:
                 add_domain_error(form, exc)
             else:
@@ -406,7 +408,7 @@ def enpi_list(request, pk):
         if form.is_valid():
             try:
                 enpi = services.create_enpi(organization=organization, actor=request.user,
-                                            data=form.service_data())
+                                            **form.service_data())
             except DomainError as exc:
                 add_domain_error(form, exc)
             else:

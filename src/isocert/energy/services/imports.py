@@ -1,0 +1,151 @@
+"""Importing meter readings and variable values from a file, and undoing an import."""
+
+import hashlib
+
+from django.db import transaction
+
+from isocert.accounts.models import Organization, User
+from isocert.accounts.services import ensure_can_edit
+from isocert.core.db import retry_when_locked
+from isocert.core.errors import InvalidInput
+
+from .. import importer
+from ..models import CarrierUnit, ImportBatch, Meter, Reading, RelevantVariable, VariableValue
+from ._common import event, own, refuse
+
+
+def build_mapping(organization: Organization, choice: importer.MappingChoice
+                  ) -> importer.Mapping:
+    """The person's column mapping, checked against the organization's meters and
+    variables: a known frequency, a date column or start and end columns, each column
+    mapped once to a meter (in one of its carrier's units; the meter's unit by default)
+    or a variable of the organization."""
+    errors: dict[str, str] = {}
+    if choice.frequency not in importer.FREQUENCIES:
+        errors["frequency"] = f"One of {', '.join(importer.FREQUENCIES)}."
+    if not choice.date and not (choice.start and choice.end):
+        errors["date"] = "Say which column holds the date (or the start and end of each period)."
+    elif choice.date and (choice.start or choice.end):
+        errors["date"] = "Map either a date column or start and end columns, not both."
+    if not choice.columns:
+        errors["columns"] = "Map at least one column to a meter or a variable."
+    targets, seen = [], set()
+    for i, entry in enumerate(choice.columns):
+        key = f"columns.{i}"
+        column = entry.column
+        if not column:
+            errors[key] = "Give the column name."
+            continue
+        if column in seen or column in (choice.date, choice.start, choice.end):
+            errors[key] = f"Column “{column}” is mapped twice."
+            continue
+        seen.add(column)
+        if entry.meter_id is not None:
+            meter = own(Meter, organization, entry.meter_id, key, errors, "a meter")
+            if meter is None:
+                continue
+            unit = entry.unit or meter.unit
+            factor = (CarrierUnit.objects.filter(carrier=meter.carrier, unit=unit)
+                      .values_list("kwh_per_unit", flat=True).first())
+            if factor is None:
+                units = ", ".join(meter.carrier.units.values_list("unit", flat=True))
+                errors[key + ".unit"] = (f"Column “{column}”: unit “{unit}” is not a unit of "
+                                         f"{meter.carrier} ({units}).")
+                continue
+            targets.append(importer.ColumnTarget(column=column, meter=meter, unit=unit,
+                                                 kwh_per_unit=factor))
+        elif entry.variable_id is not None:
+            variable = own(RelevantVariable, organization, entry.variable_id, key, errors,
+                           "a variable")
+            if variable is not None:
+                targets.append(importer.ColumnTarget(column=column, variable=variable))
+        else:
+            errors[key] = f"Column “{column}”: choose a meter or a variable."
+    refuse(errors)
+    return importer.Mapping(frequency=choice.frequency, date_column=choice.date,
+                            start_column=choice.start, end_column=choice.end, targets=targets)
+
+
+def _existing_periods(mapping: importer.Mapping) -> dict:
+    existing = {}
+    for target in mapping.targets:
+        if target.meter is not None:
+            existing[target.meter] = list(target.meter.readings.values_list("period_start",
+                                                                            "period_end"))
+        else:
+            existing[target.variable] = list(target.variable.values.values_list(
+                "period_start", "period_end"))
+    return existing
+
+
+def import_energy_data(*, organization: Organization, actor: User, data: bytes,
+                       file_name: str, mapping: importer.MappingChoice) -> ImportBatch:
+    """Import readings and variable values from a CSV or XLSX file — all or nothing.
+
+    Every bad line is reported with its number (``fields`` keyed ``"line N"``); when
+    there is any, nothing is written.
+
+    Not one transaction, unlike the other services: the file is read and checked first,
+    and only the writing of what passed runs in a transaction, because on SQLite a
+    transaction holds the database's one write lock from its start (IMMEDIATE) and every
+    other write would wait while a large workbook is parsed. A locked database on
+    writing is tried again (``retry_when_locked``).
+    """
+    ensure_can_edit(organization, actor)
+    table = importer.read_table(data, file_name)
+    plan_mapping = build_mapping(organization, mapping)
+    plan = importer.check_rows(table, plan_mapping, existing=_existing_periods(plan_mapping))
+    _refuse_problems(plan.problems, file_name)
+    return _write_import(organization=organization, actor=actor, plan=plan,
+                         plan_mapping=plan_mapping, kind=table.kind, data=data,
+                         file_name=file_name)
+
+
+def _refuse_problems(problems: list[importer.RowProblem], file_name: str) -> None:
+    if not problems:
+        return
+    fields: dict[str, str] = {}
+    for problem in problems:
+        key = f"line {problem.line}"
+        fields[key] = f"{fields[key]} {problem.message}" if key in fields else problem.message
+    count = len(fields)
+    raise InvalidInput(f"{count} line{'s' if count != 1 else ''} of {file_name} "
+                       f"{'have' if count != 1 else 'has'} problems; nothing was imported.",
+                       fields=fields, code="import_refused")
+
+
+@retry_when_locked()
+@transaction.atomic
+def _write_import(*, organization: Organization, actor: User, plan: importer.Plan,
+                  plan_mapping: importer.Mapping, kind: str, data: bytes,
+                  file_name: str) -> ImportBatch:
+    """Write a checked import. What may have changed since the check is checked again
+    under the lock: the actor's right to edit and data someone imported meanwhile."""
+    ensure_can_edit(organization, actor)
+    _refuse_problems(importer.overlap_problems(plan.periods, plan_mapping,
+                                               _existing_periods(plan_mapping)), file_name)
+    batch = ImportBatch.objects.create(
+        organization=organization, kind=kind, frequency=plan_mapping.frequency,
+        file_name=file_name[:255], sha256=hashlib.sha256(data).hexdigest(), rows=plan.rows,
+        values=len(plan.readings) + len(plan.values), mapping=plan_mapping.as_json(),
+        imported_by=actor)
+    Reading.objects.bulk_create([
+        Reading(meter=meter, period_start=start, period_end=end, quantity=quantity, kwh=kwh,
+                batch=batch) for meter, start, end, quantity, kwh in plan.readings])
+    VariableValue.objects.bulk_create([
+        VariableValue(variable=variable, period_start=start, period_end=end, value=value,
+                      batch=batch) for variable, start, end, value in plan.values])
+    event(actor, "energy.data.imported", batch, organization,
+          {"file": batch.file_name, "sha256": batch.sha256, "rows": batch.rows,
+           "readings": len(plan.readings), "variable_values": len(plan.values)})
+    return batch
+
+
+@transaction.atomic
+def undo_import(*, batch: ImportBatch, actor: User) -> None:
+    """Remove every reading and value one import brought."""
+    organization = batch.organization
+    ensure_can_edit(organization, actor)
+    event(actor, "energy.data.import_undone", batch, organization,
+          {"file": batch.file_name, "sha256": batch.sha256, "values": batch.values})
+    batch.delete()
