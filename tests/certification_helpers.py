@@ -14,7 +14,7 @@ from conduct_helpers import ANSWER, finding_data
 from factories import ENERGY_LINE
 from programme_helpers import cycle_for
 
-from isocert.audits import conduct
+from isocert.audits.conduct import services as conduct
 from isocert.audits.models import Audit, TeamMember
 from isocert.catalog.models import EnmsDayTableRow
 

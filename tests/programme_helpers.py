@@ -6,9 +6,9 @@ import datetime
 from factories import PASSING_ASSESSMENT, make_user
 
 from isocert.accounts.models import ClientRelationship, Site
-from isocert.audits import programme
 from isocert.audits.models import Audit, AuditorProfile
-from isocert.audits.programme import add_months  # noqa: F401  (re-exported for tests)
+from isocert.audits.programme import services as programme
+from isocert.audits.programme.services import add_months  # noqa: F401  (re-exported for tests)
 from isocert.catalog.models import Sector, Standard
 from isocert.core.models import AuditEvent
 from isocert.registration import services as registration

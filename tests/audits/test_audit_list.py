@@ -5,7 +5,7 @@ from django.urls import reverse
 from factories import client_for, make_user
 from programme_helpers import audit_of, cycle_for, profile_for
 
-from isocert.audits import programme
+from isocert.audits.programme import services as programme
 
 pytestmark = pytest.mark.django_db
 

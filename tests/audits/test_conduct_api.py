@@ -4,7 +4,7 @@ import pytest
 from conduct_helpers import ANSWER, PDF, finding_data, make_audit
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from isocert.audits import conduct
+from isocert.audits.conduct import services as conduct
 from isocert.audits.models import AuditRecord, Finding
 
 SECRET = "SECRET-CB-NOTE"

@@ -6,7 +6,7 @@ import pytest
 from conduct_helpers import LAST_DAY, PDF, events, finding_data, make_audit
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from isocert.audits import conduct
+from isocert.audits.conduct import services as conduct
 from isocert.audits.models import AuditRecord, ClauseCoverage, Finding
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted, TransitionNotAllowed
 from isocert.core.models import AuditEvent

@@ -6,7 +6,7 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from isocert.accounts.models import Membership
-from isocert.audits import conduct
+from isocert.audits.conduct import services as conduct
 from isocert.audits.models import CorrectiveActionResponse
 from isocert.core.errors import InvalidInput, NotPermitted, TransitionNotAllowed
 from isocert.core.models import AuditEvent

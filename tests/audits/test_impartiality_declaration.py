@@ -17,8 +17,8 @@ from programme_helpers import (
 )
 
 from isocert.accounts.services import declare_client_relationship
-from isocert.audits import programme
 from isocert.audits.models import TeamMember
+from isocert.audits.programme import services as programme
 from isocert.core.errors import InvalidInput
 
 

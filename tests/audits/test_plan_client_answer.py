@@ -10,8 +10,8 @@ from factories import make_user
 from programme_helpers import START, audit_of, auditor, cycle_for, event_count
 
 from isocert.accounts.models import Membership
-from isocert.audits import programme
 from isocert.audits.models import AuditPlan
+from isocert.audits.programme import services as programme
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted, TransitionNotAllowed
 from isocert.core.models import AuditEvent
 

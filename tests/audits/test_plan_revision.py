@@ -9,8 +9,8 @@ import pytest
 from django.core import mail
 from programme_helpers import START, audit_of, auditor, cycle_for, event_count, ready_audit
 
-from isocert.audits import programme
 from isocert.audits.models import Audit, AuditPlan
+from isocert.audits.programme import services as programme
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted, TransitionNotAllowed
 from isocert.core.models import AuditEvent
 

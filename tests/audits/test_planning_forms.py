@@ -8,8 +8,8 @@ import re
 import pytest
 from programme_helpers import START, audit_of, auditor, cycle_for, event_count
 
-from isocert.audits import programme
 from isocert.audits.models import Audit, PlanSession
+from isocert.audits.programme import services as programme
 
 SPECIAL_REASON = "Complaint about a product recall"
 

@@ -5,8 +5,8 @@ import datetime
 import pytest
 from programme_helpers import START, auditor, event_count, quoted_application
 
-from isocert.audits import programme
 from isocert.audits.models import Audit, AuditPlan, CertificationCycle
+from isocert.audits.programme import services as programme
 from isocert.core.errors import InvalidInput
 
 

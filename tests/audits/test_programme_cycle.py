@@ -17,8 +17,8 @@ from programme_helpers import (
     quoted_application,
 )
 
-from isocert.audits import programme
 from isocert.audits.models import Audit, CertificationCycle
+from isocert.audits.programme import services as programme
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted, TransitionNotAllowed
 from isocert.core.models import AuditEvent
 

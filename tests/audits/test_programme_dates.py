@@ -8,8 +8,9 @@ import pytest
 from conduct_helpers import make_audit
 from programme_helpers import START, audit_of, auditor, cycle_for, event_count, ready_audit
 
-from isocert.audits import conduct, programme
+from isocert.audits.conduct import services as conduct
 from isocert.audits.models import Audit, CertificationCycle
+from isocert.audits.programme import services as programme
 from isocert.core.errors import Conflict, InvalidInput
 from isocert.core.models import AuditEvent
 

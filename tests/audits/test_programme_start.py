@@ -14,9 +14,9 @@ from programme_helpers import (
     ready_audit,
 )
 
-from isocert.audits import programme
 from isocert.audits.models import Audit
-from isocert.core.errors import NotPermitted, TransitionNotAllowed
+from isocert.audits.programme import services as programme
+from isocert.core.errors import InvalidInput, NotPermitted, TransitionNotAllowed
 
 
 @pytest.fixture
@@ -102,7 +102,7 @@ def test_a_late_stage2_needs_a_justification(cycle, rita, alice, lead, settings,
     today_is(late)
     assert_refused(stage2, rita, "late_stage2_justification")
 
-    with pytest.raises(programme.InvalidInput):
+    with pytest.raises(InvalidInput):
         programme.record_late_stage2_justification(audit=stage2, actor=rita,
                                                    justification="short")
     programme.record_late_stage2_justification(

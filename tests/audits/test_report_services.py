@@ -7,7 +7,7 @@ from conduct_helpers import ANSWER, events, finding_data, make_audit
 from django.core import mail
 from pypdf import PdfReader
 
-from isocert.audits import conduct
+from isocert.audits.conduct import services as conduct
 from isocert.audits.models import Audit, AuditReport
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted, TransitionNotAllowed
 from isocert.core.files import open_stored

@@ -15,8 +15,9 @@ from programme_helpers import (
     sign_declaration,
 )
 
-from isocert.audits import programme, selectors
 from isocert.audits.models import TeamMember
+from isocert.audits.programme import selectors
+from isocert.audits.programme import services as programme
 from isocert.core.errors import NotPermitted
 
 

@@ -10,7 +10,7 @@ from conduct_helpers import ANSWER, PDF, finding_data, make_audit
 from django.core.files.uploadedfile import SimpleUploadedFile
 from factories import make_user
 
-from isocert.audits import conduct
+from isocert.audits.conduct import services as conduct
 from isocert.audits.models import (
     Audit,
     AuditRecord,

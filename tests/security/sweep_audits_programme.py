@@ -6,8 +6,8 @@ import datetime
 
 from programme_helpers import START, auditor, cycle_for
 
-from isocert.audits import programme
 from isocert.audits.models import Audit, AuditPlan, CertificationCycle, PlanSession, TeamMember
+from isocert.audits.programme import services as programme
 
 HTML_PK_KINDS = {
     "cycle_start": "application",

@@ -13,8 +13,8 @@ from programme_helpers import START, auditor, cycle_for, event_count, profile_fo
 from test_tenant_sweep import api_request  # the sweep's body sampler
 
 from isocert.api import api
-from isocert.audits import programme
 from isocert.audits.models import Audit, AuditPlan, PlanSession, TeamMember
+from isocert.audits.programme import services as programme
 
 NOT_FOUND = {"error": {"code": "not_found", "message": "Not found.", "fields": {}}}
 ROUTE_PARAM = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
@@ -149,7 +149,7 @@ def test_clients_never_see_cb_internal_fields(world, alice, api_client):
 def test_an_auditor_without_a_profile_is_not_suggested(world, rita):
     auditor("noprofile@cb.example")  # has a profile: suggested unless busy
     make_user("bare@cb.example", roles=["auditor"])
-    from isocert.audits import selectors
+    from isocert.audits.programme import selectors
 
     audit = Audit.objects.get(pk=world["audit"])
     emails = [s["auditor"].email for s in selectors.auditor_suggestions(user=rita, audit=audit)]

@@ -14,8 +14,10 @@ from isocert.core.errors import DomainError, InvalidInput
 from isocert.core.files import stored_file_response
 from isocert.core.forms import add_domain_error
 
-from . import conduct, selectors
-from .forms_conduct import (
+from ..programme.models import Audit
+from . import selectors
+from . import services as conduct
+from .forms import (
     AnswerForm,
     CoverageForm,
     FindingForm,
@@ -23,7 +25,7 @@ from .forms_conduct import (
     ReportForm,
     ReviewForm,
 )
-from .models import Audit, Finding
+from .models import FINDING_LIFECYCLE, Finding
 
 
 def _cb_audit(request, pk) -> Audit:
@@ -207,7 +209,7 @@ def _finding_context(request, finding: Finding, *, answer_form=None, review_form
     responses = list(selectors.responses_of(finding=finding))
     can_answer = (conduct.can_answer(request.user, audit) and finding.is_nonconformity
                   and audit.status in (Audit.Status.IN_PROGRESS, Audit.Status.CLOSED)
-                  and conduct.CA_LIFECYCLE.can("submit", finding.status)
+                  and FINDING_LIFECYCLE.can("submit", finding.status)
                   and not (finding.grade == Finding.Grade.MINOR
                            and finding.status == Finding.Status.PLAN_ACCEPTED))
     can_review = (conduct.is_team_member(request.user, audit)

@@ -7,12 +7,14 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from isocert.accounts.models import User
 from isocert.core.errors import DomainError, InvalidInput
 from isocert.core.forms import add_domain_error
 from isocert.registration import selectors as registration_selectors
 
-from . import programme, selectors
-from .forms_programme import (
+from . import selectors
+from . import services as programme
+from .forms import (
     CancelAuditForm,
     DeclarationForm,
     LateStage2Form,
@@ -203,8 +205,6 @@ def audit_sites(request, pk):
 @login_required
 @require_POST
 def audit_team_add(request, pk):
-    from isocert.accounts.models import User
-
     def assign(audit, data):
         auditor = User.objects.get(pk=data["auditor_id"])
         programme.assign_team_member(audit=audit, actor=request.user, auditor=auditor,

@@ -14,8 +14,10 @@ from ninja.files import UploadedFile
 
 from isocert.core.files import stored_file_response
 
-from . import conduct, selectors
-from .models import Audit, AuditRecord, AuditReport, ClauseCoverage, Finding
+from ..programme.models import Audit
+from . import selectors
+from . import services as conduct
+from .models import AuditRecord, AuditReport, ClauseCoverage, Finding
 
 router = Router(tags=["audit conduct"])
 

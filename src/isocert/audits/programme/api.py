@@ -11,9 +11,11 @@ from django.http import Http404
 from ninja import Field, Router, Schema, Status
 
 from isocert.accounts.models import User
+from isocert.core.errors import InvalidInput
 from isocert.registration import selectors as registration_selectors
 
-from . import programme, selectors
+from . import selectors
+from . import services as programme
 from .models import Audit, AuditPlan, CertificationCycle, PlanSession, TeamMember
 
 router = Router(tags=["audit programme"])
@@ -328,7 +330,7 @@ def assign_team_member(request, audit_id: int, payload: AssignIn):
     audit = _cb_audit(request, audit_id)
     auditor = User.objects.filter(pk=payload.auditor_id).first()
     if auditor is None:
-        raise programme.InvalidInput("No such auditor.", fields={"auditor_id": "Unknown."})
+        raise InvalidInput("No such auditor.", fields={"auditor_id": "Unknown."})
     member = programme.assign_team_member(audit=audit, actor=request.auth, auditor=auditor,
                                           role=payload.role)
     return Status(201, _member_out(member))

@@ -1,13 +1,17 @@
-"""Background work for certification audits: report PDFs and corrective-action reminders."""
+"""Background work of the audit conduct: report PDFs and corrective-action reminders.
+
+Tasks take primary keys and call a service; the services enqueue them after commit."""
 
 from django.tasks import task
+
+from ..programme.models import Audit
+from .models import AuditReport
+from .pdf import render_report_pdf_file
+from .reminders import audits_to_remind, send_ca_reminder
 
 
 @task()
 def render_audit_report_pdf(*, report_id: int) -> str:
-    from .conduct import render_report_pdf_file
-    from .models import AuditReport
-
     report = AuditReport.objects.select_related("audit").get(pk=report_id)
     return render_report_pdf_file(report=report).pdf.sha256
 
@@ -19,9 +23,6 @@ def send_ca_reminders() -> int:
 
     Run daily by ``isocert send-ca-reminders`` (cron).
     """
-    from .conduct import audits_to_remind, send_ca_reminder
-    from .models import Audit
-
     sent = 0
     for audit in Audit.objects.filter(pk__in=audits_to_remind()):
         if send_ca_reminder(audit=audit):

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views_programme as views
+from . import views
 
 urlpatterns = [
     path("applications/<int:pk>/cycle/start/", views.cycle_start, name="cycle_start"),

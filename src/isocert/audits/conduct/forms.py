@@ -1,9 +1,11 @@
-"""Forms of the audit conduct pages; the services in ``conduct.py`` do the domain validation."""
+"""Forms of the audit conduct pages; the conduct's services do the domain validation."""
 
 from django import forms
 
-from .conduct import REVIEW_DECISION_CHOICES, audit_clauses, audit_sites
-from .models import Audit, AuditRecord, AuditReport, Finding
+from ..programme.models import Audit
+from .common import audit_clauses, audit_sites
+from .findings import REVIEW_DECISION_CHOICES
+from .models import AuditRecord, AuditReport, Finding
 
 TEXT = {"rows": 3}
 

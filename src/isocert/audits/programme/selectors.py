@@ -1,10 +1,11 @@
-"""Reads on certification audits, scoped to who is asking (shared by the programme
-and the conduct parts of the app).
+"""Reads of the audit programme, scoped to who is asking (the conduct's selectors build on
+``audit_get`` and ``is_cb_side``).
 
 Who sees what:
 - members of the client organization (any role): its cycles, audits and plans —
   never the CB's internal notes (``is_cb_side`` tells the views);
-- CB reviewers, administrators and decision makers: everything;
+- CB staff who read all audits (``read_all_audits``: reviewers, administrators and
+  decision makers): everything;
 - auditors: only the audits they are on the team of (and the cycles holding them);
 - anyone else: 404, as if the object did not exist.
 """
@@ -12,28 +13,22 @@ Who sees what:
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from isocert.accounts.models import Membership, StaffRole, User
+from isocert.accounts.models import Membership, User
+from isocert.accounts.permissions import can, staff_roles_with
 
 from .models import (
     Audit,
+    AuditorProfile,
     AuditPlan,
-    AuditRecord,
-    AuditReport,
     CertificationCycle,
-    ClauseCoverage,
-    CorrectiveActionResponse,
-    Finding,
     PlanSession,
     TeamMember,
 )
-
-CB_ALL_AUDITS = (StaffRole.Role.REVIEWER, StaffRole.Role.ADMINISTRATOR,
-                 StaffRole.Role.DECISION_MAKER)
-PROGRAMME_MANAGERS = (StaffRole.Role.REVIEWER, StaffRole.Role.ADMINISTRATOR)
+from .rules import member_problems
 
 
 def _sees_all(user: User) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and user.has_staff_role(*CB_ALL_AUDITS)
+    return bool(getattr(user, "is_authenticated", False)) and can(user, "read_all_audits")
 
 
 def audits_for_user(*, user: User) -> QuerySet[Audit]:
@@ -44,7 +39,7 @@ def audits_for_user(*, user: User) -> QuerySet[Audit]:
     if _sees_all(user):
         return queryset.all()
     visible = Q(cycle__organization__memberships__user=user)
-    if user.has_staff_role(StaffRole.Role.AUDITOR):
+    if can(user, "audit"):
         visible |= Q(team__auditor=user)
     return queryset.filter(visible).distinct()
 
@@ -63,7 +58,7 @@ def cycles_for_user(*, user: User) -> QuerySet[CertificationCycle]:
     if _sees_all(user):
         return queryset.all()
     visible = Q(organization__memberships__user=user)
-    if user.has_staff_role(StaffRole.Role.AUDITOR):
+    if can(user, "audit"):
         visible |= Q(audits__team__auditor=user)
     return queryset.filter(visible).distinct()
 
@@ -117,8 +112,7 @@ def is_client_side(user: User, audit: Audit) -> bool:
 
 def can_manage_programme(user: User) -> bool:
     """Reviewers and administrators create cycles, assign teams and plan."""
-    return bool(getattr(user, "is_authenticated", False)) and user.has_staff_role(
-        *PROGRAMME_MANAGERS)
+    return bool(getattr(user, "is_authenticated", False)) and can(user, "manage_programme")
 
 
 def is_lead_auditor_of(user: User, audit: Audit) -> bool:
@@ -143,6 +137,13 @@ def team_member_get(*, user: User, pk) -> TeamMember:
     return member
 
 
+def team_emails(*, audit: Audit) -> list[str]:
+    """The e-mail addresses of the audit's active team members (the team is a fact of the
+    audit, not a role: it is not in the capability map)."""
+    return list(TeamMember.objects.filter(audit_id=audit.pk, auditor__is_active=True)
+                .values_list("auditor__email", flat=True))
+
+
 def plan_of(*, audit: Audit) -> AuditPlan | None:
     return AuditPlan.objects.filter(audit=audit).first()
 
@@ -164,9 +165,6 @@ def auditor_suggestions(*, user: User, audit: Audit) -> list[dict]:
     """The finder: CB auditors qualified for a standard of the audit, impartial towards the
     client and free on its dates, not yet on the team; lead auditors and those covering
     more of the scope first. Only for people who manage the programme."""
-    from .models import AuditorProfile
-    from .programme import member_problems
-
     if not can_manage_programme(user):
         raise Http404("Not a programme manager")
     standards = set(audit.cycle.standards.all())
@@ -175,7 +173,8 @@ def auditor_suggestions(*, user: User, audit: Audit) -> list[dict]:
     suggestions = []
     for profile in (AuditorProfile.objects.select_related("user")
                     .prefetch_related("standards", "sectors")
-                    .filter(user__is_active=True, user__staff_roles__role=StaffRole.Role.AUDITOR)
+                    .filter(user__is_active=True,
+                            user__staff_roles__role__in=staff_roles_with("audit"))
                     .exclude(user_id__in=on_team).distinct()):
         role = TeamMember.Role.LEAD if profile.is_lead_auditor else TeamMember.Role.MEMBER
         if member_problems(profile.user, audit, role):
@@ -192,84 +191,3 @@ def auditor_suggestions(*, user: User, audit: Audit) -> list[dict]:
 # --- conduct: checklist, records, findings, corrective actions, reports ------------------------
 # Findings, answers and reports are seen by whoever sees the audit; the checklist (with its
 # internal notes) and the audit records are CB working papers: 404 for the client.
-
-def findings_of(*, audit: Audit):
-    """The findings of an audit the caller already holds (got through ``audit_get``)."""
-    return audit.findings.select_related("clause", "clause__standard", "site").order_by("number")
-
-
-def finding_get(*, user: User, pk):
-    try:
-        finding = Finding.objects.select_related("audit", "clause", "clause__standard",
-                                                 "site").get(pk=pk)
-    except (Finding.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such finding")
-    finding.audit = audit_get(user=user, pk=finding.audit_id)
-    return finding
-
-
-def responses_of(*, finding):
-    return finding.responses.select_related("submitted_by", "reviewed_by", "evidence").order_by(
-        "-version")
-
-
-def ca_response_get(*, user: User, pk):
-    try:
-        response = CorrectiveActionResponse.objects.select_related("finding", "evidence").get(
-            pk=pk)
-    except (CorrectiveActionResponse.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such answer")
-    audit_get(user=user, pk=response.finding.audit_id)
-    return response
-
-
-def coverage_of(*, user: User, audit: Audit):
-    """The checklist of an audit: CB side only (it carries internal notes)."""
-    if not is_cb_side(user, audit):
-        return ClauseCoverage.objects.none()
-    return audit.coverage.select_related("clause", "clause__standard").order_by(
-        "clause__standard__code", "clause__position")
-
-
-def coverage_get(*, user: User, pk):
-    try:
-        coverage = ClauseCoverage.objects.select_related("audit", "clause").get(pk=pk)
-    except (ClauseCoverage.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such checklist row")
-    coverage.audit = audit_get(user=user, pk=coverage.audit_id)
-    if not is_cb_side(user, coverage.audit):
-        raise Http404("No such checklist row")
-    return coverage
-
-
-def records_of(*, user: User, audit: Audit):
-    """The audit records (the auditor's working papers): CB side only."""
-    if not is_cb_side(user, audit):
-        return AuditRecord.objects.none()
-    return audit.records.select_related("clause", "site", "file", "created_by").order_by(
-        "created_at", "pk")
-
-
-def record_get(*, user: User, pk):
-    try:
-        record = AuditRecord.objects.select_related("audit", "file").get(pk=pk)
-    except (AuditRecord.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such record")
-    record.audit = audit_get(user=user, pk=record.audit_id)
-    if not is_cb_side(user, record.audit):
-        raise Http404("No such record")
-    return record
-
-
-def reports_of(*, audit: Audit):
-    """Every revision, newest first."""
-    return audit.reports.select_related("issued_by", "pdf").order_by("-revision")
-
-
-def report_get(*, user: User, pk):
-    try:
-        report = AuditReport.objects.select_related("audit", "pdf", "issued_by").get(pk=pk)
-    except (AuditReport.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such report")
-    report.audit = audit_get(user=user, pk=report.audit_id)
-    return report

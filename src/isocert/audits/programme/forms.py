@@ -2,10 +2,12 @@
 
 from django import forms
 
-from isocert.accounts.models import StaffRole, User
+from isocert.accounts.permissions import staff_with
+from isocert.catalog.models import Clause
 
 from .models import Audit, TeamMember
-from .programme import DECLARATION_TEXT, SPECIAL_KINDS
+from .rules import SPECIAL_KINDS
+from .teams import DECLARATION_TEXT
 
 DATE = forms.DateInput(attrs={"type": "date"})
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -38,13 +40,12 @@ class TeamMemberForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        auditors = User.objects.filter(staff_roles__role=StaffRole.Role.AUDITOR,
-                                       is_active=True).order_by("email").distinct()
+        auditors = staff_with("audit").order_by("email")
         self.fields["auditor_id"].choices = [(u.pk, f"{u} ({u.email})") for u in auditors]
 
 
 class DeclarationForm(forms.Form):
-    """The impartiality declaration (``programme.clean_declaration`` says what it needs:
+    """The impartiality declaration (``teams.clean_declaration`` says what it needs:
     the page shows the service's errors beside these fields)."""
 
     statement = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
@@ -79,8 +80,6 @@ class SessionForm(forms.Form):
         kwargs.setdefault("auto_id", "id_session_%s")
         super().__init__(*args, **kwargs)
         if audit is not None:
-            from isocert.catalog.models import Clause
-
             clauses = Clause.objects.filter(standard__in=audit.cycle.standards.all())
             self.fields["clause_id"].choices = [("", "—")] + [
                 (c.pk, f"{c.standard.code} {c.number} {c.title}"[:120])

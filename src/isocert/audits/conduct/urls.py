@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views_conduct as views
+from . import views
 
 urlpatterns = [
     # The auditor's conduct page: checklist, records, findings (CB side only).
