@@ -78,9 +78,11 @@ def ready_audit(audit, *, reviewer, owner, lead, start=START, days=2, declare=Tr
     programme.schedule_audit(audit=audit, actor=reviewer, start_date=start,
                              end_date=start + datetime.timedelta(days=days - 1))
     member = programme.assign_team_member(audit=audit, actor=reviewer, auditor=lead, role="lead")
-    programme.add_plan_session(audit=audit, actor=reviewer, data={
-        "starts_at": f"{start.isoformat()}T09:00", "ends_at": f"{start.isoformat()}T10:00",
-        "topic": "Opening meeting", "auditee": "Alice", "auditor_id": lead.pk})
+    programme.add_plan_session(audit=audit, actor=reviewer, starts_at=f"{start.isoformat()}T09:00",
+                                                            ends_at=f"{start.isoformat()}T10:00",
+                                                            topic="Opening meeting",
+                                                            auditee="Alice",
+                                                            auditor_id=lead.pk)
     if confirm:
         programme.send_plan(audit=audit, actor=reviewer)
         programme.confirm_plan(audit=audit, actor=owner)

@@ -141,8 +141,9 @@ def test_nothing_of_a_cancelled_audit_is_planned_any_more(special, rita, lead):
         programme.schedule_audit(audit=special, actor=rita, start_date=START,
                                  end_date=START + datetime.timedelta(days=1))
     with pytest.raises(Conflict):
-        programme.add_plan_session(audit=special, actor=lead, data={
-            "starts_at": f"{START}T09:00", "ends_at": f"{START}T10:00", "topic": "Opening"})
+        programme.add_plan_session(audit=special, actor=lead, starts_at=f"{START}T09:00",
+                                                              ends_at=f"{START}T10:00",
+                                                              topic="Opening")
     with pytest.raises(TransitionNotAllowed):
         programme.start_audit(audit=special, actor=lead)
     assert event_count() == events

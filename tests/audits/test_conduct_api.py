@@ -65,8 +65,8 @@ def test_refusals_use_the_error_shape_and_change_nothing(audit, adam, registered
 
 def test_the_client_gets_findings_but_never_the_checklist_or_records(audit, adam, alice,
                                                                      api_client):
-    conduct.add_record(audit=audit, actor=adam, data={"kind": "interview", "text": "RECORD"})
-    finding = conduct.create_finding(audit=audit, actor=adam, data=finding_data(audit))
+    conduct.add_record(audit=audit, actor=adam, kind="interview", text="RECORD")
+    finding = conduct.create_finding(audit=audit, actor=adam, **finding_data(audit))
     client = api_client(alice)
 
     for url in (f"/api/v1/audits/{audit.pk}/coverage", f"/api/v1/audits/{audit.pk}/records",
@@ -84,7 +84,7 @@ def test_the_client_gets_findings_but_never_the_checklist_or_records(audit, adam
 
 
 def test_the_corrective_action_round_trip(audit, adam, alice, api_client):
-    finding = conduct.create_finding(audit=audit, actor=adam, data=finding_data(audit, "minor"))
+    finding = conduct.create_finding(audit=audit, actor=adam, **finding_data(audit, "minor"))
     owner, auditor = api_client(alice), api_client(adam)
 
     answered = owner.post(f"/api/v1/findings/{finding.pk}/responses", {
@@ -123,7 +123,7 @@ def test_a_viewer_cannot_answer_through_the_api(audit, adam, nordlicht, api_clie
 
     viola = make_user("viola@nordlicht.example", "Viola Viewer")
     Membership.objects.create(organization=nordlicht, user=viola, role="viewer")
-    finding = conduct.create_finding(audit=audit, actor=adam, data=finding_data(audit))
+    finding = conduct.create_finding(audit=audit, actor=adam, **finding_data(audit))
 
     refused = api_client(viola).post(f"/api/v1/findings/{finding.pk}/responses", ANSWER)
 

@@ -15,15 +15,15 @@ def audit(registered, adam):
     audit = make_audit(registered, adam)
     conduct.update_coverage(coverage=audit.coverage.get(clause__number="6.3"), actor=adam,
                             covered=True, internal_notes=SECRET)
-    conduct.add_record(audit=audit, actor=adam, data={"kind": "interview",
-                                                      "text": "RECORD-TEXT plant manager"},
+    conduct.add_record(audit=audit, actor=adam, kind="interview",
+                                                text="RECORD-TEXT plant manager",
                        upload=SimpleUploadedFile("notes.pdf", PDF))
     return audit
 
 
 @pytest.fixture
 def minor(audit, adam):
-    return conduct.create_finding(audit=audit, actor=adam, data=finding_data(audit, "minor"))
+    return conduct.create_finding(audit=audit, actor=adam, **finding_data(audit, "minor"))
 
 
 def test_the_auditor_records_on_the_conduct_page(audit, adam, api_client):

@@ -56,9 +56,9 @@ def test_anyone_not_on_the_team_is_refused_recording(audit, request, who):
     with pytest.raises(NotPermitted):
         conduct.update_coverage(coverage=row, actor=actor, covered=True)
     with pytest.raises(NotPermitted):
-        conduct.add_record(audit=audit, actor=actor, data={"kind": "interview", "text": "x"})
+        conduct.add_record(audit=audit, actor=actor, kind="interview", text="x")
     with pytest.raises(NotPermitted):
-        conduct.create_finding(audit=audit, actor=actor, data=finding_data(audit))
+        conduct.create_finding(audit=audit, actor=actor, **finding_data(audit))
 
     row.refresh_from_db()
     assert not row.covered
@@ -75,9 +75,9 @@ def test_recording_is_refused_unless_the_audit_is_in_progress(registered, adam, 
     with pytest.raises(TransitionNotAllowed, match="only possible while it is in progress"):
         conduct.update_coverage(coverage=row, actor=adam, covered=True)
     with pytest.raises(TransitionNotAllowed):
-        conduct.add_record(audit=audit, actor=adam, data={"kind": "interview", "text": "x"})
+        conduct.add_record(audit=audit, actor=adam, kind="interview", text="x")
     with pytest.raises(TransitionNotAllowed):
-        conduct.create_finding(audit=audit, actor=adam, data=finding_data(audit))
+        conduct.create_finding(audit=audit, actor=adam, **finding_data(audit))
 
     assert not ClauseCoverage.objects.filter(covered=True).exists()
     assert not AuditRecord.objects.exists() and not Finding.objects.exists()
@@ -88,9 +88,11 @@ def test_a_record_keeps_its_evidence_file(audit, adam):
     site = audit.cycle.organization.sites.get(name="Oldenburg plant")
 
     record = conduct.add_record(audit=audit, actor=adam, upload=SimpleUploadedFile("p.pdf", PDF),
-                                data={"kind": "observation", "text": "Compressor 3 running",
-                                      "clause_id": conduct.audit_clauses(audit).get(
-                                          number="6.3").pk, "site_id": site.pk})
+                                kind="observation",
+                                text="Compressor 3 running",
+                                clause_id=conduct.audit_clauses(audit).get(
+                                          number="6.3").pk,
+                                site_id=site.pk)
 
     assert record.kind == "observation" and record.site == site
     assert record.file.content_type == "application/pdf"
@@ -103,8 +105,9 @@ def test_a_record_is_refused_with_bad_fields_and_nothing_is_saved(audit, adam, b
     with pytest.raises(InvalidInput) as refused:
         conduct.add_record(audit=audit, actor=adam,
                            upload=SimpleUploadedFile("x.exe", b"MZ\x90\x00"),
-                           data={"kind": "gossip", "text": "",
-                                 "site_id": brightpath.sites.first().pk})
+                           kind="gossip",
+                           text="",
+                           site_id=brightpath.sites.first().pk)
 
     assert set(refused.value.fields) == {"kind", "text", "site_id", "file"}
     assert not AuditRecord.objects.exists()
@@ -116,8 +119,8 @@ def test_a_record_is_refused_with_bad_fields_and_nothing_is_saved(audit, adam, b
     ("observation", "n/a", None, None), ("opportunity", "n/a", None, None)])
 def test_findings_are_numbered_graded_and_get_their_due_dates(audit, adam, grade, status,
                                                                plan_due, verification_due):
-    first = conduct.create_finding(audit=audit, actor=adam, data=finding_data(audit, "minor"))
-    finding = conduct.create_finding(audit=audit, actor=adam, data=finding_data(audit, grade))
+    first = conduct.create_finding(audit=audit, actor=adam, **finding_data(audit, "minor"))
+    finding = conduct.create_finding(audit=audit, actor=adam, **finding_data(audit, grade))
 
     assert (first.number, finding.number) == (1, 2)
     assert finding.status == status
@@ -132,7 +135,7 @@ def test_due_dates_follow_the_settings(audit, adam, settings):
     settings.CORRECTIVE_PLAN_DUE_DAYS = 14
     settings.MAJOR_VERIFICATION_DUE_DAYS = 60
 
-    finding = conduct.create_finding(audit=audit, actor=adam, data=finding_data(audit, "major"))
+    finding = conduct.create_finding(audit=audit, actor=adam, **finding_data(audit, "major"))
 
     assert finding.plan_due == LAST_DAY + datetime.timedelta(days=14)
     assert finding.verification_due == LAST_DAY + datetime.timedelta(days=60)
@@ -145,9 +148,10 @@ def test_a_finding_needs_grade_clause_statement_and_evidence(audit, adam, regist
     before = events()
 
     with pytest.raises(InvalidInput) as refused:
-        conduct.create_finding(audit=audit, actor=adam, data={
-            "grade": "critical", "clause_id": foreign_clause.pk, "statement": " ",
-            "objective_evidence": ""})
+        conduct.create_finding(audit=audit, actor=adam, grade="critical",
+                                                        clause_id=foreign_clause.pk,
+                                                        statement=" ",
+                                                        objective_evidence="")
 
     assert set(refused.value.fields) == {"grade", "clause_id", "statement",
                                          "objective_evidence"}
@@ -156,27 +160,27 @@ def test_a_finding_needs_grade_clause_statement_and_evidence(audit, adam, regist
 
 
 def test_a_finding_is_changed_or_deleted_until_the_client_answers(audit, adam, alice):
-    finding = conduct.create_finding(audit=audit, actor=adam, data=finding_data(audit, "minor"))
+    finding = conduct.create_finding(audit=audit, actor=adam, **finding_data(audit, "minor"))
 
-    changed = conduct.update_finding(finding=finding, actor=adam, data={"grade": "observation"})
+    changed = conduct.update_finding(finding=finding, actor=adam, grade="observation")
     assert (changed.grade, changed.status, changed.plan_due) == ("observation", "n/a", None)
-    changed = conduct.update_finding(finding=finding, actor=adam, data={"grade": "major"})
+    changed = conduct.update_finding(finding=finding, actor=adam, grade="major")
     assert changed.status == "open" and changed.verification_due
 
     from conduct_helpers import ANSWER
 
-    conduct.submit_corrective_action(finding=finding, actor=alice, data=ANSWER)
+    conduct.submit_corrective_action(finding=finding, actor=alice, **ANSWER)
     before = events()
     with pytest.raises(Conflict):
-        conduct.update_finding(finding=finding, actor=adam, data={"grade": "minor"})
+        conduct.update_finding(finding=finding, actor=adam, grade="minor")
     with pytest.raises(Conflict):
         conduct.delete_finding(finding=finding, actor=adam)
     finding.refresh_from_db()
     assert finding.grade == "major"
     assert events() == before
 
-    other = conduct.create_finding(audit=audit, actor=adam, data=finding_data(audit))
+    other = conduct.create_finding(audit=audit, actor=adam, **finding_data(audit))
     conduct.delete_finding(finding=other, actor=adam)
     assert not Finding.objects.filter(pk=other.pk).exists()
     assert AuditEvent.objects.last().action == "audits.finding.deleted"
-    assert conduct.create_finding(audit=audit, actor=adam, data=finding_data(audit)).number == 2
+    assert conduct.create_finding(audit=audit, actor=adam, **finding_data(audit)).number == 2

@@ -19,12 +19,12 @@ def audit(registered, adam):
 
 @pytest.fixture
 def minor(audit, adam):
-    return conduct.create_finding(audit=audit, actor=adam, data=finding_data(audit, "minor"))
+    return conduct.create_finding(audit=audit, actor=adam, **finding_data(audit, "minor"))
 
 
 @pytest.fixture
 def major(audit, adam):
-    return conduct.create_finding(audit=audit, actor=adam, data=finding_data(audit, "major"))
+    return conduct.create_finding(audit=audit, actor=adam, **finding_data(audit, "major"))
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def test_the_owner_answers_with_evidence_and_the_team_is_told(minor, alice,
                                                              django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = conduct.submit_corrective_action(
-            finding=minor, actor=alice, data=ANSWER,
+            finding=minor, actor=alice, **ANSWER,
             upload=SimpleUploadedFile("register.pdf", PDF))
 
     minor.refresh_from_db()
@@ -58,7 +58,7 @@ def test_only_owners_and_editors_answer(minor, request, who):
     before = events()
 
     with pytest.raises(NotPermitted):
-        conduct.submit_corrective_action(finding=minor, actor=actor, data=ANSWER)
+        conduct.submit_corrective_action(finding=minor, actor=actor, **ANSWER)
 
     minor.refresh_from_db()
     assert minor.status == "open"
@@ -67,7 +67,7 @@ def test_only_owners_and_editors_answer(minor, request, who):
 
 
 def test_an_editor_answers_too(minor, bob):
-    conduct.submit_corrective_action(finding=minor, actor=bob, data=ANSWER)
+    conduct.submit_corrective_action(finding=minor, actor=bob, **ANSWER)
     minor.refresh_from_db()
     assert minor.status == "submitted"
 
@@ -77,7 +77,7 @@ def test_an_answer_needs_all_three_parts(minor, alice):
 
     with pytest.raises(InvalidInput) as refused:
         conduct.submit_corrective_action(finding=minor, actor=alice,
-                                         data={"correction": "Done", "root_cause": " "})
+                                         correction="Done", root_cause=" ")
 
     assert set(refused.value.fields) == {"root_cause", "corrective_action"}
     assert not CorrectiveActionResponse.objects.exists()
@@ -86,23 +86,23 @@ def test_an_answer_needs_all_three_parts(minor, alice):
 
 def test_observations_and_opportunities_need_no_answer(audit, adam, alice):
     for grade in ("observation", "opportunity"):
-        finding = conduct.create_finding(audit=audit, actor=adam, data=finding_data(audit, grade))
+        finding = conduct.create_finding(audit=audit, actor=adam, **finding_data(audit, grade))
         assert finding.status == "n/a"
         with pytest.raises(TransitionNotAllowed, match="needs no corrective action"):
-            conduct.submit_corrective_action(finding=finding, actor=alice, data=ANSWER)
+            conduct.submit_corrective_action(finding=finding, actor=alice, **ANSWER)
     assert not CorrectiveActionResponse.objects.exists()
 
 
 def test_a_second_answer_while_one_awaits_review_is_refused(minor, alice):
-    conduct.submit_corrective_action(finding=minor, actor=alice, data=ANSWER)
+    conduct.submit_corrective_action(finding=minor, actor=alice, **ANSWER)
     with pytest.raises(TransitionNotAllowed):
-        conduct.submit_corrective_action(finding=minor, actor=alice, data=ANSWER)
+        conduct.submit_corrective_action(finding=minor, actor=alice, **ANSWER)
     assert minor.responses.count() == 1
 
 
 def test_return_needs_a_comment_and_every_version_is_kept(minor, alice, adam,
                                                           django_capture_on_commit_callbacks):
-    conduct.submit_corrective_action(finding=minor, actor=alice, data=ANSWER)
+    conduct.submit_corrective_action(finding=minor, actor=alice, **ANSWER)
     before = events()
 
     with pytest.raises(InvalidInput) as refused:
@@ -121,7 +121,7 @@ def test_return_needs_a_comment_and_every_version_is_kept(minor, alice, adam,
     assert mail.outbox[-1].to == ["alice@nordlicht.example", "bob@nordlicht.example"]
     assert "ask why twice" in mail.outbox[-1].body
 
-    conduct.submit_corrective_action(finding=minor, actor=alice, data={
+    conduct.submit_corrective_action(finding=minor, actor=alice, **{
         **ANSWER, "root_cause": "No owner for the register after the 2024 reorganisation."})
     conduct.review_corrective_action(finding=minor, actor=adam, decision="accept")
 
@@ -135,11 +135,11 @@ def test_return_needs_a_comment_and_every_version_is_kept(minor, alice, adam,
     assert minor.responses.get(version=1).root_cause == ANSWER["root_cause"]
     # A minor's accepted plan is final: its effectiveness is checked at the next audit.
     with pytest.raises(TransitionNotAllowed, match="next audit"):
-        conduct.submit_corrective_action(finding=minor, actor=alice, data=ANSWER)
+        conduct.submit_corrective_action(finding=minor, actor=alice, **ANSWER)
 
 
 def test_verify_is_only_for_majors(minor, alice, adam):
-    conduct.submit_corrective_action(finding=minor, actor=alice, data=ANSWER)
+    conduct.submit_corrective_action(finding=minor, actor=alice, **ANSWER)
     before = events()
 
     with pytest.raises(TransitionNotAllowed, match="major"):
@@ -152,13 +152,13 @@ def test_verify_is_only_for_majors(minor, alice, adam):
 
 
 def test_a_major_is_accepted_then_verified_on_its_implementation(major, alice, adam):
-    conduct.submit_corrective_action(finding=major, actor=alice, data=ANSWER)
+    conduct.submit_corrective_action(finding=major, actor=alice, **ANSWER)
     conduct.review_corrective_action(finding=major, actor=adam, decision="accept")
     major.refresh_from_db()
     assert major.status == "plan_accepted"
 
     conduct.submit_corrective_action(finding=major, actor=alice, upload=SimpleUploadedFile(
-        "implemented.pdf", PDF), data={**ANSWER, "correction": "Register updated, trained."})
+        "implemented.pdf", PDF), **{**ANSWER, "correction": "Register updated, trained."})
     conduct.review_corrective_action(finding=major, actor=adam, decision="verify",
                                      comment="Seen on site.")
 
@@ -171,7 +171,7 @@ def test_a_major_is_accepted_then_verified_on_its_implementation(major, alice, a
 
 @pytest.mark.parametrize("who", ["rita", "alice", "dora"])
 def test_only_the_team_reviews(minor, alice, request, who):
-    conduct.submit_corrective_action(finding=minor, actor=alice, data=ANSWER)
+    conduct.submit_corrective_action(finding=minor, actor=alice, **ANSWER)
     actor = request.getfixturevalue(who)
     before = events()
 
@@ -183,7 +183,7 @@ def test_only_the_team_reviews(minor, alice, request, who):
 
 
 def test_reviews_go_on_after_the_audit_is_closed(minor, alice, adam, audit):
-    conduct.submit_corrective_action(finding=minor, actor=alice, data=ANSWER)
+    conduct.submit_corrective_action(finding=minor, actor=alice, **ANSWER)
     type(audit).objects.filter(pk=audit.pk).update(status="closed")
 
     conduct.review_corrective_action(finding=minor, actor=adam, decision="accept")
@@ -200,7 +200,7 @@ def test_nothing_can_be_reviewed_before_an_answer(minor, adam):
 
 
 def test_an_unknown_review_decision_is_named_as_the_form_offers_them(minor, alice, adam):
-    conduct.submit_corrective_action(finding=minor, actor=alice, data=ANSWER)
+    conduct.submit_corrective_action(finding=minor, actor=alice, **ANSWER)
     with pytest.raises(InvalidInput) as refused:
         conduct.review_corrective_action(finding=minor, actor=adam, decision="approve")
     assert refused.value.fields["decision"] == (

@@ -24,7 +24,7 @@ def audit(registered, adam):
 @pytest.fixture
 def findings(audit, adam):
     return {grade: conduct.create_finding(audit=audit, actor=adam,
-                                          data=finding_data(audit, grade))
+                                          **finding_data(audit, grade))
             for grade in ("major", "minor", "observation")}
 
 
@@ -39,7 +39,7 @@ def test_an_unanswered_nonconformity_is_overdue_the_day_after_its_plan_is_due(fi
 def test_an_answered_minor_is_not_overdue_but_an_unverified_major_becomes_so(findings, alice,
                                                                              adam):
     for grade in ("major", "minor"):
-        conduct.submit_corrective_action(finding=findings[grade], actor=alice, data=ANSWER)
+        conduct.submit_corrective_action(finding=findings[grade], actor=alice, **ANSWER)
         conduct.review_corrective_action(finding=findings[grade], actor=adam, decision="accept")
 
     assert list(conduct.overdue_findings(PLAN_LATE)) == []

@@ -27,9 +27,11 @@ def audit(nordlicht, alice, rita, lead):
     programme.schedule_audit(audit=audit, actor=rita, start_date=START,
                              end_date=START + datetime.timedelta(days=1))
     programme.assign_team_member(audit=audit, actor=rita, auditor=lead, role="lead")
-    programme.add_plan_session(audit=audit, actor=lead, data={
-        "starts_at": "2031-05-05 09:00", "ends_at": "2031-05-05 11:00",
-        "topic": "Context of the organization", "auditee": "Alice", "auditor_id": lead.pk})
+    programme.add_plan_session(audit=audit, actor=lead, starts_at="2031-05-05 09:00",
+                                                        ends_at="2031-05-05 11:00",
+                                                        topic="Context of the organization",
+                                                        auditee="Alice",
+                                                        auditor_id=lead.pk)
     return audit
 
 
@@ -49,10 +51,10 @@ def test_sessions_are_checked(audit, rita, adam):
                "auditor_id": adam.pk}, "auditor_id")]
     for data, field in cases:
         with pytest.raises(InvalidInput) as refused:
-            programme.add_plan_session(audit=audit, actor=rita, data=data)
+            programme.add_plan_session(audit=audit, actor=rita, **data)
         assert field in refused.value.fields
     with pytest.raises(NotPermitted):
-        programme.add_plan_session(audit=audit, actor=adam, data=cases[0][0])
+        programme.add_plan_session(audit=audit, actor=adam, **cases[0][0])
     assert plan(audit).sessions.count() == 1
     assert event_count() == events
 
@@ -81,8 +83,9 @@ def test_a_change_request_sends_the_plan_back_for_editing(audit, rita, bob, lead
                                                           django_capture_on_commit_callbacks):
     programme.send_plan(audit=audit, actor=rita)
     with pytest.raises(Conflict):  # no editing while the client holds the plan
-        programme.add_plan_session(audit=audit, actor=lead, data={
-            "starts_at": "2031-05-05 13:00", "ends_at": "2031-05-05 14:00", "topic": "x"})
+        programme.add_plan_session(audit=audit, actor=lead, starts_at="2031-05-05 13:00",
+                                                            ends_at="2031-05-05 14:00",
+                                                            topic="x")
     with pytest.raises(InvalidInput) as refused:
         programme.request_plan_changes(audit=audit, actor=bob, comment="")
     assert "comment" in refused.value.fields
@@ -94,9 +97,10 @@ def test_a_change_request_sends_the_plan_back_for_editing(audit, rita, bob, lead
     assert "asked for changes" in mail.outbox[-1].subject
 
     session = plan(audit).sessions.get()
-    programme.update_plan_session(session=session, actor=lead, data={
-        "starts_at": "2031-05-06 09:00", "ends_at": "2031-05-06 11:00",
-        "topic": "Context of the organization", "auditor_id": lead.pk})
+    programme.update_plan_session(session=session, actor=lead, starts_at="2031-05-06 09:00",
+                                                               ends_at="2031-05-06 11:00",
+                                                               topic="Context of the organization",
+                                                               auditor_id=lead.pk)
     programme.send_plan(audit=audit, actor=lead)
     assert (plan(audit).status, plan(audit).version) == ("sent", 2)
     programme.confirm_plan(audit=audit, actor=bob)

@@ -70,9 +70,10 @@ def test_revising_a_confirmed_plan_asks_the_client_again(confirmed, lead, alice,
     assert f"/audits/{confirmed.pk}/plan/" in notice.body
 
     # The sessions are editable again; the next send is version 2, to be confirmed again.
-    programme.add_plan_session(audit=confirmed, actor=lead, data={
-        "starts_at": f"{START}T13:00", "ends_at": f"{START}T15:00", "topic": "Leadership",
-        "auditor_id": lead.pk})
+    programme.add_plan_session(audit=confirmed, actor=lead, starts_at=f"{START}T13:00",
+                                                            ends_at=f"{START}T15:00",
+                                                            topic="Leadership",
+                                                            auditor_id=lead.pk)
     with pytest.raises(programme.AuditNotReady) as refused:
         programme.start_audit(audit=confirmed, actor=lead)
     assert set(refused.value.fields) == {"plan"}
@@ -169,9 +170,10 @@ def test_after_a_revision_the_audit_moves_and_its_sessions_follow(confirmed, rit
         programme.send_plan(audit=confirmed, actor=rita)
     assert "Opening meeting" in refused.value.fields["sessions"]
     session = plan(confirmed).sessions.get()
-    programme.update_plan_session(session=session, actor=lead, data={
-        "starts_at": f"{later}T09:00", "ends_at": f"{later}T10:00", "topic": "Opening meeting",
-        "auditor_id": lead.pk})
+    programme.update_plan_session(session=session, actor=lead, starts_at=f"{later}T09:00",
+                                                               ends_at=f"{later}T10:00",
+                                                               topic="Opening meeting",
+                                                               auditor_id=lead.pk)
     assert programme.send_plan(audit=confirmed, actor=rita).version == 2
     programme.confirm_plan(audit=confirmed, actor=alice)
     today_is(later)

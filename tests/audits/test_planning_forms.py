@@ -106,8 +106,9 @@ def test_a_year_without_surveillance_is_shown_on_the_start_date(cycle, rita, dor
 
 def test_a_refusal_without_a_field_of_the_form_is_a_message(dated, rita, alice, lead,
                                                             api_client):
-    programme.add_plan_session(audit=dated, actor=rita, data={
-        "starts_at": f"{START}T09:00", "ends_at": f"{START}T10:00", "topic": "Opening"})
+    programme.add_plan_session(audit=dated, actor=rita, starts_at=f"{START}T09:00",
+                                                        ends_at=f"{START}T10:00",
+                                                        topic="Opening")
     programme.send_plan(audit=dated, actor=rita)
 
     # The plan is with the client: not editable, a state to change first, not a field.
@@ -135,8 +136,9 @@ def test_a_special_audit_form_keeps_its_input_on_the_cycle_page(cycle, rita, api
 
 
 def test_a_short_change_request_keeps_the_clients_comment(dated, rita, alice, api_client):
-    programme.add_plan_session(audit=dated, actor=rita, data={
-        "starts_at": f"{START}T09:00", "ends_at": f"{START}T10:00", "topic": "Opening"})
+    programme.add_plan_session(audit=dated, actor=rita, starts_at=f"{START}T09:00",
+                                                        ends_at=f"{START}T10:00",
+                                                        topic="Opening")
     programme.send_plan(audit=dated, actor=rita)
 
     response = api_client(alice).post(f"/audits/{dated.pk}/plan/request-changes/",

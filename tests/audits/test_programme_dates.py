@@ -187,8 +187,9 @@ def test_an_audit_does_not_start_before_its_first_day(nordlicht, alice, rita, le
 
 def test_an_audit_closes_once_its_dates_have_begun(registered, adam, today_is):
     stage1 = make_audit(registered, adam, kind="stage1")   # 2026-03-11 to 2026-03-13
-    conduct.issue_report(audit=stage1, actor=adam, data={
-        "conclusion": "Ready for stage 2.", "ready_for_stage2": True, "spent_days": "1"})
+    conduct.issue_report(audit=stage1, actor=adam, conclusion="Ready for stage 2.",
+                                                   ready_for_stage2=True,
+                                                   spent_days="1")
     today_is(D(2026, 3, 10))
     events = event_count()
 

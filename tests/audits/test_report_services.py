@@ -34,51 +34,51 @@ def pdf_text(report: AuditReport) -> str:
 
 
 def test_recommend_is_refused_while_a_major_is_not_verified(audit, adam, alice):
-    major = conduct.create_finding(audit=audit, actor=adam, data=finding_data(audit, "major"))
+    major = conduct.create_finding(audit=audit, actor=adam, **finding_data(audit, "major"))
     before = events()
 
     with pytest.raises(InvalidInput) as refused:
-        conduct.issue_report(audit=audit, actor=adam, data={**REPORT,
+        conduct.issue_report(audit=audit, actor=adam, **{**REPORT,
                                                             "recommendation": "recommend"})
     assert list(refused.value.fields) == ["recommendation"]
     assert not AuditReport.objects.exists() and events() == before
     audit.refresh_from_db()
     assert audit.spent_days is None
 
-    conduct.submit_corrective_action(finding=major, actor=alice, data=ANSWER)
+    conduct.submit_corrective_action(finding=major, actor=alice, **ANSWER)
     conduct.review_corrective_action(finding=major, actor=adam, decision="verify")
     report = conduct.issue_report(audit=audit, actor=adam,
-                                  data={**REPORT, "recommendation": "recommend"})
+                                  **{**REPORT, "recommendation": "recommend"})
     assert report.recommendation == "recommend"
 
 
 def test_after_majors_needs_majors(audit, adam):
-    conduct.create_finding(audit=audit, actor=adam, data=finding_data(audit, "minor"))
+    conduct.create_finding(audit=audit, actor=adam, **finding_data(audit, "minor"))
 
     with pytest.raises(InvalidInput, match="not issued") as refused:
         conduct.issue_report(audit=audit, actor=adam,
-                             data={**REPORT, "recommendation": "after_majors"})
+                             **{**REPORT, "recommendation": "after_majors"})
     assert "no major" in refused.value.fields["recommendation"]
 
-    conduct.create_finding(audit=audit, actor=adam, data=finding_data(audit, "major"))
+    conduct.create_finding(audit=audit, actor=adam, **finding_data(audit, "major"))
     report = conduct.issue_report(audit=audit, actor=adam,
-                                  data={**REPORT, "recommendation": "after_majors"})
+                                  **{**REPORT, "recommendation": "after_majors"})
     assert report.recommendation == "after_majors"
 
 
 def test_a_stage2_report_needs_a_recommendation_and_a_conclusion(audit, adam):
     with pytest.raises(InvalidInput) as refused:
-        conduct.issue_report(audit=audit, actor=adam, data={"recommendation": ""})
+        conduct.issue_report(audit=audit, actor=adam, recommendation="")
     assert set(refused.value.fields) == {"recommendation", "conclusion", "spent_days"}
 
 
 def test_stage1_reports_readiness_not_a_recommendation(stage1, adam):
     with pytest.raises(InvalidInput) as refused:
         conduct.issue_report(audit=stage1, actor=adam,
-                             data={**REPORT, "recommendation": "recommend"})
+                             **{**REPORT, "recommendation": "recommend"})
     assert set(refused.value.fields) == {"recommendation", "ready_for_stage2"}
 
-    report = conduct.issue_report(audit=stage1, actor=adam, data={
+    report = conduct.issue_report(audit=stage1, actor=adam, **{
         **REPORT, "ready_for_stage2": False,
         "areas_of_concern": "Legal register incomplete for the Oldenburg plant."})
     assert (report.ready_for_stage2, report.recommendation) == (False, "")
@@ -96,7 +96,7 @@ def test_only_the_lead_auditor_issues(registered, adam, request, who):
 
     with pytest.raises(NotPermitted):
         conduct.issue_report(audit=audit, actor=actor,
-                             data={**REPORT, "recommendation": "recommend"})
+                             **{**REPORT, "recommendation": "recommend"})
     assert not AuditReport.objects.exists() and events() == before
 
 
@@ -104,12 +104,12 @@ def test_the_report_goes_to_the_client_with_its_pdf(audit, adam, nordlicht,
                                                     django_capture_on_commit_callbacks):
     conduct.update_coverage(coverage=audit.coverage.get(clause__number="6.3"), actor=adam,
                             covered=True, internal_notes="SECRET-CB-NOTE")
-    conduct.create_finding(audit=audit, actor=adam, data=finding_data(
+    conduct.create_finding(audit=audit, actor=adam, **finding_data(
         audit, "minor", site_id=nordlicht.sites.get(name="Oldenburg plant").pk))
 
     with django_capture_on_commit_callbacks(execute=True):
         report = conduct.issue_report(audit=audit, actor=adam,
-                                      data={**REPORT, "recommendation": "recommend"})
+                                      **{**REPORT, "recommendation": "recommend"})
 
     assert report.revision == 1 and report.correction_reason == ""
     audit.refresh_from_db()
@@ -128,21 +128,21 @@ def test_a_correction_makes_a_new_revision_and_keeps_the_old(audit, adam,
                                                              django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         first = conduct.issue_report(audit=audit, actor=adam,
-                                     data={**REPORT, "recommendation": "do_not_recommend"})
+                                     **{**REPORT, "recommendation": "do_not_recommend"})
     before = events()
     with pytest.raises(InvalidInput) as refused:
         conduct.revise_report(audit=audit, actor=adam, correction_reason=" ",
-                              data={**REPORT, "recommendation": "recommend"})
+                              **{**REPORT, "recommendation": "recommend"})
     assert list(refused.value.fields) == ["correction_reason"]
     assert events() == before
     with pytest.raises(Conflict):
         conduct.issue_report(audit=audit, actor=adam,
-                             data={**REPORT, "recommendation": "recommend"})
+                             **{**REPORT, "recommendation": "recommend"})
 
     with django_capture_on_commit_callbacks(execute=True):
         second = conduct.revise_report(audit=audit, actor=adam,
                                        correction_reason="Wrong recommendation typed.",
-                                       data={**REPORT, "recommendation": "recommend"})
+                                       **{**REPORT, "recommendation": "recommend"})
 
     assert second.revision == 2
     assert list(audit.reports.values_list("revision", "recommendation")) == [
@@ -157,7 +157,7 @@ def test_a_correction_makes_a_new_revision_and_keeps_the_old(audit, adam,
 def test_revising_needs_an_issued_report(audit, adam):
     with pytest.raises(Conflict):
         conduct.revise_report(audit=audit, actor=adam, correction_reason="x",
-                              data={**REPORT, "recommendation": "recommend"})
+                              **{**REPORT, "recommendation": "recommend"})
 
 
 def test_closing_needs_the_report(audit, stage1, adam, bob):
@@ -168,7 +168,7 @@ def test_closing_needs_the_report(audit, stage1, adam, bob):
         conduct.close_audit(audit=audit, actor=bob)
     assert events() == before
 
-    conduct.issue_report(audit=stage1, actor=adam, data={**REPORT, "ready_for_stage2": True})
+    conduct.issue_report(audit=stage1, actor=adam, **{**REPORT, "ready_for_stage2": True})
     closed = conduct.close_audit(audit=stage1, actor=adam)
 
     assert closed.status == "closed" and closed.closed_at
@@ -177,7 +177,7 @@ def test_closing_needs_the_report(audit, stage1, adam, bob):
 
 
 def test_a_closed_stage1_report_without_readiness_cannot_close(stage1, adam):
-    conduct.issue_report(audit=stage1, actor=adam, data={**REPORT, "ready_for_stage2": True})
+    conduct.issue_report(audit=stage1, actor=adam, **{**REPORT, "ready_for_stage2": True})
     AuditReport.objects.filter(audit=stage1).update(ready_for_stage2=None)
 
     with pytest.raises(Conflict, match="ready for stage 2"):
@@ -187,18 +187,18 @@ def test_a_closed_stage1_report_without_readiness_cannot_close(stage1, adam):
 
 
 def test_a_report_can_be_corrected_after_closing(stage1, adam):
-    conduct.issue_report(audit=stage1, actor=adam, data={**REPORT, "ready_for_stage2": False})
+    conduct.issue_report(audit=stage1, actor=adam, **{**REPORT, "ready_for_stage2": False})
     conduct.close_audit(audit=stage1, actor=adam)
 
     report = conduct.revise_report(audit=stage1, actor=adam, correction_reason="Typo.",
-                                   data={**REPORT, "ready_for_stage2": True})
+                                   **{**REPORT, "ready_for_stage2": True})
 
     assert report.revision == 2 and report.ready_for_stage2 is True
 
 
 def test_an_unknown_recommendation_is_named_by_the_labels_the_page_shows(audit, adam):
     with pytest.raises(InvalidInput) as refused:
-        conduct.issue_report(audit=audit, actor=adam, data={**REPORT, "recommendation": "yes"})
+        conduct.issue_report(audit=audit, actor=adam, **{**REPORT, "recommendation": "yes"})
     assert refused.value.fields["recommendation"] == (
         "Choose the recommendation: Recommend certification, Recommend after the major "
         "nonconformities are closed or Do not recommend.")

@@ -33,9 +33,10 @@ def world(nordlicht, alice, rita, adam):
     programme.schedule_audit(audit=audit, actor=rita, start_date=START,
                              end_date=START + datetime.timedelta(days=1))
     member = programme.assign_team_member(audit=audit, actor=rita, auditor=adam, role="lead")
-    session = programme.add_plan_session(audit=audit, actor=adam, data={
-        "starts_at": f"{START}T09:00", "ends_at": f"{START}T10:00", "topic": "Opening meeting",
-        "auditor_id": adam.pk})
+    session = programme.add_plan_session(audit=audit, actor=adam, starts_at=f"{START}T09:00",
+                                                                  ends_at=f"{START}T10:00",
+                                                                  topic="Opening meeting",
+                                                                  auditor_id=adam.pk)
     return {"cycle": cycle.pk, "audit": audit.pk, "team_member": member.pk,
             "plan_session": session.pk}
 

@@ -78,11 +78,11 @@ def _close_stage2(cycle, *, lead, end: datetime.date) -> None:
     TeamMember.objects.get_or_create(audit=audit, auditor=lead,
                                      defaults={"role": TeamMember.Role.LEAD})
     conduct.prepare_checklist(audit)
-    conduct.issue_report(audit=audit, actor=lead, data={
-        "spent_days": str(audit.planned_days or 2),
-        "conclusion": "The management system is effectively implemented and maintained.",
-        "positive_notes": "Committed top management; clear process ownership.",
-        "recommendation": "recommend"})
+    conduct.issue_report(
+        audit=audit, actor=lead, spent_days=str(audit.planned_days or 2),
+        conclusion="The management system is effectively implemented and maintained.",
+        positive_notes="Committed top management; clear process ownership.",
+        recommendation="recommend")
     conduct.close_audit(audit=audit, actor=lead)
 
 

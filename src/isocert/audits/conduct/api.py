@@ -232,7 +232,7 @@ def add_record(request, audit_id: int, kind: Form[str], text: Form[str],
                file: File[UploadedFile] = None):
     record = conduct.add_record(
         audit=_cb_audit(request, audit_id), actor=request.auth, upload=file,
-        data={"kind": kind, "text": text, "clause_id": clause_id, "site_id": site_id})
+        kind=kind, text=text, clause_id=clause_id, site_id=site_id)
     return Status(201, _record_out(record))
 
 
@@ -258,7 +258,7 @@ def list_findings(request, audit_id: int):
              summary="Record a graded finding (team, audit in progress)")
 def create_finding(request, audit_id: int, payload: FindingIn):
     audit = selectors.audit_get(user=request.auth, pk=audit_id)
-    finding = conduct.create_finding(audit=audit, actor=request.auth, data=payload.dict())
+    finding = conduct.create_finding(audit=audit, actor=request.auth, **payload.dict())
     return Status(201, _finding(request, finding.pk))
 
 
@@ -271,7 +271,7 @@ def get_finding(request, finding_id: int):
               summary="Change a finding (team, audit in progress, not yet answered)")
 def update_finding(request, finding_id: int, payload: FindingPatch):
     conduct.update_finding(finding=selectors.finding_get(user=request.auth, pk=finding_id),
-                           actor=request.auth, data=payload.dict(exclude_unset=True))
+                           actor=request.auth, **payload.dict(exclude_unset=True))
     return _finding(request, finding_id)
 
 
@@ -299,8 +299,9 @@ def submit_response(request, finding_id: int, correction: Form[str], root_cause:
                     corrective_action: Form[str], evidence: File[UploadedFile] = None):
     response = conduct.submit_corrective_action(
         finding=selectors.finding_get(user=request.auth, pk=finding_id), actor=request.auth,
-        upload=evidence, data={"correction": correction, "root_cause": root_cause,
-                               "corrective_action": corrective_action})
+        upload=evidence, correction=correction,
+                         root_cause=root_cause,
+                         corrective_action=corrective_action)
     return Status(201, _response_out(response))
 
 
@@ -354,7 +355,7 @@ def list_reports(request, audit_id: int):
              summary="Issue the report to the client (lead auditor; its PDF follows)")
 def issue_report(request, audit_id: int, payload: ReportIn):
     report = conduct.issue_report(audit=selectors.audit_get(user=request.auth, pk=audit_id),
-                                  actor=request.auth, data=payload.dict())
+                                  actor=request.auth, **payload.dict())
     return Status(201, _report_out(report, report.revision))
 
 
@@ -364,7 +365,7 @@ def revise_report(request, audit_id: int, payload: ReportRevise):
     data = payload.dict()
     reason = data.pop("correction_reason")
     report = conduct.revise_report(audit=selectors.audit_get(user=request.auth, pk=audit_id),
-                                   actor=request.auth, data=data, correction_reason=reason)
+                                   actor=request.auth, **data, correction_reason=reason)
     return Status(201, _report_out(report, report.revision))
 
 

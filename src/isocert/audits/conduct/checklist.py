@@ -55,7 +55,7 @@ def update_coverage(*, coverage: ClauseCoverage, actor: User, covered: bool | No
     errors: dict = {}
     if internal_notes is not None:
         internal_notes = clean_text({"internal_notes": internal_notes}, "internal_notes",
-                               "Internal notes", errors, required=False)
+                                    "Internal notes", errors, required=False)
     if errors:
         raise InvalidInput("The checklist row was not saved.", fields=errors)
     if covered is not None:
@@ -73,8 +73,13 @@ def update_coverage(*, coverage: ClauseCoverage, actor: User, covered: bool | No
 # --- records -----------------------------------------------------------------------------------
 
 @transaction.atomic
-def add_record(*, audit: Audit, actor: User, data: dict, upload=None) -> AuditRecord:
-    """Keep what the auditor saw (document review, interview, site observation), with a file."""
+def add_record(*, audit: Audit, actor: User, kind: str = "", text: str = "",
+               clause_id: int | None = None,
+               site_id: int | None = None, upload=None) -> AuditRecord:
+    """Keep what the auditor saw (document review, interview, site observation), with a file.
+
+    The clause must be of the audited standards and the site of the audited organization."""
+    data = {"kind": kind, "text": text, "clause_id": clause_id, "site_id": site_id}
     ensure_team_member(audit, actor, "record audit evidence")
     audit = locked_audit(audit)
     ensure_in_progress(audit, "recording")

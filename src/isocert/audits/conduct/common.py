@@ -71,7 +71,7 @@ def ensure_started(audit: Audit, what: str) -> None:
 # --- input cleaning ----------------------------------------------------------------------------
 
 def clean_text(data: dict, field: str, label: str, errors: dict, *, required=True,
-          limit=TEXT_LIMIT) -> str:
+               limit=TEXT_LIMIT) -> str:
     value = str(data.get(field) or "").strip()
     if required and not value:
         errors[field] = f"{label} is required."

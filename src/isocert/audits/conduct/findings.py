@@ -7,6 +7,8 @@
 """
 
 
+from typing import Any
+
 from django.db import transaction
 from django.db.models import Max
 from django.urls import reverse
@@ -41,6 +43,8 @@ from .models import (
     Finding,
 )
 
+# ``update_finding``: a field not given keeps its value.
+UNCHANGED: Any = object()
 REVIEW_DECISIONS = {
     "return": CorrectiveActionResponse.Review.RETURNED,
     "accept": CorrectiveActionResponse.Review.ACCEPTED,
@@ -61,7 +65,7 @@ def _finding_values(audit: Audit, data: dict) -> dict:
         "clause": clean_clause(audit, data, errors, required=True),
         "statement": clean_text(data, "statement", "The statement of the finding", errors),
         "objective_evidence": clean_text(data, "objective_evidence", "The objective evidence",
-                                    errors),
+                                         errors),
         "site": clean_site(audit, data, errors),
     }
     if errors:
@@ -75,12 +79,18 @@ def _payload(finding: Finding) -> dict:
 
 
 @transaction.atomic
-def create_finding(*, audit: Audit, actor: User, data: dict) -> Finding:
+def create_finding(*, audit: Audit, actor: User, grade: str = "",
+                   clause_id: int | None = None, statement: str = "",
+                   objective_evidence: str = "",
+                   site_id: int | None = None) -> Finding:
     """Record a graded finding; nonconformities get their corrective-action due dates."""
     ensure_team_member(audit, actor, "record findings")
     audit = locked_audit(audit)
     ensure_in_progress(audit, "recording findings")
-    values = _finding_values(audit, data)
+    values = _finding_values(audit, {"grade": grade, "clause_id": clause_id,
+                                     "statement": statement,
+                                     "objective_evidence": objective_evidence,
+                                     "site_id": site_id})
     number = (audit.findings.aggregate(n=Max("number"))["n"] or 0) + 1
     finding = Finding(audit=audit, number=number, created_by=actor, **values)
     if not finding.is_nonconformity:  # an observation or opportunity needs no answer
@@ -99,8 +109,15 @@ def _ensure_unanswered(finding: Finding) -> None:
 
 
 @transaction.atomic
-def update_finding(*, finding: Finding, actor: User, data: dict) -> Finding:
-    """Correct a finding while the audit is in progress and the client has not answered."""
+def update_finding(*, finding: Finding, actor: User, grade: str = UNCHANGED,
+                   clause_id: int | None = UNCHANGED, statement: str = UNCHANGED,
+                   objective_evidence: str = UNCHANGED,
+                   site_id: int | None = UNCHANGED) -> Finding:
+    """Correct a finding while the audit is in progress and the client has not answered;
+    a field left ``UNCHANGED`` keeps its value (the API's PATCH sends only what changes)."""
+    given = {"grade": grade, "clause_id": clause_id, "statement": statement,
+             "objective_evidence": objective_evidence, "site_id": site_id}
+    data = {key: value for key, value in given.items() if value is not UNCHANGED}
     audit = finding.audit
     ensure_team_member(audit, actor, "change findings")
     audit = locked_audit(audit)
@@ -150,7 +167,8 @@ def latest_response(finding: Finding) -> CorrectiveActionResponse | None:
 
 
 @transaction.atomic
-def submit_corrective_action(*, finding: Finding, actor: User, data: dict,
+def submit_corrective_action(*, finding: Finding, actor: User, correction: str = "",
+                             root_cause: str = "", corrective_action: str = "",
                              upload=None) -> CorrectiveActionResponse:
     """The client's answer to a nonconformity: a new version, kept with all earlier ones.
 
@@ -171,12 +189,14 @@ def submit_corrective_action(*, finding: Finding, actor: User, data: dict,
         raise TransitionNotAllowed("The plan for this minor nonconformity is accepted; its "
                                    "effectiveness is checked at the next audit.")
     status = FINDING_LIFECYCLE.target("submit", finding.status)
+    data = {"correction": correction, "root_cause": root_cause,
+            "corrective_action": corrective_action}
     errors: dict = {}
     values = {
         "correction": clean_text(data, "correction", "The correction", errors),
         "root_cause": clean_text(data, "root_cause", "The root cause", errors),
         "corrective_action": clean_text(data, "corrective_action", "The corrective action",
-                                   errors),
+                                        errors),
     }
     checked = None
     if upload is not None:

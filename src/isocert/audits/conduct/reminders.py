@@ -42,7 +42,8 @@ def overdue_findings(today: datetime.date | None = None):
     return Finding.objects.filter(
         Q(status__in=[Finding.Status.OPEN, Finding.Status.RETURNED], plan_due__lt=today)
         | Q(grade=Finding.Grade.MAJOR, verification_due__lt=today, status__in=[
-            Finding.Status.OPEN, Finding.Status.RETURNED, Finding.Status.SUBMITTED, Finding.Status.PLAN_ACCEPTED]),
+            Finding.Status.OPEN, Finding.Status.RETURNED, Finding.Status.SUBMITTED,
+            Finding.Status.PLAN_ACCEPTED]),
         audit__status__in=[Audit.Status.IN_PROGRESS, Audit.Status.CLOSED],
     )
 
@@ -88,6 +89,7 @@ def send_ca_reminder(*, audit: Audit, today: datetime.date | None = None) -> lis
     context = {"organization": str(audit.cycle.organization),
                "audit": audit.get_kind_display(), "findings": lines, "count": len(lines),
                "path": reverse("audit_findings", args=[audit.pk])}
-    notify(template="ca_overdue_client", to=member_emails(audit.cycle.organization_id), context=context)
+    notify(template="ca_overdue_client", to=member_emails(audit.cycle.organization_id),
+           context=context)
     notify(template="ca_overdue_team", to=team_emails(audit=audit), context=context)
     return ids

@@ -7,6 +7,7 @@
   client is ready for stage 2, every other audit an issued report with a recommendation.
 """
 
+from decimal import Decimal
 from functools import partial
 
 from django.db import transaction
@@ -51,9 +52,9 @@ def _recommendation_rules(audit: Audit, data: dict, errors: dict) -> dict:
         return {"recommendation": "", "ready_for_stage2": ready in (True, "true", "True", "1",
                                                                     "yes", "on", 1),
                 "areas_of_concern": clean_text(data, "areas_of_concern", "Areas of concern", errors,
-                                          required=False)}
+                                               required=False)}
     recommendation = clean_choice(data, "recommendation", AuditReport.Recommendation.choices,
-                             "recommendation", errors)
+                                  "recommendation", errors)
     majors = audit.findings.filter(grade=Finding.Grade.MAJOR)
     if (recommendation == AuditReport.Recommendation.RECOMMEND
             and majors.exclude(status=Finding.Status.VERIFIED).exists()):
@@ -65,7 +66,7 @@ def _recommendation_rules(audit: Audit, data: dict, errors: dict) -> dict:
                                     "recommend.")
     return {"recommendation": recommendation, "ready_for_stage2": None,
             "areas_of_concern": clean_text(data, "areas_of_concern", "Areas of concern", errors,
-                                      required=False)}
+                                           required=False)}
 
 
 def report_content(audit: Audit, fields: dict) -> dict:
@@ -110,7 +111,7 @@ def _write_report(audit: Audit, actor: User, data: dict, *, correction_reason: s
     fields = {
         "conclusion": clean_text(data, "conclusion", "The conclusion", errors),
         "positive_notes": clean_text(data, "positive_notes", "Positive notes", errors,
-                                required=False),
+                                     required=False),
     }
     fields.update(_recommendation_rules(audit, data, errors))
     spent = clean_half_days(data.get("spent_days"), "spent_days", errors)
@@ -142,19 +143,26 @@ def _write_report(audit: Audit, actor: User, data: dict, *, correction_reason: s
 
 
 @transaction.atomic
-def issue_report(*, audit: Audit, actor: User, data: dict) -> AuditReport:
+def issue_report(*, audit: Audit, actor: User, conclusion: str = "", positive_notes: str = "",
+                 recommendation: str = "", ready_for_stage2: bool | None = None,
+                 areas_of_concern: str = "", spent_days: Decimal | None = None) -> AuditReport:
     """Issue the audit report (revision 1) to the client; its PDF is rendered after commit."""
     ensure_lead(audit, actor, "issue the report")
     audit = locked_audit(audit)
     ensure_in_progress(audit, "issuing the report")
     if audit.reports.exists():
         raise Conflict("The report is already issued; correct it with a new revision.")
+    data = {"conclusion": conclusion, "positive_notes": positive_notes,
+            "recommendation": recommendation, "ready_for_stage2": ready_for_stage2,
+            "areas_of_concern": areas_of_concern, "spent_days": spent_days}
     return _write_report(audit, actor, data, correction_reason="")
 
 
 @transaction.atomic
-def revise_report(*, audit: Audit, actor: User, data: dict, correction_reason: str
-                  ) -> AuditReport:
+def revise_report(*, audit: Audit, actor: User, correction_reason: str = "",
+                  conclusion: str = "", positive_notes: str = "",
+                  recommendation: str = "", ready_for_stage2: bool | None = None,
+                  areas_of_concern: str = "", spent_days: Decimal | None = None) -> AuditReport:
     """Correct an issued report: a new revision with the reason; earlier ones are kept."""
     ensure_lead(audit, actor, "correct the report")
     audit = locked_audit(audit)
@@ -169,6 +177,9 @@ def revise_report(*, audit: Audit, actor: User, data: dict, correction_reason: s
     if len(reason) > TEXT_LIMIT:
         raise InvalidInput("The reason is too long.",
                            fields={"correction_reason": f"At most {TEXT_LIMIT} characters."})
+    data = {"conclusion": conclusion, "positive_notes": positive_notes,
+            "recommendation": recommendation, "ready_for_stage2": ready_for_stage2,
+            "areas_of_concern": areas_of_concern, "spent_days": spent_days}
     return _write_report(audit, actor, data, correction_reason=reason)
 
 

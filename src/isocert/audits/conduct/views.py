@@ -102,7 +102,7 @@ def audit_record_add(request, pk):
     if form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "file"}
         try:
-            conduct.add_record(audit=audit, actor=request.user, data=data,
+            conduct.add_record(audit=audit, actor=request.user, **data,
                                upload=form.cleaned_data.get("file"))
             messages.success(request, "Record saved.")
             return redirect(reverse("audit_conduct", args=[audit.pk]) + "#records")
@@ -131,7 +131,7 @@ def audit_finding_add(request, pk):
     if form.is_valid():
         try:
             finding = conduct.create_finding(audit=audit, actor=request.user,
-                                             data=form.cleaned_data)
+                                             **form.cleaned_data)
             messages.success(request, f"Finding #{finding.number} recorded.")
             return redirect(reverse("audit_conduct", args=[audit.pk]) + "#findings")
         except InvalidInput as exc:
@@ -155,7 +155,7 @@ def finding_edit(request, pk):
         if form.is_valid():
             try:
                 conduct.update_finding(finding=finding, actor=request.user,
-                                       data=form.cleaned_data)
+                                       **form.cleaned_data)
                 messages.success(request, f"Finding #{finding.number} saved.")
                 return redirect(reverse("audit_conduct", args=[finding.audit_id]) + "#findings")
             except DomainError as exc:
@@ -242,7 +242,7 @@ def finding_answer(request, pk):
         data = {k: v for k, v in form.cleaned_data.items() if k != "evidence"}
         try:
             response = conduct.submit_corrective_action(
-                finding=finding, actor=request.user, data=data,
+                finding=finding, actor=request.user, **data,
                 upload=form.cleaned_data.get("evidence"))
             messages.success(request, f"Answer version {response.version} sent to the auditor.")
             return redirect("finding_detail", pk=finding.pk)
@@ -317,11 +317,11 @@ def audit_report_issue(request, pk):
         try:
             if revising:
                 report = conduct.revise_report(
-                    audit=audit, actor=request.user, data=form.service_data(),
+                    audit=audit, actor=request.user, **form.service_data(),
                     correction_reason=form.cleaned_data["correction_reason"])
             else:
                 report = conduct.issue_report(audit=audit, actor=request.user,
-                                              data=form.service_data())
+                                              **form.service_data())
             messages.success(request, f"Report revision {report.revision} issued to the client.")
             return redirect("audit_report", pk=audit.pk)
         except DomainError as exc:

@@ -374,7 +374,7 @@ def get_plan(request, audit_id: int):
 @router.post("/audits/{audit_id}/plan/sessions", response={201: SessionOut})
 def add_session(request, audit_id: int, payload: SessionIn):
     session = programme.add_plan_session(audit=_cb_audit(request, audit_id), actor=request.auth,
-                                         data=payload.dict())
+                                         **payload.dict())
     return Status(201, session)
 
 
@@ -387,7 +387,7 @@ def _session(request, plan_session_id: int) -> PlanSession:
 @router.put("/plan-sessions/{plan_session_id}", response=SessionOut)
 def update_session(request, plan_session_id: int, payload: SessionIn):
     return programme.update_plan_session(session=_session(request, plan_session_id),
-                                         actor=request.auth, data=payload.dict())
+                                         actor=request.auth, **payload.dict())
 
 
 @router.delete("/plan-sessions/{plan_session_id}", response={204: None})

@@ -127,7 +127,16 @@ def _session_payload(session: PlanSession) -> dict:
 
 
 @transaction.atomic
-def add_plan_session(*, audit: Audit, actor: User, data: dict) -> PlanSession:
+def add_plan_session(*, audit: Audit, actor: User,
+                     starts_at: datetime.datetime | str | None = None,
+                     ends_at: datetime.datetime | str | None = None, topic: str = "",
+                     clause_id: int | None = None, site_id: int | None = None,
+                     auditee: str = "", auditor_id: int | None = None) -> PlanSession:
+    """A session of the plan within the audit's dates (clause of its standards, site of the
+    organization, auditor of its team), while the plan is a draft or changes were asked."""
+    data = {"starts_at": starts_at, "ends_at": ends_at, "topic": topic,
+            "clause_id": clause_id, "site_id": site_id, "auditee": auditee,
+            "auditor_id": auditor_id}
     ensure_plan_editor(actor, audit)
     audit = locked_audit(audit)
     ensure_planned(audit)
@@ -138,7 +147,15 @@ def add_plan_session(*, audit: Audit, actor: User, data: dict) -> PlanSession:
 
 
 @transaction.atomic
-def update_plan_session(*, session: PlanSession, actor: User, data: dict) -> PlanSession:
+def update_plan_session(*, session: PlanSession, actor: User,
+                        starts_at: datetime.datetime | str | None = None,
+                        ends_at: datetime.datetime | str | None = None, topic: str = "",
+                        clause_id: int | None = None, site_id: int | None = None,
+                        auditee: str = "", auditor_id: int | None = None) -> PlanSession:
+    """Replace a session's values, under the rules of ``add_plan_session``."""
+    data = {"starts_at": starts_at, "ends_at": ends_at, "topic": topic,
+            "clause_id": clause_id, "site_id": site_id, "auditee": auditee,
+            "auditor_id": auditor_id}
     audit = session.plan.audit
     ensure_plan_editor(actor, audit)
     audit = locked_audit(audit)

@@ -228,7 +228,7 @@ def plan_session_add(request, pk):
     return _post_service(
         request, pk, SessionForm, "session_form",
         lambda audit, data: programme.add_plan_session(audit=audit, actor=request.user,
-                                                       data=data),
+                                                       **data),
         "Session added.", form_kwargs=lambda audit: {"audit": audit})
 
 
