@@ -14,7 +14,7 @@ from conduct_helpers import ANSWER, finding_data
 from factories import ENERGY_LINE
 from programme_helpers import cycle_for
 
-from isocert.audits import conduct
+from isocert.audits.conduct import services as conduct
 from isocert.audits.models import Audit, TeamMember
 from isocert.catalog.models import EnmsDayTableRow
 
@@ -44,17 +44,17 @@ def closed_audit(audit: Audit, *, lead, owner=None, findings=(), recommendation=
     conduct.prepare_checklist(audit)
     clause_number = audit.coverage.order_by("clause__number").first().clause.number
     raised = [conduct.create_finding(audit=audit, actor=lead,
-                                     data=finding_data(audit, grade, clause_number))
+                                     **finding_data(audit, grade, clause_number))
               for grade in findings]
     if verify:
         for finding in raised:
-            conduct.submit_corrective_action(finding=finding, actor=owner, data=ANSWER)
+            conduct.submit_corrective_action(finding=finding, actor=owner, **ANSWER)
             conduct.review_corrective_action(
                 finding=finding, actor=lead,
                 decision="verify" if finding.grade == "major" else "accept")
-    conduct.issue_report(audit=audit, actor=lead, data={
-        "conclusion": "The management system is effectively implemented.",
-        "recommendation": recommendation, "spent_days": "2"})
+    conduct.issue_report(audit=audit, actor=lead,
+                         conclusion="The management system is effectively implemented.",
+                         recommendation=recommendation, spent_days="2")
     return conduct.close_audit(audit=audit, actor=lead)
 
 

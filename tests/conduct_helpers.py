@@ -8,7 +8,7 @@ built through ``isocert.audits.conduct``.
 import datetime
 from decimal import Decimal
 
-from isocert.audits.conduct import prepare_checklist
+from isocert.audits.conduct.services import prepare_checklist
 from isocert.audits.models import Audit, CertificationCycle, TeamMember
 from isocert.core.models import AuditEvent
 

@@ -6,9 +6,9 @@ import datetime
 from factories import PASSING_ASSESSMENT, make_user
 
 from isocert.accounts.models import ClientRelationship, Site
-from isocert.audits import programme
 from isocert.audits.models import Audit, AuditorProfile
-from isocert.audits.programme import add_months  # noqa: F401  (re-exported for tests)
+from isocert.audits.programme import services as programme
+from isocert.audits.programme.services import add_months  # noqa: F401  (re-exported for tests)
 from isocert.catalog.models import Sector, Standard
 from isocert.core.models import AuditEvent
 from isocert.registration import services as registration
@@ -78,9 +78,11 @@ def ready_audit(audit, *, reviewer, owner, lead, start=START, days=2, declare=Tr
     programme.schedule_audit(audit=audit, actor=reviewer, start_date=start,
                              end_date=start + datetime.timedelta(days=days - 1))
     member = programme.assign_team_member(audit=audit, actor=reviewer, auditor=lead, role="lead")
-    programme.add_plan_session(audit=audit, actor=reviewer, data={
-        "starts_at": f"{start.isoformat()}T09:00", "ends_at": f"{start.isoformat()}T10:00",
-        "topic": "Opening meeting", "auditee": "Alice", "auditor_id": lead.pk})
+    programme.add_plan_session(audit=audit, actor=reviewer, starts_at=f"{start.isoformat()}T09:00",
+                                                            ends_at=f"{start.isoformat()}T10:00",
+                                                            topic="Opening meeting",
+                                                            auditee="Alice",
+                                                            auditor_id=lead.pk)
     if confirm:
         programme.send_plan(audit=audit, actor=reviewer)
         programme.confirm_plan(audit=audit, actor=owner)

@@ -12,7 +12,7 @@ from factories import client_for
 
 from isocert.accounts.services import add_site
 from isocert.audits.models import Audit
-from isocert.audits.programme import add_special_audit
+from isocert.audits.programme.services import add_special_audit
 from isocert.certification.lifecycle import suspend_certificate
 from isocert.certification.models import Certificate
 from isocert.certification.services import certified_sites, decide

@@ -545,7 +545,7 @@ def test_scope_reduction_needs_a_new_scope_and_a_reason(cycle, dora):
 
 
 def test_scope_extension_needs_a_closed_extension_audit(cycle, dora, adam, alice, rita):
-    from isocert.audits.programme import add_special_audit
+    from isocert.audits.programme.services import add_special_audit
 
     grant(cycle, dora)
     with pytest.raises(DecisionInputsMissing):

@@ -10,7 +10,7 @@ from conduct_helpers import ANSWER, PDF, finding_data, make_audit
 from django.core.files.uploadedfile import SimpleUploadedFile
 from factories import make_user
 
-from isocert.audits import conduct
+from isocert.audits.conduct import services as conduct
 from isocert.audits.models import (
     Audit,
     AuditRecord,
@@ -61,16 +61,16 @@ def build_world(*, organization, alice) -> tuple[dict[str, list[int]], list[str]
     conduct.update_coverage(coverage=row, actor=lead, covered=True,
                             internal_notes="Nordlicht energy manager seemed unsure")
     record = conduct.add_record(audit=audit, actor=lead, upload=SimpleUploadedFile("r.pdf", PDF),
-                                data={"kind": "interview", "text": "Nordlicht shift lead said"})
-    major = conduct.create_finding(audit=audit, actor=lead, data={
+                                kind="interview", text="Nordlicht shift lead said")
+    major = conduct.create_finding(audit=audit, actor=lead, **{
         **finding_data(audit, "major"), "statement": "Nordlicht furnace 2 EnPI missing"})
-    conduct.create_finding(audit=audit, actor=lead, data=finding_data(audit, "observation"))
+    conduct.create_finding(audit=audit, actor=lead, **finding_data(audit, "observation"))
     response = conduct.submit_corrective_action(
-        finding=major, actor=alice, data={**ANSWER, "correction": "Nordlicht EnPI added"},
+        finding=major, actor=alice, **{**ANSWER, "correction": "Nordlicht EnPI added"},
         upload=SimpleUploadedFile("enpi.pdf", PDF))
-    report = conduct.issue_report(audit=audit, actor=lead, data={
-        "conclusion": "Nordlicht conclusion text", "spent_days": "3",
-        "recommendation": "after_majors"})
+    report = conduct.issue_report(audit=audit, actor=lead, conclusion="Nordlicht conclusion text",
+                                                           spent_days="3",
+                                                           recommendation="after_majors")
     conduct.render_report_pdf_file(report=report)
     return {
         "audit": sorted(Audit.objects.filter(cycle__organization=organization)

@@ -6,8 +6,8 @@ import datetime
 
 from programme_helpers import START, auditor, cycle_for
 
-from isocert.audits import programme
 from isocert.audits.models import Audit, AuditPlan, CertificationCycle, PlanSession, TeamMember
+from isocert.audits.programme import services as programme
 
 HTML_PK_KINDS = {
     "cycle_start": "application",
@@ -51,10 +51,10 @@ def build_world(*, organization, alice, bob, rita) -> tuple[dict[str, list[int]]
     programme.schedule_audit(audit=stage1, actor=rita, start_date=START,
                              end_date=START + datetime.timedelta(days=1))
     member = programme.assign_team_member(audit=stage1, actor=rita, auditor=lead, role="lead")
-    session = programme.add_plan_session(audit=stage1, actor=rita, data={
-        "starts_at": f"{START}T09:00", "ends_at": f"{START}T11:00",
-        "topic": "Nordlicht casting line walk-through", "auditee": "Bob",
-        "auditor_id": lead.pk})
+    session = programme.add_plan_session(audit=stage1, actor=rita, starts_at=f"{START}T09:00",
+                                         ends_at=f"{START}T11:00",
+                                         topic="Nordlicht casting line walk-through",
+                                         auditee="Bob", auditor_id=lead.pk)
     programme.send_plan(audit=stage1, actor=rita)
     special = programme.add_special_audit(cycle=cycle, actor=rita, kind="short_notice",
                                           reason="Complaint about porous castings")

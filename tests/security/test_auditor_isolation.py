@@ -13,8 +13,8 @@ from programme_helpers import START, auditor, cycle_for, event_count, profile_fo
 from test_tenant_sweep import api_request  # the sweep's body sampler
 
 from isocert.api import api
-from isocert.audits import programme
 from isocert.audits.models import Audit, AuditPlan, PlanSession, TeamMember
+from isocert.audits.programme import services as programme
 
 NOT_FOUND = {"error": {"code": "not_found", "message": "Not found.", "fields": {}}}
 ROUTE_PARAM = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
@@ -33,9 +33,10 @@ def world(nordlicht, alice, rita, adam):
     programme.schedule_audit(audit=audit, actor=rita, start_date=START,
                              end_date=START + datetime.timedelta(days=1))
     member = programme.assign_team_member(audit=audit, actor=rita, auditor=adam, role="lead")
-    session = programme.add_plan_session(audit=audit, actor=adam, data={
-        "starts_at": f"{START}T09:00", "ends_at": f"{START}T10:00", "topic": "Opening meeting",
-        "auditor_id": adam.pk})
+    session = programme.add_plan_session(audit=audit, actor=adam, starts_at=f"{START}T09:00",
+                                                                  ends_at=f"{START}T10:00",
+                                                                  topic="Opening meeting",
+                                                                  auditor_id=adam.pk)
     return {"cycle": cycle.pk, "audit": audit.pk, "team_member": member.pk,
             "plan_session": session.pk}
 
@@ -149,7 +150,7 @@ def test_clients_never_see_cb_internal_fields(world, alice, api_client):
 def test_an_auditor_without_a_profile_is_not_suggested(world, rita):
     auditor("noprofile@cb.example")  # has a profile: suggested unless busy
     make_user("bare@cb.example", roles=["auditor"])
-    from isocert.audits import selectors
+    from isocert.audits.programme import selectors
 
     audit = Audit.objects.get(pk=world["audit"])
     emails = [s["auditor"].email for s in selectors.auditor_suggestions(user=rita, audit=audit)]

@@ -30,6 +30,8 @@ STAFF_CAPABILITIES: dict[str, frozenset[str]] = {
     "read_all_audits": frozenset({REVIEWER, ADMINISTRATOR, DECISION_MAKER}),
     "manage_programme": frozenset({REVIEWER, ADMINISTRATOR}),
     "audit": frozenset({AUDITOR}),
+    # Who hears the client's answer to an audit plan when the cycle has no reviewer on record.
+    "receive_plan_answers": frozenset({REVIEWER}),
     # Certification decisions (ISO/IEC 17021-1 §9.5) and the certificates' lifecycle.
     "decide": frozenset({DECISION_MAKER}),
     "read_certificates": frozenset({DECISION_MAKER, ADMINISTRATOR, REVIEWER}),

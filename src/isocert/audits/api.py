@@ -3,8 +3,8 @@ corrective actions, reports)."""
 
 from ninja import Router
 
-from .api_conduct import router as conduct_router
-from .api_programme import router as programme_router
+from .conduct.api import router as conduct_router
+from .programme.api import router as programme_router
 
 router = Router()
 router.add_router("/", programme_router)

@@ -44,7 +44,7 @@ def _enms_day_table() -> None:
 
 def _cycle(organization, *, owner, reviewer, line: dict):
     """A registered application with an accepted quotation and its certification cycle."""
-    from isocert.audits import programme
+    from isocert.audits.programme import services as programme
     from isocert.registration import services as registration
 
     start = timezone.localdate() + datetime.timedelta(days=30)  # never in the past
@@ -66,7 +66,7 @@ def _cycle(organization, *, owner, reviewer, line: dict):
 
 def _close_stage2(cycle, *, lead, end: datetime.date) -> None:
     """Stage 2 held on the two days before ``end``; the report recommends certification."""
-    from isocert.audits import conduct
+    from isocert.audits.conduct import services as conduct
     from isocert.audits.models import Audit, TeamMember
 
     audit = cycle.audits.get(kind=Audit.Kind.STAGE2)
@@ -78,11 +78,11 @@ def _close_stage2(cycle, *, lead, end: datetime.date) -> None:
     TeamMember.objects.get_or_create(audit=audit, auditor=lead,
                                      defaults={"role": TeamMember.Role.LEAD})
     conduct.prepare_checklist(audit)
-    conduct.issue_report(audit=audit, actor=lead, data={
-        "spent_days": str(audit.planned_days or 2),
-        "conclusion": "The management system is effectively implemented and maintained.",
-        "positive_notes": "Committed top management; clear process ownership.",
-        "recommendation": "recommend"})
+    conduct.issue_report(
+        audit=audit, actor=lead, spent_days=str(audit.planned_days or 2),
+        conclusion="The management system is effectively implemented and maintained.",
+        positive_notes="Committed top management; clear process ownership.",
+        recommendation="recommend")
     conduct.close_audit(audit=audit, actor=lead)
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from isocert.accounts.models import StaffRole, User
 from isocert.audits.models import Audit
-from isocert.audits.programme import SURVEILLANCE_KINDS, add_months
+from isocert.audits.programme.services import SURVEILLANCE_KINDS, add_months
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted
 from isocert.core.statemachine import StateMachine
 from isocert.core.validation import clean_date, clean_reason

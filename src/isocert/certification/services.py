@@ -25,7 +25,7 @@ from isocert.audits.models import (
     CertificationCycle,
     Finding,
 )
-from isocert.audits.programme import add_months, fix_surveillance_dates, start_next_cycle
+from isocert.audits.programme.services import add_months, fix_surveillance_dates, start_next_cycle
 from isocert.core.audit import record_event
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted
 from isocert.core.files import check_upload, store_file

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from isocert.audits.tasks import send_ca_reminders
+from isocert.audits.conduct.tasks import send_ca_reminders
 
 
 class Command(BaseCommand):

@@ -1,0 +1,1 @@
+"""The conduct of an audit: checklist, records, findings, corrective actions, reports."""

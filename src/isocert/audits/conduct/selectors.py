@@ -1,0 +1,94 @@
+"""Reads of an audit's conduct, scoped to who is asking through the programme's
+``audit_get``: findings, answers and reports are seen by whoever sees the audit; the
+checklist (with its internal notes) and the audit records are CB working papers, 404 for
+the client."""
+
+from django.http import Http404
+
+from isocert.accounts.models import User
+
+from ..programme.models import Audit
+from ..programme.selectors import audit_get, is_cb_side
+from .models import AuditRecord, AuditReport, ClauseCoverage, CorrectiveActionResponse, Finding
+
+
+def findings_of(*, audit: Audit):
+    """The findings of an audit the caller already holds (got through ``audit_get``)."""
+    return audit.findings.select_related("clause", "clause__standard", "site").order_by("number")
+
+
+def finding_get(*, user: User, pk):
+    try:
+        finding = Finding.objects.select_related("audit", "clause", "clause__standard",
+                                                 "site").get(pk=pk)
+    except (Finding.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such finding")
+    finding.audit = audit_get(user=user, pk=finding.audit_id)
+    return finding
+
+
+def responses_of(*, finding):
+    return finding.responses.select_related("submitted_by", "reviewed_by", "evidence").order_by(
+        "-version")
+
+
+def ca_response_get(*, user: User, pk):
+    try:
+        response = CorrectiveActionResponse.objects.select_related("finding", "evidence").get(
+            pk=pk)
+    except (CorrectiveActionResponse.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such answer")
+    audit_get(user=user, pk=response.finding.audit_id)
+    return response
+
+
+def coverage_of(*, user: User, audit: Audit):
+    """The checklist of an audit: CB side only (it carries internal notes)."""
+    if not is_cb_side(user, audit):
+        return ClauseCoverage.objects.none()
+    return audit.coverage.select_related("clause", "clause__standard").order_by(
+        "clause__standard__code", "clause__position")
+
+
+def coverage_get(*, user: User, pk):
+    try:
+        coverage = ClauseCoverage.objects.select_related("audit", "clause").get(pk=pk)
+    except (ClauseCoverage.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such checklist row")
+    coverage.audit = audit_get(user=user, pk=coverage.audit_id)
+    if not is_cb_side(user, coverage.audit):
+        raise Http404("No such checklist row")
+    return coverage
+
+
+def records_of(*, user: User, audit: Audit):
+    """The audit records (the auditor's working papers): CB side only."""
+    if not is_cb_side(user, audit):
+        return AuditRecord.objects.none()
+    return audit.records.select_related("clause", "site", "file", "created_by").order_by(
+        "created_at", "pk")
+
+
+def record_get(*, user: User, pk):
+    try:
+        record = AuditRecord.objects.select_related("audit", "file").get(pk=pk)
+    except (AuditRecord.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such record")
+    record.audit = audit_get(user=user, pk=record.audit_id)
+    if not is_cb_side(user, record.audit):
+        raise Http404("No such record")
+    return record
+
+
+def reports_of(*, audit: Audit):
+    """Every revision, newest first."""
+    return audit.reports.select_related("issued_by", "pdf").order_by("-revision")
+
+
+def report_get(*, user: User, pk):
+    try:
+        report = AuditReport.objects.select_related("audit", "pdf", "issued_by").get(pk=pk)
+    except (AuditReport.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such report")
+    report.audit = audit_get(user=user, pk=report.audit_id)
+    return report

@@ -1,0 +1,1 @@
+"""The audit programme: cycles, teams, site sampling, plans, the start of an audit."""

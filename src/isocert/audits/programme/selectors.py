@@ -1,0 +1,193 @@
+"""Reads of the audit programme, scoped to who is asking (the conduct's selectors build on
+``audit_get`` and ``is_cb_side``).
+
+Who sees what:
+- members of the client organization (any role): its cycles, audits and plans —
+  never the CB's internal notes (``is_cb_side`` tells the views);
+- CB staff who read all audits (``read_all_audits``: reviewers, administrators and
+  decision makers): everything;
+- auditors: only the audits they are on the team of (and the cycles holding them);
+- anyone else: 404, as if the object did not exist.
+"""
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from isocert.accounts.models import Membership, User
+from isocert.accounts.permissions import can, staff_roles_with
+
+from .models import (
+    Audit,
+    AuditorProfile,
+    AuditPlan,
+    CertificationCycle,
+    PlanSession,
+    TeamMember,
+)
+from .rules import member_problems
+
+
+def _sees_all(user: User) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and can(user, "read_all_audits")
+
+
+def audits_for_user(*, user: User) -> QuerySet[Audit]:
+    queryset = Audit.objects.select_related("cycle", "cycle__organization",
+                                            "cycle__application")
+    if not getattr(user, "is_authenticated", False):
+        return queryset.none()
+    if _sees_all(user):
+        return queryset.all()
+    visible = Q(cycle__organization__memberships__user=user)
+    if can(user, "audit"):
+        visible |= Q(team__auditor=user)
+    return queryset.filter(visible).distinct()
+
+
+def audit_get(*, user: User, pk) -> Audit:
+    try:
+        return audits_for_user(user=user).get(pk=pk)
+    except (Audit.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such audit")
+
+
+def cycles_for_user(*, user: User) -> QuerySet[CertificationCycle]:
+    queryset = CertificationCycle.objects.select_related("organization", "application")
+    if not getattr(user, "is_authenticated", False):
+        return queryset.none()
+    if _sees_all(user):
+        return queryset.all()
+    visible = Q(organization__memberships__user=user)
+    if can(user, "audit"):
+        visible |= Q(audits__team__auditor=user)
+    return queryset.filter(visible).distinct()
+
+
+def cycle_get(*, user: User, pk) -> CertificationCycle:
+    try:
+        return cycles_for_user(user=user).get(pk=pk)
+    except (CertificationCycle.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such certification cycle")
+
+
+def cycle_audits(*, user: User, cycle: CertificationCycle) -> QuerySet[Audit]:
+    """The audits of a cycle this user may see (an auditor: only theirs)."""
+    return audits_for_user(user=user).filter(cycle=cycle).order_by("pk")
+
+
+def cycles_for_application(*, user: User, application) -> QuerySet[CertificationCycle]:
+    return cycles_for_user(user=user).filter(application=application)
+
+
+def previous_cycle(*, user: User, cycle: CertificationCycle) -> CertificationCycle | None:
+    """The cycle of the same application this one continues (a recertification closed it
+    and started this one), if the user may see it."""
+    return (cycles_for_application(user=user, application=cycle.application_id)
+            .filter(pk__lt=cycle.pk).order_by("-pk").first())
+
+
+def next_cycle(*, user: User, cycle: CertificationCycle) -> CertificationCycle | None:
+    """The cycle a recertification started when it closed this one, if the user may see
+    it. An application has one active cycle at a time, so its cycles follow each other
+    in the order they were created."""
+    if cycle.status != CertificationCycle.Status.CLOSED:
+        return None
+    return (cycles_for_application(user=user, application=cycle.application_id)
+            .filter(pk__gt=cycle.pk).order_by("pk").first())
+
+
+def is_cb_side(user: User, audit: Audit) -> bool:
+    """CB staff who may see the CB's internal notes of this audit."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if _sees_all(user):
+        return True
+    return audit.team.filter(auditor=user).exists()
+
+
+def is_client_side(user: User, audit: Audit) -> bool:
+    return Membership.objects.filter(organization_id=audit.cycle.organization_id,
+                                     user=user).exists()
+
+
+def can_manage_programme(user: User) -> bool:
+    """Reviewers and administrators create cycles, assign teams and plan."""
+    return bool(getattr(user, "is_authenticated", False)) and can(user, "manage_programme")
+
+
+def is_lead_auditor_of(user: User, audit: Audit) -> bool:
+    return audit.team.filter(auditor=user, role=TeamMember.Role.LEAD).exists()
+
+
+def can_edit_plan(user: User, audit: Audit) -> bool:
+    return can_manage_programme(user) or is_lead_auditor_of(user, audit)
+
+
+def team_of(*, audit: Audit) -> QuerySet[TeamMember]:
+    """The team of an audit the caller already holds (got through ``audit_get``)."""
+    return audit.team.select_related("auditor", "auditor__auditor_profile").order_by("role", "pk")
+
+
+def team_member_get(*, user: User, pk) -> TeamMember:
+    try:
+        member = TeamMember.objects.select_related("audit", "auditor").get(pk=pk)
+    except (TeamMember.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such team member")
+    audit_get(user=user, pk=member.audit_id)
+    return member
+
+
+def team_emails(*, audit: Audit) -> list[str]:
+    """The e-mail addresses of the audit's active team members (the team is a fact of the
+    audit, not a role: it is not in the capability map)."""
+    return list(TeamMember.objects.filter(audit_id=audit.pk, auditor__is_active=True)
+                .values_list("auditor__email", flat=True))
+
+
+def plan_of(*, audit: Audit) -> AuditPlan | None:
+    return AuditPlan.objects.filter(audit=audit).first()
+
+
+def plan_sessions(*, plan: AuditPlan) -> QuerySet[PlanSession]:
+    return plan.sessions.select_related("site", "auditor", "clause").order_by("starts_at", "pk")
+
+
+def plan_session_get(*, user: User, pk) -> PlanSession:
+    try:
+        session = PlanSession.objects.select_related("plan", "plan__audit").get(pk=pk)
+    except (PlanSession.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such plan session")
+    audit_get(user=user, pk=session.plan.audit_id)
+    return session
+
+
+def auditor_suggestions(*, user: User, audit: Audit) -> list[dict]:
+    """The finder: CB auditors qualified for a standard of the audit, impartial towards the
+    client and free on its dates, not yet on the team; lead auditors and those covering
+    more of the scope first. Only for people who manage the programme."""
+    if not can_manage_programme(user):
+        raise Http404("Not a programme manager")
+    standards = set(audit.cycle.standards.all())
+    sectors = set(audit.cycle.organization.sectors.all())
+    on_team = set(audit.team.values_list("auditor_id", flat=True))
+    suggestions = []
+    for profile in (AuditorProfile.objects.select_related("user")
+                    .prefetch_related("standards", "sectors")
+                    .filter(user__is_active=True,
+                            user__staff_roles__role__in=staff_roles_with("audit"))
+                    .exclude(user_id__in=on_team).distinct()):
+        role = TeamMember.Role.LEAD if profile.is_lead_auditor else TeamMember.Role.MEMBER
+        if member_problems(profile.user, audit, role):
+            continue
+        covers_standards = [s for s in profile.standards.all() if s in standards]
+        covers_sectors = [s for s in profile.sectors.all() if s in sectors]
+        suggestions.append({"auditor": profile.user, "profile": profile, "role": role,
+                            "standards": covers_standards, "sectors": covers_sectors})
+    suggestions.sort(key=lambda s: (not s["profile"].is_lead_auditor,
+                                    -len(s["standards"]) - len(s["sectors"]), s["auditor"].email))
+    return suggestions
+
+
+# --- conduct: checklist, records, findings, corrective actions, reports ------------------------
+# Findings, answers and reports are seen by whoever sees the audit; the checklist (with its
+# internal notes) and the audit records are CB working papers: 404 for the client.
