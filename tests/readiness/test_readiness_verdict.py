@@ -9,7 +9,7 @@ from readiness_helpers import (
     row,
 )
 
-from isocert.readiness.selectors import stage1_readiness
+from isocert.improvement.stage1 import stage1_readiness
 from isocert.registration import selectors as registration_selectors
 from isocert.registration.journey import current_step, journey_for_organization
 

@@ -7,7 +7,7 @@ from django.shortcuts import render
 
 from isocert.accounts.selectors import organizations_for_user
 from isocert.catalog.selectors import standards_current
-from isocert.readiness.selectors import readiness_for_organization
+from isocert.improvement.stage1 import readiness_for_organization
 from isocert.registration.journey import journey_for_organization
 from isocert.registration.selectors import applications_for_organization, review_counts
 

@@ -25,6 +25,7 @@ from isocert.core.files import check_upload, store_file
 from isocert.core.validation import choice_error
 from isocert.core.values import optional_int
 from isocert.notifications.services import notify
+from isocert.readiness.models import GapAssessment, GapItem
 
 from .models import (
     ACTION_LIFECYCLE,
@@ -164,8 +165,6 @@ def _apply_action_fields(action: Action, data: dict) -> list[str]:
 
 
 def _gap_item_for(organization: Organization, gap_item_id):
-    from isocert.readiness.models import GapItem
-
     item = (GapItem.objects.select_related("assessment__standard", "clause")
             .filter(pk=optional_int(gap_item_id), assessment__organization=organization).first())
     if item is None:
@@ -248,8 +247,6 @@ def gap_assessment_url(organization_id: int, standard_id: int | None) -> str:
     organization's gap analyses, else (readiness pages not installed) the organization."""
     from django.urls import NoReverseMatch
 
-    from isocert.readiness.models import GapAssessment
-
     assessment = GapAssessment.objects.filter(
         organization_id=organization_id, standard_id=standard_id,
         status=GapAssessment.Status.OPEN).values_list("pk", flat=True).first()
@@ -272,8 +269,6 @@ def _reassess_suggestion(action: Action) -> tuple[str, str]:
                                      standard_id=action.standard_id, clause_id=action.clause_id)
     if siblings.filter(status__in=OPEN_STATES).exists():
         return "", ""
-    from isocert.readiness.models import GapItem
-
     gap_row = action.gap_item_id is not None or GapItem.objects.filter(
         assessment__organization_id=action.organization_id,
         assessment__standard_id=action.standard_id, clause_id=action.clause_id,

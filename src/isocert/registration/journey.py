@@ -38,7 +38,7 @@ READINESS_STEPS = {
 
 
 def _readiness(organization) -> list:
-    from isocert.readiness.selectors import stage1_readiness, standards_pursued
+    from isocert.improvement.stage1 import stage1_readiness, standards_pursued
 
     if organization is None:
         return []

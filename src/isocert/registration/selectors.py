@@ -9,6 +9,8 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from isocert.accounts.models import Membership, StaffRole, User
+from isocert.catalog.selectors import estimate_audit_time
+from isocert.core.errors import InvalidInput
 from isocert.core.models import AuditEvent
 
 from .models import APPLICATION_LIFECYCLE, Application, ApplicationDocument, ApplicationMessage
@@ -169,9 +171,6 @@ def quotation_get(*, user: User, pk):
 def proposed_audit_time(*, user: User, application: Application) -> dict | None:
     """The engine's figures from the application's data alone (no factors), for the
     reviewer to start from; None when the data can't be computed yet."""
-    from isocert.catalog.selectors import estimate_audit_time
-    from isocert.core.errors import InvalidInput
-
     from .services import audit_time_inputs
 
     application_get(user=user, pk=application.pk)

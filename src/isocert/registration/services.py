@@ -19,7 +19,9 @@ from django.utils import timezone
 
 from isocert.accounts.models import Membership, StaffRole, User
 from isocert.accounts.services import ensure_can_edit
+from isocert.catalog.audittime import ceil_half_day, load_tables, round_half_day
 from isocert.catalog.models import Standard
+from isocert.catalog.selectors import audit_time_stage1_share, estimate_audit_time
 from isocert.core.audit import record_event
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted
 from isocert.core.files import UploadCheck, check_upload, store_file
@@ -569,9 +571,6 @@ def _final_figures(computed: dict, overrides: dict) -> dict[str, Decimal | None]
     """
     from fractions import Fraction
 
-    from isocert.catalog.audittime import ceil_half_day, load_tables, round_half_day
-    from isocert.catalog.selectors import audit_time_stage1_share
-
     def days(value) -> Decimal | None:
         return None if value is None else Decimal(str(value))
 
@@ -655,8 +654,6 @@ def determine_audit_time(*, application: Application, actor: User, adjustments=(
     inputs = audit_time_inputs(application, adjustments=list(adjustments),
                                sampling_allowed=sampling_allowed,
                                integration_reduction_percent=integration_reduction_percent)
-    from isocert.catalog.selectors import estimate_audit_time
-
     computed = estimate_audit_time(inputs)
     figures = _final_figures(computed, clean_overrides)
     determination, _ = AuditTimeDetermination.objects.update_or_create(
