@@ -10,6 +10,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from isocert.accounts.models import Membership, Organization, User
+from isocert.accounts.permissions import can_in
 from isocert.accounts.selectors import organization_get
 from isocert.readiness.models import GapItem
 from isocert.registration.selectors import applied_standard_codes
@@ -38,9 +39,7 @@ def _get(queryset, user: User, pk, what: str):
 
 
 def can_edit(*, user: User, organization: Organization) -> bool:
-    return Membership.objects.filter(
-        organization=organization, user=user,
-        role__in=[Membership.Role.OWNER, Membership.Role.EDITOR]).exists()
+    return can_in(user, "edit", organization)
 
 
 def is_owner(*, user: User, organization: Organization) -> bool:

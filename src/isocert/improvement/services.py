@@ -29,6 +29,7 @@ from isocert.readiness.models import GapAssessment, GapItem
 
 from .models import (
     ACTION_LIFECYCLE,
+    INTERNAL_AUDIT_LIFECYCLE,
     Action,
     ActionEvidence,
     ActionNote,
@@ -290,7 +291,7 @@ def transition_action(*, action: Action, transition: str, actor: User,
         action = _locked(action)
         _check_version(action, expected_version)
         old = action.status
-        action.status = ACTION_LIFECYCLE.target(transition, old)
+        ACTION_LIFECYCLE.apply(action, transition)
         action.completed_at = timezone.now() if action.status == Action.Status.DONE else None
         if transition == "reopen":
             action.last_reminded_on = None
@@ -553,7 +554,7 @@ def complete_internal_audit(*, audit: InternalAudit, actor: User,
             f"The checklist says \"Finding raised\" for {rows}, but no finding is recorded for "
             "it. Record the finding, or change the row's result.",
             fields={"checklist": f"Finding raised without a recorded finding: {rows}."})
-    audit.status = InternalAudit.Status.COMPLETED
+    INTERNAL_AUDIT_LIFECYCLE.apply(audit, "complete")
     audit.conclusion = conclusion
     audit.save()
     record_event(actor=actor, action="improvement.internal_audit.completed", obj=audit,

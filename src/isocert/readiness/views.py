@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from isocert.accounts.permissions import can_in
 from isocert.core.errors import DomainError
 from isocert.core.files import bytes_download_response, stored_file_response
 from isocert.core.forms import add_domain_error
@@ -23,7 +24,7 @@ def _is_htmx(request) -> bool:
 
 
 def _can_edit(user, organization) -> bool:
-    return selectors.membership_role(user=user, organization=organization) in ("owner", "editor")
+    return can_in(user, "edit", organization)
 
 
 @login_required
