@@ -9,8 +9,8 @@ from readiness_helpers import (
     row,
 )
 
+from isocert.improvement.stage1 import stage1_readiness
 from isocert.portal.journey import current_step, journey_for_organization
-from isocert.readiness.selectors import stage1_readiness
 from isocert.registration import selectors as registration_selectors
 
 

@@ -1,4 +1,4 @@
-"""Implementation actions, internal audits and management reviews.
+"""Implementation actions, internal audits, management reviews and the stage-1 verdict.
 
 Transitions are POST sub-resources carrying the ``version`` the client read;
 a stale one answers 409 and changes nothing.
@@ -11,8 +11,9 @@ from ninja.files import UploadedFile
 
 from isocert.accounts import selectors as account_selectors
 from isocert.core.files import stored_file_response
+from isocert.readiness import selectors as readiness_selectors
 
-from . import selectors, services
+from . import selectors, services, stage1
 from .models import Action, InternalAudit, ManagementReview
 
 router = Router(tags=["improvement"])
@@ -471,3 +472,42 @@ def add_review_action(request, management_review_id: int, payload: ReviewActionC
     action = services.add_review_action(review=review, actor=request.auth,
                                         data=payload.dict(exclude_unset=True))
     return Status(201, _action(request, action.pk))
+
+
+# --- the stage-1 verdict ----------------------------------------------------------------------
+
+class ReadinessCheckOut(Schema):
+    key: str
+    label: str
+    ok: bool
+    detail: str
+
+
+class ReadinessOut(Schema):
+    standard: str
+    edition: str
+    verdict: str
+    ready: bool
+    reasons: list[str]
+    checks: list[ReadinessCheckOut]
+    assessment_id: int | None
+    shared: bool
+
+
+def _readiness_out(entry) -> dict:
+    return {"standard": entry.standard.code, "edition": entry.standard.edition,
+            "verdict": entry.verdict, "ready": entry.ready, "reasons": entry.reasons,
+            "checks": [vars(c) for c in entry.checks],
+            "assessment_id": entry.assessment.pk if entry.assessment else None,
+            "shared": entry.shared}
+
+
+# Listed under "readiness" with the operation id it had there, so API clients see no change.
+@router.get("/organizations/{org_id}/readiness", response=list[ReadinessOut],
+            summary="Readiness for stage 1 per standard, with reasons "
+                    "(CB staff: shared standards only)",
+            tags=["readiness"], operation_id="isocert_readiness_api_readiness")
+def readiness(request, org_id: int):
+    organization = readiness_selectors.organization_for_readiness(user=request.auth, pk=org_id)
+    return [_readiness_out(e) for e in stage1.readiness_for_organization(
+        user=request.auth, organization=organization)]

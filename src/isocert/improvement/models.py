@@ -123,6 +123,14 @@ class InternalAudit(models.Model):
         return self.title
 
 
+# Completed is final: the checklist, findings and conclusion are the audit's record.
+INTERNAL_AUDIT_LIFECYCLE = StateMachine(
+    "internal audit",
+    {"complete": ({InternalAudit.Status.PLANNED}, InternalAudit.Status.COMPLETED)},
+    labels=dict(InternalAudit.Status.choices),
+)
+
+
 class ChecklistItem(models.Model):
     class Result(models.TextChoices):
         NOT_CHECKED = "not_checked", "Not checked"

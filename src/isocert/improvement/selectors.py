@@ -10,6 +10,9 @@ from django.http import Http404
 from django.utils import timezone
 
 from isocert.accounts.models import Membership, Organization, User
+from isocert.accounts.permissions import can_in
+from isocert.accounts.selectors import organization_get
+from isocert.readiness.models import GapItem
 from isocert.registration.selectors import applied_standard_codes
 
 from .models import (
@@ -36,9 +39,7 @@ def _get(queryset, user: User, pk, what: str):
 
 
 def can_edit(*, user: User, organization: Organization) -> bool:
-    return Membership.objects.filter(
-        organization=organization, user=user,
-        role__in=[Membership.Role.OWNER, Membership.Role.EDITOR]).exists()
+    return can_in(user, "edit", organization)
 
 
 def is_owner(*, user: User, organization: Organization) -> bool:
@@ -93,8 +94,6 @@ class ActionFilters:
 def actions_for_organization(*, user: User, organization: Organization,
                              filters: ActionFilters | None = None) -> QuerySet[Action]:
     """The organization's actions (404 for non-members), filtered."""
-    from isocert.accounts.selectors import organization_get
-
     organization_get(user=user, pk=organization.pk)
     queryset = _actions().filter(organization=organization)
     filters = filters or ActionFilters()
@@ -163,8 +162,6 @@ class ReassessHint:
 
 def reassess_hints(*, user: User, organization: Organization) -> list[ReassessHint]:
     """Gap rows still partial or nonconforming whose actions are all closed."""
-    from isocert.readiness.models import GapItem
-
     actions = actions_for_organization(user=user, organization=organization).filter(
         clause__isnull=False)
     by_clause: dict[tuple[int, int], list[Action]] = {}
@@ -191,8 +188,6 @@ def reassess_hints(*, user: User, organization: Organization) -> list[ReassessHi
 # --- internal audits ---------------------------------------------------------------------------
 
 def internal_audits_for_organization(*, user: User, organization: Organization):
-    from isocert.accounts.selectors import organization_get
-
     organization_get(user=user, pk=organization.pk)
     return (InternalAudit.objects.filter(organization=organization)
             .select_related("standard").prefetch_related("auditors"))
@@ -224,8 +219,6 @@ def finding_get(*, user: User, pk) -> InternalFinding:
 # --- management reviews ------------------------------------------------------------------------
 
 def management_reviews_for_organization(*, user: User, organization: Organization):
-    from isocert.accounts.selectors import organization_get
-
     organization_get(user=user, pk=organization.pk)
     return ManagementReview.objects.filter(organization=organization).select_related("standard")
 

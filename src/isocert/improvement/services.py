@@ -25,9 +25,11 @@ from isocert.core.files import check_upload, store_file
 from isocert.core.validation import choice_error
 from isocert.core.values import optional_int
 from isocert.notifications.services import notify
+from isocert.readiness.models import GapAssessment, GapItem
 
 from .models import (
     ACTION_LIFECYCLE,
+    INTERNAL_AUDIT_LIFECYCLE,
     Action,
     ActionEvidence,
     ActionNote,
@@ -164,8 +166,6 @@ def _apply_action_fields(action: Action, data: dict) -> list[str]:
 
 
 def _gap_item_for(organization: Organization, gap_item_id):
-    from isocert.readiness.models import GapItem
-
     item = (GapItem.objects.select_related("assessment__standard", "clause")
             .filter(pk=optional_int(gap_item_id), assessment__organization=organization).first())
     if item is None:
@@ -248,8 +248,6 @@ def gap_assessment_url(organization_id: int, standard_id: int | None) -> str:
     organization's gap analyses, else (readiness pages not installed) the organization."""
     from django.urls import NoReverseMatch
 
-    from isocert.readiness.models import GapAssessment
-
     assessment = GapAssessment.objects.filter(
         organization_id=organization_id, standard_id=standard_id,
         status=GapAssessment.Status.OPEN).values_list("pk", flat=True).first()
@@ -272,8 +270,6 @@ def _reassess_suggestion(action: Action) -> tuple[str, str]:
                                      standard_id=action.standard_id, clause_id=action.clause_id)
     if siblings.filter(status__in=OPEN_STATES).exists():
         return "", ""
-    from isocert.readiness.models import GapItem
-
     gap_row = action.gap_item_id is not None or GapItem.objects.filter(
         assessment__organization_id=action.organization_id,
         assessment__standard_id=action.standard_id, clause_id=action.clause_id,
@@ -295,7 +291,7 @@ def transition_action(*, action: Action, transition: str, actor: User,
         action = _locked(action)
         _check_version(action, expected_version)
         old = action.status
-        action.status = ACTION_LIFECYCLE.target(transition, old)
+        ACTION_LIFECYCLE.apply(action, transition)
         action.completed_at = timezone.now() if action.status == Action.Status.DONE else None
         if transition == "reopen":
             action.last_reminded_on = None
@@ -558,7 +554,7 @@ def complete_internal_audit(*, audit: InternalAudit, actor: User,
             f"The checklist says \"Finding raised\" for {rows}, but no finding is recorded for "
             "it. Record the finding, or change the row's result.",
             fields={"checklist": f"Finding raised without a recorded finding: {rows}."})
-    audit.status = InternalAudit.Status.COMPLETED
+    INTERNAL_AUDIT_LIFECYCLE.apply(audit, "complete")
     audit.conclusion = conclusion
     audit.save()
     record_event(actor=actor, action="improvement.internal_audit.completed", obj=audit,

@@ -2,6 +2,8 @@
 
 from django.tasks import task
 
+from isocert.accounts.models import User
+
 
 @task()
 def send_overdue_digests() -> int:
@@ -9,8 +11,6 @@ def send_overdue_digests() -> int:
 
     Run daily by ``isocert send-overdue-digests`` (cron).
     """
-    from isocert.accounts.models import User
-
     from .services import owners_to_remind, send_overdue_digest
 
     sent = 0

@@ -41,4 +41,6 @@ urlpatterns = [
          name="management_review_decisions"),
     path("management-reviews/<int:pk>/actions/", views.management_review_action_add,
          name="management_review_action_add"),
+    # The stage-1 verdict
+    path("organizations/<int:pk>/readiness/", views.readiness, name="readiness"),
 ]

@@ -1,4 +1,5 @@
-"""Pages: action board and list, action detail, internal audits, management reviews."""
+"""Pages: action board and list, action detail, internal audits, management reviews, and
+stage-1 readiness per standard."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,8 +12,9 @@ from isocert.core.errors import DomainError
 from isocert.core.files import stored_file_response
 from isocert.core.forms import add_domain_error
 from isocert.core.values import optional_int
+from isocert.readiness import selectors as readiness_selectors
 
-from . import selectors, services
+from . import selectors, services, stage1
 from .forms import (
     ActionFilterForm,
     ActionForm,
@@ -401,3 +403,16 @@ def management_review_action_add(request, pk):
     else:
         _form_errors_to_messages(request, form)
     return redirect("management_review_detail", pk=pk)
+
+
+# --- the stage-1 verdict ----------------------------------------------------------------------
+
+@login_required
+def readiness(request, pk):
+    organization = readiness_selectors.organization_for_readiness(user=request.user, pk=pk)
+    role = readiness_selectors.membership_role(user=request.user, organization=organization)
+    return render(request, "improvement/readiness.html", {
+        "organization": organization, "role": role, "is_owner": role == "owner",
+        "entries": stage1.readiness_for_organization(user=request.user,
+                                                     organization=organization),
+    })

@@ -9,7 +9,7 @@ ready for stage 1 or a quotation was accepted.
 
 from dataclasses import dataclass
 
-from isocert.readiness.selectors import stage1_readiness, standards_pursued
+from isocert.improvement.stage1 import stage1_readiness, standards_pursued
 from isocert.registration.models import Application
 
 STEPS = [

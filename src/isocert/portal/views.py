@@ -11,7 +11,7 @@ from django.shortcuts import render
 from isocert.accounts.permissions import can
 from isocert.accounts.selectors import membership_of, organization_get, organizations_for_user
 from isocert.catalog.selectors import standards_current
-from isocert.readiness.selectors import readiness_for_organization
+from isocert.improvement.stage1 import readiness_for_organization
 from isocert.registration.selectors import applications_for_organization, review_counts
 
 from .journey import journey_for_organization

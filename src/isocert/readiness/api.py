@@ -1,4 +1,4 @@
-"""Gap analyses, energy-review facts, stage-1 readiness and sharing it with the CB."""
+"""Gap analyses, energy-review facts, and sharing a standard's readiness with the CB."""
 
 import datetime
 from decimal import Decimal
@@ -141,24 +141,6 @@ class EnergyFactsIn(Schema):
 
 class EnergyFactsOut(EnergyFactsIn):
     annual_consumption_tj: Decimal
-
-
-class ReadinessCheckOut(Schema):
-    key: str
-    label: str
-    ok: bool
-    detail: str
-
-
-class ReadinessOut(Schema):
-    standard: str
-    edition: str
-    verdict: str
-    ready: bool
-    reasons: list[str]
-    checks: list[ReadinessCheckOut]
-    assessment_id: int | None
-    shared: bool
 
 
 class ReadinessShareIn(Schema):
@@ -348,23 +330,6 @@ def put_energy_facts(request, gap_assessment_id: int, payload: EnergyFactsIn):
     data["significant_uses"] = [dict(u) for u in data["significant_uses"]]
     facts = services.save_energy_facts(assessment=assessment, actor=request.auth, data=data)
     return _facts_out(facts)
-
-
-def _readiness_out(entry) -> dict:
-    return {"standard": entry.standard.code, "edition": entry.standard.edition,
-            "verdict": entry.verdict, "ready": entry.ready, "reasons": entry.reasons,
-            "checks": [vars(c) for c in entry.checks],
-            "assessment_id": entry.assessment.pk if entry.assessment else None,
-            "shared": entry.shared}
-
-
-@router.get("/organizations/{org_id}/readiness", response=list[ReadinessOut],
-            summary="Readiness for stage 1 per standard, with reasons "
-                    "(CB staff: shared standards only)")
-def readiness(request, org_id: int):
-    organization = selectors.organization_for_readiness(user=request.auth, pk=org_id)
-    return [_readiness_out(e) for e in selectors.readiness_for_organization(
-        user=request.auth, organization=organization)]
 
 
 @router.post("/organizations/{org_id}/readiness/share", response=ReadinessShareOut,

@@ -1,8 +1,11 @@
-"""Gap analysis per organization and standard, and readiness for stage 1."""
+"""Gap analysis per organization and standard, energy-review facts, and the owner's
+choice to share a standard's readiness with the CB."""
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+from isocert.core.statemachine import StateMachine
 
 
 class GapAssessment(models.Model):
@@ -46,6 +49,14 @@ class GapAssessment(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
+
+
+# A frozen version never reopens: changes go into a new version started from it.
+GAP_ASSESSMENT_LIFECYCLE = StateMachine(
+    "gap analysis",
+    {"freeze": ({GapAssessment.Status.OPEN}, GapAssessment.Status.FROZEN)},
+    labels=dict(GapAssessment.Status.choices),
+)
 
 
 class GapItem(models.Model):

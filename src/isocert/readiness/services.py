@@ -23,6 +23,7 @@ from isocert.core.files import check_upload, store_file
 from isocert.core.validation import choice_error
 
 from .models import (
+    GAP_ASSESSMENT_LIFECYCLE,
     EnergyReviewFacts,
     GapAssessment,
     GapEvidence,
@@ -118,7 +119,7 @@ def freeze_gap_assessment(*, assessment: GapAssessment, actor: User) -> GapAsses
     ensure_can_edit(assessment.organization, actor)
     assessment = _locked_assessment(assessment)
     _ensure_open(assessment)
-    assessment.status = GapAssessment.Status.FROZEN
+    GAP_ASSESSMENT_LIFECYCLE.apply(assessment, "freeze")
     assessment.frozen_by = actor
     assessment.frozen_at = timezone.now()
     assessment.save(update_fields=["status", "frozen_by", "frozen_at"])

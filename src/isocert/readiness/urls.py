@@ -22,7 +22,6 @@ urlpatterns = [
     path("gap-evidence/<int:pk>/download/", views.evidence_download,
          name="gap_evidence_download"),
     path("gap-evidence/<int:pk>/delete/", views.evidence_delete, name="gap_evidence_delete"),
-    path("organizations/<int:pk>/readiness/", views.readiness, name="readiness"),
     path("organizations/<int:pk>/readiness/share/", views.readiness_share,
          name="readiness_share"),
 ]

@@ -1,5 +1,6 @@
 """Pages: gap analyses (list, rows edited inline with htmx, compare, reports), the ISO 50001
-energy review, and stage-1 readiness with the owner's share switch."""
+energy review, and the owner's switch sharing a standard's readiness with the CB (the
+stage-1 readiness page that shows it is improvement's)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from isocert.accounts.permissions import can_in
 from isocert.core.errors import DomainError
 from isocert.core.files import bytes_download_response, stored_file_response
 from isocert.core.forms import add_domain_error
@@ -22,7 +24,7 @@ def _is_htmx(request) -> bool:
 
 
 def _can_edit(user, organization) -> bool:
-    return selectors.membership_role(user=user, organization=organization) in ("owner", "editor")
+    return can_in(user, "edit", organization)
 
 
 @login_required
@@ -287,17 +289,6 @@ def report_pdf(request, pk):
 @login_required
 def report_xlsx(request, pk):
     return _report(request, pk, "xlsx")
-
-
-@login_required
-def readiness(request, pk):
-    organization = selectors.organization_for_readiness(user=request.user, pk=pk)
-    role = selectors.membership_role(user=request.user, organization=organization)
-    return render(request, "readiness/readiness.html", {
-        "organization": organization, "role": role, "is_owner": role == "owner",
-        "entries": selectors.readiness_for_organization(user=request.user,
-                                                        organization=organization),
-    })
 
 
 @login_required

@@ -4,9 +4,9 @@ from types import SimpleNamespace
 from django import forms
 
 from isocert.catalog.selectors import standards_current
-from isocert.readiness.selectors import energy_inputs_for
 
 from .models import ApplicationDocument, ApplicationStandard, PreliminaryAssessment
+from .signals import energy_inputs
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 # The categories' labels are the model's, so the page and the service's errors name them
@@ -62,8 +62,9 @@ class StandardsForm(forms.Form):
                     label="Complexity category", initial=line.complexity if line else "",
                     help_text=COMPLEXITY_HELP[standard.code])
             if standard.is_energy:
-                # Not given yet: pre-fill from the gap analysis's energy review, if recorded.
-                prefill = energy_inputs_for(application.organization) if application else None
+                # Not given yet: pre-fill from the inputs recorded elsewhere (the gap
+                # analysis's energy review, answered by readiness), if any.
+                prefill = energy_inputs(application.organization) if application else None
                 line = _with_energy_prefill(line, prefill)
                 names.update(energy_tj=f"{key}__energy_tj", energy_types=f"{key}__energy_types",
                              seus=f"{key}__seus")

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from isocert.core.statemachine import StateMachine
 
@@ -315,6 +316,16 @@ class Quotation(models.Model):
 
     @property
     def is_expired(self) -> bool:
-        from django.utils import timezone
-
         return self.status == self.Status.SENT and self.valid_until < timezone.localdate()
+
+
+# A sent quotation is accepted by the client's owner (the contract) or superseded when the
+# CB issues a new one; both are final.
+QUOTATION_LIFECYCLE = StateMachine(
+    "quotation",
+    {
+        "accept": ({Quotation.Status.SENT}, Quotation.Status.ACCEPTED),
+        "supersede": ({Quotation.Status.SENT}, Quotation.Status.SUPERSEDED),
+    },
+    labels=dict(Quotation.Status.choices),
+)

@@ -8,12 +8,13 @@ Anything else is a 404.
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from isocert.accounts.models import Membership, StaffRole, User
+from isocert.accounts.models import User
+from isocert.accounts.permissions import can, can_in
+from isocert.catalog.selectors import estimate_audit_time
+from isocert.core.errors import InvalidInput
 from isocert.core.models import AuditEvent
 
 from .models import APPLICATION_LIFECYCLE, Application, ApplicationDocument, ApplicationMessage
-
-CB_READERS = (StaffRole.Role.REVIEWER, StaffRole.Role.ADMINISTRATOR)
 
 
 def _base() -> QuerySet[Application]:
@@ -23,7 +24,7 @@ def _base() -> QuerySet[Application]:
 
 def applications_for_user(*, user: User) -> QuerySet[Application]:
     mine = Q(organization__memberships__user=user)
-    if user.has_staff_role(*CB_READERS):
+    if can(user, "read_applications"):
         mine |= ~Q(status=Application.Status.DRAFT)
     return _base().filter(mine).distinct()
 
@@ -66,7 +67,7 @@ REVIEW_QUEUE_STATES = [
 
 def ensure_cb_reader(user: User) -> None:
     """Reviewer pages exist only for CB reviewers and administrators (404 otherwise)."""
-    if not user.has_staff_role(*CB_READERS):
+    if not can(user, "read_applications"):
         raise Http404("Not a CB reviewer")
 
 
@@ -119,7 +120,7 @@ def application_timeline(*, user: User, application: Application) -> list[AuditE
                 payload__application=application.pk)
         ).order_by("seq")
     )
-    if not user.has_staff_role(*CB_READERS):
+    if not can(user, "read_applications"):
         for event in events:
             event.payload = {k: v for k, v in event.payload.items()
                              if k not in STAFF_ONLY_PAYLOAD_KEYS}
@@ -133,11 +134,8 @@ REVIEWER_ACTIONS = {"start_review", "request_information", "register", "decline"
 def allowed_actions_for(*, application: Application, user: User) -> list[str]:
     """The transitions this user may try now (the services still decide)."""
     possible = APPLICATION_LIFECYCLE.allowed_actions(application.status)
-    can_edit = Membership.objects.filter(
-        organization_id=application.organization_id, user=user,
-        role__in=[Membership.Role.OWNER, Membership.Role.EDITOR],
-    ).exists()
-    is_reviewer = user.has_staff_role(StaffRole.Role.REVIEWER)
+    can_edit = can_in(user, "edit", application.organization)
+    is_reviewer = can(user, "review_applications")
     return [a for a in possible
             if (a in CLIENT_ACTIONS and can_edit) or (a in REVIEWER_ACTIONS and is_reviewer)]
 
@@ -169,9 +167,6 @@ def quotation_get(*, user: User, pk):
 def proposed_audit_time(*, user: User, application: Application) -> dict | None:
     """The engine's figures from the application's data alone (no factors), for the
     reviewer to start from; None when the data can't be computed yet."""
-    from isocert.catalog.selectors import estimate_audit_time
-    from isocert.core.errors import InvalidInput
-
     from .services import audit_time_inputs
 
     application_get(user=user, pk=application.pk)

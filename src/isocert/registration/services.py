@@ -17,9 +17,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from isocert.accounts.models import Membership, StaffRole, User
+from isocert.accounts.models import Membership, User
+from isocert.accounts.permissions import can, member_emails, staff_emails
 from isocert.accounts.services import ensure_can_edit
+from isocert.catalog.audittime import ceil_half_day, load_tables, round_half_day
 from isocert.catalog.models import Standard
+from isocert.catalog.selectors import audit_time_stage1_share, estimate_audit_time
 from isocert.core.audit import record_event
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted
 from isocert.core.files import UploadCheck, check_upload, store_file
@@ -29,6 +32,7 @@ from isocert.notifications.services import notify
 
 from .models import (
     APPLICATION_LIFECYCLE,
+    QUOTATION_LIFECYCLE,
     Application,
     ApplicationDocument,
     ApplicationMessage,
@@ -55,7 +59,7 @@ def _ensure_client_editor(application: Application, actor: User) -> None:
 
 
 def _ensure_reviewer(actor: User) -> None:
-    if not actor.has_staff_role(StaffRole.Role.REVIEWER):
+    if not can(actor, "review_applications"):
         raise NotPermitted("Only a CB application reviewer can do this.")
 
 
@@ -78,7 +82,7 @@ def _required_text(value, field: str, message: str, hint: str) -> str:
 def _transition(application: Application, action: str, actor: User, payload: dict | None = None):
     """Move to the next state, bump the version and write the audit event."""
     old = application.status
-    application.status = APPLICATION_LIFECYCLE.target(action, old)
+    APPLICATION_LIFECYCLE.apply(application, action)
     application.version += 1
     application.save()
     record_event(
@@ -354,17 +358,14 @@ def remove_application_document(*, document: ApplicationDocument, actor: User) -
 
 
 def _client_recipients(application: Application) -> list[str]:
-    return list(Membership.objects.filter(
-        organization_id=application.organization_id,
-        role__in=[Membership.Role.OWNER, Membership.Role.EDITOR],
-    ).values_list("user__email", flat=True))
+    return member_emails(application.organization_id, "receive_mail")
 
 
 def _reviewer_recipients(application: Application) -> list[str]:
+    """The assigned reviewer, else every CB reviewer (someone has to pick it up)."""
     if application.reviewer_id:
         return [application.reviewer.email]
-    return list(User.objects.filter(staff_roles__role=StaffRole.Role.REVIEWER, is_active=True)
-                .values_list("email", flat=True))
+    return staff_emails("review_applications")
 
 
 def _mail_context(application: Application, **extra) -> dict:
@@ -569,9 +570,6 @@ def _final_figures(computed: dict, overrides: dict) -> dict[str, Decimal | None]
     """
     from fractions import Fraction
 
-    from isocert.catalog.audittime import ceil_half_day, load_tables, round_half_day
-    from isocert.catalog.selectors import audit_time_stage1_share
-
     def days(value) -> Decimal | None:
         return None if value is None else Decimal(str(value))
 
@@ -655,8 +653,6 @@ def determine_audit_time(*, application: Application, actor: User, adjustments=(
     inputs = audit_time_inputs(application, adjustments=list(adjustments),
                                sampling_allowed=sampling_allowed,
                                integration_reduction_percent=integration_reduction_percent)
-    from isocert.catalog.selectors import estimate_audit_time
-
     computed = estimate_audit_time(inputs)
     figures = _final_figures(computed, clean_overrides)
     determination, _ = AuditTimeDetermination.objects.update_or_create(
@@ -705,8 +701,8 @@ def issue_quotation(*, application: Application, actor: User) -> Quotation:
              for label, days in audits]
     net = sum((Decimal(line["amount"]) for line in lines), Decimal("0"))
     vat = _money(net * settings.QUOTATION_VAT_PERCENT / 100)
-    application.quotations.filter(status=Quotation.Status.SENT).update(
-        status=Quotation.Status.SUPERSEDED)
+    supersede = QUOTATION_LIFECYCLE.transitions["supersede"]
+    application.quotations.filter(status__in=supersede.sources).update(status=supersede.target)
     year = timezone.localdate().year
     quotation = Quotation.objects.create(
         application=application,
@@ -758,7 +754,7 @@ def accept_quotation(*, quotation: Quotation, actor: User) -> Quotation:
     if quotation.is_expired:
         raise Conflict(f"This quotation expired on {quotation.valid_until}; ask the CB for a "
                        "new one.")
-    quotation.status = Quotation.Status.ACCEPTED
+    QUOTATION_LIFECYCLE.apply(quotation, "accept")
     quotation.accepted_by = actor
     quotation.accepted_at = timezone.now()
     quotation.save(update_fields=["status", "accepted_by", "accepted_at"])

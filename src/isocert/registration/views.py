@@ -14,7 +14,6 @@ from isocert.core.errors import DomainError
 from isocert.core.files import stored_file_response
 from isocert.core.forms import add_domain_error
 from isocert.core.values import optional_int
-from isocert.readiness.selectors import shared_readiness_for_application
 
 from . import selectors, services
 from .api import attachment_response
@@ -33,6 +32,7 @@ from .forms import (
     WithdrawForm,
 )
 from .models import Application, PreliminaryAssessment
+from .signals import review_panels
 
 STEPS = [
     ("standards", "Standards"),
@@ -315,8 +315,7 @@ def review_detail(request, pk, audit_time_form=None, status=200):
             initial=AuditTimeForm.initial_from(determination)),
         "quotations": selectors.quotations_for_application(user=request.user,
                                                            application=application),
-        "shared_readiness": shared_readiness_for_application(user=request.user,
-                                                             application=application),
+        "panels": review_panels(application=application, request=request),
     }, status=status)
 
 
