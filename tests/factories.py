@@ -12,7 +12,12 @@ import zipfile
 from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
 from allauth.account.internal.flows.login import _AUTHENTICATION_METHODS_USER_SESSION_KEY
 from allauth.account.models import EmailAddress
-from allauth.mfa.totp.internal.auth import TOTP
+from allauth.mfa.totp.internal.auth import (
+    TOTP,
+    format_hotp_value,
+    hotp_value,
+    yield_hotp_counters_from_time,
+)
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
@@ -21,6 +26,12 @@ from isocert.accounts.second_factor import has_authenticator
 
 STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 PASSWORD = "correct-horse-battery-staple"
+
+
+def current_totp_code() -> str:
+    """The code staff's authenticator shows now (the middle of allauth's tolerance window)."""
+    counters = list(yield_hotp_counters_from_time())  # [now - tolerance .. now + tolerance]
+    return format_hotp_value(hotp_value(STAFF_TOTP_SECRET, counters[len(counters) // 2]))
 
 
 def make_user(email: str, full_name: str = "", *, roles=(), verified=True):

@@ -6,7 +6,6 @@ the e-mails, the PDF with the audit-time justification, the journey.
 """
 
 import datetime
-import io
 import re
 from decimal import Decimal
 
@@ -14,10 +13,9 @@ import pytest
 from django.core import mail
 from django.http import Http404
 from django.utils import timezone
-from factories import PASSING_ASSESSMENT, client_for, complete_application_data, make_user
-from pypdf import PdfReader
+from factories import PASSING_ASSESSMENT, client_for, complete_application_data
+from helpers.pdf import pdf_text as pdf_bytes_text
 
-from isocert.accounts.models import Membership
 from isocert.core.errors import Conflict, NotPermitted
 from isocert.core.files import open_stored
 from isocert.core.models import AuditEvent
@@ -75,13 +73,6 @@ def quotation(determined, rita):
     return issue_quotation(application=determined, actor=rita)
 
 
-@pytest.fixture
-def vera(nordlicht):
-    user = make_user("vera@nordlicht.example", "Vera Viewer")
-    Membership.objects.create(organization=nordlicht, user=user, role=Membership.Role.VIEWER)
-    return user
-
-
 def last_event():
     return AuditEvent.objects.order_by("seq").last()
 
@@ -99,9 +90,7 @@ def pdf_text(quotation) -> str:
     with open_stored(quotation.pdf) as handle:
         data = handle.read()
     assert data.startswith(b"%PDF-")
-    reader = PdfReader(io.BytesIO(data))
-    text = "\n".join(page.extract_text() for page in reader.pages).replace("-\n", "-")
-    return " ".join(text.split())
+    return pdf_bytes_text(data)
 
 
 # --- issuing ------------------------------------------------------------------------------------
