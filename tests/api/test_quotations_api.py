@@ -2,10 +2,12 @@
 client's owner accepts and downloads the PDF; refusals in the one error shape."""
 
 import datetime
+import functools
 
 import pytest
 from django.utils import timezone
 from factories import PASSING_ASSESSMENT, complete_application_data
+from helpers.api import assert_error as assert_error_shape
 
 from isocert.core.models import AuditEvent
 from isocert.registration.models import Application, AuditTimeDetermination, Quotation
@@ -18,20 +20,9 @@ from isocert.registration.services import (
 )
 
 WHY = "Three shifts and a die-casting line need a longer stage 2 on site."
+# Here an error names exactly the given fields, no others.
+assert_error = functools.partial(assert_error_shape, exact_fields=True)
 NOT_FOUND = {"error": {"code": "not_found", "message": "Not found.", "fields": {}}}
-
-
-def assert_error(response, status: int, code: str, *fields: str) -> dict:
-    """The one error shape, with the given status, code and exactly these field names."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}
-    error = body["error"]
-    assert set(error) == {"code", "message", "fields"}
-    assert error["code"] == code
-    assert error["message"].strip()
-    assert sorted(error["fields"]) == sorted(fields), error
-    return error
 
 
 def put_json(client, url, data):
