@@ -82,6 +82,29 @@ PASSING_ASSESSMENT = {"documents_reviewed": True, "scope_clear": True,
                       "impartiality_risk": "none", "notes": ""}
 
 
+def apply_for(organization, owner, reviewer, standards, *, register: bool):
+    """An application of ``organization`` for ``standards`` (complete otherwise), submitted
+    by ``owner`` and taken into review by ``reviewer``; with ``register``, registered too."""
+    from isocert.registration.services import (
+        create_application,
+        record_preliminary_assessment,
+        register_application,
+        start_review,
+        submit_application,
+    )
+
+    application = create_application(organization=organization, actor=owner,
+                                      data=complete_application_data(standards=standards))
+    submit_application(application=application, actor=owner)
+    start_review(application=application, actor=reviewer)
+    if register:
+        record_preliminary_assessment(application=application, actor=reviewer,
+                                      data=PASSING_ASSESSMENT)
+        register_application(application=application, actor=reviewer)
+    application.refresh_from_db()
+    return application
+
+
 def client_for(user, *, second_factor: bool = True) -> Client:
     """A test client logged in as ``user`` as after the portal's log-in: by password and,
     when ``second_factor`` and the user has an authenticator, its code (CB staff sessions
