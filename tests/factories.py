@@ -82,6 +82,22 @@ PASSING_ASSESSMENT = {"documents_reviewed": True, "scope_clear": True,
                       "impartiality_risk": "none", "notes": ""}
 
 
+def nordlicht_two_sites(owner, *, shifts: int):
+    """Nordlicht Aluminium (IAF sector 17) with its Bremen head office and Oldenburg plant,
+    15 persons each working ``shifts`` shifts; ``owner`` creates it and owns it."""
+    from isocert.accounts.services import add_site, create_organization
+
+    organization = create_organization(actor=owner, data={
+        "legal_name": "Nordlicht Aluminium GmbH", "country": "DE",
+        "registered_address": "Hafenstraße 12, 28217 Bremen", "sector_codes": [17],
+        "scope_statement": "Die casting of aluminium parts."})
+    for name, address in (("Bremen head office", "Hafenstraße 12, Bremen"),
+                          ("Oldenburg plant", "Industrieweg 4, Oldenburg")):
+        add_site(organization=organization, actor=owner, data={
+            "name": name, "address": address, "effective_personnel": "15", "shifts": shifts})
+    return organization
+
+
 def apply_for(organization, owner, reviewer, standards, *, register: bool):
     """An application of ``organization`` for ``standards`` (complete otherwise), submitted
     by ``owner`` and taken into review by ``reviewer``; with ``register``, registered too."""

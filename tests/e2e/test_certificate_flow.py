@@ -15,7 +15,7 @@ import re
 import pytest
 from django.conf import settings
 from django.utils import timezone
-from factories import make_user
+from factories import make_user, nordlicht_two_sites
 from helpers.browser import log_in, signed_in_message
 from helpers.pdf import pdf_text
 from playwright.sync_api import expect
@@ -34,20 +34,11 @@ pytestmark = pytest.mark.browser
 def _set_up():
     from certification_helpers import decision_ready_cycle
 
-    from isocert.accounts.services import add_site, create_organization
-
     alice = make_user(ALICE, "Alice Owner")
     rita = make_user(RITA, "Rita Reviewer", roles=["reviewer"])
     adam = auditor(ADAM, "Adam Auditor", lead=True)
     make_user(DORA, "Dora Decider", roles=["decision_maker"])
-    organization = create_organization(actor=alice, data={
-        "legal_name": CLIENT, "country": "DE",
-        "registered_address": "Hafenstraße 12, 28217 Bremen", "sector_codes": [17],
-        "scope_statement": "Die casting of aluminium parts."})
-    for name, address in (("Bremen head office", "Hafenstraße 12, Bremen"),
-                          ("Oldenburg plant", "Industrieweg 4, Oldenburg")):
-        add_site(organization=organization, actor=alice, data={
-            "name": name, "address": address, "effective_personnel": "15", "shifts": 1})
+    organization = nordlicht_two_sites(alice, shifts=1)
     return decision_ready_cycle(organization, alice, rita, adam)
 
 

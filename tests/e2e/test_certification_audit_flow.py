@@ -20,7 +20,7 @@ import time
 
 import pytest
 from django.utils import timezone
-from factories import make_user
+from factories import make_user, nordlicht_two_sites
 from helpers.browser import log_in, signed_in_message
 from helpers.mail import wait_for_mail
 from helpers.pdf import pdf_text
@@ -45,20 +45,11 @@ pytestmark = pytest.mark.browser
 def _set_up():
     """Nordlicht's quoted ISO 9001 application; Adam (lead, qualified) and Eve (qualified,
     but Nordlicht's consultant until a year ago)."""
-    from isocert.accounts.services import add_site, create_organization
-
     alice = make_user(ALICE, "Alice Owner")
     rita = make_user(RITA, "Rita Reviewer", roles=["reviewer"])
     auditor(ADAM, "Adam Auditor", lead=True)
     eve = auditor(EVE, "Eve Auditor", lead=True)
-    organization = create_organization(actor=alice, data={
-        "legal_name": CLIENT, "country": "DE",
-        "registered_address": "Hafenstraße 12, 28217 Bremen", "sector_codes": [17],
-        "scope_statement": "Die casting of aluminium parts."})
-    for name, address in (("Bremen head office", "Hafenstraße 12, Bremen"),
-                          ("Oldenburg plant", "Industrieweg 4, Oldenburg")):
-        add_site(organization=organization, actor=alice, data={
-            "name": name, "address": address, "effective_personnel": "15", "shifts": 1})
+    organization = nordlicht_two_sites(alice, shifts=1)
     application = quoted_application(organization, alice, rita)
     today = timezone.localdate()
     consultancy_end = today - datetime.timedelta(days=365)

@@ -12,7 +12,7 @@ import re
 
 import pytest
 from django.utils import timezone
-from factories import PASSING_ASSESSMENT, make_user
+from factories import PASSING_ASSESSMENT, make_user, nordlicht_two_sites
 from helpers.browser import log_in
 from helpers.pdf import pdf_text
 from playwright.sync_api import expect
@@ -25,19 +25,11 @@ pytestmark = pytest.mark.browser
 
 def _registered_application():
     """Nordlicht's ISO 9001 application (30 persons, two sites), registered by Rita."""
-    from isocert.accounts.services import add_site, create_organization
     from isocert.registration import services
 
     alice = make_user("alice@nordlicht.example", "Alice Owner")
     rita = make_user("rita@cb.example", "Rita Reviewer", roles=["reviewer"])
-    organization = create_organization(actor=alice, data={
-        "legal_name": "Nordlicht Aluminium GmbH", "country": "DE",
-        "registered_address": "Hafenstraße 12, 28217 Bremen", "sector_codes": [17],
-        "scope_statement": "Die casting of aluminium parts."})
-    for name, address in (("Bremen head office", "Hafenstraße 12, Bremen"),
-                          ("Oldenburg plant", "Industrieweg 4, Oldenburg")):
-        add_site(organization=organization, actor=alice, data={
-            "name": name, "address": address, "effective_personnel": "15", "shifts": 3})
+    organization = nordlicht_two_sites(alice, shifts=3)
     application = services.create_application(organization=organization, actor=alice, data={
         "standards": [{"standard": "ISO 9001", "effective_personnel": "30"}],
         "desired_audit_from": timezone.localdate() + datetime.timedelta(days=60)})
