@@ -1,7 +1,7 @@
 """Shared fixtures: the named cast and their organizations.
 
-Alice owns Nordlicht Aluminium (ISO 50001 manufacturer), Bob edits it, Charlie
-owns Brightpath Services and must never see anything of Nordlicht's. CB staff:
+Alice owns Nordlicht Aluminium (ISO 50001 manufacturer), Bob edits it, Vera views
+it, Charlie owns Brightpath Services and must never see anything of Nordlicht's. CB staff:
 Rita reviews, Adam audits, Dora decides, Ada administers. Staff have a TOTP
 authenticator, as the portal requires of them.
 """
@@ -125,6 +125,16 @@ def nordlicht(alice, bob):
 
 
 @pytest.fixture
+def vera(nordlicht):
+    """A viewer of Nordlicht: reads, never writes."""
+    from isocert.accounts.models import Membership
+
+    user = make_user("vera@nordlicht.example", "Vera Viewer")
+    Membership.objects.create(organization=nordlicht, user=user, role=Membership.Role.VIEWER)
+    return user
+
+
+@pytest.fixture
 def brightpath(charlie):
     from isocert.accounts.services import add_site, create_organization
 
@@ -165,6 +175,29 @@ def registered(under_review, rita):
 
     record_preliminary_assessment(application=under_review, actor=rita, data=PASSING_ASSESSMENT)
     return register_application(application=under_review, actor=rita)
+
+
+@pytest.fixture
+def information_requested(under_review, rita):
+    from isocert.registration.services import request_information
+
+    return request_information(application=under_review, actor=rita,
+                               message="Send the energy review.")
+
+
+@pytest.fixture
+def resubmitted(information_requested, alice):
+    from isocert.registration.services import resubmit_application
+
+    return resubmit_application(application=information_requested, actor=alice,
+                                response="Energy review attached.")
+
+
+@pytest.fixture
+def declined(under_review, rita):
+    from isocert.registration.services import decline_application
+
+    return decline_application(application=under_review, actor=rita, reason="Out of our scope.")
 
 
 @pytest.fixture

@@ -12,7 +12,12 @@ import zipfile
 from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
 from allauth.account.internal.flows.login import _AUTHENTICATION_METHODS_USER_SESSION_KEY
 from allauth.account.models import EmailAddress
-from allauth.mfa.totp.internal.auth import TOTP
+from allauth.mfa.totp.internal.auth import (
+    TOTP,
+    format_hotp_value,
+    hotp_value,
+    yield_hotp_counters_from_time,
+)
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
@@ -21,6 +26,12 @@ from isocert.accounts.second_factor import has_authenticator
 
 STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 PASSWORD = "correct-horse-battery-staple"
+
+
+def current_totp_code() -> str:
+    """The code staff's authenticator shows now (the middle of allauth's tolerance window)."""
+    counters = list(yield_hotp_counters_from_time())  # [now - tolerance .. now + tolerance]
+    return format_hotp_value(hotp_value(STAFF_TOTP_SECRET, counters[len(counters) // 2]))
 
 
 def make_user(email: str, full_name: str = "", *, roles=(), verified=True):
@@ -69,6 +80,46 @@ def complete_application_data(**overrides) -> dict:
 PASSING_ASSESSMENT = {"documents_reviewed": True, "scope_clear": True,
                       "sites_personnel_plausible": True, "cb_competent": True,
                       "impartiality_risk": "none", "notes": ""}
+
+
+def nordlicht_two_sites(owner, *, shifts: int):
+    """Nordlicht Aluminium (IAF sector 17) with its Bremen head office and Oldenburg plant,
+    15 persons each working ``shifts`` shifts; ``owner`` creates it and owns it."""
+    from isocert.accounts.services import add_site, create_organization
+
+    organization = create_organization(actor=owner, legal_name="Nordlicht Aluminium GmbH",
+                                       country="DE",
+                                       registered_address="Hafenstraße 12, 28217 Bremen",
+                                       sector_codes=[17],
+                                       scope_statement="Die casting of aluminium parts.")
+    for name, address in (("Bremen head office", "Hafenstraße 12, Bremen"),
+                          ("Oldenburg plant", "Industrieweg 4, Oldenburg")):
+        add_site(organization=organization, actor=owner, name=name, address=address,
+                 effective_personnel=15, shifts=shifts)
+    return organization
+
+
+def apply_for(organization, owner, reviewer, standards, *, register: bool):
+    """An application of ``organization`` for ``standards`` (complete otherwise), submitted
+    by ``owner`` and taken into review by ``reviewer``; with ``register``, registered too."""
+    from isocert.registration.services import (
+        create_application,
+        record_preliminary_assessment,
+        register_application,
+        start_review,
+        submit_application,
+    )
+
+    application = create_application(organization=organization, actor=owner,
+                                      data=complete_application_data(standards=standards))
+    submit_application(application=application, actor=owner)
+    start_review(application=application, actor=reviewer)
+    if register:
+        record_preliminary_assessment(application=application, actor=reviewer,
+                                      data=PASSING_ASSESSMENT)
+        register_application(application=application, actor=reviewer)
+    application.refresh_from_db()
+    return application
 
 
 def client_for(user, *, second_factor: bool = True) -> Client:

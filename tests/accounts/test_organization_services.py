@@ -1,7 +1,7 @@
 """Organization profile and sites: field-named errors, one central function, editors only."""
 
 import pytest
-from factories import complete_application_data, make_user
+from factories import complete_application_data
 
 from isocert.accounts.models import Membership, Organization, Site
 from isocert.accounts.services import (
@@ -14,13 +14,6 @@ from isocert.accounts.services import (
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted
 from isocert.core.models import AuditEvent
 from isocert.registration.services import create_application, submit_application
-
-
-@pytest.fixture
-def vera(nordlicht):
-    user = make_user("vera@nordlicht.example", "Vera Viewer")
-    Membership.objects.create(organization=nordlicht, user=user, role=Membership.Role.VIEWER)
-    return user
 
 
 def profile(**overrides):

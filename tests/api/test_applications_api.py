@@ -8,32 +8,14 @@ import zipfile
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from factories import ENERGY_LINE, PASSING_ASSESSMENT
+from helpers.api import assert_error
 
 from isocert.accounts.models import Membership, User
 from isocert.core.models import AuditEvent, StoredFile
 from isocert.registration.models import Application, ApplicationDocument, PreliminaryAssessment
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-ENERGY_LINE = {"standard": "ISO 50001", "effective_personnel": "24",
-               "annual_energy_consumption_tj": "310", "energy_types": 3,
-               "significant_energy_uses": 5}
-PASSING_ASSESSMENT = {"documents_reviewed": True, "scope_clear": True,
-                      "sites_personnel_plausible": True, "cb_competent": True,
-                      "impartiality_risk": "none", "notes": ""}
-
-
-def assert_error(response, status: int, code: str, *fields: str) -> dict:
-    """The one error shape, with the given status, code and field names."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}
-    error = body["error"]
-    assert set(error) == {"code", "message", "fields"}
-    assert error["code"] == code
-    assert error["message"].strip()
-    for field in fields:
-        assert field in error["fields"], error
-    return error
 
 
 def in_days(days: int) -> str:

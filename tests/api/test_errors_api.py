@@ -3,27 +3,13 @@
 import re
 
 import pytest
+from helpers.api import assert_error
 
 from isocert.accounts.models import Organization, Site
 from isocert.api import api
 from isocert.core.models import AuditEvent
 
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
-
-
-def assert_error(response, status: int, code: str, *fields: str) -> dict:
-    """The one error shape, with the given status, code and field names."""
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"error"}
-    error = body["error"]
-    assert set(error) == {"code", "message", "fields"}
-    assert error["code"] == code
-    assert error["message"].strip()
-    for field in fields:
-        assert field in error["fields"], error
-    return error
 
 
 def snapshot(organization) -> tuple:

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core import mail
+from helpers.api import assert_error
 
 from isocert.accounts.models import Invitation, Membership, Organization, Site, User
 from isocert.core.models import AuditEvent
@@ -12,20 +13,6 @@ ORGANIZATION = {
     "legal_identifier": "HRB 12345", "sector_codes": [17, 17, 14],
     "scope_statement": "Die casting of aluminium parts.",
 }
-
-
-def assert_error(response, status: int, code: str, *fields: str) -> dict:
-    """The one error shape, with the given status, code and field names."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}
-    error = body["error"]
-    assert set(error) == {"code", "message", "fields"}
-    assert error["code"] == code
-    assert error["message"].strip()
-    for field in fields:
-        assert field in error["fields"], error
-    return error
 
 
 def test_alice_creates_an_organization_and_becomes_its_owner(alice, api_client):

@@ -2,36 +2,21 @@
 client's owner accepts and downloads the PDF; refusals in the one error shape."""
 
 import datetime
+import functools
 
 import pytest
 from django.utils import timezone
-from factories import PASSING_ASSESSMENT, complete_application_data
+from factories import apply_for
+from helpers.api import assert_error as assert_error_shape
 
 from isocert.core.models import AuditEvent
-from isocert.registration.models import Application, AuditTimeDetermination, Quotation
-from isocert.registration.services import (
-    create_application,
-    record_preliminary_assessment,
-    register_application,
-    start_review,
-    submit_application,
-)
+from isocert.registration.models import AuditTimeDetermination, Quotation
 
+QUALITY = [{"standard": "ISO 9001", "effective_personnel": "30"}]
 WHY = "Three shifts and a die-casting line need a longer stage 2 on site."
+# Here an error names exactly the given fields, no others.
+assert_error = functools.partial(assert_error_shape, exact_fields=True)
 NOT_FOUND = {"error": {"code": "not_found", "message": "Not found.", "fields": {}}}
-
-
-def assert_error(response, status: int, code: str, *fields: str) -> dict:
-    """The one error shape, with the given status, code and exactly these field names."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}
-    error = body["error"]
-    assert set(error) == {"code", "message", "fields"}
-    assert error["code"] == code
-    assert error["message"].strip()
-    assert sorted(error["fields"]) == sorted(fields), error
-    return error
 
 
 def put_json(client, url, data):
@@ -42,25 +27,10 @@ def post_json(client, url, data=None):
     return client.post(url, data if data is not None else {}, content_type="application/json")
 
 
-def apply_for(organization, owner, reviewer, *, register=True) -> Application:
-    """Nordlicht's ISO 9001 application (30 persons: 4 initial days), under review or
-    registered."""
-    application = create_application(organization=organization, actor=owner,
-                                      data=complete_application_data(standards=[
-                                          {"standard": "ISO 9001", "effective_personnel": "30"}]))
-    submit_application(application=application, actor=owner)
-    start_review(application=application, actor=reviewer)
-    if register:
-        record_preliminary_assessment(application=application, actor=reviewer,
-                                      data=PASSING_ASSESSMENT)
-        register_application(application=application, actor=reviewer)
-    application.refresh_from_db()
-    return application
-
-
 @pytest.fixture
 def quality(nordlicht, alice, rita):
-    return apply_for(nordlicht, alice, rita)
+    """Nordlicht's registered ISO 9001 application (30 persons: 4 initial days)."""
+    return apply_for(nordlicht, alice, rita, QUALITY, register=True)
 
 
 @pytest.fixture
@@ -232,7 +202,7 @@ def test_issuing_is_refused_to_clients_and_without_a_determination(quality, alic
 
 
 def test_issuing_needs_a_registered_application(nordlicht, alice, rita, api_client):
-    application = apply_for(nordlicht, alice, rita, register=False)
+    application = apply_for(nordlicht, alice, rita, QUALITY, register=False)
     client = api_client(rita)
     assert put_json(client, f"/api/v1/applications/{application.pk}/audit-time",
                     {}).status_code == 200

@@ -6,23 +6,10 @@ import hashlib
 from allauth.mfa.models import Authenticator
 from django.test import Client
 from django.utils import timezone
+from helpers.api import assert_error
 
 from isocert.accounts.models import Organization, PersonalAccessToken
 from isocert.core.models import AuditEvent
-
-
-def assert_error(response, status: int, code: str, *fields: str) -> dict:
-    """The one error shape, with the given status, code and field names."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}
-    error = body["error"]
-    assert set(error) == {"code", "message", "fields"}
-    assert error["code"] == code
-    assert error["message"].strip()
-    for field in fields:
-        assert field in error["fields"], error
-    return error
 
 
 def bearer(secret: str, **kwargs) -> Client:

@@ -2,6 +2,7 @@
 
 import pytest
 from django.utils import timezone
+from programme_helpers import auditor, cycle_for
 
 
 @pytest.fixture
@@ -22,3 +23,15 @@ def today_is(monkeypatch):
                             if value is not None else day)
         return day
     return set_today
+
+
+@pytest.fixture
+def lead(db):
+    """Lena, a qualified lead auditor."""
+    return auditor("lena@cb.example", "Lena Lead", lead=True)
+
+
+@pytest.fixture
+def cycle(nordlicht, alice, rita):
+    """Nordlicht's certification cycle (programme_helpers.cycle_for)."""
+    return cycle_for(nordlicht, alice, rita)

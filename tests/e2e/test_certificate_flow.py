@@ -10,17 +10,16 @@ and the signature genuine. Dora suspends the certificate on its page; the same Q
 address now says it is suspended.
 """
 
-import io
 import re
 
 import pytest
 from django.conf import settings
 from django.utils import timezone
-from factories import make_user
+from factories import make_user, nordlicht_two_sites
+from helpers.browser import log_in, signed_in_message
+from helpers.pdf import pdf_text
 from playwright.sync_api import expect
 from programme_helpers import auditor
-from pypdf import PdfReader
-from test_certification_audit_flow import _log_in
 
 from isocert.certification.models import Certificate
 
@@ -35,27 +34,12 @@ pytestmark = pytest.mark.browser
 def _set_up():
     from certification_helpers import decision_ready_cycle
 
-    from isocert.accounts.services import add_site, create_organization
-
     alice = make_user(ALICE, "Alice Owner")
     rita = make_user(RITA, "Rita Reviewer", roles=["reviewer"])
     adam = auditor(ADAM, "Adam Auditor", lead=True)
     make_user(DORA, "Dora Decider", roles=["decision_maker"])
-    organization = create_organization(actor=alice, legal_name=CLIENT, country="DE",
-                                       registered_address="Hafenstraße 12, 28217 Bremen",
-                                       sector_codes=[17],
-                                       scope_statement="Die casting of aluminium parts.")
-    for name, address in (("Bremen head office", "Hafenstraße 12, Bremen"),
-                          ("Oldenburg plant", "Industrieweg 4, Oldenburg")):
-        add_site(organization=organization, actor=alice, name=name, address=address,
-                 effective_personnel=15, shifts=1)
+    organization = nordlicht_two_sites(alice, shifts=1)
     return decision_ready_cycle(organization, alice, rita, adam)
-
-
-def _pdf_text(path) -> str:
-    reader = PdfReader(io.BytesIO(path.read_bytes()))
-    text = "\n".join(page.extract_text() for page in reader.pages).replace("-\n", "-")
-    return " ".join(text.split())
 
 
 def _qr_path(certificate: Certificate) -> str:
@@ -71,7 +55,7 @@ def test_dora_grants_downloads_verifies_and_suspends(new_page, tmp_path):
 
     # 1. Dora's queue and the decision page.
     dora = new_page()
-    _log_in(dora, DORA, totp=True)
+    log_in(dora, DORA, totp=True, landing=signed_in_message)
     dora.get_by_role("navigation", name="Main").get_by_role("link", name="Decisions").click()
     expect(dora.get_by_role("heading", level=1)).to_have_text("Certification decisions awaiting")
     dora.get_by_role("link", name=f"Decide on {CLIENT}").click()
@@ -101,7 +85,7 @@ def test_dora_grants_downloads_verifies_and_suspends(new_page, tmp_path):
     assert download.suggested_filename == f"certificate-{certificate.number}-rev1.pdf"
     path = tmp_path / download.suggested_filename
     download.save_as(path)
-    text = _pdf_text(path)
+    text = pdf_text(path.read_bytes())
     for expected in (certificate.number, CLIENT, "ISO 9001:2015", today.isoformat(),
                      certificate.expiry_date.isoformat(), "Oldenburg plant"):
         assert expected in text, (expected, text)

@@ -15,17 +15,17 @@ finding and the recommendation, and Alice reads the report on her side.
 """
 
 import datetime
-import io
 import re
 import time
 
 import pytest
-from django.core import mail
 from django.utils import timezone
-from factories import PASSWORD, STAFF_TOTP_SECRET, make_user
+from factories import make_user, nordlicht_two_sites
+from helpers.browser import log_in, signed_in_message
+from helpers.mail import wait_for_mail
+from helpers.pdf import pdf_text
 from playwright.sync_api import Page, expect
 from programme_helpers import auditor, quoted_application, relationship
-from pypdf import PdfReader
 
 ALICE, RITA = "alice@nordlicht.example", "rita@cb.example"
 ADAM, EVE = "adam@cb.example", "eve@cb.example"
@@ -42,76 +42,14 @@ PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\
 pytestmark = pytest.mark.browser
 
 
-def _totp_code() -> str:
-    from allauth.mfa.totp.internal.auth import (
-        format_hotp_value,
-        hotp_value,
-        yield_hotp_counters_from_time,
-    )
-
-    counters = list(yield_hotp_counters_from_time())  # [now - tolerance .. now + tolerance]
-    return format_hotp_value(hotp_value(STAFF_TOTP_SECRET, counters[len(counters) // 2]))
-
-
-def _log_in(page: Page, email: str, *, totp: bool = False) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Email:", exact=True).fill(email)
-    page.get_by_label("Password:", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    if totp:
-        from allauth.mfa import app_settings
-
-        # allauth refuses a code used before: on refusal wait for the next period, once.
-        for _attempt in range(2):
-            expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
-            page.get_by_label(re.compile("code", re.IGNORECASE)).fill(_totp_code())
-            with page.expect_navigation():
-                page.get_by_role("button", name="Sign In").click()
-            if "/accounts/2fa/authenticate/" not in page.url:
-                break
-            period = app_settings.TOTP_PERIOD
-            time.sleep(period - time.time() % period + 0.2)
-        else:
-            pytest.fail("The authenticator code was refused twice.")
-    # An auditor without an organization lands on the welcome page, not the dashboard.
-    expect(page.get_by_text(re.compile(r"^Successfully signed in as "))).to_be_visible()
-
-
-def _wait_for_mail(to: str, subject: str, timeout: float = 5.0):
-    """The latest e-mail to ``to`` whose subject contains ``subject`` (sent after commit)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = [m for m in mail.outbox if to in m.to and subject in m.subject]
-        if found or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    assert found, [(m.to, m.subject) for m in mail.outbox]
-    return found[-1]
-
-
-def _pdf_text(path) -> str:
-    reader = PdfReader(io.BytesIO(path.read_bytes()))
-    text = "\n".join(page.extract_text() for page in reader.pages).replace("-\n", "-")
-    return " ".join(text.split())
-
-
 def _set_up():
     """Nordlicht's quoted ISO 9001 application; Adam (lead, qualified) and Eve (qualified,
     but Nordlicht's consultant until a year ago)."""
-    from isocert.accounts.services import add_site, create_organization
-
     alice = make_user(ALICE, "Alice Owner")
     rita = make_user(RITA, "Rita Reviewer", roles=["reviewer"])
     auditor(ADAM, "Adam Auditor", lead=True)
     eve = auditor(EVE, "Eve Auditor", lead=True)
-    organization = create_organization(actor=alice, legal_name=CLIENT, country="DE",
-                                       registered_address="Hafenstraße 12, 28217 Bremen",
-                                       sector_codes=[17],
-                                       scope_statement="Die casting of aluminium parts.")
-    for name, address in (("Bremen head office", "Hafenstraße 12, Bremen"),
-                          ("Oldenburg plant", "Industrieweg 4, Oldenburg")):
-        add_site(organization=organization, actor=alice, name=name, address=address,
-                 effective_personnel=15, shifts=1)
+    organization = nordlicht_two_sites(alice, shifts=1)
     application = quoted_application(organization, alice, rita)
     today = timezone.localdate()
     consultancy_end = today - datetime.timedelta(days=365)
@@ -182,7 +120,7 @@ def _confirm_plan(alice: Page, application, kind: str) -> None:
 
 def _declare_and_start(adam: Page, kind: str) -> None:
     """Adam opens the planning page from his assignment e-mail, declares and starts."""
-    message = _wait_for_mail(ADAM, f"You are on the {kind} audit team of")
+    message = wait_for_mail(ADAM, f"You are on the {kind} audit team of")
     path = re.search(r"/audits/\d+/planning/", message.body).group(0)
     adam.goto(path)
     expect(adam.get_by_test_id("start-problems")).to_contain_text(
@@ -240,7 +178,7 @@ def test_stage1_and_stage2_to_recommendation(new_page, tmp_path):
 
     # 1. Rita starts the cycle from the review page and plans stage 1; Eve is refused.
     rita = new_page()
-    _log_in(rita, RITA, totp=True)
+    log_in(rita, RITA, totp=True, landing=signed_in_message)
     rita.goto(f"/review/{application.pk}/")
     rita.get_by_role("button", name="Start certification cycle").click()
     expect(rita.get_by_text("Certification cycle started.")).to_be_visible()
@@ -262,13 +200,13 @@ def test_stage1_and_stage2_to_recommendation(new_page, tmp_path):
 
     # 2. Alice confirms the plan.
     alice = new_page()
-    _log_in(alice, ALICE)
+    log_in(alice, ALICE, landing=signed_in_message)
     _confirm_plan(alice, application, "Stage 1")
 
     # 3. Adam declares, starts stage 1, covers a clause, records an observation, issues the
     #    stage-1 report and closes stage 1.
     adam = new_page()
-    _log_in(adam, ADAM, totp=True)
+    log_in(adam, ADAM, totp=True, landing=signed_in_message)
     _declare_and_start(adam, "Stage 1")
     checklist = adam.get_by_role("region", name=re.compile("^Checklist by clause"))
     expect(checklist.get_by_role("heading")).to_contain_text("(0 of ")
@@ -365,7 +303,7 @@ def test_stage1_and_stage2_to_recommendation(new_page, tmp_path):
     assert download.suggested_filename.endswith("-rev1.pdf"), download.suggested_filename
     path = tmp_path / download.suggested_filename
     download.save_as(path)
-    text = _pdf_text(path)
+    text = pdf_text(path.read_bytes())
     assert CLIENT in text, text
     assert "Audit report — Stage 2" in text, text
     assert MAJOR in text, text

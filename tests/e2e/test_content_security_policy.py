@@ -13,7 +13,8 @@ import re
 import pytest
 from django.conf import settings
 from django.urls import reverse
-from factories import PASSWORD, client_for, make_user
+from factories import client_for, make_user
+from helpers.browser import log_in
 from playwright.sync_api import Page, expect
 from registry_helpers import make_certificate
 
@@ -92,11 +93,7 @@ def test_key_pages_report_no_policy_violation(new_page, live_server):
     expect(visitor.locator(".opblock").first).to_be_visible()
 
     page = _watched(new_page, violations)
-    page.goto("/accounts/login/")
-    page.get_by_label("Email:", exact=True).fill(alice.email)
-    page.get_by_label("Password:", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    log_in(page, alice.email)
     page.goto(reverse("gap_assessment_detail", args=[assessment.pk]))
     expect(page.locator("#readiness-chart[data-rendered=true]")).to_be_attached()
     page.get_by_role("link", name="Edit 4.1", exact=True).click()  # htmx swaps the row in

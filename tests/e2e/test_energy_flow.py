@@ -11,49 +11,16 @@ application is submitted, Dora (decision maker, with her authenticator) sees
 
 import datetime
 import re
-import time
 
 import pytest
-from factories import PASSWORD, STAFF_TOTP_SECRET, complete_application_data, make_user
+from factories import complete_application_data, make_user
+from helpers.browser import log_in
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
 ALICE, DORA = "alice@nordlicht.example", "dora@cb.example"
 
 pytestmark = pytest.mark.browser
-
-
-def _totp_code() -> str:
-    from allauth.mfa.totp.internal.auth import (
-        format_hotp_value,
-        hotp_value,
-        yield_hotp_counters_from_time,
-    )
-
-    counters = list(yield_hotp_counters_from_time())
-    return format_hotp_value(hotp_value(STAFF_TOTP_SECRET, counters[len(counters) // 2]))
-
-
-def _log_in(page: Page, email: str, *, totp: bool = False) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Email:", exact=True).fill(email)
-    page.get_by_label("Password:", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    if totp:
-        from allauth.mfa import app_settings
-
-        for _attempt in range(2):  # a code used before is refused: wait for the next one
-            expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
-            page.get_by_label(re.compile("code", re.IGNORECASE)).fill(_totp_code())
-            with page.expect_navigation():
-                page.get_by_role("button", name="Sign In").click()
-            if "/accounts/2fa/authenticate/" not in page.url:
-                break
-            period = app_settings.TOTP_PERIOD
-            time.sleep(period - time.time() % period + 0.2)
-        else:
-            pytest.fail("The authenticator code was refused twice.")
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
 
 def _nordlicht_with_meters():
@@ -94,7 +61,7 @@ def test_alice_demonstrates_improvement_and_dora_sees_it(new_page, tmp_path):
     csv_path.write_text(monthly_csv(start=datetime.date(2024, 1, 1), months=18))
 
     page = new_page()
-    _log_in(page, ALICE)
+    log_in(page, ALICE)
     page.goto(f"/organizations/{organization.pk}/")
     page.get_by_role("link", name="Energy performance (ISO 50001)").click()
     expect(page.get_by_role("heading", name="Energy performance (ISO 50001)")).to_be_visible()
@@ -164,7 +131,7 @@ def test_alice_demonstrates_improvement_and_dora_sees_it(new_page, tmp_path):
     submit_application(application=application, actor=alice)
     make_user(DORA, "Dora Decider", roles=["decision_maker"])
     dora = new_page()
-    _log_in(dora, DORA, totp=True)
+    log_in(dora, DORA, totp=True)
     dora.goto(f"/organizations/{organization.pk}/energy/")
     verdict = dora.get_by_test_id("improvement-verdict")
     expect(verdict).to_contain_text("Energy performance improvement demonstrated")

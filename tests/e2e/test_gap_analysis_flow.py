@@ -2,18 +2,11 @@
 and Bob's stale save of the same row is refused with a clear message."""
 
 import pytest
-from factories import PASSWORD, make_user
-from playwright.sync_api import Page, expect
+from factories import make_user
+from helpers.browser import log_in
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
-
-
-def _log_in(page: Page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Email:", exact=True).fill(email)
-    page.get_by_label("Password:", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
 
 def test_gap_analysis_inline_edit_chart_and_conflict(new_page):
@@ -27,7 +20,7 @@ def test_gap_analysis_inline_edit_chart_and_conflict(new_page):
     Membership.objects.create(organization=organization, user=bob, role="editor")
 
     page = new_page()
-    _log_in(page, alice.email)
+    log_in(page, alice.email)
     page.goto(f"/organizations/{organization.pk}/")
     page.get_by_role("link", name="Gap analysis").click()
     page.get_by_label("Standard").select_option("ISO 9001")
@@ -36,7 +29,7 @@ def test_gap_analysis_inline_edit_chart_and_conflict(new_page):
     expect(page.locator("#readiness-chart[data-rendered=true]")).to_be_attached()
 
     other = new_page()
-    _log_in(other, bob.email)
+    log_in(other, bob.email)
     other.goto(page.url)
     other.get_by_role("link", name="Edit 4.1", exact=True).click()  # Bob opens the row
 

@@ -8,15 +8,14 @@ justification, accepts it online and downloads the PDF.
 """
 
 import datetime
-import io
 import re
-import time
 
 import pytest
 from django.utils import timezone
-from factories import PASSING_ASSESSMENT, PASSWORD, STAFF_TOTP_SECRET, make_user
-from playwright.sync_api import Page, expect
-from pypdf import PdfReader
+from factories import PASSING_ASSESSMENT, make_user, nordlicht_two_sites
+from helpers.browser import log_in
+from helpers.pdf import pdf_text
+from playwright.sync_api import expect
 
 JUSTIFICATION = "Two sites and three shifts at the Oldenburg die-casting plant."
 QUOTATION_NUMBER = re.compile(r"QUO-\d{4}-\d{6}")
@@ -24,57 +23,13 @@ QUOTATION_NUMBER = re.compile(r"QUO-\d{4}-\d{6}")
 pytestmark = pytest.mark.browser
 
 
-def _totp_code() -> str:
-    from allauth.mfa.totp.internal.auth import (
-        format_hotp_value,
-        hotp_value,
-        yield_hotp_counters_from_time,
-    )
-
-    counters = list(yield_hotp_counters_from_time())  # [now - tolerance .. now + tolerance]
-    return format_hotp_value(hotp_value(STAFF_TOTP_SECRET, counters[len(counters) // 2]))
-
-
-def _log_in(page: Page, email: str, *, totp: bool = False) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Email:", exact=True).fill(email)
-    page.get_by_label("Password:", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    if not totp:
-        expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
-        return
-    from allauth.mfa import app_settings
-
-    # allauth refuses a code used before: on refusal wait for the next period, once.
-    for _attempt in range(2):
-        expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
-        page.get_by_label(re.compile("code", re.IGNORECASE)).fill(_totp_code())
-        with page.expect_navigation():
-            page.get_by_role("button", name="Sign In").click()
-        if "/accounts/2fa/authenticate/" not in page.url:
-            expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
-            return
-        period = app_settings.TOTP_PERIOD
-        time.sleep(period - time.time() % period + 0.2)
-    pytest.fail("The authenticator code was refused twice.")
-
-
 def _registered_application():
     """Nordlicht's ISO 9001 application (30 persons, two sites), registered by Rita."""
-    from isocert.accounts.services import add_site, create_organization
     from isocert.registration import services
 
     alice = make_user("alice@nordlicht.example", "Alice Owner")
     rita = make_user("rita@cb.example", "Rita Reviewer", roles=["reviewer"])
-    organization = create_organization(actor=alice, legal_name="Nordlicht Aluminium GmbH",
-                                       country="DE",
-                                       registered_address="Hafenstraße 12, 28217 Bremen",
-                                       sector_codes=[17],
-                                       scope_statement="Die casting of aluminium parts.")
-    for name, address in (("Bremen head office", "Hafenstraße 12, Bremen"),
-                          ("Oldenburg plant", "Industrieweg 4, Oldenburg")):
-        add_site(organization=organization, actor=alice, name=name, address=address,
-                 effective_personnel=15, shifts=3)
+    organization = nordlicht_two_sites(alice, shifts=3)
     application = services.create_application(organization=organization, actor=alice, data={
         "standards": [{"standard": "ISO 9001", "effective_personnel": "30"}],
         "desired_audit_from": timezone.localdate() + datetime.timedelta(days=60)})
@@ -83,13 +38,6 @@ def _registered_application():
     services.record_preliminary_assessment(application=application, actor=rita,
                                            data=PASSING_ASSESSMENT)
     return services.register_application(application=application, actor=rita)
-
-
-def _pdf_text(path) -> str:
-    """The PDF's text on one line; a line broken after a hyphen ("die-|casting") joined."""
-    reader = PdfReader(io.BytesIO(path.read_bytes()))
-    text = "\n".join(page.extract_text() for page in reader.pages).replace("-\n", "-")
-    return " ".join(text.split())
 
 
 def test_estimate_then_quotation_accepted_online(new_page, tmp_path):
@@ -113,7 +61,7 @@ def test_estimate_then_quotation_accepted_online(new_page, tmp_path):
     # (b) Rita fixes the audit time of the registered application and issues the quotation.
     application = _registered_application()
     rita = new_page()
-    _log_in(rita, "rita@cb.example", totp=True)
+    log_in(rita, "rita@cb.example", totp=True)
     rita.goto(f"/review/{application.pk}/")
     expect(rita.get_by_test_id("status")).to_have_text("Registered")
     expect(rita.get_by_text("The audit time has not been determined yet.")).to_be_visible()
@@ -135,7 +83,7 @@ def test_estimate_then_quotation_accepted_online(new_page, tmp_path):
 
     # (c) Alice reads the quotation with its justification, accepts it and downloads the PDF.
     alice = new_page()
-    _log_in(alice, "alice@nordlicht.example")
+    log_in(alice, "alice@nordlicht.example")
     alice.get_by_role("link", name=application.reference).click()
     quotation = alice.get_by_role("region", name="Quotation and audit time")
     expect(quotation.get_by_role("heading", name=re.compile(f"Quotation {number}"))
@@ -160,7 +108,7 @@ def test_estimate_then_quotation_accepted_online(new_page, tmp_path):
     assert download.suggested_filename == f"{number}.pdf"
     path = tmp_path / download.suggested_filename
     download.save_as(path)
-    text = _pdf_text(path)
+    text = pdf_text(path.read_bytes())
     assert f"Quotation {number}" in text
     assert f"Set by the CB: {JUSTIFICATION}" in text
     assert "14875.00 EUR" in text

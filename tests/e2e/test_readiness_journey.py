@@ -14,17 +14,15 @@ the application's review page.
 
 import datetime
 import re
-import time
 
 import pytest
 from django.utils import timezone
 from factories import (
     PASSING_ASSESSMENT,
-    PASSWORD,
-    STAFF_TOTP_SECRET,
     complete_application_data,
     make_user,
 )
+from helpers.browser import log_in
 from playwright.sync_api import Page, expect
 
 ALICE = "alice@nordlicht.example"
@@ -34,40 +32,6 @@ ACTION_TITLE = "Extend the energy review to the compressed-air system"
 PAGE_EDITED = ("4.1", "6.3")  # rows Alice assesses in the browser; the rest via services
 
 pytestmark = pytest.mark.browser
-
-
-def _totp_code() -> str:
-    from allauth.mfa.totp.internal.auth import (
-        format_hotp_value,
-        hotp_value,
-        yield_hotp_counters_from_time,
-    )
-
-    counters = list(yield_hotp_counters_from_time())  # [now - tolerance .. now + tolerance]
-    return format_hotp_value(hotp_value(STAFF_TOTP_SECRET, counters[len(counters) // 2]))
-
-
-def _log_in(page: Page, email: str, *, totp: bool = False) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Email:", exact=True).fill(email)
-    page.get_by_label("Password:", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    if totp:
-        from allauth.mfa import app_settings
-
-        # allauth refuses a code used before: on refusal wait for the next period, once.
-        for _attempt in range(2):
-            expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
-            page.get_by_label(re.compile("code", re.IGNORECASE)).fill(_totp_code())
-            with page.expect_navigation():
-                page.get_by_role("button", name="Sign In").click()
-            if "/accounts/2fa/authenticate/" not in page.url:
-                break
-            period = app_settings.TOTP_PERIOD
-            time.sleep(period - time.time() % period + 0.2)
-        else:
-            pytest.fail("The authenticator code was refused twice.")
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
 
 def _registered_energy_application():
@@ -131,7 +95,7 @@ def test_gap_analysis_to_certification_audit(new_page):
     today = timezone.localdate()
 
     page = new_page()
-    _log_in(page, ALICE)
+    log_in(page, ALICE)
     journey = page.get_by_role("list", name=f"Certification journey of {organization}")
     expect(journey.get_by_role("listitem").filter(has_text="Registration")).to_contain_text(
         f"Done — {application.registration_number}")
@@ -325,7 +289,7 @@ def test_gap_analysis_to_certification_audit(new_page):
 
     # Rita, the CB reviewer, sees the shared readiness on the application's review page.
     rita = new_page()
-    _log_in(rita, RITA, totp=True)
+    log_in(rita, RITA, totp=True)
     rita.goto(f"/review/{application.pk}/")
     shared = rita.get_by_role("region", name="Readiness shared by the client")
     expect(shared.get_by_test_id("verdict")).to_have_text("Ready for stage 1")

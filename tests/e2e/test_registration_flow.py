@@ -9,12 +9,12 @@ the application; the client sees the REG-YYYY-NNNNNN number.
 
 import datetime
 import re
-import time
 
 import pytest
-from django.core import mail
 from django.utils import timezone
-from factories import PASSWORD, STAFF_TOTP_SECRET, make_user
+from factories import make_user
+from helpers.browser import log_in
+from helpers.mail import wait_for_mail
 from playwright.sync_api import Page, expect
 
 CLIENT_EMAIL = "erika@solarwerk.example"
@@ -24,53 +24,6 @@ ANSWER = "The Kassel plant; the head office only has offices."
 REGISTRATION_NUMBER = re.compile(r"^REG-\d{4}-\d{6}$")
 
 pytestmark = pytest.mark.browser
-
-
-def _totp_code() -> str:
-    from allauth.mfa.totp.internal.auth import (
-        format_hotp_value,
-        hotp_value,
-        yield_hotp_counters_from_time,
-    )
-
-    counters = list(yield_hotp_counters_from_time())  # [now - tolerance .. now + tolerance]
-    return format_hotp_value(hotp_value(STAFF_TOTP_SECRET, counters[len(counters) // 2]))
-
-
-def _pass_totp_step(page: Page) -> None:
-    """Enter the authenticator code; allauth refuses a code used before, so on refusal
-    (another log-in of this user in the same 30 s) wait for the next period once."""
-    from allauth.mfa import app_settings
-
-    for _attempt in range(2):
-        expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
-        page.get_by_label(re.compile("code", re.IGNORECASE)).fill(_totp_code())
-        with page.expect_navigation():
-            page.get_by_role("button", name="Sign In").click()
-        if "/accounts/2fa/authenticate/" not in page.url:
-            return
-        period = app_settings.TOTP_PERIOD
-        time.sleep(period - time.time() % period + 0.2)
-    pytest.fail("The authenticator code was refused twice.")
-
-
-def _wait_for_mail(to: str, subject: str, timeout: float = 5.0):
-    """The e-mail to ``to`` whose subject contains ``subject`` (sent after commit)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = [m for m in mail.outbox if to in m.to and subject in m.subject]
-        if found or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    assert found, [(m.to, m.subject) for m in mail.outbox]
-    return found[-1]
-
-
-def _log_in(page: Page, email: str, password: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Email:", exact=True).fill(email)
-    page.get_by_label("Password:", exact=True).fill(password)
-    page.get_by_role("button", name="Sign In").click()
 
 
 def _log_out(page: Page) -> None:
@@ -96,7 +49,7 @@ def test_visitor_applies_and_is_registered(new_page, live_server, tmp_path):
     expect(client.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
 
     # 2. The confirmation link arrives by e-mail (task enqueued on commit).
-    message = _wait_for_mail(CLIENT_EMAIL, "Confirm")
+    message = wait_for_mail(CLIENT_EMAIL, "Confirm")
     link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", message.body)
     assert link, message.body
     assert link.group(0).startswith(live_server.url)
@@ -190,8 +143,7 @@ def test_visitor_applies_and_is_registered(new_page, live_server, tmp_path):
     # 5. Rita logs in with her authenticator and asks for information.
     make_user("rita@cb.example", "Rita Reviewer", roles=["reviewer"])
     rita = new_page()
-    _log_in(rita, "rita@cb.example", PASSWORD)
-    _pass_totp_step(rita)
+    log_in(rita, "rita@cb.example", totp=True, landing=None)
     expect(rita.get_by_role("heading", name="Dashboard")).to_be_visible()
     rita.get_by_role("link", name="Review queue").click()
     rita.get_by_role("link", name=reference).click()
@@ -203,11 +155,10 @@ def test_visitor_applies_and_is_registered(new_page, live_server, tmp_path):
     rita.get_by_role("button", name="Send request").click()
     expect(rita.get_by_text("Request sent to the client.")).to_be_visible()
     expect(_status(rita)).to_have_text("Information requested")
-    assert QUESTION in _wait_for_mail(CLIENT_EMAIL, "more information needed").body
+    assert QUESTION in wait_for_mail(CLIENT_EMAIL, "more information needed").body
 
     # 6. The client logs in again, answers and resubmits.
-    _log_in(client, CLIENT_EMAIL, CLIENT_PASSWORD)
-    expect(client.get_by_role("heading", name="Dashboard")).to_be_visible()
+    log_in(client, CLIENT_EMAIL, password=CLIENT_PASSWORD)  # lands on the dashboard
     expect(client.get_by_role("row", name=re.compile(reference))).to_contain_text(
         "Information requested")
     client.get_by_role("link", name=reference).click()
@@ -243,7 +194,7 @@ def test_visitor_applies_and_is_registered(new_page, live_server, tmp_path):
     expect(number).to_have_text(REGISTRATION_NUMBER)
     registration_number = number.inner_text()
     assert registration_number.startswith(f"REG-{timezone.now().year}-")
-    assert registration_number in _wait_for_mail(CLIENT_EMAIL, "is registered").body
+    assert registration_number in wait_for_mail(CLIENT_EMAIL, "is registered").body
     client.get_by_role("link", name="Dashboard").click()
     row = client.get_by_role("row", name=re.compile(reference))
     expect(row).to_contain_text("Registered")

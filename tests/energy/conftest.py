@@ -1,7 +1,6 @@
-"""Fixtures of the energy tests: Nordlicht's meters, variables and uses; Vera, a viewer."""
+"""Fixtures of the energy tests: Nordlicht's meters, variables and uses."""
 
 import pytest
-from factories import make_user
 
 
 @pytest.fixture
@@ -19,16 +18,6 @@ def story(nordlicht, alice):
     from isocert.energy.demo import build_energy_story
 
     return build_energy_story(organization=nordlicht, actor=alice)
-
-
-@pytest.fixture
-def vera(nordlicht):
-    """A viewer of Nordlicht: reads, never writes."""
-    from isocert.accounts.models import Membership
-
-    user = make_user("vera@nordlicht.example", "Vera Viewer")
-    Membership.objects.create(organization=nordlicht, user=user, role=Membership.Role.VIEWER)
-    return user
 
 
 @pytest.fixture

@@ -2,17 +2,6 @@
 
 import pytest
 from django.utils import timezone
-from factories import make_user
-
-from isocert.accounts.models import Membership
-
-
-@pytest.fixture
-def vera(nordlicht):
-    """A viewer of Nordlicht: reads, never writes."""
-    user = make_user("vera@nordlicht.example", "Vera Viewer")
-    Membership.objects.create(organization=nordlicht, user=user, role=Membership.Role.VIEWER)
-    return user
 
 
 @pytest.fixture

@@ -7,9 +7,8 @@ import zipfile
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from factories import docx_upload, make_user, pdf_upload
+from factories import docx_upload, pdf_upload
 
-from isocert.accounts.models import Membership
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted
 from isocert.core.files import open_stored
 from isocert.core.models import AuditEvent, StoredFile
@@ -22,13 +21,6 @@ from isocert.registration.services import (
 
 PDF_MIME = "application/pdf"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-
-@pytest.fixture
-def vera(nordlicht):
-    user = make_user("vera@nordlicht.example", "Vera Viewer")
-    Membership.objects.create(organization=nordlicht, user=user, role=Membership.Role.VIEWER)
-    return user
 
 
 def counts():

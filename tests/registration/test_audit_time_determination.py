@@ -9,7 +9,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from factories import PASSING_ASSESSMENT, client_for, complete_application_data
+from factories import apply_for, client_for
 
 from isocert.accounts.services import add_site
 from isocert.catalog.audittime import compute_audit_time
@@ -20,13 +20,8 @@ from isocert.registration.models import Application, AuditTimeDetermination, Quo
 from isocert.registration.services import (
     accept_quotation,
     audit_time_inputs,
-    create_application,
     determine_audit_time,
     issue_quotation,
-    record_preliminary_assessment,
-    register_application,
-    start_review,
-    submit_application,
 )
 
 FIGURES = ("initial_days", "stage1_days", "stage2_days", "surveillance_days",
@@ -44,25 +39,11 @@ def days(*values) -> dict:
     return dict(zip(FIGURES, (None if v is None else Decimal(v) for v in values), strict=True))
 
 
-def apply_for(organization, owner, reviewer, standards, *, register=False) -> Application:
-    """An application of ``organization`` for ``standards``, taken into review (or registered)."""
-    application = create_application(organization=organization, actor=owner,
-                                      data=complete_application_data(standards=standards))
-    submit_application(application=application, actor=owner)
-    start_review(application=application, actor=reviewer)
-    if register:
-        record_preliminary_assessment(application=application, actor=reviewer,
-                                      data=PASSING_ASSESSMENT)
-        register_application(application=application, actor=reviewer)
-    application.refresh_from_db()
-    return application
-
-
 @pytest.fixture
 def quality(nordlicht, alice, rita) -> Application:
     """Nordlicht's ISO 9001 application (30 persons), under review; one site besides HQ."""
     return apply_for(nordlicht, alice, rita,
-                     [{"standard": "ISO 9001", "effective_personnel": "30"}])
+                     [{"standard": "ISO 9001", "effective_personnel": "30"}], register=False)
 
 
 @pytest.fixture
@@ -124,7 +105,8 @@ def test_adjustments_integration_and_sampling_are_applied(nordlicht, alice, rita
                  address=f"Lagerweg {number}, Bremen", effective_personnel=5, shifts=1)
     application = apply_for(nordlicht, alice, rita, [
         {"standard": "ISO 9001", "effective_personnel": "120"},
-        {"standard": "ISO 14001", "effective_personnel": "120", "complexity": "medium"}])
+        {"standard": "ISO 14001", "effective_personnel": "120", "complexity": "medium"}],
+        register=False)
     adjustments = [{"reason": "Mature, well-documented system", "percent": "-10"}]
 
     determination = determine_audit_time(application=application, actor=rita,

@@ -6,7 +6,6 @@ from django.core import mail
 from django.db import transaction
 from factories import PASSING_ASSESSMENT, make_user
 
-from isocert.accounts.models import Membership
 from isocert.core.errors import NotPermitted
 from isocert.registration.services import (
     decline_application,
@@ -17,13 +16,6 @@ from isocert.registration.services import (
     start_review,
     submit_application,
 )
-
-
-@pytest.fixture
-def vera(nordlicht):
-    user = make_user("vera@nordlicht.example", "Vera Viewer")
-    Membership.objects.create(organization=nordlicht, user=user, role=Membership.Role.VIEWER)
-    return user
 
 
 def only_message():

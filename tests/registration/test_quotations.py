@@ -6,7 +6,6 @@ the e-mails, the PDF with the audit-time justification, the journey.
 """
 
 import datetime
-import io
 import re
 from decimal import Decimal
 
@@ -14,10 +13,9 @@ import pytest
 from django.core import mail
 from django.http import Http404
 from django.utils import timezone
-from factories import PASSING_ASSESSMENT, client_for, complete_application_data, make_user
-from pypdf import PdfReader
+from factories import apply_for, client_for
+from helpers.pdf import pdf_text as pdf_bytes_text
 
-from isocert.accounts.models import Membership
 from isocert.core.errors import Conflict, NotPermitted
 from isocert.core.files import open_stored
 from isocert.core.models import AuditEvent
@@ -26,14 +24,9 @@ from isocert.registration import selectors
 from isocert.registration.models import AuditTimeDetermination, Quotation
 from isocert.registration.services import (
     accept_quotation,
-    create_application,
     determine_audit_time,
     issue_quotation,
-    record_preliminary_assessment,
-    register_application,
     render_quotation_pdf_file,
-    start_review,
-    submit_application,
 )
 
 WHY_INITIAL = "Three shifts and a die-casting line need a longer stage 2 on site."
@@ -41,24 +34,11 @@ WHY_SURVEILLANCE = "Both sites are visited at every surveillance audit."
 NUMBER = re.compile(r"^QUO-\d{4}-\d{6}$")
 
 
-def apply_for(organization, owner, reviewer, standards, *, register=True):
-    application = create_application(organization=organization, actor=owner,
-                                      data=complete_application_data(standards=standards))
-    submit_application(application=application, actor=owner)
-    start_review(application=application, actor=reviewer)
-    if register:
-        record_preliminary_assessment(application=application, actor=reviewer,
-                                      data=PASSING_ASSESSMENT)
-        register_application(application=application, actor=reviewer)
-    application.refresh_from_db()
-    return application
-
-
 @pytest.fixture
 def quality(nordlicht, alice, rita):
     """Nordlicht's registered ISO 9001 application, 30 persons: 4 computed initial days."""
     return apply_for(nordlicht, alice, rita,
-                     [{"standard": "ISO 9001", "effective_personnel": "30"}])
+                     [{"standard": "ISO 9001", "effective_personnel": "30"}], register=True)
 
 
 @pytest.fixture
@@ -73,13 +53,6 @@ def determined(quality, rita):
 @pytest.fixture
 def quotation(determined, rita):
     return issue_quotation(application=determined, actor=rita)
-
-
-@pytest.fixture
-def vera(nordlicht):
-    user = make_user("vera@nordlicht.example", "Vera Viewer")
-    Membership.objects.create(organization=nordlicht, user=user, role=Membership.Role.VIEWER)
-    return user
 
 
 def last_event():
@@ -99,9 +72,7 @@ def pdf_text(quotation) -> str:
     with open_stored(quotation.pdf) as handle:
         data = handle.read()
     assert data.startswith(b"%PDF-")
-    reader = PdfReader(io.BytesIO(data))
-    text = "\n".join(page.extract_text() for page in reader.pages).replace("-\n", "-")
-    return " ".join(text.split())
+    return pdf_bytes_text(data)
 
 
 # --- issuing ------------------------------------------------------------------------------------

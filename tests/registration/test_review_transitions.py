@@ -5,9 +5,8 @@ register, decline: only CB reviewers review, registered/declined/withdrawn are f
 """
 
 import pytest
-from factories import PASSING_ASSESSMENT, make_user
+from factories import PASSING_ASSESSMENT
 
-from isocert.accounts.models import Membership
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted, TransitionNotAllowed
 from isocert.core.models import AuditEvent
 from isocert.registration.models import Application, ApplicationMessage, PreliminaryAssessment
@@ -21,30 +20,6 @@ from isocert.registration.services import (
     update_application,
     withdraw_application,
 )
-
-
-@pytest.fixture
-def vera(nordlicht):
-    user = make_user("vera@nordlicht.example", "Vera Viewer")
-    Membership.objects.create(organization=nordlicht, user=user, role=Membership.Role.VIEWER)
-    return user
-
-
-@pytest.fixture
-def information_requested(under_review, rita):
-    return request_information(application=under_review, actor=rita,
-                               message="Send the energy review.")
-
-
-@pytest.fixture
-def resubmitted(information_requested, alice):
-    return resubmit_application(application=information_requested, actor=alice,
-                                response="Energy review attached.")
-
-
-@pytest.fixture
-def declined(under_review, rita):
-    return decline_application(application=under_review, actor=rita, reason="Out of our scope.")
 
 
 @pytest.fixture

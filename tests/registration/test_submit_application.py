@@ -4,22 +4,13 @@ import datetime
 
 import pytest
 from django.utils import timezone
-from factories import complete_application_data, make_user
+from factories import complete_application_data
 
-from isocert.accounts.models import Membership
 from isocert.accounts.services import update_organization
 from isocert.core.errors import InvalidInput, NotPermitted, TransitionNotAllowed
 from isocert.core.models import AuditEvent
 from isocert.registration.models import Application
 from isocert.registration.services import create_application, submit_application
-
-
-@pytest.fixture
-def vera(nordlicht):
-    """A viewer of Nordlicht's (memberships are set up like Bob's in conftest)."""
-    user = make_user("vera@nordlicht.example", "Vera Viewer")
-    Membership.objects.create(organization=nordlicht, user=user, role=Membership.Role.VIEWER)
-    return user
 
 
 def assert_unchanged(application, *, status, version, events):

@@ -1,20 +1,11 @@
 """update_application: editing a draft, optimistic concurrency, field-named format errors."""
 
 import pytest
-from factories import make_user
 
-from isocert.accounts.models import Membership
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted
 from isocert.core.models import AuditEvent
 from isocert.registration.models import Application
 from isocert.registration.services import request_information, update_application
-
-
-@pytest.fixture
-def vera(nordlicht):
-    user = make_user("vera@nordlicht.example", "Vera Viewer")
-    Membership.objects.create(organization=nordlicht, user=user, role=Membership.Role.VIEWER)
-    return user
 
 
 def standard_codes(application):

@@ -1,46 +1,17 @@
 """withdraw_application: the client gives up until the CB decides; withdrawn is final."""
 
 import pytest
-from factories import make_user
 
-from isocert.accounts.models import Membership
 from isocert.core.errors import Conflict, NotPermitted, TransitionNotAllowed
 from isocert.core.models import AuditEvent
 from isocert.registration.models import Application
 from isocert.registration.services import (
-    request_information,
     resubmit_application,
     start_review,
     submit_application,
     update_application,
     withdraw_application,
 )
-
-
-@pytest.fixture
-def vera(nordlicht):
-    user = make_user("vera@nordlicht.example", "Vera Viewer")
-    Membership.objects.create(organization=nordlicht, user=user, role=Membership.Role.VIEWER)
-    return user
-
-
-@pytest.fixture
-def information_requested(under_review, rita):
-    return request_information(application=under_review, actor=rita,
-                               message="Send the energy review.")
-
-
-@pytest.fixture
-def resubmitted(information_requested, alice):
-    return resubmit_application(application=information_requested, actor=alice,
-                                response="Energy review attached.")
-
-
-@pytest.fixture
-def declined(under_review, rita):
-    from isocert.registration.services import decline_application
-
-    return decline_application(application=under_review, actor=rita, reason="Out of our scope.")
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from allauth.mfa.totp.internal.auth import (
 )
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from factories import PASSWORD, STAFF_TOTP_SECRET, client_for, make_user
+from factories import PASSWORD, client_for, current_totp_code, make_user
 
 from isocert.accounts.models import PersonalAccessToken
 from isocert.api import api
@@ -29,11 +29,6 @@ STAFF_PAGES = ["/cb/audit-trail/", "/cb/registry/", "/review/", "/admin/",
                "/admin/accounts/user/", "/account/tokens/", "/dashboard/"]
 # Log-in, TOTP set-up and re-authentication; the API answers for itself; public files.
 EXEMPT_PREFIXES = ("accounts/", "api/", "static/", "media/", ".well-known/")
-
-
-def _code() -> str:
-    counters = list(yield_hotp_counters_from_time())  # [now - tolerance .. now + tolerance]
-    return format_hotp_value(hotp_value(STAFF_TOTP_SECRET, counters[len(counters) // 2]))
 
 
 def _password_only_session(user) -> Client:
@@ -132,7 +127,7 @@ def test_entering_the_code_completes_the_session(ada):
     page = client.get("/cb/audit-trail/")
     assert page.status_code == 302
 
-    confirmed = client.post(page["Location"], {"code": _code()})
+    confirmed = client.post(page["Location"], {"code": current_totp_code()})
     assert confirmed.status_code == 302
     assert confirmed["Location"] == "/cb/audit-trail/"
     assert client.get("/cb/audit-trail/").status_code == 200
@@ -152,7 +147,7 @@ def test_the_portal_log_in_asks_staff_for_the_code_and_then_opens_their_pages(ri
     assert response["Location"] == reverse("mfa_authenticate")
     assert client.get("/review/").status_code == 302
 
-    response = client.post(reverse("mfa_authenticate"), {"code": _code()})
+    response = client.post(reverse("mfa_authenticate"), {"code": current_totp_code()})
     assert response.status_code == 302
     assert client.get("/review/").status_code == 200
     assert client.get("/api/v1/me").status_code == 200

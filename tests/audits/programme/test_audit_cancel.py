@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 from django.core import mail
-from programme_helpers import START, audit_of, auditor, cycle_for, event_count, ready_audit
+from programme_helpers import START, audit_of, event_count, ready_audit
 
 from isocert.audits.models import Audit
 from isocert.audits.programme import selectors
@@ -15,16 +15,6 @@ from isocert.core.errors import Conflict, InvalidInput, NotPermitted, Transition
 from isocert.core.models import AuditEvent
 
 REASON = "The complaint about porous castings was withdrawn."
-
-
-@pytest.fixture
-def lead(db):
-    return auditor("lena@cb.example", "Lena Lead", lead=True)
-
-
-@pytest.fixture
-def cycle(nordlicht, alice, rita):
-    return cycle_for(nordlicht, alice, rita)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from factories import client_for
 from programme_helpers import (
     START,
     audit_of,
-    auditor,
     cycle_for,
     event_count,
     sign_declaration,
@@ -20,11 +19,6 @@ from isocert.accounts.services import declare_client_relationship
 from isocert.audits.models import TeamMember
 from isocert.audits.programme import services as programme
 from isocert.core.errors import InvalidInput
-
-
-@pytest.fixture
-def lead(db):
-    return auditor("lena@cb.example", "Lena Lead", lead=True)
 
 
 @pytest.fixture

@@ -7,18 +7,13 @@ import datetime
 import pytest
 from django.core import mail
 from factories import make_user
-from programme_helpers import START, audit_of, auditor, cycle_for, event_count
+from programme_helpers import START, audit_of, cycle_for, event_count
 
 from isocert.accounts.models import Membership
 from isocert.audits.models import AuditPlan
 from isocert.audits.programme import services as programme
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted, TransitionNotAllowed
 from isocert.core.models import AuditEvent
-
-
-@pytest.fixture
-def lead(db):
-    return auditor("lena@cb.example", "Lena Lead", lead=True)
 
 
 @pytest.fixture

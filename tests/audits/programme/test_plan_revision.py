@@ -7,7 +7,7 @@ import datetime
 
 import pytest
 from django.core import mail
-from programme_helpers import START, audit_of, auditor, cycle_for, event_count, ready_audit
+from programme_helpers import START, audit_of, event_count, ready_audit
 
 from isocert.audits.models import Audit, AuditPlan
 from isocert.audits.programme import services as programme
@@ -15,16 +15,6 @@ from isocert.core.errors import Conflict, InvalidInput, NotPermitted, Transition
 from isocert.core.models import AuditEvent
 
 REASON = "Our lead auditor moves the opening meeting to the afternoon."
-
-
-@pytest.fixture
-def lead(db):
-    return auditor("lena@cb.example", "Lena Lead", lead=True)
-
-
-@pytest.fixture
-def cycle(nordlicht, alice, rita):
-    return cycle_for(nordlicht, alice, rita)
 
 
 @pytest.fixture

@@ -6,22 +6,12 @@ import datetime
 import re
 
 import pytest
-from programme_helpers import START, audit_of, auditor, cycle_for, event_count
+from programme_helpers import START, audit_of, event_count
 
 from isocert.audits.models import Audit, PlanSession
 from isocert.audits.programme import services as programme
 
 SPECIAL_REASON = "Complaint about a product recall"
-
-
-@pytest.fixture
-def lead(db):
-    return auditor("lena@cb.example", "Lena Lead", lead=True)
-
-
-@pytest.fixture
-def cycle(nordlicht, alice, rita):
-    return cycle_for(nordlicht, alice, rita)
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 import datetime
 
 import pytest
-from programme_helpers import START, auditor, event_count, quoted_application
+from programme_helpers import START, event_count, quoted_application
 
 from isocert.audits.models import Audit, AuditPlan, CertificationCycle
 from isocert.audits.programme import services as programme
@@ -13,11 +13,6 @@ from isocert.core.errors import InvalidInput
 @pytest.fixture
 def application(nordlicht, alice, rita):
     return quoted_application(nordlicht, alice, rita)
-
-
-@pytest.fixture
-def lead(db):
-    return auditor("lena@cb.example", "Lena Lead", lead=True)
 
 
 def test_the_whole_programme_through_the_api(application, rita, alice, lead, api_client,

@@ -23,11 +23,6 @@ from isocert.core.errors import Conflict, InvalidInput, NotPermitted, Transition
 from isocert.core.models import AuditEvent
 
 
-@pytest.fixture
-def cycle(nordlicht, alice, rita):
-    return cycle_for(nordlicht, alice, rita)
-
-
 def test_a_cycle_has_the_five_audits_with_the_accepted_days(cycle, nordlicht):
     determination = cycle.application.audit_time
     kinds = list(cycle.audits.order_by("pk").values_list("kind", "planned_days", "status"))

@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 from conduct_helpers import make_audit
-from programme_helpers import START, audit_of, auditor, cycle_for, event_count, ready_audit
+from programme_helpers import START, audit_of, cycle_for, event_count, ready_audit
 
 from isocert.audits.conduct import services as conduct
 from isocert.audits.models import Audit, CertificationCycle
@@ -25,11 +25,6 @@ def cycle(nordlicht, alice, rita, dora, today_is):
     programme.fix_surveillance_dates(cycle=cycle, decision_date=DECIDED, actor=dora)
     today_is(D(2026, 3, 20))   # ten days after the decision: every date below is ahead
     return cycle
-
-
-@pytest.fixture
-def lead(db):
-    return auditor("lena@cb.example", "Lena Lead", lead=True)
 
 
 def schedule(cycle, kind, start, days=2, **extra):

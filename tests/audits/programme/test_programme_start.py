@@ -8,8 +8,6 @@ from programme_helpers import (
     START,
     add_months,
     audit_of,
-    auditor,
-    cycle_for,
     event_count,
     ready_audit,
 )
@@ -17,16 +15,6 @@ from programme_helpers import (
 from isocert.audits.models import Audit
 from isocert.audits.programme import services as programme
 from isocert.core.errors import InvalidInput, NotPermitted, TransitionNotAllowed
-
-
-@pytest.fixture
-def cycle(nordlicht, alice, rita):
-    return cycle_for(nordlicht, alice, rita)
-
-
-@pytest.fixture
-def lead(db):
-    return auditor("lena@cb.example", "Lena Lead", lead=True)
 
 
 def test_a_ready_audit_starts(cycle, rita, alice, lead, today_is):

@@ -22,20 +22,10 @@ from isocert.core.errors import NotPermitted
 
 
 @pytest.fixture
-def cycle(nordlicht, alice, rita):
-    return cycle_for(nordlicht, alice, rita)
-
-
-@pytest.fixture
 def stage1(cycle, rita):
     audit = audit_of(cycle)
     return programme.schedule_audit(audit=audit, actor=rita, start_date=START,
                                     end_date=START + datetime.timedelta(days=1))
-
-
-@pytest.fixture
-def lead(db):
-    return auditor("lena@cb.example", "Lena Lead", lead=True)
 
 
 def unchanged(audit, events):
