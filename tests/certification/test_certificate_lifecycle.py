@@ -8,6 +8,7 @@ from certification_helpers import DECIDED, certified_cycle, decision_ready_cycle
 from django.core import mail
 from django.utils import timezone
 
+from isocert.accounts.permissions import staff_emails
 from isocert.audits.models import Audit
 from isocert.certification.lifecycle import (
     daily_run,
@@ -52,9 +53,7 @@ def test_suspension_lasts_six_months_by_default(certificate, dora, alice,
 
 
 def cb_addresses() -> list[str]:
-    from isocert.certification.services import cb_recipients
-
-    return cb_recipients()
+    return staff_emails("manage_certificate_status")
 
 
 @pytest.mark.parametrize("change", ["suspend", "withdraw"])

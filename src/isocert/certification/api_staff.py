@@ -11,10 +11,8 @@ import datetime
 
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 
-from isocert.audits.models import Audit
 from isocert.core.errors import InvalidInput
 from isocert.core.files import stored_file_response
 
@@ -22,7 +20,6 @@ from . import lifecycle, selectors, services
 from .models import Certificate, CertificateRevision, CertificationDecision
 
 router = Router(tags=["certificates"])
-CLOSED_AUDITS = (Audit.Status.CLOSED, Audit.Status.CANCELLED)
 
 
 # --- schemas -----------------------------------------------------------------------------------
@@ -223,8 +220,6 @@ def _revision_out(revision: CertificateRevision) -> dict:
 
 
 def _certificate_out(certificate: Certificate, user) -> dict:
-    today = timezone.localdate()
-    manager = user.has_staff_role(*lifecycle.STATUS_MANAGERS)
     return {
         **_summary_out(certificate),
         "cycle_id": certificate.cycle_id, "decision_date": certificate.decision_date,
@@ -235,15 +230,11 @@ def _certificate_out(certificate: Certificate, user) -> dict:
         "status_history": list(selectors.status_history_of(certificate=certificate)),
         "surveillance": [
             {"audit_id": a.pk, "kind": a.kind, "status": a.status, "due_date": a.target_date,
-             "overdue": bool(a.target_date and a.target_date < today
-                             and a.status not in CLOSED_AUDITS)}
+             "overdue": a.overdue}
             for a in selectors.surveillance_due(certificate=certificate)],
         "suspension_extended_on": certificate.suspension_extended_on,
         "withdrawal_due": lifecycle.withdrawal_due(certificate),
-        "allowed_actions": ([a for a in lifecycle.CERTIFICATE_LIFECYCLE.allowed_actions(
-            certificate.status) if a != "expire" and not (
-                a == "extend_suspension" and certificate.suspension_extended_on)]
-            if manager else []),
+        "allowed_actions": selectors.status_actions(certificate=certificate, user=user),
     }
 
 

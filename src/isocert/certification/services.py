@@ -10,14 +10,15 @@ explicit ``actor``; refusals are ``DomainError`` subclasses that name the field.
 
 import datetime
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from isocert.accounts.models import Membership, Site, StaffRole, User
+from isocert.accounts.models import Site, User
+from isocert.accounts.permissions import can, member_emails
 from isocert.accounts.selectors import decision_standards, impartiality_relationships
 from isocert.audits.models import (
     Audit,
@@ -26,26 +27,30 @@ from isocert.audits.models import (
     Finding,
 )
 from isocert.audits.programme import add_months, fix_surveillance_dates, start_next_cycle
+from isocert.catalog.models import Country, Standard
 from isocert.core.audit import record_event
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted
 from isocert.core.files import check_upload, store_file
 from isocert.core.sequences import next_value
 from isocert.core.validation import clean_date, clean_reason
+from isocert.core.values import Check
+from isocert.energy import selectors as energy_selectors
 from isocert.notifications.services import notify
 
 from . import signing
 from .models import (
+    CERTIFICATE_LIFECYCLE,
     Certificate,
     CertificateRevision,
     CertificateSite,
     CertificateStandard,
-    CertificateStatusChange,
     CertificationDecision,
 )
 from .public import name_key
+from .records import record_certificate_event, record_status_change
+from .tasks import render_certificate_pdf
 
 D = CertificationDecision
-DECISION_MAKERS = (StaffRole.Role.DECISION_MAKER,)
 # Which audit's report each kind of decision reviews.
 AUDIT_FOR_KIND = {
     D.Kind.INITIAL: Audit.Kind.STAGE2,
@@ -78,14 +83,6 @@ class DecisionInputsMissing(Conflict):
     code = "decision_inputs_missing"
 
 
-@dataclass(frozen=True)
-class Check:
-    key: str
-    label: str
-    ok: bool
-    detail: str
-
-
 # --- small helpers -----------------------------------------------------------------------------
 
 def new_public_code() -> str:
@@ -98,25 +95,8 @@ def add_years(day: datetime.date, years: int) -> datetime.date:
 
 
 def ensure_decision_maker(actor: User) -> None:
-    if not actor.has_staff_role(*DECISION_MAKERS):
+    if not can(actor, "decide"):
         raise NotPermitted("Only a CB decision maker can take certification decisions.")
-
-
-def client_recipients(organization_id: int | None) -> list[str]:
-    if organization_id is None:
-        return []
-    return list(Membership.objects.filter(
-        organization_id=organization_id,
-        role__in=[Membership.Role.OWNER, Membership.Role.EDITOR],
-    ).values_list("user__email", flat=True))
-
-
-def cb_recipients() -> list[str]:
-    """Decision makers and administrators: who acts on a certificate's status."""
-    return list(User.objects.filter(
-        is_active=True,
-        staff_roles__role__in=[StaffRole.Role.DECISION_MAKER, StaffRole.Role.ADMINISTRATOR],
-    ).values_list("email", flat=True).distinct())
 
 
 def _standard_codes(cycle: CertificationCycle) -> set[str]:
@@ -245,10 +225,8 @@ def energy_check(cycle: CertificationCycle, *, kind: str = D.Kind.INITIAL,
     else attached evidence with a statement."""
     if ENERGY_STANDARD not in _standard_codes(cycle):
         return None
-    from isocert.energy.selectors import improvement_evidence
-
     starts_from, ends_by = energy_window(cycle, kind, decision_date or timezone.localdate())
-    evidence = improvement_evidence(organization_id=cycle.organization_id,
+    evidence = energy_selectors.improvement_evidence(organization_id=cycle.organization_id,
                                     starts_from=starts_from, ends_by=ends_by)
     if evidence is not None:
         return Check("energy_improvement", "Energy performance improvement demonstrated",
@@ -449,8 +427,6 @@ def _site_rows(sites: list[Site], site_scopes: dict, default_scope: str,
 
 def build_content(certificate: Certificate, *, reason: str, sites: list[dict]) -> dict:
     """Everything printed on a revision (§8.2.2), from the registry row and its sites."""
-    from isocert.catalog.models import Country, Standard
-
     titles = {(s.code, s.edition): s.title for s in Standard.objects.all()}
     country = Country.objects.filter(code=certificate.organization_country).first()
     verify_path = reverse("verify_certificate", args=[certificate.public_code])
@@ -496,8 +472,6 @@ def _issue_revision(certificate: Certificate, *, actor: User | None, reason: str
                     sites: list[dict]) -> CertificateRevision:
     """Sign and record the certificate's current revision, mark the previous one
     superseded and render the PDF after commit."""
-    from .tasks import render_certificate_pdf
-
     _write_sites(certificate, sites)
     content = build_content(certificate, reason=reason, sites=sites)
     signed_data, signature = signing.sign_certificate_data(content)
@@ -508,20 +482,6 @@ def _issue_revision(certificate: Certificate, *, actor: User | None, reason: str
         signed_data=signed_data, signature=signature, issued_by=actor)
     transaction.on_commit(lambda: render_certificate_pdf.enqueue(revision_id=revision.pk))
     return revision
-
-
-def _status_row(certificate: Certificate, *, date: datetime.date, reason: str,
-                actor: User | None) -> CertificateStatusChange:
-    return CertificateStatusChange.objects.create(
-        certificate=certificate, status=certificate.status, date=date, reason=reason,
-        actor=actor)
-
-
-def _cert_event(actor, action: str, certificate: Certificate, payload: dict) -> None:
-    record_event(actor=actor, action=action, obj=certificate,
-                 organization_id=certificate.organization_id,
-                 payload={"number": certificate.number, "status": certificate.status,
-                          "revision": certificate.revision, **payload})
 
 
 def _issue_certificate(cycle: CertificationCycle, decision: CertificationDecision,
@@ -549,7 +509,7 @@ def _issue_certificate(cycle: CertificationCycle, decision: CertificationDecisio
         for s in standards])
     _issue_revision(certificate, actor=actor, reason="Initial certification",
                     sites=_site_rows(sites, decision.site_scopes, decision.scope))
-    _status_row(certificate, date=effective, reason="Certification granted", actor=actor)
+    record_status_change(certificate, date=effective, reason="Certification granted", actor=actor)
     return certificate
 
 
@@ -570,7 +530,7 @@ def _renew_certificate(certificate: Certificate, decision: CertificationDecision
     certificate.scope = decision.scope or certificate.scope
     certificate.soa_version = soa_version or certificate.soa_version
     certificate.revision += 1
-    certificate.status = Certificate.Status.ACTIVE
+    CERTIFICATE_LIFECYCLE.apply(certificate, "recertify")
     certificate.suspended_until = None
     certificate.cycle = start_next_cycle(
         cycle=decision.cycle, decision_date=decision.decision_date,
@@ -583,7 +543,7 @@ def _renew_certificate(certificate: Certificate, decision: CertificationDecision
                             else "Recertification"),
                     sites=_site_rows(sites, decision.site_scopes, certificate.scope,
                                      certificate))
-    _status_row(certificate, date=effective,
+    record_status_change(certificate, date=effective,
                 reason=("Certification restored after recertification" if was_expired
                         else "Recertified"), actor=actor)
     return certificate
@@ -602,7 +562,7 @@ def _revise_scope(certificate: Certificate, decision: CertificationDecision,
     _issue_revision(certificate, actor=actor, reason=f"{label}: {decision.reason}"[:300],
                     sites=_site_rows(sites, decision.site_scopes, decision.scope,
                                      certificate))
-    _status_row(certificate, date=effective, reason=f"{label}: {decision.reason}", actor=actor)
+    record_status_change(certificate, date=effective, reason=f"{label}: {decision.reason}", actor=actor)
     return certificate
 
 
@@ -749,7 +709,7 @@ def decide(*, cycle: CertificationCycle, actor: User, kind: str, outcome: str,
             action = f"certification.certificate.{changed}"
         decision.certificate = certificate
         decision.save(update_fields=["certificate"])
-        _cert_event(actor, action, certificate,
+        record_certificate_event(actor, action, certificate,
                     {"decision": decision.pk, "effective_date": effective.isoformat(),
                      "expiry_date": certificate.expiry_date.isoformat(),
                      "cycle": certificate.cycle_id, "sites": decision.site_ids})
@@ -760,7 +720,7 @@ def decide(*, cycle: CertificationCycle, actor: User, kind: str, outcome: str,
                           "reason": reason, "audit": audit.pk if audit else None,
                           "checks": {c.key: c.ok for c in checks},
                           "certificate": certificate.number if certificate else None})
-    notify(template="certification_decision", to=client_recipients(cycle.organization_id),
+    notify(template="certification_decision", to=member_emails(cycle.organization_id),
            context={"organization": str(cycle.organization), "kind": decision.get_kind_display(),
                     "outcome": decision.get_outcome_display(), "reason": reason,
                     "certificate": (certificate.number if certificate and

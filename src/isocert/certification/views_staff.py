@@ -10,10 +10,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from isocert.accounts.permissions import can
 from isocert.audits.models import Audit, Finding
 from isocert.core.errors import DomainError
 from isocert.core.files import stored_file_response
 from isocert.core.forms import add_domain_error
+from isocert.energy import selectors as energy_selectors
 
 from . import lifecycle, selectors, services
 from .forms import LIFECYCLE_FORMS, CertificateFilterForm, ChecklistKindForm, DecisionForm
@@ -25,7 +27,6 @@ LIST_PAGE_SIZE = 25
 CHECK_FIELDS = {"energy_improvement": "energy_statement", "soa_version": "soa_version"}
 STATUS_BADGES = {"Active": "registered", "Suspended": "information_requested",
                  "Withdrawn": "withdrawn", "Expired": "cancelled"}
-CLOSED_AUDITS = (Audit.Status.CLOSED, Audit.Status.CANCELLED)
 
 
 # --- the decision queue and page ---------------------------------------------------------------
@@ -57,9 +58,7 @@ def _energy_upload_needed(cycle) -> bool:
     attaches the evidence and writes a statement."""
     if services.ENERGY_STANDARD not in {s.code for s in cycle.standards.all()}:
         return False
-    from isocert.energy.selectors import improvement_evidence
-
-    return improvement_evidence(organization_id=cycle.organization_id) is None
+    return energy_selectors.improvement_evidence(organization_id=cycle.organization_id) is None
 
 
 def _decision_context(request, cycle, *, kind: str, form: DecisionForm) -> dict:
@@ -86,7 +85,7 @@ def _decision_context(request, cycle, *, kind: str, form: DecisionForm) -> dict:
                           .order_by("number")) if audit else []),
         "checks": checks, "ready": all(check.ok for check in checks),
         "independence_problems": services.decider_problems(request.user, cycle),
-        "can_decide": request.user.has_staff_role(*services.DECISION_MAKERS),
+        "can_decide": can(request.user, "decide"),
         "form": form,
         "site_fields": [form[name] for name in form.site_fields],
         "decisions": list(cycle.decisions.select_related("decided_by", "certificate", "audit")),
@@ -146,10 +145,6 @@ def cycle_decision(request, pk):
 
 # --- certificates ------------------------------------------------------------------------------
 
-def _can_manage_status(user) -> bool:
-    return user.has_staff_role(*lifecycle.STATUS_MANAGERS)
-
-
 def _day(day) -> str:
     return f"{day.day} {day:%B %Y}"
 
@@ -179,24 +174,12 @@ def _status_text(certificate: Certificate, last_change) -> str:
     return f"Active: valid until {_day(certificate.expiry_date)}."
 
 
-def _shown_actions(certificate: Certificate) -> list[str]:
-    """The lifecycle forms the certificate's status allows (a suspension is extended once)."""
-    return [action for action in lifecycle.CERTIFICATE_LIFECYCLE.allowed_actions(
-                certificate.status)
-            if action in LIFECYCLE_FORMS and not (
-                action == "extend_suspension" and certificate.suspension_extended_on)]
-
-
 def _certificate_context(request, certificate: Certificate, forms=None) -> dict:
     today = timezone.localdate()
     revisions = list(selectors.revisions_of(certificate=certificate))
     history = list(selectors.status_history_of(certificate=certificate))
-    surveillance = selectors.surveillance_due(certificate=certificate)
-    for audit in surveillance:
-        audit.overdue = bool(audit.target_date and audit.target_date < today
-                             and audit.status not in CLOSED_AUDITS)
-    can_manage = _can_manage_status(request.user)
-    actions = _shown_actions(certificate) if can_manage else []
+    surveillance = selectors.surveillance_due(certificate=certificate, today=today)
+    actions = selectors.status_actions(certificate=certificate, user=request.user)
     forms = forms or {}
     current = revisions[0] if revisions else None
     qr_url = current.content.get("qr_url", "") if current else ""
@@ -231,7 +214,7 @@ LIFECYCLE_SERVICES = {
 
 def _lifecycle_action(request, pk, action: str):
     certificate = selectors.certificate_get(user=request.user, pk=pk)
-    if not _can_manage_status(request.user):
+    if not selectors.can_manage_status(request.user):
         raise Http404("Not a certificate status manager")
     form = LIFECYCLE_FORMS[action](request.POST, prefix=action)
     status = 422
@@ -243,7 +226,8 @@ def _lifecycle_action(request, pk, action: str):
             add_domain_error(form, exc)
             status = exc.status
             certificate.refresh_from_db()
-            if action not in _shown_actions(certificate):
+            if action not in selectors.status_actions(certificate=certificate,
+                                                      user=request.user):
                 # The form of an action the certificate no longer allows is not shown.
                 messages.error(request, exc.message)
         else:
