@@ -16,7 +16,7 @@ from ninja import Field, Router, Schema, Status
 from isocert.core.errors import InvalidInput
 from isocert.core.files import stored_file_response
 
-from . import lifecycle, selectors, services
+from . import decision_checks, lifecycle, selectors, services
 from .models import Certificate, CertificateRevision, CertificationDecision
 
 router = Router(tags=["certificates"])
@@ -247,12 +247,12 @@ def decision_checklist(request, cycle_id: int, kind: str = CertificationDecision
     if kind not in CertificationDecision.Kind.values:
         raise InvalidInput("Unknown kind of decision.", fields={
             "kind": "initial, recertification, scope_extension or scope_reduction."})
-    certificate = services.current_certificate(cycle)
-    audit, checks = services.decision_checklist(
+    certificate = decision_checks.current_certificate(cycle)
+    audit, checks = decision_checks.decision_checklist(
         cycle=cycle, kind=kind, soa_version=certificate.soa_version if certificate else "")
     return {"cycle_id": cycle.pk, "kind": kind, "audit_id": audit.pk if audit else None,
             "checks": _checks(checks), "ready": all(c.ok for c in checks),
-            "independence_problems": services.decider_problems(request.auth, cycle)}
+            "independence_problems": decision_checks.decider_problems(request.auth, cycle)}
 
 
 @router.post("/cycles/{cycle_id}/decisions", response={201: DecisionOut},

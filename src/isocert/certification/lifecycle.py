@@ -94,8 +94,9 @@ def _change(certificate: Certificate, *, action: str, actor: User | None, reason
 
 
 @transaction.atomic
-def suspend_certificate(*, certificate: Certificate, actor: User, reason: str, date=None,
-                        until=None) -> Certificate:
+def suspend_certificate(*, certificate: Certificate, actor: User, reason: str,
+                        date: datetime.date | None = None,
+                        until: datetime.date | None = None) -> Certificate:
     """Suspend (§9.6.5): the certification is temporarily invalid. Lasts until ``until``,
     at most ``SUSPENSION_MAX_MONTHS`` (default 6) after the suspension."""
     _ensure_status_manager(actor)
@@ -122,7 +123,7 @@ def suspend_certificate(*, certificate: Certificate, actor: User, reason: str, d
 
 @transaction.atomic
 def restore_certificate(*, certificate: Certificate, actor: User, reason: str,
-                        date=None) -> Certificate:
+                        date: datetime.date | None = None) -> Certificate:
     """Lift a suspension once the issue that caused it is resolved."""
     _ensure_status_manager(actor)
     reason = clean_reason(reason, what="why the certification can be restored")
@@ -140,7 +141,7 @@ def restore_certificate(*, certificate: Certificate, actor: User, reason: str,
 
 @transaction.atomic
 def withdraw_certificate(*, certificate: Certificate, actor: User, reason: str,
-                         date=None) -> Certificate:
+                         date: datetime.date | None = None) -> Certificate:
     """End the certification (§9.6.5). Final: a new certification starts again."""
     _ensure_status_manager(actor)
     reason = clean_reason(reason, what="the reason for the withdrawal")
@@ -154,7 +155,7 @@ def withdraw_certificate(*, certificate: Certificate, actor: User, reason: str,
 
 @transaction.atomic
 def extend_suspension(*, certificate: Certificate, actor: User, reason: str,
-                      until) -> Certificate:
+                      until: datetime.date | None) -> Certificate:
     """Move a suspension's end to ``until``, once (ISO/IEC 17021-1 §9.6.5: the CB sets the
     time by which the issue must be resolved; the reference rules give "usually at most
     6 months, then restore, reduce scope or withdraw"). The new end lies after the current

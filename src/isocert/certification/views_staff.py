@@ -17,7 +17,7 @@ from isocert.core.files import stored_file_response
 from isocert.core.forms import add_domain_error
 from isocert.energy import selectors as energy_selectors
 
-from . import lifecycle, selectors, services
+from . import decision_checks, lifecycle, selectors, services
 from .forms import LIFECYCLE_FORMS, CertificateFilterForm, ChecklistKindForm, DecisionForm
 from .models import Certificate, CertificationDecision
 
@@ -43,7 +43,7 @@ def decision_queue(request):
 
 def _default_kind(cycle, certificate) -> str:
     """The kind of decision the latest closed, undecided audit calls for."""
-    kinds = {audit_kind: kind for kind, audit_kind in services.AUDIT_FOR_KIND.items()}
+    kinds = {audit_kind: kind for kind, audit_kind in decision_checks.AUDIT_FOR_KIND.items()}
     decided = set(cycle.decisions.filter(outcome__in=[D.Outcome.GRANT, D.Outcome.REFUSE])
                   .values_list("audit_id", flat=True))
     waiting = (cycle.audits.filter(kind__in=kinds, status=Audit.Status.CLOSED)
@@ -56,18 +56,18 @@ def _default_kind(cycle, certificate) -> str:
 def _energy_upload_needed(cycle) -> bool:
     """ISO 50001 without a baseline and reporting period in the portal: the decision maker
     attaches the evidence and writes a statement."""
-    if services.ENERGY_STANDARD not in {s.code for s in cycle.standards.all()}:
+    if decision_checks.ENERGY_STANDARD not in {s.code for s in cycle.standards.all()}:
         return False
     return energy_selectors.improvement_evidence(organization_id=cycle.organization_id) is None
 
 
 def _decision_context(request, cycle, *, kind: str, form: DecisionForm) -> dict:
-    certificate = services.current_certificate(cycle)
+    certificate = decision_checks.current_certificate(cycle)
     decision_date = timezone.localdate()
     if form.is_bound and form.is_valid():
         decision_date = form.cleaned_data["decision_date"]
     data = form.data if form.is_bound else {}
-    audit, checks = services.decision_checklist(
+    audit, checks = decision_checks.decision_checklist(
         cycle=cycle, kind=kind, decision_date=min(decision_date, timezone.localdate()),
         energy_statement=data.get("energy_statement", ""),
         has_energy_evidence=bool(form.files.get("energy_evidence")) if form.is_bound else False,
@@ -84,7 +84,7 @@ def _decision_context(request, cycle, *, kind: str, form: DecisionForm) -> dict:
         "findings": (list(Finding.objects.filter(audit=audit).select_related("clause")
                           .order_by("number")) if audit else []),
         "checks": checks, "ready": all(check.ok for check in checks),
-        "independence_problems": services.decider_problems(request.user, cycle),
+        "independence_problems": decision_checks.decider_problems(request.user, cycle),
         "can_decide": can(request.user, "decide"),
         "form": form,
         "site_fields": [form[name] for name in form.site_fields],
@@ -93,10 +93,10 @@ def _decision_context(request, cycle, *, kind: str, form: DecisionForm) -> dict:
 
 
 def _decision_form(cycle, *, data=None, files=None, kind=None) -> DecisionForm:
-    certificate = services.current_certificate(cycle)
+    certificate = decision_checks.current_certificate(cycle)
     codes = {s.code for s in cycle.standards.all()}
     kwargs = {"sites": services.applied_sites(cycle),
-              "isms": services.ISMS_STANDARD in codes,
+              "isms": decision_checks.ISMS_STANDARD in codes,
               "energy_upload": _energy_upload_needed(cycle)}
     if data is not None:
         return DecisionForm(data, files, **kwargs)
@@ -115,7 +115,7 @@ def cycle_decision(request, pk):
     if request.method == "POST":
         form = _decision_form(cycle, data=request.POST, files=request.FILES)
         kind = request.POST.get("kind") if request.POST.get("kind") in D.Kind.values else \
-            _default_kind(cycle, services.current_certificate(cycle))
+            _default_kind(cycle, decision_checks.current_certificate(cycle))
         status = 422
         if form.is_valid():
             try:
@@ -137,7 +137,7 @@ def cycle_decision(request, pk):
         return render(request, "certification/decision.html", context, status=status)
     kind = request.GET.get("kind")
     if kind not in D.Kind.values:
-        kind = _default_kind(cycle, services.current_certificate(cycle))
+        kind = _default_kind(cycle, decision_checks.current_certificate(cycle))
     form = _decision_form(cycle, kind=kind)
     return render(request, "certification/decision.html",
                   _decision_context(request, cycle, kind=kind, form=form))
