@@ -93,17 +93,27 @@ def _change(certificate: Certificate, *, action: str, actor: User | None, reason
     return certificate
 
 
+def _start(certificate: Certificate, *, action: str, actor: User, reason: str, what: str,
+           date: datetime.date | None) -> tuple[Certificate, str, datetime.date]:
+    """The checks every manual status change makes first: who acts, why, whether the
+    status allows ``action``, and on which day. Returns the locked certificate, the
+    cleaned reason and the day."""
+    _ensure_status_manager(actor)
+    reason = clean_reason(reason, what=what)
+    certificate = _locked(certificate)
+    CERTIFICATE_LIFECYCLE.target(action, certificate.status)
+    return certificate, reason, _action_date(certificate, date)
+
+
 @transaction.atomic
 def suspend_certificate(*, certificate: Certificate, actor: User, reason: str,
                         date: datetime.date | None = None,
                         until: datetime.date | None = None) -> Certificate:
     """Suspend (§9.6.5): the certification is temporarily invalid. Lasts until ``until``,
     at most ``SUSPENSION_MAX_MONTHS`` (default 6) after the suspension."""
-    _ensure_status_manager(actor)
-    reason = clean_reason(reason, what="the reason for the suspension")
-    certificate = _locked(certificate)
-    CERTIFICATE_LIFECYCLE.target("suspend", certificate.status)
-    day = _action_date(certificate, date)
+    certificate, reason, day = _start(certificate, action="suspend", actor=actor,
+                                      reason=reason, what="the reason for the suspension",
+                                      date=date)
     limit = add_months(day, settings.SUSPENSION_MAX_MONTHS)
     end = clean_date(until, "until", default=limit)
     if end <= day:
@@ -125,11 +135,9 @@ def suspend_certificate(*, certificate: Certificate, actor: User, reason: str,
 def restore_certificate(*, certificate: Certificate, actor: User, reason: str,
                         date: datetime.date | None = None) -> Certificate:
     """Lift a suspension once the issue that caused it is resolved."""
-    _ensure_status_manager(actor)
-    reason = clean_reason(reason, what="why the certification can be restored")
-    certificate = _locked(certificate)
-    CERTIFICATE_LIFECYCLE.target("restore", certificate.status)
-    day = _action_date(certificate, date)
+    certificate, reason, day = _start(certificate, action="restore", actor=actor,
+                                      reason=reason, what="why the certification can be restored",
+                                      date=date)
     if day > certificate.expiry_date:
         raise InvalidInput("The certificate expired during the suspension; it cannot be "
                            "restored, only renewed by a recertification.",
@@ -143,11 +151,9 @@ def restore_certificate(*, certificate: Certificate, actor: User, reason: str,
 def withdraw_certificate(*, certificate: Certificate, actor: User, reason: str,
                          date: datetime.date | None = None) -> Certificate:
     """End the certification (§9.6.5). Final: a new certification starts again."""
-    _ensure_status_manager(actor)
-    reason = clean_reason(reason, what="the reason for the withdrawal")
-    certificate = _locked(certificate)
-    CERTIFICATE_LIFECYCLE.target("withdraw", certificate.status)
-    day = _action_date(certificate, date)
+    certificate, reason, day = _start(certificate, action="withdraw", actor=actor,
+                                      reason=reason, what="the reason for the withdrawal",
+                                      date=date)
     certificate.suspended_until = None
     certificate.suspension_end_proposed_on = None
     return _change(certificate, action="withdraw", actor=actor, reason=reason, day=day)

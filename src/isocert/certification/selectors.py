@@ -31,14 +31,19 @@ def sees_all_certificates(user: User) -> bool:
     return _authenticated(user) and can(user, "read_certificates")
 
 
-def certificates_for_user(*, user: User) -> QuerySet[Certificate]:
-    queryset = Certificate.objects.filter(organization__isnull=False).select_related(
-        "organization", "cycle")
+def _scoped(queryset: QuerySet, *, user: User, organization: str) -> QuerySet:
+    """All of ``queryset`` for CB staff who read certificates, the rows of the user's own
+    organizations (reached through ``organization``) for a client, nothing otherwise."""
     if not _authenticated(user):
         return queryset.none()
     if sees_all_certificates(user):
         return queryset
-    return queryset.filter(organization__memberships__user=user).distinct()
+    return queryset.filter(**{f"{organization}__memberships__user": user}).distinct()
+
+
+def certificates_for_user(*, user: User) -> QuerySet[Certificate]:
+    return _scoped(Certificate.objects.filter(organization__isnull=False).select_related(
+        "organization", "cycle"), user=user, organization="organization")
 
 
 def certificate_get(*, user: User, pk) -> Certificate:
@@ -66,13 +71,9 @@ def status_history_of(*, certificate: Certificate):
 
 
 def decisions_for_user(*, user: User) -> QuerySet[CertificationDecision]:
-    queryset = CertificationDecision.objects.select_related(
-        "cycle", "cycle__organization", "certificate", "decided_by", "audit")
-    if not _authenticated(user):
-        return queryset.none()
-    if sees_all_certificates(user):
-        return queryset
-    return queryset.filter(cycle__organization__memberships__user=user).distinct()
+    return _scoped(CertificationDecision.objects.select_related(
+        "cycle", "cycle__organization", "certificate", "decided_by", "audit"),
+        user=user, organization="cycle__organization")
 
 
 def decision_get(*, user: User, pk) -> CertificationDecision:

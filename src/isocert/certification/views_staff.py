@@ -238,28 +238,21 @@ def _lifecycle_action(request, pk, action: str):
                   _certificate_context(request, certificate, {action: form}), status=status)
 
 
-@login_required
-@require_POST
-def certificate_suspend(request, pk):
-    return _lifecycle_action(request, pk, "suspend")
+def _lifecycle_view(action: str):
+    """The POST view of one lifecycle action (its form and service in the tables above)."""
+    @login_required
+    @require_POST
+    def view(request, pk):
+        return _lifecycle_action(request, pk, action)
+
+    view.__name__ = view.__qualname__ = f"certificate_{action}"
+    return view
 
 
-@login_required
-@require_POST
-def certificate_restore(request, pk):
-    return _lifecycle_action(request, pk, "restore")
-
-
-@login_required
-@require_POST
-def certificate_extend_suspension(request, pk):
-    return _lifecycle_action(request, pk, "extend_suspension")
-
-
-@login_required
-@require_POST
-def certificate_withdraw(request, pk):
-    return _lifecycle_action(request, pk, "withdraw")
+certificate_suspend = _lifecycle_view("suspend")
+certificate_restore = _lifecycle_view("restore")
+certificate_extend_suspension = _lifecycle_view("extend_suspension")
+certificate_withdraw = _lifecycle_view("withdraw")
 
 
 @login_required
