@@ -221,7 +221,8 @@ def expire_certificate(*, certificate: Certificate, today: datetime.date | None 
     """Mark a certificate expired the day after its expiry date (system action)."""
     today = today or timezone.localdate()
     certificate = _locked(certificate)
-    if certificate.status not in (S.ACTIVE, S.SUSPENDED) or certificate.expiry_date >= today:
+    if (not CERTIFICATE_LIFECYCLE.can("expire", certificate.status)
+            or certificate.expiry_date >= today):
         return None
     certificate.suspended_until = None
     certificate.suspension_end_proposed_on = None
