@@ -16,7 +16,7 @@ from isocert.certification.lifecycle import (
     suspend_certificate,
     withdraw_certificate,
 )
-from isocert.certification.models import Certificate
+from isocert.certification.models import CERTIFICATE_LIFECYCLE, Certificate
 from isocert.certification.selectors import surveillance_due
 from isocert.certification.services import decide
 from isocert.core.errors import InvalidInput, NotPermitted, TransitionNotAllowed
@@ -273,3 +273,14 @@ def test_the_overdue_run_watches_the_new_cycles_surveillance(renewed, dora, alic
         action="certification.certificate.surveillance_overdue").latest("seq")
     assert event.payload["audit"] == first.pk and event.payload["due"] == "2027-05-04"
     assert any(alice.email in m.to and "2027-05-04" in m.body for m in mail.outbox)
+
+
+def test_recertification_is_a_transition_of_the_status_table():
+    """Recertification renews an active certificate or restores an expired one (within the
+    restoration window, checked by ``decide``); a suspended or withdrawn one is refused."""
+    S = Certificate.Status
+    assert CERTIFICATE_LIFECYCLE.target("recertify", S.EXPIRED) == S.ACTIVE
+    assert CERTIFICATE_LIFECYCLE.target("recertify", S.ACTIVE) == S.ACTIVE
+    for status in (S.SUSPENDED, S.WITHDRAWN):
+        with pytest.raises(TransitionNotAllowed):
+            CERTIFICATE_LIFECYCLE.target("recertify", status)
