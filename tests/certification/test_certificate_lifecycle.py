@@ -8,6 +8,7 @@ from certification_helpers import DECIDED, certified_cycle, decision_ready_cycle
 from django.core import mail
 from django.utils import timezone
 
+from isocert.accounts.permissions import staff_emails
 from isocert.audits.models import Audit
 from isocert.certification.lifecycle import (
     daily_run,
@@ -15,7 +16,7 @@ from isocert.certification.lifecycle import (
     suspend_certificate,
     withdraw_certificate,
 )
-from isocert.certification.models import Certificate
+from isocert.certification.models import CERTIFICATE_LIFECYCLE, Certificate
 from isocert.certification.selectors import surveillance_due
 from isocert.certification.services import decide
 from isocert.core.errors import InvalidInput, NotPermitted, TransitionNotAllowed
@@ -52,9 +53,7 @@ def test_suspension_lasts_six_months_by_default(certificate, dora, alice,
 
 
 def cb_addresses() -> list[str]:
-    from isocert.certification.services import cb_recipients
-
-    return cb_recipients()
+    return staff_emails("manage_certificate_status")
 
 
 @pytest.mark.parametrize("change", ["suspend", "withdraw"])
@@ -274,3 +273,14 @@ def test_the_overdue_run_watches_the_new_cycles_surveillance(renewed, dora, alic
         action="certification.certificate.surveillance_overdue").latest("seq")
     assert event.payload["audit"] == first.pk and event.payload["due"] == "2027-05-04"
     assert any(alice.email in m.to and "2027-05-04" in m.body for m in mail.outbox)
+
+
+def test_recertification_is_a_transition_of_the_status_table():
+    """Recertification renews an active certificate or restores an expired one (within the
+    restoration window, checked by ``decide``); a suspended or withdrawn one is refused."""
+    S = Certificate.Status
+    assert CERTIFICATE_LIFECYCLE.target("recertify", S.EXPIRED) == S.ACTIVE
+    assert CERTIFICATE_LIFECYCLE.target("recertify", S.ACTIVE) == S.ACTIVE
+    for status in (S.SUSPENDED, S.WITHDRAWN):
+        with pytest.raises(TransitionNotAllowed):
+            CERTIFICATE_LIFECYCLE.target("recertify", status)

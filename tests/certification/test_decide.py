@@ -22,16 +22,11 @@ from programme_helpers import relationship
 from isocert.accounts.models import DecisionMakerProfile
 from isocert.accounts.services import declare_client_relationship
 from isocert.audits.models import Audit, CertificationCycle, TeamMember
-from isocert.certification import services
+from isocert.certification import decision_checks
+from isocert.certification.decision_checks import DecisionMakerNotQualified, ImpartialityThreat
 from isocert.certification.lifecycle import daily_run
 from isocert.certification.models import Certificate, CertificationDecision
-from isocert.certification.services import (
-    CODE_ALPHABET,
-    DecisionInputsMissing,
-    DecisionMakerNotQualified,
-    ImpartialityThreat,
-    decide,
-)
+from isocert.certification.services import CODE_ALPHABET, DecisionInputsMissing, decide
 from isocert.certification.signing import verify_signature
 from isocert.core.audit import verify_chain
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted
@@ -146,7 +141,7 @@ def test_consultancy_within_two_years_bars_the_decision_maker(cycle, dora, nordl
         grant(cycle, dora)
 
     assert "consultancy" in refused.value.message
-    assert services.independence_problems(dora, cycle, DECIDED)
+    assert decision_checks.independence_problems(dora, cycle, DECIDED)
 
 
 def test_consultancy_ended_more_than_two_years_ago_is_no_bar(cycle, dora, nordlicht):
@@ -183,7 +178,7 @@ def test_a_decision_maker_not_qualified_for_the_standard_may_not_decide(cycle, d
     assert refused.value.status == 403
     assert not CertificationDecision.objects.exists()
     assert AuditEvent.objects.count() == events
-    assert services.decider_problems(dora, cycle) == [refused.value.message]
+    assert decision_checks.decider_problems(dora, cycle) == [refused.value.message]
 
 
 def test_a_decision_maker_without_any_qualification_may_not_decide(cycle, dora):
@@ -439,8 +434,8 @@ def test_a_recertification_grant_closes_the_cycle_and_starts_the_next(
     assert dict(certified.audits.values_list("kind", "status")) == {
         "stage1": "cancelled", "stage2": "closed", "surveillance1": "cancelled",
         "surveillance2": "cancelled", "recertification": "closed"}
-    assert services.current_certificate(certified) == certificate
-    assert services.current_certificate(successor) == certificate
+    assert decision_checks.current_certificate(certified) == certificate
+    assert decision_checks.current_certificate(successor) == certificate
     assert not cycles_awaiting_decision(user=dora).exists()
 
     closed = AuditEvent.objects.get(action="audits.cycle.closed")
@@ -482,7 +477,7 @@ def test_the_next_recertification_is_decided_on_the_new_cycle(certified, dora, a
         2026, 11, 2)
     assert CertificationCycle.objects.get(status=CertificationCycle.Status.ACTIVE) == third
     for cycle in (certified, successor, third):
-        assert services.current_certificate(cycle) == second
+        assert decision_checks.current_certificate(cycle) == second
     assert CertificationDecision.objects.filter(kind="recertification").count() == 2
 
 

@@ -11,18 +11,15 @@ import datetime
 
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 
-from isocert.audits.models import Audit
 from isocert.core.errors import InvalidInput
 from isocert.core.files import stored_file_response
 
-from . import lifecycle, selectors, services
+from . import decision_checks, lifecycle, selectors, services
 from .models import Certificate, CertificateRevision, CertificationDecision
 
 router = Router(tags=["certificates"])
-CLOSED_AUDITS = (Audit.Status.CLOSED, Audit.Status.CANCELLED)
 
 
 # --- schemas -----------------------------------------------------------------------------------
@@ -223,8 +220,6 @@ def _revision_out(revision: CertificateRevision) -> dict:
 
 
 def _certificate_out(certificate: Certificate, user) -> dict:
-    today = timezone.localdate()
-    manager = user.has_staff_role(*lifecycle.STATUS_MANAGERS)
     return {
         **_summary_out(certificate),
         "cycle_id": certificate.cycle_id, "decision_date": certificate.decision_date,
@@ -235,15 +230,11 @@ def _certificate_out(certificate: Certificate, user) -> dict:
         "status_history": list(selectors.status_history_of(certificate=certificate)),
         "surveillance": [
             {"audit_id": a.pk, "kind": a.kind, "status": a.status, "due_date": a.target_date,
-             "overdue": bool(a.target_date and a.target_date < today
-                             and a.status not in CLOSED_AUDITS)}
+             "overdue": a.overdue}
             for a in selectors.surveillance_due(certificate=certificate)],
         "suspension_extended_on": certificate.suspension_extended_on,
         "withdrawal_due": lifecycle.withdrawal_due(certificate),
-        "allowed_actions": ([a for a in lifecycle.CERTIFICATE_LIFECYCLE.allowed_actions(
-            certificate.status) if a != "expire" and not (
-                a == "extend_suspension" and certificate.suspension_extended_on)]
-            if manager else []),
+        "allowed_actions": selectors.status_actions(certificate=certificate, user=user),
     }
 
 
@@ -256,12 +247,12 @@ def decision_checklist(request, cycle_id: int, kind: str = CertificationDecision
     if kind not in CertificationDecision.Kind.values:
         raise InvalidInput("Unknown kind of decision.", fields={
             "kind": "initial, recertification, scope_extension or scope_reduction."})
-    certificate = services.current_certificate(cycle)
-    audit, checks = services.decision_checklist(
+    certificate = decision_checks.current_certificate(cycle)
+    audit, checks = decision_checks.decision_checklist(
         cycle=cycle, kind=kind, soa_version=certificate.soa_version if certificate else "")
     return {"cycle_id": cycle.pk, "kind": kind, "audit_id": audit.pk if audit else None,
             "checks": _checks(checks), "ready": all(c.ok for c in checks),
-            "independence_problems": services.decider_problems(request.auth, cycle)}
+            "independence_problems": decision_checks.decider_problems(request.auth, cycle)}
 
 
 @router.post("/cycles/{cycle_id}/decisions", response={201: DecisionOut},

@@ -17,6 +17,18 @@ from decimal import Decimal
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from isocert.accounts.models import Organization, User
+from isocert.audits.conduct import services as conduct
+from isocert.audits.models import Audit, TeamMember
+from isocert.audits.programme import services as programme
+from isocert.catalog.models import EnmsDayTableRow
+from isocert.core.demo import DEMO_DOMAIN
+from isocert.registration import services as registration
+
+from . import lifecycle, services
+from .models import Certificate
+from .pdf import render_certificate_pdf_file
+
 NORDLICHT = "Nordlicht Aluminium GmbH"
 BRIGHTPATH = "Brightpath Services Ltd"
 PASSING_ASSESSMENT = {"documents_reviewed": True, "scope_clear": True,
@@ -35,8 +47,6 @@ EVIDENCE_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
 def _enms_day_table() -> None:
     """ISO 50001 audit time needs the CB's ISO 50003 day table; the demo CB gets one row
     covering every size when it has configured none."""
-    from isocert.catalog.models import EnmsDayTableRow
-
     if not EnmsDayTableRow.objects.exists():
         EnmsDayTableRow.objects.create(personnel_min=1, personnel_max=None, high=Decimal("7"),
                                        medium=Decimal("6"), low=Decimal("5"))
@@ -44,9 +54,6 @@ def _enms_day_table() -> None:
 
 def _cycle(organization, *, owner, reviewer, line: dict):
     """A registered application with an accepted quotation and its certification cycle."""
-    from isocert.audits.programme import services as programme
-    from isocert.registration import services as registration
-
     start = timezone.localdate() + datetime.timedelta(days=30)  # never in the past
 
     application = registration.create_application(organization=organization, actor=owner, data={
@@ -66,9 +73,6 @@ def _cycle(organization, *, owner, reviewer, line: dict):
 
 def _close_stage2(cycle, *, lead, end: datetime.date) -> None:
     """Stage 2 held on the two days before ``end``; the report recommends certification."""
-    from isocert.audits.conduct import services as conduct
-    from isocert.audits.models import Audit, TeamMember
-
     audit = cycle.audits.get(kind=Audit.Kind.STAGE2)
     Audit.objects.filter(pk=audit.pk).update(
         status=Audit.Status.IN_PROGRESS, start_date=end - datetime.timedelta(days=1),
@@ -87,20 +91,12 @@ def _close_stage2(cycle, *, lead, end: datetime.date) -> None:
 
 
 def _render_pdfs(certificate) -> None:
-    from .pdf import render_certificate_pdf_file
-
     for revision in certificate.revisions.filter(pdf__isnull=True):
         render_certificate_pdf_file(revision=revision)
 
 
 def seed_certificates() -> bool:
     """Issue the demo certificates once; True when something was created."""
-    from isocert.accounts.models import Organization, User
-    from isocert.core.demo import DEMO_DOMAIN
-
-    from . import lifecycle, services
-    from .models import Certificate
-
     users = {name: User.objects.filter(email=f"{name}@{DEMO_DOMAIN}").first()
              for name in ("alice", "charlie", "rita", "adam", "dora")}
     organizations = {o.legal_name: o for o in Organization.objects.filter(

@@ -113,18 +113,19 @@ class SuspendForm(forms.Form):
                             help_text="At most 6 months; empty for the longest allowed.")
 
 
-class RestoreForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}),
-                             label="Why the certification can be restored")
-    date = forms.DateField(widget=DATE, required=False, label="Restored on",
-                           help_text="Empty for today.")
+def _reason_and_date_form(name: str, *, reason: str, date: str) -> type[forms.Form]:
+    """A status change that takes a reason and a day (empty for today)."""
+    return type(name, (forms.Form,), {
+        "reason": forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label=reason),
+        "date": forms.DateField(widget=DATE, required=False, label=date,
+                                help_text="Empty for today."),
+    })
 
 
-class WithdrawForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}),
-                             label="Reason for the withdrawal")
-    date = forms.DateField(widget=DATE, required=False, label="Withdrawn on",
-                           help_text="Empty for today.")
+RestoreForm = _reason_and_date_form("RestoreForm", reason="Why the certification can be "
+                                    "restored", date="Restored on")
+WithdrawForm = _reason_and_date_form("WithdrawForm", reason="Reason for the withdrawal",
+                                     date="Withdrawn on")
 
 
 class ExtendSuspensionForm(forms.Form):

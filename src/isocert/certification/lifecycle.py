@@ -13,28 +13,20 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from isocert.accounts.models import StaffRole, User
+from isocert.accounts.models import User
+from isocert.accounts.permissions import can, member_emails, staff_emails
 from isocert.audits.models import Audit
 from isocert.audits.programme.services import SURVEILLANCE_KINDS, add_months
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted
-from isocert.core.statemachine import StateMachine
 from isocert.core.validation import clean_date, clean_reason
 from isocert.notifications.services import notify
 
-from .models import Certificate, CertificateStatusChange
+from .models import CERTIFICATE_LIFECYCLE, Certificate, CertificateStatusChange
+from .records import record_certificate_event, record_status_change
 from .registry_jobs import fail_stale_registry_jobs
-from .services import _cert_event, _status_row, cb_recipients, client_recipients
+from .selectors import FINISHED_AUDITS
 
 S = Certificate.Status
-CERTIFICATE_LIFECYCLE = StateMachine("certificate", {
-    "suspend": ({S.ACTIVE}, S.SUSPENDED),
-    "restore": ({S.SUSPENDED}, S.ACTIVE),
-    # Moves the suspension's end, once; the status stays (``extend_suspension``).
-    "extend_suspension": ({S.SUSPENDED}, S.SUSPENDED),
-    "withdraw": ({S.ACTIVE, S.SUSPENDED}, S.WITHDRAWN),
-    "expire": ({S.ACTIVE, S.SUSPENDED}, S.EXPIRED),
-}, labels=dict(S.choices))
-STATUS_MANAGERS = (StaffRole.Role.DECISION_MAKER, StaffRole.Role.ADMINISTRATOR)
 PAST = {"suspend": "suspended", "restore": "restored", "withdraw": "withdrawn",
         "expire": "expired"}
 
@@ -46,7 +38,7 @@ class SuspensionAlreadyExtended(Conflict):
 
 
 def _ensure_status_manager(actor: User) -> None:
-    if not actor.has_staff_role(*STATUS_MANAGERS):
+    if not can(actor, "manage_certificate_status"):
         raise NotPermitted("Only a CB decision maker or administrator can change a "
                            "certificate's status.")
 
@@ -75,20 +67,20 @@ def _notify_apart(*, template: str, certificate: Certificate, context: dict,
     """The same news to the client's people and, as a separate e-mail, to the CB's staff:
     one To: line for both would show the CB's staff addresses to the client (and the
     client's people to the CB's other staff)."""
-    notify(template=template, to=client_recipients(certificate.organization_id),
+    notify(template=template, to=member_emails(certificate.organization_id),
            context=context)
     if cb:
-        notify(template=template, to=cb_recipients(), context=context)
+        notify(template=template, to=staff_emails("manage_certificate_status"), context=context)
 
 
 def _change(certificate: Certificate, *, action: str, actor: User | None, reason: str,
             day: datetime.date, payload: dict | None = None, tell_cb: bool = True
             ) -> Certificate:
     before = certificate.status
-    certificate.status = CERTIFICATE_LIFECYCLE.target(action, certificate.status)
+    CERTIFICATE_LIFECYCLE.apply(certificate, action)
     certificate.save()
-    _status_row(certificate, date=day, reason=reason, actor=actor)
-    _cert_event(actor, f"certification.certificate.{PAST[action]}", certificate,
+    record_status_change(certificate, date=day, reason=reason, actor=actor)
+    record_certificate_event(actor, f"certification.certificate.{PAST[action]}", certificate,
                 {"from": before, "to": certificate.status, "date": day.isoformat(),
                  "reason": reason, **(payload or {})})
     _notify_apart(
@@ -101,16 +93,27 @@ def _change(certificate: Certificate, *, action: str, actor: User | None, reason
     return certificate
 
 
+def _start(certificate: Certificate, *, action: str, actor: User, reason: str, what: str,
+           date: datetime.date | None) -> tuple[Certificate, str, datetime.date]:
+    """The checks every manual status change makes first: who acts, why, whether the
+    status allows ``action``, and on which day. Returns the locked certificate, the
+    cleaned reason and the day."""
+    _ensure_status_manager(actor)
+    reason = clean_reason(reason, what=what)
+    certificate = _locked(certificate)
+    CERTIFICATE_LIFECYCLE.target(action, certificate.status)
+    return certificate, reason, _action_date(certificate, date)
+
+
 @transaction.atomic
-def suspend_certificate(*, certificate: Certificate, actor: User, reason: str, date=None,
-                        until=None) -> Certificate:
+def suspend_certificate(*, certificate: Certificate, actor: User, reason: str,
+                        date: datetime.date | None = None,
+                        until: datetime.date | None = None) -> Certificate:
     """Suspend (§9.6.5): the certification is temporarily invalid. Lasts until ``until``,
     at most ``SUSPENSION_MAX_MONTHS`` (default 6) after the suspension."""
-    _ensure_status_manager(actor)
-    reason = clean_reason(reason, what="the reason for the suspension")
-    certificate = _locked(certificate)
-    CERTIFICATE_LIFECYCLE.target("suspend", certificate.status)
-    day = _action_date(certificate, date)
+    certificate, reason, day = _start(certificate, action="suspend", actor=actor,
+                                      reason=reason, what="the reason for the suspension",
+                                      date=date)
     limit = add_months(day, settings.SUSPENSION_MAX_MONTHS)
     end = clean_date(until, "until", default=limit)
     if end <= day:
@@ -130,13 +133,11 @@ def suspend_certificate(*, certificate: Certificate, actor: User, reason: str, d
 
 @transaction.atomic
 def restore_certificate(*, certificate: Certificate, actor: User, reason: str,
-                        date=None) -> Certificate:
+                        date: datetime.date | None = None) -> Certificate:
     """Lift a suspension once the issue that caused it is resolved."""
-    _ensure_status_manager(actor)
-    reason = clean_reason(reason, what="why the certification can be restored")
-    certificate = _locked(certificate)
-    CERTIFICATE_LIFECYCLE.target("restore", certificate.status)
-    day = _action_date(certificate, date)
+    certificate, reason, day = _start(certificate, action="restore", actor=actor,
+                                      reason=reason, what="why the certification can be restored",
+                                      date=date)
     if day > certificate.expiry_date:
         raise InvalidInput("The certificate expired during the suspension; it cannot be "
                            "restored, only renewed by a recertification.",
@@ -148,13 +149,11 @@ def restore_certificate(*, certificate: Certificate, actor: User, reason: str,
 
 @transaction.atomic
 def withdraw_certificate(*, certificate: Certificate, actor: User, reason: str,
-                         date=None) -> Certificate:
+                         date: datetime.date | None = None) -> Certificate:
     """End the certification (§9.6.5). Final: a new certification starts again."""
-    _ensure_status_manager(actor)
-    reason = clean_reason(reason, what="the reason for the withdrawal")
-    certificate = _locked(certificate)
-    CERTIFICATE_LIFECYCLE.target("withdraw", certificate.status)
-    day = _action_date(certificate, date)
+    certificate, reason, day = _start(certificate, action="withdraw", actor=actor,
+                                      reason=reason, what="the reason for the withdrawal",
+                                      date=date)
     certificate.suspended_until = None
     certificate.suspension_end_proposed_on = None
     return _change(certificate, action="withdraw", actor=actor, reason=reason, day=day)
@@ -162,7 +161,7 @@ def withdraw_certificate(*, certificate: Certificate, actor: User, reason: str,
 
 @transaction.atomic
 def extend_suspension(*, certificate: Certificate, actor: User, reason: str,
-                      until) -> Certificate:
+                      until: datetime.date | None) -> Certificate:
     """Move a suspension's end to ``until``, once (ISO/IEC 17021-1 §9.6.5: the CB sets the
     time by which the issue must be resolved; the reference rules give "usually at most
     6 months, then restore, reduce scope or withdraw"). The new end lies after the current
@@ -204,15 +203,15 @@ def extend_suspension(*, certificate: Certificate, actor: User, reason: str,
     certificate.suspension_reminded_on = None
     certificate.suspension_end_proposed_on = None
     certificate.save()
-    _cert_event(actor, "certification.certificate.suspension_extended", certificate,
+    record_certificate_event(actor, "certification.certificate.suspension_extended", certificate,
                 {"from": current.isoformat(), "until": end.isoformat(), "reason": reason})
     context = {"number": certificate.number, "organization": certificate.organization_name,
                "until": end.isoformat(), "previous": current.isoformat(), "reason": reason,
                "path": reverse("verify_certificate", args=[certificate.public_code])}
     # Client and CB staff apart: one To: line would show each the other's addresses.
-    notify(template="suspension_extended", to=client_recipients(certificate.organization_id),
+    notify(template="suspension_extended", to=member_emails(certificate.organization_id),
            context=context)
-    notify(template="suspension_extended", to=cb_recipients(), context=context)
+    notify(template="suspension_extended", to=staff_emails("manage_certificate_status"), context=context)
     return certificate
 
 
@@ -222,7 +221,8 @@ def expire_certificate(*, certificate: Certificate, today: datetime.date | None 
     """Mark a certificate expired the day after its expiry date (system action)."""
     today = today or timezone.localdate()
     certificate = _locked(certificate)
-    if certificate.status not in (S.ACTIVE, S.SUSPENDED) or certificate.expiry_date >= today:
+    if (not CERTIFICATE_LIFECYCLE.can("expire", certificate.status)
+            or certificate.expiry_date >= today):
         return None
     certificate.suspended_until = None
     certificate.suspension_end_proposed_on = None
@@ -236,7 +236,7 @@ def expire_certificate(*, certificate: Certificate, today: datetime.date | None 
 def overdue_surveillance(today: datetime.date):
     """Surveillance audits past their due date, not closed, of active certificates."""
     return (Audit.objects.filter(kind__in=SURVEILLANCE_KINDS, target_date__lt=today)
-            .exclude(status__in=[Audit.Status.CLOSED, Audit.Status.CANCELLED])
+            .exclude(status__in=FINISHED_AUDITS)
             .filter(cycle__certificates__status=S.ACTIVE)
             .select_related("cycle", "cycle__organization").distinct())
 
@@ -256,14 +256,14 @@ def flag_overdue_surveillance(*, audit: Audit, today: datetime.date) -> Certific
         return None
     certificate.surveillance_flagged_on = today
     certificate.save(update_fields=["surveillance_flagged_on", "updated_at"])
-    _cert_event(None, "certification.certificate.surveillance_overdue", certificate,
+    record_certificate_event(None, "certification.certificate.surveillance_overdue", certificate,
                 {"audit": audit.pk, "due": audit.target_date.isoformat()})
     context = {"number": certificate.number, "organization": certificate.organization_name,
                "audit": audit.get_kind_display(), "due": audit.target_date.isoformat(),
                "path": reverse("certificate_detail", args=[certificate.pk])}
     notify(template="surveillance_overdue_client",
-           to=client_recipients(certificate.organization_id), context=context)
-    notify(template="surveillance_overdue_cb", to=cb_recipients(), context=context)
+           to=member_emails(certificate.organization_id), context=context)
+    notify(template="surveillance_overdue_cb", to=staff_emails("manage_certificate_status"), context=context)
     return certificate
 
 
@@ -275,7 +275,7 @@ def remind_suspension_ending(*, certificate: Certificate, today: datetime.date) 
         return False
     certificate.suspension_reminded_on = today
     certificate.save(update_fields=["suspension_reminded_on", "updated_at"])
-    _cert_event(None, "certification.certificate.suspension_reminded", certificate,
+    record_certificate_event(None, "certification.certificate.suspension_reminded", certificate,
                 {"until": certificate.suspended_until.isoformat()})
     _notify_apart(
         template="suspension_ending", certificate=certificate,
@@ -306,11 +306,11 @@ def propose_suspension_end(*, certificate: Certificate, today: datetime.date) ->
     certificate.suspension_end_proposed_on = today
     certificate.save(update_fields=["suspension_end_proposed_on", "updated_at"])
     due = withdrawal_due(certificate)
-    _cert_event(None, "certification.certificate.suspension_ended", certificate,
+    record_certificate_event(None, "certification.certificate.suspension_ended", certificate,
                 {"until": certificate.suspended_until.isoformat(),
                  "withdrawal_due": due.isoformat(),
                  "extended": certificate.suspension_extended_on is not None})
-    notify(template="suspension_end_reached", to=cb_recipients(),
+    notify(template="suspension_end_reached", to=staff_emails("manage_certificate_status"),
            context={"number": certificate.number, "organization": certificate.organization_name,
                     "until": certificate.suspended_until.isoformat(),
                     "withdrawal_due": due.isoformat(),

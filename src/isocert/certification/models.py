@@ -13,6 +13,8 @@ instead of being joined from the client's live profile.
 from django.conf import settings
 from django.db import models
 
+from isocert.core.statemachine import StateMachine
+
 
 class CertificationDecision(models.Model):
     """The independent technical review and decision on one audit's outcome (§9.5)."""
@@ -140,6 +142,24 @@ class Certificate(models.Model):
     @property
     def standard_labels(self) -> list[str]:
         return [f"{s['code']}:{s['edition']}" for s in self.standards]
+
+
+_S = Certificate.Status
+# The certificate's lifecycle after the decision (ISO/IEC 17021-1 §9.6); every status write
+# goes through it (``CERTIFICATE_LIFECYCLE.apply``).
+CERTIFICATE_LIFECYCLE = StateMachine("certificate", {
+    "suspend": ({_S.ACTIVE}, _S.SUSPENDED),
+    "restore": ({_S.SUSPENDED}, _S.ACTIVE),
+    # Moves the suspension's end, once; the status stays (``extend_suspension``).
+    "extend_suspension": ({_S.SUSPENDED}, _S.SUSPENDED),
+    "withdraw": ({_S.ACTIVE, _S.SUSPENDED}, _S.WITHDRAWN),
+    "expire": ({_S.ACTIVE, _S.SUSPENDED}, _S.EXPIRED),
+    # A recertification grant renews an active certificate, or restores an expired one
+    # within the restoration window (§9.6.3); a suspended one is restored first.
+    "recertify": ({_S.ACTIVE, _S.EXPIRED}, _S.ACTIVE),
+}, labels=dict(_S.choices))
+# The transitions CB staff take by hand (the others are the daily run's and the decision's).
+MANUAL_CERTIFICATE_ACTIONS = ("suspend", "restore", "extend_suspension", "withdraw")
 
 
 class CertificateStandard(models.Model):

@@ -1,16 +1,26 @@
 """Reads of decisions and certificates, scoped to the user: CB staff see every
 certificate; a client sees its organizations' certificates; everything else is 404."""
 
+import datetime
+
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
-from isocert.accounts.models import StaffRole, User
+from isocert.accounts.models import User
+from isocert.accounts.permissions import can
 from isocert.audits.models import Audit, CertificationCycle
 
-from .models import Certificate, CertificateRevision, CertificationDecision
+from .models import (
+    CERTIFICATE_LIFECYCLE,
+    MANUAL_CERTIFICATE_ACTIONS,
+    Certificate,
+    CertificateRevision,
+    CertificationDecision,
+)
 
-CB_CERTIFICATE_STAFF = (StaffRole.Role.DECISION_MAKER, StaffRole.Role.ADMINISTRATOR,
-                        StaffRole.Role.REVIEWER)
+# An audit that is neither closed nor cancelled is still to be held.
+FINISHED_AUDITS = (Audit.Status.CLOSED, Audit.Status.CANCELLED)
 
 
 def _authenticated(user) -> bool:
@@ -18,17 +28,22 @@ def _authenticated(user) -> bool:
 
 
 def sees_all_certificates(user: User) -> bool:
-    return _authenticated(user) and user.has_staff_role(*CB_CERTIFICATE_STAFF)
+    return _authenticated(user) and can(user, "read_certificates")
 
 
-def certificates_for_user(*, user: User) -> QuerySet[Certificate]:
-    queryset = Certificate.objects.filter(organization__isnull=False).select_related(
-        "organization", "cycle")
+def _scoped(queryset: QuerySet, *, user: User, organization: str) -> QuerySet:
+    """All of ``queryset`` for CB staff who read certificates, the rows of the user's own
+    organizations (reached through ``organization``) for a client, nothing otherwise."""
     if not _authenticated(user):
         return queryset.none()
     if sees_all_certificates(user):
         return queryset
-    return queryset.filter(organization__memberships__user=user).distinct()
+    return queryset.filter(**{f"{organization}__memberships__user": user}).distinct()
+
+
+def certificates_for_user(*, user: User) -> QuerySet[Certificate]:
+    return _scoped(Certificate.objects.filter(organization__isnull=False).select_related(
+        "organization", "cycle"), user=user, organization="organization")
 
 
 def certificate_get(*, user: User, pk) -> Certificate:
@@ -56,13 +71,9 @@ def status_history_of(*, certificate: Certificate):
 
 
 def decisions_for_user(*, user: User) -> QuerySet[CertificationDecision]:
-    queryset = CertificationDecision.objects.select_related(
-        "cycle", "cycle__organization", "certificate", "decided_by", "audit")
-    if not _authenticated(user):
-        return queryset.none()
-    if sees_all_certificates(user):
-        return queryset
-    return queryset.filter(cycle__organization__memberships__user=user).distinct()
+    return _scoped(CertificationDecision.objects.select_related(
+        "cycle", "cycle__organization", "certificate", "decided_by", "audit"),
+        user=user, organization="cycle__organization")
 
 
 def decision_get(*, user: User, pk) -> CertificationDecision:
@@ -74,7 +85,7 @@ def decision_get(*, user: User, pk) -> CertificationDecision:
 
 def decision_cycle_get(*, user: User, pk) -> CertificationCycle:
     """A cycle as the decision maker opens it; other users get 404."""
-    if not (_authenticated(user) and user.has_staff_role(*CB_CERTIFICATE_STAFF)):
+    if not sees_all_certificates(user):
         raise Http404("No such certification cycle")
     try:
         return CertificationCycle.objects.select_related("organization", "application").get(pk=pk)
@@ -97,11 +108,37 @@ def cycles_awaiting_decision(*, user: User) -> QuerySet[CertificationCycle]:
             .select_related("organization").order_by("created_at"))
 
 
-def surveillance_due(*, certificate: Certificate) -> list[Audit]:
+def surveillance_overdue(audit: Audit, *, today: datetime.date) -> bool:
+    """The one overdue rule: past its due date and still to be held."""
+    return bool(audit.target_date and audit.target_date < today
+                and audit.status not in FINISHED_AUDITS)
+
+
+def surveillance_due(*, certificate: Certificate,
+                     today: datetime.date | None = None) -> list[Audit]:
     """The surveillance and recertification audits of the certificate's cycle, with due
-    dates (first within 12 months of the decision, then each calendar year)."""
+    dates (first within 12 months of the decision, then each calendar year), each with
+    ``overdue`` set by ``surveillance_overdue``."""
     if certificate.cycle_id is None:
         return []
-    return list(certificate.cycle.audits.filter(
+    today = today or timezone.localdate()
+    audits = list(certificate.cycle.audits.filter(
         Q(kind__in=[Audit.Kind.SURVEILLANCE1, Audit.Kind.SURVEILLANCE2,
                     Audit.Kind.RECERTIFICATION])).order_by("target_date", "pk"))
+    for audit in audits:
+        audit.overdue = surveillance_overdue(audit, today=today)
+    return audits
+
+
+def can_manage_status(user: User) -> bool:
+    return _authenticated(user) and can(user, "manage_certificate_status")
+
+
+def status_actions(*, certificate: Certificate, user: User) -> list[str]:
+    """The lifecycle actions ``user`` may take on the certificate now (a suspension is
+    extended once); none for anyone but a decision maker or administrator."""
+    if not can_manage_status(user):
+        return []
+    return [action for action in CERTIFICATE_LIFECYCLE.allowed_actions(certificate.status)
+            if action in MANUAL_CERTIFICATE_ACTIONS and not (
+                action == "extend_suspension" and certificate.suspension_extended_on)]

@@ -10,80 +10,56 @@ explicit ``actor``; refusals are ``DomainError`` subclasses that name the field.
 
 import datetime
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from isocert.accounts.models import Membership, Site, StaffRole, User
-from isocert.accounts.selectors import decision_standards, impartiality_relationships
+from isocert.accounts.models import Site, User
+from isocert.accounts.permissions import member_emails
 from isocert.audits.models import (
     Audit,
-    AuditReport,
     CertificationCycle,
-    Finding,
 )
 from isocert.audits.programme.services import add_months, fix_surveillance_dates, start_next_cycle
+from isocert.catalog.models import Country, Standard
 from isocert.core.audit import record_event
-from isocert.core.errors import Conflict, InvalidInput, NotPermitted
+from isocert.core.errors import Conflict, InvalidInput
 from isocert.core.files import check_upload, store_file
 from isocert.core.sequences import next_value
 from isocert.core.validation import clean_date, clean_reason
 from isocert.notifications.services import notify
 
 from . import signing
+from .decision_checks import (
+    current_certificate,
+    decision_checklist,
+    ensure_independent,
+)
 from .models import (
+    CERTIFICATE_LIFECYCLE,
     Certificate,
     CertificateRevision,
     CertificateSite,
     CertificateStandard,
-    CertificateStatusChange,
     CertificationDecision,
 )
 from .public import name_key
+from .records import record_certificate_event, record_status_change
+from .tasks import render_certificate_pdf
 
 D = CertificationDecision
-DECISION_MAKERS = (StaffRole.Role.DECISION_MAKER,)
-# Which audit's report each kind of decision reviews.
-AUDIT_FOR_KIND = {
-    D.Kind.INITIAL: Audit.Kind.STAGE2,
-    D.Kind.RECERTIFICATION: Audit.Kind.RECERTIFICATION,
-    D.Kind.SCOPE_EXTENSION: Audit.Kind.SCOPE_EXTENSION,
-}
-RECOMMENDING = {AuditReport.Recommendation.RECOMMEND, AuditReport.Recommendation.AFTER_MAJORS}
-ENERGY_STANDARD = "ISO 50001"
-ISMS_STANDARD = "ISO/IEC 27001"
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read from paper
 CERTIFICATE_YEARS = 3
-
-
-class ImpartialityThreat(NotPermitted):
-    """The decision maker audited this cycle or worked for the client (§5.2, §9.5.1.2)."""
-
-    code = "impartiality_threat"
-
-
-class DecisionMakerNotQualified(NotPermitted):
-    """The decision maker has no decision-maker qualification for a standard of the cycle
-    (ISO/IEC 17021-1 §7.1.2, §9.5.1)."""
-
-    code = "decision_maker_not_qualified"
 
 
 class DecisionInputsMissing(Conflict):
     """A grant was asked for while the checklist is not complete."""
 
     code = "decision_inputs_missing"
-
-
-@dataclass(frozen=True)
-class Check:
-    key: str
-    label: str
-    ok: bool
-    detail: str
 
 
 # --- small helpers -----------------------------------------------------------------------------
@@ -97,228 +73,7 @@ def add_years(day: datetime.date, years: int) -> datetime.date:
     return add_months(day, 12 * years)
 
 
-def ensure_decision_maker(actor: User) -> None:
-    if not actor.has_staff_role(*DECISION_MAKERS):
-        raise NotPermitted("Only a CB decision maker can take certification decisions.")
-
-
-def client_recipients(organization_id: int | None) -> list[str]:
-    if organization_id is None:
-        return []
-    return list(Membership.objects.filter(
-        organization_id=organization_id,
-        role__in=[Membership.Role.OWNER, Membership.Role.EDITOR],
-    ).values_list("user__email", flat=True))
-
-
-def cb_recipients() -> list[str]:
-    """Decision makers and administrators: who acts on a certificate's status."""
-    return list(User.objects.filter(
-        is_active=True,
-        staff_roles__role__in=[StaffRole.Role.DECISION_MAKER, StaffRole.Role.ADMINISTRATOR],
-    ).values_list("email", flat=True).distinct())
-
-
-def _standard_codes(cycle: CertificationCycle) -> set[str]:
-    return {standard.code for standard in cycle.standards.all()}
-
-
-# --- independence --------------------------------------------------------------------------------
-
-def independence_problems(actor: User, cycle: CertificationCycle,
-                          on: datetime.date | None = None) -> list[str]:
-    """Why ``actor`` may not decide on ``cycle`` (§9.5.1.2): on one of its audit teams, or
-    consultancy/employment for the client within the cooling-off period."""
-    problems = []
-    audits = list(Audit.objects.filter(cycle=cycle, team__auditor=actor).distinct())
-    if audits:
-        names = ", ".join(audit.get_kind_display() for audit in audits)
-        problems.append(f"{actor} was on the audit team of this cycle ({names}); the decision "
-                        "must be taken by someone not involved in the audit.")
-    # The declarations every CB staff member keeps, read as the audit team's rule reads
-    # them: one record per person, whatever their role (accounts.ClientRelationship).
-    for relationship in impartiality_relationships(
-            user=actor, organization_id=cycle.organization_id, on=on):
-        ended = (f"ended {relationship.end_date}" if relationship.end_date else "ongoing")
-        problems.append(
-            f"{actor} declared {relationship.get_kind_display().lower()} for the client "
-            f"({ended}); within {settings.IMPARTIALITY_COOLING_OFF_YEARS} years they may "
-            "not take part in its certification decision.")
-    return problems
-
-
-def competence_problems(actor: User, cycle: CertificationCycle) -> list[str]:
-    """The cycle's standards ``actor`` holds no decision-maker qualification for: the
-    people who decide are competent for what they certify (ISO/IEC 17021-1 §7.1.2,
-    §9.5.1). Kept on the person's decision-maker profile in the Django admin."""
-    qualified = decision_standards(user=actor)
-    missing = [str(standard) for standard in cycle.standards.order_by("code")
-               if standard.pk not in qualified]
-    if not missing:
-        return []
-    return [f"{actor} is not qualified to decide on {', '.join(missing)}: a CB administrator "
-            "records the decision maker's qualification per standard."]
-
-
-def decider_problems(actor: User, cycle: CertificationCycle,
-                     on: datetime.date | None = None) -> list[str]:
-    """Why ``actor`` may not take a decision on ``cycle``: competence, then independence."""
-    return competence_problems(actor, cycle) + independence_problems(actor, cycle, on)
-
-
-def ensure_independent(actor: User, cycle: CertificationCycle, on=None) -> None:
-    """Refuse unless ``actor`` is a decision maker, qualified for every standard of the
-    cycle and independent of its audits and of the client."""
-    ensure_decision_maker(actor)
-    problems = competence_problems(actor, cycle)
-    if problems:
-        raise DecisionMakerNotQualified(" ".join(problems))
-    problems = independence_problems(actor, cycle, on)
-    if problems:
-        raise ImpartialityThreat(" ".join(problems))
-
-
-# --- the checklist -------------------------------------------------------------------------------
-
-def decision_audit(cycle: CertificationCycle, kind: str) -> Audit | None:
-    """The latest closed audit whose report the decision of ``kind`` reviews."""
-    audit_kind = AUDIT_FOR_KIND.get(kind)
-    if audit_kind is None:
-        return None
-    return (cycle.audits.filter(kind=audit_kind, status=Audit.Status.CLOSED)
-            .order_by("-end_date", "-pk").first())
-
-
-def _finding_checks(audit: Audit | None, decision_date: datetime.date) -> list[Check]:
-    findings = list(Finding.objects.filter(audit=audit)) if audit else []
-    majors = [f for f in findings if f.grade == Finding.Grade.MAJOR]
-    minors = [f for f in findings if f.grade == Finding.Grade.MINOR]
-    open_majors = [f for f in majors if f.status != Finding.Status.VERIFIED]
-    open_minors = [f for f in minors if f.status not in (Finding.Status.PLAN_ACCEPTED,
-                                                         Finding.Status.VERIFIED)]
-    checks = [
-        Check("majors_closed", "Every major nonconformity verified closed", not open_majors,
-              (f"{len(majors)} major(s), all verified." if not open_majors else
-               "Not verified: " + ", ".join(f"#{f.number} ({f.clause.number})"
-                                            for f in open_majors) + ".")),
-        Check("minors_planned", "Every minor nonconformity has an accepted plan",
-              not open_minors,
-              (f"{len(minors)} minor(s), all with an accepted plan." if not open_minors else
-               "No accepted plan: " + ", ".join(f"#{f.number} ({f.clause.number})"
-                                                for f in open_minors) + ".")),
-    ]
-    if majors and audit and audit.end_date:
-        limit = add_months(audit.end_date, 6)
-        checks.append(Check(
-            "majors_in_time", "Majors closed within 6 months of the audit's last day",
-            decision_date <= limit,
-            (f"Decision by {limit}." if decision_date <= limit else
-             f"More than 6 months after {audit.end_date}: a new stage 2 is needed.")))
-    return checks
-
-
-def energy_window(cycle: CertificationCycle, kind: str, decision_date: datetime.date
-                  ) -> tuple[datetime.date | None, datetime.date]:
-    """The reporting period a decision of ``kind`` may judge: (starts from, ends by).
-
-    The evidence must be of the cycle being decided (rules §5: improvement demonstrated for
-    initial certification *and* recertification — the initial evidence cannot be reused).
-    A recertification reads only a reporting period that starts on or after the previous
-    certification decision (the one that began this cycle: the initial grant or the last
-    recertification) and ends on or before this decision's date, as a period still running
-    has incomplete data. An initial decision reads a period ending by its date.
-    """
-    starts_from = None
-    if kind == D.Kind.RECERTIFICATION:
-        starts_from = cycle.decision_date
-        if starts_from is None:
-            certificate = current_certificate(cycle)
-            starts_from = certificate.decision_date if certificate else None
-    return starts_from, decision_date
-
-
-def energy_check(cycle: CertificationCycle, *, kind: str = D.Kind.INITIAL,
-                 decision_date: datetime.date | None = None, statement: str = "",
-                 has_evidence: bool = False) -> Check | None:
-    """ISO 50001: energy performance improvement demonstrated (§5), from the energy module
-    when the client keeps its data there (a reporting period within ``energy_window``),
-    else attached evidence with a statement."""
-    if ENERGY_STANDARD not in _standard_codes(cycle):
-        return None
-    from isocert.energy.selectors import improvement_evidence
-
-    starts_from, ends_by = energy_window(cycle, kind, decision_date or timezone.localdate())
-    evidence = improvement_evidence(organization_id=cycle.organization_id,
-                                    starts_from=starts_from, ends_by=ends_by)
-    if evidence is not None:
-        return Check("energy_improvement", "Energy performance improvement demonstrated",
-                     bool(evidence["demonstrated"]), evidence["summary"])
-    if has_evidence and len(statement.strip()) >= 5:
-        return Check("energy_improvement", "Energy performance improvement demonstrated",
-                     True, f"Attached evidence; decision maker's statement: {statement.strip()}")
-    return Check("energy_improvement", "Energy performance improvement demonstrated", False,
-                 "No energy baseline with a reporting period in the portal: attach the "
-                 "evidence and write a statement.")
-
-
-def decision_checklist(*, cycle: CertificationCycle, kind: str,
-                       decision_date: datetime.date | None = None, energy_statement: str = "",
-                       has_energy_evidence: bool = False, soa_version: str = ""
-                       ) -> tuple[Audit | None, list[Check]]:
-    """What a grant needs, each item with what was found — shown to the decision maker
-    and enforced by ``decide``."""
-    decision_date = decision_date or timezone.localdate()
-    checks: list[Check] = []
-    audit = decision_audit(cycle, kind)
-    certificate = current_certificate(cycle)
-    if kind in AUDIT_FOR_KIND:
-        report = audit.reports.order_by("-revision").first() if audit else None
-        audit_label = Audit.Kind(AUDIT_FOR_KIND[kind]).label
-        if report is None:
-            checks.append(Check("report", f"{audit_label} report issued with a recommendation",
-                                False, f"No closed {audit_label.lower()} audit with an issued "
-                                "report."))
-        else:
-            checks.append(Check(
-                "report", f"{audit_label} report issued with a recommendation",
-                report.recommendation in RECOMMENDING,
-                f"Report revision {report.revision}: {report.get_recommendation_display()}."))
-        checks.extend(_finding_checks(audit, decision_date))
-    if kind in (D.Kind.INITIAL, D.Kind.RECERTIFICATION):
-        check = energy_check(cycle, kind=kind, decision_date=decision_date,
-                             statement=energy_statement, has_evidence=has_energy_evidence)
-        if check:
-            checks.append(check)
-    if ISMS_STANDARD in _standard_codes(cycle) and kind != D.Kind.SCOPE_REDUCTION:
-        checks.append(Check("soa_version", "Statement of Applicability version stated",
-                            bool(soa_version.strip()),
-                            soa_version.strip() or "Give the SoA version the audit reviewed."))
-    if kind == D.Kind.INITIAL:
-        checks.append(Check("no_certificate", "No certificate issued in this cycle yet",
-                            certificate is None,
-                            f"Certificate {certificate.number} exists." if certificate else
-                            "A new certificate will be issued."))
-    else:
-        checks.append(Check("certificate", "A certificate to renew or revise",
-                            certificate is not None
-                            and certificate.status != Certificate.Status.WITHDRAWN,
-                            (f"{certificate.number} ({certificate.status})" if certificate
-                             else "No certificate in this cycle.")))
-    return audit, checks
-
-
 # --- certificates ----------------------------------------------------------------------------
-
-def current_certificate(cycle: CertificationCycle) -> Certificate | None:
-    """The certificate issued for this cycle's organization and standards. A certificate
-    points to the cycle it is in now: a recertification moves it to the next cycle, and
-    the closed cycle finds it through their common application."""
-    certificate = cycle.certificates.order_by("-pk").first()
-    if certificate is None:
-        certificate = (Certificate.objects.filter(cycle__application=cycle.application)
-                       .order_by("-pk").first())
-    return certificate
-
 
 def standard_key(codes: list[str]) -> str:
     """The ``{std}`` of the number format: ISO50001, ISOIEC27001, IMS for several."""
@@ -449,8 +204,6 @@ def _site_rows(sites: list[Site], site_scopes: dict, default_scope: str,
 
 def build_content(certificate: Certificate, *, reason: str, sites: list[dict]) -> dict:
     """Everything printed on a revision (§8.2.2), from the registry row and its sites."""
-    from isocert.catalog.models import Country, Standard
-
     titles = {(s.code, s.edition): s.title for s in Standard.objects.all()}
     country = Country.objects.filter(code=certificate.organization_country).first()
     verify_path = reverse("verify_certificate", args=[certificate.public_code])
@@ -496,8 +249,6 @@ def _issue_revision(certificate: Certificate, *, actor: User | None, reason: str
                     sites: list[dict]) -> CertificateRevision:
     """Sign and record the certificate's current revision, mark the previous one
     superseded and render the PDF after commit."""
-    from .tasks import render_certificate_pdf
-
     _write_sites(certificate, sites)
     content = build_content(certificate, reason=reason, sites=sites)
     signed_data, signature = signing.sign_certificate_data(content)
@@ -508,20 +259,6 @@ def _issue_revision(certificate: Certificate, *, actor: User | None, reason: str
         signed_data=signed_data, signature=signature, issued_by=actor)
     transaction.on_commit(lambda: render_certificate_pdf.enqueue(revision_id=revision.pk))
     return revision
-
-
-def _status_row(certificate: Certificate, *, date: datetime.date, reason: str,
-                actor: User | None) -> CertificateStatusChange:
-    return CertificateStatusChange.objects.create(
-        certificate=certificate, status=certificate.status, date=date, reason=reason,
-        actor=actor)
-
-
-def _cert_event(actor, action: str, certificate: Certificate, payload: dict) -> None:
-    record_event(actor=actor, action=action, obj=certificate,
-                 organization_id=certificate.organization_id,
-                 payload={"number": certificate.number, "status": certificate.status,
-                          "revision": certificate.revision, **payload})
 
 
 def _issue_certificate(cycle: CertificationCycle, decision: CertificationDecision,
@@ -549,7 +286,7 @@ def _issue_certificate(cycle: CertificationCycle, decision: CertificationDecisio
         for s in standards])
     _issue_revision(certificate, actor=actor, reason="Initial certification",
                     sites=_site_rows(sites, decision.site_scopes, decision.scope))
-    _status_row(certificate, date=effective, reason="Certification granted", actor=actor)
+    record_status_change(certificate, date=effective, reason="Certification granted", actor=actor)
     return certificate
 
 
@@ -570,7 +307,7 @@ def _renew_certificate(certificate: Certificate, decision: CertificationDecision
     certificate.scope = decision.scope or certificate.scope
     certificate.soa_version = soa_version or certificate.soa_version
     certificate.revision += 1
-    certificate.status = Certificate.Status.ACTIVE
+    CERTIFICATE_LIFECYCLE.apply(certificate, "recertify")
     certificate.suspended_until = None
     certificate.cycle = start_next_cycle(
         cycle=decision.cycle, decision_date=decision.decision_date,
@@ -583,7 +320,7 @@ def _renew_certificate(certificate: Certificate, decision: CertificationDecision
                             else "Recertification"),
                     sites=_site_rows(sites, decision.site_scopes, certificate.scope,
                                      certificate))
-    _status_row(certificate, date=effective,
+    record_status_change(certificate, date=effective,
                 reason=("Certification restored after recertification" if was_expired
                         else "Recertified"), actor=actor)
     return certificate
@@ -602,7 +339,7 @@ def _revise_scope(certificate: Certificate, decision: CertificationDecision,
     _issue_revision(certificate, actor=actor, reason=f"{label}: {decision.reason}"[:300],
                     sites=_site_rows(sites, decision.site_scopes, decision.scope,
                                      certificate))
-    _status_row(certificate, date=effective, reason=f"{label}: {decision.reason}", actor=actor)
+    record_status_change(certificate, date=effective, reason=f"{label}: {decision.reason}", actor=actor)
     return certificate
 
 
@@ -614,9 +351,11 @@ def restoration_deadline(certificate: Certificate) -> datetime.date:
 
 @transaction.atomic
 def decide(*, cycle: CertificationCycle, actor: User, kind: str, outcome: str,
-           decision_date=None, effective_date=None, reason: str = "", scope: str = "",
-           site_scopes: dict | None = None, site_ids=None, soa_version: str = "",
-           energy_statement: str = "", energy_evidence=None) -> CertificationDecision:
+           decision_date: datetime.date | None = None,
+           effective_date: datetime.date | None = None, reason: str = "", scope: str = "",
+           site_scopes: dict[str, str] | None = None, site_ids: list[int] | None = None,
+           soa_version: str = "", energy_statement: str = "",
+           energy_evidence: UploadedFile | None = None) -> CertificationDecision:
     """Record the certification decision on ``cycle`` and, on a grant, issue, renew or
     revise its certificate.
 
@@ -749,7 +488,7 @@ def decide(*, cycle: CertificationCycle, actor: User, kind: str, outcome: str,
             action = f"certification.certificate.{changed}"
         decision.certificate = certificate
         decision.save(update_fields=["certificate"])
-        _cert_event(actor, action, certificate,
+        record_certificate_event(actor, action, certificate,
                     {"decision": decision.pk, "effective_date": effective.isoformat(),
                      "expiry_date": certificate.expiry_date.isoformat(),
                      "cycle": certificate.cycle_id, "sites": decision.site_ids})
@@ -760,7 +499,7 @@ def decide(*, cycle: CertificationCycle, actor: User, kind: str, outcome: str,
                           "reason": reason, "audit": audit.pk if audit else None,
                           "checks": {c.key: c.ok for c in checks},
                           "certificate": certificate.number if certificate else None})
-    notify(template="certification_decision", to=client_recipients(cycle.organization_id),
+    notify(template="certification_decision", to=member_emails(cycle.organization_id),
            context={"organization": str(cycle.organization), "kind": decision.get_kind_display(),
                     "outcome": decision.get_outcome_display(), "reason": reason,
                     "certificate": (certificate.number if certificate and

@@ -1,17 +1,19 @@
 """Background work for certificates: PDFs, imports, exports and the daily lifecycle run.
 
-Tasks take primary keys and call the module that does the work.
+Tasks take primary keys and call the module that does the work. The decision services
+enqueue the PDF task after commit, so this module imports none of them.
 """
 
 from django.tasks import task
+
+from .lifecycle import daily_run
+from .models import CertificateRevision
+from .pdf import render_certificate_pdf_file
 
 
 @task()
 def render_certificate_pdf(*, revision_id: int) -> str:
     """Render and store one revision's PDF; returns the file's SHA-256."""
-    from .models import CertificateRevision
-    from .pdf import render_certificate_pdf_file
-
     revision = CertificateRevision.objects.select_related("certificate").get(pk=revision_id)
     return render_certificate_pdf_file(revision=revision).pdf.sha256
 
@@ -48,6 +50,4 @@ def run_certificate_lifecycle() -> dict:
     """The daily run: expire lapsed certificates, remind about suspensions running out,
     flag overdue surveillance and fail registry jobs whose worker died
     (``isocert certificate-lifecycle``, cron)."""
-    from .lifecycle import daily_run
-
     return daily_run()

@@ -10,12 +10,14 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from isocert.accounts.permissions import can
 from isocert.audits.models import Audit, Finding
 from isocert.core.errors import DomainError
 from isocert.core.files import stored_file_response
 from isocert.core.forms import add_domain_error
+from isocert.energy import selectors as energy_selectors
 
-from . import lifecycle, selectors, services
+from . import decision_checks, lifecycle, selectors, services
 from .forms import LIFECYCLE_FORMS, CertificateFilterForm, ChecklistKindForm, DecisionForm
 from .models import Certificate, CertificationDecision
 
@@ -25,7 +27,6 @@ LIST_PAGE_SIZE = 25
 CHECK_FIELDS = {"energy_improvement": "energy_statement", "soa_version": "soa_version"}
 STATUS_BADGES = {"Active": "registered", "Suspended": "information_requested",
                  "Withdrawn": "withdrawn", "Expired": "cancelled"}
-CLOSED_AUDITS = (Audit.Status.CLOSED, Audit.Status.CANCELLED)
 
 
 # --- the decision queue and page ---------------------------------------------------------------
@@ -42,7 +43,7 @@ def decision_queue(request):
 
 def _default_kind(cycle, certificate) -> str:
     """The kind of decision the latest closed, undecided audit calls for."""
-    kinds = {audit_kind: kind for kind, audit_kind in services.AUDIT_FOR_KIND.items()}
+    kinds = {audit_kind: kind for kind, audit_kind in decision_checks.AUDIT_FOR_KIND.items()}
     decided = set(cycle.decisions.filter(outcome__in=[D.Outcome.GRANT, D.Outcome.REFUSE])
                   .values_list("audit_id", flat=True))
     waiting = (cycle.audits.filter(kind__in=kinds, status=Audit.Status.CLOSED)
@@ -55,20 +56,18 @@ def _default_kind(cycle, certificate) -> str:
 def _energy_upload_needed(cycle) -> bool:
     """ISO 50001 without a baseline and reporting period in the portal: the decision maker
     attaches the evidence and writes a statement."""
-    if services.ENERGY_STANDARD not in {s.code for s in cycle.standards.all()}:
+    if decision_checks.ENERGY_STANDARD not in {s.code for s in cycle.standards.all()}:
         return False
-    from isocert.energy.selectors import improvement_evidence
-
-    return improvement_evidence(organization_id=cycle.organization_id) is None
+    return energy_selectors.improvement_evidence(organization_id=cycle.organization_id) is None
 
 
 def _decision_context(request, cycle, *, kind: str, form: DecisionForm) -> dict:
-    certificate = services.current_certificate(cycle)
+    certificate = decision_checks.current_certificate(cycle)
     decision_date = timezone.localdate()
     if form.is_bound and form.is_valid():
         decision_date = form.cleaned_data["decision_date"]
     data = form.data if form.is_bound else {}
-    audit, checks = services.decision_checklist(
+    audit, checks = decision_checks.decision_checklist(
         cycle=cycle, kind=kind, decision_date=min(decision_date, timezone.localdate()),
         energy_statement=data.get("energy_statement", ""),
         has_energy_evidence=bool(form.files.get("energy_evidence")) if form.is_bound else False,
@@ -85,8 +84,8 @@ def _decision_context(request, cycle, *, kind: str, form: DecisionForm) -> dict:
         "findings": (list(Finding.objects.filter(audit=audit).select_related("clause")
                           .order_by("number")) if audit else []),
         "checks": checks, "ready": all(check.ok for check in checks),
-        "independence_problems": services.decider_problems(request.user, cycle),
-        "can_decide": request.user.has_staff_role(*services.DECISION_MAKERS),
+        "independence_problems": decision_checks.decider_problems(request.user, cycle),
+        "can_decide": can(request.user, "decide"),
         "form": form,
         "site_fields": [form[name] for name in form.site_fields],
         "decisions": list(cycle.decisions.select_related("decided_by", "certificate", "audit")),
@@ -94,10 +93,10 @@ def _decision_context(request, cycle, *, kind: str, form: DecisionForm) -> dict:
 
 
 def _decision_form(cycle, *, data=None, files=None, kind=None) -> DecisionForm:
-    certificate = services.current_certificate(cycle)
+    certificate = decision_checks.current_certificate(cycle)
     codes = {s.code for s in cycle.standards.all()}
     kwargs = {"sites": services.applied_sites(cycle),
-              "isms": services.ISMS_STANDARD in codes,
+              "isms": decision_checks.ISMS_STANDARD in codes,
               "energy_upload": _energy_upload_needed(cycle)}
     if data is not None:
         return DecisionForm(data, files, **kwargs)
@@ -116,7 +115,7 @@ def cycle_decision(request, pk):
     if request.method == "POST":
         form = _decision_form(cycle, data=request.POST, files=request.FILES)
         kind = request.POST.get("kind") if request.POST.get("kind") in D.Kind.values else \
-            _default_kind(cycle, services.current_certificate(cycle))
+            _default_kind(cycle, decision_checks.current_certificate(cycle))
         status = 422
         if form.is_valid():
             try:
@@ -138,17 +137,13 @@ def cycle_decision(request, pk):
         return render(request, "certification/decision.html", context, status=status)
     kind = request.GET.get("kind")
     if kind not in D.Kind.values:
-        kind = _default_kind(cycle, services.current_certificate(cycle))
+        kind = _default_kind(cycle, decision_checks.current_certificate(cycle))
     form = _decision_form(cycle, kind=kind)
     return render(request, "certification/decision.html",
                   _decision_context(request, cycle, kind=kind, form=form))
 
 
 # --- certificates ------------------------------------------------------------------------------
-
-def _can_manage_status(user) -> bool:
-    return user.has_staff_role(*lifecycle.STATUS_MANAGERS)
-
 
 def _day(day) -> str:
     return f"{day.day} {day:%B %Y}"
@@ -179,24 +174,12 @@ def _status_text(certificate: Certificate, last_change) -> str:
     return f"Active: valid until {_day(certificate.expiry_date)}."
 
 
-def _shown_actions(certificate: Certificate) -> list[str]:
-    """The lifecycle forms the certificate's status allows (a suspension is extended once)."""
-    return [action for action in lifecycle.CERTIFICATE_LIFECYCLE.allowed_actions(
-                certificate.status)
-            if action in LIFECYCLE_FORMS and not (
-                action == "extend_suspension" and certificate.suspension_extended_on)]
-
-
 def _certificate_context(request, certificate: Certificate, forms=None) -> dict:
     today = timezone.localdate()
     revisions = list(selectors.revisions_of(certificate=certificate))
     history = list(selectors.status_history_of(certificate=certificate))
-    surveillance = selectors.surveillance_due(certificate=certificate)
-    for audit in surveillance:
-        audit.overdue = bool(audit.target_date and audit.target_date < today
-                             and audit.status not in CLOSED_AUDITS)
-    can_manage = _can_manage_status(request.user)
-    actions = _shown_actions(certificate) if can_manage else []
+    surveillance = selectors.surveillance_due(certificate=certificate, today=today)
+    actions = selectors.status_actions(certificate=certificate, user=request.user)
     forms = forms or {}
     current = revisions[0] if revisions else None
     qr_url = current.content.get("qr_url", "") if current else ""
@@ -231,7 +214,7 @@ LIFECYCLE_SERVICES = {
 
 def _lifecycle_action(request, pk, action: str):
     certificate = selectors.certificate_get(user=request.user, pk=pk)
-    if not _can_manage_status(request.user):
+    if not selectors.can_manage_status(request.user):
         raise Http404("Not a certificate status manager")
     form = LIFECYCLE_FORMS[action](request.POST, prefix=action)
     status = 422
@@ -243,7 +226,8 @@ def _lifecycle_action(request, pk, action: str):
             add_domain_error(form, exc)
             status = exc.status
             certificate.refresh_from_db()
-            if action not in _shown_actions(certificate):
+            if action not in selectors.status_actions(certificate=certificate,
+                                                      user=request.user):
                 # The form of an action the certificate no longer allows is not shown.
                 messages.error(request, exc.message)
         else:
@@ -254,28 +238,21 @@ def _lifecycle_action(request, pk, action: str):
                   _certificate_context(request, certificate, {action: form}), status=status)
 
 
-@login_required
-@require_POST
-def certificate_suspend(request, pk):
-    return _lifecycle_action(request, pk, "suspend")
+def _lifecycle_view(action: str):
+    """The POST view of one lifecycle action (its form and service in the tables above)."""
+    @login_required
+    @require_POST
+    def view(request, pk):
+        return _lifecycle_action(request, pk, action)
+
+    view.__name__ = view.__qualname__ = f"certificate_{action}"
+    return view
 
 
-@login_required
-@require_POST
-def certificate_restore(request, pk):
-    return _lifecycle_action(request, pk, "restore")
-
-
-@login_required
-@require_POST
-def certificate_extend_suspension(request, pk):
-    return _lifecycle_action(request, pk, "extend_suspension")
-
-
-@login_required
-@require_POST
-def certificate_withdraw(request, pk):
-    return _lifecycle_action(request, pk, "withdraw")
+certificate_suspend = _lifecycle_view("suspend")
+certificate_restore = _lifecycle_view("restore")
+certificate_extend_suspension = _lifecycle_view("extend_suspension")
+certificate_withdraw = _lifecycle_view("withdraw")
 
 
 @login_required
