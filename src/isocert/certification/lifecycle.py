@@ -22,8 +22,8 @@ from isocert.core.validation import clean_date, clean_reason
 from isocert.notifications.services import notify
 
 from .models import Certificate, CertificateStatusChange
-from .registry_jobs import fail_stale_registry_jobs
 from .services import _cert_event, _status_row, cb_recipients, client_recipients
+from .signals import daily_run_done
 
 S = Certificate.Status
 CERTIFICATE_LIFECYCLE = StateMachine("certificate", {
@@ -370,7 +370,10 @@ def daily_run(today: datetime.date | None = None) -> dict:
     for audit in overdue_surveillance(today):
         if flag_overdue_surveillance(audit=audit, today=today):
             flagged += 1
-    return {"expired": expired, "suspension_reminders": reminded,
-            "suspension_ends_proposed": proposed, "withdrawn_after_suspension": withdrawn,
-            "surveillance_overdue": flagged,
-            "registry_jobs_failed": fail_stale_registry_jobs()}
+    summary = {"expired": expired, "suspension_reminders": reminded,
+               "suspension_ends_proposed": proposed, "withdrawn_after_suspension": withdrawn,
+               "surveillance_overdue": flagged}
+    # The registry fails its stale import and export jobs here (``daily_run_done``).
+    for _receiver, counts in daily_run_done.send(sender=daily_run, today=today):
+        summary.update(counts or {})
+    return summary

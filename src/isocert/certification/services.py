@@ -42,7 +42,8 @@ from .models import (
     CertificateStatusChange,
     CertificationDecision,
 )
-from .public import name_key
+from .names import name_key
+from .signals import certificate_changed
 
 D = CertificationDecision
 DECISION_MAKERS = (StaffRole.Role.DECISION_MAKER,)
@@ -512,6 +513,8 @@ def _issue_revision(certificate: Certificate, *, actor: User | None, reason: str
 
 def _status_row(certificate: Certificate, *, date: datetime.date, reason: str,
                 actor: User | None) -> CertificateStatusChange:
+    transaction.on_commit(lambda: certificate_changed.send(sender=Certificate,
+                                                           certificate_id=certificate.pk))
     return CertificateStatusChange.objects.create(
         certificate=certificate, status=certificate.status, date=date, reason=reason,
         actor=actor)
