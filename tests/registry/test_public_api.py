@@ -6,6 +6,7 @@ verification's WSGI front door, ``PublicVerificationApp``) — the two must answ
 """
 
 import datetime
+import json
 
 import pytest
 from django.db import connection
@@ -364,3 +365,44 @@ def test_an_unexpected_error_in_the_front_door_is_djangos_500(monkeypatch):
 
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "server_error"
+
+
+def _front_door_get(path: str):
+    """GET ``path`` through ``isocert.wsgi.application`` (the WSGI front door)."""
+    response = WSGIClient().get(path)
+    return response.status_code, response.content
+
+
+def test_the_front_door_answer_matches_the_documented_schema(db):
+    from isocert.registry.api_public import PublicCertificateOut
+
+    certificate = make_certificate("Nordlicht Energie GmbH")
+    status, content = _front_door_get(f"/api/v1/public/certificates/{certificate.number}")
+
+    assert status == 200
+    data = json.loads(content)
+    PublicCertificateOut.model_validate(data)
+    documented = set(PublicCertificateOut.model_fields)
+    # "reason" of a status change is left out when none was recorded (exclude_none).
+    assert set(data) == documented
+
+
+def test_an_error_in_the_front_door_answers_500_in_the_error_shape_and_counts_once(db,
+        monkeypatch):
+    from isocert.registry import api_public
+
+    certificate = make_certificate("Nordlicht Energie GmbH")
+    counted = []
+    monkeypatch.setattr(lookups, "record_lookup", counted.append)
+
+    def broken(certificate):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(api_public.verification, "public_certificate_dict", broken)
+    status, content = _front_door_get(f"/api/v1/public/certificates/{certificate.number}")
+
+    assert status == 500
+    assert json.loads(content) == {"error": {
+        "code": "server_error",
+        "message": "Something went wrong on our side; nothing was changed.", "fields": {}}}
+    assert counted == [certificate.id]

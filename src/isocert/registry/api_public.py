@@ -5,6 +5,7 @@ shared with the public pages (``ratelimit``).
 """
 
 import json
+import logging
 
 from django.contrib.auth.models import AnonymousUser
 from django.core import signals
@@ -22,6 +23,7 @@ from . import lookups, verification
 from .directory import search_directory
 from .ratelimit import PUBLIC_THROTTLE, public_rate_limited
 
+logger = logging.getLogger(__name__)
 router = Router(tags=["public registry"])
 
 
@@ -271,8 +273,9 @@ class PublicVerificationApp:
     ``request_started``/``request_finished`` are sent as Django's handler sends them
     (database connections are checked and recycled the same way).
 
-    Everything else — other paths and methods, a disallowed host, an unexpected error —
-    is handed to Django unchanged, which answers as it always does.
+    Other paths and methods, and a disallowed host, are handed to Django unchanged. An
+    unexpected error answers 500 in the API's error shape (and is logged) — never handed
+    on to Django, which would look up and count the certificate a second time.
     """
 
     PREFIX = "/api/v1/public/certificates/"
@@ -297,29 +300,29 @@ class PublicVerificationApp:
         if (environ.get("REQUEST_METHOD") not in ("GET", "HEAD")
                 or not environ.get("PATH_INFO", "").startswith(self.PREFIX)):
             return self.django_app(environ, start_response)
-        try:
-            response = self.answer(environ)
-        except Exception:  # noqa: BLE001 — Django answers (and logs) instead
-            response = None
-        if response is None:
-            return self.django_app(environ, start_response)
-        response._handler_class = self.__class__  # close() sends request_finished
-        start_response(f"{response.status_code} {response.reason_phrase}", [
-            *response.items(),
-            *(("Set-Cookie", c.output(header="")) for c in response.cookies.values())])
-        return response
-
-    def answer(self, environ) -> HttpResponse | None:
-        """The response for this request, or ``None`` when Django should answer it."""
         request = WSGIRequest(environ)
         number = request.path_info[len(self.PREFIX):]
         if not number:
-            return None
+            return self.django_app(environ, start_response)
         try:
             request.get_host()
         except DisallowedHost:
-            return None  # Django answers 400 and logs it
+            return self.django_app(environ, start_response)  # Django answers 400 and logs it
         signals.request_started.send(sender=self.__class__, environ=environ)
-        security = self.security()
-        response = security.process_request(request) or verification_response(request, number)
-        return security.process_response(request, response)
+        try:
+            security = self.security()
+            response = (security.process_request(request)
+                        or verification_response(request, number))
+            response = security.process_response(request, response)
+        except Exception:
+            # Answered here, never replayed through Django: the lookup and the rate-limit
+            # count must not run twice.
+            logger.exception("Unhandled error in the public verification")
+            response = error_json_response(
+                500, "server_error", "Something went wrong on our side; nothing was changed.")
+        start_response(f"{response.status_code} {response.reason_phrase}", [
+            *response.items(),
+            *(("Set-Cookie", c.output(header="")) for c in response.cookies.values())])
+        # ``close()`` (by the server, after the body) sends ``request_finished``.
+        return response
+
