@@ -12,7 +12,7 @@ from registry_io_helpers import make_certificate
 from isocert.core.errors import Conflict, InvalidInput
 from isocert.core.files import open_stored
 from isocert.core.models import AuditEvent
-from isocert.registry import registry_io
+from isocert.registry import registry_io, selectors
 from isocert.registry.models import RegistryExport
 
 pytestmark = pytest.mark.django_db
@@ -116,7 +116,7 @@ def test_a_prepared_export_is_stored_and_audited(registry, ada, fmt):
     event = AuditEvent.objects.get(action="certification.registry.exported")
     assert event.payload == {"format": fmt, "rows": 2, "sha256": export.file.sha256}
     assert AuditEvent.objects.filter(action="certification.registry.export_queued").count() == 1
-    assert registry_io.export_file_name(export).endswith(f".{fmt}")
+    assert selectors.export_file_name(export).endswith(f".{fmt}")
     assert (export.status, export.total_rows) == (RegistryExport.Status.DONE, 2)
     assert export.finished_at is not None
 
@@ -150,7 +150,7 @@ def test_a_failing_export_is_marked_failed_with_its_reason(registry, ada, monkey
     assert "disk full" in export.error and export.finished_at is not None
     assert AuditEvent.objects.filter(action="certification.registry.export_failed").exists()
     with pytest.raises(Conflict):
-        registry_io.ready_export(user=ada, pk=export.pk)
+        selectors.ready_export(user=ada, pk=export.pk)
 
 
 def test_an_export_runs_once_and_reports_its_progress(registry, ada, monkeypatch):

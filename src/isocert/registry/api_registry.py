@@ -13,7 +13,7 @@ from ninja.files import UploadedFile
 from isocert.core.api import ErrorOut
 from isocert.core.files import stored_file_response
 
-from . import registry_io
+from . import permissions, registry_io, selectors
 
 router = Router(tags=["registry"])
 
@@ -75,20 +75,20 @@ def _export_out(export) -> dict:
              description="CB administrators. The file is checked and imported in the "
                          "background: poll `GET /registry/imports/{import_id}`.")
 def create_import(request, file: File[UploadedFile]):
-    registry_io.ensure_registry_importer(request.auth)
+    permissions.ensure_registry_importer(request.auth)
     return Status(202, registry_io.start_import(upload=file, actor=request.auth))
 
 
 @router.get("/registry/imports/{import_id}", response=RegistryImportOut,
             summary="An import's progress and, if refused, its row-level problems")
 def get_import(request, import_id: int):
-    return registry_io.registry_import_get(user=request.auth, pk=import_id)
+    return selectors.registry_import_get(user=request.auth, pk=import_id)
 
 
 @router.get("/registry/exports", response={200: list[ExportOut], 404: ErrorOut},
             summary="IAF CertSearch exports, newest first")
 def list_exports(request):
-    return [_export_out(e) for e in registry_io.registry_exports(user=request.auth)[:100]]
+    return [_export_out(e) for e in selectors.registry_exports(user=request.auth)[:100]]
 
 
 @router.post("/registry/exports", response={202: ExportOut, 404: ErrorOut},
@@ -105,7 +105,7 @@ def create_export(request, data: ExportIn):
 @router.get("/registry/exports/{export_id}", response=ExportOut,
             summary="An export's status and progress")
 def get_export(request, export_id: int):
-    return _export_out(registry_io.registry_export_get(user=request.auth, pk=export_id))
+    return _export_out(selectors.registry_export_get(user=request.auth, pk=export_id))
 
 
 @router.get("/registry/exports/{export_id}/download", response={200: None, 409: ErrorOut},
@@ -113,8 +113,8 @@ def get_export(request, export_id: int):
             description="409 `conflict` while the export is queued or running, or when it "
                         "failed.")
 def download_export(request, export_id: int):
-    export = registry_io.ready_export(user=request.auth, pk=export_id)
-    return stored_file_response(export.file, registry_io.export_file_name(export))
+    export = selectors.ready_export(user=request.auth, pk=export_id)
+    return stored_file_response(export.file, selectors.export_file_name(export))
 
 
 @router.post("/registry/imports/{import_id}/retry",

@@ -53,10 +53,8 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
-from django.http import Http404
 from django.utils import timezone
 
-from isocert.accounts.permissions import can
 from isocert.catalog.models import Country, Sector, Standard
 from isocert.certification.models import (
     Certificate,
@@ -83,6 +81,8 @@ from .jobs import (
     stopped_reason,
 )
 from .models import CertificateImport, RegistryExport, audit_type
+from .permissions import ensure_registry_exporter, ensure_registry_importer
+from .selectors import registry_export_get, registry_import_get
 
 # --- the layout ---------------------------------------------------------------------------------
 # Column headers of the IAF CertSearch upload template for the fields IAF MD 28 (Annex
@@ -155,65 +155,6 @@ INDEX_BUILD_MEMORY = "256MB"
 MAX_STORED_ERRORS = 1000
 PROGRESS_EVERY = 5000     # rows between two progress updates of the import row
 EXPORT_CHUNK = 2000
-
-
-# --- who may do what ----------------------------------------------------------------------------
-
-def _has_role(user, capability: str) -> bool:
-    return bool(user and user.is_authenticated and (user.is_superuser or can(user, capability)))
-
-
-def ensure_registry_exporter(user) -> None:
-    """Exports are for CB administrators and reviewers; to anyone else they don't exist."""
-    if not _has_role(user, "export_registry"):
-        raise Http404("Not CB registry staff")
-
-
-def ensure_registry_importer(user) -> None:
-    """Importing writes the public registry: CB administrators only."""
-    if not _has_role(user, "import_registry"):
-        raise Http404("Not a CB administrator")
-
-
-def can_import(user) -> bool:
-    return _has_role(user, "import_registry")
-
-
-def registry_exports(*, user):
-    ensure_registry_exporter(user)
-    return RegistryExport.objects.select_related("file", "created_by")
-
-
-def registry_export_get(*, user, pk: int) -> RegistryExport:
-    try:
-        return registry_exports(user=user).get(pk=pk)
-    except RegistryExport.DoesNotExist:
-        raise Http404("No such export") from None
-
-
-def ready_export(*, user, pk: int) -> RegistryExport:
-    """An export to download: refused while it is being prepared or when it failed."""
-    export = registry_export_get(user=user, pk=pk)
-    if export.status != RegistryExport.Status.DONE:
-        raise Conflict(f"This export is {export.get_status_display().lower()}: there is no "
-                       "file to download.", fields={"export_id": "Not ready."})
-    return export
-
-
-def registry_imports(*, user):
-    ensure_registry_importer(user)
-    return CertificateImport.objects.select_related("created_by")
-
-
-def registry_import_get(*, user, pk: int) -> CertificateImport:
-    try:
-        return registry_imports(user=user).get(pk=pk)
-    except CertificateImport.DoesNotExist:
-        raise Http404("No such import") from None
-
-
-def export_file_name(export: RegistryExport) -> str:
-    return f"certsearch-{export.created_at:%Y-%m-%d-%H%M}.{export.format}"
 
 
 # --- export -------------------------------------------------------------------------------------

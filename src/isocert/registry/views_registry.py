@@ -11,14 +11,14 @@ from isocert.core.csvsafe import safe_writer
 from isocert.core.errors import DomainError
 from isocert.core.files import stored_file_response
 
-from . import registry_io
+from . import permissions, registry_io, selectors
 from .models import CertificateImport, RegistryExport
 
 CRON_LINE = "0 3 1 * *  isocert prepare-certsearch-export"
 
 
 def _exports_context(user) -> dict:
-    exports = list(registry_io.registry_exports(user=user)[:24])
+    exports = list(selectors.registry_exports(user=user)[:24])
     return {"exports": exports,
             "preparing": any(e.status in (RegistryExport.Status.QUEUED,
                                           RegistryExport.Status.RUNNING) for e in exports)}
@@ -26,9 +26,9 @@ def _exports_context(user) -> dict:
 
 def registry_home(request):
     context = {**_exports_context(request.user), "formats": RegistryExport.Format.choices,
-               "cron_line": CRON_LINE, "can_import": registry_io.can_import(request.user)}
+               "cron_line": CRON_LINE, "can_import": permissions.can_import(request.user)}
     if context["can_import"]:
-        context["imports"] = registry_io.registry_imports(user=request.user)[:10]
+        context["imports"] = selectors.registry_imports(user=request.user)[:10]
     return render(request, "registry/registry_home.html", context)
 
 
@@ -39,7 +39,7 @@ def registry_exports_table(request):
 
 
 def registry_export_create(request):
-    registry_io.ensure_registry_exporter(request.user)  # before 405: others get 404 only
+    permissions.ensure_registry_exporter(request.user)  # before 405: others get 404 only
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     try:
@@ -55,16 +55,16 @@ def registry_export_create(request):
 
 def registry_export_download(request, export_id):
     try:
-        export = registry_io.ready_export(user=request.user, pk=export_id)
+        export = selectors.ready_export(user=request.user, pk=export_id)
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("registry_home")
-    return stored_file_response(export.file, registry_io.export_file_name(export))
+    return stored_file_response(export.file, selectors.export_file_name(export))
 
 
 def registry_export_retry(request, export_id):
     """Queue a failed export again; back to the Registry page with what happened."""
-    registry_io.registry_export_get(user=request.user, pk=export_id)  # others: 404, not 405
+    selectors.registry_export_get(user=request.user, pk=export_id)  # others: 404, not 405
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     try:
@@ -79,7 +79,7 @@ def registry_export_retry(request, export_id):
 
 def registry_imports(request):
     """The imports and the upload form; a POST starts an import."""
-    imports = registry_io.registry_imports(user=request.user)
+    imports = selectors.registry_imports(user=request.user)
     error = ""
     if request.method == "POST":
         try:
@@ -110,14 +110,14 @@ def _import_context(certificate_import: CertificateImport) -> dict:
 
 
 def registry_import_detail(request, import_id):
-    certificate_import = registry_io.registry_import_get(user=request.user, pk=import_id)
+    certificate_import = selectors.registry_import_get(user=request.user, pk=import_id)
     return render(request, "registry/registry_import_detail.html",
                   _import_context(certificate_import))
 
 
 def registry_import_retry(request, import_id):
     """Queue a failed import again (the same file); on to its page, which shows progress."""
-    registry_io.registry_import_get(user=request.user, pk=import_id)  # others: 404, not 405
+    selectors.registry_import_get(user=request.user, pk=import_id)  # others: 404, not 405
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     try:
@@ -133,7 +133,7 @@ def registry_import_retry(request, import_id):
 def registry_import_progress(request, import_id):
     """The progress fragment htmx polls every second; when the import has finished, the
     page reloads to show the result."""
-    certificate_import = registry_io.registry_import_get(user=request.user, pk=import_id)
+    certificate_import = selectors.registry_import_get(user=request.user, pk=import_id)
     context = _import_context(certificate_import)
     response = render(request, "registry/registry_import_progress.html", context)
     if context["finished"] and request.headers.get("HX-Request"):
@@ -149,7 +149,7 @@ class _Echo:
 def registry_import_errors(request, import_id):
     """Every problem of a refused import as CSV (line, field, message); a message quoting
     a cell of the file is neutralised like every CSV the portal writes (``core.csvsafe``)."""
-    certificate_import = registry_io.registry_import_get(user=request.user, pk=import_id)
+    certificate_import = selectors.registry_import_get(user=request.user, pk=import_id)
     writer = safe_writer(_Echo())
 
     def rows():
