@@ -212,18 +212,18 @@ def _lookup_counts_stay_in_their_test(monkeypatch):
     latest); a test's counts must neither reach the next test nor outlive its database.
     Due flushes run in the request's thread, inside the test's transaction (a background
     thread has its own connection: ``test_public_api`` tests that path on its own)."""
-    from isocert.certification import public
+    from isocert.registry import lookups, vocabulary
 
-    monkeypatch.setattr(public, "FLUSH_IN_BACKGROUND", False)
+    monkeypatch.setattr(lookups, "FLUSH_IN_BACKGROUND", False)
     yield
-    public._counter.take()
-    public.VOCABULARY.clear()  # word ids are reused after the test's rollback
+    lookups._counter.take()
+    vocabulary.VOCABULARY.clear()  # word ids are reused after the test's rollback
 
 
 @pytest.fixture(autouse=True)
 def _public_rate_limit_per_test():
     """The public registry's budget per address is counted in this process's memory
     (API and pages alike): each test starts with a fresh one."""
-    from isocert.certification.ratelimit import PUBLIC_THROTTLE
+    from isocert.registry.ratelimit import PUBLIC_THROTTLE
 
     PUBLIC_THROTTLE.reset()

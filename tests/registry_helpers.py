@@ -16,7 +16,7 @@ from isocert.certification.models import (
     CertificateStandard,
     CertificateStatusChange,
 )
-from isocert.certification.public import name_key
+from isocert.certification.names import name_key
 
 _seq = itertools.count(1)
 
@@ -136,14 +136,14 @@ def clear_public_state():
     the vocabulary in memory."""
     from django.core.cache import caches
 
-    from isocert.certification import public
-    from isocert.certification.ratelimit import PUBLIC_THROTTLE
+    from isocert.registry import lookups, vocabulary
+    from isocert.registry.ratelimit import PUBLIC_THROTTLE
 
     caches["public_search"].clear()
     PUBLIC_THROTTLE.reset()
-    public.wait_for_background_flush()
-    public._counter.take()
-    public.VOCABULARY.clear()
+    lookups.wait_for_background_flush()
+    lookups._counter.take()
+    vocabulary.VOCABULARY.clear()
 
 
 def certificate_content(certificate: Certificate) -> dict:

@@ -18,6 +18,7 @@ from isocert.improvement.api import router as improvement_router
 from isocert.portal.api import router as audit_router
 from isocert.readiness.api import router as readiness_router
 from isocert.registration.api import router as registration_router
+from isocert.registry.api import router as registry_router
 
 # What each error status means here; the body is always ``ErrorOut``.
 ERROR_DESCRIPTIONS = {
@@ -140,4 +141,5 @@ api.add_router("/", readiness_router)
 api.add_router("/", improvement_router)
 api.add_router("/", audits_router)
 api.add_router("/", certification_router)
+api.add_router("/", registry_router)
 api.add_router("/", energy_router)

@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "isocert.improvement",
     "isocert.audits",
     "isocert.certification",
+    "isocert.registry",
     "isocert.energy",
     "isocert.notifications",
     "isocert.portal",
@@ -136,7 +137,7 @@ MIDDLEWARE = [
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # The public registry API skips the session/auth middleware below (see the class).
-    "isocert.certification.api_public.PublicRegistryFastPathMiddleware",
+    "isocert.registry.api_public.PublicRegistryFastPathMiddleware",
     # HTML pages: NUL in the path, query, form or cookies answers 404/400, not a 500.
     "isocert.core.input_checks.UnstorableInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

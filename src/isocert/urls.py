@@ -54,6 +54,7 @@ urlpatterns = [
     path("", include("isocert.improvement.urls")),
     path("", include("isocert.audits.urls")),
     path("", include("isocert.certification.urls")),
+    path("", include("isocert.registry.urls")),
     path("", include("isocert.energy.urls")),
     # Platform
     path("accounts/", include("allauth.urls")),

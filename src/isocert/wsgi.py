@@ -9,6 +9,6 @@ refuse_unsafe_settings()
 django_application = get_wsgi_application()
 
 # The public verification API's front door, in front of the whole Django stack.
-from isocert.certification.api_public import PublicVerificationApp  # noqa: E402
+from isocert.registry.api_public import PublicVerificationApp  # noqa: E402
 
 application = PublicVerificationApp(django_application)

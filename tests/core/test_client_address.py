@@ -11,8 +11,8 @@ from django.urls import reverse
 from factories import PASSWORD
 
 from isocert.catalog.api import AUDIT_TIME_THROTTLE
-from isocert.certification.ratelimit import PUBLIC_THROTTLE
 from isocert.core.client_address import client_address
+from isocert.registry.ratelimit import PUBLIC_THROTTLE
 
 PROXY = "10.0.0.2"
 

@@ -6,9 +6,10 @@ from every page and operation, as if they did not exist."""
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from isocert.certification import registry_io
-from isocert.certification.models import Certificate, CertificateImport, RegistryExport
-from isocert.certification.registry_jobs import claim, fail_stale_registry_jobs
+from isocert.certification.models import Certificate
+from isocert.registry import registry_io
+from isocert.registry.jobs import claim, fail_stale_registry_jobs
+from isocert.registry.models import CertificateImport, RegistryExport
 
 HTML_PK_KINDS = {
     "registry_export_download": "registry_export",

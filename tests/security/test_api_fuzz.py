@@ -166,7 +166,7 @@ def test_fuzzed_requests_get_documented_answers_and_never_a_server_error(who, re
      lambda **kwargs: 1 / 0, 500),
     # A body that is not what the document says (serialized by hand, not by ninja).
     ("GET /api/v1/public/certificates/{number}",
-     "isocert.certification.public.public_certificate_dict",
+     "isocert.registry.verification.public_certificate_dict",
      lambda certificate: {"name": "Nordlicht", "country": "DE"}, 200),
 ], ids=["server_error", "undocumented_body"])
 def test_the_fuzzer_reports_a_server_error_and_an_undocumented_body(

@@ -38,6 +38,9 @@ STAFF_CAPABILITIES: dict[str, frozenset[str]] = {
     "manage_certificate_status": frozenset({DECISION_MAKER, ADMINISTRATOR}),
     # The public registry's imports and exports, the audit trail, the CB's settings.
     "administer": frozenset({ADMINISTRATOR}),
+    # The registry's CertSearch exports, and its bulk imports (which write the public registry).
+    "export_registry": frozenset({ADMINISTRATOR, REVIEWER}),
+    "import_registry": frozenset({ADMINISTRATOR}),
 }
 
 # Client members: capability → the membership roles that hold it.

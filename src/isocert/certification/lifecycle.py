@@ -23,8 +23,8 @@ from isocert.notifications.services import notify
 
 from .models import CERTIFICATE_LIFECYCLE, Certificate, CertificateStatusChange
 from .records import record_certificate_event, record_status_change
-from .registry_jobs import fail_stale_registry_jobs
 from .selectors import FINISHED_AUDITS
+from .signals import daily_run_done
 
 S = Certificate.Status
 PAST = {"suspend": "suspended", "restore": "restored", "withdraw": "withdrawn",
@@ -370,7 +370,10 @@ def daily_run(today: datetime.date | None = None) -> dict:
     for audit in overdue_surveillance(today):
         if flag_overdue_surveillance(audit=audit, today=today):
             flagged += 1
-    return {"expired": expired, "suspension_reminders": reminded,
-            "suspension_ends_proposed": proposed, "withdrawn_after_suspension": withdrawn,
-            "surveillance_overdue": flagged,
-            "registry_jobs_failed": fail_stale_registry_jobs()}
+    summary = {"expired": expired, "suspension_reminders": reminded,
+               "suspension_ends_proposed": proposed, "withdrawn_after_suspension": withdrawn,
+               "surveillance_overdue": flagged}
+    # The registry fails its stale import and export jobs here (``daily_run_done``).
+    for _receiver, counts in daily_run_done.send(sender=daily_run, today=today):
+        summary.update(counts or {})
+    return summary

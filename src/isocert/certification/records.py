@@ -4,15 +4,21 @@ the public status history and an event in the audit trail. Shared by the decisio
 
 import datetime
 
+from django.db import transaction
+
 from isocert.accounts.models import User
 from isocert.core.audit import record_event
 
 from .models import Certificate, CertificateStatusChange
+from .signals import certificate_changed
 
 
 def record_status_change(certificate: Certificate, *, date: datetime.date, reason: str,
                          actor: User | None) -> CertificateStatusChange:
-    """A public status-history row with the certificate's current status."""
+    """A public status-history row with the certificate's current status; after commit,
+    ``certificate_changed`` tells the public side (the registry clears its directory cache)."""
+    transaction.on_commit(lambda: certificate_changed.send(sender=Certificate,
+                                                           certificate_id=certificate.pk))
     return CertificateStatusChange.objects.create(
         certificate=certificate, status=certificate.status, date=date, reason=reason,
         actor=actor)

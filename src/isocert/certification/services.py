@@ -47,7 +47,7 @@ from .models import (
     CertificateStandard,
     CertificationDecision,
 )
-from .public import name_key
+from .names import name_key
 from .records import record_certificate_event, record_status_change
 from .tasks import render_certificate_pdf
 

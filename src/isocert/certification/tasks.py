@@ -1,4 +1,4 @@
-"""Background work for certificates: PDFs, imports, exports and the daily lifecycle run.
+"""Background work for certificates: PDFs and the daily lifecycle run.
 
 Tasks take primary keys and call the module that does the work. The decision services
 enqueue the PDF task after commit, so this module imports none of them.
@@ -16,33 +16,6 @@ def render_certificate_pdf(*, revision_id: int) -> str:
     """Render and store one revision's PDF; returns the file's SHA-256."""
     revision = CertificateRevision.objects.select_related("certificate").get(pk=revision_id)
     return render_certificate_pdf_file(revision=revision).pdf.sha256
-
-
-@task()
-def run_certificate_import(*, import_id: int) -> str:
-    """Check and import an uploaded registry file; returns the import's final status."""
-    from .registry_io import run_import
-
-    return run_import(import_id=import_id).status
-
-
-@task()
-def prepare_registry_export(*, export_id: int) -> str:
-    """Write a queued IAF CertSearch export; returns its final status."""
-    from .registry_io import run_registry_export
-
-    return run_registry_export(export_id=export_id).status
-
-
-@task()
-def prepare_certsearch_export() -> int:
-    """Prepare this month's IAF CertSearch export (both formats); returns the row count."""
-    from .registry_io import create_registry_export
-
-    rows = 0
-    for fmt in ("xlsx", "csv"):
-        rows = create_registry_export(fmt=fmt, actor=None).rows
-    return rows
 
 
 @task()

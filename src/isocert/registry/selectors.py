@@ -1,0 +1,46 @@
+"""Reads of the registry's imports and exports, already scoped to the user (404 to anyone
+who may not see them)."""
+
+from django.http import Http404
+
+from isocert.core.errors import Conflict
+
+from .models import CertificateImport, RegistryExport
+from .permissions import ensure_registry_exporter, ensure_registry_importer
+
+
+def registry_exports(*, user):
+    ensure_registry_exporter(user)
+    return RegistryExport.objects.select_related("file", "created_by")
+
+
+def registry_export_get(*, user, pk: int) -> RegistryExport:
+    try:
+        return registry_exports(user=user).get(pk=pk)
+    except RegistryExport.DoesNotExist:
+        raise Http404("No such export") from None
+
+
+def ready_export(*, user, pk: int) -> RegistryExport:
+    """An export to download: refused while it is being prepared or when it failed."""
+    export = registry_export_get(user=user, pk=pk)
+    if export.status != RegistryExport.Status.DONE:
+        raise Conflict(f"This export is {export.get_status_display().lower()}: there is no "
+                       "file to download.", fields={"export_id": "Not ready."})
+    return export
+
+
+def registry_imports(*, user):
+    ensure_registry_importer(user)
+    return CertificateImport.objects.select_related("created_by")
+
+
+def registry_import_get(*, user, pk: int) -> CertificateImport:
+    try:
+        return registry_imports(user=user).get(pk=pk)
+    except CertificateImport.DoesNotExist:
+        raise Http404("No such import") from None
+
+
+def export_file_name(export: RegistryExport) -> str:
+    return f"certsearch-{export.created_at:%Y-%m-%d-%H%M}.{export.format}"
