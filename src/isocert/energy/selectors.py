@@ -4,7 +4,7 @@ Who sees an organization's energy data:
 - its members (any role; owners and editors also change it);
 - CB staff with the ``read_energy`` capability (``accounts.permissions``: reviewers,
   administrators and decision makers), once the organization deals with
-  the CB about ISO 50001: it shares its ISO 50001 readiness (as readiness/selectors.py
+  the CB about ISO 50001: it shares its ISO 50001 readiness (as the readiness selectors
   lets them see shared readiness) or has an ISO 50001 application past the draft;
 - auditors (``audit`` capability) on the team of one of the organization's audits;
 - anyone else: 404, as if the organization did not exist.
