@@ -6,7 +6,6 @@ from factories import make_user
 
 from isocert.accounts.models import Membership
 from isocert.accounts.permissions import (
-    MEMBER_CAPABILITIES,
     STAFF_CAPABILITIES,
     can,
     can_in,
@@ -105,9 +104,11 @@ def test_member_emails_list_active_members_whose_role_carries_the_capability(nor
     assert member_emails(None) == []
 
 
-def test_membership_can_edit_reads_the_map(nordlicht, alice, bob):
-    roles = dict(Membership.objects.filter(organization=nordlicht)
-                 .values_list("user__email", "role"))
-    assert roles == {alice.email: "owner", bob.email: "editor"}
-    for membership in Membership.objects.filter(organization=nordlicht):
-        assert membership.can_edit == (membership.role in MEMBER_CAPABILITIES["edit"])
+def test_the_organization_page_offers_editing_to_roles_that_edit(nordlicht, alice, bob,
+                                                                  api_client):
+    viewer = make_user("vic@nordlicht.example", "Vic Viewer")
+    Membership.objects.create(organization=nordlicht, user=viewer, role=Membership.Role.VIEWER)
+    for user, edits in ((alice, True), (bob, True), (viewer, False)):
+        page = api_client(user).get(f"/organizations/{nordlicht.pk}/").content.decode()
+        assert ("Edit profile" in page) is edits
+        assert ("Add a site" in page) is edits

@@ -150,14 +150,6 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} — {self.organization} ({self.role})"
 
-    @property
-    def can_edit(self) -> bool:
-        """Whether this member's role carries "edit" in the capability map."""
-        # ``permissions`` reads these models at import time, so it is imported on use.
-        from .permissions import member_roles_with
-
-        return self.role in member_roles_with("edit")
-
 
 class Invitation(models.Model):
     class Status(models.TextChoices):

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
-from isocert.accounts.permissions import can
+from isocert.accounts.permissions import can, member_roles_with
 from isocert.accounts.selectors import membership_of, organization_get, organizations_for_user
 from isocert.catalog.selectors import standards_current
 from isocert.improvement.stage1 import readiness_for_organization
@@ -59,6 +59,7 @@ def organization_detail(request, pk):
     membership = membership_of(user=request.user, organization=organization)
     return render(request, "portal/organization_detail.html", {
         "organization": organization, "membership": membership,
+        "can_edit": membership is not None and membership.role in member_roles_with("edit"),
         "applications": applications_for_organization(user=request.user,
                                                       organization=organization),
     })
