@@ -184,21 +184,21 @@ class WSGIResponse:
 
 class WSGIClient:
     """Requests through ``isocert.wsgi.application`` — the callable the server serves, with
-    its front door for the verification API — instead of Django's test handler.
+    its front door for the public registry API — instead of Django's test handler.
 
     The environ is built by Django's ``RequestFactory``; like Django's test client, the
     database connection is not closed at the end of a request (the test's transaction
     must outlive it).
     """
 
-    def get(self, path: str, **extra) -> WSGIResponse:
+    def get(self, path: str, data: dict | None = None, **extra) -> WSGIResponse:
         from django.core import signals
         from django.db import close_old_connections
         from django.test import RequestFactory
 
         from isocert.wsgi import application
 
-        environ = RequestFactory().get(path, **extra).environ
+        environ = RequestFactory().get(path, data, **extra).environ
         captured = {}
 
         def start_response(status, headers, exc_info=None):

@@ -11,7 +11,7 @@ refuse_unsafe_settings()
 django_application = get_asgi_application()
 
 # The public verification's front door, as in ``isocert.wsgi``: the same WSGI code, run in
-# a thread, for GET/HEAD of /api/v1/public/certificates/{number}.
+# a thread, for GET/HEAD of /api/v1/public/certificates and .../{number}.
 from isocert.registry.api_public import PublicVerificationApp  # noqa: E402
 
 _front_door = WsgiToAsgi(PublicVerificationApp(get_wsgi_application()))
@@ -19,6 +19,6 @@ _front_door = WsgiToAsgi(PublicVerificationApp(get_wsgi_application()))
 
 async def application(scope, receive, send):
     if (scope["type"] == "http" and scope.get("method") in ("GET", "HEAD")
-            and scope.get("path", "").startswith(PublicVerificationApp.PREFIX)):
+            and PublicVerificationApp.serves(scope.get("path", ""))):
         return await _front_door(scope, receive, send)
     return await django_application(scope, receive, send)

@@ -132,12 +132,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # Above WhiteNoise and the public registry's fast path: every answer carries them.
+    # Above WhiteNoise: every answer Django makes carries them.
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # The public registry API skips the session/auth middleware below (see the class).
-    "isocert.registry.api_public.PublicRegistryFastPathMiddleware",
     # HTML pages: NUL in the path, query, form or cookies answers 404/400, not a 500.
     "isocert.core.input_checks.UnstorableInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

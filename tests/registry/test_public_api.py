@@ -2,7 +2,7 @@
 
 Each test runs twice: through Django's test client (the django-ninja operation behind the
 full middleware stack) and through ``isocert.wsgi.application`` (what granian serves: the
-verification's WSGI front door, ``PublicVerificationApp``) — the two must answer alike.
+public API's WSGI front door, ``PublicVerificationApp``) — the two must answer alike.
 """
 
 import datetime
@@ -123,8 +123,10 @@ def test_a_confidential_certificate_verifies_by_its_number(anonymous):
 
 
 @pytest.mark.django_db
-def test_verification_is_three_small_queries_and_no_session(anonymous, monkeypatch,
+def test_verification_is_three_small_queries_and_no_session(monkeypatch,
                                                             django_assert_num_queries):
+    # The front door (what granian serves) is the one path past the session machinery.
+    anonymous = WSGIClient()
     make_certificate(number="C-5")
     lookups.flush_lookup_counts()
     statements = []
@@ -316,7 +318,7 @@ def test_the_front_door_leaves_a_wrong_host_and_other_methods_to_django():
     client = WSGIClient()
 
     assert client.get(URL + "C-14", HTTP_HOST="evil.example").status_code == 400
-    assert client.get(URL.rstrip("/")).status_code == 200  # the directory: Django's stack
+    assert client.get(URL.rstrip("/"), HTTP_HOST="evil.example").status_code == 400
     posted = Client().post(URL + "C-14")
     assert posted.status_code == 405
     assert posted.json()["error"]["code"] == "method_not_allowed"
@@ -354,6 +356,41 @@ def test_the_front_door_answers_like_the_full_stack():
 
 
 @pytest.mark.django_db
+def test_the_front_door_serves_the_directory_like_the_full_stack_without_a_session(
+        monkeypatch, django_assert_num_queries):
+    make_certificate("Nordlicht Energie GmbH", number="C-18")
+    from isocert.wsgi import application
+
+    def django_must_not_answer(environ, start_response):
+        raise AssertionError("handed to Django")
+
+    monkeypatch.setattr(application, "django_app", django_must_not_answer)
+    directory = URL.rstrip("/")
+    for query in ({"q": "Nordlict"}, {"status": "Bogus"}, {"page": "0"}, {}):
+        full = Client().get(directory, query)
+        front = WSGIClient().get(directory, query)
+        assert front.status_code == full.status_code
+        assert front.content == full.content
+        assert front["Content-Type"] == full["Content-Type"]
+        assert not front.cookies
+        assert "Cookie" not in front.get("Vary", "")
+    assert WSGIClient().get(directory, {"q": "Nordlict"}).json()["items"][0][
+        "certificate_number"] == "C-18"
+
+
+@pytest.mark.django_db
+def test_the_directory_answer_matches_the_documented_schema():
+    from isocert.registry.api_public import DirectoryOut
+
+    make_certificate("Nordlicht Energie GmbH")
+    response = WSGIClient().get(URL.rstrip("/"))
+
+    assert response.status_code == 200
+    DirectoryOut.model_validate(response.json())
+    assert set(response.json()) == set(DirectoryOut.model_fields)
+
+
+@pytest.mark.django_db
 def test_an_unexpected_error_in_the_front_door_is_djangos_500(monkeypatch):
     make_certificate(number="C-17")
 
@@ -362,6 +399,20 @@ def test_an_unexpected_error_in_the_front_door_is_djangos_500(monkeypatch):
 
     monkeypatch.setattr(verification, "certificate_for_public", broken)
     response = WSGIClient().get(URL + "C-17")
+
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "server_error"
+
+
+@pytest.mark.django_db
+def test_an_unexpected_error_in_the_directory_is_a_500_in_the_error_shape(monkeypatch):
+    from isocert.registry import api_public
+
+    def broken(*args):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(api_public, "search_directory", broken)
+    response = WSGIClient().get(URL.rstrip("/"))
 
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "server_error"

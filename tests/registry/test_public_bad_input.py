@@ -1,9 +1,9 @@
 """A NUL in the public registry's paths and queries is a 4xx on every door (issue #13).
 
 PostgreSQL refuses NUL in a query (``DataError``), so ``/api/v1/public/certificates/a%00b``
-and ``/verify/a%00b`` were server errors there. The verification has three doors — the
-WSGI front door (``PublicVerificationApp``), the fast-path middleware and django-ninja —
-and each must answer as the others do.
+and ``/verify/a%00b`` were server errors there. The verification has two doors — the
+WSGI front door (``PublicVerificationApp``) and django-ninja behind the full stack — and
+each must answer as the other does.
 """
 
 import pytest

@@ -203,64 +203,17 @@ def verification_response(request, number: str) -> HttpResponse:
                         content_type="application/json")
 
 
-class PublicRegistryFastPathMiddleware:
-    """Send the public registry API straight to its view, past the session machinery.
-
-    A verification needs no session, user, CSRF check, messages or allauth state, yet
-    those middleware would still load the (empty) session and user for every request and
-    add ``Vary: Cookie``; and Django's resolver would try the portal's ~300 URL patterns
-    before reaching the API's. Placed right after the security and static-file middleware,
-    this matches the two public operations' paths itself and hands GET/HEAD requests for
-    them to django-ninja directly (throttling, validation and error handling are ninja's as
-    usual). The host is still checked against ``ALLOWED_HOSTS`` and the security headers
-    are still added on the way out. Every other path goes through the full stack.
-    """
-
-    PREFIX = "/api/v1/public/certificates"
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        self._views = None
-        # Load the URLconf now, when the server starts a worker, not on the worker's first
-        # request: that took seconds.
-        self.views()
-
-    def views(self):
-        """The two operations' views, or ``()`` when the URLconf routes them elsewhere
-        (then every request takes the full stack)."""
-        if self._views is None:
-            try:
-                one, listing = resolve(self.PREFIX + "/x"), resolve(self.PREFIX)
-            except Resolver404:
-                one = listing = None
-            if (one and listing and one.view_name == "api:verify_certificate"
-                    and listing.view_name == "api:directory"):
-                self._views = (one.func, listing.func)
-            else:
-                self._views = ()
-        return self._views
-
-    def __call__(self, request):
-        path = request.path_info
-        if request.method in ("GET", "HEAD") and path.startswith(self.PREFIX):
-            rest = path[len(self.PREFIX):]
-            views = self.views()
-            if views and (rest == "" or (rest.startswith("/") and len(rest) > 1)):
-                request.get_host()  # ALLOWED_HOSTS, as CommonMiddleware would check it
-                request.user = AnonymousUser()
-                one, listing = views
-                if rest:
-                    return one(request, number=rest[1:])
-                return listing(request)
-        return self.get_response(request)
-
-
 def _no_response(request):
     return None
 
 
 class PublicVerificationApp:
-    """WSGI front door: ``GET /api/v1/public/certificates/{number}`` without the Django stack.
+    """WSGI front door: the public registry API without the Django stack.
+
+    Serves ``GET``/``HEAD`` of ``/api/v1/public/certificates/{number}`` (the verification)
+    and ``/api/v1/public/certificates`` (the directory search). It is the only bypass of
+    the middleware: neither needs a session, user, CSRF check, messages or allauth state,
+    which would load an empty session and add ``Vary: Cookie``.
 
     The verification is the portal's most requested read (anyone scanning a QR code,
     IAF CertSearch, tenders checking suppliers), and the full stack — handler, eleven
@@ -270,6 +223,9 @@ class PublicVerificationApp:
     ``SecurityMiddleware`` (HTTPS redirect, HSTS, nosniff, referrer and opener policies)
     and answers with ``verification_response`` — the same function the django-ninja
     operation calls, so rate limit, error shape, lookup counting and body are one code.
+    The directory is handed to its django-ninja view directly (found once by ``resolve``),
+    so its query validation (422), throttling (429) and error shape are ninja's as on the
+    full stack, without the portal's ~300 URL patterns being tried first.
     ``request_started``/``request_finished`` are sent as Django's handler sends them
     (database connections are checked and recycled the same way).
 
@@ -279,10 +235,12 @@ class PublicVerificationApp:
     """
 
     PREFIX = "/api/v1/public/certificates/"
+    DIRECTORY = "/api/v1/public/certificates"
 
     def __init__(self, django_app):
         self.django_app = django_app
         self._security: SecurityMiddleware | None = None
+        self._directory_view = None
         setting_changed.connect(self._settings_changed, weak=False)
 
     def _settings_changed(self, **kwargs):
@@ -296,13 +254,36 @@ class PublicVerificationApp:
             self._security = SecurityMiddleware(_no_response)
         return self._security
 
+    @classmethod
+    def serves(cls, path: str) -> bool:
+        """Whether ``path`` is one of the two public operations' (method aside)."""
+        return path == cls.DIRECTORY or (path.startswith(cls.PREFIX)
+                                         and len(path) > len(cls.PREFIX))
+
+    def directory_view(self):
+        """The directory's django-ninja view, or ``None`` when the URLconf routes the path
+        elsewhere (then Django answers it)."""
+        if self._directory_view is None:
+            try:
+                match = resolve(self.DIRECTORY)
+            except Resolver404:
+                match = None
+            self._directory_view = (match.func if match and match.view_name == "api:directory"
+                                    else False)
+        return self._directory_view or None
+
     def __call__(self, environ, start_response):
         if (environ.get("REQUEST_METHOD") not in ("GET", "HEAD")
-                or not environ.get("PATH_INFO", "").startswith(self.PREFIX)):
+                or not self.serves(environ.get("PATH_INFO", ""))):
             return self.django_app(environ, start_response)
         request = WSGIRequest(environ)
         number = request.path_info[len(self.PREFIX):]
-        if not number:
+        directory = None
+        if request.path_info == self.DIRECTORY:
+            directory = self.directory_view()
+            if directory is None:
+                return self.django_app(environ, start_response)
+        elif not number:
             return self.django_app(environ, start_response)
         try:
             request.get_host()
@@ -311,8 +292,12 @@ class PublicVerificationApp:
         signals.request_started.send(sender=self.__class__, environ=environ)
         try:
             security = self.security()
-            response = (security.process_request(request)
-                        or verification_response(request, number))
+            response = security.process_request(request)
+            if response is None and directory is not None:
+                request.user = AnonymousUser()
+                response = directory(request)
+            elif response is None:
+                response = verification_response(request, number)
             response = security.process_response(request, response)
         except Exception:
             # Answered here, never replayed through Django: the lookup and the rate-limit
