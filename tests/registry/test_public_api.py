@@ -371,7 +371,10 @@ def test_the_front_door_serves_the_directory_like_the_full_stack_without_a_sessi
         front = WSGIClient().get(directory, query)
         assert front.status_code == full.status_code
         assert front.content == full.content
-        assert front["Content-Type"] == full["Content-Type"]
+        for header in ("Content-Type", "X-Content-Type-Options", "Referrer-Policy",
+                       "Cross-Origin-Opener-Policy", "Content-Security-Policy",
+                       "Permissions-Policy"):
+            assert front[header] == full[header]
         assert not front.cookies
         assert "Cookie" not in front.get("Vary", "")
     assert WSGIClient().get(directory, {"q": "Nordlict"}).json()["items"][0][

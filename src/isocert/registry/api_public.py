@@ -13,8 +13,10 @@ from django.core.exceptions import DisallowedHost
 from django.core.handlers.wsgi import WSGIRequest
 from django.core.signals import setting_changed
 from django.http import HttpResponse
+from django.middleware.csp import ContentSecurityPolicyMiddleware
 from django.middleware.security import SecurityMiddleware
 from django.urls import Resolver404, resolve
+from django_permissions_policy import PermissionsPolicyMiddleware
 from ninja import Field, Query, Router, Schema
 
 from isocert.core.api import ErrorOut, error_json_response
@@ -225,7 +227,9 @@ class PublicVerificationApp:
     operation calls, so rate limit, error shape, lookup counting and body are one code.
     The directory is handed to its django-ninja view directly (found once by ``resolve``),
     so its query validation (422), throttling (429) and error shape are ninja's as on the
-    full stack, without the portal's ~300 URL patterns being tried first.
+    full stack, without the portal's ~300 URL patterns being tried first; its answer also
+    gets the Content-Security-Policy and Permissions-Policy headers, as the middleware
+    above the session machinery in ``MIDDLEWARE`` sets them on the full stack.
     ``request_started``/``request_finished`` are sent as Django's handler sends them
     (database connections are checked and recycled the same way).
 
@@ -240,12 +244,13 @@ class PublicVerificationApp:
     def __init__(self, django_app):
         self.django_app = django_app
         self._security: SecurityMiddleware | None = None
-        self._directory_view = None
+        self._directory = None
         setting_changed.connect(self._settings_changed, weak=False)
 
     def _settings_changed(self, **kwargs):
         if kwargs.get("setting", "").startswith("SECURE_"):
             self._security = None
+        self._directory = None  # the policies and the URLconf are read when it is made
 
     def security(self) -> SecurityMiddleware:
         """Django's ``SecurityMiddleware``, made again when a ``SECURE_*`` setting changes
@@ -260,17 +265,26 @@ class PublicVerificationApp:
         return path == cls.DIRECTORY or (path.startswith(cls.PREFIX)
                                          and len(path) > len(cls.PREFIX))
 
-    def directory_view(self):
-        """The directory's django-ninja view, or ``None`` when the URLconf routes the path
-        elsewhere (then Django answers it)."""
-        if self._directory_view is None:
+    def directory(self):
+        """The directory's django-ninja view behind the policy headers' middleware, or
+        ``None`` when the URLconf routes the path elsewhere (then Django answers it)."""
+        if self._directory is None:
             try:
                 match = resolve(self.DIRECTORY)
             except Resolver404:
                 match = None
-            self._directory_view = (match.func if match and match.view_name == "api:directory"
-                                    else False)
-        return self._directory_view or None
+            if match and match.view_name == "api:directory":
+                view = match.func
+
+                def anonymous_view(request):
+                    request.user = AnonymousUser()
+                    return view(request)
+
+                self._directory = ContentSecurityPolicyMiddleware(
+                    PermissionsPolicyMiddleware(anonymous_view))
+            else:
+                self._directory = False
+        return self._directory or None
 
     def __call__(self, environ, start_response):
         if (environ.get("REQUEST_METHOD") not in ("GET", "HEAD")
@@ -280,7 +294,7 @@ class PublicVerificationApp:
         number = request.path_info[len(self.PREFIX):]
         directory = None
         if request.path_info == self.DIRECTORY:
-            directory = self.directory_view()
+            directory = self.directory()
             if directory is None:
                 return self.django_app(environ, start_response)
         elif not number:
@@ -294,7 +308,6 @@ class PublicVerificationApp:
             security = self.security()
             response = security.process_request(request)
             if response is None and directory is not None:
-                request.user = AnonymousUser()
                 response = directory(request)
             elif response is None:
                 response = verification_response(request, number)
