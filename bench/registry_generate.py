@@ -3,7 +3,7 @@
     DATABASE_URL=... python bench/registry_generate.py [--certificates 1000000]
         [--output FILE] [--generate-only] [--input FILE] [--seed 1]
 
-The file is in the IAF CertSearch layout of ``isocert.registry.registry_io``: company
+The file is in the IAF CertSearch layout of ``isocert.registry.certsearch``: company
 names from word lists with legal forms, ~10 % multi-site certificates (2–4 sites), ~15 %
 with two standards, 20 countries, mostly Active. The import runs ``run_import`` on a
 ``CertificateImport`` made from the file (what the ``import-certificates`` command does)
@@ -60,7 +60,7 @@ CYCLE = datetime.timedelta(days=3 * 365)
 
 
 def generate(path: Path, count: int, *, seed: int, prefix: str) -> None:
-    from isocert.registry.registry_io import COLUMNS
+    from isocert.registry.certsearch import COLUMNS
 
     rnd = random.Random(seed)
     today = datetime.date.today()
@@ -154,7 +154,7 @@ def main() -> None:
             return
 
         call_command("migrate", verbosity=0)
-        from isocert.registry.registry_io import create_import_from_path, run_import
+        from isocert.registry.services import create_import_from_path, run_import
 
         print(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
         started = time.perf_counter()

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from isocert.certification.models import Certificate, CertificateSite, CertificateStandard
 from isocert.certification.names import name_key
-from isocert.registry.registry_io import COLUMNS
+from isocert.registry.certsearch import COLUMNS
 
 
 def make_certificate(number: str, *, name="Nordlicht Aluminium GmbH", status="Active",
@@ -81,7 +81,7 @@ def csv_upload(text: str, name="registry.csv") -> SimpleUploadedFile:
 def import_text(text: str, *, actor, capture, name="registry.csv"):
     """Upload ``text`` and let the queued task run (the test task backend is immediate)."""
     from isocert.registry.models import CertificateImport
-    from isocert.registry.registry_io import start_import
+    from isocert.registry.services import start_import
 
     with capture(execute=True):
         started = start_import(upload=csv_upload(text, name), actor=actor)

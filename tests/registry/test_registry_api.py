@@ -5,7 +5,7 @@ import pytest
 from registry_io_helpers import csv_text, csv_upload, make_certificate, row
 
 from isocert.certification.models import Certificate
-from isocert.registry import registry_io
+from isocert.registry import services
 from isocert.registry.models import CertificateImport, RegistryExport
 
 pytestmark = pytest.mark.django_db
@@ -80,7 +80,7 @@ def test_administrators_and_reviewers_prepare_list_and_download_exports(
 
 @pytest.mark.parametrize("who", ["alice", "rita", "dora"])
 def test_others_cannot_import(request, who, ada, api_client):
-    certificate_import = registry_io.start_import(upload=csv_upload(csv_text([row(1)])),
+    certificate_import = services.start_import(upload=csv_upload(csv_text([row(1)])),
                                                   actor=ada)
     client = api_client(request.getfixturevalue(who))
 
@@ -94,7 +94,7 @@ def test_others_cannot_import(request, who, ada, api_client):
 
 @pytest.mark.parametrize("who", ["alice", "dora"])
 def test_clients_and_other_staff_cannot_export(request, who, ada, api_client):
-    export = registry_io.create_registry_export(fmt="csv", actor=ada)
+    export = services.create_registry_export(fmt="csv", actor=ada)
     client = api_client(request.getfixturevalue(who))
 
     for response in (client.get("/api/v1/registry/exports"),

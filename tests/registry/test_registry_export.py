@@ -12,7 +12,7 @@ from registry_io_helpers import make_certificate
 from isocert.core.errors import Conflict, InvalidInput
 from isocert.core.files import open_stored
 from isocert.core.models import AuditEvent
-from isocert.registry import registry_io, selectors
+from isocert.registry import certsearch, selectors, services
 from isocert.registry.models import RegistryExport
 
 pytestmark = pytest.mark.django_db
@@ -31,14 +31,14 @@ def registry():
 
 def _csv_rows() -> list[dict]:
     out = io.StringIO()
-    registry_io.write_csv(registry_io.export_rows(), out)
+    certsearch.write_csv(certsearch.export_rows(), out)
     return list(csv.DictReader(io.StringIO(out.getvalue())))
 
 
 def test_the_csv_has_certsearch_columns_and_one_row_per_certificate(registry):
     rows = _csv_rows()
 
-    assert list(rows[0]) == registry_io.COLUMNS
+    assert list(rows[0]) == certsearch.COLUMNS
     nordlicht, brightpath = rows
     assert nordlicht == {
         "Certification identity number": "ID-NL-9001-1", "Certificate number": "NL-9001-1",
@@ -65,26 +65,26 @@ def test_statuses_are_certsearch_words(status):
     make_certificate("S-1", status=status)
     [exported] = _csv_rows()
     assert exported["Certification status"] == status
-    assert status in registry_io.CERTSEARCH_STATUSES
+    assert status in certsearch.CERTSEARCH_STATUSES
 
 
 def test_the_workbook_opens_with_the_same_rows(registry):
     out = io.BytesIO()
-    count = registry_io.write_xlsx(registry_io.export_rows(), out)
+    count = certsearch.write_xlsx(certsearch.export_rows(), out)
     sheet = load_workbook(io.BytesIO(out.getvalue()), read_only=True).active
 
     values = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert count == 2
-    assert values[0] == registry_io.COLUMNS
-    assert [dict(zip(registry_io.COLUMNS, [v or "" for v in r], strict=True))
+    assert values[0] == certsearch.COLUMNS
+    assert [dict(zip(certsearch.COLUMNS, [v or "" for v in r], strict=True))
             for r in values[1:]] == _csv_rows()
-    assert values[1][registry_io.COLUMNS.index("Expiry date")] == "20280229"
+    assert values[1][certsearch.COLUMNS.index("Expiry date")] == "20280229"
 
 
 def test_workbook_values_stay_text_never_formulas_or_links():
     out = io.BytesIO()
     row = ["=HYPERLINK(\"http://x\")", "00123", "https://example.org", "20280229"]
-    registry_io.write_xlsx([row + [""] * (len(registry_io.COLUMNS) - len(row))], out)
+    certsearch.write_xlsx([row + [""] * (len(certsearch.COLUMNS) - len(row))], out)
     sheet = load_workbook(io.BytesIO(out.getvalue())).active
     cells = [sheet.cell(row=2, column=i + 1) for i in range(len(row))]
     assert [c.value for c in cells] == row
@@ -94,16 +94,16 @@ def test_workbook_values_stay_text_never_formulas_or_links():
 
 def test_export_reads_sites_per_chunk_not_per_certificate(django_assert_max_num_queries,
                                                           monkeypatch):
-    monkeypatch.setattr(registry_io, "EXPORT_CHUNK", 10)
+    monkeypatch.setattr(certsearch, "EXPORT_CHUNK", 10)
     for n in range(25):
         make_certificate(f"C-{n:03d}")
     with django_assert_max_num_queries(8):
-        assert len(list(registry_io.export_rows())) == 25
+        assert len(list(certsearch.export_rows())) == 25
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_a_prepared_export_is_stored_and_audited(registry, ada, fmt):
-    export = registry_io.create_registry_export(fmt=fmt, actor=ada)
+    export = services.create_registry_export(fmt=fmt, actor=ada)
 
     assert (export.format, export.rows, export.created_by) == (fmt, 2, ada)
     with open_stored(export.file) as fh:
@@ -123,7 +123,7 @@ def test_a_prepared_export_is_stored_and_audited(registry, ada, fmt):
 
 def test_an_unknown_format_is_refused_and_nothing_is_queued(ada):
     with pytest.raises(InvalidInput) as refused:
-        registry_io.request_registry_export(fmt="pdf", actor=ada)
+        services.request_registry_export(fmt="pdf", actor=ada)
     assert refused.value.fields == {"format": "Choose xlsx or csv."}
     assert not RegistryExport.objects.exists()
     assert not AuditEvent.objects.filter(action__startswith="certification.registry").exists()
@@ -132,19 +132,19 @@ def test_an_unknown_format_is_refused_and_nothing_is_queued(ada):
 def test_only_registry_staff_may_request_an_export(alice, dora):
     for who in (alice, dora):
         with pytest.raises(Http404):
-            registry_io.request_registry_export(fmt="csv", actor=who)
+            services.request_registry_export(fmt="csv", actor=who)
     assert not RegistryExport.objects.exists()
 
 
 def test_a_failing_export_is_marked_failed_with_its_reason(registry, ada, monkeypatch):
-    export = registry_io.request_registry_export(fmt="csv", actor=ada)
+    export = services.request_registry_export(fmt="csv", actor=ada)
 
     def broken(rows, fh):
         raise OSError("disk full")
 
-    monkeypatch.setattr(registry_io, "write_csv", broken)
+    monkeypatch.setattr(services, "write_csv", broken)
     with pytest.raises(OSError):
-        registry_io.run_registry_export(export_id=export.pk)
+        services.run_registry_export(export_id=export.pk)
     export.refresh_from_db()
     assert export.status == RegistryExport.Status.FAILED and export.file is None
     assert "disk full" in export.error and export.finished_at is not None
@@ -154,10 +154,10 @@ def test_a_failing_export_is_marked_failed_with_its_reason(registry, ada, monkey
 
 
 def test_an_export_runs_once_and_reports_its_progress(registry, ada, monkeypatch):
-    monkeypatch.setattr(registry_io, "EXPORT_PROGRESS_EVERY", 1)
-    export = registry_io.request_registry_export(fmt="csv", actor=ada)
+    monkeypatch.setattr(services, "EXPORT_PROGRESS_EVERY", 1)
+    export = services.request_registry_export(fmt="csv", actor=ada)
     seen = []
-    real = registry_io.write_csv
+    real = certsearch.write_csv
 
     def watching(rows, fh):
         def rows_seen():
@@ -166,10 +166,10 @@ def test_an_export_runs_once_and_reports_its_progress(registry, ada, monkeypatch
                 seen.append(RegistryExport.objects.get(pk=export.pk).rows)
         return real(rows_seen(), fh)
 
-    monkeypatch.setattr(registry_io, "write_csv", watching)
-    done = registry_io.run_registry_export(export_id=export.pk)
+    monkeypatch.setattr(services, "write_csv", watching)
+    done = services.run_registry_export(export_id=export.pk)
     assert seen == [1, 2] and done.status == RegistryExport.Status.DONE
-    again = registry_io.run_registry_export(export_id=export.pk)
+    again = services.run_registry_export(export_id=export.pk)
     assert again.file_id == done.file_id
     assert AuditEvent.objects.filter(action="certification.registry.exported").count() == 1
 
@@ -215,16 +215,16 @@ def test_an_imported_formula_name_is_exported_as_text(ada, django_capture_on_com
     assert exported["Site name"] == "'" + HYPERLINK  # a site without a name takes the entity's
     # The workbook keeps the name as it is: its cells are text, never formulas.
     out = io.BytesIO()
-    registry_io.write_xlsx(registry_io.export_rows(), out)
+    certsearch.write_xlsx(certsearch.export_rows(), out)
     sheet = load_workbook(io.BytesIO(out.getvalue())).active
-    name = sheet.cell(row=2, column=registry_io.COLUMNS.index("Certified entity name") + 1)
+    name = sheet.cell(row=2, column=certsearch.COLUMNS.index("Certified entity name") + 1)
     assert (name.value, name.data_type) == (HYPERLINK, "s")
 
 
 def test_a_prepared_csv_export_is_neutralised_too(ada):
     make_certificate("F-1", name="+49 Solutions GmbH")
 
-    export = registry_io.create_registry_export(fmt="csv", actor=ada)
+    export = services.create_registry_export(fmt="csv", actor=ada)
 
     with open_stored(export.file) as fh:
         rows = list(csv.DictReader(io.StringIO(fh.read().decode())))

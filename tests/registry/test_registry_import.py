@@ -17,7 +17,7 @@ from isocert.certification.models import (
 from isocert.certification.services import CODE_ALPHABET
 from isocert.core.errors import InvalidInput
 from isocert.core.models import AuditEvent
-from isocert.registry import registry_io
+from isocert.registry import bulk, certsearch, row_checks, services
 from isocert.registry.models import CertificateImport, NameWord
 
 pytestmark = pytest.mark.django_db
@@ -88,7 +88,7 @@ def test_export_then_import_into_an_empty_registry_gives_the_same_registry(
 
     before = snapshot()
     exported = io.StringIO()
-    registry_io.write_csv(registry_io.export_rows(), exported)
+    certsearch.write_csv(certsearch.export_rows(), exported)
     Certificate.objects.all().delete()
 
     certificate_import = import_text(exported.getvalue(), actor=ada,
@@ -174,7 +174,7 @@ def test_duplicates_inside_the_file_and_against_the_registry(
 
 def test_several_problems_are_all_counted_and_the_first_thousand_kept(
         ada, django_capture_on_commit_callbacks, monkeypatch):
-    monkeypatch.setattr(registry_io, "MAX_STORED_ERRORS", 3)
+    monkeypatch.setattr(services, "MAX_STORED_ERRORS", 3)
     text = csv_text([row(n, **{"Issue date": "bad", "Site country": "ZZ"}) for n in range(1, 4)]
                     + [row(4)])
 
@@ -183,14 +183,14 @@ def test_several_problems_are_all_counted_and_the_first_thousand_kept(
     assert certificate_import.error_count == 6
     assert [(e["line"], e["field"]) for e in certificate_import.errors] == [
         (2, "Issue date"), (2, "Site country"), (3, "Issue date")]
-    every = list(registry_io.all_problems(certificate_import))
+    every = list(row_checks.all_problems(certificate_import))
     assert len(every) == 6 and every[-1]["line"] == 4
 
 
 def test_progress_is_reported_while_rows_are_checked(ada, monkeypatch):
-    monkeypatch.setattr(registry_io, "PROGRESS_EVERY", 2)
+    monkeypatch.setattr(row_checks, "PROGRESS_EVERY", 2)
     path_text = csv_text([row(n) for n in range(1, 6)])
-    certificate_import = registry_io.start_import(upload=csv_upload(path_text), actor=ada)
+    certificate_import = services.start_import(upload=csv_upload(path_text), actor=ada)
     assert certificate_import.status == "queued"
     seen = []
 
@@ -198,25 +198,25 @@ def test_progress_is_reported_while_rows_are_checked(ada, monkeypatch):
         current = CertificateImport.objects.get(pk=certificate_import.pk)
         seen.append((current.status, current.processed_rows, current.total_rows))
 
-    done = registry_io.run_import(import_id=certificate_import.pk, progress=progress)
+    done = services.run_import(import_id=certificate_import.pk, progress=progress)
 
     assert seen == [("running", 2, 5), ("running", 4, 5)]
     assert (done.status, done.processed_rows, done.total_rows, done.imported_rows) == (
         "done", 5, 5, 5)
     # A task delivered twice does not import twice.
-    assert registry_io.run_import(import_id=certificate_import.pk).status == "done"
+    assert services.run_import(import_id=certificate_import.pk).status == "done"
     assert Certificate.objects.count() == 5
 
 
 def test_the_upload_must_be_a_csv_in_the_registry_layout(ada):
     pdf = csv_upload("%PDF-1.4\n\0\0binary", name="x.pdf")
     with pytest.raises(InvalidInput) as not_csv:
-        registry_io.start_import(upload=pdf, actor=ada)
+        services.start_import(upload=pdf, actor=ada)
     assert "CSV" in not_csv.value.fields["file"]
 
     wrong = csv_upload("Number,Name\n1,Acme\n")
     with pytest.raises(InvalidInput) as wrong_header:
-        registry_io.start_import(upload=wrong, actor=ada)
+        services.start_import(upload=wrong, actor=ada)
     assert "missing columns: Certification identity number" in wrong_header.value.fields["file"]
     assert not CertificateImport.objects.exists()
 
@@ -230,7 +230,7 @@ def test_an_empty_file_is_refused(ada, django_capture_on_commit_callbacks):
 
 
 def test_columns_may_come_in_any_order(ada, django_capture_on_commit_callbacks):
-    columns = list(reversed(registry_io.COLUMNS))
+    columns = list(reversed(certsearch.COLUMNS))
     certificate_import = import_text(csv_text([row(1)], columns=columns), actor=ada,
                                      capture=django_capture_on_commit_callbacks)
     assert certificate_import.status == "done"
@@ -262,7 +262,7 @@ def test_sqlite_bulk_path_restores_indexes_and_the_name_search(
         ada, django_capture_on_commit_callbacks, monkeypatch):
     from isocert.registry.directory import FTS_TABLE
 
-    monkeypatch.setattr(registry_io, "REBUILD_INDEXES_FROM", 1)
+    monkeypatch.setattr(bulk, "REBUILD_INDEXES_FROM", 1)
 
     def schema():
         with connection.cursor() as cursor:
@@ -317,20 +317,20 @@ def registry_schema() -> list[tuple]:
 def schema_while_inserting(monkeypatch) -> list:
     """Records the registry's schema as each batch is inserted."""
     seen = []
-    insert_batch = registry_io._Inserter.insert_batch
+    insert_batch = bulk._Inserter.insert_batch
 
     def spy(self, batch):
         seen.append(registry_schema())
         insert_batch(self, batch)
 
-    monkeypatch.setattr(registry_io._Inserter, "insert_batch", spy)
+    monkeypatch.setattr(bulk._Inserter, "insert_batch", spy)
     return seen
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's bulk path")
 def test_postgresql_bulk_path_rebuilds_indexes_and_foreign_keys(
         ada, django_capture_on_commit_callbacks, monkeypatch):
-    monkeypatch.setattr(registry_io, "REBUILD_INDEXES_FROM", 1)
+    monkeypatch.setattr(bulk, "REBUILD_INDEXES_FROM", 1)
     make_certificate("CB-00009")  # a smaller registry, its foreign-key checks still pending
     before = registry_schema()
     during = schema_while_inserting(monkeypatch)
@@ -369,7 +369,7 @@ def test_postgresql_bulk_path_rebuilds_indexes_and_foreign_keys(
 
 def test_a_small_import_into_a_bigger_registry_keeps_the_indexes(
         ada, django_capture_on_commit_callbacks, monkeypatch):
-    monkeypatch.setattr(registry_io, "REBUILD_INDEXES_FROM", 1)
+    monkeypatch.setattr(bulk, "REBUILD_INDEXES_FROM", 1)
     make_certificate("CB-00008")
     make_certificate("CB-00009")
     before = registry_schema()
@@ -385,21 +385,21 @@ def test_a_small_import_into_a_bigger_registry_keeps_the_indexes(
 
 def test_a_failure_after_the_indexes_are_dropped_restores_them_and_imports_nothing(
         ada, monkeypatch):
-    monkeypatch.setattr(registry_io, "REBUILD_INDEXES_FROM", 1)
+    monkeypatch.setattr(bulk, "REBUILD_INDEXES_FROM", 1)
     before = registry_schema()
     dropped = []
-    insert_batch = registry_io._Inserter.insert_batch
+    insert_batch = bulk._Inserter.insert_batch
 
     def broken(self, batch):
         insert_batch(self, batch)
         dropped.append(registry_schema() != before)
         raise OSError("disk full")
 
-    monkeypatch.setattr(registry_io._Inserter, "insert_batch", broken)
-    certificate_import = registry_io.start_import(
+    monkeypatch.setattr(bulk._Inserter, "insert_batch", broken)
+    certificate_import = services.start_import(
         upload=csv_upload(csv_text([row(1), row(2)])), actor=ada)
     with pytest.raises(OSError):
-        registry_io.run_import(import_id=certificate_import.pk)
+        services.run_import(import_id=certificate_import.pk)
 
     certificate_import.refresh_from_db()
     assert dropped == [True]
@@ -412,16 +412,16 @@ def test_a_failure_after_the_indexes_are_dropped_restores_them_and_imports_nothi
 
 def test_a_duplicate_registered_while_the_file_was_checked_fails_the_rebuild(
         ada, django_capture_on_commit_callbacks, monkeypatch):
-    monkeypatch.setattr(registry_io, "REBUILD_INDEXES_FROM", 1)
+    monkeypatch.setattr(bulk, "REBUILD_INDEXES_FROM", 1)
     before = registry_schema()
-    check_file = registry_io.check_file
+    check_file = row_checks.check_file
 
     def check_then_register(*args, **kwargs):
         result = check_file(*args, **kwargs)
         make_certificate("CB-00002")  # registered elsewhere in the meantime
         return result
 
-    monkeypatch.setattr(registry_io, "check_file", check_then_register)
+    monkeypatch.setattr(services, "check_file", check_then_register)
     certificate_import = import_text(csv_text([row(1), row(2), row(3)]), actor=ada,
                                      capture=django_capture_on_commit_callbacks)
 
@@ -435,15 +435,15 @@ def test_a_duplicate_registered_while_the_file_was_checked_fails_the_rebuild(
 
 
 def test_an_unexpected_failure_leaves_the_import_refused_not_running(ada, monkeypatch):
-    certificate_import = registry_io.start_import(upload=csv_upload(csv_text([row(1)])),
+    certificate_import = services.start_import(upload=csv_upload(csv_text([row(1)])),
                                                   actor=ada)
 
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(registry_io, "_insert", broken)
+    monkeypatch.setattr(services, "_insert", broken)
     with pytest.raises(OSError):
-        registry_io.run_import(import_id=certificate_import.pk)
+        services.run_import(import_id=certificate_import.pk)
 
     certificate_import.refresh_from_db()
     assert certificate_import.status == "failed"
@@ -466,10 +466,10 @@ def test_an_import_adds_the_words_of_its_names_to_the_vocabulary(ada,
 def test_a_large_import_on_postgresql_is_vacuumed_after_it_commits(ada, monkeypatch):
     from django.test.utils import CaptureQueriesContext
 
-    monkeypatch.setattr(registry_io, "REBUILD_INDEXES_FROM", 1)
+    monkeypatch.setattr(bulk, "REBUILD_INDEXES_FROM", 1)
     # Outside a test transaction the queued import runs when the upload commits.
     with CaptureQueriesContext(connection) as queries:
-        started = registry_io.start_import(upload=csv_upload(csv_text([row(1), row(2)])),
+        started = services.start_import(upload=csv_upload(csv_text([row(1), row(2)])),
                                            actor=ada)
 
     assert CertificateImport.objects.get(pk=started.pk).status == "done"
@@ -483,7 +483,7 @@ def test_an_export_imports_back_without_its_formula_quotes_and_exports_alike(
     make_certificate("F-1", name=name, sites=[("-Annex", "@Kai 1", "Bremen", "28217", "DE")])
     make_certificate("F-2", name="'t Hooft Installaties B.V.")
     first = io.StringIO()
-    registry_io.write_csv(registry_io.export_rows(), first)
+    certsearch.write_csv(certsearch.export_rows(), first)
     assert f"\"'{name.replace('\"', '\"\"')}\"" in first.getvalue()
     Certificate.objects.all().delete()
 
@@ -497,5 +497,5 @@ def test_an_export_imports_back_without_its_formula_quotes_and_exports_alike(
     assert Certificate.objects.get(number="F-2").organization_name == (
         "'t Hooft Installaties B.V.")
     again = io.StringIO()
-    registry_io.write_csv(registry_io.export_rows(), again)
+    certsearch.write_csv(certsearch.export_rows(), again)
     assert again.getvalue() == first.getvalue()

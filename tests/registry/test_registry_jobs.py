@@ -15,7 +15,7 @@ from isocert.certification.lifecycle import daily_run
 from isocert.certification.models import Certificate
 from isocert.core.errors import TransitionNotAllowed
 from isocert.core.models import AuditEvent
-from isocert.registry import registry_io
+from isocert.registry import certsearch, row_checks, services
 from isocert.registry.jobs import claim, fail_stale_registry_jobs
 from isocert.registry.models import CertificateImport, RegistryExport
 
@@ -28,7 +28,7 @@ def minutes_ago(minutes: int) -> datetime.datetime:
 
 def running_import(actor, *, last_progress_minutes_ago: int = 0, rows=None) -> CertificateImport:
     """An import a worker took and then, perhaps, died under (its task never ran)."""
-    started = registry_io.start_import(upload=csv_upload(csv_text(rows or [row(1), row(2)])),
+    started = services.start_import(upload=csv_upload(csv_text(rows or [row(1), row(2)])),
                                        actor=actor)
     assert claim(CertificateImport, started.pk)
     CertificateImport.objects.filter(pk=started.pk).update(
@@ -37,7 +37,7 @@ def running_import(actor, *, last_progress_minutes_ago: int = 0, rows=None) -> C
 
 
 def running_export(actor, *, last_progress_minutes_ago: int = 0) -> RegistryExport:
-    queued = registry_io.request_registry_export(fmt="csv", actor=actor)
+    queued = services.request_registry_export(fmt="csv", actor=actor)
     assert claim(RegistryExport, queued.pk)
     RegistryExport.objects.filter(pk=queued.pk).update(
         heartbeat_at=minutes_ago(last_progress_minutes_ago))
@@ -98,8 +98,8 @@ def test_a_running_job_from_before_heartbeats_counts_from_its_start(ada):
 
 def test_queued_and_finished_jobs_are_left_alone(ada):
     make_certificate("NL-1")
-    done = registry_io.create_registry_export(fmt="csv", actor=ada)
-    queued = registry_io.request_registry_export(fmt="csv", actor=ada)
+    done = services.create_registry_export(fmt="csv", actor=ada)
+    queued = services.request_registry_export(fmt="csv", actor=ada)
     RegistryExport.objects.filter(pk__in=[done.pk, queued.pk]).update(
         created_at=minutes_ago(600))
 
@@ -117,7 +117,7 @@ def test_the_daily_run_fails_stale_jobs(ada):
 def test_queueing_a_new_job_fails_stale_ones_first(ada, django_capture_on_commit_callbacks):
     stuck = running_export(ada, last_progress_minutes_ago=120)
 
-    registry_io.request_registry_export(fmt="xlsx", actor=ada)
+    services.request_registry_export(fmt="xlsx", actor=ada)
 
     stuck.refresh_from_db()
     assert stuck.status == RegistryExport.Status.FAILED
@@ -136,14 +136,14 @@ def test_the_command_fails_every_running_job_with_minutes_0(ada):
 
 
 def test_a_worker_stopped_during_an_import_leaves_it_failed_not_running(ada, monkeypatch):
-    started = registry_io.start_import(upload=csv_upload(csv_text([row(1)])), actor=ada)
+    started = services.start_import(upload=csv_upload(csv_text([row(1)])), actor=ada)
 
     def stopped(*args, **kwargs):
         raise SystemExit(1)  # db_worker's second Ctrl-C / SIGTERM while a task runs
 
-    monkeypatch.setattr(registry_io, "check_file", stopped)
+    monkeypatch.setattr(services, "check_file", stopped)
     with pytest.raises(SystemExit):
-        registry_io.run_import(import_id=started.pk)
+        services.run_import(import_id=started.pk)
 
     started.refresh_from_db()
     assert started.status == CertificateImport.Status.FAILED
@@ -153,14 +153,14 @@ def test_a_worker_stopped_during_an_import_leaves_it_failed_not_running(ada, mon
 
 def test_a_worker_stopped_during_an_export_leaves_it_failed_not_running(ada, monkeypatch):
     make_certificate("NL-1")
-    export = registry_io.request_registry_export(fmt="csv", actor=ada)
+    export = services.request_registry_export(fmt="csv", actor=ada)
 
     def stopped(rows, fh):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(registry_io, "write_csv", stopped)
+    monkeypatch.setattr(services, "write_csv", stopped)
     with pytest.raises(KeyboardInterrupt):
-        registry_io.run_registry_export(export_id=export.pk)
+        services.run_registry_export(export_id=export.pk)
 
     export.refresh_from_db()
     assert export.status == RegistryExport.Status.FAILED
@@ -170,14 +170,14 @@ def test_a_worker_stopped_during_an_export_leaves_it_failed_not_running(ada, mon
 # --- a run given up while it was only slow writes nothing ----------------------------------------
 
 def test_an_import_given_up_while_it_ran_stops_and_imports_nothing(ada, monkeypatch):
-    monkeypatch.setattr(registry_io, "PROGRESS_EVERY", 1)
-    started = registry_io.start_import(upload=csv_upload(csv_text([row(1), row(2), row(3)])),
+    monkeypatch.setattr(row_checks, "PROGRESS_EVERY", 1)
+    started = services.start_import(upload=csv_upload(csv_text([row(1), row(2), row(3)])),
                                        actor=ada)
 
     def meanwhile(rows):
         fail_stale_registry_jobs(minutes=0)  # the daily run, deciding it died
 
-    result = registry_io.run_import(import_id=started.pk, progress=meanwhile)
+    result = services.run_import(import_id=started.pk, progress=meanwhile)
 
     assert result.status == CertificateImport.Status.FAILED
     assert result.errors[0]["message"].startswith("The task worker stopped working")
@@ -187,9 +187,9 @@ def test_an_import_given_up_while_it_ran_stops_and_imports_nothing(ada, monkeypa
 
 
 def test_an_import_given_up_before_it_commits_is_rolled_back(ada, monkeypatch):
-    started = registry_io.start_import(upload=csv_upload(csv_text([row(1), row(2)])),
+    started = services.start_import(upload=csv_upload(csv_text([row(1), row(2)])),
                                        actor=ada)
-    real_insert = registry_io._insert
+    real_insert = services._insert
 
     def given_up_first(certificate_import, spool, result):
         # Every row checked; the insert's own writes are invisible to others until it
@@ -197,8 +197,8 @@ def test_an_import_given_up_before_it_commits_is_rolled_back(ada, monkeypatch):
         fail_stale_registry_jobs(minutes=0)
         real_insert(certificate_import, spool, result)
 
-    monkeypatch.setattr(registry_io, "_insert", given_up_first)
-    result = registry_io.run_import(import_id=started.pk)
+    monkeypatch.setattr(services, "_insert", given_up_first)
+    result = services.run_import(import_id=started.pk)
 
     assert result.status == CertificateImport.Status.FAILED
     assert result.errors[0]["message"].startswith("The task worker stopped working")
@@ -207,11 +207,11 @@ def test_an_import_given_up_before_it_commits_is_rolled_back(ada, monkeypatch):
 
 
 def test_an_export_given_up_while_it_ran_stores_no_verdict_of_its_own(ada, monkeypatch):
-    monkeypatch.setattr(registry_io, "EXPORT_PROGRESS_EVERY", 1)
+    monkeypatch.setattr(services, "EXPORT_PROGRESS_EVERY", 1)
     for n in range(3):
         make_certificate(f"NL-{n}")
-    export = registry_io.request_registry_export(fmt="csv", actor=ada)
-    real = registry_io.write_csv
+    export = services.request_registry_export(fmt="csv", actor=ada)
+    real = certsearch.write_csv
 
     def watched(rows, fh):
         def given_up_after_the_first():
@@ -221,8 +221,8 @@ def test_an_export_given_up_while_it_ran_stores_no_verdict_of_its_own(ada, monke
                 yield values
         return real(given_up_after_the_first(), fh)
 
-    monkeypatch.setattr(registry_io, "write_csv", watched)
-    result = registry_io.run_registry_export(export_id=export.pk)
+    monkeypatch.setattr(services, "write_csv", watched)
+    result = services.run_registry_export(export_id=export.pk)
 
     assert result.status == RegistryExport.Status.FAILED and result.file is None
     assert result.error.startswith("The task worker stopped working on this export")
@@ -236,7 +236,7 @@ def test_a_failed_import_is_retried_with_the_same_file(ada, django_capture_on_co
     fail_stale_registry_jobs()
 
     with django_capture_on_commit_callbacks(execute=True) as queued:
-        retried = registry_io.retry_registry_import(import_id=stuck.pk, actor=ada)
+        retried = services.retry_registry_import(import_id=stuck.pk, actor=ada)
 
     assert len(queued) == 1  # the task, after commit
     assert (retried.pk, retried.attempt) == (stuck.pk, 2)
@@ -255,7 +255,7 @@ def test_a_failed_export_is_retried(rita, django_capture_on_commit_callbacks):
     fail_stale_registry_jobs()
 
     with django_capture_on_commit_callbacks(execute=True):
-        retried = registry_io.retry_registry_export(export_id=stuck.pk, actor=rita)
+        retried = services.retry_registry_export(export_id=stuck.pk, actor=rita)
 
     retried.refresh_from_db()
     assert (retried.status, retried.attempt, retried.rows, retried.error) == (
@@ -267,23 +267,23 @@ def test_a_failed_export_is_retried(rita, django_capture_on_commit_callbacks):
 
 def test_only_a_failed_job_may_be_retried(ada, django_capture_on_commit_callbacks):
     make_certificate("NL-1")
-    queued_import = registry_io.start_import(upload=csv_upload(csv_text([row(1)])),
+    queued_import = services.start_import(upload=csv_upload(csv_text([row(1)])),
                                              actor=ada)
     running = running_import(ada, rows=[row(2)])
     with django_capture_on_commit_callbacks(execute=True):
-        done_import = registry_io.start_import(upload=csv_upload(csv_text([row(3)])),
+        done_import = services.start_import(upload=csv_upload(csv_text([row(3)])),
                                                actor=ada)
-    done_export = registry_io.create_registry_export(fmt="csv", actor=ada)
+    done_export = services.create_registry_export(fmt="csv", actor=ada)
     running_exp = running_export(ada)
     before = (sorted(CertificateImport.objects.values_list("pk", "status", "attempt")),
               sorted(RegistryExport.objects.values_list("pk", "status", "attempt")))
 
     for job in (queued_import, running, done_import):
         with pytest.raises(TransitionNotAllowed, match="only possible when it is failed"):
-            registry_io.retry_registry_import(import_id=job.pk, actor=ada)
+            services.retry_registry_import(import_id=job.pk, actor=ada)
     for job in (done_export, running_exp):
         with pytest.raises(TransitionNotAllowed):
-            registry_io.retry_registry_export(export_id=job.pk, actor=ada)
+            services.retry_registry_export(export_id=job.pk, actor=ada)
 
     assert before == (sorted(CertificateImport.objects.values_list("pk", "status", "attempt")),
                       sorted(RegistryExport.objects.values_list("pk", "status", "attempt")))
@@ -296,7 +296,7 @@ def test_only_administrators_retry_imports(request, ada, who):
     fail_stale_registry_jobs()
 
     with pytest.raises(Http404):
-        registry_io.retry_registry_import(import_id=stuck.pk, actor=request.getfixturevalue(who))
+        services.retry_registry_import(import_id=stuck.pk, actor=request.getfixturevalue(who))
     stuck.refresh_from_db()
     assert (stuck.status, stuck.attempt) == ("failed", 1)
 
@@ -307,7 +307,7 @@ def test_only_registry_staff_retry_exports(request, ada, who):
     fail_stale_registry_jobs()
 
     with pytest.raises(Http404):
-        registry_io.retry_registry_export(export_id=stuck.pk, actor=request.getfixturevalue(who))
+        services.retry_registry_export(export_id=stuck.pk, actor=request.getfixturevalue(who))
     assert RegistryExport.objects.get(pk=stuck.pk).attempt == 1
 
 

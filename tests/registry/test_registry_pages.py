@@ -7,7 +7,7 @@ from factories import client_for
 from registry_io_helpers import csv_text, csv_upload, make_certificate, row
 
 from isocert.certification.models import Certificate
-from isocert.registry import registry_io
+from isocert.registry import row_checks, services
 from isocert.registry.models import CertificateImport, RegistryExport
 
 pytestmark = pytest.mark.django_db
@@ -16,13 +16,13 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def prepared(ada):
     make_certificate("NL-1")
-    return registry_io.create_registry_export(fmt="csv", actor=ada)
+    return services.create_registry_export(fmt="csv", actor=ada)
 
 
 @pytest.fixture
 def refused(ada, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        started = registry_io.start_import(
+        started = services.start_import(
             upload=csv_upload(csv_text([row(1, **{"Issue date": "2025-13-01"}), row(2)])),
             actor=ada)
     return CertificateImport.objects.get(pk=started.pk)
@@ -147,7 +147,7 @@ def test_a_wrong_upload_is_refused_on_the_page(ada, api_client):
 def test_every_cell_of_the_problem_report_csv_is_neutralised(ada, refused, api_client,
                                                              monkeypatch):
     # No message begins with a cell of the file today; the report must stay safe if one does.
-    monkeypatch.setattr(registry_io, "all_problems", lambda certificate_import: [
+    monkeypatch.setattr(row_checks, "all_problems", lambda certificate_import: [
         {"line": 2, "field": "Certified entity name",
          "message": '=HYPERLINK("http://evil.example","x") is not allowed.'}])
 

@@ -7,7 +7,7 @@ from every page and operation, as if they did not exist."""
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from isocert.certification.models import Certificate
-from isocert.registry import registry_io
+from isocert.registry import certsearch, services
 from isocert.registry.jobs import claim, fail_stale_registry_jobs
 from isocert.registry.models import CertificateImport, RegistryExport
 
@@ -32,10 +32,10 @@ API_SAMPLES = {"format": "csv"}
 def build_world(*, ada) -> dict[str, list[int]]:
     """A failed and a prepared export, and a failed import — failed as their worker died,
     so each could be retried (the import's task is never run here)."""
-    export = registry_io.create_registry_export(fmt="csv", actor=ada)
-    stuck = registry_io.request_registry_export(fmt="xlsx", actor=ada)
-    header = ",".join(registry_io.COLUMNS) + "\n"
-    certificate_import = registry_io.start_import(
+    export = services.create_registry_export(fmt="csv", actor=ada)
+    stuck = services.request_registry_export(fmt="xlsx", actor=ada)
+    header = ",".join(certsearch.COLUMNS) + "\n"
+    certificate_import = services.start_import(
         upload=SimpleUploadedFile("registry.csv", header.encode(), content_type="text/csv"),
         actor=ada)
     claim(RegistryExport, stuck.pk)

@@ -16,7 +16,7 @@ trip never grows quotes. A cell beginning with a quote and no trigger after it
 (``'t Hooft``) is written and read as it is.
 
 The registry's Excel workbook does not need this: its cells are written as text, never as
-formulas (``certification.registry_io.write_xlsx``).
+formulas (``certification.certsearch.write_xlsx``).
 """
 
 import csv

@@ -13,7 +13,7 @@ from ninja.files import UploadedFile
 from isocert.core.api import ErrorOut
 from isocert.core.files import stored_file_response
 
-from . import permissions, registry_io, selectors
+from . import permissions, selectors, services
 
 router = Router(tags=["registry"])
 
@@ -76,7 +76,7 @@ def _export_out(export) -> dict:
                          "background: poll `GET /registry/imports/{import_id}`.")
 def create_import(request, file: File[UploadedFile]):
     permissions.ensure_registry_importer(request.auth)
-    return Status(202, registry_io.start_import(upload=file, actor=request.auth))
+    return Status(202, services.start_import(upload=file, actor=request.auth))
 
 
 @router.get("/registry/imports/{import_id}", response=RegistryImportOut,
@@ -98,7 +98,7 @@ def list_exports(request):
                          "`GET /registry/exports/{export_id}` until `status` is `done`, "
                          "then follow `download_url`.")
 def create_export(request, data: ExportIn):
-    return Status(202, _export_out(registry_io.request_registry_export(fmt=data.format,
+    return Status(202, _export_out(services.request_registry_export(fmt=data.format,
                                                                        actor=request.auth)))
 
 
@@ -126,7 +126,7 @@ def download_export(request, export_id: int):
                          "the file's problems were solved in the registry. 409 "
                          "`invalid_transition` unless the import failed.")
 def retry_import(request, import_id: int):
-    return Status(202, registry_io.retry_registry_import(import_id=import_id,
+    return Status(202, services.retry_registry_import(import_id=import_id,
                                                          actor=request.auth))
 
 
@@ -136,5 +136,5 @@ def retry_import(request, import_id: int):
              description="CB administrators and reviewers. 409 `invalid_transition` unless "
                          "the export failed.")
 def retry_export(request, export_id: int):
-    return Status(202, _export_out(registry_io.retry_registry_export(export_id=export_id,
+    return Status(202, _export_out(services.retry_registry_export(export_id=export_id,
                                                                      actor=request.auth)))

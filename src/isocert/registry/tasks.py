@@ -9,7 +9,7 @@ from django.tasks import task
 @task()
 def run_certificate_import(*, import_id: int) -> str:
     """Check and import an uploaded registry file; returns the import's final status."""
-    from .registry_io import run_import
+    from .services import run_import
 
     return run_import(import_id=import_id).status
 
@@ -17,7 +17,7 @@ def run_certificate_import(*, import_id: int) -> str:
 @task()
 def prepare_registry_export(*, export_id: int) -> str:
     """Write a queued IAF CertSearch export; returns its final status."""
-    from .registry_io import run_registry_export
+    from .services import run_registry_export
 
     return run_registry_export(export_id=export_id).status
 
@@ -25,7 +25,7 @@ def prepare_registry_export(*, export_id: int) -> str:
 @task()
 def prepare_certsearch_export() -> int:
     """Prepare this month's IAF CertSearch export (both formats); returns the row count."""
-    from .registry_io import create_registry_export
+    from .services import create_registry_export
 
     rows = 0
     for fmt in ("xlsx", "csv"):

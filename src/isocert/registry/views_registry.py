@@ -11,7 +11,7 @@ from isocert.core.csvsafe import safe_writer
 from isocert.core.errors import DomainError
 from isocert.core.files import stored_file_response
 
-from . import permissions, registry_io, selectors
+from . import certsearch, permissions, row_checks, selectors, services
 from .models import CertificateImport, RegistryExport
 
 CRON_LINE = "0 3 1 * *  isocert prepare-certsearch-export"
@@ -43,7 +43,7 @@ def registry_export_create(request):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     try:
-        export = registry_io.request_registry_export(fmt=request.POST.get("format", ""),
+        export = services.request_registry_export(fmt=request.POST.get("format", ""),
                                                      actor=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -68,7 +68,7 @@ def registry_export_retry(request, export_id):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     try:
-        export = registry_io.retry_registry_export(export_id=export_id, actor=request.user)
+        export = services.retry_registry_export(export_id=export_id, actor=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -83,15 +83,15 @@ def registry_imports(request):
     error = ""
     if request.method == "POST":
         try:
-            certificate_import = registry_io.start_import(upload=request.FILES.get("file"),
+            certificate_import = services.start_import(upload=request.FILES.get("file"),
                                                           actor=request.user)
         except DomainError as exc:
             error = "; ".join(filter(None, [exc.message, *exc.fields.values()]))
         else:
             return redirect("registry_import_detail", import_id=certificate_import.pk)
     return render(request, "registry/registry_imports.html", {
-        "imports": imports[:50], "error": error, "columns": registry_io.COLUMNS,
-        "max_mb": registry_io.import_max_bytes() // (1024 * 1024),
+        "imports": imports[:50], "error": error, "columns": certsearch.COLUMNS,
+        "max_mb": services.import_max_bytes() // (1024 * 1024),
     }, status=422 if error else 200)
 
 
@@ -121,7 +121,7 @@ def registry_import_retry(request, import_id):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     try:
-        certificate_import = registry_io.retry_registry_import(import_id=import_id,
+        certificate_import = services.retry_registry_import(import_id=import_id,
                                                                actor=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -154,7 +154,7 @@ def registry_import_errors(request, import_id):
 
     def rows():
         yield writer.writerow(["line", "field", "message"])
-        for problem in registry_io.all_problems(certificate_import):
+        for problem in row_checks.all_problems(certificate_import):
             yield writer.writerow([problem["line"], problem["field"], problem["message"]])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")

@@ -6,7 +6,7 @@
   spaces with ``json_each`` (the name quoted as a JSON array; a name that would not make
   valid JSON, e.g. with control characters, adds no words) and ``INSERT OR IGNORE`` them.
   The bulk importer sets the insert trigger aside and adds a whole file's words in one
-  statement (``registry_io``).
+  statement (``registry.bulk``).
 * PostgreSQL — a statement-level trigger after inserts (``REFERENCING NEW TABLE``: one
   statement per ``COPY`` batch, not per row) and a row trigger after a change of
   ``name_key`` split with ``regexp_split_to_table``; ``ON CONFLICT DO NOTHING``.

@@ -2,7 +2,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from isocert.registry import registry_io
+from isocert.registry import certsearch
 
 
 class Command(BaseCommand):
@@ -20,13 +20,13 @@ class Command(BaseCommand):
         if not output:
             if fmt != "csv":
                 raise CommandError("An Excel workbook needs --output FILE.")
-            rows = registry_io.write_csv(registry_io.export_rows(), self.stdout)
+            rows = certsearch.write_csv(certsearch.export_rows(), self.stdout)
             sys.stderr.write(f"{rows} certificates\n")
             return
         if fmt == "csv":
             with open(output, "w", encoding="utf-8", newline="") as fh:
-                rows = registry_io.write_csv(registry_io.export_rows(), fh)
+                rows = certsearch.write_csv(certsearch.export_rows(), fh)
         else:
             with open(output, "wb") as fh:
-                rows = registry_io.write_xlsx(registry_io.export_rows(), fh)
+                rows = certsearch.write_xlsx(certsearch.export_rows(), fh)
         self.stderr.write(self.style.SUCCESS(f"Wrote {rows} certificates to {output}."))

@@ -3,7 +3,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from isocert.core.errors import DomainError
-from isocert.registry import registry_io
+from isocert.registry import services
 from isocert.registry.models import CertificateImport
 
 
@@ -19,14 +19,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            certificate_import = registry_io.create_import_from_path(path=options["file"],
+            certificate_import = services.create_import_from_path(path=options["file"],
                                                                      actor=None)
         except FileNotFoundError as exc:
             raise CommandError(f"No such file: {options['file']}") from exc
         except DomainError as exc:
             raise CommandError("; ".join([exc.message, *exc.fields.values()])) from exc
         started = time.perf_counter()
-        certificate_import = registry_io.run_import(import_id=certificate_import.pk,
+        certificate_import = services.run_import(import_id=certificate_import.pk,
                                                     progress=self._progress)
         took = time.perf_counter() - started
         if certificate_import.status == CertificateImport.Status.DONE:
