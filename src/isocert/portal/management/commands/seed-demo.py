@@ -174,7 +174,7 @@ class Command(BaseCommand):
         """Nordlicht's ISO 50001 gap analysis under way: energy facts, rows, an action."""
         assessment = readiness.start_gap_assessment(organization=nordlicht, standard="ISO 50001",
                                                     actor=alice)
-        readiness.save_energy_facts(assessment=assessment, actor=alice, data={
+        readiness.save_energy_facts(assessment=assessment, actor=alice, **{
             "annual_consumption": "86111", "unit": "MWh",
             "energy_types": ["electricity", "natural gas", "diesel"],
             "significant_uses": [{"name": "Melting furnaces", "share_percent": "48"},
@@ -189,7 +189,7 @@ class Command(BaseCommand):
         items = {i.clause.number: i for i in assessment.items.select_related("clause")}
         for number, status in answers.items():
             readiness.update_gap_item(item=items[number], actor=alice, expected_version=1,
-                                      data={"status": status, "notes": "Demo answer."})
+                                      **{"status": status, "notes": "Demo answer."})
         improvement.create_action(organization=nordlicht, actor=alice, data={
             "gap_item_id": items["6.5"].pk, "title": "Fix the energy baseline and its "
             "normalization variables", "owner_id": bob.pk,
