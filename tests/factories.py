@@ -116,7 +116,7 @@ def apply_for(organization, owner, reviewer, standards, *, register: bool):
     start_review(application=application, actor=reviewer)
     if register:
         record_preliminary_assessment(application=application, actor=reviewer,
-                                      data=PASSING_ASSESSMENT)
+                                      **PASSING_ASSESSMENT)
         register_application(application=application, actor=reviewer)
     application.refresh_from_db()
     return application

@@ -51,7 +51,7 @@ def quoted_application(organization, owner, reviewer, *, standards=None, samplin
     registration.submit_application(application=application, actor=owner)
     registration.start_review(application=application, actor=reviewer)
     registration.record_preliminary_assessment(application=application, actor=reviewer,
-                                               data=PASSING_ASSESSMENT)
+                                               **PASSING_ASSESSMENT)
     registration.register_application(application=application, actor=reviewer)
     registration.determine_audit_time(application=application, actor=reviewer,
                                       sampling_allowed=sampling)

@@ -36,7 +36,7 @@ def _registered_application():
     services.submit_application(application=application, actor=alice)
     services.start_review(application=application, actor=rita)
     services.record_preliminary_assessment(application=application, actor=rita,
-                                           data=PASSING_ASSESSMENT)
+                                           **PASSING_ASSESSMENT)
     return services.register_application(application=application, actor=rita)
 
 

@@ -208,7 +208,7 @@ def alice_world(request, alice, bob, nordlicht, brightpath, charlie,
             "desired_audit_from": timezone.localdate() + datetime.timedelta(days=60)})
     registration_services.submit_application(application=quoted, actor=alice)
     registration_services.start_review(application=quoted, actor=rita)
-    registration_services.record_preliminary_assessment(application=quoted, actor=rita, data={
+    registration_services.record_preliminary_assessment(application=quoted, actor=rita, **{
         "documents_reviewed": True, "scope_clear": True, "sites_personnel_plausible": True,
         "cb_competent": True, "impartiality_risk": "none"})
     registration_services.register_application(application=quoted, actor=rita)

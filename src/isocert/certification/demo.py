@@ -62,7 +62,7 @@ def _cycle(organization, *, owner, reviewer, line: dict):
     registration.submit_application(application=application, actor=owner)
     registration.start_review(application=application, actor=reviewer)
     registration.record_preliminary_assessment(application=application, actor=reviewer,
-                                               data=PASSING_ASSESSMENT)
+                                               **PASSING_ASSESSMENT)
     registration.register_application(application=application, actor=reviewer)
     registration.determine_audit_time(application=application, actor=reviewer,
                                       sampling_allowed=False)

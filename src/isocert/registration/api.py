@@ -310,7 +310,7 @@ def request_information(request, app_id: int, payload: MessageIn):
 def record_assessment(request, app_id: int, payload: ApplicationAssessmentIn):
     assessment: PreliminaryAssessment = services.record_preliminary_assessment(
         application=selectors.application_get(user=request.auth, pk=app_id),
-        actor=request.auth, data=payload.dict())
+        actor=request.auth, **payload.dict())
     return {**{f: getattr(assessment, f) for f in PreliminaryAssessment.CHECKS},
             "impartiality_risk": assessment.impartiality_risk, "passed": assessment.passed,
             "outcome": assessment.outcome}

@@ -454,20 +454,23 @@ def request_information(*, application: Application, actor: User, message: str) 
 
 
 @transaction.atomic
-def record_preliminary_assessment(*, application: Application, actor: User, data: dict
-                                  ) -> PreliminaryAssessment:
+def record_preliminary_assessment(
+        *, application: Application, documents_reviewed: bool = False, scope_clear: bool = False,
+        sites_personnel_plausible: bool = False, cb_competent: bool = False,
+        impartiality_risk: str = PreliminaryAssessment.ImpartialityRisk.NONE, notes: str = "",
+        actor: User) -> PreliminaryAssessment:
     """Record the reviewer's readiness checklist while the application is under review."""
     _ensure_reviewer(actor)
     application = _locked(application)
     if application.status != Application.Status.UNDER_REVIEW:
         raise Conflict("The preliminary assessment is recorded while the application is under review.")
-    risk = data.get("impartiality_risk", PreliminaryAssessment.ImpartialityRisk.NONE)
+    risk = impartiality_risk
     if risk not in PreliminaryAssessment.ImpartialityRisk.values:
         raise InvalidInput("Choose the impartiality risk.",
                            fields={"impartiality_risk": choice_error(
                                PreliminaryAssessment.ImpartialityRisk,
                                what="the impartiality risk")})
-    notes = (data.get("notes") or "").strip()
+    notes = (notes or "").strip()
     if application.consultancy_used and risk == PreliminaryAssessment.ImpartialityRisk.NONE:
         raise InvalidInput(
             "The client declared management-system consultancy: assess the impartiality risk.",
@@ -476,7 +479,10 @@ def record_preliminary_assessment(*, application: Application, actor: User, data
     if risk == PreliminaryAssessment.ImpartialityRisk.MANAGED and not notes:
         raise InvalidInput("Explain how the impartiality risk is managed.",
                            fields={"notes": "Say how the risk is managed."})
-    values = {field: bool(data.get(field)) for field in PreliminaryAssessment.CHECKS}
+    checks = {"documents_reviewed": documents_reviewed, "scope_clear": scope_clear,
+              "sites_personnel_plausible": sites_personnel_plausible,
+              "cb_competent": cb_competent}
+    values = {field: bool(checks[field]) for field in PreliminaryAssessment.CHECKS}
     values.update(impartiality_risk=risk, notes=notes, assessed_by=actor)
     assessment, _ = PreliminaryAssessment.objects.update_or_create(application=application,
                                                                    defaults=values)

@@ -329,7 +329,7 @@ def review_assessment(request, pk):
         return redirect("review_detail", pk=pk)
     try:
         assessment = services.record_preliminary_assessment(
-            application=application, actor=request.user, data=form.cleaned_data)
+            application=application, actor=request.user, **form.cleaned_data)
     except DomainError as exc:
         messages.error(request, " ".join([exc.message, *exc.fields.values()]))
     else:

@@ -148,7 +148,7 @@ class Command(BaseCommand):
         })
         registration.submit_application(application=quality, actor=charlie)
         registration.start_review(application=quality, actor=rita)
-        registration.record_preliminary_assessment(application=quality, actor=rita, data={
+        registration.record_preliminary_assessment(application=quality, actor=rita, **{
             "documents_reviewed": True, "scope_clear": True, "sites_personnel_plausible": True,
             "cb_competent": True, "impartiality_risk": "none", "notes": "Single-site service firm.",
         })
