@@ -152,7 +152,7 @@ def draft(nordlicht, alice):
     from isocert.registration.services import create_application
 
     return create_application(organization=nordlicht, actor=alice,
-                              data=complete_application_data())
+                              **complete_application_data())
 
 
 @pytest.fixture

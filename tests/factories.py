@@ -111,7 +111,7 @@ def apply_for(organization, owner, reviewer, standards, *, register: bool):
     )
 
     application = create_application(organization=organization, actor=owner,
-                                      data=complete_application_data(standards=standards))
+                                      **complete_application_data(standards=standards))
     submit_application(application=application, actor=owner)
     start_review(application=application, actor=reviewer)
     if register:

@@ -44,7 +44,7 @@ TRANSITIONS = [
     ("submitted", "bob", lambda a, u: withdraw_application(application=a, actor=u),
      "registration.application.withdrawn"),
     ("draft", "bob",
-     lambda a, u: update_application(application=a, actor=u, data={"scope_statement": "New."}),
+     lambda a, u: update_application(application=a, actor=u, **{"scope_statement": "New."}),
      "registration.application.updated"),
 ]
 

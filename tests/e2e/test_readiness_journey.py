@@ -51,7 +51,7 @@ def _registered_energy_application():
     add_site(organization=organization, actor=alice, name="Oldenburg plant",
              address="Industrieweg 4, Oldenburg", effective_personnel=12, shifts=2)
     application = services.create_application(organization=organization, actor=alice,
-                                               data=complete_application_data())
+                                               **complete_application_data())
     services.submit_application(application=application, actor=alice)
     services.start_review(application=application, actor=rita)
     services.record_preliminary_assessment(application=application, actor=rita,

@@ -99,7 +99,7 @@ def test_the_application_form_is_prefilled_when_its_energy_inputs_are_empty(
     from isocert.registration.services import create_application
 
     save_energy_facts(assessment=gap50001, actor=alice, **FACTS)
-    application = create_application(organization=nordlicht, actor=alice, data={
+    application = create_application(organization=nordlicht, actor=alice, **{
         "standards": [{"standard": "ISO 50001", "effective_personnel": "24"}]})
 
     page = api_client(alice).get(f"/applications/{application.pk}/edit/standards/")
@@ -118,7 +118,7 @@ def test_inputs_already_given_on_the_application_are_kept(nordlicht, gap50001, a
 
     save_energy_facts(assessment=gap50001, actor=alice, **FACTS)
     application = create_application(organization=nordlicht, actor=alice,
-                                     data=complete_application_data())  # 310 TJ, 3 types, 5 SEUs
+                                     **complete_application_data())  # 310 TJ, 3 types, 5 SEUs
 
     html = api_client(alice).get(f"/applications/{application.pk}/edit/standards/").content.decode()
 

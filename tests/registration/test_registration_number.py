@@ -24,7 +24,7 @@ from isocert.registration.services import (
 def ready_to_register(organization, client, reviewer) -> Application:
     """A submitted application under review with a passed preliminary assessment."""
     application = create_application(organization=organization, actor=client,
-                                     data=complete_application_data())
+                                     **complete_application_data())
     submit_application(application=application, actor=client)
     start_review(application=application, actor=reviewer)
     record_preliminary_assessment(application=application, actor=reviewer, **PASSING_ASSESSMENT)

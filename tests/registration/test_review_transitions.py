@@ -129,7 +129,7 @@ def test_information_is_requested_only_under_review(submitted, rita):
 
 def test_the_client_completes_and_resubmits(information_requested, bob):
     update_application(application=information_requested, actor=bob,
-                       data={"scope_statement": "Die casting and anodising of aluminium parts."})
+                       **{"scope_statement": "Die casting and anodising of aluminium parts."})
 
     resubmit_application(application=information_requested, actor=bob,
                          response="Energy review attached, scope clarified.")
@@ -154,7 +154,7 @@ def test_a_resubmission_needs_an_answer(information_requested, alice):
 
 def test_a_resubmission_must_still_be_complete(information_requested, alice):
     update_application(application=information_requested, actor=alice,
-                       data={"standards": [{"standard": "ISO 9001"}]})
+                       **{"standards": [{"standard": "ISO 9001"}]})
     unchanged = Unchanged(information_requested)
 
     with pytest.raises(InvalidInput) as excinfo:
@@ -224,7 +224,7 @@ def test_declared_consultancy_needs_an_impartiality_risk_assessment(nordlicht, a
 
     from isocert.registration.services import create_application, submit_application
 
-    application = create_application(organization=nordlicht, actor=alice, data=complete_application_data(
+    application = create_application(organization=nordlicht, actor=alice, **complete_application_data(
         consultancy_used=True, consultancy_by="EnergieBeratung Nord"))
     submit_application(application=application, actor=alice)
     start_review(application=application, actor=rita)

@@ -120,7 +120,7 @@ class Command(BaseCommand):
         Membership.objects.get_or_create(organization=nordlicht, user=bob,
                                          defaults={"role": Membership.Role.EDITOR})
 
-        energy = registration.create_application(organization=nordlicht, actor=alice, data={
+        energy = registration.create_application(organization=nordlicht, actor=alice, **{
             "standards": [{"standard": "ISO 50001", "effective_personnel": "24",
                            "annual_energy_consumption_tj": "310", "energy_types": 3,
                            "significant_energy_uses": 5}],
@@ -129,7 +129,7 @@ class Command(BaseCommand):
         })
         registration.submit_application(application=energy, actor=alice)
         self._seed_readiness(nordlicht, alice, bob, today)
-        registration.create_application(organization=nordlicht, actor=bob, data={
+        registration.create_application(organization=nordlicht, actor=bob, **{
             "standards": [{"standard": "ISO 9001", "effective_personnel": "297"},
                           {"standard": "ISO 14001", "effective_personnel": "297",
                            "complexity": "high"}],
@@ -142,7 +142,7 @@ class Command(BaseCommand):
         accounts.add_site(organization=brightpath, actor=charlie, name="Leeds office",
                           address="4 Queen Street, Leeds LS1 2TW", effective_personnel=42,
                           shifts=1)
-        quality = registration.create_application(organization=brightpath, actor=charlie, data={
+        quality = registration.create_application(organization=brightpath, actor=charlie, **{
             "standards": [{"standard": "ISO 9001", "effective_personnel": "42"}],
             "desired_audit_from": today + datetime.timedelta(days=30),
         })
@@ -157,7 +157,7 @@ class Command(BaseCommand):
             application=quality, actor=rita, sampling_allowed=False,
             adjustments=[{"reason": "Single, low-risk office activity", "percent": "-10"}])
         registration.issue_quotation(application=quality, actor=rita)
-        security = registration.create_application(organization=brightpath, actor=charlie, data={
+        security = registration.create_application(organization=brightpath, actor=charlie, **{
             "standards": [{"standard": "ISO/IEC 27001", "effective_personnel": "42"}],
             "consultancy_used": True, "consultancy_by": "SecureWay Advisors Ltd (J. Smith)",
             "desired_audit_from": today + datetime.timedelta(days=120),
