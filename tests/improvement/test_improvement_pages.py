@@ -21,10 +21,10 @@ def in_days(n: int) -> datetime.date:
 @pytest.fixture
 def actions(nordlicht, alice, bob):
     return [
-        create_action(organization=nordlicht, actor=alice, data={
+        create_action(organization=nordlicht, actor=alice, **{
             "title": "Late calibration", "standard": "ISO 9001", "clause": "7.1.5",
             "owner_id": bob.pk, "due_date": in_days(-2)}),
-        create_action(organization=nordlicht, actor=alice, data={
+        create_action(organization=nordlicht, actor=alice, **{
             "title": "Energy policy review", "standard": "ISO 50001", "clause": "5.2",
             "owner_id": alice.pk, "due_date": in_days(9)}),
     ]

@@ -190,7 +190,7 @@ class Command(BaseCommand):
         for number, status in answers.items():
             readiness.update_gap_item(item=items[number], actor=alice, expected_version=1,
                                       **{"status": status, "notes": "Demo answer."})
-        improvement.create_action(organization=nordlicht, actor=alice, data={
+        improvement.create_action(organization=nordlicht, actor=alice, **{
             "gap_item_id": items["6.5"].pk, "title": "Fix the energy baseline and its "
             "normalization variables", "owner_id": bob.pk,
             "due_date": (today - datetime.timedelta(days=3)).isoformat()})
