@@ -152,7 +152,7 @@ def draft(nordlicht, alice):
     from isocert.registration.services import create_application
 
     return create_application(organization=nordlicht, actor=alice,
-                              data=complete_application_data())
+                              **complete_application_data())
 
 
 @pytest.fixture
@@ -173,7 +173,7 @@ def under_review(submitted, rita):
 def registered(under_review, rita):
     from isocert.registration.services import record_preliminary_assessment, register_application
 
-    record_preliminary_assessment(application=under_review, actor=rita, data=PASSING_ASSESSMENT)
+    record_preliminary_assessment(application=under_review, actor=rita, **PASSING_ASSESSMENT)
     return register_application(application=under_review, actor=rita)
 
 

@@ -111,12 +111,12 @@ def apply_for(organization, owner, reviewer, standards, *, register: bool):
     )
 
     application = create_application(organization=organization, actor=owner,
-                                      data=complete_application_data(standards=standards))
+                                      **complete_application_data(standards=standards))
     submit_application(application=application, actor=owner)
     start_review(application=application, actor=reviewer)
     if register:
         record_preliminary_assessment(application=application, actor=reviewer,
-                                      data=PASSING_ASSESSMENT)
+                                      **PASSING_ASSESSMENT)
         register_application(application=application, actor=reviewer)
     application.refresh_from_db()
     return application

@@ -14,7 +14,7 @@ def answer(assessment, number: str, actor, status: str, **data) -> GapItem:
     item = row(assessment, number)
     if status == "not_applicable":
         data.setdefault("justification", "We do no design work.")
-    return update_gap_item(item=item, actor=actor, data={"status": status, **data},
+    return update_gap_item(item=item, actor=actor, **{"status": status, **data},
                            expected_version=item.version)
 
 
@@ -25,7 +25,7 @@ def answer_all(assessment, actor, status: str = "conforms") -> None:
         if item.clause.group == "annex_a":
             data.update(soa_applicable=True, soa_justification="Risk treatment R-12.",
                         soa_implementation="implemented")
-        update_gap_item(item=item, actor=actor, data=data, expected_version=item.version)
+        update_gap_item(item=item, actor=actor, **data, expected_version=item.version)
 
 
 def completed_internal_audit(organization, standard, numbers=("4", "5", "6", "7", "8", "9",

@@ -216,7 +216,7 @@ def test_other_sites_and_finally_the_last_one_can_be_removed(nordlicht, alice):
 
 def test_a_site_of_a_submitted_application_stays(nordlicht, alice):
     application = create_application(organization=nordlicht, actor=alice,
-                                     data=complete_application_data())
+                                     **complete_application_data())
     submit_application(application=application, actor=alice)
     plant = nordlicht.sites.get(name="Oldenburg plant")
     events = AuditEvent.objects.count()

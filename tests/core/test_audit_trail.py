@@ -44,7 +44,7 @@ TRANSITIONS = [
     ("submitted", "bob", lambda a, u: withdraw_application(application=a, actor=u),
      "registration.application.withdrawn"),
     ("draft", "bob",
-     lambda a, u: update_application(application=a, actor=u, data={"scope_statement": "New."}),
+     lambda a, u: update_application(application=a, actor=u, **{"scope_statement": "New."}),
      "registration.application.updated"),
 ]
 
@@ -83,7 +83,7 @@ def test_the_whole_lifecycle_is_in_the_trail(draft, alice, bob, rita):
                              kind="energy_review")
     resubmit_application(application=draft, actor=bob, response="Attached.")
     start_review(application=draft, actor=rita)
-    record_preliminary_assessment(application=draft, actor=rita, data=PASSING_ASSESSMENT)
+    record_preliminary_assessment(application=draft, actor=rita, **PASSING_ASSESSMENT)
     register_application(application=draft, actor=rita)
 
     actions = list(AuditEvent.objects.filter(organization_id=draft.organization_id)

@@ -127,7 +127,7 @@ def test_alice_demonstrates_improvement_and_dora_sees_it(new_page, tmp_path):
     from isocert.registration.services import create_application, submit_application
 
     application = create_application(organization=organization, actor=alice,
-                                     data=complete_application_data())
+                                     **complete_application_data())
     submit_application(application=application, actor=alice)
     make_user(DORA, "Dora Decider", roles=["decision_maker"])
     dora = new_page()

@@ -51,11 +51,11 @@ def _registered_energy_application():
     add_site(organization=organization, actor=alice, name="Oldenburg plant",
              address="Industrieweg 4, Oldenburg", effective_personnel=12, shifts=2)
     application = services.create_application(organization=organization, actor=alice,
-                                               data=complete_application_data())
+                                               **complete_application_data())
     services.submit_application(application=application, actor=alice)
     services.start_review(application=application, actor=rita)
     services.record_preliminary_assessment(application=application, actor=rita,
-                                           data=PASSING_ASSESSMENT)
+                                           **PASSING_ASSESSMENT)
     return alice, services.register_application(application=application, actor=rita)
 
 
@@ -84,7 +84,7 @@ def _assess_other_rows_as_conforming(assessment_id: int, alice) -> int:
     rows = GapItem.objects.filter(assessment_id=assessment_id).exclude(
         clause__number__in=PAGE_EDITED).select_related("assessment__organization")
     for item in rows:
-        update_gap_item(item=item, actor=alice, data={"status": "conforms"},
+        update_gap_item(item=item, actor=alice, **{"status": "conforms"},
                         expected_version=item.version)
     return len(rows)
 

@@ -21,10 +21,10 @@ def in_days(n: int) -> datetime.date:
 @pytest.fixture
 def actions(nordlicht, alice, bob):
     return [
-        create_action(organization=nordlicht, actor=alice, data={
+        create_action(organization=nordlicht, actor=alice, **{
             "title": "Late calibration", "standard": "ISO 9001", "clause": "7.1.5",
             "owner_id": bob.pk, "due_date": in_days(-2)}),
-        create_action(organization=nordlicht, actor=alice, data={
+        create_action(organization=nordlicht, actor=alice, **{
             "title": "Energy policy review", "standard": "ISO 50001", "clause": "5.2",
             "owner_id": alice.pk, "due_date": in_days(9)}),
     ]
@@ -267,7 +267,7 @@ def test_the_next_internal_audit_pre_selects_a_standard_not_yet_audited(nordlich
     from isocert.registration.services import update_application
 
     nine = {"standard": "ISO 9001", "effective_personnel": "275"}
-    update_application(application=draft, actor=alice, data={"standards": [ENERGY_LINE, nine]})
+    update_application(application=draft, actor=alice, **{"standards": [ENERGY_LINE, nine]})
     audit = create_internal_audit(organization=nordlicht, actor=alice, data={
         "title": "EnMS", "standard": "ISO 50001", "start_date": in_days(1),
         "end_date": in_days(1), "auditor_ids": [bob.pk], "clauses": "4.1"})

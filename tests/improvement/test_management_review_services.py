@@ -83,7 +83,7 @@ def test_a_review_needs_a_date_attendees_and_a_standard(nordlicht, alice):
 def test_decisions_and_resulting_actions(review, alice, bob):
     record_review_decisions(review=review, actor=alice,
                             decisions="Replace compressor 3; new EnPI for the furnace.")
-    action = add_review_action(review=review, actor=bob, data={
+    action = add_review_action(review=review, actor=bob, **{
         "title": "Replace compressor 3", "owner_id": bob.pk, "clause": "6.2"})
 
     review.refresh_from_db()
@@ -102,4 +102,4 @@ def test_a_viewer_cannot_record_reviews(nordlicht, vera, review):
     with pytest.raises(NotPermitted):
         record_review_decisions(review=review, actor=vera, decisions="x")
     with pytest.raises(NotPermitted):
-        add_review_action(review=review, actor=vera, data={"title": "x"})
+        add_review_action(review=review, actor=vera, **{"title": "x"})

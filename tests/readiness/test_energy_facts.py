@@ -32,7 +32,7 @@ def test_consumption_converts_to_terajoules_exactly(amount, unit, tj):
 
 
 def test_the_facts_are_stored_exactly_and_audit_trailed(gap50001, bob):
-    facts = save_energy_facts(assessment=gap50001, actor=bob, data=FACTS)
+    facts = save_energy_facts(assessment=gap50001, actor=bob, **FACTS)
 
     facts.refresh_from_db()
     assert facts.annual_consumption_tj == Decimal("309.9999996")
@@ -45,8 +45,8 @@ def test_the_facts_are_stored_exactly_and_audit_trailed(gap50001, bob):
 
 
 def test_saving_again_replaces_the_facts(gap50001, alice):
-    save_energy_facts(assessment=gap50001, actor=alice, data=FACTS)
-    facts = save_energy_facts(assessment=gap50001, actor=alice, data={
+    save_energy_facts(assessment=gap50001, actor=alice, **FACTS)
+    facts = save_energy_facts(assessment=gap50001, actor=alice, **{
         **FACTS, "annual_consumption": "2500", "unit": "GJ", "significant_uses": []})
     assert facts.annual_consumption_tj == Decimal("2.5")
     assert facts.significant_uses.count() == 0
@@ -63,31 +63,31 @@ def test_saving_again_replaces_the_facts(gap50001, alice):
 ])
 def test_wrong_facts_are_refused(gap50001, alice, change, field):
     with pytest.raises(InvalidInput) as refused:
-        save_energy_facts(assessment=gap50001, actor=alice, data={**FACTS, **change})
+        save_energy_facts(assessment=gap50001, actor=alice, **{**FACTS, **change})
     assert field in refused.value.fields
     assert not hasattr(gap50001, "energy_facts") or gap50001.energy_facts is None
 
 
 def test_only_iso_50001_editors_of_open_versions_record_facts(gap9001, gap50001, alice, vic):
     with pytest.raises(InvalidInput, match="ISO 50001"):
-        save_energy_facts(assessment=gap9001, actor=alice, data=FACTS)
+        save_energy_facts(assessment=gap9001, actor=alice, **FACTS)
     with pytest.raises(NotPermitted):
-        save_energy_facts(assessment=gap50001, actor=vic, data=FACTS)
+        save_energy_facts(assessment=gap50001, actor=vic, **FACTS)
     freeze_gap_assessment(assessment=gap50001, actor=alice)
     with pytest.raises(Conflict):
-        save_energy_facts(assessment=gap50001, actor=alice, data=FACTS)
+        save_energy_facts(assessment=gap50001, actor=alice, **FACTS)
 
 
 def test_energy_inputs_come_from_the_latest_version(nordlicht, gap50001, alice):
     assert energy_inputs_for(nordlicht) is None
-    save_energy_facts(assessment=gap50001, actor=alice, data=FACTS)
+    save_energy_facts(assessment=gap50001, actor=alice, **FACTS)
     freeze_gap_assessment(assessment=gap50001, actor=alice)
     new = start_new_version(assessment=gap50001, actor=alice)
     assert energy_inputs_for(nordlicht) == {"annual_energy_consumption_tj":
                                             Decimal("309.9999996"), "energy_types": 3,
                                             "significant_energy_uses": 2}
 
-    save_energy_facts(assessment=new, actor=alice, data={
+    save_energy_facts(assessment=new, actor=alice, **{
         **FACTS, "annual_consumption": "320", "unit": "TJ", "energy_types": ["Electricity"]})
 
     assert energy_inputs_for(nordlicht) == {"annual_energy_consumption_tj": Decimal("320"),
@@ -98,8 +98,8 @@ def test_the_application_form_is_prefilled_when_its_energy_inputs_are_empty(
         nordlicht, gap50001, alice, api_client):
     from isocert.registration.services import create_application
 
-    save_energy_facts(assessment=gap50001, actor=alice, data=FACTS)
-    application = create_application(organization=nordlicht, actor=alice, data={
+    save_energy_facts(assessment=gap50001, actor=alice, **FACTS)
+    application = create_application(organization=nordlicht, actor=alice, **{
         "standards": [{"standard": "ISO 50001", "effective_personnel": "24"}]})
 
     page = api_client(alice).get(f"/applications/{application.pk}/edit/standards/")
@@ -116,9 +116,9 @@ def test_inputs_already_given_on_the_application_are_kept(nordlicht, gap50001, a
 
     from isocert.registration.services import create_application
 
-    save_energy_facts(assessment=gap50001, actor=alice, data=FACTS)
+    save_energy_facts(assessment=gap50001, actor=alice, **FACTS)
     application = create_application(organization=nordlicht, actor=alice,
-                                     data=complete_application_data())  # 310 TJ, 3 types, 5 SEUs
+                                     **complete_application_data())  # 310 TJ, 3 types, 5 SEUs
 
     html = api_client(alice).get(f"/applications/{application.pk}/edit/standards/").content.decode()
 

@@ -104,7 +104,7 @@ def test_the_assigned_reviewer_alone_hears_of_a_resubmission(under_review, rita,
 
 def test_the_client_is_told_the_registration_number(under_review, rita, alice, bob,
                                                     django_capture_on_commit_callbacks):
-    record_preliminary_assessment(application=under_review, actor=rita, data=PASSING_ASSESSMENT)
+    record_preliminary_assessment(application=under_review, actor=rita, **PASSING_ASSESSMENT)
 
     with django_capture_on_commit_callbacks(execute=True):
         registered = register_application(application=under_review, actor=rita)

@@ -24,10 +24,10 @@ from isocert.registration.services import (
 def ready_to_register(organization, client, reviewer) -> Application:
     """A submitted application under review with a passed preliminary assessment."""
     application = create_application(organization=organization, actor=client,
-                                     data=complete_application_data())
+                                     **complete_application_data())
     submit_application(application=application, actor=client)
     start_review(application=application, actor=reviewer)
-    record_preliminary_assessment(application=application, actor=reviewer, data=PASSING_ASSESSMENT)
+    record_preliminary_assessment(application=application, actor=reviewer, **PASSING_ASSESSMENT)
     return application
 
 
@@ -52,7 +52,7 @@ def test_numbers_are_consecutive_across_organizations(registered, brightpath, ch
 
 def test_a_rolled_back_registration_gives_its_number_back(under_review, nordlicht, alice, rita,
                                                           monkeypatch):
-    record_preliminary_assessment(application=under_review, actor=rita, data=PASSING_ASSESSMENT)
+    record_preliminary_assessment(application=under_review, actor=rita, **PASSING_ASSESSMENT)
 
     def mail_server_exploded(**kwargs):
         raise RuntimeError("mail queue unavailable")

@@ -15,7 +15,7 @@ def test_review_page_proposes_days_computed_from_the_application(nordlicht, alic
 
     from isocert.registration.services import create_application, start_review, submit_application
 
-    application = create_application(organization=nordlicht, actor=alice, data=complete_application_data(
+    application = create_application(organization=nordlicht, actor=alice, **complete_application_data(
         standards=[{"standard": "ISO 9001", "effective_personnel": "30"}]))
     submit_application(application=application, actor=alice)
     start_review(application=application, actor=rita)

@@ -129,7 +129,7 @@ def test_information_is_requested_only_under_review(submitted, rita):
 
 def test_the_client_completes_and_resubmits(information_requested, bob):
     update_application(application=information_requested, actor=bob,
-                       data={"scope_statement": "Die casting and anodising of aluminium parts."})
+                       **{"scope_statement": "Die casting and anodising of aluminium parts."})
 
     resubmit_application(application=information_requested, actor=bob,
                          response="Energy review attached, scope clarified.")
@@ -154,7 +154,7 @@ def test_a_resubmission_needs_an_answer(information_requested, alice):
 
 def test_a_resubmission_must_still_be_complete(information_requested, alice):
     update_application(application=information_requested, actor=alice,
-                       data={"standards": [{"standard": "ISO 9001"}]})
+                       **{"standards": [{"standard": "ISO 9001"}]})
     unchanged = Unchanged(information_requested)
 
     with pytest.raises(InvalidInput) as excinfo:
@@ -185,7 +185,7 @@ def test_resubmit_only_after_a_request(under_review, alice):
 
 def test_reviewer_records_a_passing_assessment(under_review, rita):
     assessment = record_preliminary_assessment(application=under_review, actor=rita,
-                                               data=PASSING_ASSESSMENT)
+                                               **PASSING_ASSESSMENT)
 
     assert assessment.passed
     assert assessment.assessed_by == rita
@@ -200,8 +200,8 @@ def test_reviewer_records_a_passing_assessment(under_review, rita):
 
 def test_recording_again_replaces_the_assessment(under_review, rita):
     record_preliminary_assessment(application=under_review, actor=rita,
-                                  data={**PASSING_ASSESSMENT, "scope_clear": False})
-    record_preliminary_assessment(application=under_review, actor=rita, data=PASSING_ASSESSMENT)
+                                  **{**PASSING_ASSESSMENT, "scope_clear": False})
+    record_preliminary_assessment(application=under_review, actor=rita, **PASSING_ASSESSMENT)
 
     assert PreliminaryAssessment.objects.filter(application=under_review).get().passed
 
@@ -213,7 +213,7 @@ def test_recording_again_replaces_the_assessment(under_review, rita):
 def test_assessment_input_is_checked(under_review, rita, data, field):
     events = AuditEvent.objects.count()
     with pytest.raises(InvalidInput) as excinfo:
-        record_preliminary_assessment(application=under_review, actor=rita, data=data)
+        record_preliminary_assessment(application=under_review, actor=rita, **data)
     assert list(excinfo.value.fields) == [field]
     assert not PreliminaryAssessment.objects.exists()
     assert AuditEvent.objects.count() == events
@@ -224,17 +224,17 @@ def test_declared_consultancy_needs_an_impartiality_risk_assessment(nordlicht, a
 
     from isocert.registration.services import create_application, submit_application
 
-    application = create_application(organization=nordlicht, actor=alice, data=complete_application_data(
+    application = create_application(organization=nordlicht, actor=alice, **complete_application_data(
         consultancy_used=True, consultancy_by="EnergieBeratung Nord"))
     submit_application(application=application, actor=alice)
     start_review(application=application, actor=rita)
 
     with pytest.raises(InvalidInput) as excinfo:
-        record_preliminary_assessment(application=application, actor=rita, data=PASSING_ASSESSMENT)
+        record_preliminary_assessment(application=application, actor=rita, **PASSING_ASSESSMENT)
     assert list(excinfo.value.fields) == ["impartiality_risk"]
     assert not PreliminaryAssessment.objects.exists()
 
-    assessment = record_preliminary_assessment(application=application, actor=rita, data={
+    assessment = record_preliminary_assessment(application=application, actor=rita, **{
         **PASSING_ASSESSMENT, "impartiality_risk": "managed",
         "notes": "Consultant not related to any auditor."})
     assert assessment.passed
@@ -243,7 +243,7 @@ def test_declared_consultancy_needs_an_impartiality_risk_assessment(nordlicht, a
 def test_only_a_reviewer_records_the_assessment(under_review, adam):
     unchanged = Unchanged(under_review)
     with pytest.raises(NotPermitted):
-        record_preliminary_assessment(application=under_review, actor=adam, data=PASSING_ASSESSMENT)
+        record_preliminary_assessment(application=under_review, actor=adam, **PASSING_ASSESSMENT)
     assert not PreliminaryAssessment.objects.exists()
     unchanged.check()
 
@@ -251,7 +251,7 @@ def test_only_a_reviewer_records_the_assessment(under_review, adam):
 def test_the_assessment_is_recorded_only_under_review(submitted, rita):
     events = AuditEvent.objects.count()
     with pytest.raises(Conflict):
-        record_preliminary_assessment(application=submitted, actor=rita, data=PASSING_ASSESSMENT)
+        record_preliminary_assessment(application=submitted, actor=rita, **PASSING_ASSESSMENT)
     assert not PreliminaryAssessment.objects.exists()
     assert AuditEvent.objects.count() == events
 
@@ -259,7 +259,7 @@ def test_the_assessment_is_recorded_only_under_review(submitted, rita):
 # --- register and decline ------------------------------------------------------------------------------
 
 def test_reviewer_registers_after_a_passed_assessment(under_review, rita):
-    record_preliminary_assessment(application=under_review, actor=rita, data=PASSING_ASSESSMENT)
+    record_preliminary_assessment(application=under_review, actor=rita, **PASSING_ASSESSMENT)
 
     register_application(application=under_review, actor=rita)
 
@@ -281,7 +281,7 @@ def test_registering_needs_an_assessment(under_review, rita):
 
 
 def test_registering_needs_a_passed_assessment(under_review, rita):
-    record_preliminary_assessment(application=under_review, actor=rita, data={
+    record_preliminary_assessment(application=under_review, actor=rita, **{
         **PASSING_ASSESSMENT, "cb_competent": False, "impartiality_risk": "unacceptable",
         "notes": "Our only qualified auditor consulted them."})
     unchanged = Unchanged(under_review)
@@ -296,7 +296,7 @@ def test_registering_needs_a_passed_assessment(under_review, rita):
 
 @pytest.mark.parametrize("actor", ["alice", "ada"])
 def test_only_a_reviewer_registers(request, under_review, rita, actor):
-    record_preliminary_assessment(application=under_review, actor=rita, data=PASSING_ASSESSMENT)
+    record_preliminary_assessment(application=under_review, actor=rita, **PASSING_ASSESSMENT)
     user = request.getfixturevalue(actor)
     unchanged = Unchanged(under_review)
     with pytest.raises(NotPermitted):
@@ -372,7 +372,7 @@ def test_final_states_refuse_a_new_assessment(request, rita, state):
     application = request.getfixturevalue(state)
     unchanged = Unchanged(application)
     with pytest.raises(Conflict):
-        record_preliminary_assessment(application=application, actor=rita, data=PASSING_ASSESSMENT)
+        record_preliminary_assessment(application=application, actor=rita, **PASSING_ASSESSMENT)
     unchanged.check()
 
 

@@ -82,7 +82,7 @@ def test_an_empty_draft_is_refused_naming_what_is_missing(nordlicht, alice):
 
 
 def test_standard_lines_are_checked_field_by_field(nordlicht, alice):
-    application = create_application(organization=nordlicht, actor=alice, data=complete_application_data(
+    application = create_application(organization=nordlicht, actor=alice, **complete_application_data(
         standards=[{"standard": "ISO 14001"},
                    {"standard": "ISO 50001", "effective_personnel": "24"}]))
 
@@ -110,7 +110,7 @@ def test_standard_lines_are_checked_field_by_field(nordlicht, alice):
 ])
 def test_incomplete_declarations_are_refused(nordlicht, alice, overrides, field):
     application = create_application(organization=nordlicht, actor=alice,
-                                     data=complete_application_data(**overrides))
+                                     **complete_application_data(**overrides))
     events = AuditEvent.objects.count()
 
     with pytest.raises(InvalidInput) as excinfo:
@@ -123,7 +123,7 @@ def test_incomplete_declarations_are_refused(nordlicht, alice, overrides, field)
 def test_the_central_function_must_be_among_the_sites(nordlicht, alice):
     plant = nordlicht.sites.get(is_central_function=False)
     application = create_application(organization=nordlicht, actor=alice,
-                                     data=complete_application_data(site_ids=[plant.pk]))
+                                     **complete_application_data(site_ids=[plant.pk]))
 
     with pytest.raises(InvalidInput) as excinfo:
         submit_application(application=application, actor=alice)

@@ -21,7 +21,7 @@ def snapshot(application):
 
 
 def test_owner_edits_a_draft(draft, alice):
-    updated = update_application(application=draft, actor=alice, data={
+    updated = update_application(application=draft, actor=alice, **{
         "scope_statement": "  Die casting and machining of aluminium parts.  ",
         "consultancy_used": True, "consultancy_by": "EnergieBeratung Nord",
     })
@@ -38,7 +38,7 @@ def test_owner_edits_a_draft(draft, alice):
 
 
 def test_replacing_the_standards_adds_and_removes_lines(draft, bob):
-    update_application(application=draft, actor=bob, data={"standards": [
+    update_application(application=draft, actor=bob, **{"standards": [
         {"standard": "ISO 9001", "effective_personnel": "180"},
         {"standard": "ISO 45001", "effective_personnel": "180", "complexity": "High"},
     ]})
@@ -52,7 +52,7 @@ def test_replacing_the_standards_adds_and_removes_lines(draft, bob):
 def test_sites_are_chosen_among_the_organizations_own(draft, alice, nordlicht):
     plant = nordlicht.sites.get(name="Oldenburg plant")
 
-    update_application(application=draft, actor=alice, data={"site_ids": [plant.pk]})
+    update_application(application=draft, actor=alice, **{"site_ids": [plant.pk]})
 
     assert list(draft.sites.all()) == [plant]
 
@@ -60,12 +60,12 @@ def test_sites_are_chosen_among_the_organizations_own(draft, alice, nordlicht):
 def test_expected_version_guards_against_lost_updates(draft, alice, bob):
     # Alice and Bob both opened version 1; Alice saves first.
     update_application(application=draft, actor=alice, expected_version=1,
-                       data={"scope_statement": "Alice's scope."})
+                       **{"scope_statement": "Alice's scope."})
     before = snapshot(draft)
 
     with pytest.raises(Conflict) as excinfo:
         update_application(application=draft, actor=bob, expected_version=1,
-                           data={"scope_statement": "Bob's scope."})
+                           **{"scope_statement": "Bob's scope."})
 
     assert excinfo.value.fields == {"version": "Stale version."}
     assert snapshot(draft) == before
@@ -73,7 +73,7 @@ def test_expected_version_guards_against_lost_updates(draft, alice, bob):
     assert draft.version == 2
 
     update_application(application=draft, actor=bob, expected_version=2,
-                       data={"scope_statement": "Bob's scope."})
+                       **{"scope_statement": "Bob's scope."})
     draft.refresh_from_db()
     assert (draft.scope_statement, draft.version) == ("Bob's scope.", 3)
 
@@ -110,7 +110,7 @@ def test_format_errors_name_their_fields_and_nothing_is_saved(draft, alice, data
     before = snapshot(draft)
 
     with pytest.raises(InvalidInput) as excinfo:
-        update_application(application=draft, actor=alice, data=data)
+        update_application(application=draft, actor=alice, **data)
 
     assert excinfo.value.fields == errors
     assert snapshot(draft) == before
@@ -120,7 +120,7 @@ def test_a_valid_field_is_not_saved_alongside_an_invalid_one(draft, alice):
     before = snapshot(draft)
 
     with pytest.raises(InvalidInput) as excinfo:
-        update_application(application=draft, actor=alice, data={
+        update_application(application=draft, actor=alice, **{
             "scope_statement": "A perfectly good scope.",
             "standards": [{"standard": "ISO 45001", "complexity": "limited"}],
         })
@@ -134,7 +134,7 @@ def test_sites_of_another_organization_are_refused(draft, alice, brightpath):
     before = snapshot(draft)
 
     with pytest.raises(InvalidInput) as excinfo:
-        update_application(application=draft, actor=alice, data={"site_ids": [leeds.pk]})
+        update_application(application=draft, actor=alice, **{"site_ids": [leeds.pk]})
 
     assert list(excinfo.value.fields) == ["site_ids"]
     assert snapshot(draft) == before
@@ -146,7 +146,7 @@ def test_only_owners_and_editors_edit(request, draft, actor):
     before = snapshot(draft)
 
     with pytest.raises(NotPermitted):
-        update_application(application=draft, actor=user, data={"scope_statement": "Hijacked."})
+        update_application(application=draft, actor=user, **{"scope_statement": "Hijacked."})
 
     assert snapshot(draft) == before
 
@@ -157,7 +157,7 @@ def test_the_client_cannot_edit_while_the_cb_has_the_application(request, alice,
     before = snapshot(application)
 
     with pytest.raises(Conflict):
-        update_application(application=application, actor=alice, data={"scope_statement": "Late."})
+        update_application(application=application, actor=alice, **{"scope_statement": "Late."})
 
     assert snapshot(application) == before
 
@@ -165,7 +165,7 @@ def test_the_client_cannot_edit_while_the_cb_has_the_application(request, alice,
 def test_the_client_edits_again_when_the_cb_asks_for_information(under_review, rita, alice):
     request_information(application=under_review, actor=rita, message="Add the Oldenburg plant?")
 
-    update_application(application=under_review, actor=alice, data={"scope_statement": "Wider."},
+    update_application(application=under_review, actor=alice, **{"scope_statement": "Wider."},
                        expected_version=4)
 
     under_review.refresh_from_db()
@@ -178,7 +178,7 @@ def test_a_registered_application_is_read_only(registered, alice):
 
     with pytest.raises(Conflict, match="read-only once registered"):
         update_application(application=registered, actor=alice,
-                           data={"scope_statement": "Changed after registration."})
+                           **{"scope_statement": "Changed after registration."})
 
     assert snapshot(registered) == before
     assert registered.status == Application.Status.REGISTERED

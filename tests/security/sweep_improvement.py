@@ -61,7 +61,7 @@ API_PARAM_KINDS = {
 def build_world(*, organization, alice, bob) -> tuple[dict[str, list[int]], list[str]]:
     """One of each of Alice's improvement objects; returns their ids and telltale names."""
     today = timezone.localdate()
-    action = services.create_action(organization=organization, actor=alice, data={
+    action = services.create_action(organization=organization, actor=alice, **{
         "title": "Nordlicht furnace insulation", "standard": "ISO 50001", "clause": "6.2",
         "owner_id": bob.pk, "due_date": today - datetime.timedelta(days=2)})
     services.start_action(action=action, actor=alice)

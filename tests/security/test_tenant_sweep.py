@@ -187,7 +187,7 @@ def alice_world(request, alice, bob, nordlicht, brightpath, charlie,
                 django_capture_on_commit_callbacks) -> AliceWorld:
     """Alice's organization with one of each object type; Charlie has his own."""
     application = registration_services.create_application(
-        organization=nordlicht, actor=alice, data={
+        organization=nordlicht, actor=alice, **{
             "standards": [{"standard": "ISO 50001", "effective_personnel": "24",
                            "annual_energy_consumption_tj": "310", "energy_types": 3,
                            "significant_energy_uses": 5}],
@@ -203,12 +203,12 @@ def alice_world(request, alice, bob, nordlicht, brightpath, charlie,
     # A registered application with its audit time and a quotation (PDF rendered), so the
     # audit-time and quotation pages have something of Alice's to refuse.
     quoted = registration_services.create_application(
-        organization=nordlicht, actor=alice, data={
+        organization=nordlicht, actor=alice, **{
             "standards": [{"standard": "ISO 9001", "effective_personnel": "30"}],
             "desired_audit_from": timezone.localdate() + datetime.timedelta(days=60)})
     registration_services.submit_application(application=quoted, actor=alice)
     registration_services.start_review(application=quoted, actor=rita)
-    registration_services.record_preliminary_assessment(application=quoted, actor=rita, data={
+    registration_services.record_preliminary_assessment(application=quoted, actor=rita, **{
         "documents_reviewed": True, "scope_clear": True, "sites_personnel_plausible": True,
         "cb_competent": True, "impartiality_risk": "none"})
     registration_services.register_application(application=quoted, actor=rita)
@@ -224,7 +224,7 @@ def alice_world(request, alice, bob, nordlicht, brightpath, charlie,
     # Charlie has an application of his own, so his lists are not trivially empty.
     registration_services.create_application(
         organization=brightpath, actor=charlie,
-        data={"standards": [{"standard": "ISO 9001", "effective_personnel": "42"}]})
+        **{"standards": [{"standard": "ISO 9001", "effective_personnel": "42"}]})
     improvement_ids, improvement_names = sweep_improvement.build_world(
         organization=nordlicht, alice=alice, bob=bob)
     readiness_ids, readiness_names = sweep_readiness.build_world(

@@ -6,7 +6,6 @@ import secrets
 from collections.abc import Iterable
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -19,6 +18,8 @@ from django.utils import timezone
 from isocert.core.audit import record_event
 from isocert.core.errors import Conflict, DomainError, InvalidInput, NotPermitted
 from isocert.core.validation import clean_date
+from isocert.core.values import UNSET
+from isocert.core.values import given as _given
 from isocert.notifications.services import notify
 
 from .field_checks import clean_text, profile_values, site_values
@@ -38,21 +39,6 @@ from .second_factor import needs_second_factor
 
 INVITATION_DAYS = 14
 TOKEN_PREFIX = "isc_"
-
-
-class _Unset:
-    """The default of an update service's fields: "leave as it is" (``None`` is a value)."""
-
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-UNSET: Any = _Unset()
-
-
-def _given(**fields) -> dict:
-    """The fields a caller passed, without those left ``UNSET``."""
-    return {name: value for name, value in fields.items() if value is not UNSET}
 
 
 class RateLimited(DomainError):

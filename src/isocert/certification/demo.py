@@ -56,13 +56,13 @@ def _cycle(organization, *, owner, reviewer, line: dict):
     """A registered application with an accepted quotation and its certification cycle."""
     start = timezone.localdate() + datetime.timedelta(days=30)  # never in the past
 
-    application = registration.create_application(organization=organization, actor=owner, data={
+    application = registration.create_application(organization=organization, actor=owner, **{
         "standards": [line], "site_ids": list(organization.sites.values_list("pk", flat=True)),
         "desired_audit_from": start, "desired_audit_to": start + datetime.timedelta(days=14)})
     registration.submit_application(application=application, actor=owner)
     registration.start_review(application=application, actor=reviewer)
     registration.record_preliminary_assessment(application=application, actor=reviewer,
-                                               data=PASSING_ASSESSMENT)
+                                               **PASSING_ASSESSMENT)
     registration.register_application(application=application, actor=reviewer)
     registration.determine_audit_time(application=application, actor=reviewer,
                                       sampling_allowed=False)

@@ -1,6 +1,7 @@
 """Small value parsers shared by views and services."""
 
 from dataclasses import dataclass
+from typing import Any
 
 
 def optional_int(value) -> int | None:
@@ -19,3 +20,18 @@ class Check:
     label: str
     ok: bool
     detail: str
+
+
+class _Unset:
+    """The default of an update service's fields: "leave as it is" (``None`` is a value)."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
+def given(**fields) -> dict:
+    """The fields a caller passed, without those left ``UNSET``."""
+    return {name: value for name, value in fields.items() if value is not UNSET}

@@ -266,7 +266,7 @@ def list_actions(request, org_id: int, status: str = "", standard: str = "", cla
 def create_action(request, org_id: int, payload: ActionCreate):
     organization = account_selectors.organization_get(user=request.auth, pk=org_id)
     action = services.create_action(organization=organization, actor=request.auth,
-                                    data=payload.dict(exclude_unset=True))
+                                    **payload.dict(exclude_unset=True))
     return Status(201, _action(request, action.pk))
 
 
@@ -280,7 +280,7 @@ def update_action(request, action_id: int, payload: ActionPatch):
     data = payload.dict(exclude_unset=True)
     data.pop("version", None)
     services.update_action(action=selectors.action_get(user=request.auth, pk=action_id),
-                           actor=request.auth, data=data, expected_version=payload.version)
+                           actor=request.auth, **data, expected_version=payload.version)
     return _action(request, action_id)
 
 
@@ -470,7 +470,7 @@ def record_decisions(request, management_review_id: int, payload: DecisionsIn):
 def add_review_action(request, management_review_id: int, payload: ReviewActionCreate):
     review = selectors.management_review_get(user=request.auth, pk=management_review_id)
     action = services.add_review_action(review=review, actor=request.auth,
-                                        data=payload.dict(exclude_unset=True))
+                                        **payload.dict(exclude_unset=True))
     return Status(201, _action(request, action.pk))
 
 

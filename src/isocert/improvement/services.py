@@ -23,7 +23,7 @@ from isocert.core.audit import record_event
 from isocert.core.errors import Conflict, InvalidInput
 from isocert.core.files import check_upload, store_file
 from isocert.core.validation import choice_error
-from isocert.core.values import optional_int
+from isocert.core.values import UNSET, given, optional_int
 from isocert.notifications.services import notify
 from isocert.readiness.models import GapAssessment, GapItem
 
@@ -180,18 +180,22 @@ def _gap_item_for(organization: Organization, gap_item_id):
 
 
 @transaction.atomic
-def create_action(*, organization: Organization, actor: User, data: dict,
-                  finding: InternalFinding | None = None,
-                  management_review: ManagementReview | None = None) -> Action:
+def create_action(
+        *, organization: Organization, title: str = UNSET, description: str = UNSET,
+        standard=UNSET, clause=UNSET, owner_id: int | None = UNSET,
+        due_date: datetime.date | str | None = UNSET,
+        gap_item_id: int | None = None, finding: InternalFinding | None = None,
+        management_review: ManagementReview | None = None, actor: User) -> Action:
     """Raise an action: directly (clause optional), from a partial or nonconforming gap row
-    (``data["gap_item_id"]``: standard and clause come from the row), from an internal-audit
+    (``gap_item_id``: standard and clause come from the row), from an internal-audit
     nonconformity or from a management-review decision."""
     ensure_can_edit(organization, actor)
     action = Action(organization=organization, created_by=actor, finding=finding,
                     management_review=management_review)
-    data = dict(data)
-    if data.get("gap_item_id") not in (None, ""):
-        item = _gap_item_for(organization, data.pop("gap_item_id"))
+    data = given(title=title, description=description, standard=standard, clause=clause,
+                 owner_id=owner_id, due_date=due_date)
+    if gap_item_id not in (None, ""):
+        item = _gap_item_for(organization, gap_item_id)
         action.gap_item = item
         data["standard"], data["clause"] = item.assessment.standard, item.clause
     data.setdefault("title", "")
@@ -209,13 +213,17 @@ def create_action(*, organization: Organization, actor: User, data: dict,
 
 
 @transaction.atomic
-def update_action(*, action: Action, actor: User, data: dict,
-                  expected_version: int | None = None) -> Action:
+def update_action(
+        *, action: Action, expected_version: int | None = None, title: str = UNSET, description: str = UNSET,
+        standard=UNSET, clause=UNSET, owner_id: int | None = UNSET,
+        due_date: datetime.date | str | None = UNSET,
+        actor: User) -> Action:
     """Change title, description, standard/clause, owner or due date."""
     ensure_can_edit(action.organization, actor)
     action = _locked(action)
     _check_version(action, expected_version)
-    changed = _apply_action_fields(action, {k: v for k, v in data.items() if k in ACTION_FIELDS})
+    changed = _apply_action_fields(action, given(title=title, description=description, standard=standard, clause=clause,
+                 owner_id=owner_id, due_date=due_date))
     action.version += 1
     action.save()
     record_event(actor=actor, action="improvement.action.updated", obj=action,
@@ -507,7 +515,7 @@ def add_internal_finding(*, audit: InternalAudit, actor: User, data: dict,
     if kind == InternalFinding.Kind.NONCONFORMITY:
         due = due or max(audit.end_date, timezone.localdate()) + datetime.timedelta(
             days=CORRECTIVE_ACTION_DAYS)
-        create_action(organization=audit.organization, actor=actor, finding=finding, data={
+        create_action(organization=audit.organization, actor=actor, finding=finding, **{
             "title": f"Corrective action: {clause.number} — {statement[:150]}",
             "description": statement, "standard": audit.standard, "clause": clause,
             "owner_id": owner.pk if owner else None, "due_date": due,
@@ -671,11 +679,17 @@ def record_review_decisions(*, review: ManagementReview, actor: User, decisions:
 
 
 @transaction.atomic
-def add_review_action(*, review: ManagementReview, actor: User, data: dict) -> Action:
+def add_review_action(
+        *, review: ManagementReview, title: str = UNSET, description: str = UNSET,
+        standard=UNSET, clause=UNSET, owner_id: int | None = UNSET,
+        due_date: datetime.date | str | None = UNSET,
+        actor: User) -> Action:
     """An action resulting from a management-review decision."""
-    data = {**data, "standard": data.get("standard") or review.standard}
-    return create_action(organization=review.organization, actor=actor, data=data,
-                         management_review=review)
+    fields = given(title=title, description=description, standard=standard, clause=clause,
+                 owner_id=owner_id, due_date=due_date)
+    fields["standard"] = fields.get("standard") or review.standard
+    return create_action(organization=review.organization, actor=actor,
+                         management_review=review, **fields)
 
 
 # --- overdue digest ----------------------------------------------------------------------------

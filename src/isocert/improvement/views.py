@@ -80,7 +80,7 @@ def action_create(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             action = services.create_action(organization=organization, actor=request.user,
-                                            data=form.service_data(with_gap_item=True))
+                                            **form.service_data(with_gap_item=True))
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -97,7 +97,7 @@ def action_edit(request, pk):
                       initial=ActionForm.initial_for(action))
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_action(action=action, actor=request.user, data=form.service_data(),
+            services.update_action(action=action, actor=request.user, **form.service_data(),
                                    expected_version=optional_int(request.POST.get("version")))
         except DomainError as exc:
             add_domain_error(form, exc)
@@ -396,7 +396,7 @@ def management_review_action_add(request, pk):
     if form.is_valid():
         try:
             action = services.add_review_action(review=review, actor=request.user,
-                                                data=form.service_data())
+                                                **form.service_data())
             messages.success(request, f"Action “{action.title}” added to the action list.")
         except DomainError as exc:
             messages.error(request, " ".join([exc.message, *exc.fields.values()]))

@@ -227,7 +227,7 @@ def update_item(request, gap_item_id: int, payload: GapItemPatch):
     item = selectors.gap_item_get(user=request.auth, pk=gap_item_id)
     data = payload.dict(exclude_unset=True)
     version = data.pop("version")
-    services.update_gap_item(item=item, actor=request.auth, data=data, expected_version=version)
+    services.update_gap_item(item=item, actor=request.auth, expected_version=version, **data)
     return _reload_item(request, gap_item_id)
 
 
@@ -328,7 +328,7 @@ def put_energy_facts(request, gap_assessment_id: int, payload: EnergyFactsIn):
     assessment = selectors.assessment_get(user=request.auth, pk=gap_assessment_id)
     data = payload.dict()
     data["significant_uses"] = [dict(u) for u in data["significant_uses"]]
-    facts = services.save_energy_facts(assessment=assessment, actor=request.auth, data=data)
+    facts = services.save_energy_facts(assessment=assessment, actor=request.auth, **data)
     return _facts_out(facts)
 
 

@@ -7,6 +7,7 @@ the ``version`` it read, and a stale one is refused with nothing overwritten.
 Owners and editors write; only owners share readiness with the CB.
 """
 
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlparse
 
@@ -21,6 +22,7 @@ from isocert.core.audit import record_event
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted
 from isocert.core.files import check_upload, store_file
 from isocert.core.validation import choice_error
+from isocert.core.values import UNSET, given
 
 from .models import (
     GAP_ASSESSMENT_LIFECYCLE,
@@ -235,8 +237,10 @@ def _clean_row(item: GapItem, data: dict) -> dict:
 
 
 @transaction.atomic
-def update_gap_item(*, item: GapItem, actor: User, data: dict,
-                    expected_version: int | None) -> GapItem:
+def update_gap_item(*, item: GapItem, expected_version: int | None, status: str = UNSET,
+                    justification: str = UNSET, notes: str = UNSET, owner_id: int | None = UNSET,
+                    soa_applicable: bool | None = UNSET, soa_justification: str = UNSET,
+                    soa_implementation: str = UNSET, actor: User) -> GapItem:
     """Save one row's answer; refused if someone saved it since ``expected_version``.
 
     A row mirrored from another standard's answer stops being a mirror once its answer
@@ -254,7 +258,10 @@ def update_gap_item(*, item: GapItem, actor: User, data: dict,
         raise Conflict(f"{who} saved clause {item.clause.number} after you opened it (now "
                        f"version {item.version}); nothing was overwritten. Reload the row and "
                        "apply your changes again.", fields={"version": "Stale version."})
-    values = _clean_row(item, data)
+    values = _clean_row(item, given(
+        status=status, justification=justification, notes=notes, owner_id=owner_id,
+        soa_applicable=soa_applicable, soa_justification=soa_justification,
+        soa_implementation=soa_implementation))
     changed = {f: v for f, v in values.items() if getattr(item, f) != v}
     if not changed:
         return item
@@ -374,8 +381,11 @@ def _positive_decimal(value, field: str, errors: dict, *, label: str, places: in
 
 
 @transaction.atomic
-def save_energy_facts(*, assessment: GapAssessment, actor: User, data: dict
-                      ) -> EnergyReviewFacts:
+def save_energy_facts(*, assessment: GapAssessment, unit: str = "",
+                      annual_consumption: Decimal | None = None,
+                      energy_types: Iterable[str] = (),
+                      significant_uses: Iterable[Mapping] = (), enpis: str = "",
+                      baseline: str = "", actor: User) -> EnergyReviewFacts:
     """Record the ISO 50001 energy review: consumption (kept in TJ exactly), energy types,
     significant energy uses with their share, declared EnPIs and the energy baseline."""
     ensure_can_edit(assessment.organization, actor)
@@ -385,21 +395,21 @@ def save_energy_facts(*, assessment: GapAssessment, actor: User, data: dict
                            fields={"standard": "Not ISO 50001."})
     _ensure_open(assessment)
     errors: dict[str, str] = {}
-    unit = str(data.get("unit") or "")
+    unit = str(unit or "")
     if unit not in TJ_PER_UNIT:
         errors["unit"] = "Choose kWh, MWh, GJ or TJ."
-    amount = _positive_decimal(data.get("annual_consumption"), "annual_consumption", errors,
+    amount = _positive_decimal(annual_consumption, "annual_consumption", errors,
                                label="Annual consumption", places=3,
                                maximum=Decimal("9999999999999"))
     types = []
-    for name in data.get("energy_types") or []:
+    for name in energy_types or []:
         text = str(name or "").strip()[:80]
         if text and text.lower() not in {t.lower() for t in types}:
             types.append(text)
     if not types:
         errors["energy_types"] = "Name at least one energy type, e.g. electricity."
     uses = []
-    for index, use in enumerate(data.get("significant_uses") or []):
+    for index, use in enumerate(significant_uses or []):
         name = str((use or {}).get("name") or "").strip()[:150]
         if not name:
             errors[f"significant_uses.{index}.name"] = "Name the significant energy use."
@@ -410,8 +420,8 @@ def save_energy_facts(*, assessment: GapAssessment, actor: User, data: dict
         uses.append((name, share))
     if uses and all(s is not None for _, s in uses) and sum(s for _, s in uses) > 100:
         errors["significant_uses"] = "The shares of consumption add up to more than 100 %."
-    enpis = _text(data.get("enpis"), "enpis", errors)
-    baseline = _text(data.get("baseline"), "baseline", errors)
+    enpis = _text(enpis, "enpis", errors)
+    baseline = _text(baseline, "baseline", errors)
     if errors:
         raise InvalidInput("Please correct the energy-review facts.", fields=errors)
     facts, _ = EnergyReviewFacts.objects.update_or_create(assessment=assessment, defaults={

@@ -113,7 +113,7 @@ def item_edit(request, pk):
     if form.is_valid():
         try:
             item = services.update_gap_item(item=item, actor=request.user,
-                                            data=form.service_data(),
+                                            **form.service_data(),
                                             expected_version=form.cleaned_data["version"])
         except DomainError as exc:
             status = exc.status
@@ -256,7 +256,7 @@ def energy_facts(request, pk):
         if form.is_valid():
             data, field_map = form.service_data()
             try:
-                services.save_energy_facts(assessment=assessment, actor=request.user, data=data)
+                services.save_energy_facts(assessment=assessment, actor=request.user, **data)
             except DomainError as exc:
                 add_domain_error(form, exc, field_map)
                 status = exc.status

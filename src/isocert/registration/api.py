@@ -194,7 +194,7 @@ def create_application(request, payload: ApplicationCreate):
     organization = account_selectors.organization_get(user=request.auth,
                                                       pk=payload.organization_id)
     application = services.create_application(organization=organization, actor=request.auth,
-                                              data=_fields(payload))
+                                              **_fields(payload))
     return Status(201, _reload(request, application.pk))
 
 
@@ -208,7 +208,7 @@ def get_application(request, app_id: int):
 def update_application(request, app_id: int, payload: ApplicationPatch):
     application = selectors.application_get(user=request.auth, pk=app_id)
     services.update_application(application=application, actor=request.auth,
-                                data=_fields(payload), expected_version=payload.version)
+                                expected_version=payload.version, **_fields(payload))
     return _reload(request, app_id)
 
 
@@ -310,7 +310,7 @@ def request_information(request, app_id: int, payload: MessageIn):
 def record_assessment(request, app_id: int, payload: ApplicationAssessmentIn):
     assessment: PreliminaryAssessment = services.record_preliminary_assessment(
         application=selectors.application_get(user=request.auth, pk=app_id),
-        actor=request.auth, data=payload.dict())
+        actor=request.auth, **payload.dict())
     return {**{f: getattr(assessment, f) for f in PreliminaryAssessment.CHECKS},
             "impartiality_risk": assessment.impartiality_risk, "passed": assessment.passed,
             "outcome": assessment.outcome}

@@ -8,6 +8,7 @@ review; registered, declined and withdrawn applications are final.
 
 import datetime
 import hashlib
+from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import partial
 
@@ -28,6 +29,7 @@ from isocert.core.errors import Conflict, InvalidInput, NotPermitted
 from isocert.core.files import UploadCheck, check_upload, store_file
 from isocert.core.sequences import next_value
 from isocert.core.validation import choice_error
+from isocert.core.values import UNSET, given
 from isocert.notifications.services import notify
 
 from .models import (
@@ -286,7 +288,15 @@ def entry_problems(application: Application) -> dict[str, str]:
 # --- client actions -----------------------------------------------------------------------------
 
 @transaction.atomic
-def create_application(*, organization, actor: User, data: dict | None = None) -> Application:
+def create_application(
+        *, organization, scope_statement: str = UNSET, consultancy_used: bool = UNSET,
+        consultancy_by: str = UNSET, is_transfer: bool = UNSET, current_cb_name: str = UNSET,
+        current_certificate_number: str = UNSET,
+        current_certificate_expiry: datetime.date | str | None = UNSET,
+        desired_audit_from: datetime.date | str | None = UNSET,
+        desired_audit_to: datetime.date | str | None = UNSET, site_ids: Iterable[int] = UNSET,
+        standards: Iterable[Mapping] = UNSET,
+        actor: User) -> Application:
     """Start a draft application; sites default to all the organization's sites."""
     ensure_can_edit(organization, actor)
     application = Application.objects.create(
@@ -294,6 +304,13 @@ def create_application(*, organization, actor: User, data: dict | None = None) -
         scope_statement=organization.scope_statement,
     )
     application.sites.set(organization.sites.all())
+    data = given(
+        scope_statement=scope_statement, consultancy_used=consultancy_used,
+        consultancy_by=consultancy_by, is_transfer=is_transfer, current_cb_name=current_cb_name,
+        current_certificate_number=current_certificate_number,
+        current_certificate_expiry=current_certificate_expiry,
+        desired_audit_from=desired_audit_from, desired_audit_to=desired_audit_to,
+        site_ids=site_ids, standards=standards)
     if data:
         _apply_changes(application, data)
     record_event(actor=actor, action="registration.application.created", obj=application,
@@ -303,8 +320,15 @@ def create_application(*, organization, actor: User, data: dict | None = None) -
 
 
 @transaction.atomic
-def update_application(*, application: Application, actor: User, data: dict,
-                       expected_version: int | None = None) -> Application:
+def update_application(
+        *, application: Application, expected_version: int | None = None, scope_statement: str = UNSET, consultancy_used: bool = UNSET,
+        consultancy_by: str = UNSET, is_transfer: bool = UNSET, current_cb_name: str = UNSET,
+        current_certificate_number: str = UNSET,
+        current_certificate_expiry: datetime.date | str | None = UNSET,
+        desired_audit_from: datetime.date | str | None = UNSET,
+        desired_audit_to: datetime.date | str | None = UNSET, site_ids: Iterable[int] = UNSET,
+        standards: Iterable[Mapping] = UNSET,
+        actor: User) -> Application:
     """Save changes to a draft (or an application the CB asked to complete).
 
     ``expected_version`` guards against two people saving over each other.
@@ -315,6 +339,13 @@ def update_application(*, application: Application, actor: User, data: dict,
     if expected_version is not None and expected_version != application.version:
         raise Conflict("Someone else changed this application meanwhile; reload it and "
                        "apply your changes again.", fields={"version": "Stale version."})
+    data = given(
+        scope_statement=scope_statement, consultancy_used=consultancy_used,
+        consultancy_by=consultancy_by, is_transfer=is_transfer, current_cb_name=current_cb_name,
+        current_certificate_number=current_certificate_number,
+        current_certificate_expiry=current_certificate_expiry,
+        desired_audit_from=desired_audit_from, desired_audit_to=desired_audit_to,
+        site_ids=site_ids, standards=standards)
     _apply_changes(application, data)
     application.version += 1
     application.save(update_fields=["version", "updated_at"])
@@ -454,20 +485,23 @@ def request_information(*, application: Application, actor: User, message: str) 
 
 
 @transaction.atomic
-def record_preliminary_assessment(*, application: Application, actor: User, data: dict
-                                  ) -> PreliminaryAssessment:
+def record_preliminary_assessment(
+        *, application: Application, documents_reviewed: bool = False, scope_clear: bool = False,
+        sites_personnel_plausible: bool = False, cb_competent: bool = False,
+        impartiality_risk: str = PreliminaryAssessment.ImpartialityRisk.NONE, notes: str = "",
+        actor: User) -> PreliminaryAssessment:
     """Record the reviewer's readiness checklist while the application is under review."""
     _ensure_reviewer(actor)
     application = _locked(application)
     if application.status != Application.Status.UNDER_REVIEW:
         raise Conflict("The preliminary assessment is recorded while the application is under review.")
-    risk = data.get("impartiality_risk", PreliminaryAssessment.ImpartialityRisk.NONE)
+    risk = impartiality_risk
     if risk not in PreliminaryAssessment.ImpartialityRisk.values:
         raise InvalidInput("Choose the impartiality risk.",
                            fields={"impartiality_risk": choice_error(
                                PreliminaryAssessment.ImpartialityRisk,
                                what="the impartiality risk")})
-    notes = (data.get("notes") or "").strip()
+    notes = (notes or "").strip()
     if application.consultancy_used and risk == PreliminaryAssessment.ImpartialityRisk.NONE:
         raise InvalidInput(
             "The client declared management-system consultancy: assess the impartiality risk.",
@@ -476,7 +510,10 @@ def record_preliminary_assessment(*, application: Application, actor: User, data
     if risk == PreliminaryAssessment.ImpartialityRisk.MANAGED and not notes:
         raise InvalidInput("Explain how the impartiality risk is managed.",
                            fields={"notes": "Say how the risk is managed."})
-    values = {field: bool(data.get(field)) for field in PreliminaryAssessment.CHECKS}
+    checks = {"documents_reviewed": documents_reviewed, "scope_clear": scope_clear,
+              "sites_personnel_plausible": sites_personnel_plausible,
+              "cb_competent": cb_competent}
+    values = {field: bool(checks[field]) for field in PreliminaryAssessment.CHECKS}
     values.update(impartiality_risk=risk, notes=notes, assessed_by=actor)
     assessment, _ = PreliminaryAssessment.objects.update_or_create(application=application,
                                                                    defaults=values)

@@ -57,7 +57,7 @@ def application_create(request, pk):
     standard = request.POST.get("standard")
     if standard and standards_current().filter(code=standard).exists():
         services.update_application(application=application, actor=request.user,
-                                    data={"standards": [{"standard": standard}]})
+                                    standards=[{"standard": standard}])
     return redirect("application_edit", pk=application.pk, step="standards")
 
 
@@ -101,7 +101,7 @@ def application_edit(request, pk, step):
         data, field_map = _service_data(step, form)
         try:
             saved = services.update_application(
-                application=application, actor=request.user, data=data,
+                application=application, actor=request.user, **data,
                 expected_version=optional_int(request.POST.get("version")))
         except DomainError as exc:
             add_domain_error(form, exc, field_map)
@@ -329,7 +329,7 @@ def review_assessment(request, pk):
         return redirect("review_detail", pk=pk)
     try:
         assessment = services.record_preliminary_assessment(
-            application=application, actor=request.user, data=form.cleaned_data)
+            application=application, actor=request.user, **form.cleaned_data)
     except DomainError as exc:
         messages.error(request, " ".join([exc.message, *exc.fields.values()]))
     else:

@@ -43,7 +43,7 @@ def prefill_application_inputs(*, organization: Organization, actor: User) -> Ap
                          significant_energy_uses=inputs["significant_energy_uses"])
         lines.append(entry)
     application = update_application(application=application, actor=actor,
-                                     data={"standards": lines})
+                                     standards=lines)
     event(actor, "energy.application.prefilled", application, organization,
            {"application": application.reference,
             "annual_energy_consumption_tj": str(tj),

@@ -120,7 +120,7 @@ class Command(BaseCommand):
         Membership.objects.get_or_create(organization=nordlicht, user=bob,
                                          defaults={"role": Membership.Role.EDITOR})
 
-        energy = registration.create_application(organization=nordlicht, actor=alice, data={
+        energy = registration.create_application(organization=nordlicht, actor=alice, **{
             "standards": [{"standard": "ISO 50001", "effective_personnel": "24",
                            "annual_energy_consumption_tj": "310", "energy_types": 3,
                            "significant_energy_uses": 5}],
@@ -129,7 +129,7 @@ class Command(BaseCommand):
         })
         registration.submit_application(application=energy, actor=alice)
         self._seed_readiness(nordlicht, alice, bob, today)
-        registration.create_application(organization=nordlicht, actor=bob, data={
+        registration.create_application(organization=nordlicht, actor=bob, **{
             "standards": [{"standard": "ISO 9001", "effective_personnel": "297"},
                           {"standard": "ISO 14001", "effective_personnel": "297",
                            "complexity": "high"}],
@@ -142,13 +142,13 @@ class Command(BaseCommand):
         accounts.add_site(organization=brightpath, actor=charlie, name="Leeds office",
                           address="4 Queen Street, Leeds LS1 2TW", effective_personnel=42,
                           shifts=1)
-        quality = registration.create_application(organization=brightpath, actor=charlie, data={
+        quality = registration.create_application(organization=brightpath, actor=charlie, **{
             "standards": [{"standard": "ISO 9001", "effective_personnel": "42"}],
             "desired_audit_from": today + datetime.timedelta(days=30),
         })
         registration.submit_application(application=quality, actor=charlie)
         registration.start_review(application=quality, actor=rita)
-        registration.record_preliminary_assessment(application=quality, actor=rita, data={
+        registration.record_preliminary_assessment(application=quality, actor=rita, **{
             "documents_reviewed": True, "scope_clear": True, "sites_personnel_plausible": True,
             "cb_competent": True, "impartiality_risk": "none", "notes": "Single-site service firm.",
         })
@@ -157,7 +157,7 @@ class Command(BaseCommand):
             application=quality, actor=rita, sampling_allowed=False,
             adjustments=[{"reason": "Single, low-risk office activity", "percent": "-10"}])
         registration.issue_quotation(application=quality, actor=rita)
-        security = registration.create_application(organization=brightpath, actor=charlie, data={
+        security = registration.create_application(organization=brightpath, actor=charlie, **{
             "standards": [{"standard": "ISO/IEC 27001", "effective_personnel": "42"}],
             "consultancy_used": True, "consultancy_by": "SecureWay Advisors Ltd (J. Smith)",
             "desired_audit_from": today + datetime.timedelta(days=120),
@@ -174,7 +174,7 @@ class Command(BaseCommand):
         """Nordlicht's ISO 50001 gap analysis under way: energy facts, rows, an action."""
         assessment = readiness.start_gap_assessment(organization=nordlicht, standard="ISO 50001",
                                                     actor=alice)
-        readiness.save_energy_facts(assessment=assessment, actor=alice, data={
+        readiness.save_energy_facts(assessment=assessment, actor=alice, **{
             "annual_consumption": "86111", "unit": "MWh",
             "energy_types": ["electricity", "natural gas", "diesel"],
             "significant_uses": [{"name": "Melting furnaces", "share_percent": "48"},
@@ -189,8 +189,8 @@ class Command(BaseCommand):
         items = {i.clause.number: i for i in assessment.items.select_related("clause")}
         for number, status in answers.items():
             readiness.update_gap_item(item=items[number], actor=alice, expected_version=1,
-                                      data={"status": status, "notes": "Demo answer."})
-        improvement.create_action(organization=nordlicht, actor=alice, data={
+                                      **{"status": status, "notes": "Demo answer."})
+        improvement.create_action(organization=nordlicht, actor=alice, **{
             "gap_item_id": items["6.5"].pk, "title": "Fix the energy baseline and its "
             "normalization variables", "owner_id": bob.pk,
             "due_date": (today - datetime.timedelta(days=3)).isoformat()})
