@@ -3,9 +3,9 @@ from django.contrib import admin
 from django.urls import include, path
 
 from isocert.accounts import views as account_views
-from isocert.api import api
 from isocert.catalog import views as catalog_views
 from isocert.portal import views as portal_views
+from isocert.portal.api import api
 from isocert.registration import views as reg_views
 
 # The admin has no log-in of its own: it sends people to the portal's log-in, which asks

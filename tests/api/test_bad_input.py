@@ -15,8 +15,8 @@ from factories import pdf_upload
 from helpers.api import assert_error
 
 from isocert.accounts.models import Organization, Site
-from isocert.api import api
 from isocert.core.models import AuditEvent
+from isocert.portal.api import api
 from isocert.registration.models import ApplicationDocument
 
 BIG = 2**63  # one past the largest integer SQLite and PostgreSQL's bigint hold

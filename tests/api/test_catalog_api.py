@@ -2,7 +2,7 @@
 
 import pytest
 
-from isocert.api import api
+from isocert.portal.api import api
 
 STANDARDS = {"ISO 9001": "2015", "ISO 14001": "2015", "ISO 45001": "2018",
              "ISO/IEC 27001": "2022", "ISO 50001": "2018"}

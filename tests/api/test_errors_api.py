@@ -6,8 +6,8 @@ import pytest
 from helpers.api import assert_error
 
 from isocert.accounts.models import Organization, Site
-from isocert.api import api
 from isocert.core.models import AuditEvent
+from isocert.portal.api import api
 
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 

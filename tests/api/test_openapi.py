@@ -14,7 +14,7 @@ import pydantic
 import pytest
 from ninja import NinjaAPI, Router, Schema
 
-from isocert.api import api
+from isocert.portal.api import api
 
 
 def _models(annotation, found: set) -> None:

@@ -12,9 +12,9 @@ from factories import make_user
 from programme_helpers import START, auditor, cycle_for, event_count, profile_for
 from test_tenant_sweep import api_request  # the sweep's body sampler
 
-from isocert.api import api
 from isocert.audits.models import Audit, AuditPlan, PlanSession, TeamMember
 from isocert.audits.programme import services as programme
+from isocert.portal.api import api
 
 NOT_FOUND = {"error": {"code": "not_found", "message": "Not found.", "fields": {}}}
 ROUTE_PARAM = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")

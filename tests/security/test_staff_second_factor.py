@@ -21,7 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from factories import PASSWORD, client_for, current_totp_code, make_user
 
 from isocert.accounts.models import PersonalAccessToken
-from isocert.api import api
+from isocert.portal.api import api
 
 pytestmark = pytest.mark.django_db
 

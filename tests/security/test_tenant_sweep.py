@@ -30,8 +30,8 @@ from django.utils import timezone
 
 from isocert.accounts import services as account_services
 from isocert.accounts.models import Invitation, Membership, PersonalAccessToken, Site
-from isocert.api import api
 from isocert.core.models import AuditEvent
+from isocert.portal.api import api
 from isocert.registration import services as registration_services
 from isocert.registration.models import (
     Application,

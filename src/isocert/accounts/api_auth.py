@@ -1,7 +1,7 @@
 """How the API knows who calls: the browser session or a personal access token.
 
 CB staff act on every client's data: neither way lets them in without their second
-factor (``second_factor``). ``isocert.api`` passes both to the NinjaAPI.
+factor (``second_factor``). ``isocert.portal.api`` passes both to the NinjaAPI.
 """
 
 from ninja.errors import HttpError
