@@ -7,7 +7,6 @@
 """
 
 
-from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
@@ -20,6 +19,7 @@ from isocert.core.audit import record_event
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted, TransitionNotAllowed
 from isocert.core.files import check_upload, store_file
 from isocert.core.validation import choice_error
+from isocert.core.values import UNSET, given
 from isocert.notifications.services import notify
 
 from ..programme.models import Audit
@@ -43,8 +43,6 @@ from .models import (
     Finding,
 )
 
-# ``update_finding``: a field not given keeps its value.
-UNCHANGED: Any = object()
 REVIEW_DECISIONS = {
     "return": CorrectiveActionResponse.Review.RETURNED,
     "accept": CorrectiveActionResponse.Review.ACCEPTED,
@@ -109,15 +107,14 @@ def _ensure_unanswered(finding: Finding) -> None:
 
 
 @transaction.atomic
-def update_finding(*, finding: Finding, actor: User, grade: str = UNCHANGED,
-                   clause_id: int | None = UNCHANGED, statement: str = UNCHANGED,
-                   objective_evidence: str = UNCHANGED,
-                   site_id: int | None = UNCHANGED) -> Finding:
+def update_finding(*, finding: Finding, actor: User, grade: str = UNSET,
+                   clause_id: int | None = UNSET, statement: str = UNSET,
+                   objective_evidence: str = UNSET,
+                   site_id: int | None = UNSET) -> Finding:
     """Correct a finding while the audit is in progress and the client has not answered;
-    a field left ``UNCHANGED`` keeps its value (the API's PATCH sends only what changes)."""
-    given = {"grade": grade, "clause_id": clause_id, "statement": statement,
-             "objective_evidence": objective_evidence, "site_id": site_id}
-    data = {key: value for key, value in given.items() if value is not UNCHANGED}
+    a field left ``UNSET`` keeps its value (the API's PATCH sends only what changes)."""
+    data = given(grade=grade, clause_id=clause_id, statement=statement,
+                 objective_evidence=objective_evidence, site_id=site_id)
     audit = finding.audit
     ensure_team_member(audit, actor, "change findings")
     audit = locked_audit(audit)

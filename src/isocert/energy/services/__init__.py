@@ -6,7 +6,6 @@ Owners and editors of the organization write; viewers and CB staff only read
 arguments: the forms and the API's schemas parse what a person or a client sent.
 """
 
-from ._common import UNCHANGED, Unchanged
 from .baselines import (
     add_reporting_period,
     create_baseline,
@@ -30,7 +29,6 @@ from .setup import (
 )
 
 __all__ = [
-    "UNCHANGED", "Unchanged",
     "add_reporting_period", "build_mapping", "create_baseline", "create_energy_use",
     "create_enpi", "create_meter", "create_variable", "delete_baseline", "delete_energy_use",
     "delete_enpi", "delete_meter", "delete_reporting_period", "delete_variable",

@@ -14,21 +14,6 @@ from isocert.core.values import optional_int
 NAME_LIMIT = 120
 
 
-class Unchanged:
-    """The value of an argument a partial update leaves as it is (a PATCH that does not
-    name the field); distinct from None, which clears an optional field."""
-
-    def __repr__(self) -> str:
-        return "UNCHANGED"
-
-
-UNCHANGED = Unchanged()
-
-
-def given(**arguments) -> list[str]:
-    """The names of the arguments a partial update sets, sorted (the audit payload's
-    ``changed``)."""
-    return sorted(name for name, value in arguments.items() if value is not UNCHANGED)
 
 
 def clean_name(value: str | None, errors: dict, *, field: str = "name",

@@ -6,18 +6,10 @@ from isocert.accounts.models import Organization, Site, User
 from isocert.accounts.services import ensure_can_edit
 from isocert.core.errors import Conflict
 from isocert.core.validation import choice_error
+from isocert.core.values import UNSET, given
 
 from ..models import EnergyCarrier, EnergyUse, Meter, RelevantVariable
-from ._common import (
-    UNCHANGED,
-    Unchanged,
-    clean_name,
-    event,
-    given,
-    own,
-    refuse,
-    unique_save,
-)
+from ._common import clean_name, event, own, refuse, unique_save
 
 # --- meters ------------------------------------------------------------------------------------
 
@@ -27,14 +19,14 @@ def _carrier_and_unit(meter: Meter, carrier, unit, errors: dict):
     new meter names both, a change keeps what it does not name."""
     existing = meter if meter.pk else None
     found = existing.carrier if existing else None
-    if carrier is not UNCHANGED or existing is None:
-        code = ("" if carrier is UNCHANGED else carrier or "").strip()
+    if carrier is not UNSET or existing is None:
+        code = ("" if carrier is UNSET else carrier or "").strip()
         found = EnergyCarrier.objects.filter(code=code).first()
         if found is None:
             errors["carrier"] = (f"Unknown energy carrier “{code}”." if code
                                  else "Choose the energy carrier.")
             return None, ""
-    if unit is UNCHANGED:
+    if unit is UNSET:
         unit = existing.unit if existing else ""
     unit = (unit or "").strip()
     units = list(found.units.values_list("unit", flat=True))
@@ -46,9 +38,9 @@ def _carrier_and_unit(meter: Meter, carrier, unit, errors: dict):
 def _apply_meter(meter: Meter, organization: Organization, *, name, carrier, unit,
                  site_id) -> None:
     errors: dict[str, str] = {}
-    if name is not UNCHANGED:
+    if name is not UNSET:
         meter.name = clean_name(name, errors)
-    if site_id is not UNCHANGED:
+    if site_id is not UNSET:
         meter.site = None
         if site_id is not None:
             meter.site = Site.objects.filter(organization=organization, pk=site_id).first()
@@ -77,15 +69,15 @@ def create_meter(*, organization: Organization, actor: User, name: str, carrier:
 
 
 @transaction.atomic
-def update_meter(*, meter: Meter, actor: User, name: str | Unchanged = UNCHANGED,
-                 carrier: str | Unchanged = UNCHANGED, unit: str | Unchanged = UNCHANGED,
-                 site_id: int | None | Unchanged = UNCHANGED) -> Meter:
+def update_meter(*, meter: Meter, actor: User, name: str = UNSET,
+                 carrier: str = UNSET, unit: str = UNSET,
+                 site_id: int | None = UNSET) -> Meter:
     """Change what is given; the carrier and unit stay while the meter has readings."""
     ensure_can_edit(meter.organization, actor)
     _apply_meter(meter, meter.organization, name=name, carrier=carrier, unit=unit,
                  site_id=site_id)
     event(actor, "energy.meter.updated", meter, meter.organization,
-          {"changed": given(name=name, carrier=carrier, unit=unit, site_id=site_id)})
+          {"changed": sorted(given(name=name, carrier=carrier, unit=unit, site_id=site_id))})
     return meter
 
 
@@ -106,12 +98,12 @@ def delete_meter(*, meter: Meter, actor: User) -> None:
 def _apply_use(use: EnergyUse, organization: Organization, *, name, is_significant,
                meter_ids) -> None:
     errors: dict[str, str] = {}
-    if name is not UNCHANGED:
+    if name is not UNSET:
         use.name = clean_name(name, errors)
-    if is_significant is not UNCHANGED:
+    if is_significant is not UNSET:
         use.is_significant = bool(is_significant)
     meters = None
-    if meter_ids is not UNCHANGED:
+    if meter_ids is not UNSET:
         meters = own(Meter, organization, list(meter_ids), "meter_ids", errors, "meters",
                      many=True, required=False)
     refuse(errors)
@@ -135,14 +127,14 @@ def create_energy_use(*, organization: Organization, actor: User, name: str,
 
 
 @transaction.atomic
-def update_energy_use(*, use: EnergyUse, actor: User, name: str | Unchanged = UNCHANGED,
-                      is_significant: bool | Unchanged = UNCHANGED,
-                      meter_ids: list[int] | Unchanged = UNCHANGED) -> EnergyUse:
+def update_energy_use(*, use: EnergyUse, actor: User, name: str = UNSET,
+                      is_significant: bool = UNSET,
+                      meter_ids: list[int] = UNSET) -> EnergyUse:
     ensure_can_edit(use.organization, actor)
     _apply_use(use, use.organization, name=name, is_significant=is_significant,
                meter_ids=meter_ids)
     event(actor, "energy.use.updated", use, use.organization,
-          {"changed": given(name=name, is_significant=is_significant, meter_ids=meter_ids),
+          {"changed": sorted(given(name=name, is_significant=is_significant, meter_ids=meter_ids)),
            "significant": use.is_significant})
     return use
 
@@ -158,14 +150,14 @@ def delete_energy_use(*, use: EnergyUse, actor: User) -> None:
 
 def _apply_variable(variable: RelevantVariable, *, name, kind, unit) -> None:
     errors: dict[str, str] = {}
-    if name is not UNCHANGED:
+    if name is not UNSET:
         variable.name = clean_name(name, errors)
-    if kind is not UNCHANGED:
+    if kind is not UNSET:
         kind = kind or RelevantVariable.Kind.OTHER
         if kind not in RelevantVariable.Kind.values:
             errors["kind"] = choice_error(RelevantVariable.Kind, what="the kind")
         variable.kind = kind
-    if unit is not UNCHANGED:
+    if unit is not UNSET:
         variable.unit = (unit or "").strip()
         if not variable.unit:
             errors["unit"] = "Give the unit, e.g. t, K·d, h."
@@ -189,12 +181,12 @@ def create_variable(*, organization: Organization, actor: User, name: str, unit:
 
 @transaction.atomic
 def update_variable(*, variable: RelevantVariable, actor: User,
-                    name: str | Unchanged = UNCHANGED, kind: str | Unchanged = UNCHANGED,
-                    unit: str | Unchanged = UNCHANGED) -> RelevantVariable:
+                    name: str = UNSET, kind: str = UNSET,
+                    unit: str = UNSET) -> RelevantVariable:
     ensure_can_edit(variable.organization, actor)
     _apply_variable(variable, name=name, kind=kind, unit=unit)
     event(actor, "energy.variable.updated", variable, variable.organization,
-          {"changed": given(name=name, kind=kind, unit=unit)})
+          {"changed": sorted(given(name=name, kind=kind, unit=unit))})
     return variable
 
 
