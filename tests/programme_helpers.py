@@ -44,10 +44,10 @@ def auditor(email, name="", **profile):
 def quoted_application(organization, owner, reviewer, *, standards=None, sampling=True,
                        accept=True):
     """A registered ISO 9001 application with every site and its quotation (accepted)."""
-    application = registration.create_application(organization=organization, actor=owner, **{
-        "standards": standards or [{"standard": "ISO 9001", "effective_personnel": "30"}],
-        "site_ids": list(organization.sites.values_list("pk", flat=True)),
-        "desired_audit_from": START, "desired_audit_to": START + datetime.timedelta(days=30)})
+    application = registration.create_application(organization=organization, actor=owner,
+            standards=standards or [{"standard": "ISO 9001", "effective_personnel": "30"}],
+            site_ids=list(organization.sites.values_list("pk", flat=True)),
+            desired_audit_from=START, desired_audit_to=START + datetime.timedelta(days=30))
     registration.submit_application(application=application, actor=owner)
     registration.start_review(application=application, actor=reviewer)
     registration.record_preliminary_assessment(application=application, actor=reviewer,

@@ -8,7 +8,7 @@ from isocert.accounts.services import create_access_token, invite_member, update
 from isocert.core.audit import GENESIS_HASH, _event_hash, verify_chain
 from isocert.core.errors import NotPermitted, TransitionNotAllowed
 from isocert.core.models import AuditChainHead, AuditEvent
-from isocert.registration import services
+from isocert.registration import applications, common
 from isocert.registration.services import (
     add_application_document,
     create_application,
@@ -44,7 +44,7 @@ TRANSITIONS = [
     ("submitted", "bob", lambda a, u: withdraw_application(application=a, actor=u),
      "registration.application.withdrawn"),
     ("draft", "bob",
-     lambda a, u: update_application(application=a, actor=u, **{"scope_statement": "New."}),
+     lambda a, u: update_application(application=a, actor=u, scope_statement="New."),
      "registration.application.updated"),
 ]
 
@@ -131,7 +131,7 @@ def test_the_event_and_the_state_change_commit_or_fail_together(draft, alice, ri
         raise ConnectionError("task queue unavailable")
 
     # notify() runs after the status was saved and the event written, in the same transaction.
-    monkeypatch.setattr(services, "notify", queue_down)
+    monkeypatch.setattr(applications, "notify", queue_down)
     with pytest.raises(ConnectionError):
         submit_application(application=draft, actor=alice)
 
@@ -145,7 +145,7 @@ def test_a_failing_event_write_keeps_the_old_state(draft, alice, monkeypatch):
     def trail_down(**kwargs):
         raise ConnectionError("audit trail unavailable")
 
-    monkeypatch.setattr(services, "record_event", trail_down)
+    monkeypatch.setattr(common, "record_event", trail_down)  # the transition writes it
     with pytest.raises(ConnectionError):
         submit_application(application=draft, actor=alice)
 

@@ -30,9 +30,9 @@ def _registered_application():
     alice = make_user("alice@nordlicht.example", "Alice Owner")
     rita = make_user("rita@cb.example", "Rita Reviewer", roles=["reviewer"])
     organization = nordlicht_two_sites(alice, shifts=3)
-    application = services.create_application(organization=organization, actor=alice, **{
-        "standards": [{"standard": "ISO 9001", "effective_personnel": "30"}],
-        "desired_audit_from": timezone.localdate() + datetime.timedelta(days=60)})
+    application = services.create_application(organization=organization, actor=alice,
+            standards=[{"standard": "ISO 9001", "effective_personnel": "30"}],
+            desired_audit_from=timezone.localdate() + datetime.timedelta(days=60))
     services.submit_application(application=application, actor=alice)
     services.start_review(application=application, actor=rita)
     services.record_preliminary_assessment(application=application, actor=rita,

@@ -84,7 +84,7 @@ def _assess_other_rows_as_conforming(assessment_id: int, alice) -> int:
     rows = GapItem.objects.filter(assessment_id=assessment_id).exclude(
         clause__number__in=PAGE_EDITED).select_related("assessment__organization")
     for item in rows:
-        update_gap_item(item=item, actor=alice, **{"status": "conforms"},
+        update_gap_item(item=item, actor=alice, status="conforms",
                         expected_version=item.version)
     return len(rows)
 

@@ -29,15 +29,15 @@ def in_days(n: int) -> datetime.date:
 
 @pytest.fixture
 def action(nordlicht, alice, bob):
-    return create_action(organization=nordlicht, actor=alice, **{
-        "title": "Write the production control procedure", "standard": "ISO 9001",
-        "clause": "8.5.1", "owner_id": bob.pk, "due_date": in_days(20)})
+    return create_action(organization=nordlicht, actor=alice,
+                         title="Write the production control procedure", standard="ISO 9001",
+                         clause="8.5.1", owner_id=bob.pk, due_date=in_days(20))
 
 
 def test_an_editor_creates_an_action_and_it_is_audit_trailed(nordlicht, bob):
-    action = create_action(organization=nordlicht, actor=bob, **{
-        "title": "Calibrate the gauges", "standard": "ISO 9001", "clause": "7.1.5",
-        "owner_id": bob.pk, "due_date": in_days(10)})
+    action = create_action(organization=nordlicht, actor=bob, title="Calibrate the gauges",
+                           standard="ISO 9001", clause="7.1.5", owner_id=bob.pk,
+                           due_date=in_days(10))
 
     assert (action.status, action.version, action.clause.number, action.owner) == (
         "open", 1, "7.1.5", bob)
@@ -46,14 +46,14 @@ def test_an_editor_creates_an_action_and_it_is_audit_trailed(nordlicht, bob):
 
 
 def test_an_action_needs_no_clause(nordlicht, alice):
-    action = create_action(organization=nordlicht, actor=alice, **{"title": "Buy a printer"})
+    action = create_action(organization=nordlicht, actor=alice, title="Buy a printer")
     assert action.clause is None and action.standard is None and action.owner is None
 
 
 def test_a_viewer_cannot_create_or_change_actions(nordlicht, vera, action):
     count = Action.objects.count()
     with pytest.raises(NotPermitted):
-        create_action(organization=nordlicht, actor=vera, **{"title": "Sneaky"})
+        create_action(organization=nordlicht, actor=vera, title="Sneaky")
     with pytest.raises(NotPermitted):
         start_action(action=action, actor=vera)
     with pytest.raises(NotPermitted):
@@ -65,16 +65,16 @@ def test_a_viewer_cannot_create_or_change_actions(nordlicht, vera, action):
 
 def test_an_outsider_cannot_write_either(action, charlie):
     with pytest.raises(NotPermitted):
-        update_action(action=action, actor=charlie, **{"title": "Mine now"})
+        update_action(action=action, actor=charlie, title="Mine now")
 
 
 def test_the_owner_must_be_a_member(nordlicht, alice, charlie, action):
     with pytest.raises(InvalidInput) as refused:
         create_action(organization=nordlicht, actor=alice,
-                      **{"title": "x", "owner_id": charlie.pk})
+                      title="x", owner_id=charlie.pk)
     assert "owner_id" in refused.value.fields
     with pytest.raises(InvalidInput):
-        update_action(action=action, actor=alice, **{"owner_id": charlie.pk})
+        update_action(action=action, actor=alice, owner_id=charlie.pk)
     action.refresh_from_db()
     assert action.owner.email == "bob@nordlicht.example"
 
@@ -82,13 +82,13 @@ def test_the_owner_must_be_a_member(nordlicht, alice, charlie, action):
 def test_unknown_clause_and_missing_title_are_refused(nordlicht, alice):
     with pytest.raises(InvalidInput) as refused:
         create_action(organization=nordlicht, actor=alice,
-                      **{"title": "x", "standard": "ISO 9001", "clause": "11.9"})
+                      title="x", standard="ISO 9001", clause="11.9")
     assert refused.value.fields == {"clause": "ISO 9001 has no clause 11.9."}
     with pytest.raises(InvalidInput) as refused:
-        create_action(organization=nordlicht, actor=alice, **{"title": " "})
+        create_action(organization=nordlicht, actor=alice, title=" ")
     assert "title" in refused.value.fields
     with pytest.raises(InvalidInput) as refused:
-        create_action(organization=nordlicht, actor=alice, **{"title": "x", "clause": "8.5"})
+        create_action(organization=nordlicht, actor=alice, title="x", clause="8.5")
     assert "standard" in refused.value.fields
 
 
@@ -120,13 +120,13 @@ def test_an_open_action_cannot_be_reopened(action, bob):
 
 
 def test_a_stale_version_is_refused_and_nothing_changes(action, alice, bob):
-    update_action(action=action, actor=alice, **{"title": "Renamed"}, expected_version=1)
+    update_action(action=action, actor=alice, title="Renamed", expected_version=1)
     events = AuditEvent.objects.count()
 
     with pytest.raises(Conflict):
         complete_action(action=action, actor=bob, expected_version=1)
     with pytest.raises(Conflict):
-        update_action(action=action, actor=bob, **{"title": "Lost update"},
+        update_action(action=action, actor=bob, title="Lost update",
                       expected_version=1)
 
     action.refresh_from_db()
@@ -162,7 +162,7 @@ def test_notes_and_evidence(action, bob):
 
 def test_a_partial_gap_row_spawns_actions_with_its_clause(nordlicht, alice, gap_row):
     action = create_action(organization=nordlicht, actor=alice,
-                           **{"title": "Control of production", "gap_item_id": gap_row.pk})
+                           title="Control of production", gap_item_id=gap_row.pk)
     assert (action.gap_item, action.standard.code, action.clause.number) == (
         gap_row, "ISO 9001", "8.5")
 
@@ -172,21 +172,21 @@ def test_a_conforming_gap_row_spawns_no_action(nordlicht, alice, gap_row):
     gap_row.save()
     with pytest.raises(InvalidInput, match="partial or nonconforming"):
         create_action(organization=nordlicht, actor=alice,
-                      **{"title": "x", "gap_item_id": gap_row.pk})
+                      title="x", gap_item_id=gap_row.pk)
 
 
 def test_another_organizations_gap_row_is_refused(brightpath, charlie, gap_row):
     with pytest.raises(InvalidInput):
         create_action(organization=brightpath, actor=charlie,
-                      **{"title": "x", "gap_item_id": gap_row.pk})
+                      title="x", gap_item_id=gap_row.pk)
 
 
 def test_closing_the_last_action_of_a_gap_clause_suggests_reassessing_it(nordlicht, alice,
                                                                         gap_row):
     first = create_action(organization=nordlicht, actor=alice,
-                          **{"title": "One", "gap_item_id": gap_row.pk})
+                          title="One", gap_item_id=gap_row.pk)
     second = create_action(organization=nordlicht, actor=alice,
-                           **{"title": "Two", "standard": "ISO 9001", "clause": "8.5"})
+                           title="Two", standard="ISO 9001", clause="8.5")
 
     assert complete_action(action=first, actor=alice).reassess_message == ""
     assert reassess_hints(user=alice, organization=nordlicht) == []
@@ -205,13 +205,13 @@ def test_closing_the_last_action_of_a_gap_clause_suggests_reassessing_it(nordlic
 
 def test_no_suggestion_without_a_gap_row(nordlicht, alice):
     action = create_action(organization=nordlicht, actor=alice,
-                           **{"title": "One", "standard": "ISO 9001", "clause": "7.2"})
+                           title="One", standard="ISO 9001", clause="7.2")
     assert complete_action(action=action, actor=alice).reassess_message == ""
 
 
 def test_the_hint_disappears_once_the_row_is_reassessed(nordlicht, alice, gap_row):
     action = create_action(organization=nordlicht, actor=alice,
-                           **{"title": "One", "gap_item_id": gap_row.pk})
+                           title="One", gap_item_id=gap_row.pk)
     complete_action(action=action, actor=alice)
     gap_row.status = "conforms"
     gap_row.save()

@@ -21,12 +21,10 @@ def in_days(n: int) -> datetime.date:
 @pytest.fixture
 def actions(nordlicht, alice, bob):
     return [
-        create_action(organization=nordlicht, actor=alice, **{
-            "title": "Late calibration", "standard": "ISO 9001", "clause": "7.1.5",
-            "owner_id": bob.pk, "due_date": in_days(-2)}),
-        create_action(organization=nordlicht, actor=alice, **{
-            "title": "Energy policy review", "standard": "ISO 50001", "clause": "5.2",
-            "owner_id": alice.pk, "due_date": in_days(9)}),
+        create_action(organization=nordlicht, actor=alice, title="Late calibration",
+                      standard="ISO 9001", clause="7.1.5", owner_id=bob.pk, due_date=in_days(-2)),
+        create_action(organization=nordlicht, actor=alice, title="Energy policy review",
+                      standard="ISO 50001", clause="5.2", owner_id=alice.pk, due_date=in_days(9)),
     ]
 
 
@@ -158,9 +156,9 @@ def test_internal_audit_pages(nordlicht, alice, bob, api_client):
 
 def test_completing_with_unchecked_rows_is_refused_on_the_page(nordlicht, alice, bob,
                                                                 api_client):
-    audit = create_internal_audit(organization=nordlicht, actor=alice, data={
-        "title": "A", "standard": "ISO 9001", "start_date": in_days(1),
-        "end_date": in_days(1), "auditor_ids": [bob.pk], "clauses": "4.1, 4.2"})
+    audit = create_internal_audit(organization=nordlicht, actor=alice, title="A",
+                                  standard="ISO 9001", start_date=in_days(1),
+                                  end_date=in_days(1), auditor_ids=[bob.pk], clauses="4.1, 4.2")
     client = api_client(bob)
     first = audit.checklist.first()
     client.post(f"/checklist-items/{first.pk}/", {f"row{first.pk}-result": "conforming"})
@@ -197,8 +195,8 @@ def test_management_review_pages(nordlicht, alice, bob, api_client):
 
 
 def test_management_review_page_for_a_viewer(nordlicht, alice, vera, api_client):
-    review = create_management_review(organization=nordlicht, actor=alice, data={
-        "standard": "ISO 14001", "date": "2026-03-02", "attendees": "Alice"})
+    review = create_management_review(organization=nordlicht, actor=alice, standard="ISO 14001",
+                                      date="2026-03-02", attendees="Alice")
     page = api_client(vera).get(f"/management-reviews/{review.pk}/").content.decode()
     assert "Communications from interested parties" in page
     assert "Save inputs" not in page
@@ -219,9 +217,9 @@ def test_the_board_moves_an_action_and_returns_to_the_board(nordlicht, bob, acti
 
 def test_a_row_marked_finding_raised_without_a_finding_is_refused_on_the_page(
         nordlicht, alice, bob, api_client):
-    audit = create_internal_audit(organization=nordlicht, actor=alice, data={
-        "title": "A", "standard": "ISO 9001", "start_date": in_days(1),
-        "end_date": in_days(1), "auditor_ids": [bob.pk], "clauses": "4.1, 4.2"})
+    audit = create_internal_audit(organization=nordlicht, actor=alice, title="A",
+                                  standard="ISO 9001", start_date=in_days(1),
+                                  end_date=in_days(1), auditor_ids=[bob.pk], clauses="4.1, 4.2")
     client = api_client(bob)
     for item, result in zip(audit.checklist.all(), ["conforming", "finding"], strict=True):
         client.post(f"/checklist-items/{item.pk}/", {f"row{item.pk}-result": result})
@@ -267,10 +265,10 @@ def test_the_next_internal_audit_pre_selects_a_standard_not_yet_audited(nordlich
     from isocert.registration.services import update_application
 
     nine = {"standard": "ISO 9001", "effective_personnel": "275"}
-    update_application(application=draft, actor=alice, **{"standards": [ENERGY_LINE, nine]})
-    audit = create_internal_audit(organization=nordlicht, actor=alice, data={
-        "title": "EnMS", "standard": "ISO 50001", "start_date": in_days(1),
-        "end_date": in_days(1), "auditor_ids": [bob.pk], "clauses": "4.1"})
+    update_application(application=draft, actor=alice, standards=[ENERGY_LINE, nine])
+    audit = create_internal_audit(organization=nordlicht, actor=alice, title="EnMS",
+                                  standard="ISO 50001", start_date=in_days(1),
+                                  end_date=in_days(1), auditor_ids=[bob.pk], clauses="4.1")
     url = f"/organizations/{nordlicht.pk}/internal-audits/new/"
     assert _selected(api_client(alice).get(url).content.decode(), "standard") == ["ISO 50001"]
 

@@ -32,12 +32,12 @@ def audit_data(nordlicht, *auditors, **overrides):
 @pytest.fixture
 def audit(nordlicht, alice, bob):
     return create_internal_audit(organization=nordlicht, actor=alice,
-                                 data=audit_data(nordlicht, bob, clauses="7.1.5, 8.5"))
+                                 **audit_data(nordlicht, bob, clauses="7.1.5, 8.5"))
 
 
 def test_the_default_scope_is_every_main_clause(nordlicht, alice, bob):
     audit = create_internal_audit(organization=nordlicht, actor=alice,
-                                  data=audit_data(nordlicht, bob))
+                                  **audit_data(nordlicht, bob))
 
     numbers = list(audit.checklist.values_list("clause__number", flat=True))
     assert numbers == ["4", "5", "6", "7", "8", "9", "10"]
@@ -61,28 +61,28 @@ def test_the_checklist_follows_the_chosen_clauses(audit):
 def test_bad_plans_are_refused(nordlicht, alice, bob, overrides, field):
     with pytest.raises(InvalidInput) as refused:
         create_internal_audit(organization=nordlicht, actor=alice,
-                              data=audit_data(nordlicht, bob, **overrides))
+                              **audit_data(nordlicht, bob, **overrides))
     assert field in refused.value.fields
     assert InternalAudit.objects.count() == 0
 
 
 def test_an_audit_may_start_and_end_the_same_day(nordlicht, alice, bob):
     audit = create_internal_audit(organization=nordlicht, actor=alice,
-                                  data=audit_data(nordlicht, bob, end_date=in_days(5)))
+                                  **audit_data(nordlicht, bob, end_date=in_days(5)))
     assert audit.start_date == audit.end_date
 
 
 def test_auditors_must_be_members(nordlicht, alice, charlie):
     with pytest.raises(InvalidInput) as refused:
         create_internal_audit(organization=nordlicht, actor=alice,
-                              data=audit_data(nordlicht, alice, charlie))
+                              **audit_data(nordlicht, alice, charlie))
     assert refused.value.fields["auditor_ids"].startswith("Every internal auditor must be")
     assert InternalAudit.objects.count() == 0
 
 
 def test_sites_must_be_the_organizations(nordlicht, alice, brightpath):
     with pytest.raises(InvalidInput) as refused:
-        create_internal_audit(organization=nordlicht, actor=alice, data=audit_data(
+        create_internal_audit(organization=nordlicht, actor=alice, **audit_data(
             nordlicht, alice, site_ids=list(brightpath.sites.values_list("pk", flat=True))))
     assert "site_ids" in refused.value.fields
 
@@ -90,18 +90,18 @@ def test_sites_must_be_the_organizations(nordlicht, alice, brightpath):
 def test_a_viewer_cannot_plan_or_record(nordlicht, vera, audit):
     with pytest.raises(NotPermitted):
         create_internal_audit(organization=nordlicht, actor=vera,
-                              data=audit_data(nordlicht, vera))
+                              **audit_data(nordlicht, vera))
     with pytest.raises(NotPermitted):
         update_checklist_item(item=audit.checklist.first(), actor=vera, result="conforming")
     with pytest.raises(NotPermitted):
-        add_internal_finding(audit=audit, actor=vera, data={
-            "kind": "observation", "clause": "8.5", "statement": "x"})
+        add_internal_finding(audit=audit, actor=vera, kind="observation", clause="8.5",
+                             statement="x")
 
 
 def test_a_nonconformity_raises_a_corrective_action(audit, alice, bob):
-    finding = add_internal_finding(audit=audit, actor=bob, data={
-        "kind": "nonconformity", "clause": "8.5", "statement": "Work instructions missing at "
-        "cell 4.", "evidence": "Visited cell 4 on day 1."})
+    finding = add_internal_finding(audit=audit, actor=bob, kind="nonconformity", clause="8.5",
+                                   statement="Work instructions missing at "
+        "cell 4.", evidence="Visited cell 4 on day 1.")
 
     action = Action.objects.get(finding=finding)
     assert action.organization == audit.organization
@@ -112,9 +112,9 @@ def test_a_nonconformity_raises_a_corrective_action(audit, alice, bob):
 
 
 def test_a_corrective_action_can_have_an_owner_and_due_date(audit, bob):
-    finding = add_internal_finding(audit=audit, actor=bob, data={
-        "kind": "nonconformity", "clause": "7.1.5", "statement": "Gauge overdue.",
-        "owner_id": bob.pk, "due_date": in_days(14)})
+    finding = add_internal_finding(audit=audit, actor=bob, kind="nonconformity", clause="7.1.5",
+                                   statement="Gauge overdue.", owner_id=bob.pk,
+                                   due_date=in_days(14))
     assert (finding.corrective_action.owner, finding.corrective_action.due_date) == (
         bob, in_days(14))
 
@@ -122,15 +122,15 @@ def test_a_corrective_action_can_have_an_owner_and_due_date(audit, bob):
 def test_observations_and_opportunities_raise_no_action(audit, bob):
     for kind in ("observation", "opportunity"):
         add_internal_finding(audit=audit, actor=bob,
-                             data={"kind": kind, "clause": "8.5", "statement": kind})
+                             kind=kind, clause="8.5", statement=kind)
     assert Action.objects.count() == 0
     assert audit.findings.count() == 2
 
 
 def test_a_finding_needs_a_known_clause_and_a_member_owner(audit, bob, charlie):
     with pytest.raises(InvalidInput) as refused:
-        add_internal_finding(audit=audit, actor=bob, data={
-            "kind": "nonconformity", "clause": "99", "statement": "x", "owner_id": charlie.pk})
+        add_internal_finding(audit=audit, actor=bob, kind="nonconformity", clause="99",
+                             statement="x", owner_id=charlie.pk)
     assert set(refused.value.fields) == {"clause", "owner_id"}
     assert audit.findings.count() == 0 and Action.objects.count() == 0
 
@@ -159,7 +159,7 @@ def test_a_completed_audit_is_read_only(audit, bob):
         update_checklist_item(item=audit.checklist.first(), actor=bob, result="not_checked")
     with pytest.raises(Conflict):
         add_internal_finding(audit=audit, actor=bob,
-                             data={"kind": "observation", "clause": "8.5", "statement": "x"})
+                             kind="observation", clause="8.5", statement="x")
 
 
 def test_a_row_marked_finding_raised_needs_a_recorded_finding(audit, bob):
@@ -174,28 +174,28 @@ def test_a_row_marked_finding_raised_needs_a_recorded_finding(audit, bob):
     assert audit.status == "planned"
     assert not AuditEvent.objects.filter(action="improvement.internal_audit.completed").exists()
 
-    add_internal_finding(audit=audit, actor=bob, data={
-        "kind": "observation", "clause": "8.5", "statement": "Release records are late."})
+    add_internal_finding(audit=audit, actor=bob, kind="observation", clause="8.5",
+                         statement="Release records are late.")
     done = complete_internal_audit(audit=audit, actor=bob, conclusion="Effective.")
     assert done.status == "completed"
 
 
 def test_a_finding_on_a_sub_clause_answers_its_main_clause_row(nordlicht, alice, bob):
     audit = create_internal_audit(organization=nordlicht, actor=alice,
-                                  data=audit_data(nordlicht, bob, clauses="7, 8"))
+                                  **audit_data(nordlicht, bob, clauses="7, 8"))
     row_7, row_8 = audit.checklist.all()
     update_checklist_item(item=row_7, actor=bob, result="finding")
     update_checklist_item(item=row_8, actor=bob, result="finding")
-    add_internal_finding(audit=audit, actor=bob, data={
-        "kind": "nonconformity", "clause": "7.5.3", "statement": "Obsolete drawings in use."})
+    add_internal_finding(audit=audit, actor=bob, kind="nonconformity", clause="7.5.3",
+                         statement="Obsolete drawings in use.")
 
     with pytest.raises(InvalidInput) as refused:
         complete_internal_audit(audit=audit, actor=bob, conclusion="Effective.")
     assert refused.value.fields["checklist"].endswith(": 8.")
     assert "7," not in refused.value.message
 
-    add_internal_finding(audit=audit, actor=bob, data={
-        "kind": "nonconformity", "clause": "8.5.1", "statement": "No work instructions."})
+    add_internal_finding(audit=audit, actor=bob, kind="nonconformity", clause="8.5.1",
+                         statement="No work instructions.")
     assert complete_internal_audit(audit=audit, actor=bob,
                                    conclusion="Two NCs.").status == "completed"
 
@@ -206,7 +206,6 @@ def test_choice_errors_name_the_choices_as_the_page_shows_them(audit, bob):
     assert refused.value.fields["result"] == (
         "Choose the result: Not checked, Conforming or Finding raised.")
     with pytest.raises(InvalidInput) as refused:
-        add_internal_finding(audit=audit, actor=bob, data={
-            "kind": "remark", "clause": "8.5", "statement": "x"})
+        add_internal_finding(audit=audit, actor=bob, kind="remark", clause="8.5", statement="x")
     assert refused.value.fields["kind"] == ("Choose the kind of finding: Nonconformity, "
                                             "Observation or Opportunity for improvement.")

@@ -17,9 +17,9 @@ from isocert.improvement.services import (
 
 @pytest.fixture
 def review(nordlicht, alice):
-    return create_management_review(organization=nordlicht, actor=alice, data={
-        "standard": "ISO 50001", "date": "2026-03-02",
-        "attendees": "Alice Owner, managing director\nBob Editor, energy manager"})
+    return create_management_review(organization=nordlicht, actor=alice, standard="ISO 50001",
+            date="2026-03-02",
+            attendees="Alice Owner, managing director\nBob Editor, energy manager")
 
 
 def test_the_inputs_are_the_common_ones_plus_the_standards(review):
@@ -39,8 +39,8 @@ def test_the_inputs_are_the_common_ones_plus_the_standards(review):
     ("ISO/IEC 27001", {"security_feedback", "risk_assessment"}),
 ])
 def test_each_standard_has_its_own_inputs(nordlicht, alice, code, expected):
-    review = create_management_review(organization=nordlicht, actor=alice, data={
-        "standard": code, "date": "2026-03-02", "attendees": "Alice"})
+    review = create_management_review(organization=nordlicht, actor=alice, standard=code,
+                                      date="2026-03-02", attendees="Alice")
     assert set(review.inputs.values_list("key", flat=True)[8:]) == expected
 
 
@@ -53,9 +53,9 @@ def test_the_data_file_covers_every_shipped_standard(db):
 
 
 def test_inputs_are_recorded_at_creation_and_updated(nordlicht, alice, bob):
-    review = create_management_review(organization=nordlicht, actor=alice, data={
-        "standard": "ISO 9001", "date": "2026-03-02", "attendees": "Alice",
-        "inputs": [{"key": "audit_results", "covered": True, "notes": "Two minor NCs."}]})
+    review = create_management_review(organization=nordlicht, actor=alice, standard="ISO 9001",
+            date="2026-03-02", attendees="Alice",
+            inputs=[{"key": "audit_results", "covered": True, "notes": "Two minor NCs."}])
     assert review.inputs.get(key="audit_results").notes == "Two minor NCs."
 
     update_review_inputs(review=review, actor=bob, inputs=[
@@ -76,15 +76,16 @@ def test_unknown_inputs_change_nothing(review, alice):
 
 def test_a_review_needs_a_date_attendees_and_a_standard(nordlicht, alice):
     with pytest.raises(InvalidInput) as refused:
-        create_management_review(organization=nordlicht, actor=alice, data={"standard": ""})
+        create_management_review(organization=nordlicht, actor=alice, standard="", date=None,
+                                 attendees="")
     assert set(refused.value.fields) == {"standard", "date", "attendees"}
 
 
 def test_decisions_and_resulting_actions(review, alice, bob):
     record_review_decisions(review=review, actor=alice,
                             decisions="Replace compressor 3; new EnPI for the furnace.")
-    action = add_review_action(review=review, actor=bob, **{
-        "title": "Replace compressor 3", "owner_id": bob.pk, "clause": "6.2"})
+    action = add_review_action(review=review, actor=bob, title="Replace compressor 3",
+                               owner_id=bob.pk, clause="6.2")
 
     review.refresh_from_db()
     assert review.decisions.startswith("Replace compressor 3")
@@ -95,11 +96,11 @@ def test_decisions_and_resulting_actions(review, alice, bob):
 
 def test_a_viewer_cannot_record_reviews(nordlicht, vera, review):
     with pytest.raises(NotPermitted):
-        create_management_review(organization=nordlicht, actor=vera, data={
-            "standard": "ISO 9001", "date": "2026-03-02", "attendees": "Vera"})
+        create_management_review(organization=nordlicht, actor=vera, standard="ISO 9001",
+                                 date="2026-03-02", attendees="Vera")
     with pytest.raises(NotPermitted):
         update_review_inputs(review=review, actor=vera, inputs=[])
     with pytest.raises(NotPermitted):
         record_review_decisions(review=review, actor=vera, decisions="x")
     with pytest.raises(NotPermitted):
-        add_review_action(review=review, actor=vera, **{"title": "x"})
+        add_review_action(review=review, actor=vera, title="x")

@@ -31,20 +31,20 @@ def overdue_world(nordlicht, brightpath, alice, bob, charlie):
     Membership.objects.create(organization=brightpath, user=bob, role=Membership.Role.EDITOR)
     make = create_action
     return {
-        "late_1": make(organization=nordlicht, actor=alice, **{
-            "title": "Fix the calibration register", "standard": "ISO 9001", "clause": "7.1.5",
-            "owner_id": bob.pk, "due_date": in_days(-3)}),
-        "late_2": make(organization=brightpath, actor=charlie, **{
-            "title": "Update the cleaning rota", "owner_id": bob.pk, "due_date": in_days(-1)}),
-        "due_today": make(organization=nordlicht, actor=alice, **{
-            "title": "Due today is not overdue", "owner_id": bob.pk, "due_date": in_days(0)}),
-        "alice_late": make(organization=nordlicht, actor=alice, **{
-            "title": "Review the energy policy", "owner_id": alice.pk, "due_date": in_days(-10)}),
-        "done_late": complete_action(action=make(organization=nordlicht, actor=alice, **{
-            "title": "Closed long ago", "owner_id": alice.pk, "due_date": in_days(-30)}),
+        "late_1": make(organization=nordlicht, actor=alice, title="Fix the calibration register",
+                       standard="ISO 9001", clause="7.1.5", owner_id=bob.pk, due_date=in_days(-3)),
+        "late_2": make(organization=brightpath, actor=charlie, title="Update the cleaning rota",
+                       owner_id=bob.pk, due_date=in_days(-1)),
+        "due_today": make(organization=nordlicht, actor=alice, title="Due today is not overdue",
+                          owner_id=bob.pk, due_date=in_days(0)),
+        "alice_late": make(organization=nordlicht, actor=alice, title="Review the energy policy",
+                           owner_id=alice.pk, due_date=in_days(-10)),
+        "done_late": complete_action(action=make(organization=nordlicht, actor=alice,
+                                                 title="Closed long ago", owner_id=alice.pk,
+                                                 due_date=in_days(-30)),
             actor=alice).action,
-        "no_owner": make(organization=nordlicht, actor=alice, **{
-            "title": "Nobody's", "due_date": in_days(-5)}),
+        "no_owner": make(organization=nordlicht, actor=alice, title="Nobody's",
+                         due_date=in_days(-5)),
     }
 
 
@@ -94,7 +94,7 @@ def test_a_new_owner_gets_their_own_digest_the_same_day(overdue_world, alice, bo
     erik = make_user("erik@nordlicht.example", "Erik")
     Membership.objects.create(organization=overdue_world["late_1"].organization, user=erik,
                               role=Membership.Role.EDITOR)
-    update_action(action=overdue_world["late_1"], actor=alice, **{"owner_id": erik.pk})
+    update_action(action=overdue_world["late_1"], actor=alice, owner_id=erik.pk)
 
     run_digest(django_capture_on_commit_callbacks)
     assert [m.to for m in mail.outbox] == [[erik.email]]
@@ -102,10 +102,9 @@ def test_a_new_owner_gets_their_own_digest_the_same_day(overdue_world, alice, bo
 
 def test_no_mail_when_nothing_is_overdue(nordlicht, alice, bob,
                                          django_capture_on_commit_callbacks):
-    create_action(organization=nordlicht, actor=alice, **{
-        "title": "Future", "owner_id": bob.pk, "due_date": in_days(3)})
-    create_action(organization=nordlicht, actor=alice, **{"title": "No due date",
-                                                             "owner_id": bob.pk})
+    create_action(organization=nordlicht, actor=alice, title="Future", owner_id=bob.pk,
+                  due_date=in_days(3))
+    create_action(organization=nordlicht, actor=alice, title="No due date", owner_id=bob.pk)
     assert run_digest(django_capture_on_commit_callbacks) == 0
     assert mail.outbox == []
 

@@ -99,8 +99,8 @@ def test_the_application_form_is_prefilled_when_its_energy_inputs_are_empty(
     from isocert.registration.services import create_application
 
     save_energy_facts(assessment=gap50001, actor=alice, **FACTS)
-    application = create_application(organization=nordlicht, actor=alice, **{
-        "standards": [{"standard": "ISO 50001", "effective_personnel": "24"}]})
+    application = create_application(organization=nordlicht, actor=alice,
+            standards=[{"standard": "ISO 50001", "effective_personnel": "24"}])
 
     page = api_client(alice).get(f"/applications/{application.pk}/edit/standards/")
 

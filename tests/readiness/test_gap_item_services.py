@@ -47,9 +47,9 @@ def test_only_owners_and_editors_start_one_and_only_one_open_per_standard(
 def test_an_editor_saves_a_row_and_the_save_is_audit_trailed(gap9001, bob, alice):
     item = row(gap9001, "4.1")
 
-    saved = update_gap_item(item=item, actor=bob, expected_version=1, **{
-        "status": "partial", "notes": "Context analysis exists, not reviewed since 2021.",
-        "owner_id": alice.pk})
+    saved = update_gap_item(item=item, actor=bob, expected_version=1, status="partial",
+                            notes="Context analysis exists, not reviewed since 2021.",
+                            owner_id=alice.pk)
 
     saved.refresh_from_db()
     assert (saved.status, saved.owner, saved.version, saved.updated_by) == (
@@ -66,7 +66,7 @@ def test_a_viewer_cannot_edit_a_row(gap9001, vic):
     events = AuditEvent.objects.count()
 
     with pytest.raises(NotPermitted):
-        update_gap_item(item=item, actor=vic, **{"status": "conforms"}, expected_version=1)
+        update_gap_item(item=item, actor=vic, status="conforms", expected_version=1)
 
     item.refresh_from_db()
     assert (item.status, item.version) == ("not_assessed", 1)
@@ -77,11 +77,11 @@ def test_a_stale_save_is_refused_and_overwrites_nothing(gap9001, alice, bob):
     item = row(gap9001, "5.2")
     alice_copy, bob_copy = GapItem.objects.get(pk=item.pk), GapItem.objects.get(pk=item.pk)
     update_gap_item(item=alice_copy, actor=alice, expected_version=alice_copy.version,
-                    **{"status": "conforms", "notes": "Policy signed 2024-01."})
+                    status="conforms", notes="Policy signed 2024-01.")
 
     with pytest.raises(Conflict) as refused:
         update_gap_item(item=bob_copy, actor=bob, expected_version=bob_copy.version,
-                        **{"status": "nonconforming", "notes": "No policy."})
+                        status="nonconforming", notes="No policy.")
 
     assert "alice@nordlicht.example saved clause 5.2" in refused.value.message
     assert "nothing was overwritten" in refused.value.message
@@ -93,7 +93,7 @@ def test_a_stale_save_is_refused_and_overwrites_nothing(gap9001, alice, bob):
 
 def test_the_version_is_required(gap9001, alice):
     with pytest.raises(InvalidInput) as refused:
-        update_gap_item(item=row(gap9001, "4.1"), actor=alice, **{"status": "conforms"},
+        update_gap_item(item=row(gap9001, "4.1"), actor=alice, status="conforms",
                         expected_version=None)
     assert "version" in refused.value.fields
 
@@ -102,8 +102,7 @@ def test_not_applicable_needs_a_justification(gap9001, alice):
     item = row(gap9001, "8.3")
 
     with pytest.raises(InvalidInput) as refused:
-        update_gap_item(item=item, actor=alice, **{"status": "not_applicable",
-                                                      "justification": "   "},
+        update_gap_item(item=item, actor=alice, status="not_applicable", justification="   ",
                         expected_version=1)
     assert "justification" in refused.value.fields
     item.refresh_from_db()
@@ -117,7 +116,7 @@ def test_not_applicable_needs_a_justification(gap9001, alice):
 def test_unknown_status_and_foreign_owner_are_refused(gap9001, alice, charlie):
     with pytest.raises(InvalidInput) as refused:
         update_gap_item(item=row(gap9001, "4.1"), actor=alice, expected_version=1,
-                        **{"status": "great", "owner_id": charlie.pk})
+                        status="great", owner_id=charlie.pk)
     assert set(refused.value.fields) == {"status", "owner_id"}
 
 
@@ -127,7 +126,7 @@ def test_a_frozen_version_is_read_only(gap9001, alice):
     item = row(gap9001, "4.2")
 
     with pytest.raises(Conflict, match="frozen and read-only"):
-        update_gap_item(item=item, actor=alice, **{"status": "conforms"},
+        update_gap_item(item=item, actor=alice, status="conforms",
                         expected_version=item.version)
     with pytest.raises(Conflict):
         freeze_gap_assessment(assessment=gap9001, actor=alice)
@@ -140,14 +139,14 @@ def test_the_soa_is_only_for_annex_a_controls(gap27001, gap9001, alice):
         item = row(assessment, number)
         with pytest.raises(InvalidInput, match="Annex A controls only"):
             update_gap_item(item=item, actor=alice, expected_version=1,
-                            **{"soa_applicable": True, "soa_justification": "x"})
+                            soa_applicable=True, soa_justification="x")
         item.refresh_from_db()
         assert item.soa_applicable is None
 
     control = row(gap27001, "A.5.1")
-    saved = update_gap_item(item=control, actor=alice, expected_version=1, **{
-        "status": "partial", "soa_applicable": True,
-        "soa_justification": "Required by risk R-3.", "soa_implementation": "partial"})
+    saved = update_gap_item(item=control, actor=alice, expected_version=1, status="partial",
+                            soa_applicable=True, soa_justification="Required by risk R-3.",
+                            soa_implementation="partial")
     assert (saved.soa_applicable, saved.soa_implementation) == (True, "partial")
 
 
@@ -156,12 +155,12 @@ def test_the_soa_needs_a_justification_and_an_exclusion_makes_the_row_not_applic
     control = row(gap27001, "A.7.5")
     with pytest.raises(InvalidInput) as refused:
         update_gap_item(item=control, actor=alice, expected_version=1,
-                        **{"soa_applicable": False})
+                        soa_applicable=False)
     assert "soa_justification" in refused.value.fields
 
-    saved = update_gap_item(item=control, actor=alice, expected_version=1, **{
-        "soa_applicable": False, "soa_justification": "No physical premises of our own.",
-        "soa_implementation": "implemented"})
+    saved = update_gap_item(item=control, actor=alice, expected_version=1, soa_applicable=False,
+                            soa_justification="No physical premises of our own.",
+                            soa_implementation="implemented")
 
     assert saved.status == "not_applicable"
     assert saved.justification == "No physical premises of our own."
@@ -171,15 +170,15 @@ def test_the_soa_needs_a_justification_and_an_exclusion_makes_the_row_not_applic
 def test_implementation_status_needs_an_applicability_decision(gap27001, alice):
     with pytest.raises(InvalidInput) as refused:
         update_gap_item(item=row(gap27001, "A.8.1"), actor=alice, expected_version=1,
-                        **{"soa_implementation": "implemented"})
+                        soa_implementation="implemented")
     assert "soa_implementation" in refused.value.fields
 
 
 def test_choice_errors_name_the_choices_as_the_page_shows_them(gap27001, alice):
     with pytest.raises(InvalidInput) as refused:
-        update_gap_item(item=row(gap27001, "A.5.1"), actor=alice, expected_version=1, **{
-            "status": "ok", "soa_applicable": True, "soa_justification": "Risk R-3.",
-            "soa_implementation": "begun"})
+        update_gap_item(item=row(gap27001, "A.5.1"), actor=alice, expected_version=1,
+                        status="ok", soa_applicable=True, soa_justification="Risk R-3.",
+                        soa_implementation="begun")
     assert refused.value.fields["status"] == (
         "Choose the status: Not assessed, Conforms, Partially conforms, Does not conform or "
         "Not applicable.")

@@ -35,7 +35,7 @@ def test_a_mirrored_row_stays_editable_per_standard(gap9001, gap27001, alice):
     mirrored = row(gap27001, "7.5.1")
 
     edited = update_gap_item(item=mirrored, actor=alice, expected_version=mirrored.version,
-                             **{"status": "partial", "notes": "SoA not yet controlled."})
+                             status="partial", notes="SoA not yet controlled.")
 
     assert edited.status == "partial" and edited.mirrored_from is None
     assert row(gap9001, "7.5.1").status == "conforms"

@@ -57,7 +57,7 @@ def test_an_unassessed_row_makes_it_not_ready(nordlicht, almost_ready, alice):
     item = row(almost_ready, "8.5.1")
     from isocert.readiness.services import update_gap_item
 
-    update_gap_item(item=item, actor=alice, **{"status": "not_assessed"},
+    update_gap_item(item=item, actor=alice, status="not_assessed",
                     expected_version=item.version)
 
     readiness = _verdict(nordlicht, almost_ready)

@@ -10,7 +10,7 @@ from factories import PASSING_ASSESSMENT, complete_application_data
 
 from isocert.accounts.models import User
 from isocert.core.audit import verify_chain
-from isocert.registration import services
+from isocert.registration import review
 from isocert.registration.models import Application
 from isocert.registration.services import (
     create_application,
@@ -59,7 +59,7 @@ def test_a_rolled_back_registration_gives_its_number_back(under_review, nordlich
 
     # The e-mail is queued after the number is drawn: failing there rolls everything back.
     with monkeypatch.context() as patched:
-        patched.setattr(services, "notify", mail_server_exploded)
+        patched.setattr(review, "notify", mail_server_exploded)
         with pytest.raises(RuntimeError):
             register_application(application=under_review, actor=rita)
     under_review.refresh_from_db()

@@ -129,7 +129,7 @@ def test_information_is_requested_only_under_review(submitted, rita):
 
 def test_the_client_completes_and_resubmits(information_requested, bob):
     update_application(application=information_requested, actor=bob,
-                       **{"scope_statement": "Die casting and anodising of aluminium parts."})
+                       scope_statement="Die casting and anodising of aluminium parts.")
 
     resubmit_application(application=information_requested, actor=bob,
                          response="Energy review attached, scope clarified.")
@@ -154,7 +154,7 @@ def test_a_resubmission_needs_an_answer(information_requested, alice):
 
 def test_a_resubmission_must_still_be_complete(information_requested, alice):
     update_application(application=information_requested, actor=alice,
-                       **{"standards": [{"standard": "ISO 9001"}]})
+                       standards=[{"standard": "ISO 9001"}])
     unchanged = Unchanged(information_requested)
 
     with pytest.raises(InvalidInput) as excinfo:

@@ -21,10 +21,9 @@ def snapshot(application):
 
 
 def test_owner_edits_a_draft(draft, alice):
-    updated = update_application(application=draft, actor=alice, **{
-        "scope_statement": "  Die casting and machining of aluminium parts.  ",
-        "consultancy_used": True, "consultancy_by": "EnergieBeratung Nord",
-    })
+    updated = update_application(application=draft, actor=alice,
+            scope_statement="  Die casting and machining of aluminium parts.  ",
+            consultancy_used=True, consultancy_by="EnergieBeratung Nord")
 
     draft.refresh_from_db()
     assert updated.version == draft.version == 2
@@ -38,10 +37,11 @@ def test_owner_edits_a_draft(draft, alice):
 
 
 def test_replacing_the_standards_adds_and_removes_lines(draft, bob):
-    update_application(application=draft, actor=bob, **{"standards": [
+    update_application(application=draft, actor=bob,
+                       standards=[
         {"standard": "ISO 9001", "effective_personnel": "180"},
         {"standard": "ISO 45001", "effective_personnel": "180", "complexity": "High"},
-    ]})
+    ])
 
     draft.refresh_from_db()
     assert standard_codes(draft) == ["ISO 45001", "ISO 9001"]
@@ -52,7 +52,7 @@ def test_replacing_the_standards_adds_and_removes_lines(draft, bob):
 def test_sites_are_chosen_among_the_organizations_own(draft, alice, nordlicht):
     plant = nordlicht.sites.get(name="Oldenburg plant")
 
-    update_application(application=draft, actor=alice, **{"site_ids": [plant.pk]})
+    update_application(application=draft, actor=alice, site_ids=[plant.pk])
 
     assert list(draft.sites.all()) == [plant]
 
@@ -60,12 +60,12 @@ def test_sites_are_chosen_among_the_organizations_own(draft, alice, nordlicht):
 def test_expected_version_guards_against_lost_updates(draft, alice, bob):
     # Alice and Bob both opened version 1; Alice saves first.
     update_application(application=draft, actor=alice, expected_version=1,
-                       **{"scope_statement": "Alice's scope."})
+                       scope_statement="Alice's scope.")
     before = snapshot(draft)
 
     with pytest.raises(Conflict) as excinfo:
         update_application(application=draft, actor=bob, expected_version=1,
-                           **{"scope_statement": "Bob's scope."})
+                           scope_statement="Bob's scope.")
 
     assert excinfo.value.fields == {"version": "Stale version."}
     assert snapshot(draft) == before
@@ -73,7 +73,7 @@ def test_expected_version_guards_against_lost_updates(draft, alice, bob):
     assert draft.version == 2
 
     update_application(application=draft, actor=bob, expected_version=2,
-                       **{"scope_statement": "Bob's scope."})
+                       scope_statement="Bob's scope.")
     draft.refresh_from_db()
     assert (draft.scope_statement, draft.version) == ("Bob's scope.", 3)
 
@@ -100,7 +100,7 @@ def test_expected_version_guards_against_lost_updates(draft, alice, bob):
       "standards.0.significant_energy_uses":
           "Number of significant energy uses must be a whole number from 1 to 1000."}),
     ({"standards": "ISO 9001"}, {"standards": "Give a list of standards."}),
-    ({"desired_audit_from": "31/12/2030"}, {"desired_audit_from": "Enter a date as YYYY-MM-DD."}),
+    ({"desired_audit_from": "31/12/2030"}, {"desired_audit_from": "Enter a date (YYYY-MM-DD)."}),
     ({"desired_audit_from": "2030-06-30", "desired_audit_to": "2030-06-01"},
      {"desired_audit_to": "The end of the desired audit period is before its start."}),
     ({"scope_statement": "x" * 5001, "consultancy_by": "y" * 201},
@@ -120,10 +120,9 @@ def test_a_valid_field_is_not_saved_alongside_an_invalid_one(draft, alice):
     before = snapshot(draft)
 
     with pytest.raises(InvalidInput) as excinfo:
-        update_application(application=draft, actor=alice, **{
-            "scope_statement": "A perfectly good scope.",
-            "standards": [{"standard": "ISO 45001", "complexity": "limited"}],
-        })
+        update_application(application=draft, actor=alice,
+                           scope_statement="A perfectly good scope.",
+                           standards=[{"standard": "ISO 45001", "complexity": "limited"}])
 
     assert list(excinfo.value.fields) == ["standards.0.complexity"]
     assert snapshot(draft) == before
@@ -134,7 +133,7 @@ def test_sites_of_another_organization_are_refused(draft, alice, brightpath):
     before = snapshot(draft)
 
     with pytest.raises(InvalidInput) as excinfo:
-        update_application(application=draft, actor=alice, **{"site_ids": [leeds.pk]})
+        update_application(application=draft, actor=alice, site_ids=[leeds.pk])
 
     assert list(excinfo.value.fields) == ["site_ids"]
     assert snapshot(draft) == before
@@ -146,7 +145,7 @@ def test_only_owners_and_editors_edit(request, draft, actor):
     before = snapshot(draft)
 
     with pytest.raises(NotPermitted):
-        update_application(application=draft, actor=user, **{"scope_statement": "Hijacked."})
+        update_application(application=draft, actor=user, scope_statement="Hijacked.")
 
     assert snapshot(draft) == before
 
@@ -157,7 +156,7 @@ def test_the_client_cannot_edit_while_the_cb_has_the_application(request, alice,
     before = snapshot(application)
 
     with pytest.raises(Conflict):
-        update_application(application=application, actor=alice, **{"scope_statement": "Late."})
+        update_application(application=application, actor=alice, scope_statement="Late.")
 
     assert snapshot(application) == before
 
@@ -165,7 +164,7 @@ def test_the_client_cannot_edit_while_the_cb_has_the_application(request, alice,
 def test_the_client_edits_again_when_the_cb_asks_for_information(under_review, rita, alice):
     request_information(application=under_review, actor=rita, message="Add the Oldenburg plant?")
 
-    update_application(application=under_review, actor=alice, **{"scope_statement": "Wider."},
+    update_application(application=under_review, actor=alice, scope_statement="Wider.",
                        expected_version=4)
 
     under_review.refresh_from_db()
@@ -178,7 +177,7 @@ def test_a_registered_application_is_read_only(registered, alice):
 
     with pytest.raises(Conflict, match="read-only once registered"):
         update_application(application=registered, actor=alice,
-                           **{"scope_statement": "Changed after registration."})
+                           scope_statement="Changed after registration.")
 
     assert snapshot(registered) == before
     assert registered.status == Application.Status.REGISTERED

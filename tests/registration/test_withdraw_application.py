@@ -85,7 +85,7 @@ def test_withdrawn_is_final(withdrawn, alice, rita):
     with pytest.raises(TransitionNotAllowed):
         start_review(application=withdrawn, actor=rita)
     with pytest.raises(Conflict):
-        update_application(application=withdrawn, actor=alice, **{"scope_statement": "New"})
+        update_application(application=withdrawn, actor=alice, scope_statement="New")
 
     withdrawn.refresh_from_db()
     assert (withdrawn.status, withdrawn.version) == ("withdrawn", version)

@@ -245,7 +245,7 @@ def test_import_certificates_command(tmp_path, db):
     assert "Imported 2 certificates" in out.getvalue()
 
     bad = tmp_path / "bad.csv"
-    bad.write_text(csv_text([row(3, **{"Standards": "ISO 1:1"}), row(1)]), encoding="utf-8")
+    bad.write_text(csv_text([row(3, Standards="ISO 1:1"), row(1)]), encoding="utf-8")
     err = io.StringIO()
     with pytest.raises(SystemExit) as exit_status:
         call_command("import-certificates", str(bad), stdout=io.StringIO(), stderr=err)

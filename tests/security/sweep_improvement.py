@@ -61,23 +61,27 @@ API_PARAM_KINDS = {
 def build_world(*, organization, alice, bob) -> tuple[dict[str, list[int]], list[str]]:
     """One of each of Alice's improvement objects; returns their ids and telltale names."""
     today = timezone.localdate()
-    action = services.create_action(organization=organization, actor=alice, **{
-        "title": "Nordlicht furnace insulation", "standard": "ISO 50001", "clause": "6.2",
-        "owner_id": bob.pk, "due_date": today - datetime.timedelta(days=2)})
+    action = services.create_action(organization=organization, actor=alice,
+                                    title="Nordlicht furnace insulation", standard="ISO 50001",
+                                    clause="6.2", owner_id=bob.pk,
+                                    due_date=today - datetime.timedelta(days=2))
     services.start_action(action=action, actor=alice)
     services.add_action_note(action=action, actor=alice, text="Quote from insulator received")
     evidence = services.add_action_evidence(
         action=action, actor=alice, title="Insulation quote",
         upload=SimpleUploadedFile("quote.pdf", PDF))
-    audit = services.create_internal_audit(organization=organization, actor=alice, data={
-        "title": "Nordlicht energy audit", "standard": "ISO 50001", "clauses": "6.3, 9.2",
-        "start_date": today, "end_date": today, "auditor_ids": [bob.pk]})
+    audit = services.create_internal_audit(organization=organization, actor=alice,
+                                           title="Nordlicht energy audit", standard="ISO 50001",
+                                           clauses="6.3, 9.2", start_date=today, end_date=today,
+                                           auditor_ids=[bob.pk])
     finding = services.add_internal_finding(
-        audit=audit, actor=bob, upload=SimpleUploadedFile("meter.pdf", PDF), data={
-            "kind": "nonconformity", "clause": "6.3", "statement": "Compressor SEU not listed"})
-    review = services.create_management_review(organization=organization, actor=alice, data={
-        "standard": "ISO 50001", "date": today, "attendees": "Alice, managing director",
-        "decisions": "Replace compressor 3"})
+        audit=audit, actor=bob, upload=SimpleUploadedFile("meter.pdf", PDF),
+                                            kind="nonconformity", clause="6.3",
+                                            statement="Compressor SEU not listed")
+    review = services.create_management_review(organization=organization, actor=alice,
+                                               standard="ISO 50001", date=today,
+                                               attendees="Alice, managing director",
+                                               decisions="Replace compressor 3")
     return {
         "action": [action.pk, finding.corrective_action.pk],
         "action_evidence": [evidence.pk],

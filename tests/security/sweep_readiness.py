@@ -45,16 +45,16 @@ def build_world(*, organization, alice, bob) -> tuple[dict[str, list[int]], list
     v1 = services.start_gap_assessment(organization=organization, standard="ISO 50001",
                                        actor=alice)
     item = v1.items.get(clause__number="4.1")
-    services.update_gap_item(item=item, actor=alice, expected_version=1, **{
-        "status": "partial", "notes": "Nordlicht context SWOT pending."})
+    services.update_gap_item(item=item, actor=alice, expected_version=1, status="partial",
+                             notes="Nordlicht context SWOT pending.")
     services.freeze_gap_assessment(assessment=v1, actor=alice)
     v2 = services.start_new_version(assessment=v1, actor=bob)
-    services.save_energy_facts(assessment=v2, actor=alice, **{
-        "annual_consumption": "86111111", "unit": "kWh", "energy_types": ["Electricity", "Gas"],
-        "significant_uses": [{"name": "Nordlicht melting furnaces", "share_percent": "60"}]})
+    services.save_energy_facts(assessment=v2, actor=alice, annual_consumption="86111111",
+            unit="kWh", energy_types=["Electricity", "Gas"],
+            significant_uses=[{"name": "Nordlicht melting furnaces", "share_percent": "60"}])
     row = v2.items.get(clause__number="5.1")
     row = services.update_gap_item(item=row, actor=alice, expected_version=1,
-                                   **{"status": "conforms"})
+                                   status="conforms")
     evidence = services.add_gap_evidence(
         item=row, actor=alice, title="Nordlicht energy policy",
         upload=SimpleUploadedFile("nordlicht-energy-policy.pdf", PDF))

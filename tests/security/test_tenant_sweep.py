@@ -187,12 +187,12 @@ def alice_world(request, alice, bob, nordlicht, brightpath, charlie,
                 django_capture_on_commit_callbacks) -> AliceWorld:
     """Alice's organization with one of each object type; Charlie has his own."""
     application = registration_services.create_application(
-        organization=nordlicht, actor=alice, **{
-            "standards": [{"standard": "ISO 50001", "effective_personnel": "24",
+        organization=nordlicht, actor=alice,
+            standards=[{"standard": "ISO 50001", "effective_personnel": "24",
                            "annual_energy_consumption_tj": "310", "energy_types": 3,
                            "significant_energy_uses": 5}],
-            "desired_audit_from": timezone.localdate() + datetime.timedelta(days=60),
-            "desired_audit_to": timezone.localdate() + datetime.timedelta(days=90)})
+            desired_audit_from=timezone.localdate() + datetime.timedelta(days=60),
+            desired_audit_to=timezone.localdate() + datetime.timedelta(days=90))
     document = registration_services.add_application_document(
         application=application, actor=alice, kind="manual",
         upload=SimpleUploadedFile("nordlicht-manual.pdf", PDF))
@@ -203,14 +203,17 @@ def alice_world(request, alice, bob, nordlicht, brightpath, charlie,
     # A registered application with its audit time and a quotation (PDF rendered), so the
     # audit-time and quotation pages have something of Alice's to refuse.
     quoted = registration_services.create_application(
-        organization=nordlicht, actor=alice, **{
-            "standards": [{"standard": "ISO 9001", "effective_personnel": "30"}],
-            "desired_audit_from": timezone.localdate() + datetime.timedelta(days=60)})
+        organization=nordlicht, actor=alice,
+            standards=[{"standard": "ISO 9001", "effective_personnel": "30"}],
+            desired_audit_from=timezone.localdate() + datetime.timedelta(days=60))
     registration_services.submit_application(application=quoted, actor=alice)
     registration_services.start_review(application=quoted, actor=rita)
-    registration_services.record_preliminary_assessment(application=quoted, actor=rita, **{
-        "documents_reviewed": True, "scope_clear": True, "sites_personnel_plausible": True,
-        "cb_competent": True, "impartiality_risk": "none"})
+    registration_services.record_preliminary_assessment(application=quoted, actor=rita,
+                                                        documents_reviewed=True,
+                                                        scope_clear=True,
+                                                        sites_personnel_plausible=True,
+                                                        cb_competent=True,
+                                                        impartiality_risk="none")
     registration_services.register_application(application=quoted, actor=rita)
     registration_services.determine_audit_time(application=quoted, actor=rita, overrides={
         "initial_days": {"value": "6", "justification": "Nordlicht's three shifts need more."}})
@@ -224,7 +227,7 @@ def alice_world(request, alice, bob, nordlicht, brightpath, charlie,
     # Charlie has an application of his own, so his lists are not trivially empty.
     registration_services.create_application(
         organization=brightpath, actor=charlie,
-        **{"standards": [{"standard": "ISO 9001", "effective_personnel": "42"}]})
+        standards=[{"standard": "ISO 9001", "effective_personnel": "42"}])
     improvement_ids, improvement_names = sweep_improvement.build_world(
         organization=nordlicht, alice=alice, bob=bob)
     readiness_ids, readiness_names = sweep_readiness.build_world(

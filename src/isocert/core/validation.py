@@ -11,11 +11,12 @@ from .errors import InvalidInput
 DATE_HINT = "Enter a date (YYYY-MM-DD)."
 
 
-def clean_date(value, field: str, *, default: datetime.date | None = None) -> datetime.date:
+def clean_date(value, field: str, *, default: datetime.date | None = None,
+               required: bool = True) -> datetime.date | None:
     """A date from a ``date``, a ``datetime`` (its day) or ``YYYY-MM-DD`` text; empty gives
-    ``default`` when there is one."""
+    ``default`` when there is one, else None when the date is not ``required``."""
     if value in (None, ""):
-        if default is not None:
+        if default is not None or not required:
             return default
         raise InvalidInput("Please give a date.", fields={field: DATE_HINT})
     if isinstance(value, datetime.datetime):
@@ -29,6 +30,16 @@ def clean_date(value, field: str, *, default: datetime.date | None = None) -> da
     if parsed is None:
         raise InvalidInput("Please give a valid date.", fields={field: DATE_HINT})
     return parsed
+
+
+def collect(errors: dict, clean, *args, **kwargs):
+    """``clean(*args, **kwargs)``, or None with its field messages added to ``errors``: for
+    services that check every field before answering with all the problems at once."""
+    try:
+        return clean(*args, **kwargs)
+    except InvalidInput as exc:
+        errors.update(exc.fields)
+        return None
 
 
 def clean_reason(value, *, field: str = "reason", what: str = "the reason",

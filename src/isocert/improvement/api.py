@@ -376,7 +376,7 @@ def list_internal_audits(request, org_id: int):
 def create_internal_audit(request, org_id: int, payload: AuditCreate):
     organization = account_selectors.organization_get(user=request.auth, pk=org_id)
     audit = services.create_internal_audit(organization=organization, actor=request.auth,
-                                           data=payload.dict())
+                                           **payload.dict())
     return Status(201, _audit_out(audit))
 
 
@@ -403,9 +403,9 @@ def add_finding(request, internal_audit_id: int, kind: Form[str], clause: Form[s
                 owner_id: Form[int | None] = None, due_date: Form[datetime.date | None] = None,
                 file: File[UploadedFile] = None):
     audit = selectors.internal_audit_get(user=request.auth, pk=internal_audit_id)
-    finding = services.add_internal_finding(audit=audit, actor=request.auth, upload=file, data={
-        "kind": kind, "clause": clause, "statement": statement, "evidence": evidence,
-        "owner_id": owner_id, "due_date": due_date})
+    finding = services.add_internal_finding(
+        audit=audit, kind=kind, clause=clause, statement=statement, evidence=evidence,
+        owner_id=owner_id, due_date=due_date, upload=file, actor=request.auth)
     return Status(201, {"id": finding.pk, "kind": finding.kind, "clause": finding.clause.number,
                         "statement": finding.statement, "evidence": finding.evidence,
                         "has_file": finding.file_id is not None,
@@ -435,9 +435,8 @@ def list_management_reviews(request, org_id: int):
              summary="Record a management review with the standard's inputs")
 def create_management_review(request, org_id: int, payload: ReviewCreate):
     organization = account_selectors.organization_get(user=request.auth, pk=org_id)
-    data = payload.dict()
     review = services.create_management_review(organization=organization, actor=request.auth,
-                                               data=data)
+                                               **payload.dict())
     return Status(201, _review_out(review))
 
 

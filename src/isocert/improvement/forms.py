@@ -3,6 +3,7 @@ from django import forms
 from isocert.catalog.selectors import standards_current
 
 from .models import Action, ChecklistItem, InternalFinding
+from .selectors import ActionFilters, members_of
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -19,8 +20,6 @@ def _standard_choices(blank: str | None = "—"):
 
 
 def _member_choices(organization, blank: str | None = "— nobody yet —"):
-    from .selectors import members_of
-
     choices = [(str(u.pk), str(u)) for u in members_of(organization=organization)]
     return ([("", blank)] if blank is not None else []) + choices
 
@@ -69,8 +68,6 @@ class ActionFilterForm(forms.Form):
         self.fields["owner"].choices = _member_choices(organization, "Anyone")
 
     def filters(self):
-        from .selectors import ActionFilters
-
         if not self.is_valid():
             return ActionFilters()
         data = self.cleaned_data

@@ -15,6 +15,7 @@ from isocert.accounts.selectors import organization_get
 from isocert.readiness.models import GapItem
 from isocert.registration.selectors import applied_standard_codes
 
+from .actions import GAP_STATES_NEEDING_ACTION, OPEN_STATES, gap_assessment_url
 from .models import (
     ACTION_LIFECYCLE,
     Action,
@@ -24,7 +25,6 @@ from .models import (
     InternalFinding,
     ManagementReview,
 )
-from .services import GAP_STATES_NEEDING_ACTION, OPEN_STATES, gap_assessment_url
 
 
 def _mine(user: User) -> Q:

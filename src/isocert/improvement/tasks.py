@@ -4,6 +4,8 @@ from django.tasks import task
 
 from isocert.accounts.models import User
 
+from .actions import owners_to_remind, send_overdue_digest
+
 
 @task()
 def send_overdue_digests() -> int:
@@ -11,8 +13,6 @@ def send_overdue_digests() -> int:
 
     Run daily by ``isocert send-overdue-digests`` (cron).
     """
-    from .services import owners_to_remind, send_overdue_digest
-
     sent = 0
     for owner in User.objects.filter(pk__in=owners_to_remind()):
         if send_overdue_digest(owner=owner):

@@ -217,7 +217,7 @@ def internal_audit_create(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             audit = services.create_internal_audit(organization=organization, actor=request.user,
-                                                   data=form.cleaned_data)
+                                                   **form.cleaned_data)
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -268,9 +268,9 @@ def internal_finding_add(request, pk):
     audit = selectors.internal_audit_get(user=request.user, pk=pk)
     form = FindingForm(request.POST, request.FILES, organization=audit.organization)
     if form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k != "file"}
+        fields = {k: v for k, v in form.cleaned_data.items() if k != "file"}
         try:
-            finding = services.add_internal_finding(audit=audit, actor=request.user, data=data,
+            finding = services.add_internal_finding(audit=audit, actor=request.user, **fields,
                                                     upload=form.cleaned_data["file"])
         except DomainError as exc:
             messages.error(request, " ".join([exc.message, *exc.fields.values()]))
@@ -330,8 +330,7 @@ def management_review_create(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             review = services.create_management_review(organization=organization,
-                                                       actor=request.user,
-                                                       data=form.cleaned_data)
+                                                       actor=request.user, **form.cleaned_data)
         except DomainError as exc:
             add_domain_error(form, exc)
         else:

@@ -33,6 +33,7 @@ from .models import (
     ReadinessShare,
     SignificantEnergyUse,
 )
+from .selectors import assessment_scores
 
 # Exact factors to terajoules (1 kWh = 3.6 MJ).
 TJ_PER_UNIT = {
@@ -125,8 +126,6 @@ def freeze_gap_assessment(*, assessment: GapAssessment, actor: User) -> GapAsses
     assessment.frozen_by = actor
     assessment.frozen_at = timezone.now()
     assessment.save(update_fields=["status", "frozen_by", "frozen_at"])
-    from .selectors import assessment_scores
-
     overall = assessment_scores(assessment)["overall"]
     _event(actor, "gap_assessment.frozen", assessment, assessment,
            {"score": str(overall["score"]) if overall["score"] is not None else None,

@@ -5,7 +5,12 @@ from django import forms
 
 from isocert.catalog.selectors import standards_current
 
-from .models import ApplicationDocument, ApplicationStandard, PreliminaryAssessment
+from .models import (
+    ApplicationDocument,
+    ApplicationStandard,
+    AuditTimeDetermination,
+    PreliminaryAssessment,
+)
 from .signals import energy_inputs
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -214,8 +219,6 @@ class AuditTimeForm(forms.Form):
             self.fields[f"adjustment_{i}_percent"] = forms.DecimalField(
                 required=False, min_value=-30, max_value=100, decimal_places=1,
                 label=f"Adjustment {i + 1} — percent (signed)")
-        from .models import AuditTimeDetermination
-
         for key in AuditTimeDetermination.OVERRIDABLE:
             label = AuditTimeDetermination.FIGURES[key]
             self.fields[f"override_{key}"] = forms.DecimalField(
@@ -237,8 +240,6 @@ class AuditTimeForm(forms.Form):
 
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
-        from .models import AuditTimeDetermination
-
         return {
             "sampling_allowed": data["sampling_allowed"],
             "integration_reduction_percent": str(data["integration_reduction_percent"] or 0),
@@ -258,8 +259,6 @@ class AuditTimeForm(forms.Form):
     @staticmethod
     def field_map() -> dict[str, str]:
         """Service error keys → form fields."""
-        from .models import AuditTimeDetermination
-
         mapping = {"integration_reduction_percent": "integration_reduction_percent",
                    "sites.sampling_allowed": "sampling_allowed"}
         for key in AuditTimeDetermination.OVERRIDABLE:

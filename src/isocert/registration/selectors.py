@@ -14,7 +14,15 @@ from isocert.catalog.selectors import estimate_audit_time
 from isocert.core.errors import InvalidInput
 from isocert.core.models import AuditEvent
 
-from .models import APPLICATION_LIFECYCLE, Application, ApplicationDocument, ApplicationMessage
+from .models import (
+    APPLICATION_LIFECYCLE,
+    Application,
+    ApplicationDocument,
+    ApplicationMessage,
+    AuditTimeDetermination,
+    Quotation,
+)
+from .quotations import audit_time_inputs
 
 
 def _base() -> QuerySet[Application]:
@@ -142,8 +150,6 @@ def allowed_actions_for(*, application: Application, user: User) -> list[str]:
 
 def audit_time_of(*, user: User, application: Application):
     """The audit-time determination, if any (visible to whoever sees the application)."""
-    from .models import AuditTimeDetermination
-
     application_get(user=user, pk=application.pk)
     return AuditTimeDetermination.objects.filter(application=application).first()
 
@@ -154,8 +160,6 @@ def quotations_for_application(*, user: User, application: Application):
 
 
 def quotation_get(*, user: User, pk):
-    from .models import Quotation
-
     try:
         quotation = Quotation.objects.select_related("application", "pdf", "accepted_by").get(pk=pk)
     except (Quotation.DoesNotExist, ValueError, TypeError):
@@ -167,8 +171,6 @@ def quotation_get(*, user: User, pk):
 def proposed_audit_time(*, user: User, application: Application) -> dict | None:
     """The engine's figures from the application's data alone (no factors), for the
     reviewer to start from; None when the data can't be computed yet."""
-    from .services import audit_time_inputs
-
     application_get(user=user, pk=application.pk)
     try:
         return estimate_audit_time(audit_time_inputs(application, adjustments=[],
