@@ -1,26 +1,48 @@
 """Lookup counts: how often each certificate was verified, without a write per request.
 
-``record_lookup`` adds to a counter in this process; ``flush_lookup_counts`` turns the
-counters into a few ``UPDATE ... SET lookups = lookups + n`` statements, at most every
-``LOOKUP_FLUSH_SECONDS`` or ``LOOKUP_FLUSH_AT`` lookups, in a background thread (so no
-request waits for it), and when the process exits. A worker that crashes loses its
-unflushed counts — at most ``LOOKUP_FLUSH_SECONDS``' worth: the counts are statistics, not
-records. Only the certificate's id is kept: no address, no user, no time of the lookup.
+``record_lookup`` counts one verification; ``flush_lookup_counts`` turns the counts into a
+few ``UPDATE ... SET lookups = lookups + n`` statements. Only the certificate's id is kept:
+no address, no user, no time of the lookup.
+
+**Where the counts wait.** With ``REDIS_URL`` in one Redis hash shared by every server
+process (``HINCRBY``, atomic): a server that stops or crashes loses nothing, and whichever
+process holds the flush lock (``SET NX`` with an expiry) moves the hash aside (``RENAME``)
+and writes it; if that write fails the moved counts stay in Redis and are written by the
+next flush. Without Redis in this process's memory, written in one go and dropped on a
+database error (statistics must not hold up verification); a process killed without
+notice (SIGKILL, a crash) loses what it counted since its last flush.
+
+**When they are written.** A timer thread in every process that counts (started by its
+first lookup) flushes every ``LOOKUP_FLUSH_SECONDS`` — not on the next lookup, so a quiet
+registry is written too; in memory also as soon as ``LOOKUP_FLUSH_AT`` lookups wait. A
+process also flushes when it stops: through ``atexit`` (the task worker, ``runserver``) and
+through ``multiprocessing``'s exit finalizers, which are what runs when a granian worker
+(a forked ``multiprocessing`` process that ends with ``os._exit``, skipping ``atexit``)
+returns after SIGTERM or SIGINT.
 """
 
 import atexit
 import contextlib
+import logging
+import multiprocessing.util
+import os
 import threading
-import time
 
+import redis
+from django.conf import settings
 from django.db import connections, transaction
 from django.db.models import F
 
 from isocert.certification.models import Certificate
+from isocert.core.shared_store import shared_key, shared_redis
 
-LOOKUP_FLUSH_SECONDS = 10.0
+logger = logging.getLogger(__name__)
+
 LOOKUP_FLUSH_AT = 50_000
+# Off in tests: due flushes then run in the request's thread and no timer starts.
 FLUSH_IN_BACKGROUND = True
+# The flush lock expires on its own after this long if its holder died mid-flush.
+FLUSH_LOCK_SECONDS = 60
 
 
 class _LookupCounter:
@@ -31,52 +53,96 @@ class _LookupCounter:
         self.flushing = threading.Lock()  # held while a background flush runs
         self.pending: dict[int, int] = {}
         self.total = 0
-        self.last_flush = time.monotonic()
 
     def add(self, certificate_id: int) -> bool:
-        """Count one lookup; True when it is time to flush."""
+        """Count one lookup; True when so many wait that they should be written now."""
         with self.lock:
             self.pending[certificate_id] = self.pending.get(certificate_id, 0) + 1
             self.total += 1
-            return (self.total >= LOOKUP_FLUSH_AT
-                    or time.monotonic() - self.last_flush >= LOOKUP_FLUSH_SECONDS)
+            return self.total >= LOOKUP_FLUSH_AT
 
     def take(self) -> dict[int, int]:
         with self.lock:
             pending, self.pending, self.total = self.pending, {}, 0
-            self.last_flush = time.monotonic()
             return pending
 
 
 _counter = _LookupCounter()
+_timer_pid: int | None = None
+_timer_lock = threading.Lock()
+
+
+def _pending_key() -> str:
+    return shared_key("lookups")
+
+
+def _flushing_key() -> str:
+    return shared_key("lookups", "flushing")
 
 
 def record_lookup(certificate_id: int) -> None:
     """Count one public verification of this certificate; who looked is not kept.
 
-    When a flush is due it runs in a thread of its own (``FLUSH_IN_BACKGROUND``): writing
-    a thousand counters takes tens of milliseconds (random pages of a large table), which
-    the request that happened to be the thousandth should not wait for.
+    In Redis when it is configured and answers, else in this process. Due writes run in a
+    thread of their own (``FLUSH_IN_BACKGROUND``): writing a thousand counters takes tens of
+    milliseconds (random pages of a large table), which no request should wait for.
     """
+    client = shared_redis()
+    if client is not None:
+        try:
+            client.hincrby(_pending_key(), str(certificate_id), 1)
+        except redis.RedisError:
+            logger.warning("Redis did not answer: lookup counted in this process",
+                           exc_info=True)
+        else:
+            _start_timer()
+            return
     if _counter.add(certificate_id):
         if FLUSH_IN_BACKGROUND:
             _flush_in_background()
         else:
             flush_lookup_counts()
+    _start_timer()
 
 
-def _flush_in_background() -> None:
+def _start_timer() -> None:
+    """Start this process's flush timer once (again in a forked child: threads are not
+    inherited)."""
+    global _timer_pid
+    if not FLUSH_IN_BACKGROUND or _timer_pid == os.getpid():
+        return
+    with _timer_lock:
+        if _timer_pid == os.getpid():
+            return
+        _timer_pid = os.getpid()
+        threading.Thread(target=_flush_every_interval, name="lookup-flush-timer",
+                         daemon=True).start()
+
+
+def _flush_every_interval() -> None:
+    stop = threading.Event()  # never set: the daemon thread ends with its process
+    while not stop.wait(settings.LOOKUP_FLUSH_SECONDS):
+        if FLUSH_IN_BACKGROUND:
+            _flush_in_background(wait=True)
+
+
+def _flush_in_background(wait: bool = False) -> None:
     if not _counter.flushing.acquire(blocking=False):
-        return  # one is running; the next due lookup starts another
+        return  # one is running; the next due lookup or tick starts another
 
     def run():
         try:
             flush_lookup_counts()
+        except Exception:  # noqa: BLE001 — a timer that dies would never flush again
+            logger.exception("Could not flush lookup counts")
         finally:
             connections.close_all()  # this thread's own connections
             _counter.flushing.release()
 
-    threading.Thread(target=run, name="lookup-flush", daemon=True).start()
+    if wait:
+        run()
+    else:
+        threading.Thread(target=run, name="lookup-flush", daemon=True).start()
 
 
 def wait_for_background_flush(timeout: float = 10.0) -> None:
@@ -86,41 +152,81 @@ def wait_for_background_flush(timeout: float = 10.0) -> None:
 
 
 def pending_lookup_counts() -> dict[int, int]:
-    """What this process has counted since its last flush (for tests and diagnostics)."""
+    """What this process has counted in memory since its last flush (tests, diagnostics)."""
     with _counter.lock:
         return dict(_counter.pending)
 
 
+def shared_pending_lookup_counts() -> dict[int, int]:
+    """What waits in Redis to be written (tests, diagnostics); empty without Redis."""
+    client = shared_redis()
+    if client is None:
+        return {}
+    return {int(k): int(v) for k, v in client.hgetall(_pending_key()).items()}
+
+
 def flush_lookup_counts() -> int:
-    """Write this process's counts: one ``lookups = lookups + n`` per certificate.
+    """Write the counts waiting in this process and, with Redis, those waiting there.
 
-    Certificates with the same count share a statement (``WHERE id IN (...)``), so a flush
-    after a burst of single lookups is a handful of statements. Returns how many lookups
-    were written. On a database error the counts are dropped rather than retried: a
-    statistic must not hold up verification.
+    Returns how many lookups were written. In memory: on a database error the counts are
+    dropped rather than retried. In Redis: only the process holding the flush lock writes;
+    the others return at once (their counts are in the hash it writes).
     """
+    written = 0
     pending = _counter.take()
-    if not pending:
+    if pending:
+        try:
+            written += _write_counts(pending)
+        except Exception:  # noqa: BLE001 — see the docstring
+            logger.exception("Could not write %d lookup counts", sum(pending.values()))
+    client = shared_redis()
+    if client is not None:
+        try:
+            written += _flush_shared(client)
+        except redis.RedisError:
+            logger.warning("Redis did not answer: shared lookup counts not flushed",
+                           exc_info=True)
+    return written
+
+
+def _flush_shared(client: redis.Redis) -> int:
+    """Under the flush lock: move the shared hash aside and write it. Counts moved aside
+    by an earlier flush that failed (or died) are written first, with nothing added."""
+    lock = client.lock(shared_key("lookups", "flush-lock"), timeout=FLUSH_LOCK_SECONDS)
+    if not lock.acquire(blocking=False):
         return 0
-    by_count: dict[int, list[int]] = {}
-    for certificate_id, n in pending.items():
-        by_count.setdefault(n, []).append(certificate_id)
     try:
-        with transaction.atomic():
-            for n, ids in by_count.items():
-                for start in range(0, len(ids), 500):
-                    Certificate.objects.filter(pk__in=ids[start:start + 500]).update(
-                        lookups=F("lookups") + n)
-    except Exception:  # noqa: BLE001 — see the docstring
-        import logging
+        flushing = _flushing_key()
+        if not client.exists(flushing):
+            try:
+                client.rename(_pending_key(), flushing)
+            except redis.ResponseError:  # no such key: nothing was counted
+                return 0
+        counts = {int(k): int(v) for k, v in client.hgetall(flushing).items()}
+        written = _write_counts(counts) if counts else 0
+        client.delete(flushing)
+        return written
+    finally:
+        with contextlib.suppress(redis.exceptions.LockError):
+            lock.release()
 
-        logging.getLogger(__name__).exception("Could not write %d lookup counts",
-                                              sum(pending.values()))
-        return 0
-    return sum(pending.values())
+
+def _write_counts(counts: dict[int, int]) -> int:
+    """One ``lookups = lookups + n`` per certificate, certificates with the same count in
+    one statement (``WHERE id IN (...)``): a flush after a burst of single lookups is a
+    handful of statements."""
+    by_count: dict[int, list[int]] = {}
+    for certificate_id, n in counts.items():
+        by_count.setdefault(n, []).append(certificate_id)
+    with transaction.atomic():
+        for n, ids in by_count.items():
+            for start in range(0, len(ids), 500):
+                Certificate.objects.filter(pk__in=ids[start:start + 500]).update(
+                    lookups=F("lookups") + n)
+    return sum(counts.values())
 
 
-def _flush_at_exit():
+def _flush_at_exit() -> None:
     # The process is ending: nothing is left to tell about a failure.
     with contextlib.suppress(Exception):
         wait_for_background_flush()
@@ -128,3 +234,6 @@ def _flush_at_exit():
 
 
 atexit.register(_flush_at_exit)
+# A granian worker is a forked multiprocessing.Process: it ends with os._exit(), after
+# multiprocessing's own exit function has run the finalizers registered like this.
+multiprocessing.util.Finalize(None, _flush_at_exit, exitpriority=10)
