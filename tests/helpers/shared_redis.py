@@ -2,7 +2,7 @@
 
 ``TEST_REDIS_URL`` (default database 9, never the installation's 0) and a key prefix of
 the test's own, whose keys are deleted afterwards. A test needing Redis is skipped only
-when Redis cannot be reached and the run is not CI's (``CI`` set by ``.ci/run``): in CI a
+when Redis cannot be reached and the run is not CI's (``ISOCERT_CI`` set by ``.ci/run``): in CI a
 missing Redis fails.
 """
 
@@ -21,7 +21,7 @@ def reachable_redis(url: str = TEST_REDIS_URL) -> redis.Redis:
     try:
         client.ping()
     except redis.RedisError as exc:
-        if os.environ.get("CI"):
+        if os.environ.get("ISOCERT_CI"):
             pytest.fail(f"Redis at {url} is needed in CI and does not answer: {exc}")
         pytest.skip(f"Redis at {url} does not answer: {exc}")
     return client
