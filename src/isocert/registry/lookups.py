@@ -1,24 +1,27 @@
 """Lookup counts: how often each certificate was verified, without a write per request.
 
-``record_lookup`` counts one verification; ``flush_lookup_counts`` turns the counts into a
-few ``UPDATE ... SET lookups = lookups + n`` statements. Only the certificate's id is kept:
-no address, no user, no time of the lookup.
+``record_lookup`` adds one to a counter in this process's memory; ``flush_lookup_counts``
+turns the counters into a few ``UPDATE ... SET lookups = lookups + n`` statements. Only
+the certificate's id is kept: no address, no user, no time of the lookup.
 
-**Where the counts wait.** With ``REDIS_URL`` in one Redis hash shared by every server
-process (``HINCRBY``, atomic): a server that stops or crashes loses nothing, and whichever
-process holds the flush lock (``SET NX`` with an expiry) moves the hash aside (``RENAME``)
-and writes it; if that write fails the moved counts stay in Redis and are written by the
-next flush. Without Redis in this process's memory, written in one go and dropped on a
-database error (statistics must not hold up verification); a process killed without
-notice (SIGKILL, a crash) loses what it counted since its last flush.
+**Several servers (``REDIS_URL``).** A flush first adds this process's counters to one
+Redis hash shared by every process (``HINCRBY`` in one ``MULTI``: atomic, one round trip
+per flush instead of one per lookup), then — if it gets the flush lock (``SET NX`` with an
+expiry; it waits up to ``FLUSH_LOCK_WAIT_SECONDS`` for a flush running elsewhere) — moves
+the hash aside (``RENAME``) and writes it. One process at a time writes; what another
+process added before the ``RENAME`` goes in the same write, the rest in the next one. If
+the write fails, the moved counts stay in Redis and the next flush writes them first. When
+Redis does not answer, a process writes its own counters directly (the database adds).
 
-**When they are written.** A timer thread in every process that counts (started by its
-first lookup) flushes every ``LOOKUP_FLUSH_SECONDS`` — not on the next lookup, so a quiet
-registry is written too; in memory also as soon as ``LOOKUP_FLUSH_AT`` lookups wait. A
-process also flushes when it stops: through ``atexit`` (the task worker, ``runserver``) and
-through ``multiprocessing``'s exit finalizers, which are what runs when a granian worker
-(a forked ``multiprocessing`` process that ends with ``os._exit``, skipping ``atexit``)
-returns after SIGTERM or SIGINT.
+**When.** A timer thread in every process that counts (started by its first lookup)
+flushes every ``LOOKUP_FLUSH_SECONDS`` — not at the next lookup, so a quiet registry is
+written too — and a flush also runs as soon as ``LOOKUP_FLUSH_AT`` lookups wait. A process
+flushes when it stops: through ``atexit`` (the task worker, ``runserver``) and through
+``multiprocessing``'s exit finalizers, which are what runs when a granian worker (a forked
+``multiprocessing`` process that ends with ``os._exit``, skipping ``atexit``) returns after
+SIGTERM or SIGINT. Only a process killed without notice (SIGKILL, a crash) loses counts:
+those of its last interval. Counts of this process that a failed database write could not
+store are dropped (statistics must not hold up verification).
 """
 
 import atexit
@@ -43,6 +46,9 @@ LOOKUP_FLUSH_AT = 50_000
 FLUSH_IN_BACKGROUND = True
 # The flush lock expires on its own after this long if its holder died mid-flush.
 FLUSH_LOCK_SECONDS = 60
+# How long a flush waits for one running in another process before leaving its counts in
+# Redis for the next flush (of any process) to write.
+FLUSH_LOCK_WAIT_SECONDS = 2.0
 
 
 class _LookupCounter:
@@ -83,20 +89,10 @@ def _flushing_key() -> str:
 def record_lookup(certificate_id: int) -> None:
     """Count one public verification of this certificate; who looked is not kept.
 
-    In Redis when it is configured and answers, else in this process. Due writes run in a
-    thread of their own (``FLUSH_IN_BACKGROUND``): writing a thousand counters takes tens of
-    milliseconds (random pages of a large table), which no request should wait for.
+    Due flushes run in a thread of their own (``FLUSH_IN_BACKGROUND``): writing a thousand
+    counters takes tens of milliseconds (random pages of a large table), which no request
+    should wait for.
     """
-    client = shared_redis()
-    if client is not None:
-        try:
-            client.hincrby(_pending_key(), str(certificate_id), 1)
-        except redis.RedisError:
-            logger.warning("Redis did not answer: lookup counted in this process",
-                           exc_info=True)
-        else:
-            _start_timer()
-            return
     if _counter.add(certificate_id):
         if FLUSH_IN_BACKGROUND:
             _flush_in_background()
@@ -152,7 +148,7 @@ def wait_for_background_flush(timeout: float = 10.0) -> None:
 
 
 def pending_lookup_counts() -> dict[int, int]:
-    """What this process has counted in memory since its last flush (tests, diagnostics)."""
+    """What this process has counted since its last flush (tests, diagnostics)."""
     with _counter.lock:
         return dict(_counter.pending)
 
@@ -165,35 +161,56 @@ def shared_pending_lookup_counts() -> dict[int, int]:
     return {int(k): int(v) for k, v in client.hgetall(_pending_key()).items()}
 
 
-def flush_lookup_counts() -> int:
-    """Write the counts waiting in this process and, with Redis, those waiting there.
+def flush_lookup_counts(*, lock_wait: float | None = None) -> int:
+    """Write this process's counters, through Redis when it is configured; returns how many
+    lookups this call wrote to the database.
 
-    Returns how many lookups were written. In memory: on a database error the counts are
-    dropped rather than retried. In Redis: only the process holding the flush lock writes;
-    the others return at once (their counts are in the hash it writes).
+    With Redis: nothing when another process holds the flush lock for more than
+    ``lock_wait`` seconds (default ``FLUSH_LOCK_WAIT_SECONDS``) — the counts wait in Redis
+    for the next flush; a database error is raised and the counts stay in Redis. Without
+    Redis (or when it does not answer): a database error is logged and the counts dropped.
     """
-    written = 0
     pending = _counter.take()
-    if pending:
-        try:
-            written += _write_counts(pending)
-        except Exception:  # noqa: BLE001 — see the docstring
-            logger.exception("Could not write %d lookup counts", sum(pending.values()))
     client = shared_redis()
     if client is not None:
         try:
-            written += _flush_shared(client)
+            _add_to_shared(client, pending)
         except redis.RedisError:
-            logger.warning("Redis did not answer: shared lookup counts not flushed",
+            logger.warning("Redis did not answer: lookup counts written by this process",
                            exc_info=True)
-    return written
+        else:
+            wait = FLUSH_LOCK_WAIT_SECONDS if lock_wait is None else lock_wait
+            try:
+                return _flush_shared(client, wait)
+            except redis.RedisError:
+                logger.warning("Redis did not answer: shared lookup counts not written yet",
+                               exc_info=True)
+                return 0
+    if not pending:
+        return 0
+    try:
+        return _write_counts(pending)
+    except Exception:  # noqa: BLE001 — see the docstring
+        logger.exception("Could not write %d lookup counts", sum(pending.values()))
+        return 0
 
 
-def _flush_shared(client: redis.Redis) -> int:
+def _add_to_shared(client: redis.Redis, pending: dict[int, int]) -> None:
+    """This process's counters into the shared hash, all or none (``MULTI``)."""
+    if not pending:
+        return
+    pipe = client.pipeline(transaction=True)
+    for certificate_id, n in pending.items():
+        pipe.hincrby(_pending_key(), str(certificate_id), n)
+    pipe.execute()
+
+
+def _flush_shared(client: redis.Redis, lock_wait: float) -> int:
     """Under the flush lock: move the shared hash aside and write it. Counts moved aside
     by an earlier flush that failed (or died) are written first, with nothing added."""
-    lock = client.lock(shared_key("lookups", "flush-lock"), timeout=FLUSH_LOCK_SECONDS)
-    if not lock.acquire(blocking=False):
+    lock = client.lock(shared_key("lookups", "flush-lock"), timeout=FLUSH_LOCK_SECONDS,
+                       blocking_timeout=lock_wait)
+    if not lock.acquire(blocking=lock_wait > 0):
         return 0
     try:
         flushing = _flushing_key()
