@@ -255,14 +255,16 @@ INVITATIONS_PER_ORGANIZATION_PER_DAY = env_int("INVITATIONS_PER_ORGANIZATION_PER
 # CB staff's personal access tokens reach every client's data: they live at most this long.
 STAFF_TOKEN_MAX_DAYS = env_int("STAFF_TOKEN_MAX_DAYS", 90)
 
-# Shared by every server process (log-in rate limits, used TOTP codes).
+# Shared by every server process (log-in rate limits, used TOTP codes); in Redis with
+# REDIS_URL (the scale-out block below).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "isocert_cache",
     },
     # Per server process, in memory: the public directory's short-lived search results
-    # (a database write per public request would cap its throughput).
+    # (a database write per public request would cap its throughput). With REDIS_URL a
+    # version in Redis, part of each key, drops them on every server (registry/directory.py).
     "public_search": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "isocert-public-search",
@@ -373,6 +375,9 @@ if MEDIA_STORAGE == "s3":
             "querystring_auth": True,
             # Stored files are named by their SHA-256: the same name is the same content.
             "file_overwrite": True,
+            # A file read from the bucket is kept in memory up to this size, beyond it in a
+            # temporary file (a registry import of 300 MB is read by the worker).
+            "max_memory_size": 20 * 1024 * 1024,
         },
     }
 elif MEDIA_STORAGE != "local":

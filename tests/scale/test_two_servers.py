@@ -4,7 +4,8 @@ Started for real on 127.0.0.1: an S3-compatible store (moto in server mode), two
 servers A and B sharing the test database, Redis (a test database and key prefix of their
 own), the S3 bucket and the CB's signing key, and a task worker beside A. Then:
 
-* a certificate PDF the worker renders (stored in S3) downloads through B;
+* a certificate PDF the worker renders (stored in S3) downloads through B, a document
+  uploaded through B downloads through A;
 * the QR code verifies on both (one signing key, not one per host);
 * a rate limit of N lets exactly N requests through across A and B;
 * lookups counted on A and on B reach the database within ``LOOKUP_FLUSH_SECONDS``;
@@ -40,6 +41,7 @@ import isocert
 from isocert.accounts.services import create_access_token
 from isocert.certification import services
 from isocert.certification.models import Certificate, CertificateRevision
+from isocert.registration.services import create_application
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -96,20 +98,34 @@ class Answer:
 
 
 def request(base: str, path: str, *, client: str = "192.0.2.1", method: str = "GET",
-            body: bytes | None = None, token: str | None = None) -> Answer:
+            body: bytes | None = None, token: str | None = None,
+            content_type: str = "application/json") -> Answer:
     """One request as the client at address ``client`` (X-Forwarded-For: the servers trust
     one proxy, so each check has a rate-limit budget of its own)."""
     headers = {"X-Forwarded-For": client}
     if token:
         headers["Authorization"] = f"Bearer {token}"
     if body is not None:
-        headers["Content-Type"] = "application/json"
+        headers["Content-Type"] = content_type
     req = urllib.request.Request(base + path, data=body, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=30) as answer:  # noqa: S310 — 127.0.0.1
             return Answer(answer.status, answer.read(), answer.headers)
     except urllib.error.HTTPError as error:
         return Answer(error.code, error.read(), error.headers)
+
+
+def multipart(fields: dict[str, str], name: str, filename: str, data: bytes
+              ) -> tuple[bytes, str]:
+    """A multipart/form-data body with ``fields`` and one file; returns it and its type."""
+    boundary = "isocert-two-servers-boundary"
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n'
+             f"{value}\r\n".encode() for key, value in fields.items()]
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+                 f'filename="{filename}"\r\nContent-Type: application/pdf\r\n\r\n'.encode()
+                 + data + b"\r\n")
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), (
+        f"multipart/form-data; boundary={boundary}")
 
 
 def wait_until(check, *, timeout: float, what: str, processes=()):
@@ -220,12 +236,19 @@ def stack(postgres, transactional_db, tmp_path, settings):
         boto3.client("s3", endpoint_url=s3_url, region_name="us-east-1",
                      aws_access_key_id="testing", aws_secret_access_key="testing"
                      ).create_bucket(Bucket=BUCKET)
-        for server in servers.values():
-            wait_until(lambda server=server: request(
-                server["url"], "/.well-known/isocert-signing-key").status == 200,
-                timeout=60, what=server["process"].name, processes=processes)
+
+
+        def wait_for_servers() -> float:
+            """Seconds from the start until every server answers (they start while the
+            test builds its certificate)."""
+            for server in servers.values():
+                wait_until(lambda server=server: request(
+                    server["url"], "/.well-known/isocert-signing-key").status == 200,
+                    timeout=60, what=server["process"].name, processes=processes)
+            return round(time.monotonic() - starting, 1)
+
         yield {**servers, "worker": worker, "redis": redis_client, "prefix": prefix,
-               "startup_seconds": round(time.monotonic() - starting, 1)}
+               "wait_for_servers": wait_for_servers}
     finally:
         for process in processes:
             process.terminate()
@@ -247,18 +270,19 @@ def db_lookups(certificate_id: int) -> int:
 def test_two_servers_share_files_key_limits_counts_and_directory(
         stack, nordlicht, alice, rita, adam, dora):
     a, b = stack["A"]["url"], stack["B"]["url"]
-    figures = {"startup_seconds": stack["startup_seconds"]}
+    figures = {}
     started = time.monotonic()
-
-    # One signing key on every server (none made its own).
-    keys = {request(stack[name]["url"], "/.well-known/isocert-signing-key").text()
-            for name in "ABCD"}
-    assert len(keys) == 1
 
     # A certificate: decided here, its PDF rendered by the worker beside A into S3.
     cycle = decision_ready_cycle(nordlicht, alice, rita, adam, findings=("minor",))
     certificate = services.decide(cycle=cycle, actor=dora, kind="initial", outcome="grant",
                                   decision_date=DECIDED).certificate
+    figures["servers_ready_seconds"] = stack["wait_for_servers"]()
+
+    # One signing key on every server (none made its own).
+    keys = {request(stack[name]["url"], "/.well-known/isocert-signing-key").text()
+            for name in "ABCD"}
+    assert len(keys) == 1
     revision = CertificateRevision.objects.get(certificate=certificate)
     wait_until(lambda: CertificateRevision.objects.get(pk=revision.pk).pdf_id is not None,
                timeout=45, what="the worker's PDF", processes=[stack["worker"]])
@@ -268,6 +292,16 @@ def test_two_servers_share_files_key_limits_counts_and_directory(
     assert pdf.status == 200, pdf.text()[:500]
     assert pdf.body.startswith(b"%PDF") and len(pdf.body) > 1000
     assert pdf.headers["Content-Disposition"].startswith("attachment")
+    # A document uploaded through B downloads through A.
+    application = create_application(organization=nordlicht, actor=alice)
+    document = pdf.body + b"\n% another document, uploaded through B\n"
+    body, content_type = multipart({"kind": "other"}, "file", "evidence.pdf", document)
+    uploaded = request(b, f"/api/v1/applications/{application.pk}/documents", method="POST",
+                       body=body, content_type=content_type, token=alice_token)
+    assert uploaded.status == 201, uploaded.text()
+    downloaded = request(a, f"/api/v1/documents/{uploaded.json()['id']}/download",
+                         token=alice_token)
+    assert downloaded.status == 200 and downloaded.body == document
     for name in ("A", "B"):  # in the bucket, on no server's disk
         assert not list((stack[name]["var"] / "media").rglob("*.*"))
 
