@@ -7,12 +7,14 @@ server processes; a process without Redis is the default and is tested elsewhere
 from types import SimpleNamespace
 
 import pytest
+import redis
 from django.test import Client
 from helpers.shared_redis import TEST_REDIS_URL, delete_prefixed, new_prefix, reachable_redis
 from registry_helpers import clear_public_state, make_certificate
 
 from isocert.certification.lifecycle import set_certificate_confidentiality
 from isocert.certification.models import Certificate
+from isocert.core import shared_store
 from isocert.core.errors import NotPermitted
 from isocert.core.models import AuditEvent
 from isocert.registry import directory, lookups, ratelimit
@@ -26,6 +28,7 @@ def shared(settings, monkeypatch):
     """Redis configured as in production, with this test's own key prefix."""
     client = reachable_redis()
     prefix = new_prefix()
+    monkeypatch.setattr(shared_store, "_resting_until", 0.0)
     settings.REDIS_URL = TEST_REDIS_URL
     settings.REDIS_KEY_PREFIX = prefix
     monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: NOW))
@@ -36,8 +39,9 @@ def shared(settings, monkeypatch):
 
 
 @pytest.fixture
-def unreachable(settings):
+def unreachable(settings, monkeypatch):
     """A Redis that does not answer (nothing listens on port 1)."""
+    monkeypatch.setattr(shared_store, "_resting_until", 0.0)
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
     settings.REDIS_KEY_PREFIX = new_prefix()
 
@@ -87,6 +91,31 @@ def test_without_an_answer_from_redis_each_process_counts_alone(unreachable, set
     throttle = ratelimit.PublicRateThrottle()
 
     assert [throttle.hit("203.0.113.7") is None for _ in range(3)] == [True, True, False]
+
+
+def test_after_a_failure_redis_is_left_alone_for_a_while_and_logged_once(unreachable,
+                                                                          monkeypatch, caplog):
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: NOW))
+    throttle = ratelimit.PublicRateThrottle()
+    tries = []
+    execute = redis.client.Pipeline.execute
+
+    def counted(self, *args, **kwargs):
+        tries.append(1)
+        return execute(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", counted)
+
+    for _ in range(5):
+        throttle.hit("203.0.113.7")
+
+    assert shared_store.shared_redis_resting()
+    assert len(tries) == 1
+    assert len([r for r in caplog.records if "did not answer" in r.getMessage()]) == 1
+    monkeypatch.setattr(shared_store, "_resting_until", 0.0)  # the rest is over
+    throttle.hit("203.0.113.7")
+    assert len(tries) == 2
+    assert len([r for r in caplog.records if "did not answer" in r.getMessage()]) == 2
 
 
 # --- the lookup counters --------------------------------------------------------------------

@@ -34,7 +34,12 @@ from django.db import connection
 from isocert.certification.models import Certificate
 from isocert.certification.names import name_key
 from isocert.core.errors import InvalidInput
-from isocert.core.shared_store import shared_key, shared_redis
+from isocert.core.shared_store import (
+    shared_key,
+    shared_redis,
+    shared_redis_failed,
+    shared_redis_resting,
+)
 
 from .verification import public_certificates
 from .vocabulary import VOCABULARY
@@ -77,11 +82,12 @@ def directory_version() -> str | None:
     client = shared_redis()
     if client is None:
         return ""
+    if shared_redis_resting():
+        return None
     try:
         return (client.get(_version_key()) or b"0").decode()
     except redis.RedisError:
-        logger.warning("Redis did not answer: directory searched without its cache",
-                       exc_info=True)
+        shared_redis_failed("the directory is searched without its cache")
         return None
 
 
@@ -96,6 +102,7 @@ def forget_searches() -> None:
         except redis.RedisError:
             logger.error("Redis did not answer: other servers may show the directory as it "
                          "was for up to %d seconds", SEARCH_CACHE_SECONDS, exc_info=True)
+            shared_redis_failed("the directory is searched without its cache")
 
 
 def validate_directory_filters(q: str | None, standard: str | None, country: str | None,

@@ -37,7 +37,7 @@ from django.db import connections, transaction
 from django.db.models import F
 
 from isocert.certification.models import Certificate
-from isocert.core.shared_store import shared_key, shared_redis
+from isocert.core.shared_store import shared_key, shared_redis, shared_redis_failed
 
 logger = logging.getLogger(__name__)
 
@@ -176,15 +176,13 @@ def flush_lookup_counts(*, lock_wait: float | None = None) -> int:
         try:
             _add_to_shared(client, pending)
         except redis.RedisError:
-            logger.warning("Redis did not answer: lookup counts written by this process",
-                           exc_info=True)
+            shared_redis_failed("lookup counts are written by each process")
         else:
             wait = FLUSH_LOCK_WAIT_SECONDS if lock_wait is None else lock_wait
             try:
                 return _flush_shared(client, wait)
             except redis.RedisError:
-                logger.warning("Redis did not answer: shared lookup counts not written yet",
-                               exc_info=True)
+                shared_redis_failed("shared lookup counts wait in Redis")
                 return 0
     if not pending:
         return 0

@@ -11,7 +11,6 @@ server process (a client spreading over N workers gets up to N × the rate).
 ``PublicRateThrottle.hit`` is the one place that counts.
 """
 
-import logging
 import math
 import threading
 import time
@@ -21,9 +20,12 @@ from django.conf import settings
 from ninja.throttling import BaseThrottle
 
 from isocert.core.client_address import client_address
-from isocert.core.shared_store import shared_key, shared_redis
-
-logger = logging.getLogger(__name__)
+from isocert.core.shared_store import (
+    shared_key,
+    shared_redis,
+    shared_redis_failed,
+    shared_redis_resting,
+)
 
 
 class PublicRateThrottle(BaseThrottle):
@@ -85,7 +87,7 @@ class PublicRateThrottle(BaseThrottle):
         expiry at the window's end in one transaction); ``None`` without Redis or when it
         does not answer (then this process counts alone: verification keeps working)."""
         client = shared_redis()
-        if client is None:
+        if client is None or shared_redis_resting():
             return None
         seconds, number = window
         key = shared_key("ratelimit", seconds, number, ident or "-")
@@ -95,8 +97,7 @@ class PublicRateThrottle(BaseThrottle):
             pipe.expireat(key, (number + 1) * seconds + 1)
             return int(pipe.execute()[0])
         except redis.RedisError:
-            logger.warning("Redis did not answer: the public rate limit counts per process",
-                           exc_info=True)
+            shared_redis_failed("the public rate limit counts per process")
             return None
 
     def allow_request(self, request) -> bool:

@@ -385,5 +385,5 @@ def _insert(certificate_import: CertificateImport, spool, result: CheckResult) -
                               "certificates": result.rows, "sites": result.sites,
                               "standards": result.standards})
     # The new certificates are in the directory: cached searches on every server are stale.
-    forget_searches()
+    transaction.on_commit(forget_searches)
     inserter.vacuum()
