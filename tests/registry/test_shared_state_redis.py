@@ -11,6 +11,7 @@ import redis
 from django.test import Client
 from helpers.shared_redis import TEST_REDIS_URL, delete_prefixed, new_prefix, reachable_redis
 from registry_helpers import clear_public_state, make_certificate
+from registry_io_helpers import csv_text, import_text, row
 
 from isocert.certification.lifecycle import set_certificate_confidentiality
 from isocert.certification.models import Certificate
@@ -250,3 +251,15 @@ def test_redis_errors_reach_no_public_request(unreachable):
     assert anonymous.get("/verify/C-1").status_code == 200
     assert anonymous.get("/api/v1/public/certificates/C-1").status_code == 200
     assert anonymous.get("/directory/?q=Nordlicht").status_code == 200
+
+
+def test_an_import_raises_the_shared_version(shared, ada, django_capture_on_commit_callbacks):
+    make_certificate("Nordlicht Energie GmbH", number="N-1")
+    assert directory_numbers() == ["N-1"]
+
+    done = import_text(csv_text([row(1, **{"Certified entity name": "Nordlicht Glas AG"})]),
+                       actor=ada, capture=django_capture_on_commit_callbacks)
+
+    assert done.status == "done", done.errors
+    assert shared.client.get(f"{shared.prefix}:directory:version") == b"1"
+    assert len(directory_numbers()) == 2
