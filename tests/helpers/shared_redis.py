@@ -2,8 +2,8 @@
 
 ``TEST_REDIS_URL`` (default database 9, never the installation's 0) and a key prefix of
 the test's own, whose keys are deleted afterwards. A test needing Redis is skipped only
-when Redis cannot be reached and the run is not CI's (``ISOCERT_CI`` set by ``.ci/run``): in CI a
-missing Redis fails.
+when Redis cannot be reached and the run is not CI's (``ISOCERT_CI``, set by
+``.ci/run``): in CI a missing Redis fails.
 """
 
 import os

@@ -19,6 +19,7 @@ machine's processes share by its file. Figures (requests, counts, flush delay) a
 """
 
 import datetime
+import json
 import os
 import signal
 import socket
@@ -29,6 +30,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import boto3
 import pytest
 from certification_helpers import DECIDED, decision_ready_cycle
 from cryptography.hazmat.primitives import serialization
@@ -92,8 +94,6 @@ class Answer:
         return self.body.decode("utf-8", errors="replace")
 
     def json(self):
-        import json
-
         return json.loads(self.body)
 
 
@@ -231,8 +231,6 @@ def stack(postgres, transactional_db, tmp_path, settings):
 
         wait_until(lambda: urllib.request.urlopen(f"{s3_url}/moto-api/", timeout=2),  # noqa: S310
                    timeout=30, what="moto", processes=processes)
-        import boto3
-
         boto3.client("s3", endpoint_url=s3_url, region_name="us-east-1",
                      aws_access_key_id="testing", aws_secret_access_key="testing"
                      ).create_bucket(Bucket=BUCKET)
