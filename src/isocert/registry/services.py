@@ -384,6 +384,7 @@ def _insert(certificate_import: CertificateImport, spool, result: CheckResult) -
                      payload={"file_name": certificate_import.file_name,
                               "certificates": result.rows, "sites": result.sites,
                               "standards": result.standards})
-    # The new certificates are in the directory: cached searches on every server are stale.
-    transaction.on_commit(forget_searches)
+    # Committed (the task and the command run the import outside any transaction): the new
+    # certificates are in the directory, cached searches on every server are stale.
+    forget_searches()
     inserter.vacuum()
