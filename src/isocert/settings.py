@@ -255,14 +255,16 @@ INVITATIONS_PER_ORGANIZATION_PER_DAY = env_int("INVITATIONS_PER_ORGANIZATION_PER
 # CB staff's personal access tokens reach every client's data: they live at most this long.
 STAFF_TOKEN_MAX_DAYS = env_int("STAFF_TOKEN_MAX_DAYS", 90)
 
-# Shared by every server process (log-in rate limits, used TOTP codes).
+# Shared by every server process (log-in rate limits, used TOTP codes); in Redis with
+# REDIS_URL (the scale-out block below).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "isocert_cache",
     },
     # Per server process, in memory: the public directory's short-lived search results
-    # (a database write per public request would cap its throughput).
+    # (a database write per public request would cap its throughput). With REDIS_URL a
+    # version in Redis, part of each key, drops them on every server (registry/directory.py).
     "public_search": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "isocert-public-search",
@@ -317,6 +319,70 @@ UPLOAD_ZIP_MAX_UNCOMPRESSED_BYTES = env_int("UPLOAD_ZIP_MAX_UNCOMPRESSED_MB", 25
 UPLOAD_ZIP_MAX_RATIO = env_int("UPLOAD_ZIP_MAX_RATIO", 100)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# --- Scale-out: several app servers on one database (docs/configuration.md) ------------
+# Without these the portal runs on one machine: the in-process state below stays in each
+# process, media files on the local disk.
+# REDIS_URL (redis://host:6379/0): the default cache (log-in rate limits, used TOTP codes,
+# cached sessions) moves from the database to Redis, and the public registry shares its
+# rate limit, its lookup counters and its directory-cache version between every process
+# (core/shared_store.py). REDIS_KEY_PREFIX keeps two installations on one Redis apart.
+REDIS_URL = env_str("REDIS_URL", "").strip()
+REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "isocert")
+if REDIS_URL:
+    CACHES["default"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": REDIS_KEY_PREFIX,
+    }
+# Sessions live in the database; "cached_db" also keeps them in the default cache (reads
+# from Redis, writes to both), "cache" in the cache only (lost when Redis is flushed).
+_SESSION_ENGINES = {"db": "django.contrib.sessions.backends.db",
+                    "cached_db": "django.contrib.sessions.backends.cached_db",
+                    "cache": "django.contrib.sessions.backends.cache"}
+_session_engine = env_str("SESSION_ENGINE", "db")
+if _session_engine not in _SESSION_ENGINES and _session_engine not in _SESSION_ENGINES.values():
+    raise ImproperlyConfigured(
+        f"SESSION_ENGINE must be one of {', '.join(_SESSION_ENGINES)}, not {_session_engine!r}")
+SESSION_ENGINE = _SESSION_ENGINES.get(_session_engine, _session_engine)
+# Seconds between two writes of the public lookup counts to the database (one process at a
+# time does it: registry/lookups.py); a process also writes its counts when it stops.
+LOOKUP_FLUSH_SECONDS = env_int("LOOKUP_FLUSH_SECONDS", 10)
+if LOOKUP_FLUSH_SECONDS < 1:
+    raise ImproperlyConfigured("LOOKUP_FLUSH_SECONDS must be at least 1.")
+# MEDIA_STORAGE=s3: uploads, certificate PDFs and registry files in an S3-compatible bucket
+# (django-storages), private: no public or signed links are handed out, every download goes
+# through the portal's permission-checked views, which read the object and stream it.
+MEDIA_STORAGE = env_str("MEDIA_STORAGE", "local").strip().lower()
+if MEDIA_STORAGE == "s3":
+    _bucket = env_str("AWS_STORAGE_BUCKET_NAME", "").strip()
+    if not _bucket:
+        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME.")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": _bucket,
+            # Empty: the AWS default (or, for the keys, boto3's own chain: instance roles).
+            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL", "") or None,
+            "region_name": env_str("AWS_S3_REGION_NAME", "") or None,
+            "access_key": env_str("AWS_ACCESS_KEY_ID", "") or None,
+            "secret_key": env_secret("AWS_SECRET_ACCESS_KEY", VAR_DIR / "aws-secret-access-key")
+            or None,
+            # "path" for stores that serve buckets under the address' path (MinIO, moto).
+            "addressing_style": env_str("AWS_S3_ADDRESSING_STYLE", "") or None,
+            "location": env_str("AWS_LOCATION", ""),
+            "default_acl": "private",
+            "querystring_auth": True,
+            # Stored files are named by their SHA-256: the same name is the same content.
+            "file_overwrite": True,
+            # A file read from the bucket is kept in memory up to this size, beyond it in a
+            # temporary file (a registry import of 300 MB is read by the worker).
+            "max_memory_size": 20 * 1024 * 1024,
+        },
+    }
+elif MEDIA_STORAGE != "local":
+    raise ImproperlyConfigured(f"MEDIA_STORAGE must be local or s3, not {MEDIA_STORAGE!r}")
+# --- End of scale-out -----------------------------------------------------------------
 
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -400,9 +466,9 @@ SUSPENSION_WITHDRAWAL_GRACE_DAYS = env_int("SUSPENSION_WITHDRAWAL_GRACE_DAYS", 1
 # the standard fixes no figure).
 SUSPENSION_EXTENSION_MAX_MONTHS = env_int("SUSPENSION_EXTENSION_MAX_MONTHS", 3)
 RESTORATION_WINDOW_MONTHS = env_int("RESTORATION_WINDOW_MONTHS", 6)
-# Public verification API and directory: requests per client address and server process,
-# "N/s", "N/min", "N/h" or "N/d". Counted in each worker process's memory: the real limit
-# is the rate × the workers.
+# Public verification API and directory: requests per client address, "N/s", "N/min",
+# "N/h" or "N/d". With REDIS_URL one budget for every server process; without it counted
+# in each worker process's memory (the real limit is then the rate × the workers).
 PUBLIC_API_RATE = env_str("PUBLIC_API_RATE", "120/min")
 # A registry file is far larger than evidence uploads: 1,000,000 certificates ≈ 300 MB.
 REGISTRY_IMPORT_MAX_BYTES = env_int("REGISTRY_IMPORT_MAX_MB", 1024) * 1024 * 1024

@@ -7,6 +7,7 @@ public API's WSGI front door, ``PublicVerificationApp``) — the two must answer
 
 import datetime
 import json
+import time
 
 import pytest
 from django.db import connection
@@ -307,6 +308,23 @@ def test_a_due_flush_runs_in_the_background(anonymous, monkeypatch):
     lookups.wait_for_background_flush()
 
     assert Certificate.objects.get(pk=certificate.pk).lookups == 2
+    assert lookups.pending_lookup_counts() == {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_timer_writes_the_counts_without_waiting_for_another_lookup(anonymous, settings,
+                                                                        monkeypatch):
+    certificate = make_certificate(number="C-15")
+    monkeypatch.setattr(lookups, "FLUSH_IN_BACKGROUND", True)
+    monkeypatch.setattr(lookups, "_timer_pid", None)  # this test's own timer
+    settings.LOOKUP_FLUSH_SECONDS = 1
+
+    anonymous.get(URL + "C-15")
+    deadline = time.monotonic() + 5
+    while Certificate.objects.get(pk=certificate.pk).lookups == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+    assert Certificate.objects.get(pk=certificate.pk).lookups == 1
     assert lookups.pending_lookup_counts() == {}
 
 

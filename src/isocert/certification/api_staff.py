@@ -1,6 +1,7 @@
 """The certification API for CB staff and clients: the decision checklist, decisions, the
 user's certificates with their revisions, status history and surveillance due dates, and
-the certificate lifecycle (suspend, restore, extend the suspension once, withdraw).
+the certificate lifecycle (suspend, restore, extend the suspension once, withdraw) and its
+confidentiality in the public directory.
 
 Reads go through the scoped selectors: a cycle, decision or certificate the caller may not
 see answers 404 as if it did not exist. A rule a service refuses answers the shared error
@@ -137,6 +138,7 @@ class CertificateSummaryOut(Schema):
     expiry_date: datetime.date
     suspended_until: datetime.date | None
     revision: int
+    confidential: bool = Field(..., description="Left out of the public directory and export")
 
 
 class CertificateOut(CertificateSummaryOut):
@@ -206,6 +208,7 @@ def _summary_out(certificate: Certificate) -> dict:
         "original_issue_date": certificate.original_issue_date,
         "issue_date": certificate.issue_date, "expiry_date": certificate.expiry_date,
         "suspended_until": certificate.suspended_until, "revision": certificate.revision,
+        "confidential": certificate.confidential,
     }
 
 
@@ -322,6 +325,23 @@ def extend_suspension(request, certificate_id: int, payload: ExtendSuspensionIn)
                      "administrators)")
 def withdraw_certificate(request, certificate_id: int, payload: LifecycleIn):
     return _lifecycle(request, certificate_id, lifecycle.withdraw_certificate, payload)
+
+
+class ConfidentialityIn(Schema):
+    confidential: bool = Field(..., description="true: left out of the public directory and "
+                                                "export (verification still answers)")
+    reason: str = Field(..., description="Why; at least 5 characters")
+
+
+@router.post("/certificates/{certificate_id}/confidentiality", response=CertificateOut,
+             summary="Mark a certificate confidential or public (decision makers, "
+                     "administrators)")
+def set_confidentiality(request, certificate_id: int, payload: ConfidentialityIn):
+    certificate = selectors.certificate_get(user=request.auth, pk=certificate_id)
+    certificate = lifecycle.set_certificate_confidentiality(
+        certificate=certificate, confidential=payload.confidential, reason=payload.reason,
+        actor=request.auth)
+    return _certificate_out(certificate, request.auth)
 
 
 @router.get("/certificates/revisions/{revision_id}/pdf", response={200: None},

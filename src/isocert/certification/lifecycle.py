@@ -24,7 +24,7 @@ from isocert.notifications.services import notify
 from .models import CERTIFICATE_LIFECYCLE, Certificate, CertificateStatusChange
 from .records import record_certificate_event, record_status_change
 from .selectors import FINISHED_AUDITS
-from .signals import daily_run_done
+from .signals import certificate_changed, daily_run_done
 
 S = Certificate.Status
 PAST = {"suspend": "suspended", "restore": "restored", "withdraw": "withdrawn",
@@ -212,6 +212,28 @@ def extend_suspension(*, certificate: Certificate, actor: User, reason: str,
     notify(template="suspension_extended", to=member_emails(certificate.organization_id),
            context=context)
     notify(template="suspension_extended", to=staff_emails("manage_certificate_status"), context=context)
+    return certificate
+
+
+@transaction.atomic
+def set_certificate_confidentiality(*, certificate: Certificate, confidential: bool,
+                                    reason: str, actor: User) -> Certificate:
+    """Mark a certificate confidential (left out of the public directory and the registry
+    export, IAF MD 28) or public again, at the client's request. Verification by number or
+    QR code still answers: the holder may prove its own certificate. After commit
+    ``certificate_changed`` tells the registry, which drops cached directory searches on
+    every server. Setting the flag it already has changes nothing and records nothing."""
+    _ensure_status_manager(actor)
+    reason = clean_reason(reason, what="the reason")
+    certificate = _locked(certificate)
+    if certificate.confidential == confidential:
+        return certificate
+    certificate.confidential = confidential
+    certificate.save(update_fields=["confidential"])
+    record_certificate_event(actor, "certification.certificate.confidentiality_changed",
+                             certificate, {"confidential": confidential, "reason": reason})
+    transaction.on_commit(lambda: certificate_changed.send(sender=Certificate,
+                                                           certificate_id=certificate.pk))
     return certificate
 
 

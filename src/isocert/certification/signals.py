@@ -6,8 +6,8 @@ merged into the run's summary.
 
 ``certificate_changed``: sent after commit whenever a certificate's public record changed
 (a row of its public status history was written: issued, suspended, restored, withdrawn,
-expired, revised), with ``certificate_id``. The registry drops its cached directory
-searches so listings filtered by status show the change.
+expired, revised; or its confidentiality changed), with ``certificate_id``. The registry
+drops its cached directory searches on every server so listings show the change.
 """
 
 from django.dispatch import Signal

@@ -14,20 +14,32 @@ word found in no name skips the search as typed.
 more than ``SEARCH_CAP`` names; larger results say ``count_capped`` and page through those
 only (narrowing the search is the way on). Counts and the ranked ids of a search are kept
 for ``SEARCH_CACHE_SECONDS`` in the process-local ``public_search`` cache, so turning pages
-does not repeat the search; a certificate's status change clears it (``handlers``).
+does not repeat the search. A change of a certificate's status or confidentiality, or an
+import, makes them stale (``forget_searches``, called by ``handlers``): it clears this
+process's cache and, with ``REDIS_URL``, raises the directory's version in Redis, which is
+part of every cache key — so every server process stops using its older entries at once
+(one ``GET`` per directory request; the stale entries age out of the local cache).
 """
 
 import hashlib
+import logging
 import math
 import re
 from dataclasses import dataclass
 
+import redis
 from django.core.cache import caches
 from django.db import connection
 
 from isocert.certification.models import Certificate
 from isocert.certification.names import name_key
 from isocert.core.errors import InvalidInput
+from isocert.core.shared_store import (
+    shared_key,
+    shared_redis,
+    shared_redis_failed,
+    shared_redis_resting,
+)
 
 from .verification import public_certificates
 from .vocabulary import VOCABULARY
@@ -52,8 +64,45 @@ class DirectoryPage:
     count_capped: bool
 
 
+logger = logging.getLogger(__name__)
+
+
 def _cache():
     return caches["public_search"]
+
+
+def _version_key() -> str:
+    return shared_key("directory", "version")
+
+
+def directory_version() -> str | None:
+    """The version of the directory shared by every server ("0" before the first change;
+    "" without Redis), or ``None`` when Redis does not answer — then nothing cached can be
+    trusted to be current and the search runs uncached."""
+    client = shared_redis()
+    if client is None:
+        return ""
+    if shared_redis_resting():
+        return None
+    try:
+        return (client.get(_version_key()) or b"0").decode()
+    except redis.RedisError:
+        shared_redis_failed("the directory is searched without its cache")
+        return None
+
+
+def forget_searches() -> None:
+    """Cached counts and ranked ids may be wrong now: drop this process's and, with Redis,
+    raise the shared version so that every other process drops its own too."""
+    _cache().clear()
+    client = shared_redis()
+    if client is not None:
+        try:
+            client.incr(_version_key())
+        except redis.RedisError:
+            logger.error("Redis did not answer: other servers may show the directory as it "
+                         "was for up to %d seconds", SEARCH_CACHE_SECONDS, exc_info=True)
+            shared_redis_failed("the directory is searched without its cache")
 
 
 def validate_directory_filters(q: str | None, standard: str | None, country: str | None,
@@ -101,12 +150,15 @@ def search_directory(q: str | None = None, standard: str | None = None,
     f = validate_directory_filters(q, standard, country, status, page)
     key = name_key(f["q"])
     where, params = _filter_sql(f["standard"], f["country"], f["status"])
+    version = directory_version()
     cache_key = "directory:" + hashlib.sha256("\x1f".join(
-        [key, f["standard"], f["country"], f["status"], connection.vendor]).encode()).hexdigest()
-    found = _cache().get(cache_key)
+        [key, f["standard"], f["country"], f["status"], connection.vendor,
+         version or ""]).encode()).hexdigest()
+    found = _cache().get(cache_key) if version is not None else None
     if found is None:
         found = _ranked_ids(key, where, params) if key else _bounded_count(where, params)
-        _cache().set(cache_key, found, SEARCH_CACHE_SECONDS)
+        if version is not None:
+            _cache().set(cache_key, found, SEARCH_CACHE_SECONDS)
     if key:
         ids, capped = found
         count = len(ids)

@@ -1,10 +1,10 @@
 """The registry's answers to what certification tells it (``certification.signals``)."""
 
-from django.core.cache import caches
 from django.dispatch import receiver
 
 from isocert.certification.signals import certificate_changed, daily_run_done
 
+from .directory import forget_searches
 from .jobs import fail_stale_registry_jobs
 
 
@@ -16,5 +16,6 @@ def fail_stale_jobs_daily(sender, **kwargs) -> dict:
 
 @receiver(certificate_changed, dispatch_uid="registry.forget_directory_searches")
 def forget_directory_searches(sender, **kwargs) -> None:
-    """A status changed: cached counts and ranked ids of directory searches may be wrong."""
-    caches["public_search"].clear()
+    """A status or the confidentiality changed: cached counts and ranked ids of directory
+    searches may be wrong, in this process and (with Redis) in every other."""
+    forget_searches()

@@ -3,24 +3,33 @@ shared by the verification and the directory — the API operations and the page
 ``/verify/…`` and ``/directory/`` alike, so a scraper gains nothing by switching between
 them.
 
-Counted in this process's memory: a database write per request would cap the throughput the
-verification service needs, so the limit holds per server process (a client spreading over N
-workers gets up to N × the rate). ``PublicRateThrottle.hit`` is the one place that counts;
-a shared store (several processes, one budget) replaces that method alone.
+With ``REDIS_URL`` every server process counts in Redis: one key per client and window,
+raised by ``INCR`` and expiring with its window, so N requests pass across all servers
+together. Without it the count is kept in this process's memory (a database write per
+request would cap the throughput the verification service needs), and the limit holds per
+server process (a client spreading over N workers gets up to N × the rate).
+``PublicRateThrottle.hit`` is the one place that counts.
 """
 
 import math
 import threading
 import time
 
+import redis
 from django.conf import settings
 from ninja.throttling import BaseThrottle
 
 from isocert.core.client_address import client_address
+from isocert.core.shared_store import (
+    shared_key,
+    shared_redis,
+    shared_redis_failed,
+    shared_redis_resting,
+)
 
 
 class PublicRateThrottle(BaseThrottle):
-    """A fixed-window count per client address, in this process's memory.
+    """A fixed-window count per client address, in Redis or in this process's memory.
 
     django-ninja's own throttles keep a list of request times per client in a cache and
     write it back on each request, which grows with the rate; here a dict of counters for
@@ -62,13 +71,34 @@ class PublicRateThrottle(BaseThrottle):
         limit, seconds = self.rate()
         now = time.time()
         window = (seconds, int(now // seconds))
-        with self._lock:
-            if window != self._window:
-                self._window, self._counts = window, {}
-            used = self._counts[ident] = self._counts.get(ident, 0) + 1
+        used = self._shared_hit(ident, window)
+        if used is None:
+            with self._lock:
+                if window != self._window:
+                    self._window, self._counts = window, {}
+                used = self._counts[ident] = self._counts.get(ident, 0) + 1
         if used > limit:
             return (window[1] + 1) * seconds - now
         return None
+
+    @staticmethod
+    def _shared_hit(ident, window: tuple[int, int]) -> int | None:
+        """This request's number in the client's window, counted in Redis (``INCR`` and an
+        expiry at the window's end in one transaction); ``None`` without Redis or when it
+        does not answer (then this process counts alone: verification keeps working)."""
+        client = shared_redis()
+        if client is None or shared_redis_resting():
+            return None
+        seconds, number = window
+        key = shared_key("ratelimit", seconds, number, ident or "-")
+        try:
+            pipe = client.pipeline(transaction=True)
+            pipe.incr(key)
+            pipe.expireat(key, (number + 1) * seconds + 1)
+            return int(pipe.execute()[0])
+        except redis.RedisError:
+            shared_redis_failed("the public rate limit counts per process")
+            return None
 
     def allow_request(self, request) -> bool:
         """django-ninja's throttle interface (the directory operation)."""
@@ -78,9 +108,14 @@ class PublicRateThrottle(BaseThrottle):
         return wait is None
 
     def reset(self) -> None:
-        """Forget every count (tests)."""
+        """Forget every count, in this process and in Redis (tests)."""
         with self._lock:
             self._window, self._counts = None, {}
+        client = shared_redis()
+        if client is not None:
+            keys = list(client.scan_iter(match=shared_key("ratelimit", "*"), count=1000))
+            if keys:
+                client.delete(*keys)
 
     def wait(self) -> float | None:
         return self._wait

@@ -44,6 +44,7 @@ from .certsearch import (
     write_csv,
     write_xlsx,
 )
+from .directory import forget_searches
 from .jobs import (
     EXPORT_LIFECYCLE,
     IMPORT_LIFECYCLE,
@@ -383,4 +384,7 @@ def _insert(certificate_import: CertificateImport, spool, result: CheckResult) -
                      payload={"file_name": certificate_import.file_name,
                               "certificates": result.rows, "sites": result.sites,
                               "standards": result.standards})
+    # Committed (the task and the command run the import outside any transaction): the new
+    # certificates are in the directory, cached searches on every server are stale.
+    forget_searches()
     inserter.vacuum()
