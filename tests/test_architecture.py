@@ -7,7 +7,10 @@ functions alike). Apps stand on floors and import only apps on lower floors:
 - ``core`` is the ground floor and imports no other isocert app;
 - ``portal`` is the shell: it may import every app, and only the root URLconf imports it;
 - no two apps import each other, directly or round a longer loop;
-- no import of another app inside a function (a signal or a passed value instead);
+- no import of another app inside a function (a signal or a passed value instead), and no
+  import of the app's own modules inside one either, except where ``AppConfig.ready``
+  connects the receivers (a module that needs a sibling imports it at the top, and the
+  sibling does not import it back);
 - no code writes a lifecycle's ``.status`` except through its status table
   (``StateMachine.apply`` in ``core/statemachine.py``).
 """
@@ -158,6 +161,27 @@ def test_no_import_of_another_app_inside_a_function(graph):
     assert not inside_functions
 
 
+def _own_app_imports_inside_functions(tree: ast.AST, relative: Path) -> list[str]:
+    found = []
+    for fn in ast.walk(tree):
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        if relative.name == "apps.py" and fn.name == "ready":
+            continue
+        for node in ast.walk(fn):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                found.append(f"{relative}:{node.lineno} imports .{node.module or ''}")
+    return found
+
+
+def test_no_module_imports_its_own_app_inside_a_function():
+    found = []
+    for path, relative in _modules():
+        tree = ast.parse(path.read_text(), filename=str(path))
+        found += _own_app_imports_inside_functions(tree, relative)
+    assert not found, found
+
+
 def test_status_is_written_only_through_a_status_table():
     writes = []
     for path, relative in _modules():
@@ -180,3 +204,8 @@ def test_the_checks_see_a_cycle_and_a_function_import(tmp_path):
     assert _cycles({"a": {"b"}, "b": {"a"}, "c": {"a"}}) == [["a", "b"]]
     tree = ast.parse("def f():\n    from isocert.core import errors\n")
     assert list(_imported_apps(tree, Path("x/y.py"))) == [("core", 2, True)]
+    tree = ast.parse("def f():\n    from .tasks import t\n")
+    assert _own_app_imports_inside_functions(tree, Path("x/services.py")) == [
+        "x/services.py:2 imports .tasks"]
+    tree = ast.parse("class C:\n    def ready(self):\n        from . import receivers\n")
+    assert _own_app_imports_inside_functions(tree, Path("x/apps.py")) == []

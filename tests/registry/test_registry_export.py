@@ -12,7 +12,7 @@ from registry_io_helpers import make_certificate
 from isocert.core.errors import Conflict, InvalidInput
 from isocert.core.files import open_stored
 from isocert.core.models import AuditEvent
-from isocert.registry import certsearch, selectors, services
+from isocert.registry import certsearch, runs, selectors, services
 from isocert.registry.models import RegistryExport
 
 pytestmark = pytest.mark.django_db
@@ -142,7 +142,7 @@ def test_a_failing_export_is_marked_failed_with_its_reason(registry, ada, monkey
     def broken(rows, fh):
         raise OSError("disk full")
 
-    monkeypatch.setattr(services, "write_csv", broken)
+    monkeypatch.setattr(runs, "write_csv", broken)
     with pytest.raises(OSError):
         services.run_registry_export(export_id=export.pk)
     export.refresh_from_db()
@@ -154,7 +154,7 @@ def test_a_failing_export_is_marked_failed_with_its_reason(registry, ada, monkey
 
 
 def test_an_export_runs_once_and_reports_its_progress(registry, ada, monkeypatch):
-    monkeypatch.setattr(services, "EXPORT_PROGRESS_EVERY", 1)
+    monkeypatch.setattr(runs, "EXPORT_PROGRESS_EVERY", 1)
     export = services.request_registry_export(fmt="csv", actor=ada)
     seen = []
     real = certsearch.write_csv
@@ -166,7 +166,7 @@ def test_an_export_runs_once_and_reports_its_progress(registry, ada, monkeypatch
                 seen.append(RegistryExport.objects.get(pk=export.pk).rows)
         return real(rows_seen(), fh)
 
-    monkeypatch.setattr(services, "write_csv", watching)
+    monkeypatch.setattr(runs, "write_csv", watching)
     done = services.run_registry_export(export_id=export.pk)
     assert seen == [1, 2] and done.status == RegistryExport.Status.DONE
     again = services.run_registry_export(export_id=export.pk)

@@ -17,7 +17,7 @@ from isocert.certification.models import (
 from isocert.certification.services import CODE_ALPHABET
 from isocert.core.errors import InvalidInput
 from isocert.core.models import AuditEvent
-from isocert.registry import bulk, certsearch, row_checks, services
+from isocert.registry import bulk, certsearch, row_checks, runs, services
 from isocert.registry.models import CertificateImport, NameWord
 
 pytestmark = pytest.mark.django_db
@@ -174,7 +174,7 @@ def test_duplicates_inside_the_file_and_against_the_registry(
 
 def test_several_problems_are_all_counted_and_the_first_thousand_kept(
         ada, django_capture_on_commit_callbacks, monkeypatch):
-    monkeypatch.setattr(services, "MAX_STORED_ERRORS", 3)
+    monkeypatch.setattr(runs, "MAX_STORED_ERRORS", 3)
     text = csv_text([row(n, **{"Issue date": "bad", "Site country": "ZZ"}) for n in range(1, 4)]
                     + [row(4)])
 
@@ -421,7 +421,7 @@ def test_a_duplicate_registered_while_the_file_was_checked_fails_the_rebuild(
         make_certificate("CB-00002")  # registered elsewhere in the meantime
         return result
 
-    monkeypatch.setattr(services, "check_file", check_then_register)
+    monkeypatch.setattr(runs, "check_file", check_then_register)
     certificate_import = import_text(csv_text([row(1), row(2), row(3)]), actor=ada,
                                      capture=django_capture_on_commit_callbacks)
 
@@ -441,7 +441,7 @@ def test_an_unexpected_failure_leaves_the_import_refused_not_running(ada, monkey
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(services, "_insert", broken)
+    monkeypatch.setattr(runs, "_insert", broken)
     with pytest.raises(OSError):
         services.run_import(import_id=certificate_import.pk)
 

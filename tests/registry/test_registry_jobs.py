@@ -15,7 +15,7 @@ from isocert.certification.lifecycle import daily_run
 from isocert.certification.models import Certificate
 from isocert.core.errors import TransitionNotAllowed
 from isocert.core.models import AuditEvent
-from isocert.registry import certsearch, row_checks, services
+from isocert.registry import certsearch, row_checks, runs, services
 from isocert.registry.jobs import claim, fail_stale_registry_jobs
 from isocert.registry.models import CertificateImport, RegistryExport
 
@@ -141,7 +141,7 @@ def test_a_worker_stopped_during_an_import_leaves_it_failed_not_running(ada, mon
     def stopped(*args, **kwargs):
         raise SystemExit(1)  # db_worker's second Ctrl-C / SIGTERM while a task runs
 
-    monkeypatch.setattr(services, "check_file", stopped)
+    monkeypatch.setattr(runs, "check_file", stopped)
     with pytest.raises(SystemExit):
         services.run_import(import_id=started.pk)
 
@@ -158,7 +158,7 @@ def test_a_worker_stopped_during_an_export_leaves_it_failed_not_running(ada, mon
     def stopped(rows, fh):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(services, "write_csv", stopped)
+    monkeypatch.setattr(runs, "write_csv", stopped)
     with pytest.raises(KeyboardInterrupt):
         services.run_registry_export(export_id=export.pk)
 
@@ -189,7 +189,7 @@ def test_an_import_given_up_while_it_ran_stops_and_imports_nothing(ada, monkeypa
 def test_an_import_given_up_before_it_commits_is_rolled_back(ada, monkeypatch):
     started = services.start_import(upload=csv_upload(csv_text([row(1), row(2)])),
                                        actor=ada)
-    real_insert = services._insert
+    real_insert = runs._insert
 
     def given_up_first(certificate_import, spool, result):
         # Every row checked; the insert's own writes are invisible to others until it
@@ -197,7 +197,7 @@ def test_an_import_given_up_before_it_commits_is_rolled_back(ada, monkeypatch):
         fail_stale_registry_jobs(minutes=0)
         real_insert(certificate_import, spool, result)
 
-    monkeypatch.setattr(services, "_insert", given_up_first)
+    monkeypatch.setattr(runs, "_insert", given_up_first)
     result = services.run_import(import_id=started.pk)
 
     assert result.status == CertificateImport.Status.FAILED
@@ -207,7 +207,7 @@ def test_an_import_given_up_before_it_commits_is_rolled_back(ada, monkeypatch):
 
 
 def test_an_export_given_up_while_it_ran_stores_no_verdict_of_its_own(ada, monkeypatch):
-    monkeypatch.setattr(services, "EXPORT_PROGRESS_EVERY", 1)
+    monkeypatch.setattr(runs, "EXPORT_PROGRESS_EVERY", 1)
     for n in range(3):
         make_certificate(f"NL-{n}")
     export = services.request_registry_export(fmt="csv", actor=ada)
@@ -221,7 +221,7 @@ def test_an_export_given_up_while_it_ran_stores_no_verdict_of_its_own(ada, monke
                 yield values
         return real(given_up_after_the_first(), fh)
 
-    monkeypatch.setattr(services, "write_csv", watched)
+    monkeypatch.setattr(runs, "write_csv", watched)
     result = services.run_registry_export(export_id=export.pk)
 
     assert result.status == RegistryExport.Status.FAILED and result.file is None

@@ -1,96 +1,47 @@
 """The registry's import and export services: queue, run and retry CertSearch exports
 and bulk imports of existing certificates.
 
-**Import** (``start_import`` → task → ``run_import``) is all or nothing. The first pass
-checks every row — required fields, dates and their order, status, countries, standards,
-sectors, duplicates inside the file and against the registry, lengths — and spools the
-converted rows to a temporary file; if any row is wrong nothing is written and the import
-ends *failed* with its row-level error report. Otherwise the second pass inserts
-everything in one transaction (``bulk``).
-
-The file layout is in ``certsearch``, the row checks in ``row_checks``, the insert in
-``bulk``.
+An export or import is queued here (``request_registry_export``, ``start_import``, the
+retries) and run by the task worker (``runs``: ``run_registry_export``, ``run_import``). The
+file layout is in ``certsearch``, the row checks in ``row_checks``, the insert in ``bulk``.
 """
 
-import contextlib
 import csv
 import io
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
-from hashlib import sha256
 from pathlib import Path
 
 from django.conf import settings
-from django.core.files import File
-from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 
-from isocert.certification.models import (
-    Certificate,
-)
 from isocert.core.audit import record_event
 from isocert.core.errors import Conflict, InvalidInput
 from isocert.core.models import StoredFile
 
-from .bulk import (
-    _Inserter,
-)
 from .certsearch import (
     _header_problem_of,
-    export_rows,
     header_problem,
-    write_csv,
-    write_xlsx,
 )
-from .directory import forget_searches
 from .jobs import (
     EXPORT_LIFECYCLE,
     IMPORT_LIFECYCLE,
-    RunGivenUp,
-    beat,
-    claim,
     fail_stale_registry_jobs,
-    settle,
-    stopped_reason,
 )
 from .models import CertificateImport, RegistryExport, audit_type
 from .permissions import ensure_registry_exporter, ensure_registry_importer
-from .row_checks import (
-    MAX_STORED_ERRORS,
-    CheckResult,
-    _count_lines,
-    _Problem,
-    _spool_read,
-    check_file,
+from .runs import (
+    create_registry_export,
+    queue_export,
+    run_import,
+    run_registry_export,
+    store_path,
 )
 from .selectors import registry_export_get, registry_import_get
+from .tasks import prepare_registry_export, run_certificate_import
 
-CONTENT_TYPES = {
-    RegistryExport.Format.CSV: "text/csv",
-    RegistryExport.Format.XLSX:
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-
-
-def _store_path(path: Path, content_type: str) -> StoredFile:
-    """``core.files.store_file`` for a file on disk: hashed and copied in chunks, so a
-    registry-sized file is never held in memory."""
-    digest, size = sha256(), 0
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-    stored, _ = StoredFile.objects.get_or_create(
-        sha256=digest.hexdigest(), defaults={"size": size, "content_type": content_type})
-    if not default_storage.exists(stored.storage_name):
-        with open(path, "rb") as fh:
-            default_storage.save(stored.storage_name, File(fh))
-    return stored
-
-
-EXPORT_PROGRESS_EVERY = 20_000  # rows between two progress updates of the export row
+__all__ = ["create_registry_export", "run_import", "run_registry_export"]
 
 
 @transaction.atomic
@@ -98,61 +49,16 @@ def request_registry_export(*, fmt: str, actor) -> RegistryExport:
     """Queue an export of the whole registry in the CertSearch layout (``xlsx`` or
     ``csv``) for the task worker ("Prepare export now", the API): a registry of a million
     certificates takes minutes to write, longer than a request may."""
-    from .tasks import prepare_registry_export
-
     ensure_registry_exporter(actor)
-    export = _queue_export(fmt, actor)
+    export = queue_export(fmt, actor)
     transaction.on_commit(lambda: prepare_registry_export.enqueue(export_id=export.pk))
     return export
-
-
-def create_registry_export(*, fmt: str, actor) -> RegistryExport:
-    """Queue an export and prepare it in this process (the monthly task, commands)."""
-    with transaction.atomic():
-        export = _queue_export(fmt, actor)
-    return run_registry_export(export_id=export.pk)
-
-
-def _queue_export(fmt: str, actor) -> RegistryExport:
-    if fmt not in RegistryExport.Format.values:
-        raise InvalidInput("Choose xlsx or csv.", fields={"format": "Choose xlsx or csv."})
-    fail_stale_registry_jobs()  # a job stuck since its worker died is not left "running"
-    export = RegistryExport.objects.create(format=fmt, created_by=actor)
-    record_event(actor=actor, action="certification.registry.export_queued", obj=export, object_type=audit_type(export),
-                 payload={"format": fmt})
-    return export
-
-
-def run_registry_export(*, export_id: int) -> RegistryExport:
-    """Write a queued export: the file is stored and the export marked done in one
-    transaction, with its audit event; a failure marks it failed (and is raised). An export
-    that is no longer queued is returned as it is (a task run twice); one given up while it
-    ran (``registry_jobs``) is returned as the verdict left it."""
-    fail_stale_registry_jobs()
-    claimed = claim(RegistryExport, export_id, total_rows=Certificate.objects.count())
-    export = RegistryExport.objects.select_related("file", "created_by").get(pk=export_id)
-    if not claimed:
-        return export
-    try:
-        return _write_export(export)
-    except RunGivenUp:
-        export.refresh_from_db()
-        return export
-    except BaseException as exc:  # the worker being stopped, too: not left "running"
-        with contextlib.suppress(RunGivenUp), transaction.atomic():
-            settle(export, status=RegistryExport.Status.FAILED,
-                   error=stopped_reason("export", exc))
-            record_event(actor=None, action="certification.registry.export_failed",
-                         obj=export, object_type=audit_type(export), payload={"format": export.format, "error": repr(exc)})
-        raise
 
 
 @transaction.atomic
 def retry_registry_export(*, export_id: int, actor) -> RegistryExport:
     """Queue a failed export again (its next ``attempt``) for the task worker. Refused for an
     export that has not failed (409); registry staff only (404 to anyone else)."""
-    from .tasks import prepare_registry_export
-
     export = registry_export_get(user=actor, pk=export_id)
     EXPORT_LIFECYCLE.target("retry", export.status)
     # Conditional on what was read: of two retries at once, one queues it.
@@ -166,35 +72,6 @@ def retry_registry_export(*, export_id: int, actor) -> RegistryExport:
                           "failed_because": export.error})
     export.refresh_from_db()
     transaction.on_commit(lambda: prepare_registry_export.enqueue(export_id=export.pk))
-    return export
-
-
-def _counted(rows: Iterable[list[str]], export: RegistryExport) -> Iterator[list[str]]:
-    """``rows``, writing the count (and a heartbeat) to the export row every
-    ``EXPORT_PROGRESS_EVERY``."""
-    for count, row in enumerate(rows, 1):
-        if count % EXPORT_PROGRESS_EVERY == 0:
-            beat(export, rows=count)
-        yield row
-
-
-def _write_export(export: RegistryExport) -> RegistryExport:
-    fmt = export.format
-    with tempfile.TemporaryDirectory(prefix="isocert-export-") as tmp:
-        path = Path(tmp) / f"export.{fmt}"
-        rows = _counted(export_rows(), export)
-        if fmt == RegistryExport.Format.CSV:
-            with open(path, "w", encoding="utf-8", newline="") as fh:
-                count = write_csv(rows, fh)
-        else:
-            with open(path, "wb") as fh:
-                count = write_xlsx(rows, fh)
-        with transaction.atomic():
-            settle(export, status=RegistryExport.Status.DONE, rows=count, total_rows=count,
-                   file=_store_path(path, CONTENT_TYPES[fmt]))
-            record_event(actor=export.created_by, action="certification.registry.exported",
-                         obj=export, object_type=audit_type(export), payload={"format": fmt, "rows": count,
-                                              "sha256": export.file.sha256})
     return export
 
 
@@ -232,14 +109,12 @@ def _store_upload(upload) -> StoredFile:
         upload.seek(0)
         shutil.copyfileobj(upload, tmp, 1 << 20)
         tmp.flush()
-        return _store_path(Path(tmp.name), "text/csv")
+        return store_path(Path(tmp.name), "text/csv")
 
 
 @transaction.atomic
 def start_import(*, upload, actor) -> CertificateImport:
     """Check and keep an uploaded registry CSV and queue its import (after commit)."""
-    from .tasks import run_certificate_import
-
     ensure_registry_importer(actor)
     _check_csv_upload(upload)
     fail_stale_registry_jobs()  # a job stuck since its worker died is not left "running"
@@ -259,8 +134,6 @@ def retry_registry_import(*, import_id: int, actor) -> CertificateImport:
     """Queue a failed import again (its next ``attempt``, the same stored file) for the task
     worker — after its worker died, or after the catalogue or the registry changed. Refused
     for an import that has not failed (409); CB administrators only (404 to anyone else)."""
-    from .tasks import run_certificate_import
-
     certificate_import = registry_import_get(user=actor, pk=import_id)
     IMPORT_LIFECYCLE.target("retry", certificate_import.status)
     # Conditional on what was read: of two retries at once, one queues it.
@@ -291,100 +164,10 @@ def create_import_from_path(*, path: str | Path, actor) -> CertificateImport:
     if problem:
         raise InvalidInput("The file is not in the registry layout.", fields={"file": problem})
     with transaction.atomic():
-        stored = _store_path(path, "text/csv")
+        stored = store_path(path, "text/csv")
         certificate_import = CertificateImport.objects.create(
             file=stored, file_name=path.name[:255], created_by=actor)
         record_event(actor=actor, action="certification.registry.import_queued",
                      obj=certificate_import, object_type=audit_type(certificate_import),
                      payload={"file_name": path.name, "sha256": stored.sha256})
     return certificate_import
-
-
-def run_import(*, import_id: int, progress=None) -> CertificateImport:
-    """Check every row of a queued import; import all of it in one transaction, or nothing.
-
-    A wrong row anywhere refuses the whole file: the import ends *failed* with the first
-    1,000 problems (``{line, field, message}``, header = line 1) and the count of all.
-    An import that is no longer queued is returned as it is (a task run twice); one given
-    up while it ran (``registry_jobs``) is returned as the verdict left it, nothing imported.
-    ``progress`` (optional) is called with the rows checked so far.
-    """
-    fail_stale_registry_jobs()
-    claimed = claim(CertificateImport, import_id, total_rows=0, processed_rows=0)
-    certificate_import = CertificateImport.objects.select_related("file", "created_by").get(
-        pk=import_id)
-    if not claimed:
-        return certificate_import
-    try:
-        return _run_claimed(certificate_import, progress)
-    except RunGivenUp:
-        certificate_import.refresh_from_db()
-        return certificate_import
-    except BaseException as exc:
-        # Not left "running" for ever (the worker being stopped, too): the page and the API
-        # show that it stopped.
-        with contextlib.suppress(RunGivenUp):
-            _refuse(certificate_import, [_Problem(0, "", stopped_reason("import", exc))], 1,
-                    {"total_rows": 0, "processed_rows": 0})
-        raise
-
-
-def _run_claimed(certificate_import: CertificateImport, progress) -> CertificateImport:
-    total = max(_count_lines(certificate_import.file) - 1, 0)
-    beat(certificate_import, total_rows=total)
-
-    def report(rows: int) -> None:
-        beat(certificate_import, processed_rows=rows, total_rows=max(total, rows))
-        if progress:
-            progress(rows)
-
-    with tempfile.TemporaryFile(prefix="isocert-import-") as spool:
-        result = check_file(certificate_import.file, spool=spool, progress=report)
-        counts = {"total_rows": result.rows, "processed_rows": result.rows}
-        if result.problem_count or not result.rows:
-            problems = result.problems or [_Problem(1, "", "The file has no certificates.")]
-            return _refuse(certificate_import, problems, max(result.problem_count, 1), counts)
-        beat(certificate_import, **counts)
-        spool.seek(0)
-        try:
-            _insert(certificate_import, spool, result)
-        except IntegrityError as exc:
-            # Someone registered the same number while the file was checked.
-            return _refuse(certificate_import, [_Problem(0, "", "The registry changed while "
-                           f"the file was checked; nothing was imported ({exc}).")], 1, counts)
-    certificate_import.refresh_from_db()
-    return certificate_import
-
-
-def _refuse(certificate_import, problems: list[_Problem], count: int, counts: dict):
-    with transaction.atomic():
-        settle(certificate_import, status=CertificateImport.Status.FAILED,
-                errors=[p.as_dict() for p in problems[:MAX_STORED_ERRORS]],
-                error_count=count, **counts)
-        record_event(actor=certificate_import.created_by,
-                     action="certification.registry.import_refused", obj=certificate_import, object_type=audit_type(certificate_import),
-                     payload={"file_name": certificate_import.file_name,
-                              "rows": counts["total_rows"], "errors": count})
-    return certificate_import
-
-
-def _insert(certificate_import: CertificateImport, spool, result: CheckResult) -> None:
-    inserter = _Inserter(file_name=certificate_import.file_name,
-                         actor_id=certificate_import.created_by_id, rows=result.rows)
-    with transaction.atomic():
-        inserter.start()
-        for batch in _spool_read(spool):
-            inserter.insert_batch(batch)
-        inserter.finish()
-        # Given up meanwhile (``RunGivenUp``): the whole insert is rolled back.
-        settle(certificate_import, status=CertificateImport.Status.DONE,
-                imported_rows=result.rows, errors=[], error_count=0)
-        record_event(actor=certificate_import.created_by,
-                     action="certification.registry.imported", obj=certificate_import, object_type=audit_type(certificate_import),
-                     payload={"file_name": certificate_import.file_name,
-                              "certificates": result.rows, "sites": result.sites,
-                              "standards": result.standards})
-    # Committed (the task and the command run the import outside any transaction): the new
-    # certificates are in the directory, cached searches on every server are stale.
-    forget_searches()
-    inserter.vacuum()
