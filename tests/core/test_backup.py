@@ -1,0 +1,187 @@
+"""``isocert backup DIR`` and ``isocert restore DIR``: the round trip on the active database.
+
+The backup runs in this process against the test database (committed data: a
+transactional test, so SQLite's online backup and pg_dump see it); the restore runs as a
+separate ``isocert`` process into a new, empty installation — another SQLite file or
+another PostgreSQL database, another media directory and no signing key — as an operator
+would run it on a new server.
+"""
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from factories import pdf_upload
+
+from isocert.core import keys
+from isocert.core.models import AuditEvent, StoredFile
+from isocert.registration.services import add_application_document
+
+PASSPHRASE = "correct horse battery staple"
+
+
+@pytest.fixture
+def signing_key_file(settings, tmp_path):
+    settings.CERTIFICATE_SIGNING_KEY = ""
+    settings.CERTIFICATE_SIGNING_KEY_FILE = tmp_path / "signing-key.pem"
+    keys.forget_cached_keys()
+    yield settings.CERTIFICATE_SIGNING_KEY_FILE
+    keys.forget_cached_keys()
+
+
+@pytest.fixture
+def passphrase_file(tmp_path):
+    path = tmp_path / "passphrase"
+    path.write_text(PASSPHRASE + "\n")
+    return path
+
+
+@pytest.fixture
+def installation(draft, alice, signing_key_file):
+    """Committed data: Alice's draft with a document (a stored file), audit-trailed."""
+    add_application_document(application=draft, actor=alice, upload=pdf_upload(),
+                             kind="manual")
+    return draft
+
+
+@pytest.fixture
+def empty_database():
+    """A new, empty database of the active engine; its DATABASE_URL."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        path = Path(db["NAME"]).with_name("restore-target.sqlite3")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        yield f"sqlite:///{path}"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return
+    name = f"{db['NAME']}_restore"
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    yield f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{name}"
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _query(database_url: str, sql: str):
+    if database_url.startswith("sqlite:///"):
+        db = sqlite3.connect(database_url.removeprefix("sqlite:///"))
+        try:
+            return db.execute(sql).fetchall()
+        finally:
+            db.close()
+    with psycopg.connect(database_url.replace("postgres://", "postgresql://", 1)) as db:
+        return db.execute(sql).fetchall()
+
+
+def _restore(directory, passphrase_file, database_url, root: Path):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE",
+                        "CERTIFICATE_SIGNING_KEY")}
+    # DEBUG on: collectstatic copies instead of compressing ~900 files (WhiteNoise's
+    # production storage takes a minute or more here; tests/core/test_static_files.py
+    # covers it).
+    env.update(DATABASE_URL=database_url, ISOCERT_VAR_DIR=str(root), DEBUG="1",
+               MEDIA_ROOT=str(root / "media"), STATIC_ROOT=str(root / "static"),
+               CERTIFICATE_SIGNING_KEY_FILE=str(root / "signing-key.pem"),
+               SECRET_KEY="restore-test-" + "k" * 50, SITE_URL="http://127.0.0.1:8000")
+    return subprocess.run([sys.executable, "-m", "isocert", "restore", str(directory),
+                           "--passphrase-file", str(passphrase_file)],
+                          env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_restores_into_an_empty_installation(installation, signing_key_file,
+                                                      passphrase_file, empty_database,
+                                                      tmp_path, settings):
+    backup = tmp_path / "backup"
+    stored = StoredFile.objects.get()
+    events = AuditEvent.objects.count()
+
+    call_command("backup", str(backup), passphrase_file=str(passphrase_file), verbosity=0)
+
+    manifest = json.loads((backup / "manifest.json").read_text())
+    database_file = "database.sqlite3" if connection.vendor == "sqlite" else "database.pgdump"
+    assert manifest["database"] == {"engine": connection.vendor, "file": database_file}
+    assert manifest["audit_trail_head"]["sequence"] == events
+    assert manifest["files"][f"media/{stored.storage_name}"]["sha256"] == stored.sha256
+    assert set(manifest["files"]) == {"head.json", database_file, "signing-key.enc",
+                                      f"media/{stored.storage_name}"}
+    # The key is in the backup only encrypted.
+    assert b"PRIVATE KEY" not in (backup / "signing-key.enc").read_bytes()
+
+    target = tmp_path / "new-server"
+    result = _restore(backup, passphrase_file, empty_database, target)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"Audit trail intact: {events} events verified" in result.stdout
+    assert "1 stored files match their SHA-256" in result.stdout
+    assert _query(empty_database, "SELECT count(*) FROM core_auditevent") == [(events,)]
+    assert _query(empty_database, "SELECT sha256 FROM core_storedfile") == [(stored.sha256,)]
+    assert (target / "media" / stored.storage_name).read_bytes() == pdf_upload().read()
+    assert (target / "signing-key.pem").read_bytes() == signing_key_file.read_bytes()
+    assert (target / "static" / "isocert" / "portal.css").exists()  # collectstatic ran
+
+    # A second restore into the now used installation is refused, and changes nothing.
+    again = _restore(backup, passphrase_file, empty_database, target)
+
+    assert again.returncode != 0
+    assert "This installation is not empty" in again.stderr
+    assert _query(empty_database, "SELECT count(*) FROM core_auditevent") == [(events,)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_restore_checks_passphrase_and_files_before_writing(installation, passphrase_file,
+                                                              tmp_path):
+    backup = tmp_path / "backup"
+    call_command("backup", str(backup), passphrase_file=str(passphrase_file), verbosity=0)
+    wrong = tmp_path / "wrong"
+    wrong.write_text("not the passphrase")
+
+    # Both are found before the installation is even looked at (this one is not empty).
+    with pytest.raises(CommandError, match="passphrase does not open the signing key"):
+        call_command("restore", str(backup), passphrase_file=str(wrong))
+    media = next(name for name in json.loads((backup / "manifest.json").read_text())["files"]
+                 if name.startswith("media/"))
+    (backup / media).write_bytes(b"%PDF-1.4 altered")
+    with pytest.raises(CommandError, match=f"{media} does not match its SHA-256"):
+        call_command("restore", str(backup), passphrase_file=str(passphrase_file))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_restore_into_a_used_installation_is_refused(installation, passphrase_file,
+                                                       tmp_path):
+    backup = tmp_path / "backup"
+    call_command("backup", str(backup), passphrase_file=str(passphrase_file), verbosity=0)
+    events = AuditEvent.objects.count()
+
+    with pytest.raises(CommandError, match="Nothing restored: This installation is not empty: "
+                                           "the database already has"):
+        call_command("restore", str(backup), passphrase_file=str(passphrase_file))
+    assert AuditEvent.objects.count() == events
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_needs_a_passphrase_and_a_new_directory(installation, passphrase_file,
+                                                         tmp_path, monkeypatch):
+    monkeypatch.delenv("ISOCERT_BACKUP_PASSPHRASE", raising=False)
+    with pytest.raises(CommandError, match="No passphrase"):
+        call_command("backup", str(tmp_path / "a"))
+    used = tmp_path / "used"
+    used.mkdir()
+    (used / "old").write_text("x")
+    with pytest.raises(CommandError, match="is not empty"):
+        call_command("backup", str(used), passphrase_file=str(passphrase_file))
+    assert not (tmp_path / "a").exists()
+    assert [p.name for p in used.iterdir()] == ["old"]
