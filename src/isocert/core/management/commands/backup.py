@@ -1,3 +1,4 @@
+import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -19,6 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, directory, passphrase_file=None, **options):
         self.verbosity = options.get("verbosity", 1)
+        self.started = time.monotonic()
         try:
             passphrase = read_passphrase(passphrase_file)
         except BackupError as exc:
@@ -29,9 +31,9 @@ class Command(BaseCommand):
         except BackupError as exc:
             raise CommandError(str(exc))
         size = sum(entry["size"] for entry in manifest["files"].values())
-        self.stdout.write(self.style.SUCCESS(
+        self._say(self.style.SUCCESS(
             f"Backup written to {target}: {len(manifest['files'])} files, {size:,} bytes."))
 
     def _say(self, line: str) -> None:
         if self.verbosity >= 1:
-            self.stdout.write(line)
+            self.stdout.write(f"[{time.monotonic() - self.started:7.1f} s] {line}")

@@ -1,3 +1,4 @@
+import time
 from pathlib import Path
 
 from django.core.management import call_command
@@ -36,24 +37,31 @@ class Command(BaseCommand):
         except BackupError as exc:
             raise CommandError(str(exc), returncode=2)
         source = Path(directory)
+        started = time.monotonic()
+
+        def say(line: str) -> None:
+            self.stdout.write(f"[{time.monotonic() - started:7.1f} s] {line}")
         try:
             manifest, pem = prepare_restore(source, passphrase=passphrase)
         except BackupError as exc:
             raise CommandError(f"Nothing restored: {exc}")
+        say(f"Backup checked: {len(manifest['files'])} files match the manifest")
         try:
-            restore_files(source, manifest, pem, say=self.stdout.write)
+            restore_files(source, manifest, pem, say=say)
         except BackupError as exc:
             raise CommandError(f"The restore stopped half-way (start again from an empty "
                                f"installation): {exc}")
         quiet = {"verbosity": 0, "stdout": self.stdout, "stderr": self.stderr}
         call_command("migrate", interactive=False, **quiet)
+        say("Migrations applied")
         call_command("collectstatic", interactive=False, **quiet)
-        self.stdout.write("Migrations applied, static files collected")
+        say("Static files collected")
         call_command("verify-audit-trail", head=head_file(source), stdout=self.stdout)
+        say("Audit trail verified")
         try:
             checked = check_stored_files()
         except BackupError as exc:
             raise CommandError(f"Restored, but {exc}")
-        self.stdout.write(self.style.SUCCESS(
+        say(self.style.SUCCESS(
             f"Restored {source}: {AuditEvent.objects.count()} audit events, {checked} stored "
             "files match their SHA-256."))
