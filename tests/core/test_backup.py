@@ -134,6 +134,9 @@ def test_a_backup_restores_into_an_empty_installation(installation, signing_key_
     assert (target / "media" / stored.storage_name).read_bytes() == pdf_upload().read()
     assert (target / "signing-key.pem").read_bytes() == signing_key_file.read_bytes()
     assert (target / "static" / "isocert" / "portal.css").exists()  # collectstatic ran
+    # The restore only read the backup (a SQLite copy left in WAL mode would grow -shm files).
+    assert sorted(str(p.relative_to(backup)) for p in backup.rglob("*") if p.is_file()) == \
+        sorted([*manifest["files"], "manifest.json"])
 
     # A second restore into the now used installation is refused, and changes nothing.
     again = _restore(backup, passphrase_file, empty_database, target)

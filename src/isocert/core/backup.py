@@ -222,7 +222,11 @@ def _backup_database(directory: Path) -> str:
         try:
             copy = sqlite3.connect(target)
             try:
-                source.backup(copy)  # pages copied under SQLite's locks: one consistent state
+                # One step (pages=-1): one read transaction, so one consistent state, while
+                # the portal's writers go on (WAL).
+                source.backup(copy)
+                # A self-contained file: reading it later creates no -wal/-shm next to it.
+                copy.execute("PRAGMA journal_mode=DELETE")
             finally:
                 copy.close()
         finally:
