@@ -120,6 +120,7 @@ def test_a_backup_restores_into_an_empty_installation(installation, signing_key_
     assert manifest["files"][f"media/{stored.storage_name}"]["sha256"] == stored.sha256
     assert set(manifest["files"]) == {"head.json", database_file, "signing-key.enc",
                                       f"media/{stored.storage_name}"}
+    assert backup.stat().st_mode & 0o777 == 0o700  # clients' data: the owner only
     # The key is in the backup only encrypted.
     assert b"PRIVATE KEY" not in (backup / "signing-key.enc").read_bytes()
 

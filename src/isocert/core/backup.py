@@ -35,7 +35,6 @@ import shutil
 import sqlite3
 import subprocess
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -66,13 +65,6 @@ Say = Callable[[str], None]
 
 class BackupError(Exception):
     """A backup or restore that cannot go on; the message says why and what to do."""
-
-
-@dataclass(frozen=True)
-class RestoreReport:
-    files: int
-    stored_files_checked: int
-    audit_events: int
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -256,6 +248,7 @@ def create_backup(directory: Path, *, passphrase: bytes, say: Say = lambda _: No
     if directory.exists() and any(directory.iterdir()):
         raise BackupError(f"{directory} is not empty: write each backup to a new directory.")
     directory.mkdir(parents=True, exist_ok=True)
+    os.chmod(directory, 0o700)  # the clients' data and documents: the owner only
     started = datetime.datetime.now(datetime.UTC)
 
     try:
