@@ -17,6 +17,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
@@ -30,10 +32,17 @@ from isocert.registration.services import add_application_document
 PASSPHRASE = "correct horse battery staple"
 
 
+def _new_key_pem() -> bytes:
+    return Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption())
+
+
 @pytest.fixture
 def signing_key_file(settings, tmp_path):
     settings.CERTIFICATE_SIGNING_KEY = ""
     settings.CERTIFICATE_SIGNING_KEY_FILE = tmp_path / "signing-key.pem"
+    settings.CERTIFICATE_SIGNING_KEY_FILE.write_bytes(_new_key_pem())
     keys.forget_cached_keys()
     yield settings.CERTIFICATE_SIGNING_KEY_FILE
     keys.forget_cached_keys()
@@ -232,3 +241,20 @@ def test_a_sqlite_backup_is_consistent_while_the_portal_writes(installation, pas
         copy.close()
     assert count == last == head
     assert head < AuditEvent.objects.count()  # the writer went on after the copy
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_restore_refuses_another_signing_key(installation, passphrase_file, tmp_path,
+                                               settings, monkeypatch):
+    backup = tmp_path / "backup"
+    call_command("backup", str(backup), passphrase_file=str(passphrase_file), verbosity=0)
+    # An otherwise empty installation whose operator already configured a different key.
+    monkeypatch.setattr("isocert.core.backup.installation_problems", list)
+    other = tmp_path / "other-key.pem"
+    other.write_bytes(_new_key_pem())
+    settings.CERTIFICATE_SIGNING_KEY_FILE = other
+    keys.forget_cached_keys()
+
+    with pytest.raises(CommandError, match="Nothing restored: The signing key file .* holds "
+                                           "another key than the backup's"):
+        call_command("restore", str(backup), passphrase_file=str(passphrase_file))

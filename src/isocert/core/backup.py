@@ -320,10 +320,30 @@ def installation_problems() -> list[str]:
     first_file = next(storage_names(), None)
     if first_file is not None:
         problems.append(f"the file storage already holds files (e.g. {first_file})")
-    key_file = Path(settings.CERTIFICATE_SIGNING_KEY_FILE)
-    if not (settings.CERTIFICATE_SIGNING_KEY or "").strip() and key_file.exists():
-        problems.append(f"a signing key file already exists ({key_file})")
     return problems
+
+
+def _configured_key_pem() -> bytes | None:
+    return (settings.CERTIFICATE_SIGNING_KEY or "").strip().replace("\\n", "\n").encode() or None
+
+
+def signing_key_conflict(pem: bytes) -> str | None:
+    """Why the backed-up key cannot become this installation's key, or None.
+
+    A key already configured here (the variable or the file) must be the backed-up one:
+    another key would make every restored certificate's QR code and the signed head fail.
+    """
+    configured = _configured_key_pem()
+    if configured is not None:
+        if configured.strip() != pem.strip():
+            return ("CERTIFICATE_SIGNING_KEY holds another key than the backup's: unset it "
+                    "or set it to the backed-up key")
+        return None
+    path = Path(settings.CERTIFICATE_SIGNING_KEY_FILE)
+    if path.exists() and path.read_bytes().strip() != pem.strip():
+        return (f"the signing key file {path} holds another key than the backup's: remove it "
+                "or put the backed-up key there")
+    return None
 
 
 def _restore_database(directory: Path, manifest: dict) -> None:
@@ -365,13 +385,11 @@ def _restore_media(directory: Path, manifest: dict) -> int:
 
 
 def _restore_signing_key(pem: bytes) -> None:
-    configured = (settings.CERTIFICATE_SIGNING_KEY or "").strip()
-    if configured:
-        if configured.replace("\\n", "\n").encode().strip() != pem.strip():
-            raise BackupError("CERTIFICATE_SIGNING_KEY is set to another key than the "
-                              "backup's: unset it or set it to the backed-up key.")
-        return
+    """Write the key to CERTIFICATE_SIGNING_KEY_FILE (0600) unless it is already in place
+    (``signing_key_conflict`` has checked that a configured key is the same)."""
     path = Path(settings.CERTIFICATE_SIGNING_KEY_FILE)
+    if _configured_key_pem() is not None or path.exists():
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
@@ -404,6 +422,8 @@ def prepare_restore(directory: Path, *, passphrase: bytes) -> tuple[dict, bytes]
     if problems:
         raise BackupError("This installation is not empty: " + "; ".join(problems)
                           + ". Restore into a new database and an empty file storage.")
+    if conflict := signing_key_conflict(pem):
+        raise BackupError(conflict[0].upper() + conflict[1:] + ".")
     return manifest, pem
 
 

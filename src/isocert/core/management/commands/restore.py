@@ -17,7 +17,7 @@ from isocert.core.models import AuditEvent
 
 class Command(BaseCommand):
     help = ("Restore a backup written by `isocert backup` into this EMPTY installation (no "
-            "tables, no stored files, no signing key file): every file is checked against "
+            "tables, no stored files; a signing key already configured must be the backed-up one): every file is checked against "
             "the manifest first; then database, files and signing key are restored, and "
             "migrate, collectstatic, verify-audit-trail (with the backup's signed head) and "
             "a SHA-256 check of every stored file are run.")
