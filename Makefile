@@ -12,7 +12,7 @@ WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 # the command line wins (docs/configuration.md).
 SITE_URL ?= http://$(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 
-.PHONY: run dev test test-sqlite test-postgres lint fmt migrate demo worker pdf-libs browser clean
+.PHONY: run dev test test-sqlite test-postgres lint fmt migrate demo worker pdf-libs browser proxy clean
 
 $(BIN)/python:
 	@PY=$$(scripts/find-python) || exit 1; \
@@ -65,7 +65,8 @@ dev: demo
 worker: $(VENV)/.installed var/secret-key
 	SITE_URL='$(SITE_URL)' $(ISOCERT) db_worker --queue-name '*'
 
-# Debian packages: Pango and fonts for WeasyPrint's PDFs, Chromium for the browser tests.
+# Debian packages: Pango and fonts for WeasyPrint's PDFs, Chromium for the browser tests,
+# nginx for the reverse-proxy test.
 APT_INSTALL = if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq
 
@@ -82,8 +83,16 @@ browser: pdf-libs
 	  $(APT_INSTALL) chromium >/dev/null; \
 	fi
 
+# Debian's nginx for tests/deploy/test_nginx.py, which runs it (as a subprocess on free
+# ports) in front of the portal with deploy/nginx/isocert.conf.template.
+proxy:
+	@if [ ! -x /usr/sbin/nginx ]; then \
+	  echo "Installing Debian's nginx for the reverse-proxy test"; \
+	  $(APT_INSTALL) nginx >/dev/null; \
+	fi
+
 ## Whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
-test: $(VENV)/.installed-test browser
+test: $(VENV)/.installed-test browser proxy
 	@mkdir -p var
 	$(BIN)/ruff check .
 	$(MAKE) --no-print-directory test-sqlite

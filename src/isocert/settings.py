@@ -485,6 +485,9 @@ CERTIFICATE_SIGNING_KEY_FILE = Path(env_str("CERTIFICATE_SIGNING_KEY_FILE",
 # Where `isocert send-audit-trail-head` (daily) e-mails the audit trail's head signed with
 # that key, to be kept outside the database; comma-separated addresses, empty = off.
 AUDIT_TRAIL_HEAD_EMAIL = env_list("AUDIT_TRAIL_HEAD_EMAIL", [])
+# `isocert backup`/`restore` on PostgreSQL run pg_dump/pg_restore of the server's major
+# version: from this directory when set, else Debian's /usr/lib/postgresql/N/bin, else PATH.
+PG_BIN_DIR = env_str("PG_BIN_DIR", "")
 
 LOGGING = {
     "version": 1,

@@ -90,6 +90,17 @@ def signing_key() -> Ed25519PrivateKey:
     return key
 
 
+def signing_key_pem() -> bytes:
+    """The signing key as unencrypted PEM (PKCS#8), for an encrypted backup."""
+    return _private_pem(signing_key())
+
+
+def forget_cached_keys() -> None:
+    """Load the key again on next use (after a restore wrote the key file)."""
+    with _cache_lock:
+        _cache.clear()
+
+
 def signing_key_available() -> bool:
     """Whether a key is configured or already created here (verifying must not create one)."""
     return bool((settings.CERTIFICATE_SIGNING_KEY or "").strip()) or Path(
