@@ -313,7 +313,8 @@ def check_design(request: Request) -> None:
         try:
             _refuse_near_singular(X, names)
         except AnalysisError as exc:
-            culprit = next((k for k in names if f"“{k}”" in str(exc)), names[0])
+            # The last variable named (usually the one added last) is the field at fault.
+            culprit = next((k for k in reversed(names) if f"“{k}”" in str(exc)), names[-1])
             raise MVInputError(f"baseline.variables.{culprit}", str(exc))
     if request.model == "auto" and np.ptp(baseline.temperature) == 0:
         raise MVInputError("temperature.baseline", "is constant; change-point models need the "
