@@ -115,9 +115,17 @@ def test_improvement_evidence_is_demonstrated_for_the_story(nordlicht, story):
     assert evidence["reporting_period"] == "2025-01-01 – 2025-06-30"
     assert evidence["points"] == 12 and evidence["r2"] > 0.99 and evidence["warnings"] == []
     assert evidence["summary"].startswith("Energy performance improvement demonstrated")
-    assert set(evidence) == {"demonstrated", "improvement_percent", "savings_kwh",
-                             "expected_kwh", "actual_kwh", "baseline", "baseline_period",
-                             "reporting_period", "r2", "points", "warnings", "summary"}
+    assert evidence["reasons"] == [] and evidence["model_form"] == "linear"
+    assert 0 < evidence["fsu"] < 0.5 and evidence["confidence"] == 0.68
+    assert evidence["savings_uncertainty_kwh"] == pytest.approx(
+        evidence["fsu"] * evidence["savings_kwh"], rel=1e-3)
+    assert f"± {evidence['savings_uncertainty_kwh']:,.0f} kWh" in evidence["summary"]
+    assert "Reporting period “" in evidence["summary"]
+    assert set(evidence) == {"demonstrated", "reasons", "improvement_percent", "savings_kwh",
+                             "savings_uncertainty_kwh", "fsu", "confidence", "expected_kwh",
+                             "actual_kwh", "baseline", "baseline_period", "reporting_period",
+                             "reporting_period_name", "model_form", "cv_rmse", "r2", "points",
+                             "warnings", "summary"}
 
 
 def test_improvement_evidence_is_none_without_a_reporting_period(nordlicht, brightpath):
@@ -158,7 +166,8 @@ def test_an_unusable_model_never_demonstrates_improvement(nordlicht, alice, setu
     evidence = selectors.improvement_evidence(organization_id=nordlicht.pk)
 
     assert evidence["improvement_percent"] > 0 and evidence["demonstrated"] is False
-    assert any("at least 12" in w for w in evidence["warnings"])
+    assert any("full year is needed" in r for r in evidence["reasons"])
+    assert not baseline.is_usable
 
 
 def test_energy_review_by_carrier_use_and_the_iso50003_inputs(nordlicht, story):

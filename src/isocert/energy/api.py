@@ -156,8 +156,12 @@ class FitOut(Schema):
     nmbe: float | None = Field(..., description="Σ(y−ŷ) / ((n−p)·mean(y))")
     n: int
     p: int
-    usable: bool = Field(..., description="R² ≥ 0.75 and n ≥ 12")
-    warnings: list[str]
+    usable: bool = Field(..., description="Valid by the M&V rules: the baseline spans a "
+                         "full year with ≥ 90 % coverage and the model passes CV(RMSE) and "
+                         "F-test limits (docs/energy.md); R² is reported, not a gate")
+    validity: list[str] = Field([], description="Why it is not usable, and notes (e.g. a "
+                                "variable the M&V model dropped)")
+    warnings: list[str] = Field(..., description="Variables with a p-value above 0.1")
 
 
 class ReportingPeriodRef(Schema):
@@ -202,8 +206,16 @@ class EvaluationOut(Schema):
     actual_kwh: float
     savings_kwh: float
     improvement_percent: float
+    savings_uncertainty_kwh: float | None = Field(
+        ..., description="± kWh at the confidence (fsu × savings); None without savings")
+    fsu: float | None = Field(..., description="Fractional savings uncertainty (ASHRAE "
+                              "Guideline 14 Annex B)")
+    confidence: float
+    coverage: float = Field(..., description="Share of the period's days with data")
     usable: bool
     demonstrated: bool
+    reasons: list[str] = Field(..., description="Every reason it is not demonstrated")
+    notes: list[str]
     summary: str
     rule: str
     points: list[PointOut]
@@ -232,13 +244,21 @@ class EnPIOut(Schema):
 
 class EnergyImprovementEvidenceOut(Schema):
     demonstrated: bool
+    reasons: list[str] = Field(..., description="Every reason it is not demonstrated; notes "
+                               "after them")
     improvement_percent: float
     savings_kwh: float
+    savings_uncertainty_kwh: float | None = Field(..., description="± kWh at the confidence")
+    fsu: float | None
+    confidence: float
     expected_kwh: float
     actual_kwh: float
     baseline: str
     baseline_period: str
     reporting_period: str
+    reporting_period_name: str
+    model_form: str
+    cv_rmse: float | None
     r2: float
     points: int
     warnings: list[str]
@@ -393,8 +413,10 @@ def _evaluation_out(period) -> dict:
             "period_start": period.period_start, "period_end": period.period_end,
             "expected_kwh": e.expected_kwh, "actual_kwh": e.actual_kwh,
             "savings_kwh": e.savings_kwh, "improvement_percent": e.improvement_percent,
-            "usable": e.usable, "demonstrated": e.demonstrated, "summary": result.summary,
-            "rule": analysis.DEMONSTRATED_RULE,
+            "savings_uncertainty_kwh": e.savings_uncertainty_kwh, "fsu": e.fsu,
+            "confidence": e.confidence, "coverage": e.coverage,
+            "usable": e.usable, "demonstrated": e.demonstrated, "reasons": e.reasons,
+            "notes": e.notes, "summary": result.summary, "rule": mv.rule_text(),
             "points": [vars(p) for p in e.points]}
 
 
@@ -582,8 +604,10 @@ def list_baselines(request, org_id: int):
 
 @router.post(BASE + "/baselines", response={201: BaselineOut},
              summary="Fit a baseline (OLS with intercept) and keep it",
-             description="Usable when R² ≥ 0.75 on at least 12 points; warnings also flag "
-                         "variables with a p-value above 0.1.")
+             description="Usable when valid by the M&V rules (a full year with ≥ 90 % "
+                         "coverage, CV(RMSE) and F-test limits; docs/energy.md), with every "
+                         "reason in `validity`; warnings flag variables with a p-value above "
+                         "0.1.")
 def create_baseline(request, org_id: int, payload: BaselineIn):
     baseline = services.create_baseline(organization=_org(request, org_id), actor=request.auth,
                                         **payload.dict())

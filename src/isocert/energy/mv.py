@@ -736,6 +736,65 @@ def _outside_range(baseline: Series, reporting: Series, model: Model, margin: fl
     return named
 
 
+@dataclass
+class BaselineAssessment:
+    """The baseline model with its data sufficiency and validity: ``reasons`` it may not be
+    relied on (empty when it may) and ``notes`` on how it was built."""
+    model: Model
+    frequency: str
+    coverage: float
+    reasons: list[str]
+    notes: list[str]
+
+    @property
+    def valid(self) -> bool:
+        return not self.reasons
+
+
+def assess_baseline(baseline: Series, *, model: str = "linear",
+                    thresholds: Thresholds | None = None) -> BaselineAssessment:
+    """Fit the baseline model (``linear`` or ``auto``) and judge the data sufficiency and the
+    model validity by the rules of the module doc."""
+    th = thresholds or Thresholds.from_settings()
+    frequency = frequency_of(baseline)
+    notes: list[str] = []
+    names = list(baseline.variables)
+    if model == "auto":
+        per_day = frequency != "daily"
+        fitted = choose_change_point_model(change_point_models(baseline, names, per_day),
+                                           th.max_variable_p)
+        fixed = {HEATING, COOLING}
+    else:
+        fitted = fit(baseline, names, form="linear" if names else "mean")
+        fixed = set()
+    fitted = _drop_insignificant(baseline, fitted, th.max_variable_p, fixed, notes)
+    reasons: list[str] = []
+    if not _full_year(baseline, frequency):
+        days = (baseline.end - baseline.start).days + 1
+        reasons.append(f"The baseline spans {days} days ({baseline.start} – {baseline.end}): a "
+                       "full year is needed (12 months, 365 days or 52 weeks) so that the model "
+                       "sees every season and operating mode (ISO 50006 §6.4, ASHRAE "
+                       "Guideline 14 §5.2.11.1).")
+    baseline_coverage = coverage(baseline)
+    if baseline_coverage < th.min_coverage:
+        reasons.append(f"The baseline has data for {baseline_coverage:.1%} of its days, below "
+                       f"{th.min_coverage:.0%} (CalTRACK 2.0 §2.2 data sufficiency).")
+    max_cv = th.max_cv_rmse_monthly if frequency == "monthly" else th.max_cv_rmse_daily
+    if fitted.cv_rmse is None:
+        reasons.append("The baseline's mean consumption is not positive: CV(RMSE) is "
+                       "undefined.")
+    elif fitted.cv_rmse > max_cv:
+        reasons.append(f"CV(RMSE) is {fitted.cv_rmse:.1%}, above {max_cv:.0%} for a "
+                       f"{frequency} model (ASHRAE Guideline 14 §5.2.11.3): the model does not "
+                       "predict the consumption well enough.")
+    if fitted.f_test_p is not None and not fitted.f_test_p < th.max_f_test_p:
+        reasons.append(f"The model's F-test p-value is {fitted.f_test_p:.3f}, not below "
+                       f"{th.max_f_test_p:g} (ASHRAE Guideline 14 Annex B): the variables do "
+                       "not explain the consumption as a whole.")
+    return BaselineAssessment(model=fitted, frequency=frequency, coverage=baseline_coverage,
+                              reasons=reasons, notes=notes)
+
+
 def analyse(request: Request, *, thresholds: Thresholds | None = None,
             non_routine_adjustment_kwh: float = 0.0) -> Result:
     """The baseline model, the reporting period's savings and uncertainty, and the verdict.
@@ -747,31 +806,11 @@ def analyse(request: Request, *, thresholds: Thresholds | None = None,
     th = thresholds or Thresholds.from_settings()
     confidence = request.confidence if request.confidence is not None else th.confidence
     baseline, reporting = request.baseline, request.reporting
-    frequency = frequency_of(baseline)
-    notes: list[str] = []
-    names = list(baseline.variables)
-    if request.model == "auto":
-        per_day = frequency != "daily"
-        models = change_point_models(baseline, names, per_day)
-        model = choose_change_point_model(models, th.max_variable_p)
-        fixed = {HEATING, COOLING}
-    else:
-        model = fit(baseline, names, form="linear" if names else "mean")
-        fixed = set()
-    model = _drop_insignificant(baseline, model, th.max_variable_p, fixed, notes)
-
-    reasons: list[str] = []
-    # Data sufficiency.
-    if not _full_year(baseline, frequency):
-        days = (baseline.end - baseline.start).days + 1
-        reasons.append(f"The baseline spans {days} days ({baseline.start} – {baseline.end}): a "
-                       "full year is needed (12 months, 365 days or 52 weeks) so that the model "
-                       "sees every season and operating mode (ISO 50006 §6.4, ASHRAE "
-                       "Guideline 14 §5.2.11.1).")
-    baseline_coverage = coverage(baseline)
-    if baseline_coverage < th.min_coverage:
-        reasons.append(f"The baseline has data for {baseline_coverage:.1%} of its days, below "
-                       f"{th.min_coverage:.0%} (CalTRACK 2.0 §2.2 data sufficiency).")
+    assessment = assess_baseline(baseline, model=request.model, thresholds=th)
+    model, frequency = assessment.model, assessment.frequency
+    baseline_coverage = assessment.coverage
+    notes = list(assessment.notes)
+    reasons = list(assessment.reasons)
     reporting_coverage = coverage(reporting)
     if reporting_coverage < th.min_coverage:
         reasons.append(f"The reporting period ({reporting.start} – {reporting.end}) has data "
@@ -781,19 +820,6 @@ def analyse(request: Request, *, thresholds: Thresholds | None = None,
         reasons.append(f"The reporting period starts on {reporting.start}, not after the "
                        f"baseline ends ({baseline.end}): the baseline is the reference before "
                        "the changes being judged (ISO 50006 §6.5).")
-    # Model validity.
-    max_cv = th.max_cv_rmse_monthly if frequency == "monthly" else th.max_cv_rmse_daily
-    if model.cv_rmse is None:
-        reasons.append("The baseline's mean consumption is not positive: CV(RMSE) is "
-                       "undefined.")
-    elif model.cv_rmse > max_cv:
-        reasons.append(f"CV(RMSE) is {model.cv_rmse:.1%}, above {max_cv:.0%} for a "
-                       f"{frequency} model (ASHRAE Guideline 14 §5.2.11.3): the model does not "
-                       "predict the consumption well enough.")
-    if model.f_test_p is not None and not model.f_test_p < th.max_f_test_p:
-        reasons.append(f"The model's F-test p-value is {model.f_test_p:.3f}, not below "
-                       f"{th.max_f_test_p:g} (ASHRAE Guideline 14 Annex B): the variables do "
-                       "not explain the consumption as a whole.")
     # Savings.
     predicted = model.predict(reporting)
     expected = float(predicted.sum()) + non_routine_adjustment_kwh
@@ -832,6 +858,19 @@ def analyse(request: Request, *, thresholds: Thresholds | None = None,
     return Result(model=model, reporting=report, improvement_demonstrated=not reasons,
                   reasons=reasons, notes=notes, baseline_coverage=baseline_coverage,
                   frequency=frequency)
+
+
+def rule_text(thresholds: Thresholds | None = None) -> str:
+    """The verdict's rule in one paragraph, with the CB's thresholds."""
+    th = thresholds or Thresholds.from_settings()
+    return (f"Improvement is demonstrated only when the baseline spans a full year, the "
+            f"baseline and the reporting period have data for at least {th.min_coverage:.0%} "
+            f"of their days, the model is valid (CV(RMSE) at most "
+            f"{th.max_cv_rmse_monthly:.0%} monthly or {th.max_cv_rmse_daily:.0%} daily, "
+            f"F-test p below {th.max_f_test_p:g}, each variable's p below "
+            f"{th.max_variable_p:g} or dropped), the expected consumption and the savings are "
+            f"positive, and the savings uncertainty is below {th.max_fsu:.0%} of the savings "
+            f"at {th.confidence:.0%} confidence (ASHRAE Guideline 14, ISO 50006, CalTRACK).")
 
 
 def _constant(name: str) -> float:
