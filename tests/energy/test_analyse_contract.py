@@ -59,6 +59,7 @@ BAD_INPUT = [
     ("infinite", changed("reporting.variables.production.2", float("inf")),
      "reporting.variables.production.2"),
     ("non-numeric", changed("baseline.energy.0", "12,500"), "baseline.energy.0"),
+    ("out of range", changed("reporting.energy.5", 1e300), "reporting.energy.5"),
     ("a boolean is no number", changed("baseline.variables.hdd.1", True),
      "baseline.variables.hdd.1"),
     ("fewer points than parameters",

@@ -128,6 +128,30 @@ def test_improvement_evidence_is_demonstrated_for_the_story(nordlicht, story):
                              "warnings", "summary"}
 
 
+def test_a_baseline_fitted_before_the_mv_rules_is_judged_on_read(nordlicht, story):
+    baseline = story["baseline"]
+    assert baseline.result["valid"] is True and baseline.is_usable
+    Baseline.objects.filter(pk=baseline.pk).update(result={
+        k: v for k, v in baseline.result.items() if k not in ("valid", "validity")})
+    baseline.refresh_from_db()
+
+    fit = selectors.baseline_fit(baseline)
+    listed = selectors.assessed_baselines(nordlicht)
+
+    assert fit.valid is True and fit.usable
+    assert [b.is_usable for b in listed] == [True]
+
+
+def test_a_non_routine_adjustment_raises_the_expected_consumption(story):
+    plain = selectors.evaluate_period(story["period"])
+    adjusted = selectors.evaluate_period(story["period"], non_routine_adjustment_kwh=10_000.0)
+
+    assert adjusted.evaluation.expected_kwh == pytest.approx(plain.evaluation.expected_kwh
+                                                             + 10_000)
+    assert adjusted.evaluation.savings_kwh == pytest.approx(plain.evaluation.savings_kwh
+                                                            + 10_000)
+
+
 def test_improvement_evidence_is_none_without_a_reporting_period(nordlicht, brightpath):
     assert selectors.improvement_evidence(organization_id=nordlicht.pk) is None
     assert selectors.improvement_evidence(organization_id=brightpath.pk) is None

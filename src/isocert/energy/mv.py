@@ -99,6 +99,10 @@ GRID_QUANTILES = (0.10, 0.90)
 # The fine grid around the best coarse candidate, one coarse step either side.
 REFINE_POINTS = 21
 
+# Values beyond this size (kWh, a variable, °) are refused: their squares in the sums of
+# least squares would leave float64's range (a world's annual energy is ~2e17 kWh).
+MAX_MAGNITUDE = 1e15
+
 Period = tuple[datetime.date, datetime.date]
 
 
@@ -213,6 +217,9 @@ def _numbers(values, where: str, length: int) -> list[float]:
             raise MVInputError(f"{where}.{i}", f"{value!r} is not a number")
         if not math.isfinite(value):
             raise MVInputError(f"{where}.{i}", "must be a finite number (not NaN or infinite)")
+        if abs(value) > MAX_MAGNITUDE:
+            raise MVInputError(f"{where}.{i}", f"is out of range: at most {MAX_MAGNITUDE:g} in "
+                                               "size")
         out.append(float(value))
     return out
 
