@@ -409,7 +409,10 @@ def fit(series: Series, variables: list[str], *, form: str = "linear", per_day: 
     r2 = 1.0 - sse / sst if sst > 0 else (1.0 if sse == 0 else 0.0)
     adj_r2 = 1.0 - (1.0 - r2) * (n - 1) / dof
     sigma2 = sse / dof
-    covariance = sigma2 * np.linalg.inv(Xw.T @ Xw)
+    try:
+        covariance = sigma2 * np.linalg.inv(Xw.T @ Xw)
+    except np.linalg.LinAlgError:
+        raise AnalysisError("The variables (nearly) follow from one another.")
     std_errors = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
     with np.errstate(divide="ignore", invalid="ignore"):
         t_values = np.where(std_errors > 0, beta / std_errors,
