@@ -131,7 +131,7 @@ def test_the_analysis_page_shows_savings_with_their_uncertainty(story, alice_web
     page = alice_web.get(f"/energy/reporting-periods/{evaluation.pk}/").content.decode()
 
     assert re.search(r'data-testid="savings">[\d,]+ kWh ± [\d,]+ kWh<', page), page
-    assert re.search(r'data-testid="fsu">\d+ % of the savings at 68 % confidence<', page)
+    assert re.search(r'data-testid="fsu">\d+\.\d % of the savings at 68 % confidence<', page)
     assert 'data-testid="verdict-reasons"' not in page
     assert "savings uncertainty is below 50%" in page   # the rule, with the CB's figures
 

@@ -259,6 +259,18 @@ class Evaluation:
     coverage: float = 1.0
 
     @property
+    def fsu_percent(self) -> float | None:
+        return None if self.fsu is None else self.fsu * 100
+
+    @property
+    def confidence_percent(self) -> float:
+        return self.confidence * 100
+
+    @property
+    def coverage_percent(self) -> float:
+        return self.coverage * 100
+
+    @property
     def n(self) -> int:
         return len(self.points)
 
