@@ -59,6 +59,21 @@ def env_decimal(name: str, default: str) -> Decimal:
     return value
 
 
+def env_fraction(name: str, default: float, *, low: float = 0.0, high: float = 1.0) -> float:
+    """A fraction such as 0.90 (not 90), within ``low`` … ``high``."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a fraction such as 0.9, not {raw!r}")
+    if not (low <= value <= high):
+        raise ImproperlyConfigured(f"{name} must be a fraction between {low} and {high}, "
+                                   f"not {raw!r}")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:
@@ -477,6 +492,23 @@ REGISTRY_IMPORT_MAX_BYTES = env_int("REGISTRY_IMPORT_MAX_MB", 1024) * 1024 * 102
 REGISTRY_JOB_TIMEOUT_MINUTES = env_int("REGISTRY_JOB_TIMEOUT_MINUTES", 60)
 if REGISTRY_JOB_TIMEOUT_MINUTES < 1:
     raise ImproperlyConfigured("REGISTRY_JOB_TIMEOUT_MINUTES must be at least 1.")
+# Energy measurement and verification (isocert.energy.mv; docs/energy.md). Fractions, not
+# percentages. Defaults and sources: the baseline and the reporting period have data for at
+# least 90 % of their days (CalTRACK 2.0 §2.2); CV(RMSE) at most 20 % for monthly and 25 % for
+# daily or weekly models, the F-test and each variable's p-value below 0.10 (ASHRAE Guideline
+# 14-2014 §5.2.11.3, Annex B); improvement is demonstrated only with a savings uncertainty
+# below 50 % of the savings at 68 % confidence (ASHRAE Guideline 14 §4.1.4, Annex B);
+# reporting values beyond the baseline's range by more than 10 % of it are named (ISO 50006).
+ENERGY_MIN_COVERAGE = env_fraction("ENERGY_MIN_COVERAGE", 0.90)
+ENERGY_MAX_CV_RMSE_MONTHLY = env_fraction("ENERGY_MAX_CV_RMSE_MONTHLY", 0.20)
+ENERGY_MAX_CV_RMSE_DAILY = env_fraction("ENERGY_MAX_CV_RMSE_DAILY", 0.25)
+ENERGY_MAX_F_TEST_P = env_fraction("ENERGY_MAX_F_TEST_P", 0.10)
+ENERGY_MAX_VARIABLE_P = env_fraction("ENERGY_MAX_VARIABLE_P", 0.10)
+ENERGY_MAX_FSU = env_fraction("ENERGY_MAX_FSU", 0.50, high=10.0)
+ENERGY_CONFIDENCE = env_fraction("ENERGY_CONFIDENCE", 0.68)
+if ENERGY_CONFIDENCE not in (0.68, 0.80, 0.90, 0.95):
+    raise ImproperlyConfigured("ENERGY_CONFIDENCE must be one of 0.68, 0.80, 0.90, 0.95.")
+ENERGY_RANGE_MARGIN = env_fraction("ENERGY_RANGE_MARGIN", 0.10)
 # Ed25519 key that signs the certificate data in the QR code: a PEM (PKCS#8) in the
 # variable, or a file; without either, a key is created once in var/ (fine for one host).
 CERTIFICATE_SIGNING_KEY = env_str("CERTIFICATE_SIGNING_KEY", "")

@@ -2,6 +2,7 @@
 and the certificate a grant issues, renews or revises."""
 
 import datetime
+import re
 
 import pytest
 from certification_helpers import (
@@ -609,8 +610,12 @@ def test_iso_50001_recertification_reads_only_the_current_cycles_reporting_perio
 
     check = next(c for c in decision.checks if c["key"] == "energy_improvement")
     assert check["ok"]
-    assert check["detail"].startswith("Energy performance improvement demonstrated: ")
-    assert "used in 2025-01-01 – 2025-06-30" in check["detail"]
+    assert check["detail"].startswith("Energy performance improvement demonstrated. ")
+    assert "Reporting period “2025 H1” (2025-01-01 – 2025-06-30)" in check["detail"]
+    assert "The reporting period lies within the cycle being decided (from 2023-06-01" \
+        in check["detail"]
+    assert re.search(r"savings [\d,]+ kWh ± [\d,]+ kWh \(fsu [\d.]+% at 68% confidence\)",
+                     check["detail"])
 
 
 def test_iso_50001_a_reporting_period_still_running_is_not_judged(energy_cycle, dora,

@@ -104,6 +104,7 @@ def test_alice_demonstrates_improvement_and_dora_sees_it(new_page, tmp_path):
     page.get_by_label("Name").fill("2025 H1")
     page.get_by_role("button", name="Add reporting period").click()
     expect(page.get_by_role("heading", name="Improvement demonstrated")).to_be_visible()
+    expect(page.get_by_test_id("savings")).to_contain_text(re.compile(r"kWh ± [\d,]+ kWh"))
     improvement = page.get_by_test_id("improvement").inner_text()
     percent = float(improvement.replace("%", "").strip())
     assert 5 < percent < 10, improvement

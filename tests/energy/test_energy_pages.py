@@ -1,6 +1,7 @@
 """Energy pages: setup, the import with its column mapping, review, baselines, analysis
 with chart data, the PDF report, and who sees what."""
 
+import datetime
 import io
 import json
 import re
@@ -9,7 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from pypdf import PdfReader
 
-from isocert.energy.demo import monthly_csv
+from isocert.energy.demo import monthly_csv, monthly_mapping
 from isocert.energy.importer import MappingChoice
 from isocert.energy.models import Baseline, EnPI, ImportBatch, Meter, ReportingPeriod
 
@@ -123,6 +124,43 @@ def test_the_analysis_page_has_its_three_charts(story, alice_web):
     assert len(_json_script(page, "trend-data")["labels"]) == 18
     assert "/static/energy/charts.js" in page and "/static/vendor/chartjs/" in page
     assert "<script>" not in page  # no inline scripts
+
+
+def test_the_analysis_page_shows_savings_with_their_uncertainty(story, alice_web):
+    evaluation = story["period"]
+    page = alice_web.get(f"/energy/reporting-periods/{evaluation.pk}/").content.decode()
+
+    assert re.search(r'data-testid="savings">[\d,]+ kWh ± [\d,]+ kWh<', page), page
+    assert re.search(r'data-testid="fsu">\d+\.\d % of the savings at 68 % confidence<', page)
+    assert 'data-testid="verdict-reasons"' not in page
+    assert "savings uncertainty is below 50%" in page   # the rule, with the CB's figures
+
+
+def test_the_analysis_page_lists_every_reason_it_is_not_demonstrated(nordlicht, alice, setup,
+                                                                     alice_web):
+    from isocert.energy import services
+
+    services.import_energy_data(organization=nordlicht, actor=alice, file_name="a.csv",
+                                data=monthly_csv(months=12, baseline_months=8).encode(),
+                                mapping=MappingChoice.from_json(monthly_mapping(setup)))
+    baseline = services.create_baseline(
+        organization=nordlicht, actor=alice, name="Eight months",
+        period_start=datetime.date(2024, 1, 1), period_end=datetime.date(2024, 8, 31),
+        variable_ids=[setup["production"].pk, setup["hdd"].pk])
+    period = services.add_reporting_period(
+        baseline=baseline, actor=alice,
+        period_start=datetime.date(2024, 9, 1), period_end=datetime.date(2025, 2, 28))
+
+    page = alice_web.get(f"/energy/reporting-periods/{period.pk}/").content.decode()
+    pdf = alice_web.get(f"/energy/reporting-periods/{period.pk}/report.pdf")
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+
+    assert "Improvement not demonstrated" in page
+    reasons = re.search(r'data-testid="verdict-reasons">(.*?)</ul>', page, re.S).group(1)
+    assert "The baseline spans 244 days" in reasons      # 2024-01-01 … 2024-08-31
+    assert "has data for 67.4% of its days" in reasons   # Sep–Dec of Sep–Feb: 122 of 181 days
+    assert 'data-testid="fit-validity"' in page
+    assert "Why improvement is not demonstrated" in text and "244 days" in text
 
 
 def test_the_pdf_report_has_the_figures_and_the_charts(story, alice_web):

@@ -115,9 +115,41 @@ def test_improvement_evidence_is_demonstrated_for_the_story(nordlicht, story):
     assert evidence["reporting_period"] == "2025-01-01 – 2025-06-30"
     assert evidence["points"] == 12 and evidence["r2"] > 0.99 and evidence["warnings"] == []
     assert evidence["summary"].startswith("Energy performance improvement demonstrated")
-    assert set(evidence) == {"demonstrated", "improvement_percent", "savings_kwh",
-                             "expected_kwh", "actual_kwh", "baseline", "baseline_period",
-                             "reporting_period", "r2", "points", "warnings", "summary"}
+    assert evidence["reasons"] == [] and evidence["model_form"] == "linear"
+    assert 0 < evidence["fsu"] < 0.5 and evidence["confidence"] == 0.68
+    assert evidence["savings_uncertainty_kwh"] == pytest.approx(
+        evidence["fsu"] * evidence["savings_kwh"], rel=1e-3)
+    assert f"± {evidence['savings_uncertainty_kwh']:,.0f} kWh" in evidence["summary"]
+    assert "Reporting period “" in evidence["summary"]
+    assert set(evidence) == {"demonstrated", "reasons", "improvement_percent", "savings_kwh",
+                             "savings_uncertainty_kwh", "fsu", "confidence", "expected_kwh",
+                             "actual_kwh", "baseline", "baseline_period", "reporting_period",
+                             "reporting_period_name", "model_form", "cv_rmse", "r2", "points",
+                             "warnings", "summary"}
+
+
+def test_a_baseline_fitted_before_the_mv_rules_is_judged_on_read(nordlicht, story):
+    baseline = story["baseline"]
+    assert baseline.result["valid"] is True and baseline.is_usable
+    Baseline.objects.filter(pk=baseline.pk).update(result={
+        k: v for k, v in baseline.result.items() if k not in ("valid", "validity")})
+    baseline.refresh_from_db()
+
+    fit = selectors.baseline_fit(baseline)
+    listed = selectors.assessed_baselines(nordlicht)
+
+    assert fit.valid is True and fit.usable
+    assert [b.is_usable for b in listed] == [True]
+
+
+def test_a_non_routine_adjustment_raises_the_expected_consumption(story):
+    plain = selectors.evaluate_period(story["period"])
+    adjusted = selectors.evaluate_period(story["period"], non_routine_adjustment_kwh=10_000.0)
+
+    assert adjusted.evaluation.expected_kwh == pytest.approx(plain.evaluation.expected_kwh
+                                                             + 10_000)
+    assert adjusted.evaluation.savings_kwh == pytest.approx(plain.evaluation.savings_kwh
+                                                            + 10_000)
 
 
 def test_improvement_evidence_is_none_without_a_reporting_period(nordlicht, brightpath):
@@ -158,7 +190,8 @@ def test_an_unusable_model_never_demonstrates_improvement(nordlicht, alice, setu
     evidence = selectors.improvement_evidence(organization_id=nordlicht.pk)
 
     assert evidence["improvement_percent"] > 0 and evidence["demonstrated"] is False
-    assert any("at least 12" in w for w in evidence["warnings"])
+    assert any("full year is needed" in r for r in evidence["reasons"])
+    assert not baseline.is_usable
 
 
 def test_energy_review_by_carrier_use_and_the_iso50003_inputs(nordlicht, story):

@@ -131,6 +131,8 @@ API_PUBLIC = {
     ("get", "/api/v1/catalog/standards"), ("get", "/api/v1/catalog/standards/{code}"),
     ("get", "/api/v1/catalog/sectors"), ("get", "/api/v1/catalog/countries"),
     ("post", "/api/v1/audit-time"),  # a pure computation over the body; reads no client data
+    # Authenticated, but as pure: the energy analysis of the body; reads and stores nothing.
+    ("post", "/api/v1/energy/analyse"),
     # The public registry: issued certificates, published by design (confidential ones
     # are verifiable by their number only, never listed).
     ("get", "/api/v1/public/certificates"), ("get", "/api/v1/public/certificates/{number}"),

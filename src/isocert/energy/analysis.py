@@ -11,16 +11,11 @@ an intercept, ``E = b1·X1 + b2·X2 + … + c``. How good it is:
 
 where n is the number of points and p the number of parameters, intercept included.
 
-A model is **usable** when R² ≥ 0.75 and it rests on at least 12 points (rules §10).
-For a reporting period the model gives the expected (normalized) consumption from the
-period's variables; savings = expected − actual, improvement % = savings ÷ expected,
-and CUSUM is the running sum of the savings.
-
-**Energy performance improvement is demonstrated** when the model is usable, it expects a
-positive consumption for the reporting period's conditions (expected > 0) *and* the actual
-consumption is below it (actual < expected). An expected total of zero or less gives no
-measure to improve against: the period is not demonstrated, with that reason — a ratio
-against a negative expectation would otherwise turn a loss into a "+149.6 %".
+A model is **usable** when it passes the measurement-and-verification rules of
+``isocert.energy.mv`` (data sufficiency and model validity: ASHRAE Guideline 14, ISO 50006);
+R² is reported, not a gate. The verdict "improvement demonstrated" for a reporting period is
+``mv.analyse``'s, with its savings uncertainty; this module keeps the regression the baseline
+page shows, the reporting period's points with their CUSUM, and the energy review.
 
 A design whose columns (nearly) follow from one another is refused before solving: the
 condition number of the column-scaled design matrix (Belsley, Kuh & Welsch, *Regression
@@ -35,8 +30,6 @@ import numpy as np
 from scipy import stats
 
 KWH_TO_TJ = 0.0000036  # 1 kWh = 3.6 MJ
-MIN_R2 = 0.75
-MIN_POINTS = 12
 MAX_P_VALUE = 0.1
 # Scaled condition number above which (XᵀX)⁻¹, with twice the exponent, keeps fewer than
 # about four of float64's sixteen significant digits: the coefficients are noise.
@@ -44,11 +37,6 @@ MAX_CONDITION = 1e6
 # A parameter takes part in the near-dependency when its share of the smallest singular
 # vector is at least this fraction of the largest share.
 _INVOLVED_SHARE = 0.1
-DEMONSTRATED_RULE = (
-    f"Improvement is demonstrated when the baseline model is usable (R² ≥ {MIN_R2} on at "
-    f"least {MIN_POINTS} points), it expects a positive consumption for the reporting "
-    "period's conditions, and the period's consumption is below what the model expects "
-    "(improvement above 0 %).")
 
 
 class AnalysisError(ValueError):
@@ -70,10 +58,14 @@ class Fit:
     n: int
     p: int
     warnings: list[str] = field(default_factory=list)
+    # Judged by the M&V rules (isocert.energy.mv.assess_baseline) when the baseline is fitted:
+    # None for a fit not judged yet; ``validity`` holds the reasons and notes.
+    valid: bool | None = None
+    validity: list[str] = field(default_factory=list)
 
     @property
     def usable(self) -> bool:
-        return self.r2 >= MIN_R2 and self.n >= MIN_POINTS
+        return bool(self.valid)
 
     @property
     def cv_rmse_percent(self) -> float | None:
@@ -223,12 +215,8 @@ def _collinear_message(names: list[str], condition: float | None) -> str:
 
 
 def model_warnings(fit: Fit) -> list[str]:
+    """The variables that may not be relevant (p-value above ``MAX_P_VALUE``)."""
     warnings = []
-    if fit.r2 < MIN_R2:
-        warnings.append(f"R² is {fit.r2:.3f}, below {MIN_R2}: the variables explain too little "
-                        "of the consumption for the model to be used.")
-    if fit.n < MIN_POINTS:
-        warnings.append(f"Only {fit.n} data points; at least {MIN_POINTS} are needed.")
     for name, p_value in zip(fit.names, fit.p_values[1:], strict=True):
         if p_value > MAX_P_VALUE:
             warnings.append(f"{name}: p-value {p_value:.3f} is above {MAX_P_VALUE}; the "
@@ -254,53 +242,49 @@ class PeriodPoint:
 
 @dataclass
 class Evaluation:
+    """A reporting period as the pages show it (from ``mv.analyse``)."""
     expected_kwh: float
     actual_kwh: float
     savings_kwh: float
     improvement_percent: float
     points: list[PeriodPoint]
-    usable: bool
+    usable: bool                      # the baseline model is valid (mv rules)
     demonstrated: bool
     reason: str = ""  # why it is not demonstrated; empty when it is
+    reasons: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    fsu: float | None = None
+    savings_uncertainty_kwh: float | None = None
+    confidence: float = 0.68
+    coverage: float = 1.0
+
+    @property
+    def fsu_percent(self) -> float | None:
+        return None if self.fsu is None else self.fsu * 100
+
+    @property
+    def confidence_percent(self) -> float:
+        return self.confidence * 100
+
+    @property
+    def coverage_percent(self) -> float:
+        return self.coverage * 100
 
     @property
     def n(self) -> int:
         return len(self.points)
 
 
-def evaluate(fit: Fit, labels: list[str], actual: list[float],
-             rows: list[list[float]]) -> Evaluation:
-    """Compare a reporting period's actual consumption with the model's expectation.
-
-    ``rows`` hold the period's variable values, one row per point, in ``fit.names`` order.
-    """
-    if not actual:
-        raise AnalysisError("The reporting period has no points with consumption and every "
-                            "variable of the baseline.")
-    expected = fit.predict(rows)
+def period_points(labels: list[str], actual: list[float], expected: list[float]
+                  ) -> list[PeriodPoint]:
+    """The reporting period point by point: savings = expected − actual and their running
+    sum (CUSUM)."""
     points, running = [], 0.0
     for label, a, e in zip(labels, actual, expected, strict=True):
         running += e - a
         points.append(PeriodPoint(label=label, actual=a, expected=e, savings=e - a,
                                   cusum=running))
-    total_expected, total_actual = sum(expected), sum(actual)
-    savings = total_expected - total_actual
-    # A percentage of a negative expectation flips the sign (expected -1000, actual 496
-    # gave +149.6 %): improvement is measured only against a positive expectation.
-    improvement = savings / total_expected * 100 if total_expected > 0 else 0.0
-    if not fit.usable:
-        reason = "the baseline model is not usable"
-    elif total_expected <= 0:
-        reason = (f"the baseline model expects {total_expected:,.0f} kWh for the period's "
-                  "conditions — not a positive consumption to improve against; the conditions "
-                  "lie outside what the baseline covers")
-    elif total_actual >= total_expected:
-        reason = "the consumption is not below what the baseline model expects"
-    else:
-        reason = ""
-    return Evaluation(expected_kwh=total_expected, actual_kwh=total_actual, savings_kwh=savings,
-                      improvement_percent=improvement, points=points, usable=fit.usable,
-                      demonstrated=not reason, reason=reason)
+    return points
 
 
 # --- energy review ----------------------------------------------------------------------------

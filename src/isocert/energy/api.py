@@ -13,9 +13,10 @@ import json
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from isocert.core.api import ErrorOut
 from isocert.core.errors import InvalidInput
 
-from . import analysis, importer, selectors, services
+from . import analysis, importer, mv, selectors, services
 from .models import Baseline, EnergyUse, EnPI, ImportBatch, Meter, RelevantVariable
 
 router = Router(tags=["energy"])
@@ -155,8 +156,12 @@ class FitOut(Schema):
     nmbe: float | None = Field(..., description="Σ(y−ŷ) / ((n−p)·mean(y))")
     n: int
     p: int
-    usable: bool = Field(..., description="R² ≥ 0.75 and n ≥ 12")
-    warnings: list[str]
+    usable: bool = Field(..., description="Valid by the M&V rules: the baseline spans a "
+                         "full year with ≥ 90 % coverage and the model passes CV(RMSE) and "
+                         "F-test limits (docs/energy.md); R² is reported, not a gate")
+    validity: list[str] = Field([], description="Why it is not usable, and notes (e.g. a "
+                                "variable the M&V model dropped)")
+    warnings: list[str] = Field(..., description="Variables with a p-value above 0.1")
 
 
 class ReportingPeriodRef(Schema):
@@ -201,8 +206,16 @@ class EvaluationOut(Schema):
     actual_kwh: float
     savings_kwh: float
     improvement_percent: float
+    savings_uncertainty_kwh: float | None = Field(
+        ..., description="± kWh at the confidence (fsu × savings); None without savings")
+    fsu: float | None = Field(..., description="Fractional savings uncertainty (ASHRAE "
+                              "Guideline 14 Annex B)")
+    confidence: float
+    coverage: float = Field(..., description="Share of the period's days with data")
     usable: bool
     demonstrated: bool
+    reasons: list[str] = Field(..., description="Every reason it is not demonstrated")
+    notes: list[str]
     summary: str
     rule: str
     points: list[PointOut]
@@ -231,13 +244,21 @@ class EnPIOut(Schema):
 
 class EnergyImprovementEvidenceOut(Schema):
     demonstrated: bool
+    reasons: list[str] = Field(..., description="Every reason it is not demonstrated; notes "
+                               "after them")
     improvement_percent: float
     savings_kwh: float
+    savings_uncertainty_kwh: float | None = Field(..., description="± kWh at the confidence")
+    fsu: float | None
+    confidence: float
     expected_kwh: float
     actual_kwh: float
     baseline: str
     baseline_period: str
     reporting_period: str
+    reporting_period_name: str
+    model_form: str
+    cv_rmse: float | None
     r2: float
     points: int
     warnings: list[str]
@@ -250,6 +271,94 @@ class PrefillOut(Schema):
     annual_energy_consumption_tj: str
     energy_types: int | None
     significant_energy_uses: int | None
+
+
+# --- the measurement-and-verification analysis (pure) --------------------------------------
+
+_SERIES_SCHEMA = {
+    "type": "object", "required": ["periods", "energy"],
+    "properties": {
+        "periods": {"type": "array", "items": {"type": "string"}, "description":
+                    "Months YYYY-MM, days YYYY-MM-DD or ISO weeks YYYY-Www, in time order, "
+                    "not overlapping; one kind for baseline and reporting."},
+        "energy": {"type": "array", "items": {"type": "number"},
+                   "description": "kWh per period (finite numbers)."},
+        "variables": {"type": "object", "additionalProperties": {
+            "type": "array", "items": {"type": "number"}},
+            "description": "Relevant variables by name, one value per period."},
+    }}
+ANALYSE_REQUEST_SCHEMA = {
+    "type": "object", "required": ["baseline", "reporting"],
+    "properties": {
+        "baseline": _SERIES_SCHEMA,
+        "reporting": {**_SERIES_SCHEMA, "description": "Same shape and variables; starts "
+                      "after the baseline ends."},
+        "model": {"type": "string", "enum": list(mv.MODELS), "default": "linear",
+                  "description": "linear: OLS with intercept on the variables; auto: "
+                  "change-point models on the temperature (3P, 4P, 5P, mean)."},
+        "temperature": {"type": "object", "description": "For auto: mean outdoor "
+                        "temperature (°C or °F) of each period.",
+                        "properties": {"baseline": {"type": "array", "items": {"type": "number"}},
+                                       "reporting": {"type": "array",
+                                                     "items": {"type": "number"}}}},
+        "confidence": {"type": "number", "enum": list(mv.CONFIDENCES),
+                       "description": "Of the savings uncertainty; default the CB's "
+                       "ENERGY_CONFIDENCE (0.68)."},
+    }}
+ANALYSE_EXAMPLE = {
+    "baseline": {"periods": [f"2016-{m:02d}" for m in range(1, 13)],
+                 "energy": [1020, 1030, 1120, 1130, 1220, 1230, 1320, 1330, 1420, 1430, 1520,
+                            1530],
+                 "variables": {"hdd": [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110]}},
+    "reporting": {"periods": [f"2017-{m:02d}" for m in range(1, 13)],
+                  "energy": [900, 945, 990, 1035, 1080, 1125, 1170, 1215, 1260, 1305, 1350,
+                             1395],
+                  "variables": {"hdd": [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110]}},
+    "model": "linear", "confidence": 0.68}
+
+
+class MVModelOut(Schema):
+    form: str = Field(..., description="linear | 3p-heating | 3p-cooling | 4p | 5p | mean")
+    variables: list[str]
+    intercept: float
+    coefficients: dict[str, float]
+    std_errors: dict[str, float]
+    p_values: dict[str, float]
+    f_test_p: float | None = Field(..., description="None for the mean model")
+    balance_points: dict[str, float] | None = Field(
+        None, description="Change-point forms: heating and/or cooling balance temperature")
+    r2: float
+    adj_r2: float
+    cv_rmse: float | None
+    nmbe: float | None
+    n: int
+    parameters: int
+    autocorrelation_lag1: float
+    effective_n: float
+
+
+class MVReportingOut(Schema):
+    n: int
+    coverage: float
+    actual: float
+    expected: float
+    savings: float
+    savings_fraction: float | None
+    fsu: float | None = Field(..., description="Fractional savings uncertainty (ASHRAE "
+                              "Guideline 14 Annex B); None without savings")
+    confidence: float
+    outside_baseline_range: list[str]
+
+
+class MVVerdictOut(Schema):
+    improvement_demonstrated: bool
+    reasons: list[str]
+
+
+class AnalyseOut(Schema):
+    model: MVModelOut
+    reporting: MVReportingOut
+    verdict: MVVerdictOut
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -304,8 +413,10 @@ def _evaluation_out(period) -> dict:
             "period_start": period.period_start, "period_end": period.period_end,
             "expected_kwh": e.expected_kwh, "actual_kwh": e.actual_kwh,
             "savings_kwh": e.savings_kwh, "improvement_percent": e.improvement_percent,
-            "usable": e.usable, "demonstrated": e.demonstrated, "summary": result.summary,
-            "rule": analysis.DEMONSTRATED_RULE,
+            "savings_uncertainty_kwh": e.savings_uncertainty_kwh, "fsu": e.fsu,
+            "confidence": e.confidence, "coverage": e.coverage,
+            "usable": e.usable, "demonstrated": e.demonstrated, "reasons": e.reasons,
+            "notes": e.notes, "summary": result.summary, "rule": mv.rule_text(),
             "points": [vars(p) for p in e.points]}
 
 
@@ -493,8 +604,10 @@ def list_baselines(request, org_id: int):
 
 @router.post(BASE + "/baselines", response={201: BaselineOut},
              summary="Fit a baseline (OLS with intercept) and keep it",
-             description="Usable when R² ≥ 0.75 on at least 12 points; warnings also flag "
-                         "variables with a p-value above 0.1.")
+             description="Usable when valid by the M&V rules (a full year with ≥ 90 % "
+                         "coverage, CV(RMSE) and F-test limits; docs/energy.md), with every "
+                         "reason in `validity`; warnings flag variables with a p-value above "
+                         "0.1.")
 def create_baseline(request, org_id: int, payload: BaselineIn):
     baseline = services.create_baseline(organization=_org(request, org_id), actor=request.auth,
                                         **payload.dict())
@@ -576,3 +689,26 @@ def delete_enpi(request, org_id: int, enpi_id: int):
                                                  organization=organization),
                          actor=request.auth)
     return Status(204, None)
+
+
+@router.post(
+    "/energy/analyse", response={200: AnalyseOut, 413: ErrorOut, 422: ErrorOut},
+    exclude_unset=True, summary="Analyse energy savings (measurement and verification)",
+    description=(
+        "The baseline model, the reporting period's savings with their uncertainty and the "
+        "verdict 'improvement demonstrated' with every reason (ASHRAE Guideline 14, ISO "
+        "50006; rules in docs/energy.md), exactly as `isocert energy-analyse --json` does. "
+        "Pure: stores nothing. Fractions as fractions (0.205, not 20.5). Bad input answers "
+        "422 `invalid` with `fields` naming the field, e.g. `baseline.energy.3` or "
+        "`reporting.periods.0`."),
+    openapi_extra={"requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": ANALYSE_REQUEST_SCHEMA,
+                                          "example": ANALYSE_EXAMPLE}}}},
+)
+def analyse(request):
+    # The raw body goes to the analysis' own parser, so errors carry its field names.
+    try:
+        return mv.analyse_json(mv.load_json(request.body))
+    except mv.MVInputError as exc:
+        raise InvalidInput(str(exc), fields={exc.field: exc.message})

@@ -207,7 +207,9 @@ class Baseline(models.Model):
 
     @property
     def is_usable(self) -> bool:
-        return bool(self.result.get("usable"))
+        """Valid by the M&V rules when fitted (``selectors.baseline_fit`` judges an older
+        fit on read; ``selectors.assessed_baselines`` sets ``usable`` for lists)."""
+        return bool(getattr(self, "usable", self.result.get("valid")))
 
 
 class ReportingPeriod(models.Model):

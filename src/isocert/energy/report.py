@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
-from . import analysis, charts, selectors, series
+from . import analysis, charts, mv, selectors, series
 from .models import ReportingPeriod
 
 
@@ -38,7 +38,7 @@ def analysis_context(period: ReportingPeriod) -> dict:
     return {"period": period, "baseline": baseline, "organization": baseline.organization,
             "fit": fit, "terms": analysis.terms(fit), "evaluation": result.evaluation,
             "period_rows": period_rows(result.evaluation),
-            "summary": result.summary, "rule": analysis.DEMONSTRATED_RULE,
+            "summary": result.summary, "rule": mv.rule_text(),
             "charts": {"scatter": scatter, "cusum": cusum, "trend": trend}}
 
 

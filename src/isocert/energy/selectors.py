@@ -26,7 +26,7 @@ from isocert.audits.models import Audit
 from isocert.readiness.models import ReadinessShare
 from isocert.registration.models import Application
 
-from . import analysis, series
+from . import analysis, mv, series
 from .models import (
     Baseline,
     EnergyCarrier,
@@ -184,8 +184,39 @@ def data_summary(organization: Organization) -> dict:
 
 # --- baselines and reporting periods --------------------------------------------------------
 
+def _mv_series(points: series.Points, names: list[str], span: series.Period) -> mv.Series:
+    return mv.Series(periods=list(points.periods), energy=list(points.kwh),
+                     variables={name: list(column)
+                                for name, column in zip(names, points.columns, strict=True)},
+                     span=span)
+
+
+def baseline_assessment(baseline: Baseline, *, points: series.Points | None = None,
+                        names: list[str] | None = None) -> mv.BaselineAssessment:
+    """The baseline's data sufficiency and model validity by the M&V rules (``mv``), on the
+    baseline period's current points; raises AnalysisError without enough points."""
+    points = baseline_points(baseline) if points is None else points
+    if names is None:
+        names = list(baseline.result.get("names", []))
+    if not points.periods:
+        raise analysis.AnalysisError("The baseline period has no points with consumption and "
+                                     "every variable any more.")
+    return mv.assess_baseline(_mv_series(points, names,
+                                         (baseline.period_start, baseline.period_end)))
+
+
 def baseline_fit(baseline: Baseline) -> analysis.Fit:
-    return analysis.Fit.from_json(baseline.result)
+    """The stored regression; a fit stored before the M&V rules is judged on read."""
+    fit = analysis.Fit.from_json(baseline.result)
+    if fit.valid is None:
+        try:
+            assessment = baseline_assessment(baseline, names=fit.names)
+        except analysis.AnalysisError as exc:
+            fit.valid, fit.validity = False, [str(exc)]
+        else:
+            fit.valid = assessment.valid
+            fit.validity = [*assessment.reasons, *assessment.notes]
+    return fit
 
 
 def baseline_variable_ids(baseline: Baseline) -> list[int]:
@@ -205,6 +236,14 @@ def baseline_points(baseline: Baseline) -> series.Points:
                          start=baseline.period_start, end=baseline.period_end)
 
 
+def assessed_baselines(organization: Organization) -> list[Baseline]:
+    """The organization's baselines, each with ``usable`` set by the M&V rules."""
+    baselines = list(baselines_of(organization))
+    for baseline in baselines:
+        baseline.usable = baseline_fit(baseline).usable
+    return baselines
+
+
 @dataclass
 class PeriodEvaluation:
     period: ReportingPeriod
@@ -212,17 +251,25 @@ class PeriodEvaluation:
     fit: analysis.Fit
     evaluation: analysis.Evaluation
     points: series.Points
+    result: mv.Result
 
     @property
     def summary(self) -> str:
-        e = self.evaluation
+        """One paragraph: the verdict, every reason, and the figures with the savings
+        uncertainty and which reporting period was judged."""
+        e, r, m = self.evaluation, self.result.reporting, self.result.model
         verdict = ("Energy performance improvement demonstrated" if e.demonstrated
                    else "Energy performance improvement not demonstrated")
-        reason = f" ({e.reason})" if e.reason else ""
-        return (f"{verdict}{reason}: {e.actual_kwh:,.0f} kWh used in {self.period.period_label} "
-                f"against {e.expected_kwh:,.0f} kWh expected by baseline “{self.baseline.name}” "
-                f"(R² {self.fit.r2:.3f}, {self.fit.n} points) — savings "
-                f"{e.savings_kwh:,.0f} kWh, improvement {e.improvement_percent:.1f} %.")
+        reasons = f": {' '.join(self.result.reasons)}" if self.result.reasons else "."
+        uncertainty = (f" ± {r.savings_uncertainty_kwh:,.0f} kWh (fsu {r.fsu:.1%} at "
+                       f"{r.confidence:.0%} confidence)" if r.fsu is not None else "")
+        cv = f"CV(RMSE) {m.cv_rmse:.1%}, " if m.cv_rmse is not None else ""
+        return (f"{verdict}{reasons} Reporting period “{self.period.name}” "
+                f"({self.period.period_label}): {e.actual_kwh:,.0f} kWh used against "
+                f"{e.expected_kwh:,.0f} kWh expected by baseline “{self.baseline.name}” "
+                f"({self.baseline.period_label}; {m.form} model, {cv}R² {m.r2:.3f}, {m.n} "
+                f"points) — savings {e.savings_kwh:,.0f} kWh{uncertainty}, improvement "
+                f"{e.improvement_percent:.1f} %.")
 
 
 def all_baseline_points(baseline: Baseline) -> series.Points:
@@ -231,23 +278,46 @@ def all_baseline_points(baseline: Baseline) -> series.Points:
                          variable_ids=baseline_variable_ids(baseline))
 
 
-def evaluate_period(period: ReportingPeriod, *, all_points: series.Points | None = None
-                    ) -> PeriodEvaluation:
-    """The reporting period against its baseline; raises AnalysisError without data.
+def evaluate_period(period: ReportingPeriod, *, all_points: series.Points | None = None,
+                    non_routine_adjustment_kwh: float = 0.0) -> PeriodEvaluation:
+    """The reporting period against its baseline by the M&V rules (``mv.analyse`` on the
+    baseline period's and the reporting period's current points, each period's coverage
+    counted over its declared dates); raises AnalysisError without data.
 
-    ``all_points`` (from ``all_baseline_points``) saves reading the data again.
+    ``all_points`` (from ``all_baseline_points``) saves reading the data again;
+    ``non_routine_adjustment_kwh`` is added to the expected consumption (ISO 50015).
     """
     baseline = period.baseline
     fit = baseline_fit(baseline)
     if all_points is not None:
+        base = all_points.within(baseline.period_start, baseline.period_end)
         points = all_points.within(period.period_start, period.period_end)
     else:
+        base = baseline_points(baseline)
         points = series.points(meter_ids=baseline_meter_ids(baseline),
                                variable_ids=baseline_variable_ids(baseline),
                                start=period.period_start, end=period.period_end)
-    evaluation = analysis.evaluate(fit, points.labels, points.kwh, points.rows())
+    if not points.periods:
+        raise analysis.AnalysisError("The reporting period has no points with consumption and "
+                                     "every variable of the baseline.")
+    if not base.periods:
+        raise analysis.AnalysisError("The baseline period has no points with consumption and "
+                                     "every variable any more.")
+    request = mv.Request(
+        baseline=_mv_series(base, fit.names, (baseline.period_start, baseline.period_end)),
+        reporting=_mv_series(points, fit.names, (period.period_start, period.period_end)))
+    result = mv.analyse(request, non_routine_adjustment_kwh=non_routine_adjustment_kwh)
+    r = result.reporting
+    evaluation = analysis.Evaluation(
+        expected_kwh=r.expected, actual_kwh=r.actual, savings_kwh=r.savings,
+        improvement_percent=(r.savings_fraction or 0.0) * 100,
+        points=analysis.period_points(points.labels, points.kwh, r.expected_per_period),
+        usable=fit.usable, demonstrated=result.improvement_demonstrated,
+        reason=" ".join(result.reasons), reasons=list(result.reasons), notes=list(result.notes),
+        fsu=r.fsu, savings_uncertainty_kwh=r.savings_uncertainty_kwh, confidence=r.confidence,
+        coverage=r.coverage)
     return PeriodEvaluation(period=period, baseline=baseline, fit=fit, evaluation=evaluation,
-                            points=points)
+                            points=points, result=result)
 
 
 def latest_reporting_period(organization_id: int, *, starts_from: datetime.date | None = None,
@@ -266,18 +336,20 @@ def latest_reporting_period(organization_id: int, *, starts_from: datetime.date 
 def improvement_evidence(*, organization_id: int, starts_from: datetime.date | None = None,
                          ends_by: datetime.date | None = None) -> dict | None:
     """None when the organization has no baseline with a reporting period; else
-    {"demonstrated": bool, "improvement_percent": float, "savings_kwh": float,
-     "expected_kwh": float, "actual_kwh": float, "baseline": str (name),
-     "baseline_period": "YYYY-MM-DD – YYYY-MM-DD", "reporting_period": "... – ...",
-     "r2": float, "points": int, "warnings": [str], "summary": str (one sentence with the figures)}
+    {"demonstrated": bool, "reasons": [str] (every reason it is not; notes after them),
+     "improvement_percent": float, "savings_kwh": float, "savings_uncertainty_kwh": float | None
+     (± at "confidence"), "fsu": float | None, "confidence": float, "expected_kwh": float,
+     "actual_kwh": float, "baseline": str (name), "baseline_period": "YYYY-MM-DD – YYYY-MM-DD",
+     "reporting_period": "... – ...", "reporting_period_name": str, "model_form": str,
+     "cv_rmse": float | None, "r2": float, "points": int, "warnings": [str],
+     "summary": str (the verdict, its reasons and the figures)}
 
-    The latest reporting period (by its end) is judged; with ``starts_from`` / ``ends_by``
-    (the certification decision's window: the cycle being decided) only a period lying
-    within them counts, and when the organization has periods but none within, the
-    evidence is not demonstrated and the summary says which period there is and why it
-    does not count. Demonstrated when the baseline model is usable (R² ≥ 0.75 on ≥ 12
-    points), it expects a positive consumption and the actual one is below it. A
-    reporting period without data counts as not demonstrated, with a warning.
+    The latest reporting period (by its end) is judged by ``mv.analyse`` (docs/energy.md:
+    data sufficiency, model validity, savings uncertainty); with ``starts_from`` /
+    ``ends_by`` (the certification decision's window: the cycle being decided) only a
+    period lying within them counts, and when the organization has periods but none
+    within, the evidence is not demonstrated and the summary says which period there is and
+    why it does not count. A reporting period without data counts as not demonstrated.
     ``points`` is the number of baseline points the model rests on.
     """
     period = latest_reporting_period(organization_id, starts_from=starts_from,
@@ -288,23 +360,49 @@ def improvement_evidence(*, organization_id: int, starts_from: datetime.date | N
             return None
         return _outside_window(latest, starts_from, ends_by)
     baseline = period.baseline
-    fit = baseline_fit(baseline)
     try:
         result = evaluate_period(period)
     except analysis.AnalysisError as exc:
-        return {"demonstrated": False, "improvement_percent": 0.0, "savings_kwh": 0.0,
-                "expected_kwh": 0.0, "actual_kwh": 0.0, "baseline": baseline.name,
-                "baseline_period": baseline.period_label,
-                "reporting_period": period.period_label, "r2": fit.r2, "points": fit.n,
-                "warnings": [*fit.warnings, str(exc)],
-                "summary": f"Energy performance improvement not demonstrated: {exc}"}
-    e = result.evaluation
-    return {"demonstrated": e.demonstrated, "improvement_percent": round(e.improvement_percent, 2),
-            "savings_kwh": round(e.savings_kwh, 1), "expected_kwh": round(e.expected_kwh, 1),
-            "actual_kwh": round(e.actual_kwh, 1), "baseline": baseline.name,
+        fit = baseline_fit(baseline)
+        return _not_judged(baseline, period, fit, str(exc),
+                           f"Energy performance improvement not demonstrated: {exc}")
+    e, fit, model = result.evaluation, result.fit, result.result.model
+    window = _window_text(starts_from, ends_by)
+    return {"demonstrated": e.demonstrated, "reasons": [*e.reasons, *e.notes],
+            "improvement_percent": round(e.improvement_percent, 2),
+            "savings_kwh": round(e.savings_kwh, 1),
+            "savings_uncertainty_kwh": (None if e.savings_uncertainty_kwh is None
+                                        else round(e.savings_uncertainty_kwh, 1)),
+            "fsu": None if e.fsu is None else round(e.fsu, 4), "confidence": e.confidence,
+            "expected_kwh": round(e.expected_kwh, 1), "actual_kwh": round(e.actual_kwh, 1),
+            "baseline": baseline.name, "baseline_period": baseline.period_label,
+            "reporting_period": period.period_label, "reporting_period_name": period.name,
+            "model_form": model.form,
+            "cv_rmse": None if model.cv_rmse is None else round(model.cv_rmse, 4),
+            "r2": round(model.r2, 4), "points": model.n, "warnings": list(fit.warnings),
+            "summary": result.summary + (f" The reporting period lies within {window}."
+                                         if window else "")}
+
+
+def _window_text(starts_from: datetime.date | None, ends_by: datetime.date | None) -> str:
+    if starts_from and ends_by:
+        return f"the cycle being decided (from {starts_from} to {ends_by})"
+    if ends_by:
+        return f"the cycle being decided (ending by {ends_by})"
+    return ""
+
+
+def _not_judged(baseline: Baseline, period: ReportingPeriod, fit: analysis.Fit, reason: str,
+                summary: str) -> dict:
+    return {"demonstrated": False, "reasons": [reason], "improvement_percent": 0.0,
+            "savings_kwh": 0.0, "savings_uncertainty_kwh": None, "fsu": None,
+            "confidence": mv.Thresholds.from_settings().confidence, "expected_kwh": 0.0,
+            "actual_kwh": 0.0, "baseline": baseline.name,
             "baseline_period": baseline.period_label, "reporting_period": period.period_label,
-            "r2": round(fit.r2, 4), "points": fit.n, "warnings": list(fit.warnings),
-            "summary": result.summary}
+            "reporting_period_name": period.name, "model_form": "linear",
+            "cv_rmse": None if fit.cv_rmse is None else round(fit.cv_rmse, 4),
+            "r2": round(fit.r2, 4), "points": fit.n, "warnings": [*fit.warnings, reason],
+            "summary": summary}
 
 
 def _outside_window(latest: ReportingPeriod, starts_from: datetime.date | None,
@@ -319,14 +417,10 @@ def _outside_window(latest: ReportingPeriod, starts_from: datetime.date | None,
     reason = (f"no reporting period lies within the cycle being decided ({window}); the "
               f"latest, “{latest.name}” ({latest.period_label}), {why}. Add a reporting "
               "period within the cycle")
-    baseline = latest.baseline
-    fit = baseline_fit(baseline)
-    return {"demonstrated": False, "improvement_percent": 0.0, "savings_kwh": 0.0,
-            "expected_kwh": 0.0, "actual_kwh": 0.0, "baseline": baseline.name,
-            "baseline_period": baseline.period_label, "reporting_period": latest.period_label,
-            "r2": round(fit.r2, 4), "points": fit.n, "warnings": [reason[0].upper() + reason[1:]
-                                                                  + "."],
-            "summary": f"Energy performance improvement not demonstrated: {reason}."}
+    text = reason[0].upper() + reason[1:] + "."
+    result = _not_judged(latest.baseline, latest, baseline_fit(latest.baseline), text,
+                         f"Energy performance improvement not demonstrated: {reason}.")
+    return result
 
 
 # --- EnPIs ---------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from isocert.core.errors import DomainError
 from isocert.core.files import bytes_download_response
 from isocert.core.forms import add_domain_error
 
-from . import analysis, charts, importer, report, selectors, services
+from . import analysis, charts, importer, mv, report, selectors, services
 from .forms import (
     BaselineForm,
     EnergyUseForm,
@@ -63,8 +63,8 @@ def energy_home(request, pk):
         evidence=selectors.improvement_evidence(organization_id=organization.pk),
         data=selectors.data_summary(organization),
         imports=selectors.imports_of(organization)[:20],
-        baselines=selectors.baselines_of(organization),
-        rule=analysis.DEMONSTRATED_RULE))
+        baselines=selectors.assessed_baselines(organization),
+        rule=mv.rule_text()))
 
 
 @login_required
@@ -315,7 +315,7 @@ def baseline_list(request, pk):
                 return redirect("baseline_detail", pk=baseline.pk)
     return render(request, "energy/baselines.html", _base(
         request, organization, "baselines", form=form,
-        baselines=selectors.baselines_of(organization),
+        baselines=selectors.assessed_baselines(organization),
         data=selectors.data_summary(organization)))
 
 
@@ -344,7 +344,7 @@ def baseline_detail(request, pk):
     return render(request, "energy/baseline_detail.html", _base(
         request, organization, "baselines", baseline=baseline, fit=fit, form=form,
         terms=analysis.terms(fit), scatter=scatter, periods=baseline.reporting_periods.all(),
-        rule=analysis.DEMONSTRATED_RULE))
+        rule=mv.rule_text()))
 
 
 @login_required

@@ -10,7 +10,7 @@ from isocert.accounts.services import ensure_can_edit
 from isocert.core.errors import InvalidInput
 from isocert.core.validation import choice_error
 
-from .. import analysis, selectors, series
+from .. import analysis, mv, selectors, series
 from ..models import Baseline, EnPI, Meter, RelevantVariable, ReportingPeriod
 from ._common import NAME_LIMIT, clean_name, clean_period, event, own, refuse, unique_save
 
@@ -24,8 +24,10 @@ def create_baseline(*, organization: Organization, actor: User, name: str,
     """Fit the baseline model on the baseline period's points and keep the result.
 
     ``variable_ids`` in model order; ``meter_ids`` the consumption modelled (all meters
-    when empty). A model with warnings is kept — its warnings are shown, and a model
-    that is not usable never demonstrates improvement.
+    when empty). The model is judged by the M&V rules (``mv.assess_baseline``: data
+    sufficiency and model validity) and kept whatever the judgement — the reasons are
+    shown, and a reporting period against a baseline that is not valid is never
+    "improvement demonstrated".
     """
     ensure_can_edit(organization, actor)
     errors: dict[str, str] = {}
@@ -47,6 +49,15 @@ def create_baseline(*, organization: Organization, actor: User, name: str,
     except analysis.AnalysisError as exc:
         raise InvalidInput(f"The baseline cannot be fitted: {exc}",
                            fields={"variable_ids": str(exc)})
+    try:
+        assessment = mv.assess_baseline(mv.Series(
+            periods=list(points.periods), energy=list(points.kwh),
+            variables=dict(zip(fit.names, points.columns, strict=True)), span=(start, end)))
+    except analysis.AnalysisError as exc:
+        fit.valid, fit.validity = False, [str(exc)]
+    else:
+        fit.valid = assessment.valid
+        fit.validity = [*assessment.reasons, *assessment.notes]
     baseline = Baseline(organization=organization, name=name, period_start=start,
                         period_end=end, created_by=actor,
                         result={**fit.to_json(), "variable_ids": [v.pk for v in variables],
