@@ -428,11 +428,17 @@ def list_imports(request, org_id: int):
              summary="Import meter readings and variable values (CSV or XLSX), all or nothing",
              description=(
                  "Multipart: `file` and `mapping`, a JSON object: `{\"frequency\": \"daily|"
-                 "weekly|monthly\", \"date\": \"<column>\"` (or `\"start\"` and `\"end\"` "
-                 "columns)`, \"columns\": [{\"column\": \"<name>\", \"meter_id\": 1, "
-                 "\"unit\": \"kWh\"}, {\"column\": \"<name>\", \"variable_id\": 2}]}`. "
-                 "When any line is bad nothing is imported and the answer is 422 with "
-                 "`fields` keyed `\"line N\"`."))
+                 "weekly|monthly|interval\", \"date\": \"<column>\"` (or `\"start\"` and "
+                 "`\"end\"` columns)`, \"columns\": [{\"column\": \"<name>\", \"meter_id\": "
+                 "1, \"unit\": \"kWh\"}, {\"column\": \"<name>\", \"variable_id\": 2}], "
+                 "\"decimal_separator\": \".\"|\",\", \"thousands_separator\": \"\"|\",\"|"
+                 "\".\"|\" \"|\"'\", \"date_order\": \"dmy\"|\"mdy\"}`. The frequency and the "
+                 "three format options may be left out: they are then read from the file, and "
+                 "a value the file leaves open (`12,500`: 12.5 or 12500? `03/04/2025`: 3 April "
+                 "or 4 March?) answers 422 with `code` `import_ambiguous` and `fields` naming "
+                 "the option to give. `interval` lines (15 min, 30 min, hourly; meters only) "
+                 "are summed per day. When any line is bad nothing is imported and the answer "
+                 "is 422 with `code` `import_refused` and `fields` keyed `\"line N\"`."))
 def create_import(request, org_id: int, mapping: Form[str], file: File[UploadedFile]):
     organization = _org(request, org_id)
     try:

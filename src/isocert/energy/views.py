@@ -24,6 +24,7 @@ from .forms import (
     ReportingPeriodForm,
     UploadForm,
     VariableForm,
+    guess_target,
 )
 from .models import CarrierUnit
 
@@ -250,10 +251,19 @@ def energy_import_map(request, pk):
     data = base64.b64decode(pending["data"])
     table = importer.read_table(data, pending["name"])
     meters = list(selectors.meters_of(organization))
+    variables = list(selectors.variables_of(organization))
     units = sorted(set(CarrierUnit.objects.filter(
         carrier_id__in={m.carrier_id for m in meters}).values_list("unit", flat=True)))
+    guesses = [guess_target(header, meters, variables) for header in table.headers]
+    # What the file shows, read from the columns as guessed by their names (all but the
+    # date columns when no name matches); the import reads the columns as mapped.
+    dates = [h for h, g in zip(table.headers, guesses, strict=True)
+             if g in ("date", "start", "end")]
+    numbers = ([h for h, g in zip(table.headers, guesses, strict=True) if ":" in g]
+               or [h for h in table.headers if h not in dates])
+    detected = importer.detect(table, number_columns=numbers, date_columns=dates)
     form = MappingForm(request.POST or None, headers=table.headers, meters=meters,
-                       variables=list(selectors.variables_of(organization)), units=units)
+                       variables=variables, units=units, detected=detected, guesses=guesses)
     problems = {}
     if request.method == "POST" and form.is_valid():
         try:
@@ -261,7 +271,10 @@ def energy_import_map(request, pk):
                                                  data=data, file_name=pending["name"],
                                                  mapping=form.mapping())
         except DomainError as exc:
-            problems = exc.fields
+            options = {k: v for k, v in exc.fields.items() if k in form.fields}
+            problems = {k: v for k, v in exc.fields.items() if k not in form.fields}
+            for key, message in options.items():
+                form.add_error(key, message)
             form.add_error(None, exc.message)
         else:
             del request.session[PENDING_KEY.format(pk=organization.pk)]
@@ -271,7 +284,7 @@ def energy_import_map(request, pk):
     return render(request, "energy/import_map.html", _base(
         request, organization, "import", form=form, file_name=pending["name"],
         headers=table.headers, preview=table.preview(), line_count=len(table.rows),
-        problems=problems))
+        problems=problems, flags=detected.flags))
 
 
 @login_required
