@@ -32,6 +32,13 @@ def build_mapping(organization: Organization, choice: importer.MappingChoice
     if not choice.columns:
         errors["columns"] = "Map at least one column to a meter or a variable."
     targets, seen = [], set()
+    # The organization's meters and their carriers' units in two queries, however many
+    # columns the file has (a metering export may have a hundred).
+    meters = {m.pk: m for m in Meter.objects.filter(
+        organization=organization, pk__in=[e.meter_id for e in choice.columns
+                                           if e.meter_id is not None]).select_related("carrier")}
+    factors = {(u.carrier_id, u.unit): u.kwh_per_unit for u in CarrierUnit.objects.filter(
+        carrier_id__in={m.carrier_id for m in meters.values()})}
     for i, entry in enumerate(choice.columns):
         key = f"columns.{i}"
         column = entry.column
@@ -43,14 +50,14 @@ def build_mapping(organization: Organization, choice: importer.MappingChoice
             continue
         seen.add(column)
         if entry.meter_id is not None:
-            meter = own(Meter, organization, entry.meter_id, key, errors, "a meter")
+            meter = meters.get(entry.meter_id)
             if meter is None:
+                errors[key] = f"Choose a meter of {organization}."
                 continue
             unit = entry.unit or meter.unit
-            factor = (CarrierUnit.objects.filter(carrier=meter.carrier, unit=unit)
-                      .values_list("kwh_per_unit", flat=True).first())
+            factor = factors.get((meter.carrier_id, unit))
             if factor is None:
-                units = ", ".join(meter.carrier.units.values_list("unit", flat=True))
+                units = ", ".join(u for c, u in sorted(factors) if c == meter.carrier_id)
                 errors[key + ".unit"] = (f"Column “{column}”: unit “{unit}” is not a unit of "
                                          f"{meter.carrier} ({units}).")
                 continue
