@@ -15,7 +15,7 @@ from .importer import (
     Detected,
     MappingChoice,
 )
-from .models import EnPI, RelevantVariable
+from .models import EnPI, NonRoutineAdjustment, RelevantVariable
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -212,3 +212,22 @@ class EnPIForm(ServiceForm):
         self.fields["baseline_id"].choices = [("", "—")] + [
             (str(b.pk), b.name) for b in baselines]
         self.fields["meter_ids"].choices = [(str(m.pk), m.name) for m in meters]
+
+
+class AdjustmentForm(ServiceForm):
+    factor = forms.ChoiceField(choices=NonRoutineAdjustment.Factor.choices,
+                               label="Static factor that changed")
+    effective_from = forms.DateField(widget=DATE, label="Changed on")
+    effective_to = forms.DateField(widget=DATE, label="kWh below cover the days up to",
+                                   help_text="Inclusive; the kWh are spread evenly over the "
+                                             "days from the change to this date.")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000,
+                             label="Reason", help_text="What changed and why.")
+    method = forms.ChoiceField(choices=NonRoutineAdjustment.Method.choices,
+                               label="Method of quantification")
+    calculation = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
+                                  max_length=2000, label="Calculation",
+                                  help_text="e.g. “2,400 m² × 85 kWh/m²·a × 92/365 d”.")
+    kwh = forms.DecimalField(max_digits=20, decimal_places=3, label="kWh",
+                             help_text="Positive adds to the expected consumption (new load), "
+                                       "negative takes away (a shut building).")

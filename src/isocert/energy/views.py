@@ -16,6 +16,7 @@ from isocert.core.forms import add_domain_error
 
 from . import analysis, charts, importer, report, selectors, services
 from .forms import (
+    AdjustmentForm,
     BaselineForm,
     EnergyUseForm,
     EnPIForm,
@@ -430,9 +431,7 @@ def enpi_list(request, pk):
     trends = [selectors.enpi_trend(enpi) for enpi in selectors.enpis_of(organization)]
     return render(request, "energy/enpis.html", _base(
         request, organization, "enpis", form=form, trends=trends,
-        chart={"series": [{"label": f"{t.enpi.name} ({t.unit})", "labels": t.months,
-                           "values": charts.trend_data(t.months, t.values, "")["values"]}
-                          for t in trends]}))
+        chart=charts.enpi_data(trends)))
 
 
 @login_required
@@ -442,3 +441,58 @@ def enpi_delete(request, pk):
     return _delete(request, enpi, enpi.organization,
                    lambda: services.delete_enpi(enpi=enpi, actor=request.user),
                    back="enpi_list")
+
+
+# --- non-routine adjustments ---------------------------------------------------------------
+
+@login_required
+def adjustment_list(request, pk):
+    """The adjustment log, and (for editors) the form recording a new adjustment."""
+    organization = _organization(request, pk)
+    form = AdjustmentForm(request.POST or None)
+    if request.method == "POST":
+        _editable(request, organization)
+        if form.is_valid():
+            try:
+                adjustment = services.create_adjustment(organization=organization,
+                                                        actor=request.user,
+                                                        **form.service_data())
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                messages.success(request, f"Adjustment “{adjustment}” recorded.")
+                return redirect("adjustment_list", pk=pk)
+    adjustments = list(selectors.adjustments_of(organization))
+    return render(request, "energy/adjustments.html", _base(
+        request, organization, "adjustments", form=form, adjustments=adjustments,
+        total_kwh=sum(a.kwh for a in adjustments)))
+
+
+@login_required
+def adjustment_edit(request, pk):
+    adjustment = selectors.adjustment_get(user=request.user, pk=pk)
+    organization = adjustment.organization
+    _editable(request, organization)
+    form = AdjustmentForm(request.POST or None, initial={
+        field: getattr(adjustment, field) for field in AdjustmentForm.base_fields})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_adjustment(adjustment=adjustment, actor=request.user,
+                                       **form.service_data())
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, f"“{adjustment}” saved.")
+            return redirect("adjustment_list", pk=organization.pk)
+    return render(request, "energy/edit.html", _base(
+        request, organization, "adjustments", form=form, obj=adjustment,
+        title=f"Non-routine adjustment: {adjustment}", back="adjustment_list"))
+
+
+@login_required
+@require_POST
+def adjustment_delete(request, pk):
+    adjustment = selectors.adjustment_get(user=request.user, pk=pk)
+    return _delete(request, adjustment, adjustment.organization,
+                   lambda: services.delete_adjustment(adjustment=adjustment, actor=request.user),
+                   back="adjustment_list")
