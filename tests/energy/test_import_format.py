@@ -14,7 +14,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from isocert.core.errors import InvalidInput
 from isocert.energy import importer, services
-from isocert.energy.dataformat import Detected, detect_format, frequency_of, parse_number
+from isocert.energy.dataformat import (
+    DataFormat,
+    Detected,
+    column_numbers,
+    detect_format,
+    frequency_of,
+    parse_number,
+)
 from isocert.energy.importer import MappingChoice
 from isocert.energy.models import ImportBatch, Reading, VariableValue
 
@@ -372,3 +379,30 @@ def test_detection_reads_only_the_named_columns():
                            rows=[(2, ["2025-01-01", "1234,5", "12.500"])])
     detected = importer.detect(table, number_columns=["Electricity"], date_columns=["Date"])
     assert (detected.decimal, detected.flags) == (",", {})
+
+
+def test_a_bad_or_negative_interval_value_is_reported_by_its_line(nordlicht, alice, setup):
+    text = _intervals(1).replace("2025-01-06 00:15,2,", "2025-01-06 00:15,two,").replace(
+        "2025-01-06 00:30,3,0.5", "2025-01-06 00:30,3,-0.5")
+    with pytest.raises(InvalidInput) as refused:
+        services.import_energy_data(organization=nordlicht, actor=alice, data=text.encode(),
+                                    file_name="15min.csv", mapping=_interval_mapping(setup))
+
+    assert "“two” is not a number" in refused.value.fields["line 3"]
+    assert "-0.5 is negative" in refused.value.fields["line 4"]
+    assert not Reading.objects.exists()
+
+
+@pytest.mark.parametrize(("column", "data_format", "expected"), [
+    (("1", "2.5", "-3", ".5"), DataFormat(), [1, 2.5, -3, 0.5]),
+    (("1.234,5", "12.500"), DataFormat(",", "."), [1234.5, 12500]),
+    (("1 234,5", "12\u00a0500"), DataFormat(",", " "), [1234.5, 12500]),
+    (("1", "x"), DataFormat(), None),
+    (("1", ""), DataFormat(), None),
+    (("12,50",), DataFormat(".", ","), None),
+    (("1e5",), DataFormat(), None),
+    ((1.5, "2"), DataFormat(), None),
+])
+def test_a_column_is_read_at_once_or_handed_back_cell_by_cell(column, data_format, expected):
+    numbers = column_numbers(column, data_format)
+    assert numbers == (None if expected is None else [Decimal(str(v)) for v in expected])

@@ -109,6 +109,38 @@ def parse_number(cell, decimal: str = ".", thousands: str = "") -> Decimal | Non
         return None
 
 
+@functools.cache
+def _bad_value(decimal: str, thousands: str) -> re.Pattern:
+    """Finds the first line of a column (values joined by newlines) that is not a number
+    in the format: the negative lookahead matches where a number does not fill the line."""
+    group = r"[ \u00a0\u202f]" if thousands == " " else re.escape(thousands)
+    whole = rf"(?:\d{{1,3}}(?:{group}\d{{3}})+|\d+)" if thousands else r"\d+"
+    mark = re.escape(decimal)
+    return re.compile(rf"^(?![+-]?(?:{whole}(?:{mark}\d+)?|{mark}\d+)$)", re.MULTILINE)
+
+
+_NO_SPACES = str.maketrans("", "", " \u00a0\u202f")
+
+
+def column_numbers(column, data_format: DataFormat) -> list[Decimal] | None:
+    """Every value of a column of text as a number, read at C speed (one pattern over the
+    joined column, then ``Decimal`` over the normalized text); ``None`` when any cell is
+    not text or not a number, so the caller reads the cells one by one and reports each
+    bad one by its line."""
+    if not column or set(map(type, column)) != {str}:
+        return None
+    joined = "\n".join(column)
+    if _bad_value(data_format.decimal, data_format.thousands).search(joined):
+        return None
+    if data_format.thousands == " ":
+        joined = joined.translate(_NO_SPACES)
+    elif data_format.thousands:
+        joined = joined.replace(data_format.thousands, "")
+    if data_format.decimal != ".":
+        joined = joined.replace(data_format.decimal, ".")
+    return list(map(Decimal, joined.split("\n")))
+
+
 def _number_evidence(text: str) -> tuple[str | None, str | None, bool]:
     """What one value says: (decimal separator, thousands separator, ambiguous)."""
     compact = _SPACES.sub(" ", text.strip()).lstrip("+-")

@@ -11,9 +11,7 @@ import bisect
 import calendar
 import csv
 import datetime
-import functools
 import io
-import re
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -30,6 +28,7 @@ from .dataformat import (
     THOUSANDS_SEPARATORS,
     DataFormat,
     Detected,
+    column_numbers,
     detect_format,
     parse_number,
     parse_when,
@@ -577,38 +576,6 @@ def _check_intervals(table: Table, mapping: Mapping, index: dict, plan: Plan) ->
         for target, sums in zip(mapping.targets, totals, strict=True):
             total = sums[position]
             plan.readings.append((target.meter, day, day, total, total * target.kwh_per_unit))
-
-
-@functools.cache
-def _bad_value(decimal: str, thousands: str) -> re.Pattern:
-    """Finds the first line of a column (values joined by newlines) that is not a number
-    in the format: the negative lookahead matches where a number does not fill the line."""
-    group = r"[ \u00a0\u202f]" if thousands == " " else re.escape(thousands)
-    whole = rf"(?:\d{{1,3}}(?:{group}\d{{3}})+|\d+)" if thousands else r"\d+"
-    mark = re.escape(decimal)
-    return re.compile(rf"^(?![+-]?(?:{whole}(?:{mark}\d+)?|{mark}\d+)$)", re.MULTILINE)
-
-
-_NO_SPACES = str.maketrans("", "", " \u00a0\u202f")
-
-
-def column_numbers(column, data_format: DataFormat) -> list[Decimal] | None:
-    """Every value of a column of text as a number, read at C speed (one pattern over the
-    joined column, then ``Decimal`` over the normalized text); ``None`` when any cell is
-    not text or not a number, so the caller reads the cells one by one and reports each
-    bad one by its line."""
-    if not column or set(map(type, column)) != {str}:
-        return None
-    joined = "\n".join(column)
-    if _bad_value(data_format.decimal, data_format.thousands).search(joined):
-        return None
-    if data_format.thousands == " ":
-        joined = joined.translate(_NO_SPACES)
-    elif data_format.thousands:
-        joined = joined.replace(data_format.thousands, "")
-    if data_format.decimal != ".":
-        joined = joined.replace(data_format.decimal, ".")
-    return list(map(Decimal, joined.split("\n")))
 
 
 def _interval_minutes(times: list[datetime.datetime]) -> int | None:
