@@ -33,7 +33,7 @@ BASE = "/organizations/{org_id}/energy"
 
 # --- schemas -----------------------------------------------------------------------------------
 
-class AdjustmentIn(Schema):
+class EnergyAdjustmentIn(Schema):
     factor: str = Field(..., description="floor_area | production_line | shut_down | equipment "
                                          "| operating_pattern | other")
     effective_from: datetime.date = Field(..., description="The day the static factor changed")
@@ -46,7 +46,7 @@ class AdjustmentIn(Schema):
                                           "covered; negative when consumption falls")
 
 
-class AdjustmentPatch(Schema):
+class EnergyAdjustmentPatch(Schema):
     factor: str | None = None
     effective_from: datetime.date | None = None
     effective_to: datetime.date | None = None
@@ -56,7 +56,7 @@ class AdjustmentPatch(Schema):
     kwh: Decimal | None = None
 
 
-class AdjustmentOut(Schema):
+class EnergyAdjustmentOut(Schema):
     id: int
     factor: str
     effective_from: datetime.date
@@ -69,7 +69,7 @@ class AdjustmentOut(Schema):
     created_at: datetime.datetime
 
 
-class AdjustmentTotalOut(Schema):
+class EnergyAdjustmentTotalOut(Schema):
     start: datetime.date
     end: datetime.date
     kwh: float = Field(..., description="What the expected consumption of the period is "
@@ -649,25 +649,25 @@ def delete_enpi(request, org_id: int, enpi_id: int):
 
 # --- non-routine adjustments -------------------------------------------------------------------
 
-@router.get(BASE + "/adjustments", response=list[AdjustmentOut],
+@router.get(BASE + "/adjustments", response=list[EnergyAdjustmentOut],
             summary="The adjustment log: non-routine adjustments, latest first")
 def list_adjustments(request, org_id: int):
     return [_adjustment_out(a) for a in selectors.adjustments_of(_org(request, org_id))]
 
 
-@router.post(BASE + "/adjustments", response={201: AdjustmentOut},
+@router.post(BASE + "/adjustments", response={201: EnergyAdjustmentOut},
              summary="Record a non-routine adjustment (ISO 50015, IPMVP)",
              description="A static factor that changed (floor area, a production line, a "
                          "shut building): the days its kWh cover, the reason, the method "
                          "and the kWh, spread evenly over those days.")
-def create_adjustment(request, org_id: int, payload: AdjustmentIn):
+def create_adjustment(request, org_id: int, payload: EnergyAdjustmentIn):
     adjustment = services.create_adjustment(organization=_org(request, org_id),
                                             actor=request.auth, **payload.dict())
     return Status(201, _adjustment_out(adjustment))
 
 
 @router.get(BASE + "/reporting-periods/{reporting_period_id}/adjustments",
-            response=AdjustmentTotalOut,
+            response=EnergyAdjustmentTotalOut,
             summary="The adjustments falling within a reporting period, and their total")
 def reporting_period_adjustments(request, org_id: int, reporting_period_id: int):
     period = selectors.reporting_period_get(user=request.auth, pk=reporting_period_id,
@@ -678,9 +678,9 @@ def reporting_period_adjustments(request, org_id: int, reporting_period_id: int)
                         for r in total.records]}
 
 
-@router.patch(BASE + "/adjustments/{adjustment_id}", response=AdjustmentOut,
+@router.patch(BASE + "/adjustments/{adjustment_id}", response=EnergyAdjustmentOut,
               summary="Change a non-routine adjustment")
-def update_adjustment(request, org_id: int, adjustment_id: int, payload: AdjustmentPatch):
+def update_adjustment(request, org_id: int, adjustment_id: int, payload: EnergyAdjustmentPatch):
     adjustment = selectors.adjustment_get(user=request.auth, pk=adjustment_id,
                                           organization=_org(request, org_id))
     changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
