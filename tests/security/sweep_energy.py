@@ -1,6 +1,10 @@
 """The tenant sweep's part for ISO 50001 energy performance: which object each URL
 parameter names, Alice's energy objects, and everything a request could change."""
 
+import datetime
+from decimal import Decimal
+
+from isocert.energy import services
 from isocert.energy.demo import build_energy_story
 from isocert.energy.models import (
     Baseline,
@@ -8,6 +12,7 @@ from isocert.energy.models import (
     EnPI,
     ImportBatch,
     Meter,
+    NonRoutineAdjustment,
     Reading,
     RelevantVariable,
     ReportingPeriod,
@@ -36,6 +41,9 @@ HTML_PK_KINDS = {
     "reporting_period_pdf": "energy_reporting_period",
     "reporting_period_delete": "energy_reporting_period",
     "enpi_delete": "energy_enpi",
+    "adjustment_list": "organization",
+    "adjustment_edit": "energy_adjustment",
+    "adjustment_delete": "energy_adjustment",
 }
 API_PARAM_KINDS = {
     "meter_id": "energy_meter",
@@ -45,12 +53,18 @@ API_PARAM_KINDS = {
     "baseline_id": "energy_baseline",
     "reporting_period_id": "energy_reporting_period",
     "enpi_id": "energy_enpi",
+    "adjustment_id": "energy_adjustment",
 }
 
 
 def build_world(*, organization, alice) -> tuple[dict[str, list[int]], list[str]]:
     """Alice's meters, 18 months of data, a baseline with a reporting period and EnPIs."""
     story = build_energy_story(organization=organization, actor=alice)
+    adjustment = services.create_adjustment(
+        organization=organization, actor=alice, factor="floor_area",
+        effective_from=datetime.date(2025, 3, 1), effective_to=datetime.date(2025, 6, 30),
+        reason="Hall C added to the heated area", method="engineering",
+        calculation="2,400 m² × 85 kWh/m²·a", kwh=Decimal("68000"))
     return {
         "energy_meter": list(Meter.objects.filter(organization=organization)
                              .values_list("pk", flat=True)),
@@ -64,7 +78,8 @@ def build_world(*, organization, alice) -> tuple[dict[str, list[int]], list[str]
         "energy_reporting_period": [story["period"].pk],
         "energy_enpi": list(EnPI.objects.filter(organization=organization)
                             .values_list("pk", flat=True)),
-    }, ["nordlicht-energy.csv", "Die-casting furnaces", "Normalized consumption index",
+        "energy_adjustment": [adjustment.pk],
+    }, ["Hall C added to the heated area", "nordlicht-energy.csv", "Die-casting furnaces", "Normalized consumption index",
         "kWh per tonne", "First reporting period"]
 
 
@@ -91,4 +106,7 @@ def state(organization) -> dict:
                                                              "period_end")),
         "enpis": sorted(EnPI.objects.filter(organization=organization)
                         .values_list("pk", "name", "kind")),
+        "adjustments": sorted(NonRoutineAdjustment.objects.filter(organization=organization)
+                              .values_list("pk", "factor", "effective_from", "effective_to",
+                                           "reason", "method", "kwh")),
     }

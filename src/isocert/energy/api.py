@@ -9,6 +9,7 @@ ISO 50001 (shared readiness or an application past the draft).
 
 import datetime
 import json
+from decimal import Decimal
 
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -17,13 +18,65 @@ from isocert.core.api import ErrorOut
 from isocert.core.errors import InvalidInput
 
 from . import analysis, importer, mv, selectors, services
-from .models import Baseline, EnergyUse, EnPI, ImportBatch, Meter, RelevantVariable
+from .models import (
+    Baseline,
+    EnergyUse,
+    EnPI,
+    ImportBatch,
+    Meter,
+    NonRoutineAdjustment,
+    RelevantVariable,
+)
 
 router = Router(tags=["energy"])
 BASE = "/organizations/{org_id}/energy"
 
 
 # --- schemas -----------------------------------------------------------------------------------
+
+class EnergyAdjustmentIn(Schema):
+    factor: str = Field(..., description="floor_area | production_line | shut_down | equipment "
+                                         "| operating_pattern | other")
+    effective_from: datetime.date = Field(..., description="The day the static factor changed")
+    effective_to: datetime.date = Field(..., description="The last day the kWh cover "
+                                                         "(inclusive)")
+    reason: str
+    method: str = Field(..., description="engineering | submeter | pro_rata | model | other")
+    calculation: str = ""
+    kwh: Decimal = Field(..., description="Added to the expected consumption over the days "
+                                          "covered; negative when consumption falls")
+
+
+class EnergyAdjustmentPatch(Schema):
+    factor: str | None = None
+    effective_from: datetime.date | None = None
+    effective_to: datetime.date | None = None
+    reason: str | None = None
+    method: str | None = None
+    calculation: str | None = None
+    kwh: Decimal | None = None
+
+
+class EnergyAdjustmentOut(Schema):
+    id: int
+    factor: str
+    effective_from: datetime.date
+    effective_to: datetime.date
+    reason: str
+    method: str
+    calculation: str
+    kwh: float
+    created_by: str | None
+    created_at: datetime.datetime
+
+
+class EnergyAdjustmentTotalOut(Schema):
+    start: datetime.date
+    end: datetime.date
+    kwh: float = Field(..., description="What the expected consumption of the period is "
+                                        "adjusted by")
+    records: list[dict]
+
 
 class CarrierUnitOut(Schema):
     unit: str
@@ -367,6 +420,16 @@ def _org(request, org_id: int):
     return selectors.organization_for_energy(user=request.auth, pk=org_id)
 
 
+def _adjustment_out(adjustment: NonRoutineAdjustment) -> dict:
+    return {"id": adjustment.pk, "factor": adjustment.factor,
+            "effective_from": adjustment.effective_from,
+            "effective_to": adjustment.effective_to, "reason": adjustment.reason,
+            "method": adjustment.method, "calculation": adjustment.calculation,
+            "kwh": float(adjustment.kwh),
+            "created_by": adjustment.created_by.email if adjustment.created_by else None,
+            "created_at": adjustment.created_at}
+
+
 def _meter_out(meter: Meter) -> dict:
     return {"id": meter.pk, "name": meter.name, "carrier": meter.carrier.code,
             "unit": meter.unit, "site_id": meter.site_id,
@@ -539,11 +602,17 @@ def list_imports(request, org_id: int):
              summary="Import meter readings and variable values (CSV or XLSX), all or nothing",
              description=(
                  "Multipart: `file` and `mapping`, a JSON object: `{\"frequency\": \"daily|"
-                 "weekly|monthly\", \"date\": \"<column>\"` (or `\"start\"` and `\"end\"` "
-                 "columns)`, \"columns\": [{\"column\": \"<name>\", \"meter_id\": 1, "
-                 "\"unit\": \"kWh\"}, {\"column\": \"<name>\", \"variable_id\": 2}]}`. "
-                 "When any line is bad nothing is imported and the answer is 422 with "
-                 "`fields` keyed `\"line N\"`."))
+                 "weekly|monthly|interval\", \"date\": \"<column>\"` (or `\"start\"` and "
+                 "`\"end\"` columns)`, \"columns\": [{\"column\": \"<name>\", \"meter_id\": "
+                 "1, \"unit\": \"kWh\"}, {\"column\": \"<name>\", \"variable_id\": 2}], "
+                 "\"decimal_separator\": \".\"|\",\", \"thousands_separator\": \"\"|\",\"|"
+                 "\".\"|\" \"|\"'\", \"date_order\": \"dmy\"|\"mdy\"}`. The frequency and the "
+                 "three format options may be left out: they are then read from the file, and "
+                 "a value the file leaves open (`12,500`: 12.5 or 12500? `03/04/2025`: 3 April "
+                 "or 4 March?) answers 422 with `code` `import_ambiguous` and `fields` naming "
+                 "the option to give. `interval` lines (15 min, 30 min, hourly; meters only) "
+                 "are summed per day. When any line is bad nothing is imported and the answer "
+                 "is 422 with `code` `import_refused` and `fields` keyed `\"line N\"`."))
 def create_import(request, org_id: int, mapping: Form[str], file: File[UploadedFile]):
     organization = _org(request, org_id)
     try:
@@ -712,3 +781,53 @@ def analyse(request):
         return mv.analyse_json(mv.load_json(request.body))
     except mv.MVInputError as exc:
         raise InvalidInput(str(exc), fields={exc.field: exc.message})
+
+
+# --- non-routine adjustments -------------------------------------------------------------------
+
+@router.get(BASE + "/adjustments", response=list[EnergyAdjustmentOut],
+            summary="The adjustment log: non-routine adjustments, latest first")
+def list_adjustments(request, org_id: int):
+    return [_adjustment_out(a) for a in selectors.adjustments_of(_org(request, org_id))]
+
+
+@router.post(BASE + "/adjustments", response={201: EnergyAdjustmentOut},
+             summary="Record a non-routine adjustment (ISO 50015, IPMVP)",
+             description="A static factor that changed (floor area, a production line, a "
+                         "shut building): the days its kWh cover, the reason, the method "
+                         "and the kWh, spread evenly over those days.")
+def create_adjustment(request, org_id: int, payload: EnergyAdjustmentIn):
+    adjustment = services.create_adjustment(organization=_org(request, org_id),
+                                            actor=request.auth, **payload.dict())
+    return Status(201, _adjustment_out(adjustment))
+
+
+@router.get(BASE + "/reporting-periods/{reporting_period_id}/adjustments",
+            response=EnergyAdjustmentTotalOut,
+            summary="The adjustments falling within a reporting period, and their total")
+def reporting_period_adjustments(request, org_id: int, reporting_period_id: int):
+    period = selectors.reporting_period_get(user=request.auth, pk=reporting_period_id,
+                                            organization=_org(request, org_id))
+    total = selectors.adjustments_for_period(period)
+    return {"start": total.start, "end": total.end, "kwh": total.kwh,
+            "records": [{"id": r.adjustment.pk, "days": r.days, "kwh": round(r.kwh, 3)}
+                        for r in total.records]}
+
+
+@router.patch(BASE + "/adjustments/{adjustment_id}", response=EnergyAdjustmentOut,
+              summary="Change a non-routine adjustment")
+def update_adjustment(request, org_id: int, adjustment_id: int, payload: EnergyAdjustmentPatch):
+    adjustment = selectors.adjustment_get(user=request.auth, pk=adjustment_id,
+                                          organization=_org(request, org_id))
+    changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
+    return _adjustment_out(services.update_adjustment(adjustment=adjustment,
+                                                      actor=request.auth, **changes))
+
+
+@router.delete(BASE + "/adjustments/{adjustment_id}", response={204: None},
+               summary="Delete a non-routine adjustment")
+def delete_adjustment(request, org_id: int, adjustment_id: int):
+    adjustment = selectors.adjustment_get(user=request.auth, pk=adjustment_id,
+                                          organization=_org(request, org_id))
+    services.delete_adjustment(adjustment=adjustment, actor=request.auth)
+    return Status(204, None)

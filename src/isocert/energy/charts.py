@@ -56,6 +56,24 @@ def trend_data(months: list[str], values: list[float | None], label: str) -> dic
             "label": label}
 
 
+def enpi_data(trends) -> dict:
+    """The EnPIs by month for one chart, each on the y axis of its unit: kWh per unit of a
+    variable (ratio EnPIs: kWh/t, kWh/h …) and actual ÷ expected (regression EnPIs, around 1)
+    differ by orders of magnitude, and on one axis the ratio would lie flat on zero. The
+    first unit is on the left, the others on the right (ISO 50006: an EnPI is read
+    with its unit)."""
+    axes: dict[str, str] = {}
+    series_list = []
+    for trend in trends:
+        axis = axes.setdefault(trend.unit, f"y{len(axes)}")
+        series_list.append({"label": f"{trend.enpi.name} ({trend.unit})", "axis": axis,
+                            "labels": trend.months,
+                            "values": trend_data(trend.months, trend.values, "")["values"]})
+    return {"series": series_list,
+            "axes": [{"id": axis, "title": unit, "position": "left" if i == 0 else "right"}
+                     for i, (unit, axis) in enumerate(axes.items())]}
+
+
 def pareto_data(shares: list[analysis.Share]) -> dict:
     return {"labels": [s.name for s in shares], "kwh": [round(s.kwh, 1) for s in shares],
             "cumulative": [round(s.cumulative_percent, 1) for s in shares],

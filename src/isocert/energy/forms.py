@@ -6,8 +6,16 @@ import re
 
 from django import forms
 
-from .importer import FREQUENCIES, ColumnChoice, MappingChoice
-from .models import EnPI, RelevantVariable
+from .importer import (
+    DATE_ORDERS,
+    DECIMAL_SEPARATORS,
+    FREQUENCIES,
+    THOUSANDS_SEPARATORS,
+    ColumnChoice,
+    Detected,
+    MappingChoice,
+)
+from .models import EnPI, NonRoutineAdjustment, RelevantVariable
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -58,32 +66,67 @@ class UploadForm(forms.Form):
                            help_text="Line 1 names the columns; one line per day, week or month.")
 
 
-def _guess(header: str, meters, variables) -> str:
-    low = header.lower()
-    for meter in meters:
-        if meter.name.lower() in low:
-            return f"meter:{meter.pk}"
-    for variable in variables:
-        if variable.name.lower() in low:
-            return f"variable:{variable.pk}"
-    if low in {"date", "day", "month", "week", "datum", "period"}:
+_UNIT_SUFFIX = re.compile(r"\s*[\[(]([^\])]+)[\])]\s*$")
+DATE_NAMES = {"date", "day", "month", "week", "datum", "period", "timestamp", "time",
+              "date/time", "datetime", "date and time", "zeitstempel"}
+
+
+def guess_target(header: str, meters, variables) -> str:
+    """What a column holds, by its name: the meter or variable it names — its name
+    exactly (the unit in brackets aside), else the longest name it contains — or the
+    date, start or end of the period."""
+    low = header.casefold().strip()
+    base = _UNIT_SUFFIX.sub("", low)
+    named = [(f"meter:{m.pk}", m.name.casefold()) for m in meters]
+    named += [(f"variable:{v.pk}", v.name.casefold()) for v in variables]
+    for target, name in named:
+        if name == base:
+            return target
+    contained = [(len(name), target) for target, name in named if name and name in low]
+    if contained:
+        return max(contained)[1]
+    if base in DATE_NAMES:
         return "date"
-    if low in {"start", "from", "period start"}:
+    if base in {"start", "from", "period start"}:
         return "start"
-    if low in {"end", "to", "period end"}:
+    if base in {"end", "to", "period end"}:
         return "end"
     return ""
 
 
+# The form's word for "no thousands separator" (an empty choice means "not chosen").
+NO_GROUPING = "none"
+
+
 class MappingForm(forms.Form):
-    """One select per column of the file: what the column holds (and its unit)."""
+    """One select per column of the file (what it holds, and its unit), and how the file
+    writes numbers and dates: the options start at what the file shows (``detected``);
+    one the file leaves open starts empty and must be chosen."""
 
-    frequency = forms.ChoiceField(choices=list(FREQUENCIES.items()), label="Each line is")
+    frequency = forms.ChoiceField(label="Each line is", required=False)
+    decimal_separator = forms.ChoiceField(label="Decimal separator", required=False)
+    thousands_separator = forms.ChoiceField(label="Thousands separator", required=False)
+    date_order = forms.ChoiceField(label="Date order (dates not written YYYY-MM-DD)",
+                                   required=False)
 
-    def __init__(self, *args, headers, meters, variables, units, **kwargs):
+    def __init__(self, *args, headers, meters, variables, units, detected: Detected,
+                 guesses: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         self.headers = headers
-        choices = [("", "— ignore —"), ("date", "Date (day, first day of week or month)"),
+        self.detected = detected
+        choose = [("", "— choose —")]
+        self.fields["frequency"].choices = choose + list(FREQUENCIES.items())
+        self.fields["decimal_separator"].choices = choose + list(DECIMAL_SEPARATORS.items())
+        self.fields["thousands_separator"].choices = choose + [
+            (key or NO_GROUPING, label) for key, label in THOUSANDS_SEPARATORS.items()]
+        self.fields["date_order"].choices = choose + list(DATE_ORDERS.items())
+        self.initial.setdefault("frequency", detected.frequency or "")
+        self.initial.setdefault("decimal_separator", detected.decimal or "")
+        if detected.thousands is not None:
+            self.initial.setdefault("thousands_separator", detected.thousands or NO_GROUPING)
+        self.initial.setdefault("date_order", detected.date_order or "")
+        choices = [("", "— ignore —"), ("date", "Date (day, first day of week or month, or "
+                                                 "date and time of an interval)"),
                    ("start", "Period start"), ("end", "Period end")]
         choices += [(f"meter:{m.pk}", f"Meter: {m.name} ({m.unit})") for m in meters]
         choices += [(f"variable:{v.pk}", f"Variable: {v.name} ({v.unit})") for v in variables]
@@ -91,9 +134,8 @@ class MappingForm(forms.Form):
         self.columns = []
         for i, header in enumerate(headers):
             target = forms.ChoiceField(required=False, choices=choices,
-                                       label=f"Column “{header}”",
-                                       initial=_guess(header, meters, variables))
-            unit_match = re.search(r"[\[(]([^\])]+)[\])]\s*$", header)
+                                       label=f"Column “{header}”", initial=guesses[i])
+            unit_match = _UNIT_SUFFIX.search(header)
             guessed_unit = unit_match.group(1).strip() if unit_match else ""
             unit = forms.ChoiceField(required=False, choices=unit_choices,
                                      label=f"Unit of “{header}”",
@@ -117,8 +159,13 @@ class MappingForm(forms.Form):
                                             unit=self.cleaned_data.get(unit_name) or ""))
             elif target.startswith("variable:"):
                 columns.append(ColumnChoice(column=header, variable_id=int(target[9:])))
-        return MappingChoice(frequency=self.cleaned_data["frequency"], columns=tuple(columns),
-                             **periods)
+        data = self.cleaned_data
+        thousands = data.get("thousands_separator") or None
+        return MappingChoice(
+            frequency=data.get("frequency") or "", columns=tuple(columns),
+            decimal_separator=data.get("decimal_separator") or None,
+            thousands_separator="" if thousands == NO_GROUPING else thousands,
+            date_order=data.get("date_order") or None, **periods)
 
 
 class BaselineForm(ServiceForm):
@@ -165,3 +212,22 @@ class EnPIForm(ServiceForm):
         self.fields["baseline_id"].choices = [("", "—")] + [
             (str(b.pk), b.name) for b in baselines]
         self.fields["meter_ids"].choices = [(str(m.pk), m.name) for m in meters]
+
+
+class AdjustmentForm(ServiceForm):
+    factor = forms.ChoiceField(choices=NonRoutineAdjustment.Factor.choices,
+                               label="Static factor that changed")
+    effective_from = forms.DateField(widget=DATE, label="Changed on")
+    effective_to = forms.DateField(widget=DATE, label="kWh below cover the days up to",
+                                   help_text="Inclusive; the kWh are spread evenly over the "
+                                             "days from the change to this date.")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000,
+                             label="Reason", help_text="What changed and why.")
+    method = forms.ChoiceField(choices=NonRoutineAdjustment.Method.choices,
+                               label="Method of quantification")
+    calculation = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
+                                  max_length=2000, label="Calculation",
+                                  help_text="e.g. “2,400 m² × 85 kWh/m²·a × 92/365 d”.")
+    kwh = forms.DecimalField(max_digits=20, decimal_places=3, label="kWh",
+                             help_text="Positive adds to the expected consumption (new load), "
+                                       "negative takes away (a shut building).")

@@ -12,16 +12,28 @@ import calendar
 import csv
 import datetime
 import io
-import re
 import zipfile
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from itertools import zip_longest
 from xml.etree.ElementTree import ParseError
 
 from isocert.core.errors import InvalidInput
 from isocert.core.files import check_zip
 
-FREQUENCIES = {"daily": "Daily", "weekly": "Weekly", "monthly": "Monthly"}
+from .dataformat import (
+    DATE_ORDERS,
+    DECIMAL_SEPARATORS,
+    FREQUENCIES,
+    THOUSANDS_SEPARATORS,
+    DataFormat,
+    Detected,
+    column_numbers,
+    detect_format,
+    parse_number,
+    parse_when,
+)
+
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
 # Reading stops at the first line past a limit, so a file costs at most this much work
@@ -33,8 +45,8 @@ MAX_COLUMNS = 200               # and 16,384 columns, each row padded to them
 MAX_XLSX_UNPACKED = 64 * 1024 * 1024
 PREVIEW_ROWS = 5
 HEADER_LINE = 1
-_DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%Y/%m/%d")
-_MONTH_FORMATS = ("%Y-%m", "%m/%Y", "%m.%Y", "%b %Y", "%B %Y")
+__all__ = ["DATE_ORDERS", "DECIMAL_SEPARATORS", "FREQUENCIES", "THOUSANDS_SEPARATORS",
+           "DataFormat", "Detected", "parse_number", "parse_when"]
 
 
 @dataclass
@@ -63,10 +75,14 @@ class Mapping:
     start_column: str = ""
     end_column: str = ""
     targets: list[ColumnTarget] = field(default_factory=list)
+    data_format: DataFormat = field(default_factory=DataFormat)
 
     def as_json(self) -> dict:
         return {"frequency": self.frequency, "date": self.date_column,
                 "start": self.start_column, "end": self.end_column,
+                "decimal_separator": self.data_format.decimal,
+                "thousands_separator": self.data_format.thousands,
+                "date_order": self.data_format.date_order,
                 "columns": [{"column": t.column,
                              **({"meter_id": t.meter.pk, "unit": t.unit} if t.meter else
                                 {"variable_id": t.variable.pk})} for t in self.targets]}
@@ -86,20 +102,26 @@ class ColumnChoice:
 @dataclass(frozen=True)
 class MappingChoice:
     """The person's column mapping, before it is checked against the organization's
-    meters and variables (``services.build_mapping``): the frequency, the date column
-    or the start and end columns, and what each mapped column holds."""
+    meters and variables (``services.build_mapping``): the frequency (empty: read from
+    the dates), the date column or the start and end columns, what each mapped column
+    holds, and how the file writes numbers and dates (``None``: as the file shows, see
+    ``dataformat``)."""
 
-    frequency: str
+    frequency: str = ""
     columns: tuple[ColumnChoice, ...] = ()
     date: str = ""
     start: str = ""
     end: str = ""
+    decimal_separator: str | None = None
+    thousands_separator: str | None = None
+    date_order: str | None = None
 
     @classmethod
     def from_json(cls, raw) -> "MappingChoice":
         """The mapping from its JSON form (the API's ``mapping`` field): ``{"frequency",
         "date"`` or ``"start"`` and ``"end", "columns": [{"column", "meter_id", "unit"} |
-        {"column", "variable_id"}]}``. Only the shape is read here; a column entry that
+        {"column", "variable_id"}], "decimal_separator", "thousands_separator",
+        "date_order"}`` (the last three and the frequency optional). Only the shape is read here; a column entry that
         is not an object has no column name, which the service refuses."""
         if not isinstance(raw, dict):
             raise InvalidInput("The column mapping must be an object.",
@@ -113,10 +135,12 @@ class MappingChoice:
                 meter_id=_optional_id(entry.get("meter_id")),
                 variable_id=_optional_id(entry.get("variable_id")),
                 unit=str(entry.get("unit") or "").strip()))
+        options = {key: None if raw.get(key) is None else str(raw[key])
+                   for key in ("decimal_separator", "thousands_separator", "date_order")}
         return cls(frequency=str(raw.get("frequency") or "").strip(), columns=tuple(columns),
                    date=str(raw.get("date") or "").strip(),
                    start=str(raw.get("start") or "").strip(),
-                   end=str(raw.get("end") or "").strip())
+                   end=str(raw.get("end") or "").strip(), **options)
 
 
 def _optional_id(value) -> int | None:
@@ -262,39 +286,10 @@ def _read_xlsx(data: bytes) -> Table:
 
 # --- values -----------------------------------------------------------------------------------
 
-def parse_date(cell) -> datetime.date | None:
-    if isinstance(cell, datetime.datetime):
-        return cell.date()
-    if isinstance(cell, datetime.date):
-        return cell
-    text = _text(cell)
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    for fmt in _MONTH_FORMATS:
-        try:
-            return datetime.datetime.strptime(text, fmt).date().replace(day=1)
-        except ValueError:
-            continue
-    return None
-
-
-def parse_number(cell) -> Decimal | None:
-    if isinstance(cell, bool):
-        return None
-    if isinstance(cell, int | float):
-        number = Decimal(str(cell))
-    else:
-        text = re.sub(r"[\s\u00a0\u202f']", "", _text(cell))
-        if "," in text and "." not in text:
-            text = text.replace(",", ".")  # decimal comma
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            return None
-    return number if number.is_finite() else None
+def parse_date(cell, date_order: str = "dmy") -> datetime.date | None:
+    """The day a cell names (a date with a time gives its day)."""
+    when = parse_when(cell, date_order)
+    return when.date() if isinstance(when, datetime.datetime) else when
 
 
 def month_end(day: datetime.date) -> datetime.date:
@@ -310,13 +305,83 @@ def period_of(day: datetime.date, frequency: str) -> tuple[datetime.date, dateti
     return day, day
 
 
+# --- how the file writes numbers and dates ----------------------------------------------------
+
+def _positions(table: Table, mapping: Mapping) -> tuple[list[int], list[int]]:
+    index = {name: i for i, name in enumerate(table.headers) if name}
+    numbers = [index[t.column] for t in mapping.targets if t.column in index]
+    dates = [index[c] for c in (mapping.date_column, mapping.start_column, mapping.end_column)
+             if c in index]
+    return numbers, dates
+
+
+def detect(table: Table, *, number_columns: list[str], date_columns: list[str],
+           decimal: str | None = None, date_order: str | None = None) -> Detected:
+    """What the file shows about its separators, date order and period type, read from
+    the named columns (see ``dataformat.detect_format``)."""
+    index = {name: i for i, name in enumerate(table.headers) if name}
+    return detect_format(table.rows, number_columns=[index[c] for c in number_columns
+                                                     if c in index],
+                         date_columns=[index[c] for c in date_columns if c in index],
+                         decimal=decimal, date_order=date_order)
+
+
+def resolve_format(table: Table, mapping: Mapping, choice: MappingChoice) -> None:
+    """Settle ``mapping``'s data format and frequency: what the person chose, else what the
+    file shows. A value that could be read two ways with nothing chosen refuses the file
+    with the option named (``decimal_separator``, ``thousands_separator``, ``date_order``,
+    ``frequency``), so nothing is guessed."""
+    errors: dict[str, str] = {}
+    if choice.decimal_separator is not None and choice.decimal_separator not in DECIMAL_SEPARATORS:
+        errors["decimal_separator"] = "One of: " + ", ".join(
+            f"“{k}” ({v})" for k, v in DECIMAL_SEPARATORS.items()) + "."
+    if (choice.thousands_separator is not None
+            and choice.thousands_separator not in THOUSANDS_SEPARATORS):
+        errors["thousands_separator"] = "One of: " + ", ".join(
+            f"“{k}” ({v})" for k, v in THOUSANDS_SEPARATORS.items()) + "."
+    if choice.date_order is not None and choice.date_order not in DATE_ORDERS:
+        errors["date_order"] = f"One of {', '.join(DATE_ORDERS)}."
+    if errors:
+        raise InvalidInput("Please correct the highlighted fields.", fields=errors)
+    numbers, dates = _positions(table, mapping)
+    detected = detect_format(table.rows, number_columns=numbers, date_columns=dates,
+                             decimal=choice.decimal_separator, date_order=choice.date_order)
+    chosen = {"decimal_separator": choice.decimal_separator,
+              "thousands_separator": choice.thousands_separator,
+              "date_order": choice.date_order}
+    errors = {key: message for key, message in detected.flags.items() if chosen[key] is None}
+    decimal = choice.decimal_separator or detected.decimal or "."
+    thousands = (choice.thousands_separator if choice.thousands_separator is not None
+                 else detected.thousands or "")
+    if thousands == decimal:
+        errors["thousands_separator"] = (f"“{thousands}” is the decimal separator; the "
+                                         "thousands separator must differ.")
+    frequency = mapping.frequency or detected.frequency or ""
+    if not frequency and dates and "date_order" not in errors:
+        errors["frequency"] = ("The dates do not show whether each line is a day, a week, a "
+                               "month or an interval within a day: choose it.")
+    if frequency == "interval" and not mapping.date_column:
+        errors["frequency"] = "Interval data needs one date-and-time column per line."
+    elif frequency == "interval" and any(t.variable is not None for t in mapping.targets):
+        errors["frequency"] = ("Interval data is summed per day, which suits meters only: "
+                               "import the variables as daily, weekly or monthly values.")
+    if errors:
+        raise InvalidInput("Choose how the file writes numbers and dates: some values can "
+                           "be read more than one way.", fields=errors, code="import_ambiguous")
+    mapping.frequency = frequency
+    mapping.data_format = DataFormat(decimal=decimal, thousands=thousands,
+                                     date_order=choice.date_order or detected.date_order
+                                     or "dmy")
+
+
 # --- checking ----------------------------------------------------------------------------------
 
 def check_rows(table: Table, mapping: Mapping, *, existing: dict | None = None) -> Plan:
     """Every problem of every line, and what would be written when there is none.
 
-    ``existing`` maps a meter or variable (the model instance) to the periods it already
-    has: a list of ``(start, end)``; an imported period that overlaps one is refused.
+    Numbers and dates are read in ``mapping.data_format``. ``existing`` maps a meter or
+    variable (the model instance) to the periods it already has: a list of
+    ``(start, end)``; an imported period that overlaps one is refused.
     """
     plan = Plan(rows=len(table.rows))
     problems = plan.problems
@@ -332,8 +397,45 @@ def check_rows(table: Table, mapping: Mapping, *, existing: dict | None = None) 
                                                     f"(columns: {', '.join(table.headers)})."))
     if problems:
         return plan
+    if mapping.frequency == "interval":
+        _check_intervals(table, mapping, index, plan)
+    else:
+        _check_periods(table, mapping, index, plan)
+    problems.extend(_series_problems(plan.periods))
+    problems.extend(overlap_problems(plan.periods, mapping, existing or {}))
+    problems.sort(key=lambda p: p.line)
+    return plan
 
-    periods = plan.periods
+
+def _not_a_date(cell, column: str, date_order: str) -> str:
+    example = "DD/MM/YYYY" if date_order == "dmy" else "MM/DD/YYYY"
+    return f"“{_text(cell)}” in {column} is not a date (use YYYY-MM-DD or {example})."
+
+
+def _value(target: ColumnTarget, raw, read) -> tuple[Decimal | None, str | None]:
+    """The number of one cell, or what is wrong with it."""
+    number = read(raw)
+    if number is None:
+        text = _text(raw)
+        if text == "":
+            return None, f"{target.column}: the value is missing."
+        return None, f"{target.column}: “{text}” is not a number."
+    if number < 0 and (target.meter is not None or target.variable.kind != "other"):
+        return None, f"{target.column}: {number} is negative."
+    return number, None
+
+
+def _reader(data_format: DataFormat):
+    def read(cell, decimal=data_format.decimal, thousands=data_format.thousands):
+        return parse_number(cell, decimal, thousands)
+    return read
+
+
+def _check_periods(table: Table, mapping: Mapping, index: dict, plan: Plan) -> None:
+    """Daily, weekly or monthly lines: one period per line."""
+    problems, periods = plan.problems, plan.periods
+    order = mapping.data_format.date_order
+    read = _reader(mapping.data_format)
     for line, cells in table.rows:
         def cell(name, cells=cells):
             position = index[name]
@@ -344,21 +446,20 @@ def check_rows(table: Table, mapping: Mapping, *, existing: dict | None = None) 
                                              f"{len(table.headers)} columns."))
             continue
         if mapping.date_column:
-            day = parse_date(cell(mapping.date_column))
+            day = parse_date(cell(mapping.date_column), order)
             if day is None:
-                problems.append(RowProblem(line, f"“{_text(cell(mapping.date_column))}” in "
-                                                 f"{mapping.date_column} is not a date "
-                                                 "(use YYYY-MM-DD)."))
+                problems.append(RowProblem(line, _not_a_date(cell(mapping.date_column),
+                                                             mapping.date_column, order)))
                 continue
             start, end = period_of(day, mapping.frequency)
         else:
-            start, end = parse_date(cell(mapping.start_column)), parse_date(cell(mapping.end_column))
+            start = parse_date(cell(mapping.start_column), order)
+            end = parse_date(cell(mapping.end_column), order)
             bad = [name for name, value in ((mapping.start_column, start),
                                             (mapping.end_column, end)) if value is None]
             if bad:
-                problems.append(RowProblem(line, " and ".join(
-                    f"“{_text(cell(name))}” in {name}" for name in bad)
-                    + " is not a date (use YYYY-MM-DD)."))
+                problems.append(RowProblem(line, " ".join(
+                    _not_a_date(cell(name), name, order) for name in bad)))
                 continue
             if end < start:
                 problems.append(RowProblem(line, f"The period ends ({end}) before it starts "
@@ -367,14 +468,9 @@ def check_rows(table: Table, mapping: Mapping, *, existing: dict | None = None) 
         periods.append((start, end, line))
         row_problems = []
         for target in mapping.targets:
-            raw = cell(target.column)
-            number = parse_number(raw)
-            if _text(raw) == "":
-                row_problems.append(f"{target.column}: the value is missing.")
-            elif number is None:
-                row_problems.append(f"{target.column}: “{_text(raw)}” is not a number.")
-            elif number < 0 and (target.meter is not None or target.variable.kind != "other"):
-                row_problems.append(f"{target.column}: {number} is negative.")
+            number, problem = _value(target, cell(target.column), read)
+            if problem:
+                row_problems.append(problem)
             elif target.meter is not None:
                 plan.readings.append((target.meter, start, end, number,
                                       number * target.kwh_per_unit))
@@ -383,10 +479,115 @@ def check_rows(table: Table, mapping: Mapping, *, existing: dict | None = None) 
         if row_problems:
             problems.append(RowProblem(line, " ".join(row_problems)))
 
-    problems.extend(_series_problems(periods))
-    problems.extend(overlap_problems(periods, mapping, existing or {}))
-    problems.sort(key=lambda p: p.line)
-    return plan
+
+MINUTES_PER_DAY = 24 * 60
+
+
+def _check_intervals(table: Table, mapping: Mapping, index: dict, plan: Plan) -> None:
+    """Lines within a day (15 min, 30 min, hourly …), each time the start of its interval:
+    summed per meter into one reading per day. A day is complete when it holds every
+    interval of the file's step (96 of 15 minutes); an incomplete day is refused, as a gap
+    would be. Times are read as written: a day with a daylight-saving change has an hour
+    more or less, so export the data in standard time (or UTC).
+
+    Interval files are large (a month of 100 meters is 300,000 values), so the values are
+    read a column at a time (``column_numbers``) and summed by slices of a day's lines."""
+    problems = plan.problems
+    order = mapping.data_format.date_order
+    date_position = index[mapping.date_column]
+    header_count = len(table.headers)
+    kept: list[tuple[int, list]] = []         # the lines with a good, new time
+    day_of_line: list[int] = []               # their day, as a position in ``days``
+    days: list[datetime.date] = []
+    day_position: dict[datetime.date, int] = {}
+    first_lines: list[int] = []
+    counts: list[int] = []
+    seen: dict[datetime.datetime, int] = {}
+    for line, cells in table.rows:
+        if table.kind == "csv" and len(cells) > header_count:
+            problems.append(RowProblem(line, f"{len(cells)} cells, but the header names "
+                                             f"{header_count} columns."))
+            continue
+        raw = cells[date_position] if date_position < len(cells) else None
+        when = parse_when(raw, order)
+        if when is None:
+            problems.append(RowProblem(line, _not_a_date(raw, mapping.date_column, order)))
+            continue
+        if not isinstance(when, datetime.datetime):
+            when = datetime.datetime.combine(when, datetime.time())
+        if when in seen:
+            problems.append(RowProblem(line, f"The time {when:%Y-%m-%d %H:%M} is already on "
+                                             f"line {seen[when]} (duplicate)."))
+            continue
+        seen[when] = line
+        day = when.date()
+        position = day_position.get(day)
+        if position is None:
+            position = day_position[day] = len(days)
+            days.append(day)
+            first_lines.append(line)
+            counts.append(0)
+        counts[position] += 1
+        day_of_line.append(position)
+        kept.append((line, cells))
+    step = _interval_minutes(sorted(seen))
+    if step is None:
+        problems.append(RowProblem(HEADER_LINE, "The times are not spaced by a whole "
+                                                "fraction of a day (e.g. 15 minutes)."))
+        return
+    # Each day's lines one after the other (as exports are): sum by slices.
+    runs = [0] + [i for i in range(1, len(day_of_line)) if day_of_line[i] != day_of_line[i - 1]]
+    contiguous = len(runs) == len(days)
+    bounds = list(zip(runs, runs[1:] + [len(day_of_line)], strict=True))
+    zero = Decimal(0)
+    transposed = list(zip_longest(*(cells for _, cells in kept), fillvalue=None))
+    line_problems: dict[int, list[str]] = {}
+    totals = []
+    read = _reader(mapping.data_format)
+    for target in mapping.targets:
+        position = index[target.column]
+        column = (transposed[position] if position < len(transposed)
+                  else (None,) * len(kept))
+        numbers = column_numbers(column, mapping.data_format)
+        if numbers is None or (numbers and min(numbers) < 0):
+            numbers = []
+            for (line, _), raw in zip(kept, column, strict=True):
+                number, problem = _value(target, raw, read)
+                if problem:
+                    line_problems.setdefault(line, []).append(problem)
+                numbers.append(number or zero)
+        if contiguous:
+            sums = [sum(numbers[a:b], zero) for a, b in bounds]
+        else:
+            sums = [zero] * len(days)
+            for day, number in zip(day_of_line, numbers, strict=True):
+                sums[day] += number
+        totals.append(sums)
+    problems.extend(RowProblem(line, " ".join(messages))
+                    for line, messages in line_problems.items())
+    per_day = MINUTES_PER_DAY // step
+    for position, day in enumerate(days):
+        if counts[position] != per_day:
+            problems.append(RowProblem(first_lines[position], (
+                f"{day} has {counts[position]} of its {per_day} {step}-minute intervals; "
+                "import whole days.")))
+            continue
+        plan.periods.append((day, day, first_lines[position]))
+        for target, sums in zip(mapping.targets, totals, strict=True):
+            total = sums[position]
+            plan.readings.append((target.meter, day, day, total, total * target.kwh_per_unit))
+
+
+def _interval_minutes(times: list[datetime.datetime]) -> int | None:
+    """The step between consecutive times, in minutes, when it divides a day."""
+    steps = [(b - a) for a, b in zip(times, times[1:], strict=False)]
+    if not steps:
+        return MINUTES_PER_DAY
+    step = min(steps)
+    minutes, rest = divmod(step.total_seconds(), 60)
+    if rest or not minutes or MINUTES_PER_DAY % int(minutes):
+        return None
+    return int(minutes)
 
 
 def _series_problems(periods) -> list[RowProblem]:

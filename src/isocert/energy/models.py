@@ -262,3 +262,65 @@ class EnPI(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class NonRoutineAdjustment(models.Model):
+    """A non-routine adjustment: a change of a **static factor** — something the baseline
+    model holds constant, such as the floor area, the production lines installed or a
+    building in use — that changes consumption without being a relevant variable
+    (ISO 50001:2018 §6.5 names major changes to static factors as a reason to act on the
+    baseline; ISO 50006 and ISO 50015 describe adjusting for them, and IPMVP Core
+    Concepts calls this a "non-routine adjustment").
+
+    ``kwh`` is what the change adds to (positive: a new production line, a larger floor
+    area) or takes from (negative: a shut building) the consumption expected for
+    ``effective_from`` – ``effective_to``, spread evenly over those days; the adjusted
+    expected consumption of a reporting period is the model's expectation plus the share of
+    each adjustment falling within it (``selectors.adjustments_for``).
+    """
+
+    class Factor(models.TextChoices):
+        FLOOR_AREA = "floor_area", "Floor area changed"
+        PRODUCTION_LINE = "production_line", "Production line added or removed"
+        SHUT_DOWN = "shut_down", "Building, site or process shut down"
+        EQUIPMENT = "equipment", "Equipment added or removed"
+        OPERATING_PATTERN = "operating_pattern", "Operating pattern changed (shifts, hours)"
+        OTHER = "other", "Other static factor"
+
+    class Method(models.TextChoices):
+        ENGINEERING = "engineering", "Engineering calculation"
+        SUBMETER = "submeter", "Measured on a sub-meter"
+        PRO_RATA = "pro_rata", "Pro rata (area, capacity or output)"
+        MODEL = "model", "Separate model of the affected use"
+        OTHER = "other", "Other (described)"
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE,
+                                     related_name="energy_adjustments")
+    factor = models.CharField(max_length=20, choices=Factor.choices)
+    effective_from = models.DateField(help_text="The day the static factor changed.")
+    effective_to = models.DateField(help_text="The last day the kWh below cover (inclusive).")
+    reason = models.TextField(help_text="What changed and why, e.g. “Hall C (2,400 m²) "
+                                        "added to the heated area”.")
+    method = models.CharField(max_length=20, choices=Method.choices)
+    calculation = models.TextField(blank=True, help_text="How the kWh were worked out.")
+    kwh = models.DecimalField(max_digits=20, decimal_places=3,
+                              help_text="Added to the expected consumption (negative: taken "
+                                        "away) over the period covered.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-effective_from", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(effective_to__gte=models.F("effective_from")),
+                                   name="adjustment_period_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_factor_display()} from {self.effective_from:%Y-%m-%d}"
+
+    @property
+    def days(self) -> int:
+        return (self.effective_to - self.effective_from).days + 1

@@ -34,6 +34,7 @@ from .models import (
     EnPI,
     ImportBatch,
     Meter,
+    NonRoutineAdjustment,
     Reading,
     RelevantVariable,
     ReportingPeriod,
@@ -124,6 +125,11 @@ def baseline_get(*, user: User, pk, organization: Organization | None = None) ->
 
 def enpi_get(*, user: User, pk, organization: Organization | None = None) -> EnPI:
     return _owned(EnPI, user, pk, "EnPI", organization)
+
+
+def adjustment_get(*, user: User, pk, organization: Organization | None = None
+                   ) -> NonRoutineAdjustment:
+    return _owned(NonRoutineAdjustment, user, pk, "adjustment", organization)
 
 
 def import_batch_get(*, user: User, pk, organization: Organization | None = None
@@ -545,3 +551,58 @@ def iso50003_inputs(organization: Organization) -> dict | None:
     return {"annual_energy_consumption_tj": review.annual_tj,
             "energy_types": review.energy_types or None,
             "significant_energy_uses": review.seu_count or None}
+
+
+# --- non-routine adjustments -------------------------------------------------------------------
+
+def adjustments_of(organization: Organization) -> QuerySet:
+    """The adjustment log: every non-routine adjustment, latest change first."""
+    return NonRoutineAdjustment.objects.filter(organization=organization).select_related(
+        "created_by")
+
+
+@dataclass
+class AdjustmentShare:
+    """One adjustment's part of a period: the days it covers there and their kWh."""
+
+    adjustment: NonRoutineAdjustment
+    days: int
+    kwh: float
+
+
+@dataclass
+class Adjustments:
+    """The non-routine adjustments falling within ``start`` – ``end`` and their total."""
+
+    start: datetime.date
+    end: datetime.date
+    records: list[AdjustmentShare]
+    kwh: float
+
+
+def adjustments_for(*, organization_id: int, start: datetime.date, end: datetime.date
+                    ) -> Adjustments:
+    """The adjustments overlapping ``start`` – ``end`` (inclusive), each with the share of
+    its kWh on the overlapping days (its kWh are spread evenly over the days it covers),
+    and the total: what the expected consumption of that period is adjusted by
+    (ISO 50015 and IPMVP Core Concepts: adjusted expected = model expectation +
+    non-routine adjustments).
+
+    Not scoped, like ``improvement_evidence``: the analysis and the decision pass the
+    period of an object whose access they have checked (``adjustments_for_period``).
+    """
+    records = []
+    for adjustment in (NonRoutineAdjustment.objects.filter(
+            organization_id=organization_id, effective_from__lte=end, effective_to__gte=start)
+            .order_by("effective_from", "pk")):
+        days = (min(end, adjustment.effective_to) - max(start, adjustment.effective_from)).days + 1
+        records.append(AdjustmentShare(adjustment=adjustment, days=days,
+                                       kwh=float(adjustment.kwh) * days / adjustment.days))
+    return Adjustments(start=start, end=end, records=records,
+                       kwh=round(sum(r.kwh for r in records), 3))
+
+
+def adjustments_for_period(period: ReportingPeriod) -> Adjustments:
+    """``adjustments_for`` the days of a reporting period."""
+    return adjustments_for(organization_id=period.baseline.organization_id,
+                           start=period.period_start, end=period.period_end)

@@ -29,4 +29,9 @@ urlpatterns = [
     path("energy/reporting-periods/<int:pk>/delete/", views.reporting_period_delete,
          name="reporting_period_delete"),
     path("energy/enpis/<int:pk>/delete/", views.enpi_delete, name="enpi_delete"),
+    path("organizations/<int:pk>/energy/adjustments/", views.adjustment_list,
+         name="adjustment_list"),
+    path("energy/adjustments/<int:pk>/edit/", views.adjustment_edit, name="adjustment_edit"),
+    path("energy/adjustments/<int:pk>/delete/", views.adjustment_delete,
+         name="adjustment_delete"),
 ]

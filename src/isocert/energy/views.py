@@ -16,6 +16,7 @@ from isocert.core.forms import add_domain_error
 
 from . import analysis, charts, importer, mv, report, selectors, services
 from .forms import (
+    AdjustmentForm,
     BaselineForm,
     EnergyUseForm,
     EnPIForm,
@@ -24,6 +25,7 @@ from .forms import (
     ReportingPeriodForm,
     UploadForm,
     VariableForm,
+    guess_target,
 )
 from .models import CarrierUnit
 
@@ -250,10 +252,19 @@ def energy_import_map(request, pk):
     data = base64.b64decode(pending["data"])
     table = importer.read_table(data, pending["name"])
     meters = list(selectors.meters_of(organization))
+    variables = list(selectors.variables_of(organization))
     units = sorted(set(CarrierUnit.objects.filter(
         carrier_id__in={m.carrier_id for m in meters}).values_list("unit", flat=True)))
+    guesses = [guess_target(header, meters, variables) for header in table.headers]
+    # What the file shows, read from the columns as guessed by their names (all but the
+    # date columns when no name matches); the import reads the columns as mapped.
+    dates = [h for h, g in zip(table.headers, guesses, strict=True)
+             if g in ("date", "start", "end")]
+    numbers = ([h for h, g in zip(table.headers, guesses, strict=True) if ":" in g]
+               or [h for h in table.headers if h not in dates])
+    detected = importer.detect(table, number_columns=numbers, date_columns=dates)
     form = MappingForm(request.POST or None, headers=table.headers, meters=meters,
-                       variables=list(selectors.variables_of(organization)), units=units)
+                       variables=variables, units=units, detected=detected, guesses=guesses)
     problems = {}
     if request.method == "POST" and form.is_valid():
         try:
@@ -261,7 +272,10 @@ def energy_import_map(request, pk):
                                                  data=data, file_name=pending["name"],
                                                  mapping=form.mapping())
         except DomainError as exc:
-            problems = exc.fields
+            options = {k: v for k, v in exc.fields.items() if k in form.fields}
+            problems = {k: v for k, v in exc.fields.items() if k not in form.fields}
+            for key, message in options.items():
+                form.add_error(key, message)
             form.add_error(None, exc.message)
         else:
             del request.session[PENDING_KEY.format(pk=organization.pk)]
@@ -271,7 +285,7 @@ def energy_import_map(request, pk):
     return render(request, "energy/import_map.html", _base(
         request, organization, "import", form=form, file_name=pending["name"],
         headers=table.headers, preview=table.preview(), line_count=len(table.rows),
-        problems=problems))
+        problems=problems, flags=detected.flags))
 
 
 @login_required
@@ -417,9 +431,7 @@ def enpi_list(request, pk):
     trends = [selectors.enpi_trend(enpi) for enpi in selectors.enpis_of(organization)]
     return render(request, "energy/enpis.html", _base(
         request, organization, "enpis", form=form, trends=trends,
-        chart={"series": [{"label": f"{t.enpi.name} ({t.unit})", "labels": t.months,
-                           "values": charts.trend_data(t.months, t.values, "")["values"]}
-                          for t in trends]}))
+        chart=charts.enpi_data(trends)))
 
 
 @login_required
@@ -429,3 +441,58 @@ def enpi_delete(request, pk):
     return _delete(request, enpi, enpi.organization,
                    lambda: services.delete_enpi(enpi=enpi, actor=request.user),
                    back="enpi_list")
+
+
+# --- non-routine adjustments ---------------------------------------------------------------
+
+@login_required
+def adjustment_list(request, pk):
+    """The adjustment log, and (for editors) the form recording a new adjustment."""
+    organization = _organization(request, pk)
+    form = AdjustmentForm(request.POST or None)
+    if request.method == "POST":
+        _editable(request, organization)
+        if form.is_valid():
+            try:
+                adjustment = services.create_adjustment(organization=organization,
+                                                        actor=request.user,
+                                                        **form.service_data())
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                messages.success(request, f"Adjustment “{adjustment}” recorded.")
+                return redirect("adjustment_list", pk=pk)
+    adjustments = list(selectors.adjustments_of(organization))
+    return render(request, "energy/adjustments.html", _base(
+        request, organization, "adjustments", form=form, adjustments=adjustments,
+        total_kwh=sum(a.kwh for a in adjustments)))
+
+
+@login_required
+def adjustment_edit(request, pk):
+    adjustment = selectors.adjustment_get(user=request.user, pk=pk)
+    organization = adjustment.organization
+    _editable(request, organization)
+    form = AdjustmentForm(request.POST or None, initial={
+        field: getattr(adjustment, field) for field in AdjustmentForm.base_fields})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_adjustment(adjustment=adjustment, actor=request.user,
+                                       **form.service_data())
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, f"“{adjustment}” saved.")
+            return redirect("adjustment_list", pk=organization.pk)
+    return render(request, "energy/edit.html", _base(
+        request, organization, "adjustments", form=form, obj=adjustment,
+        title=f"Non-routine adjustment: {adjustment}", back="adjustment_list"))
+
+
+@login_required
+@require_POST
+def adjustment_delete(request, pk):
+    adjustment = selectors.adjustment_get(user=request.user, pk=pk)
+    return _delete(request, adjustment, adjustment.organization,
+                   lambda: services.delete_adjustment(adjustment=adjustment, actor=request.user),
+                   back="adjustment_list")

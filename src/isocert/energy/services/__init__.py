@@ -6,6 +6,7 @@ Owners and editors of the organization write; viewers and CB staff only read
 arguments: the forms and the API's schemas parse what a person or a client sent.
 """
 
+from .adjustments import create_adjustment, delete_adjustment, update_adjustment
 from .baselines import (
     add_reporting_period,
     create_baseline,
@@ -29,7 +30,8 @@ from .setup import (
 )
 
 __all__ = [
-    "add_reporting_period", "build_mapping", "create_baseline", "create_energy_use",
+    "add_reporting_period", "build_mapping", "create_adjustment", "delete_adjustment",
+    "update_adjustment", "create_baseline", "create_energy_use",
     "create_enpi", "create_meter", "create_variable", "delete_baseline", "delete_energy_use",
     "delete_enpi", "delete_meter", "delete_reporting_period", "delete_variable",
     "import_energy_data", "prefill_application_inputs", "undo_import", "update_energy_use",

@@ -19,10 +19,12 @@ def build_mapping(organization: Organization, choice: importer.MappingChoice
     """The person's column mapping, checked against the organization's meters and
     variables: a known frequency, a date column or start and end columns, each column
     mapped once to a meter (in one of its carrier's units; the meter's unit by default)
-    or a variable of the organization."""
+    or a variable of the organization. The frequency may be left empty: it is then read
+    from the dates (``importer.resolve_format``)."""
     errors: dict[str, str] = {}
-    if choice.frequency not in importer.FREQUENCIES:
-        errors["frequency"] = f"One of {', '.join(importer.FREQUENCIES)}."
+    if choice.frequency and choice.frequency not in importer.FREQUENCIES:
+        errors["frequency"] = (f"One of {', '.join(importer.FREQUENCIES)}, or none to read it "
+                               "from the dates.")
     if not choice.date and not (choice.start and choice.end):
         errors["date"] = "Say which column holds the date (or the start and end of each period)."
     elif choice.date and (choice.start or choice.end):
@@ -30,6 +32,13 @@ def build_mapping(organization: Organization, choice: importer.MappingChoice
     if not choice.columns:
         errors["columns"] = "Map at least one column to a meter or a variable."
     targets, seen = [], set()
+    # The organization's meters and their carriers' units in two queries, however many
+    # columns the file has (a metering export may have a hundred).
+    meters = {m.pk: m for m in Meter.objects.filter(
+        organization=organization, pk__in=[e.meter_id for e in choice.columns
+                                           if e.meter_id is not None]).select_related("carrier")}
+    factors = {(u.carrier_id, u.unit): u.kwh_per_unit for u in CarrierUnit.objects.filter(
+        carrier_id__in={m.carrier_id for m in meters.values()})}
     for i, entry in enumerate(choice.columns):
         key = f"columns.{i}"
         column = entry.column
@@ -41,14 +50,14 @@ def build_mapping(organization: Organization, choice: importer.MappingChoice
             continue
         seen.add(column)
         if entry.meter_id is not None:
-            meter = own(Meter, organization, entry.meter_id, key, errors, "a meter")
+            meter = meters.get(entry.meter_id)
             if meter is None:
+                errors[key] = f"Choose a meter of {organization}."
                 continue
             unit = entry.unit or meter.unit
-            factor = (CarrierUnit.objects.filter(carrier=meter.carrier, unit=unit)
-                      .values_list("kwh_per_unit", flat=True).first())
+            factor = factors.get((meter.carrier_id, unit))
             if factor is None:
-                units = ", ".join(meter.carrier.units.values_list("unit", flat=True))
+                units = ", ".join(u for c, u in sorted(factors) if c == meter.carrier_id)
                 errors[key + ".unit"] = (f"Column “{column}”: unit “{unit}” is not a unit of "
                                          f"{meter.carrier} ({units}).")
                 continue
@@ -66,16 +75,30 @@ def build_mapping(organization: Organization, choice: importer.MappingChoice
                             start_column=choice.start, end_column=choice.end, targets=targets)
 
 
-def _existing_periods(mapping: importer.Mapping) -> dict:
-    existing = {}
-    for target in mapping.targets:
-        if target.meter is not None:
-            existing[target.meter] = list(target.meter.readings.values_list("period_start",
-                                                                            "period_end"))
-        else:
-            existing[target.variable] = list(target.variable.values.values_list(
-                "period_start", "period_end"))
+def _existing_periods(mapping: importer.Mapping, periods: list[tuple]) -> dict:
+    """The periods the mapped meters and variables already have within the file's span
+    (two queries, whatever the number of columns), as ``check_rows`` takes them."""
+    existing: dict = {}
+    if not periods:
+        return existing
+    first = min(start for start, _, _ in periods)
+    last = max(end for _, end, _ in periods)
+    meters = {t.meter.pk: t.meter for t in mapping.targets if t.meter is not None}
+    variables = {t.variable.pk: t.variable for t in mapping.targets if t.variable is not None}
+    for model, key, objects in ((Reading, "meter_id", meters),
+                                (VariableValue, "variable_id", variables)):
+        if not objects:
+            continue
+        for owner, start, end in model.objects.filter(
+                **{f"{key}__in": list(objects)}, period_end__gte=first,
+                period_start__lte=last).values_list(key, "period_start", "period_end"):
+            existing.setdefault(objects[owner], []).append((start, end))
     return existing
+
+
+def _overlaps(plan: importer.Plan, mapping: importer.Mapping) -> list[importer.RowProblem]:
+    return importer.overlap_problems(plan.periods, mapping,
+                                     _existing_periods(mapping, plan.periods))
 
 
 def import_energy_data(*, organization: Organization, actor: User, data: bytes,
@@ -94,7 +117,10 @@ def import_energy_data(*, organization: Organization, actor: User, data: bytes,
     ensure_can_edit(organization, actor)
     table = importer.read_table(data, file_name)
     plan_mapping = build_mapping(organization, mapping)
-    plan = importer.check_rows(table, plan_mapping, existing=_existing_periods(plan_mapping))
+    importer.resolve_format(table, plan_mapping, mapping)
+    plan = importer.check_rows(table, plan_mapping)
+    plan.problems.extend(_overlaps(plan, plan_mapping))
+    plan.problems.sort(key=lambda problem: problem.line)
     _refuse_problems(plan.problems, file_name)
     return _write_import(organization=organization, actor=actor, plan=plan,
                          plan_mapping=plan_mapping, kind=table.kind, data=data,
@@ -122,8 +148,7 @@ def _write_import(*, organization: Organization, actor: User, plan: importer.Pla
     """Write a checked import. What may have changed since the check is checked again
     under the lock: the actor's right to edit and data someone imported meanwhile."""
     ensure_can_edit(organization, actor)
-    _refuse_problems(importer.overlap_problems(plan.periods, plan_mapping,
-                                               _existing_periods(plan_mapping)), file_name)
+    _refuse_problems(_overlaps(plan, plan_mapping), file_name)
     batch = ImportBatch.objects.create(
         organization=organization, kind=kind, frequency=plan_mapping.frequency,
         file_name=file_name[:255], sha256=hashlib.sha256(data).hexdigest(), rows=plan.rows,

@@ -1,6 +1,7 @@
 /* Energy charts: every <canvas data-chart="…" data-source="id"> is drawn from the
    json_script block named by data-source; the pages show the numbers as tables too.
-   Kinds: scatter (points + fitted line), line (one series), multi (several series),
+   Kinds: scatter (points + fitted line), line (one series), multi (several series, each
+   on the y axis of its unit when the data names axes),
    pareto (bars + cumulative share). */
 (function () {
   "use strict";
@@ -13,6 +14,16 @@
     Object.keys(BASE).forEach(function (k) { result[k] = BASE[k]; });
     Object.keys(extra || {}).forEach(function (k) { result[k] = extra[k]; });
     return result;
+  }
+
+  /* One y axis per unit (kWh/t on the left, actual ÷ expected on the right …). */
+  function axes(list) {
+    var scales = {};
+    list.forEach(function (a, i) {
+      scales[a.id] = { position: a.position, title: { display: true, text: a.title },
+                       grid: { drawOnChartArea: i === 0 } };
+    });
+    return scales;
   }
 
   var builders = {
@@ -47,11 +58,13 @@
                  var byLabel = {};
                  s.labels.forEach(function (l, j) { byLabel[l] = s.values[j]; });
                  var colour = PALETTE[i % PALETTE.length];
-                 return { label: s.label, borderColor: colour, backgroundColor: colour,
+                 var dataset = { label: s.label, borderColor: colour, backgroundColor: colour,
                           spanGaps: true,
                           data: labels.map(function (l) {
                             return byLabel[l] === undefined ? null : byLabel[l]; }) };
-               }) }, options: options({}) };
+                 if (s.axis) { dataset.yAxisID = s.axis; }
+                 return dataset;
+               }) }, options: options(d.axes ? { scales: axes(d.axes) } : {}) };
     },
     pareto: function (d) {
       return { type: "bar", data: { labels: d.labels, datasets: [
