@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.http import Http404
+from helpers.pdf import pdf_text
 
 from isocert.core.errors import InvalidInput, NotPermitted
 from isocert.core.models import AuditEvent
@@ -129,6 +130,35 @@ def test_the_total_for_a_reporting_period(story, nordlicht, alice):
     _record(nordlicht, alice)
     total = selectors.adjustments_for_period(story["period"])
     assert total.kwh == pytest.approx(122000)
+
+
+def test_the_evaluation_adds_the_adjustments_to_the_expected_consumption(story, nordlicht,
+                                                                        alice):
+    before = selectors.evaluate_period(story["period"])
+    _record(nordlicht, alice, kwh=Decimal("5000"))
+
+    after = selectors.evaluate_period(story["period"])
+    assert after.evaluation.expected_kwh == pytest.approx(before.evaluation.expected_kwh + 5000)
+    assert after.evaluation.savings_kwh == pytest.approx(before.evaluation.savings_kwh + 5000)
+    assert after.adjustments.kwh == pytest.approx(5000)
+    assert "including +5,000 kWh of 1 non-routine adjustment" in after.summary
+    assert "Non-routine adjustments (ISO 50015): Production line added or removed from 2025-03-01 " \
+        "to 2025-06-30, +5,000 kWh in this period" in after.summary
+
+
+def test_the_page_the_report_and_the_decision_show_the_adjustment_log(story, nordlicht, alice,
+                                                                      client):
+    _record(nordlicht, alice, kwh=Decimal("5000"))
+    client.force_login(alice)
+
+    page = client.get(f"/energy/reporting-periods/{story['period'].pk}/").content.decode()
+    assert 'data-testid="adjustment-log"' in page and "Line 4 (extrusion) started" in page
+    evidence = selectors.improvement_evidence(organization_id=nordlicht.pk)
+    assert evidence["non_routine_adjustment_kwh"] == pytest.approx(5000)
+    assert "Line 4 (extrusion) started" in evidence["summary"]
+    report = pdf_text(client.get(f"/energy/reporting-periods/{story['period'].pk}/report.pdf")
+                      .content)
+    assert "Non-routine adjustments" in report and "Line 4 (extrusion) started" in report
 
 
 def test_another_organization_s_adjustment_answers_404(nordlicht, alice, charlie):

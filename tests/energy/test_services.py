@@ -125,7 +125,8 @@ def test_improvement_evidence_is_demonstrated_for_the_story(nordlicht, story):
                              "savings_uncertainty_kwh", "fsu", "confidence", "expected_kwh",
                              "actual_kwh", "baseline", "baseline_period", "reporting_period",
                              "reporting_period_name", "model_form", "cv_rmse", "r2", "points",
-                             "warnings", "summary"}
+                             "warnings", "non_routine_adjustment_kwh", "summary"}
+    assert evidence["non_routine_adjustment_kwh"] == 0
 
 
 def test_a_baseline_fitted_before_the_mv_rules_is_judged_on_read(nordlicht, story):
@@ -140,16 +141,6 @@ def test_a_baseline_fitted_before_the_mv_rules_is_judged_on_read(nordlicht, stor
 
     assert fit.valid is True and fit.usable
     assert [b.is_usable for b in listed] == [True]
-
-
-def test_a_non_routine_adjustment_raises_the_expected_consumption(story):
-    plain = selectors.evaluate_period(story["period"])
-    adjusted = selectors.evaluate_period(story["period"], non_routine_adjustment_kwh=10_000.0)
-
-    assert adjusted.evaluation.expected_kwh == pytest.approx(plain.evaluation.expected_kwh
-                                                             + 10_000)
-    assert adjusted.evaluation.savings_kwh == pytest.approx(plain.evaluation.savings_kwh
-                                                            + 10_000)
 
 
 def test_improvement_evidence_is_none_without_a_reporting_period(nordlicht, brightpath):

@@ -38,7 +38,7 @@ def analysis_context(period: ReportingPeriod) -> dict:
     return {"period": period, "baseline": baseline, "organization": baseline.organization,
             "fit": fit, "terms": analysis.terms(fit), "evaluation": result.evaluation,
             "period_rows": period_rows(result.evaluation),
-            "summary": result.summary, "rule": mv.rule_text(),
+            "summary": result.summary, "rule": mv.rule_text(), "adjustments": result.adjustments,
             "charts": {"scatter": scatter, "cusum": cusum, "trend": trend}}
 
 

@@ -258,6 +258,7 @@ class PeriodEvaluation:
     evaluation: analysis.Evaluation
     points: series.Points
     result: mv.Result
+    adjustments: "Adjustments"
 
     @property
     def summary(self) -> str:
@@ -270,12 +271,29 @@ class PeriodEvaluation:
         uncertainty = (f" ± {r.savings_uncertainty_kwh:,.0f} kWh (fsu {r.fsu:.1%} at "
                        f"{r.confidence:.0%} confidence)" if r.fsu is not None else "")
         cv = f"CV(RMSE) {m.cv_rmse:.1%}, " if m.cv_rmse is not None else ""
+        adjusted = (f", including {self.adjustments.kwh:+,.0f} kWh of "
+                    f"{len(self.adjustments.records)} non-routine adjustment"
+                    f"{'s' if len(self.adjustments.records) != 1 else ''}"
+                    if self.adjustments.records else "")
         return (f"{verdict}{reasons} Reporting period “{self.period.name}” "
                 f"({self.period.period_label}): {e.actual_kwh:,.0f} kWh used against "
                 f"{e.expected_kwh:,.0f} kWh expected by baseline “{self.baseline.name}” "
                 f"({self.baseline.period_label}; {m.form} model, {cv}R² {m.r2:.3f}, {m.n} "
-                f"points) — savings {e.savings_kwh:,.0f} kWh{uncertainty}, improvement "
-                f"{e.improvement_percent:.1f} %.")
+                f"points{adjusted}) — savings {e.savings_kwh:,.0f} kWh{uncertainty}, improvement "
+                f"{e.improvement_percent:.1f} %.{self.adjustment_log}")
+
+    @property
+    def adjustment_log(self) -> str:
+        """The non-routine adjustments behind the adjusted expectation, one clause each
+        (empty without any)."""
+        if not self.adjustments.records:
+            return ""
+        entries = "; ".join(
+            f"{r.adjustment.get_factor_display()} from {r.adjustment.effective_from} to "
+            f"{r.adjustment.effective_to}, {r.kwh:+,.0f} kWh in this period "
+            f"({r.adjustment.get_method_display()}): {r.adjustment.reason}"
+            for r in self.adjustments.records)
+        return f" Non-routine adjustments (ISO 50015): {entries}."
 
 
 def all_baseline_points(baseline: Baseline) -> series.Points:
@@ -284,14 +302,15 @@ def all_baseline_points(baseline: Baseline) -> series.Points:
                          variable_ids=baseline_variable_ids(baseline))
 
 
-def evaluate_period(period: ReportingPeriod, *, all_points: series.Points | None = None,
-                    non_routine_adjustment_kwh: float = 0.0) -> PeriodEvaluation:
+def evaluate_period(period: ReportingPeriod, *, all_points: series.Points | None = None
+                    ) -> PeriodEvaluation:
     """The reporting period against its baseline by the M&V rules (``mv.analyse`` on the
     baseline period's and the reporting period's current points, each period's coverage
     counted over its declared dates); raises AnalysisError without data.
 
-    ``all_points`` (from ``all_baseline_points``) saves reading the data again;
-    ``non_routine_adjustment_kwh`` is added to the expected consumption (ISO 50015).
+    ``all_points`` (from ``all_baseline_points``) saves reading the data again. The
+    non-routine adjustments recorded for the period's days are added to the expected
+    consumption (ISO 50015, IPMVP: the adjusted baseline) and come back with the result.
     """
     baseline = period.baseline
     fit = baseline_fit(baseline)
@@ -312,7 +331,8 @@ def evaluate_period(period: ReportingPeriod, *, all_points: series.Points | None
     request = mv.Request(
         baseline=_mv_series(base, fit.names, (baseline.period_start, baseline.period_end)),
         reporting=_mv_series(points, fit.names, (period.period_start, period.period_end)))
-    result = mv.analyse(request, non_routine_adjustment_kwh=non_routine_adjustment_kwh)
+    adjustments = adjustments_for_period(period)
+    result = mv.analyse(request, non_routine_adjustment_kwh=adjustments.kwh)
     r = result.reporting
     evaluation = analysis.Evaluation(
         expected_kwh=r.expected, actual_kwh=r.actual, savings_kwh=r.savings,
@@ -323,7 +343,7 @@ def evaluate_period(period: ReportingPeriod, *, all_points: series.Points | None
         fsu=r.fsu, savings_uncertainty_kwh=r.savings_uncertainty_kwh, confidence=r.confidence,
         coverage=r.coverage)
     return PeriodEvaluation(period=period, baseline=baseline, fit=fit, evaluation=evaluation,
-                            points=points, result=result)
+                            points=points, result=result, adjustments=adjustments)
 
 
 def latest_reporting_period(organization_id: int, *, starts_from: datetime.date | None = None,
@@ -348,7 +368,8 @@ def improvement_evidence(*, organization_id: int, starts_from: datetime.date | N
      "actual_kwh": float, "baseline": str (name), "baseline_period": "YYYY-MM-DD – YYYY-MM-DD",
      "reporting_period": "... – ...", "reporting_period_name": str, "model_form": str,
      "cv_rmse": float | None, "r2": float, "points": int, "warnings": [str],
-     "summary": str (the verdict, its reasons and the figures)}
+     "non_routine_adjustment_kwh": float (included in "expected_kwh"),
+     "summary": str (the verdict, its reasons, the figures and the adjustment log)}
 
     The latest reporting period (by its end) is judged by ``mv.analyse`` (docs/energy.md:
     data sufficiency, model validity, savings uncertainty); with ``starts_from`` /
@@ -386,6 +407,7 @@ def improvement_evidence(*, organization_id: int, starts_from: datetime.date | N
             "model_form": model.form,
             "cv_rmse": None if model.cv_rmse is None else round(model.cv_rmse, 4),
             "r2": round(model.r2, 4), "points": model.n, "warnings": list(fit.warnings),
+            "non_routine_adjustment_kwh": result.adjustments.kwh,
             "summary": result.summary + (f" The reporting period lies within {window}."
                                          if window else "")}
 
@@ -408,7 +430,7 @@ def _not_judged(baseline: Baseline, period: ReportingPeriod, fit: analysis.Fit, 
             "reporting_period_name": period.name, "model_form": "linear",
             "cv_rmse": None if fit.cv_rmse is None else round(fit.cv_rmse, 4),
             "r2": round(fit.r2, 4), "points": fit.n, "warnings": [*fit.warnings, reason],
-            "summary": summary}
+            "non_routine_adjustment_kwh": 0.0, "summary": summary}
 
 
 def _outside_window(latest: ReportingPeriod, starts_from: datetime.date | None,
