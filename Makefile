@@ -36,7 +36,20 @@ var/secret-key: | $(BIN)/python
 	@umask 077; $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 	@echo "Created var/secret-key (this installation's SECRET_KEY)"
 
-migrate: $(VENV)/.installed var/secret-key
+# This local installation's certificate signing key (QR codes, the audit trail's head): made
+# once, explicitly — with DEBUG off the portal refuses to start without a configured key
+# (isocert.E002) rather than make one per host. An installation made before keeps the key its
+# certificates were signed with (var/certificate-signing-key.pem). A CERTIFICATE_SIGNING_KEY_FILE
+# or CERTIFICATE_SIGNING_KEY in the environment wins.
+export CERTIFICATE_SIGNING_KEY_FILE ?= $(CURDIR)/var/signing-key
+var/signing-key: | $(VENV)/.installed
+	@mkdir -p var
+	@if [ -f var/certificate-signing-key.pem ]; then \
+	  install -m 600 var/certificate-signing-key.pem $@; \
+	  echo "Created var/signing-key from var/certificate-signing-key.pem (the key the demo's certificates carry)"; \
+	else $(ISOCERT) signing-key generate --output $@; fi
+
+migrate: $(VENV)/.installed var/secret-key var/signing-key
 	@mkdir -p var
 	$(ISOCERT) migrate --no-input
 	$(ISOCERT) createcachetable
@@ -62,7 +75,7 @@ dev: demo
 	DEBUG=1 SITE_URL='$(SITE_URL)' $(ISOCERT) runserver $(HOST):$(PORT) & \
 	wait
 
-worker: $(VENV)/.installed var/secret-key
+worker: $(VENV)/.installed var/secret-key var/signing-key
 	SITE_URL='$(SITE_URL)' $(ISOCERT) db_worker --queue-name '*'
 
 # Debian packages: Pango and fonts for WeasyPrint's PDFs, Chromium for the browser tests.

@@ -411,11 +411,7 @@ REGISTRY_IMPORT_MAX_BYTES = env_int("REGISTRY_IMPORT_MAX_MB", 1024) * 1024 * 102
 REGISTRY_JOB_TIMEOUT_MINUTES = env_int("REGISTRY_JOB_TIMEOUT_MINUTES", 60)
 if REGISTRY_JOB_TIMEOUT_MINUTES < 1:
     raise ImproperlyConfigured("REGISTRY_JOB_TIMEOUT_MINUTES must be at least 1.")
-# Ed25519 key that signs the certificate data in the QR code: a PEM (PKCS#8) in the
-# variable, or a file; without either, a key is created once in var/ (fine for one host).
-CERTIFICATE_SIGNING_KEY = env_str("CERTIFICATE_SIGNING_KEY", "")
-CERTIFICATE_SIGNING_KEY_FILE = Path(env_str("CERTIFICATE_SIGNING_KEY_FILE",
-                                            str(VAR_DIR / "certificate-signing-key.pem")))
+# (CERTIFICATE_SIGNING_KEY, CERTIFICATE_SIGNING_KEY_FILE: see "Operations" below.)
 # Where `isocert send-audit-trail-head` (daily) e-mails the audit trail's head signed with
 # that key, to be kept outside the database; comma-separated addresses, empty = off.
 AUDIT_TRAIL_HEAD_EMAIL = env_list("AUDIT_TRAIL_HEAD_EMAIL", [])
@@ -426,3 +422,27 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
+
+# --- Operations: signing key, health, logs, metrics, error reports (issue #16) ----------
+# Ed25519 key that signs the certificate data in the QR code and the audit trail's head: a
+# PEM (PKCS#8) in the variable, or a file. The same key on every server: with DEBUG off and
+# neither set the start is refused (isocert.E002, core/checks.py) instead of each host
+# making its own (server B then called server A's genuine certificates forged). `isocert
+# signing-key generate` makes one; `make run` creates var/signing-key and passes it. With
+# DEBUG on and neither set, a development key is created once in var/.
+CERTIFICATE_SIGNING_KEY = env_str("CERTIFICATE_SIGNING_KEY", "")
+_SIGNING_KEY_FILE = env_str("CERTIFICATE_SIGNING_KEY_FILE", "")
+CERTIFICATE_SIGNING_KEY_FILE = (
+    Path(_SIGNING_KEY_FILE) if _SIGNING_KEY_FILE
+    else VAR_DIR / "certificate-signing-key.pem" if DEBUG else None)
+# The task worker (core/worker.py): it records a heartbeat this often; a worker whose last
+# beat is older than the stale limit is dead (its "running" tasks are queued again, up to
+# WORKER_LOST_TASK_RETRIES times, then failed with the reason). /health/ready fails when no
+# worker is alive or the oldest ready task has waited longer than TASK_QUEUE_MAX_AGE_SECONDS.
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 15)
+WORKER_HEARTBEAT_STALE_SECONDS = env_int("WORKER_HEARTBEAT_STALE_SECONDS", 90)
+if not 0 < WORKER_HEARTBEAT_SECONDS < WORKER_HEARTBEAT_STALE_SECONDS:
+    raise ImproperlyConfigured("WORKER_HEARTBEAT_SECONDS must be at least 1 and less than "
+                               "WORKER_HEARTBEAT_STALE_SECONDS.")
+WORKER_LOST_TASK_RETRIES = env_int("WORKER_LOST_TASK_RETRIES", 1)
+TASK_QUEUE_MAX_AGE_SECONDS = env_int("TASK_QUEUE_MAX_AGE_SECONDS", 300)
