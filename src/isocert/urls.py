@@ -67,3 +67,6 @@ urlpatterns = [
 
 admin.site.site_header = "isocert — CB administration"
 admin.site.site_title = "isocert admin"
+
+# A 404 in the portal's layout; a stored file missing from the storage says so.
+handler404 = "isocert.core.errorpages.page_not_found"
