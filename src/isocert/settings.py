@@ -131,6 +131,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: the request id and the per-request log line cover every answer (issue #16).
+    "isocert.core.requestlog.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Above WhiteNoise: every answer Django makes carries them.
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -416,12 +418,7 @@ if REGISTRY_JOB_TIMEOUT_MINUTES < 1:
 # that key, to be kept outside the database; comma-separated addresses, empty = off.
 AUDIT_TRAIL_HEAD_EMAIL = env_list("AUDIT_TRAIL_HEAD_EMAIL", [])
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
-}
+# (LOGGING: see "Operations" below.)
 
 # --- Operations: signing key, health, logs, metrics, error reports (issue #16) ----------
 # Ed25519 key that signs the certificate data in the QR code and the audit trail's head: a
@@ -446,3 +443,38 @@ if not 0 < WORKER_HEARTBEAT_SECONDS < WORKER_HEARTBEAT_STALE_SECONDS:
                                "WORKER_HEARTBEAT_STALE_SECONDS.")
 WORKER_LOST_TASK_RETRIES = env_int("WORKER_LOST_TASK_RETRIES", 1)
 TASK_QUEUE_MAX_AGE_SECONDS = env_int("TASK_QUEUE_MAX_AGE_SECONDS", 300)
+# Logs (core/requestlog.py): LOG_FORMAT=json writes one JSON object per line, text (the
+# default) readable lines; every record carries the request id. One line per request on
+# isocert.request (REQUEST_LOG). Errors are e-mailed to ADMINS (comma-separated addresses)
+# with the request id; none when ADMINS is empty.
+LOG_FORMAT = env_str("LOG_FORMAT", "text").strip().lower()
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}")
+LOG_LEVEL = env_str("LOG_LEVEL", "WARNING").upper()
+REQUEST_LOG = env_bool("REQUEST_LOG", True)
+ADMINS = env_list("ADMINS", [])
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "request_id": {"()": "isocert.core.requestlog.RequestIdFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "formatters": {
+        "json": {"()": "isocert.core.requestlog.JsonFormatter"},
+        "text": {"()": "isocert.core.requestlog.TextFormatter"},
+        "mail": {"format": "Request ID: %(request_id)s\n\n%(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+                    "filters": ["request_id"]},
+        "mail_admins": {"class": "django.utils.log.AdminEmailHandler", "level": "ERROR",
+                        "filters": ["require_debug_false", "request_id"], "formatter": "mail"},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"handlers": ["mail_admins"], "level": LOG_LEVEL},
+        "isocert.request": {"handlers": ["console"] if REQUEST_LOG else [], "level": "INFO",
+                            "propagate": False},
+    },
+}
