@@ -478,3 +478,15 @@ LOGGING = {
                             "propagate": False},
     },
 }
+# Prometheus metrics at /metrics (core/metrics.py): off (404) unless a token is set, then
+# only with "Authorization: Bearer <token>". With several granian workers set the
+# environment variable PROMETHEUS_MULTIPROC_DIR (an empty directory) so a scrape sees all.
+METRICS_TOKEN = env_secret("METRICS_TOKEN", VAR_DIR / "metrics-token")
+# Error reports to Sentry (or a compatible service): sentry-sdk is imported and started only
+# when SENTRY_DSN is set (pip install 'isocert[sentry]'); no personal data is sent.
+SENTRY_DSN = env_str("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from isocert.core.errorreports import init_sentry
+
+    init_sentry(dsn=SENTRY_DSN, environment=env_str("SENTRY_ENVIRONMENT", "production"),
+                traces_sample_rate=float(env_decimal("SENTRY_TRACES_SAMPLE_RATE", "0")))

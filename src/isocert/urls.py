@@ -5,6 +5,7 @@ from django.urls import include, path
 from isocert.accounts import views as account_views
 from isocert.catalog import views as catalog_views
 from isocert.core import health
+from isocert.portal import metrics as portal_metrics
 from isocert.portal import views as portal_views
 from isocert.portal.api import api
 from isocert.registration import views as reg_views
@@ -60,6 +61,7 @@ urlpatterns = [
     # Platform: health for load balancers and monitoring (docs/deployment.md)
     path("health/live", health.live, name="health_live"),
     path("health/ready", health.ready, name="health_ready"),
+    path("metrics", portal_metrics.metrics, name="metrics"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

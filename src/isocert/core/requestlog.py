@@ -7,7 +7,7 @@ keeps it in a context variable for the duration of the request, so ``RequestIdFi
 puts it on every log record — the error e-mails to ``ADMINS`` included (settings.LOGGING
 gives their text a "Request ID" line). After the answer it logs, on ``isocert.request``:
 request id, user id, method, route (the URL pattern, not the path: no ids or tokens),
-status and duration. ``LOG_FORMAT=json`` writes each record as one JSON object
+status and duration (and counts it for ``/metrics``, core/metrics.py). ``LOG_FORMAT=json`` writes each record as one JSON object
 (``JsonFormatter``), ``text`` (the default) as ``key=value`` words.
 """
 
@@ -18,6 +18,8 @@ import re
 import time
 import uuid
 from datetime import UTC, datetime
+
+from .metrics import record_request
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -63,11 +65,15 @@ class RequestLogMiddleware:
         try:
             response = self.get_response(request)
             response[REQUEST_ID_HEADER] = request_id
+            seconds = time.perf_counter() - started
+            route = route_of(request)
+            record_request(method=request.method, route=route, status=response.status_code,
+                           seconds=seconds)
             logger.info(
                 "request", extra={
                     "user_id": user_id_of(request), "method": request.method,
-                    "route": route_of(request), "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
+                    "route": route, "status": response.status_code,
+                    "duration_ms": round(seconds * 1000, 1)})
             return response
         finally:
             _request_id.reset(token)
