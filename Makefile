@@ -12,18 +12,20 @@ WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 # the command line wins (docs/configuration.md).
 SITE_URL ?= http://$(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 
-# `make run`'s server part (and `make dev`'s): the task worker and granian, stopped by one Ctrl-C within 5 s.
-# Each runs in its own session (setsid), out of the terminal's reach: Ctrl-C interrupts make
-# and this shell only, and the trap passes exactly one SIGINT to each — granian then stops
-# its workers gracefully, the worker finishes or leaves its task. Whatever still runs after
-# 3 s gets SIGTERM, after 4 s SIGKILL (granian's workers too). The trap removes itself first.
+# `make run`'s server part (and `make dev`'s): the task worker and the web server, stopped by
+# one Ctrl-C within 5 s. Each runs in its own session (setsid), out of the terminal's reach:
+# Ctrl-C interrupts make and this shell only, and the trap sends exactly one SIGTERM to each
+# (a shell starts background commands with SIGINT ignored, so SIGINT would not reach
+# runserver's reloader) — granian stops its workers gracefully, the worker finishes its task.
+# Whatever still runs after 3 s gets a second SIGTERM (the worker then leaves its task),
+# after 4 s SIGKILL (their child processes too). The trap removes itself first.
 # (The old `trap 'kill 0' INT TERM EXIT` signalled its own group from inside its own trap: a
-# storm of signals ending in "make: *** Segmentation fault", the shell's stack overflowing,
-# and granian workers that got the terminal's SIGINT refused to stop gracefully.)
+# storm of signals ending in "make: *** Segmentation fault", the shell's stack overflowing;
+# granian workers that got the terminal's SIGINT refused to stop gracefully.)
 # The portal logs one line per request itself (isocert.request), so no --access-log.
 SUPERVISE = pids=; \
 	alive() { for p in $$pids; do kill -0 $$p 2>/dev/null && return 0; done; return 1; }; \
-	stop() { trap - INT TERM EXIT; kill -INT $$pids 2>/dev/null; \
+	stop() { trap - INT TERM EXIT; kill -TERM $$pids 2>/dev/null; \
 	  for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do alive || break; sleep 0.2; done; \
 	  alive && kill -TERM $$pids 2>/dev/null; \
 	  for i in 1 2 3 4 5; do alive || break; sleep 0.2; done; \
