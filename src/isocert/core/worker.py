@@ -64,15 +64,19 @@ class Heartbeat:
         self._thread = threading.Thread(target=self._run, name="isocert-heartbeat", daemon=True)
 
     def start(self) -> None:
-        beat(self.worker_id, self.started_at)
+        self._beat()
         self._thread.start()
+
+    def _beat(self) -> None:
+        try:
+            beat(self.worker_id, self.started_at)
+        except DatabaseError as exc:
+            logger.warning("worker_id=%s: heartbeat not recorded: %s", self.worker_id, exc)
 
     def _run(self) -> None:
         while not self._stop.wait(settings.WORKER_HEARTBEAT_SECONDS):
             try:
-                beat(self.worker_id, self.started_at)
-            except DatabaseError as exc:
-                logger.warning("worker_id=%s: heartbeat not recorded: %s", self.worker_id, exc)
+                self._beat()
             finally:
                 connection.close()
 

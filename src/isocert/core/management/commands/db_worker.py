@@ -20,7 +20,7 @@ import os
 import time
 
 from django.core.management.base import CommandError
-from django.db import OperationalError, close_old_connections
+from django.db import DatabaseError, OperationalError, close_old_connections
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from django_tasks_db.management.commands import db_worker
 
@@ -87,10 +87,14 @@ class Command(db_worker.Command):
     def _run_alive(self, worker: Worker) -> None:
         """Recover a dead worker's tasks, then run with a heartbeat (removed on the way out,
         Ctrl-C and SIGTERM included: the library ends with ``sys.exit``)."""
-        recovery = recover_lost_tasks()
-        if recovery.retried or recovery.failed:
-            logger.warning("Tasks of a dead worker: %d queued again, %d failed.",
-                           len(recovery.retried), len(recovery.failed))
+        try:
+            recovery = recover_lost_tasks()
+        except DatabaseError as exc:   # e.g. SQLite locked: the daily recover-tasks retries
+            logger.warning("Tasks of dead workers not recovered now: %s", exc)
+        else:
+            if recovery.retried or recovery.failed:
+                logger.warning("Tasks of a dead worker: %d queued again, %d failed.",
+                               len(recovery.retried), len(recovery.failed))
         heartbeat = Heartbeat(worker.worker_id)
         heartbeat.start()
         try:
