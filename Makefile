@@ -12,7 +12,34 @@ WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 # the command line wins (docs/configuration.md).
 SITE_URL ?= http://$(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 
-.PHONY: run dev test test-sqlite test-postgres lint fmt migrate demo worker pdf-libs browser proxy clean
+# `make run`'s server part (and `make dev`'s): the task worker and the web server, stopped by
+# one Ctrl-C within 5 s. Each runs in its own session (setsid), out of the terminal's reach:
+# Ctrl-C interrupts make and this shell only, and the trap sends exactly one SIGTERM to each
+# (a shell starts background commands with SIGINT ignored, so SIGINT would not reach
+# runserver's reloader) — granian stops its workers gracefully, the worker finishes its task.
+# Whatever still runs after 3 s gets a second SIGTERM (the worker then leaves its task),
+# after 4 s SIGKILL (their child processes too). The trap removes itself first.
+# (The old `trap 'kill 0' INT TERM EXIT` signalled its own group from inside its own trap: a
+# storm of signals ending in "make: *** Segmentation fault", the shell's stack overflowing;
+# granian workers that got the terminal's SIGINT refused to stop gracefully.)
+# The portal logs one line per request itself (isocert.request), so no --access-log.
+SUPERVISE = pids=; \
+	alive() { for p in $$pids; do kill -0 $$p 2>/dev/null && return 0; done; return 1; }; \
+	stop() { trap - INT TERM EXIT; kill -TERM $$pids 2>/dev/null; \
+	  for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do alive || break; sleep 0.2; done; \
+	  alive && kill -TERM $$pids 2>/dev/null; \
+	  for i in 1 2 3 4 5; do alive || break; sleep 0.2; done; \
+	  for p in $$pids; do pkill -KILL -P $$p 2>/dev/null; kill -KILL $$p 2>/dev/null; done; \
+	  wait 2>/dev/null; return 0; }; \
+	trap stop INT TERM EXIT; \
+	$(1) setsid $(2) & pids="$$!"; \
+	$(1) setsid $(3) & pids="$$pids $$!"; \
+	wait
+SERVE = $(call SUPERVISE,SITE_URL='$(SITE_URL)',$(ISOCERT) db_worker --queue-name '*', \
+	$(BIN)/granian --interface wsgi --host $(HOST) --port $(PORT) --workers $(WORKERS) \
+	  --blocking-threads 1 --no-ws --workers-kill-timeout 2 isocert.wsgi:application)
+
+.PHONY: run serve dev test test-sqlite test-postgres lint fmt migrate demo worker pdf-libs browser proxy clean
 
 $(BIN)/python:
 	@PY=$$(scripts/find-python) || exit 1; \
@@ -36,7 +63,20 @@ var/secret-key: | $(BIN)/python
 	@umask 077; $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 	@echo "Created var/secret-key (this installation's SECRET_KEY)"
 
-migrate: $(VENV)/.installed var/secret-key
+# This local installation's certificate signing key (QR codes, the audit trail's head): made
+# once, explicitly — with DEBUG off the portal refuses to start without a configured key
+# (isocert.E002) rather than make one per host. An installation made before keeps the key its
+# certificates were signed with (var/certificate-signing-key.pem). A CERTIFICATE_SIGNING_KEY_FILE
+# or CERTIFICATE_SIGNING_KEY in the environment wins.
+export CERTIFICATE_SIGNING_KEY_FILE ?= $(CURDIR)/var/signing-key
+var/signing-key: | $(VENV)/.installed
+	@mkdir -p var
+	@if [ -f var/certificate-signing-key.pem ]; then \
+	  install -m 600 var/certificate-signing-key.pem $@; \
+	  echo "Created var/signing-key from var/certificate-signing-key.pem (the key the demo's certificates carry)"; \
+	else $(ISOCERT) signing-key generate --output $@; fi
+
+migrate: $(VENV)/.installed var/secret-key var/signing-key
 	@mkdir -p var
 	$(ISOCERT) migrate --no-input
 	$(ISOCERT) createcachetable
@@ -49,20 +89,19 @@ demo: migrate pdf-libs
 run: demo
 	$(ISOCERT) collectstatic --no-input --verbosity 0
 	@echo "Serving on http://$(HOST):$(PORT), links to $(SITE_URL)  (Ctrl-C stops the server and the worker)"
-	@trap 'kill 0' INT TERM EXIT; \
-	SITE_URL='$(SITE_URL)' $(ISOCERT) db_worker --queue-name '*' & \
-	SITE_URL='$(SITE_URL)' $(BIN)/granian --interface wsgi --host $(HOST) --port $(PORT) --workers $(WORKERS) \
-	  --blocking-threads 1 --no-ws --access-log isocert.wsgi:application & \
-	wait
+	@$(SERVE)
+
+# The server part of `make run` on its own (no install, migration or demo data first):
+# tests/test_make_run_stop.py starts it and presses Ctrl-C.
+serve:
+	@$(SERVE)
 
 ## Development server with auto-reload (DEBUG on) and the worker.
 dev: demo
-	@trap 'kill 0' INT TERM EXIT; \
-	DEBUG=1 SITE_URL='$(SITE_URL)' $(ISOCERT) db_worker --queue-name '*' & \
-	DEBUG=1 SITE_URL='$(SITE_URL)' $(ISOCERT) runserver $(HOST):$(PORT) & \
-	wait
+	@$(call SUPERVISE,DEBUG=1 SITE_URL='$(SITE_URL)',$(ISOCERT) db_worker --queue-name '*', \
+	  $(ISOCERT) runserver $(HOST):$(PORT))
 
-worker: $(VENV)/.installed var/secret-key
+worker: $(VENV)/.installed var/secret-key var/signing-key
 	SITE_URL='$(SITE_URL)' $(ISOCERT) db_worker --queue-name '*'
 
 # Debian packages: Pango and fonts for WeasyPrint's PDFs, Chromium for the browser tests,

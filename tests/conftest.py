@@ -23,6 +23,11 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # The test run's own key (production refuses to start without one: core/checks.py).
     settings.SECRET_KEY = "test-run-only-secret-key-" + "x" * 40
+    # And its own certificate signing key (production refuses to start without one too).
+    from isocert.core.keys import new_private_pem
+
+    settings.CERTIFICATE_SIGNING_KEY = new_private_pem().decode("ascii")
+    settings.CERTIFICATE_SIGNING_KEY_FILE = None
     # WhiteNoise looks for collected static files; the tests serve from the app dirs.
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 

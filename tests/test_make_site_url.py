@@ -32,7 +32,8 @@ def dry_run(target: str, *args: str, **env) -> list[str]:
 @pytest.mark.parametrize("target, expected", [("run", 3), ("dev", 3), ("worker", 1)])
 def test_the_links_follow_the_port_the_portal_is_started_on(target, expected):
     lines = dry_run(target, "PORT=8123")
-    assert len(lines) == expected
+    # `make run`'s server part is one shell command starting the worker and granian.
+    assert sum(line.count("SITE_URL='http://127.0.0.1:8123'") for line in lines) == expected
     assert all("SITE_URL='http://127.0.0.1:8123'" in line for line in lines), lines
 
 

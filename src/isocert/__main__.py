@@ -5,6 +5,11 @@ import sys
 
 
 def main() -> None:
+    if sys.argv[1:] == ["--version"]:   # isocert's version, not Django's (manage.py's answer)
+        import isocert
+
+        print(f"isocert {isocert.__version__}")
+        return
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "isocert.settings")
     from django.core.management import execute_from_command_line
 

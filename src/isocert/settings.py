@@ -146,6 +146,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: the request id and the per-request log line cover every answer (issue #16).
+    "isocert.core.requestlog.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Above WhiteNoise: every answer Django makes carries them.
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -509,11 +511,7 @@ ENERGY_CONFIDENCE = env_fraction("ENERGY_CONFIDENCE", 0.68)
 if ENERGY_CONFIDENCE not in (0.68, 0.80, 0.90, 0.95):
     raise ImproperlyConfigured("ENERGY_CONFIDENCE must be one of 0.68, 0.80, 0.90, 0.95.")
 ENERGY_RANGE_MARGIN = env_fraction("ENERGY_RANGE_MARGIN", 0.10)
-# Ed25519 key that signs the certificate data in the QR code: a PEM (PKCS#8) in the
-# variable, or a file; without either, a key is created once in var/ (fine for one host).
-CERTIFICATE_SIGNING_KEY = env_str("CERTIFICATE_SIGNING_KEY", "")
-CERTIFICATE_SIGNING_KEY_FILE = Path(env_str("CERTIFICATE_SIGNING_KEY_FILE",
-                                            str(VAR_DIR / "certificate-signing-key.pem")))
+# (CERTIFICATE_SIGNING_KEY, CERTIFICATE_SIGNING_KEY_FILE: see "Operations" below.)
 # Where `isocert send-audit-trail-head` (daily) e-mails the audit trail's head signed with
 # that key, to be kept outside the database; comma-separated addresses, empty = off.
 AUDIT_TRAIL_HEAD_EMAIL = env_list("AUDIT_TRAIL_HEAD_EMAIL", [])
@@ -521,9 +519,75 @@ AUDIT_TRAIL_HEAD_EMAIL = env_list("AUDIT_TRAIL_HEAD_EMAIL", [])
 # version: from this directory when set, else Debian's /usr/lib/postgresql/N/bin, else PATH.
 PG_BIN_DIR = env_str("PG_BIN_DIR", "")
 
+# (LOGGING: see "Operations" below.)
+
+# --- Operations: signing key, health, logs, metrics, error reports (issue #16) ----------
+# Ed25519 key that signs the certificate data in the QR code and the audit trail's head: a
+# PEM (PKCS#8) in the variable, or a file. The same key on every server: with DEBUG off and
+# neither set the start is refused (isocert.E002, core/checks.py) instead of each host
+# making its own (server B then called server A's genuine certificates forged). `isocert
+# signing-key generate` makes one; `make run` creates var/signing-key and passes it. With
+# DEBUG on and neither set, a development key is created once in var/.
+CERTIFICATE_SIGNING_KEY = env_str("CERTIFICATE_SIGNING_KEY", "")
+_SIGNING_KEY_FILE = env_str("CERTIFICATE_SIGNING_KEY_FILE", "")
+CERTIFICATE_SIGNING_KEY_FILE = (
+    Path(_SIGNING_KEY_FILE) if _SIGNING_KEY_FILE
+    else VAR_DIR / "certificate-signing-key.pem" if DEBUG else None)
+# The task worker (core/worker.py): it records a heartbeat this often; a worker whose last
+# beat is older than the stale limit is dead (its "running" tasks are queued again, up to
+# WORKER_LOST_TASK_RETRIES times, then failed with the reason). /health/ready fails when no
+# worker is alive or the oldest ready task has waited longer than TASK_QUEUE_MAX_AGE_SECONDS.
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 15)
+WORKER_HEARTBEAT_STALE_SECONDS = env_int("WORKER_HEARTBEAT_STALE_SECONDS", 90)
+if not 0 < WORKER_HEARTBEAT_SECONDS < WORKER_HEARTBEAT_STALE_SECONDS:
+    raise ImproperlyConfigured("WORKER_HEARTBEAT_SECONDS must be at least 1 and less than "
+                               "WORKER_HEARTBEAT_STALE_SECONDS.")
+WORKER_LOST_TASK_RETRIES = env_int("WORKER_LOST_TASK_RETRIES", 1)
+TASK_QUEUE_MAX_AGE_SECONDS = env_int("TASK_QUEUE_MAX_AGE_SECONDS", 300)
+# Logs (core/requestlog.py): LOG_FORMAT=json writes one JSON object per line, text (the
+# default) readable lines; every record carries the request id. One line per request on
+# isocert.request (REQUEST_LOG). Errors are e-mailed to ADMINS (comma-separated addresses)
+# with the request id; none when ADMINS is empty.
+LOG_FORMAT = env_str("LOG_FORMAT", "text").strip().lower()
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}")
+LOG_LEVEL = env_str("LOG_LEVEL", "WARNING").upper()
+REQUEST_LOG = env_bool("REQUEST_LOG", True)
+ADMINS = env_list("ADMINS", [])
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+    "filters": {
+        "request_id": {"()": "isocert.core.requestlog.RequestIdFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "formatters": {
+        "json": {"()": "isocert.core.requestlog.JsonFormatter"},
+        "text": {"()": "isocert.core.requestlog.TextFormatter"},
+        "mail": {"format": "Request ID: %(request_id)s\n\n%(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+                    "filters": ["request_id"]},
+        "mail_admins": {"class": "django.utils.log.AdminEmailHandler", "level": "ERROR",
+                        "filters": ["require_debug_false", "request_id"], "formatter": "mail"},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"handlers": ["mail_admins"], "level": LOG_LEVEL},
+        "isocert.request": {"handlers": ["console"] if REQUEST_LOG else [], "level": "INFO",
+                            "propagate": False},
+    },
 }
+# Prometheus metrics at /metrics (core/metrics.py): off (404) unless a token is set, then
+# only with "Authorization: Bearer <token>". With several granian workers set the
+# environment variable PROMETHEUS_MULTIPROC_DIR (an empty directory) so a scrape sees all.
+METRICS_TOKEN = env_secret("METRICS_TOKEN", VAR_DIR / "metrics-token")
+# Error reports to Sentry (or a compatible service): sentry-sdk is imported and started only
+# when SENTRY_DSN is set (pip install 'isocert[sentry]'); no personal data is sent.
+SENTRY_DSN = env_str("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from isocert.core.errorreports import init_sentry
+
+    init_sentry(dsn=SENTRY_DSN, environment=env_str("SENTRY_ENVIRONMENT", "production"),
+                traces_sample_rate=float(env_decimal("SENTRY_TRACES_SAMPLE_RATE", "0")))

@@ -4,6 +4,8 @@ from django.urls import include, path
 
 from isocert.accounts import views as account_views
 from isocert.catalog import views as catalog_views
+from isocert.core import health
+from isocert.portal import metrics as portal_metrics
 from isocert.portal import views as portal_views
 from isocert.portal.api import api
 from isocert.registration import views as reg_views
@@ -56,7 +58,10 @@ urlpatterns = [
     path("", include("isocert.certification.urls")),
     path("", include("isocert.registry.urls")),
     path("", include("isocert.energy.urls")),
-    # Platform
+    # Platform: health for load balancers and monitoring (docs/deployment.md)
+    path("health/live", health.live, name="health_live"),
+    path("health/ready", health.ready, name="health_ready"),
+    path("metrics", portal_metrics.metrics, name="metrics"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
@@ -64,3 +69,6 @@ urlpatterns = [
 
 admin.site.site_header = "isocert — CB administration"
 admin.site.site_title = "isocert admin"
+
+# A 404 in the portal's layout; a stored file missing from the storage says so.
+handler404 = "isocert.core.errorpages.page_not_found"

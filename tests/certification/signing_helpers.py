@@ -4,6 +4,8 @@ import copy
 
 import pytest
 
+from isocert.core.keys import write_key_file
+
 BASE_CONTENT = {
     "number": "ISO50001-2026-000001", "public_code": "K7Q2M4XPA9TB", "revision": 1,
     "reason": "Initial certification",
@@ -43,5 +45,6 @@ def key_file(settings, tmp_path):
     """Each test signs with its own new key file."""
     settings.CERTIFICATE_SIGNING_KEY = ""
     settings.CERTIFICATE_SIGNING_KEY_FILE = tmp_path / "keys" / "certificate-signing-key.pem"
+    write_key_file(settings.CERTIFICATE_SIGNING_KEY_FILE)  # as `isocert signing-key generate`
     settings.SITE_URL = "http://127.0.0.1:8000"
     return settings.CERTIFICATE_SIGNING_KEY_FILE

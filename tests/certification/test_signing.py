@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from signing_helpers import BASE_CONTENT, certificate_content, key_file  # noqa: F401
 
 from isocert.certification import signing
+from isocert.core.keys import key_id, load_private_key_file, write_key_file
 
 pytestmark = pytest.mark.usefixtures("key_file")
 
@@ -137,6 +138,7 @@ def test_data_signed_by_another_key_names_the_key(settings, tmp_path):
     signed_data, signature = signing.sign_certificate_data(BASE_CONTENT)
     our_id = signing.public_key_id()
     settings.CERTIFICATE_SIGNING_KEY_FILE = tmp_path / "another-key.pem"
+    write_key_file(settings.CERTIFICATE_SIGNING_KEY_FILE)
 
     check = signing.verify_signature(signed_data, signature)
 
@@ -263,7 +265,7 @@ def test_key_from_setting_wins_over_the_file(settings, key_file):  # noqa: F811
                                            serialization.PublicFormat.SubjectPublicKeyInfo)
 
     assert signing.public_key_pem() == public.decode()
-    assert not key_file.exists()
+    assert signing.public_key_id() != key_id(load_private_key_file(key_file).public_key())
     signed_data, signature = signing.sign_certificate_data(BASE_CONTENT)
     assert signing.verify_signature(signed_data, signature, public.decode()).valid
 

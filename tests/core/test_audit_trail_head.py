@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from isocert.accounts.services import update_organization
 from isocert.core import keys
 from isocert.core.audit import GENESIS_HASH, _event_hash
+from isocert.core.keys import write_key_file
 from isocert.core.models import AuditChainHead, AuditEvent
 
 
@@ -21,6 +22,7 @@ def key_file(settings, tmp_path):
     """This install's own new signing key file."""
     settings.CERTIFICATE_SIGNING_KEY = ""
     settings.CERTIFICATE_SIGNING_KEY_FILE = tmp_path / "keys" / "certificate-signing-key.pem"
+    write_key_file(settings.CERTIFICATE_SIGNING_KEY_FILE)  # as `isocert signing-key generate`
     return settings.CERTIFICATE_SIGNING_KEY_FILE
 
 
@@ -183,6 +185,7 @@ def test_a_forged_head_for_the_rewritten_chain_is_refused(trail, head_file):
 def test_a_head_signed_with_another_key_names_the_keys(trail, head_file, settings, tmp_path):
     theirs = keys.public_key_id()
     settings.CERTIFICATE_SIGNING_KEY_FILE = tmp_path / "other" / "key.pem"  # a key change
+    write_key_file(settings.CERTIFICATE_SIGNING_KEY_FILE)
 
     with pytest.raises(CommandError, match=rf"names signing key {theirs}, which is not the key "
                                            rf"checked against \({keys.public_key_id()}\)"):

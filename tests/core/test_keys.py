@@ -1,4 +1,5 @@
-"""The CB's Ed25519 signing key: from the setting or a file created once, never half-written."""
+"""The CB's Ed25519 signing key: from the setting or a file; made only on purpose (or with
+DEBUG on), never half-written, never overwritten."""
 
 import os
 import stat
@@ -21,27 +22,65 @@ def key_file(settings, tmp_path):
     return settings.CERTIFICATE_SIGNING_KEY_FILE
 
 
-def test_key_file_is_created_once_private_and_reused(key_file):
+def test_a_written_key_file_is_private_and_read_by_every_process(key_file):
+    keys.write_key_file(key_file)
+
+    assert keys.signing_key_available()
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    first_id = keys.public_key_id()
+    keys._cache.clear()  # a new process
+    assert keys.public_key_id() == first_id
+    assert not [p for p in key_file.parent.iterdir() if p != key_file]  # no temp files left
+
+
+def test_an_existing_key_file_is_never_overwritten(key_file):
+    keys.write_key_file(key_file)
+    content = key_file.read_bytes()
+
+    with pytest.raises(FileExistsError):
+        keys.write_key_file(key_file)
+
+    assert key_file.read_bytes() == content
+    assert not [p for p in key_file.parent.iterdir() if p != key_file]
+
+
+def test_without_debug_a_missing_key_file_is_an_error_not_a_new_key(key_file, settings):
+    settings.DEBUG = False
+
+    with pytest.raises(ImproperlyConfigured, match="names .* which does not exist"):
+        keys.signing_key()
+    assert not key_file.exists()
+    assert "does not exist" in keys.signing_key_problem()
+
+
+def test_without_debug_and_without_any_setting_no_key_is_made(settings):
+    settings.DEBUG = False
+    settings.CERTIFICATE_SIGNING_KEY = ""
+    settings.CERTIFICATE_SIGNING_KEY_FILE = None
+
+    with pytest.raises(ImproperlyConfigured, match="are not set, and DEBUG is off"):
+        keys.signing_key()
+    assert not keys.signing_key_available()
+
+
+def test_with_debug_the_development_key_is_created_once(key_file, settings):
+    settings.DEBUG = True
     assert not keys.signing_key_available()
 
     first_id = keys.public_key_id()
 
-    assert keys.signing_key_available()
     assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
-    content = key_file.read_bytes()
-    keys._cache.clear()  # a new process
+    keys._cache.clear()
     assert keys.public_key_id() == first_id
-    assert key_file.read_bytes() == content
-    assert not [p for p in key_file.parent.iterdir() if p != key_file]  # no temp files left
 
 
-def test_processes_racing_to_create_the_key_end_with_one_key(key_file):
+def test_processes_racing_to_create_the_development_key_end_with_one_key(key_file):
     barrier = threading.Barrier(8)
     ids = []
 
     def load():
         barrier.wait()
-        key = keys._load_key("", str(key_file))
+        key = keys._load_key("", str(key_file), create_missing=True)
         ids.append(keys.key_id(key.public_key()))
 
     threads = [threading.Thread(target=load) for _ in range(8)]

@@ -8,6 +8,7 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 
 from isocert.core import keys
+from isocert.core.keys import write_key_file
 from isocert.core.models import AuditEvent
 
 
@@ -16,6 +17,7 @@ def key_file(settings, tmp_path):
     """This install's own new signing key file."""
     settings.CERTIFICATE_SIGNING_KEY = ""
     settings.CERTIFICATE_SIGNING_KEY_FILE = tmp_path / "keys" / "certificate-signing-key.pem"
+    write_key_file(settings.CERTIFICATE_SIGNING_KEY_FILE)  # as `isocert signing-key generate`
     return settings.CERTIFICATE_SIGNING_KEY_FILE
 
 
@@ -51,14 +53,16 @@ def test_the_signed_head_is_e_mailed_to_the_configured_address(
 
 
 def test_nothing_is_sent_when_no_address_is_configured(
-        registered, key_file, settings, django_capture_on_commit_callbacks):
+        registered, key_file, settings, django_capture_on_commit_callbacks, monkeypatch):
     settings.AUDIT_TRAIL_HEAD_EMAIL = []
+    signed = []
+    monkeypatch.setattr(keys, "signing_key", lambda: signed.append(1))
 
     output = send_head(django_capture_on_commit_callbacks)
 
     assert "AUDIT_TRAIL_HEAD_EMAIL is empty: no head sent." in output
     assert mail.outbox == []
-    assert not key_file.exists()  # nothing signed either
+    assert signed == []  # nothing signed either
 
 
 def test_nothing_is_sent_for_a_broken_trail(

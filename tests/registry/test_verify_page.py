@@ -9,6 +9,7 @@ from registry_helpers import certificate_content, clear_public_state, make_certi
 
 from isocert.certification.models import Certificate
 from isocert.certification.signing import qr_url, sign_certificate_data
+from isocert.core.keys import write_key_file
 from isocert.registry import lookups
 
 
@@ -28,6 +29,7 @@ def anonymous():
 def key_file(settings, tmp_path):
     settings.CERTIFICATE_SIGNING_KEY = ""
     settings.CERTIFICATE_SIGNING_KEY_FILE = tmp_path / "keys" / "certificate-signing-key.pem"
+    write_key_file(settings.CERTIFICATE_SIGNING_KEY_FILE)  # as `isocert signing-key generate`
     return settings.CERTIFICATE_SIGNING_KEY_FILE
 
 
@@ -167,6 +169,7 @@ def test_altered_signed_data_is_detected_as_forged(anonymous, key_file):
 def test_a_signature_from_another_key_is_detected(anonymous, key_file, settings, tmp_path):
     certificate = make_certificate(number="C-8")
     settings.CERTIFICATE_SIGNING_KEY_FILE = tmp_path / "forger" / "key.pem"
+    write_key_file(settings.CERTIFICATE_SIGNING_KEY_FILE)
     path = scanned_path(certificate)  # signed with the forger's own key
     settings.CERTIFICATE_SIGNING_KEY_FILE = key_file
 

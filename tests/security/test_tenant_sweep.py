@@ -97,11 +97,13 @@ HTML_SLUG_VALUES = {
 # Pages without an object in the URL: what Charlie gets there.
 HTML_PUBLIC = {"landing", "audit_time_estimate",      # anyone; shows nothing of clients
                "verify_lookup", "certificate_directory",   # the public registry
-               "signing_key"}   # the certificates' public signing key
+               "signing_key",   # the certificates' public signing key
+               "health_live", "health_ready"}   # load balancers' probes: ok/fail, no data
 HTML_OWN = {"dashboard", "organization_create", "tokens", "audit_list",   # Charlie's own, nothing of Alice's
             *sweep_certification.HTML_OWN}
 HTML_STAFF_ONLY = {"audit_trail", "review_queue",     # CB staff only: 404 for clients
                    "my_declarations",   # a staff member's own client relationships
+                   "metrics",   # the operator's: 404 while METRICS_TOKEN is unset, else a token
                    *sweep_certification.HTML_STAFF_ONLY, *sweep_registry.HTML_STAFF_ONLY}
 HTML_INVITATION = {"invitation_accept"}               # a secret token, swept separately
 

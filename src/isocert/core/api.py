@@ -22,6 +22,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from .errors import DomainError
+from .files import StoredFileMissing
 from .input_checks import NUL, value_problems
 
 logger = logging.getLogger(__name__)
@@ -171,6 +172,11 @@ def install_error_handlers(api: NinjaAPI) -> None:
                  429: "rate_limited"}
         return error_response(api, request, exc.status_code,
                               codes.get(exc.status_code, "error"), str(exc))
+
+    @api.exception_handler(StoredFileMissing)
+    def file_missing(request, exc: StoredFileMissing):
+        # A stored file's bytes are gone (core.files.open_stored): 404 saying so, not a 500.
+        return error_response(api, request, 404, "file_missing", exc.message)
 
     @api.exception_handler(Http404)
     def not_found(request, exc):

@@ -2,20 +2,48 @@
 
 import hashlib
 import io
+import logging
 import zipfile
 import zlib
 from dataclasses import dataclass
 
 import puremagic
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpResponse
+from django.dispatch import Signal
+from django.http import FileResponse, Http404, HttpResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils.http import content_disposition_header
 
 from .errors import InvalidInput
 from .models import StoredFile
+
+logger = logging.getLogger(__name__)
+
+# Sent when a stored file's bytes are not on the storage (a lost disk, a second server
+# without the shared store, a bucket emptied by hand): ``stored`` is the StoredFile row. The
+# apps that generate files (certificate, audit report and quotation PDFs) listen and queue
+# the file again; core imports none of them (ARCHITECTURE.md).
+stored_file_missing = Signal()
+
+
+class StoredFileMissing(Http404):
+    """A stored file's bytes are missing: a 404 naming the problem, never a 500."""
+
+    def __init__(self, message: str = "The file is missing from the portal's storage. The "
+                                      "certification body has been told."):
+        super().__init__(message)
+        self.message = message
+
+
+class FileRegenerating(StoredFileMissing):
+    """A generated file is missing and is being made again."""
+
+    def __init__(self):
+        super().__init__("The file is missing from the portal's storage and is being made "
+                         "again: try again in a minute.")
 
 # What a certification body accepts as evidence: PDF, Office documents, images.
 ALLOWED_TYPES = {
@@ -206,7 +234,26 @@ def store_file(checked: UploadCheck) -> StoredFile:
 
 
 def open_stored(stored: StoredFile):
-    return default_storage.open(stored.storage_name, "rb")
+    """The stored file opened for reading; ``StoredFileMissing`` (a 404) if its bytes are
+    gone, after telling the apps that can make it again (``stored_file_missing``)."""
+    try:
+        return default_storage.open(stored.storage_name, "rb")
+    except FileNotFoundError:
+        logger.error("Stored file %s (%s) is missing from the storage.", stored.sha256,
+                     stored.storage_name)
+        answers = stored_file_missing.send(sender=StoredFile, stored=stored)
+        if any(regenerating for _receiver, regenerating in answers):
+            raise FileRegenerating() from None
+        raise StoredFileMissing() from None
+
+
+def queue_once(key: str, enqueue, *, seconds: int = 300) -> bool:
+    """Call ``enqueue`` unless it was called for ``key`` in the last ``seconds`` (many
+    downloads of one missing file queue one new rendering); True when a rendering is queued
+    or pending."""
+    if cache.add(f"isocert:regenerate:{key}", 1, seconds):
+        enqueue()
+    return True
 
 
 def _download_headers(response: HttpResponse) -> HttpResponse:

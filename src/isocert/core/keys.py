@@ -6,7 +6,11 @@ lives in ``core`` because ``core`` imports no other isocert app (ARCHITECTURE.md
 imports point down only), and both uses need it.
 
 From ``CERTIFICATE_SIGNING_KEY`` (PEM, PKCS#8) when set, otherwise from the file
-``CERTIFICATE_SIGNING_KEY_FILE``, which is created with a new key on first use.
+``CERTIFICATE_SIGNING_KEY_FILE``. Production must configure one of them, the same on every
+server: with DEBUG off a missing key is an error (``isocert.E002``, ``core.checks``), never
+a new key made here — two servers with their own keys called each other's genuine
+certificates forged. Only with DEBUG on is a missing file created with a new key (the
+development installation's). ``isocert signing-key generate`` makes a key for production.
 """
 
 import contextlib
@@ -40,34 +44,56 @@ def _private_pem(key: Ed25519PrivateKey) -> bytes:
                              serialization.NoEncryption())
 
 
-def _create_key_file(path: Path) -> None:
-    """Write a new key to ``path`` unless one is there; two processes end with one key.
+def new_private_pem() -> bytes:
+    """A new Ed25519 private key as unencrypted PKCS#8 PEM (the format the settings read)."""
+    return _private_pem(Ed25519PrivateKey.generate())
+
+
+def write_key_file(path: Path) -> None:
+    """Write a new key to ``path`` (mode 0600); ``FileExistsError`` if there is one.
 
     The key is written completely to a temporary file first and then hard-linked into
-    place: ``os.link`` fails if the name exists, so the first process wins and nobody
-    ever reads a half-written file.
+    place: ``os.link`` fails if the name exists, so of two processes the first wins, an
+    existing key is never overwritten and nobody ever reads a half-written file.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=".signing-key-", dir=path.parent)  # mode 0600
     try:
         with os.fdopen(fd, "wb") as tmp:
-            tmp.write(_private_pem(Ed25519PrivateKey.generate()))
+            tmp.write(new_private_pem())
             tmp.flush()
             os.fsync(tmp.fileno())
-        with contextlib.suppress(FileExistsError):  # Another process was first: use its key.
-            os.link(tmp_name, path)
+        os.link(tmp_name, path)
     finally:
         os.unlink(tmp_name)
 
 
-def _load_key(pem_setting: str, key_file: str) -> Ed25519PrivateKey:
+def _key_file_setting() -> str:
+    key_file = settings.CERTIFICATE_SIGNING_KEY_FILE
+    return str(key_file) if key_file else ""
+
+
+def _load_key(pem_setting: str, key_file: str, create_missing: bool = False) -> Ed25519PrivateKey:
     if pem_setting.strip():
         # An environment variable often cannot hold line breaks: accept "\n" escapes.
         pem = pem_setting.strip().replace("\\n", "\n").encode()
         return _load_private_pem(pem, "CERTIFICATE_SIGNING_KEY")
+    if not key_file:
+        raise ImproperlyConfigured(
+            "CERTIFICATE_SIGNING_KEY and CERTIFICATE_SIGNING_KEY_FILE are not set, and DEBUG "
+            "is off.")
     path = Path(key_file)
     if not path.exists():
-        _create_key_file(path)
+        if not create_missing:
+            raise ImproperlyConfigured(
+                f"CERTIFICATE_SIGNING_KEY_FILE names {path}, which does not exist.")
+        with contextlib.suppress(FileExistsError):  # Another process was first: use its key.
+            write_key_file(path)
+    return load_private_key_file(path)
+
+
+def load_private_key_file(path: Path) -> Ed25519PrivateKey:
+    """The Ed25519 key in ``path``; ImproperlyConfigured naming the file if unusable."""
     try:
         pem = path.read_bytes()
     except OSError as exc:
@@ -79,14 +105,15 @@ def signing_key() -> Ed25519PrivateKey:
     """The CB's signing key (see the module docstring for where it comes from).
 
     Cached per process (keyed by the settings, so tests that change them get their key).
+    Raises ImproperlyConfigured when none is configured and DEBUG is off.
     """
-    cache_key = (settings.CERTIFICATE_SIGNING_KEY or "", str(settings.CERTIFICATE_SIGNING_KEY_FILE))
+    cache_key = (settings.CERTIFICATE_SIGNING_KEY or "", _key_file_setting())
     key = _cache.get(cache_key)
     if key is None:
         with _cache_lock:
             key = _cache.get(cache_key)
             if key is None:
-                key = _cache[cache_key] = _load_key(*cache_key)
+                key = _cache[cache_key] = _load_key(*cache_key, create_missing=settings.DEBUG)
     return key
 
 
@@ -103,8 +130,18 @@ def forget_cached_keys() -> None:
 
 def signing_key_available() -> bool:
     """Whether a key is configured or already created here (verifying must not create one)."""
-    return bool((settings.CERTIFICATE_SIGNING_KEY or "").strip()) or Path(
-        settings.CERTIFICATE_SIGNING_KEY_FILE).exists()
+    key_file = _key_file_setting()
+    return bool((settings.CERTIFICATE_SIGNING_KEY or "").strip()) or bool(
+        key_file and Path(key_file).exists())
+
+
+def signing_key_problem() -> str | None:
+    """Why the production signing key cannot be used, or None (the start-up check)."""
+    try:
+        _load_key(settings.CERTIFICATE_SIGNING_KEY or "", _key_file_setting())
+    except ImproperlyConfigured as exc:
+        return str(exc)
+    return None
 
 
 def key_id(public_key: Ed25519PublicKey) -> str:

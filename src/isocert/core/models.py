@@ -74,3 +74,18 @@ class NumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.period}: {self.last_value}"
+
+
+class WorkerHeartbeat(models.Model):
+    """A running task worker says it is alive (``isocert db_worker`` beats every
+    ``WORKER_HEARTBEAT_SECONDS``): the readiness check and the recovery of tasks left
+    "running" by a dead worker read it (core/worker.py)."""
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    hostname = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    beat_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"worker {self.worker_id} on {self.hostname} (pid {self.pid}), beat {self.beat_at}"

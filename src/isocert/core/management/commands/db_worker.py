@@ -9,6 +9,10 @@ nothing started it again (``make run`` starts it in the background). This comman
 the same name and options (``isocert.core`` comes before ``django_tasks_db`` in
 ``INSTALLED_APPS``, so Django picks it) and runs the same worker again after a pause
 instead. A task whose result could not be recorded stays "running".
+
+It also says it is alive: a heartbeat row every ``WORKER_HEARTBEAT_SECONDS`` while it runs
+(removed on a clean stop), read by ``/health/ready`` and ``/metrics``; and when it starts, it
+first recovers the tasks a dead worker left "running" (core/worker.py).
 """
 
 import logging
@@ -16,11 +20,12 @@ import os
 import time
 
 from django.core.management.base import CommandError
-from django.db import OperationalError, close_old_connections
+from django.db import DatabaseError, OperationalError, close_old_connections
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from django_tasks_db.management.commands import db_worker
 
 from isocert.core.db import is_locked
+from isocert.core.worker import Heartbeat, recover_lost_tasks
 
 logger = logging.getLogger("django_tasks_db")
 
@@ -74,7 +79,25 @@ class Command(db_worker.Command):
         if reload:
             if os.environ.get(DJANGO_AUTORELOAD_ENV) == "true":
                 worker.configure_signals()   # only the child that runs the worker
-            run_with_reloader(worker.run)
+            run_with_reloader(lambda: self._run_alive(worker))
         else:
             worker.configure_signals()
+            self._run_alive(worker)
+
+    def _run_alive(self, worker: Worker) -> None:
+        """Recover a dead worker's tasks, then run with a heartbeat (removed on the way out,
+        Ctrl-C and SIGTERM included: the library ends with ``sys.exit``)."""
+        try:
+            recovery = recover_lost_tasks()
+        except DatabaseError as exc:   # e.g. SQLite locked: the daily recover-tasks retries
+            logger.warning("Tasks of dead workers not recovered now: %s", exc)
+        else:
+            if recovery.retried or recovery.failed:
+                logger.warning("Tasks of a dead worker: %d queued again, %d failed.",
+                               len(recovery.retried), len(recovery.failed))
+        heartbeat = Heartbeat(worker.worker_id)
+        heartbeat.start()
+        try:
             worker.run()
+        finally:
+            heartbeat.stop()
