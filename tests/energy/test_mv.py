@@ -11,6 +11,7 @@ import pytest
 from scipy import stats
 
 from isocert.energy import mv
+from isocert.energy.mv import changepoint
 
 MONTHS_2016 = [f"2016-{m:02d}" for m in range(1, 13)]
 MONTHS_2017 = [f"2017-{m:02d}" for m in range(1, 13)]
@@ -352,7 +353,7 @@ def test_the_change_point_search_of_three_years_is_vectorised():
     # Not a timing test (bench/energy_bench.py times it): the grid is bounded and every
     # form's search is one batched solve.
     temperature = _daily_weather(3 * 365, 1)
-    assert len(mv._grid(temperature)) <= mv.GRID_POINTS
+    assert len(changepoint._grid(temperature)) <= mv.GRID_POINTS
 
 
 # --- statsmodels agreement ------------------------------------------------------------------
