@@ -5,12 +5,11 @@ It reads no database unless ``--configured-enms-table`` asks for the CB's ISO 50
 
 import json
 import re
-import sys
 from argparse import BooleanOptionalAction
 from fractions import Fraction
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import DatabaseError
 
 from isocert.catalog.audittime import (
@@ -20,31 +19,22 @@ from isocert.catalog.audittime import (
     load_audit_time_json,
 )
 from isocert.catalog.selectors import enms_days_table
+from isocert.core.commandline import CalculatorCommand
 
 # "-10:mature system" is a value, not an unknown option, for --adjust.
 _NEGATIVE_VALUE = re.compile(r"^-\d+(\.\d+)?%?(:.*)?$|^-\.\d+%?(:.*)?$")
 
 
-class Command(BaseCommand):
+class Command(CalculatorCommand):
     help = (
         "Compute audit time (IAF MD 5/MD 11/MD 1, ISO/IEC 27006, ISO 50003). Either "
         "--json FILE|- (prints the result as JSON) or the quick form for one standard, "
         'e.g. --standard "ISO 14001" --personnel 120 --complexity medium.'
     )
-    requires_system_checks = []
 
     def create_parser(self, prog_name, subcommand, **kwargs):
         parser = super().create_parser(prog_name, subcommand, **kwargs)
         parser._negative_number_matcher = _NEGATIVE_VALUE
-        command_line_error = parser.error
-
-        def error(message):
-            # One line and exit status 2 for every bad input, argparse's own errors included.
-            if parser.called_from_command_line:
-                parser.exit(2, f"CommandError: {message}\n")
-            command_line_error(message)
-
-        parser.error = error
         return parser
 
     def add_arguments(self, parser):
@@ -77,7 +67,7 @@ class Command(BaseCommand):
             if options["json"] is not None:
                 if options["standard"] is not None:
                     raise AuditTimeInputError("--json", "give either --json or --standard")
-                data = load_audit_time_json(self._read(options["json"]))
+                data = load_audit_time_json(self.read_input(options["json"]))
             elif options["standard"] is not None:
                 data = self._quick_input(options)
             else:
@@ -106,15 +96,6 @@ class Command(BaseCommand):
         except DatabaseError as exc:
             raise AuditTimeInputError("--configured-enms-table",
                                       f"cannot read the table from the database: {exc}")
-
-    def _read(self, path):
-        if path == "-":
-            return sys.stdin.read()
-        try:
-            with open(path, encoding="utf-8") as fh:
-                return fh.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise AuditTimeInputError("--json", f"cannot read {path}: {exc}")
 
     def _quick_input(self, options):
         standard = {"code": options["standard"], "effective_personnel": options["personnel"]}
