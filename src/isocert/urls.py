@@ -56,6 +56,7 @@ urlpatterns = [
     path("", include("isocert.certification.urls")),
     path("", include("isocert.registry.urls")),
     path("", include("isocert.energy.urls")),
+    path("", include("isocert.complaints.urls")),
     # Platform
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
