@@ -215,10 +215,10 @@ def classify_complaint(*, complaint: Complaint, actor: User, relates_to: str,
 def respond_to_complaint(*, complaint: Complaint, actor: User, response: str) -> Complaint:
     """The certified client's answer to a complaint about it (§9.8.4), while the CB
     handles it. Refused: someone who may not edit for the organization."""
+    complaint = _locked(complaint)
     if complaint.organization is None or not can_in(actor, "edit", complaint.organization):
         raise NotPermitted("Only an owner or editor of the organization can respond.")
     response = _text(response, "response", limit=10000, what="your response")
-    complaint = _locked(complaint)
     if complaint.status not in COMPLAINT_HANDLING or not complaint.client_notified_at:
         raise TransitionNotAllowed("This complaint is no longer open for the client's response.")
     complaint.client_response = response
