@@ -11,7 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from helpers.api import assert_error
 
-from isocert.certification import lifecycle, services as certification
+from isocert.certification import lifecycle
+from isocert.certification import services as certification
 from isocert.certification.models import Certificate, CertificationDecision
 from isocert.certification.selectors import cycles_awaiting_decision
 from isocert.complaints import appeals
