@@ -270,3 +270,17 @@ def test_the_pages_run_the_steps(complaint, certificate, ada, ivan, api_client):
     assert response.status_code == 302
     assert Complaint.objects.get().status == "classified"
     assert client.post(f"/cb/complaints/{complaint.pk}/no-such-step/").status_code == 404
+
+
+def test_the_cb_sees_open_complaints_on_the_record_and_overdue_ones_in_its_queue(
+        classified, ada, alice, api_client, settings):
+    """The client's record at the CB is its certificate's page."""
+    page = f"/certificates/{classified.certificate_id}/"
+    assert classified.reference in api_client(ada).get(page).content.decode()
+    # The client's members do not see complaints about them there.
+    client_view = api_client(alice).get(page)
+    assert client_view.status_code == 200
+    assert classified.reference not in client_view.content.decode()
+    settings.COMPLAINT_OUTCOME_DAYS = -1
+    dashboard = api_client(ada).get("/dashboard/").content.decode()
+    assert classified.reference in dashboard and "the outcome was due" in dashboard

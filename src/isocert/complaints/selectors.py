@@ -107,6 +107,15 @@ def appeal_get(*, user: User, pk) -> Appeal:
     return get_object_or_404(appeals_for_user(user=user), pk=pk)
 
 
+def appeals_waiting(*, user: User) -> QuerySet[Appeal]:
+    """Appeals the CB still has to acknowledge, staff or close (the CB's queue)."""
+    if not handles_appeals(user):
+        return Appeal.objects.none()
+    return Appeal.objects.filter(status__in=[Appeal.Status.LODGED, Appeal.Status.ACKNOWLEDGED,
+                                             Appeal.Status.UPHELD, Appeal.Status.DISMISSED]
+                                 ).select_related("organization").order_by("lodged_at")
+
+
 def open_appeals_for_organization(*, organization_id: int | None) -> QuerySet[Appeal]:
     return Appeal.objects.filter(organization_id=organization_id).exclude(
         status=Appeal.Status.CLOSED)
