@@ -284,3 +284,15 @@ def test_the_cb_sees_open_complaints_on_the_record_and_overdue_ones_in_its_queue
     settings.COMPLAINT_OUTCOME_DAYS = -1
     dashboard = api_client(ada).get("/dashboard/").content.decode()
     assert classified.reference in dashboard and "the outcome was due" in dashboard
+
+
+def test_the_page_names_who_was_involved_and_refuses_them(classified, ada, lead, api_client):
+    client = api_client(ada)
+    page = client.get(f"/cb/complaints/{classified.pk}/").content.decode()
+    assert "Adam Lead was on the audit team (Stage 2)" in page
+    response = client.post(f"/cb/complaints/{classified.pk}/assign_investigator/",
+                           {"investigator_id": str(lead.pk)})
+    assert response.status_code == 403
+    assert ('role="alert"><li>Adam Lead was on the audit team (Stage 2).</li>'
+            in response.content.decode())
+    assert Complaint.objects.get().investigator is None

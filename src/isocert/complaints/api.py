@@ -143,7 +143,8 @@ def _complaint(request, complaint_id: int) -> Complaint:
     return selectors.complaint_get(user=request.auth, pk=complaint_id)
 
 
-@router.get("/complaints", response=list[ComplaintOut], summary="Complaints (CB staff)",
+@router.get("/complaints", response={200: list[ComplaintOut], 404: ErrorOut},
+            summary="Complaints (CB staff)",
             description="Every complaint for the CB's complaint handlers; an investigator "
                         "sees the ones assigned to them. Others: 404.")
 def list_complaints(request, status: str = ""):

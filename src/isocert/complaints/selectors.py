@@ -79,6 +79,12 @@ def staff_choices() -> QuerySet[User]:
         .order_by("full_name", "email")
 
 
+def people_with_reasons(reasons: dict[int, str]) -> list[tuple[User, str]]:
+    """``(person, why they were involved)`` for the pages, by name."""
+    people = User.objects.in_bulk(list(reasons))
+    return [(people[pk], why) for pk, why in reasons.items() if pk in people]
+
+
 def certificates_for_classification() -> QuerySet[Certificate]:
     return Certificate.objects.exclude(organization__isnull=True).order_by("number")
 

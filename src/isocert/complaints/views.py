@@ -100,7 +100,7 @@ def _detail(request, complaint: Complaint, bound: dict | None = None, status: in
         "due": services.due_dates(complaint),
         "overdue": (services.overdue_reasons(complaint, timezone.localdate())
                     if complaint.is_open else []),
-        "involved": services.involved_people(complaint),
+        "involved": selectors.people_with_reasons(services.involved_people(complaint)),
         "can_handle": selectors.handles_complaints(request.user),
         "can_report": complaint.status in services.COMPLAINT_HANDLING | {
             Complaint.Status.ACKNOWLEDGED},

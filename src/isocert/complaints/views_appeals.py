@@ -74,7 +74,8 @@ def _detail(request, appeal: Appeal, bound: dict | None = None, status: int = 20
         "appeal": appeal, "forms": forms, "handler": handler, "on_panel": on_panel,
         "allowed": set(APPEAL_LIFECYCLE.allowed_actions(appeal.status))
         if (handler or on_panel) else set(),
-        "involved": appeals.involved_in_appeal(appeal) if handler else {},
+        "involved": (selectors.people_with_reasons(appeals.involved_in_appeal(appeal))
+                     if handler else []),
     }, status=status)
 
 
