@@ -27,7 +27,7 @@ PROJECT_MODULES = {"settings", "urls", "wsgi", "asgi", "__main__", "__init__"}
 # The shell is entered from the root URLconf alone (the REST API is assembled inside it).
 PORTAL_ENTRY = Path("urls.py")
 # From the top floor down: an app imports only apps on floors below its own.
-FLOORS = ["portal", "registry", "certification", "energy", "audits", "improvement",
+FLOORS = ["portal", "complaints", "registry", "certification", "energy", "audits", "improvement",
           "readiness", "registration", "accounts", "catalog", "notifications", "core"]
 
 

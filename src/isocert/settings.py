@@ -141,6 +141,7 @@ INSTALLED_APPS = [
     "isocert.certification",
     "isocert.registry",
     "isocert.energy",
+    "isocert.complaints",
     "isocert.notifications",
     "isocert.portal",
 ]
@@ -483,6 +484,13 @@ SUSPENSION_WITHDRAWAL_GRACE_DAYS = env_int("SUSPENSION_WITHDRAWAL_GRACE_DAYS", 1
 # the standard fixes no figure).
 SUSPENSION_EXTENSION_MAX_MONTHS = env_int("SUSPENSION_EXTENSION_MAX_MONTHS", 3)
 RESTORATION_WINDOW_MONTHS = env_int("RESTORATION_WINDOW_MONTHS", 6)
+# Complaints (ISO/IEC 17021-1 §9.8) and appeals (§9.7): the standard requires time targets
+# without fixing them; these are the CB's. Counted in calendar days from receipt.
+COMPLAINT_ACKNOWLEDGE_DAYS = env_int("COMPLAINT_ACKNOWLEDGE_DAYS", 5)
+COMPLAINT_CLIENT_NOTICE_DAYS = env_int("COMPLAINT_CLIENT_NOTICE_DAYS", 10)
+COMPLAINT_OUTCOME_DAYS = env_int("COMPLAINT_OUTCOME_DAYS", 60)
+# A client may appeal a decision up to this many days after it was taken.
+APPEAL_WINDOW_DAYS = env_int("APPEAL_WINDOW_DAYS", 30)
 # Public verification API and directory: requests per client address, "N/s", "N/min",
 # "N/h" or "N/d". With REDIS_URL one budget for every server process; without it counted
 # in each worker process's memory (the real limit is then the rate × the workers).

@@ -58,6 +58,7 @@ urlpatterns = [
     path("", include("isocert.certification.urls")),
     path("", include("isocert.registry.urls")),
     path("", include("isocert.energy.urls")),
+    path("", include("isocert.complaints.urls")),
     # Platform: health for load balancers and monitoring (docs/deployment.md)
     path("health/live", health.live, name="health_live"),
     path("health/ready", health.ready, name="health_ready"),

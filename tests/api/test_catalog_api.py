@@ -45,7 +45,8 @@ OPERATIONS = {
 PUBLIC = {("get", "/api/v1/catalog/standards"), ("get", "/api/v1/catalog/standards/{code}"),
           ("get", "/api/v1/catalog/sectors"), ("get", "/api/v1/catalog/countries"),
           ("post", "/api/v1/audit-time"),
-          ("get", "/api/v1/public/certificates"), ("get", "/api/v1/public/certificates/{number}")}
+          ("get", "/api/v1/public/certificates"), ("get", "/api/v1/public/certificates/{number}"),
+          ("post", "/api/v1/public/complaints")}
 HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "trace"}
 
 

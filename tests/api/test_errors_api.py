@@ -106,7 +106,8 @@ def test_a_missing_object_is_404_not_found(alice, api_client, url):
     assert response.status_code == 404
 
 
-def test_only_the_catalog_and_the_registry_are_public_the_rest_answers_401(client, db):
+def test_only_the_catalog_the_registry_and_complaints_are_public_the_rest_answers_401(client,
+                                                                                     db):
     public, checked = set(), []
     for path, methods in api.get_openapi_schema()["paths"].items():
         for method, operation in methods.items():
@@ -124,7 +125,9 @@ def test_only_the_catalog_and_the_registry_are_public_the_rest_answers_401(clien
                       ("get", "/api/v1/catalog/sectors"), ("get", "/api/v1/catalog/countries"),
                       ("post", "/api/v1/audit-time"),
                       ("get", "/api/v1/public/certificates"),
-                      ("get", "/api/v1/public/certificates/{number}")}
+                      ("get", "/api/v1/public/certificates/{number}"),
+                      # Anyone may lodge a complaint (ISO/IEC 17021-1 §9.8.1).
+                      ("post", "/api/v1/public/complaints")}
     assert len(checked) >= 36
 
 

@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from isocert.accounts.models import Organization, User
+from isocert.complaints.models import Appeal, Complaint
 from isocert.core.audit import verify_chain
 from isocert.core.models import AuditEvent
 from isocert.registration.models import Application, Quotation
@@ -31,6 +32,9 @@ def test_seed_demo_creates_every_role_and_states_and_is_idempotent():
     dora = User.objects.get(email="dora@demo.isocert.example")
     assert set(dora.decision_maker_profile.standards.values_list("code", flat=True)) == {
         "ISO 9001", "ISO 14001", "ISO 45001", "ISO/IEC 27001", "ISO 50001"}
+    # One open complaint and one closed appeal (ISO/IEC 17021-1 §9.7, §9.8).
+    assert list(Complaint.objects.values_list("status", flat=True)) == ["acknowledged"]
+    assert list(Appeal.objects.values_list("status", flat=True)) == ["closed"]
 
     again = StringIO()
     call_command("seed-demo", stdout=again)

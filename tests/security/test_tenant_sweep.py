@@ -18,6 +18,7 @@ import pytest
 import sweep_audits_conduct  # the audit conduct's part of the sweep
 import sweep_audits_programme  # the audit programme's part of the sweep
 import sweep_certification  # the decision and certificates' part of the sweep
+import sweep_complaints  # complaints and appeals' part of the sweep
 import sweep_energy  # ISO 50001 energy performance's part of the sweep
 import sweep_improvement  # a sibling module: the improvement app's part of the sweep
 import sweep_readiness  # the readiness app's part of the sweep
@@ -85,12 +86,14 @@ HTML_PK_KINDS = {
     **sweep_certification.HTML_PK_KINDS,
     **sweep_energy.HTML_PK_KINDS,
     **sweep_registry.HTML_PK_KINDS,
+    **sweep_complaints.HTML_PK_KINDS,
 }
 # Non-integer parameters: every value the view knows, and one it doesn't.
 HTML_SLUG_VALUES = {
     ("application_edit", "step"): [*STEP_KEYS, "no-such-step"],
     ("application_transition", "action"): [*TRANSITIONS, "no-such-action"],
     **sweep_improvement.HTML_SLUG_VALUES,
+    **sweep_complaints.HTML_SLUG_VALUES,
     # The public registry: a number nobody was issued is a 404 for every method.
     ("verify_certificate", "number"): ["NO-SUCH-CERTIFICATE"],
 }
@@ -98,13 +101,15 @@ HTML_SLUG_VALUES = {
 HTML_PUBLIC = {"landing", "audit_time_estimate",      # anyone; shows nothing of clients
                "verify_lookup", "certificate_directory",   # the public registry
                "signing_key",   # the certificates' public signing key
-               "health_live", "health_ready"}   # load balancers' probes: ok/fail, no data
+               "health_live", "health_ready",   # load balancers' probes: ok/fail, no data
+               *sweep_complaints.HTML_PUBLIC}
 HTML_OWN = {"dashboard", "organization_create", "tokens", "audit_list",   # Charlie's own, nothing of Alice's
-            *sweep_certification.HTML_OWN}
+            *sweep_certification.HTML_OWN, *sweep_complaints.HTML_OWN}
 HTML_STAFF_ONLY = {"audit_trail", "review_queue",     # CB staff only: 404 for clients
                    "my_declarations",   # a staff member's own client relationships
                    "metrics",   # the operator's: 404 while METRICS_TOKEN is unset, else a token
-                   *sweep_certification.HTML_STAFF_ONLY, *sweep_registry.HTML_STAFF_ONLY}
+                   *sweep_certification.HTML_STAFF_ONLY, *sweep_registry.HTML_STAFF_ONLY,
+                   *sweep_complaints.HTML_STAFF_ONLY}
 HTML_INVITATION = {"invitation_accept"}               # a secret token, swept separately
 
 # --- API operations -----------------------------------------------------------------------------
@@ -125,6 +130,7 @@ API_PARAM_KINDS = {
     **sweep_certification.API_PARAM_KINDS,
     **sweep_energy.API_PARAM_KINDS,
     **sweep_registry.API_PARAM_KINDS,
+    **sweep_complaints.API_PARAM_KINDS,
 }
 # URL patterns of the API that are no operation of the OpenAPI document.
 API_URL_EXEMPT = {"openapi-json", "openapi-view", "api-root"}
@@ -138,20 +144,24 @@ API_PUBLIC = {
     # The public registry: issued certificates, published by design (confidential ones
     # are verifiable by their number only, never listed).
     ("get", "/api/v1/public/certificates"), ("get", "/api/v1/public/certificates/{number}"),
+    *sweep_complaints.API_PUBLIC,
 }
 API_OWN_LISTS = {  # Charlie's own; checked to list nothing of Alice's
     ("get", "/api/v1/me"), ("get", "/api/v1/organizations"), ("get", "/api/v1/tokens"),
     ("get", "/api/v1/applications"),
     *sweep_audits_programme.API_OWN_LISTS,
     *sweep_certification.API_OWN_LISTS,
+    *sweep_complaints.API_OWN_LISTS,
 }
 API_OWN_CREATES = {  # create Charlie's own objects; nothing of Alice's is named
     ("post", "/api/v1/organizations"), ("post", "/api/v1/tokens"),
+    *sweep_complaints.API_OWN_CREATES,
 }
 API_BODY_REFERENCES = {  # names Alice's object in the body: 404
     ("post", "/api/v1/applications"),
 }
 API_STAFF_ONLY = {("get", "/api/v1/audit-events"), *sweep_registry.API_STAFF_ONLY,
+                  *sweep_complaints.API_STAFF_ONLY,
                   # a CB staff member's own declared client relationships
                   ("get", "/api/v1/me/client-relationships"),
                   ("post", "/api/v1/me/client-relationships")}
@@ -244,6 +254,8 @@ def alice_world(request, alice, bob, nordlicht, brightpath, charlie,
         organization=nordlicht, alice=alice, rita=rita)
     energy_ids, energy_names = sweep_energy.build_world(organization=nordlicht, alice=alice)
     registry_ids = sweep_registry.build_world(ada=request.getfixturevalue("ada"))
+    complaints_ids, complaints_names = sweep_complaints.build_world(organization=nordlicht,
+                                                                    alice=alice)
     return AliceWorld(
         ids={
             **improvement_ids,
@@ -253,6 +265,7 @@ def alice_world(request, alice, bob, nordlicht, brightpath, charlie,
             **certification_ids,
             **energy_ids,
             **registry_ids,
+            **complaints_ids,
             "organization": [nordlicht.pk],
             "site": list(nordlicht.sites.values_list("pk", flat=True)),
             "membership": list(nordlicht.memberships.values_list("pk", flat=True)),
@@ -267,7 +280,7 @@ def alice_world(request, alice, bob, nordlicht, brightpath, charlie,
                "erik@nordlicht.example", "Alice&#x27;s CI", "Alice's CI", application.reference,
                quoted.reference, quotation.number, "three shifts", *improvement_names,
                *readiness_names, *programme_names, *conduct_names, *certification_names,
-               *energy_names],
+               *energy_names, *complaints_names],
     )
 
 
@@ -315,6 +328,7 @@ def alice_state(world: AliceWorld) -> dict:
         "certification": sweep_certification.state(organization),
         "energy": sweep_energy.state(organization),
         "registry": sweep_registry.state(),
+        "complaints": sweep_complaints.state(organization),
     }
 
 

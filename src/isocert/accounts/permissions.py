@@ -36,6 +36,11 @@ STAFF_CAPABILITIES: dict[str, frozenset[str]] = {
     "decide": frozenset({DECISION_MAKER}),
     "read_certificates": frozenset({DECISION_MAKER, ADMINISTRATOR, REVIEWER}),
     "manage_certificate_status": frozenset({DECISION_MAKER, ADMINISTRATOR}),
+    # Complaints (ISO/IEC 17021-1 §9.8) and appeals (§9.7): who runs the process. Who may
+    # investigate, decide or sit on a panel is a rule about the person and the case
+    # (not involved), enforced in ``complaints``' services.
+    "handle_complaints": frozenset({ADMINISTRATOR, REVIEWER, DECISION_MAKER}),
+    "handle_appeals": frozenset({ADMINISTRATOR, DECISION_MAKER}),
     # The public registry's imports and exports, the audit trail, the CB's settings.
     "administer": frozenset({ADMINISTRATOR}),
     # The registry's CertSearch exports, and its bulk imports (which write the public registry).

@@ -17,7 +17,7 @@ from ninja import Field, Router, Schema, Status
 from isocert.core.errors import InvalidInput
 from isocert.core.files import stored_file_response
 
-from . import decision_checks, lifecycle, selectors, services
+from . import decision_checks, lifecycle, selectors, services, signals
 from .models import Certificate, CertificateRevision, CertificationDecision
 
 router = Router(tags=["certificates"])
@@ -32,6 +32,13 @@ class DecisionCheckOut(Schema):
     detail: str = Field(..., description="What was found (for ISO 50001 the energy figures)")
 
 
+class OpenMatterOut(Schema):
+    kind: str = Field(..., description="complaint or appeal")
+    reference: str
+    status: str
+    subject: str
+
+
 class ChecklistOut(Schema):
     cycle_id: int
     kind: str = Field(..., description="initial, recertification, scope_extension or "
@@ -41,6 +48,9 @@ class ChecklistOut(Schema):
     ready: bool = Field(..., description="Every item met: a grant is possible")
     independence_problems: list[str] = Field(
         ..., description="Why the caller may not take this decision (empty when they may)")
+    open_matters: list[OpenMatterOut] = Field(
+        ..., description="Complaints and appeals about the client still open (ISO/IEC "
+        "17021-1 §9.7, §9.8): for the decision maker to weigh; they do not block a grant")
 
 
 class DecisionIn(Schema):
@@ -255,7 +265,8 @@ def decision_checklist(request, cycle_id: int, kind: str = CertificationDecision
         cycle=cycle, kind=kind, soa_version=certificate.soa_version if certificate else "")
     return {"cycle_id": cycle.pk, "kind": kind, "audit_id": audit.pk if audit else None,
             "checks": _checks(checks), "ready": all(c.ok for c in checks),
-            "independence_problems": decision_checks.decider_problems(request.auth, cycle)}
+            "independence_problems": decision_checks.decider_problems(request.auth, cycle),
+            "open_matters": signals.open_matters(organization_id=cycle.organization_id)}
 
 
 @router.post("/cycles/{cycle_id}/decisions", response={201: DecisionOut},

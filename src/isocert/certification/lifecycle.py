@@ -28,7 +28,7 @@ from .signals import certificate_changed, daily_run_done
 
 S = Certificate.Status
 PAST = {"suspend": "suspended", "restore": "restored", "withdraw": "withdrawn",
-        "expire": "expired"}
+        "expire": "expired", "reinstate": "reinstated"}
 
 
 class SuspensionAlreadyExtended(Conflict):
@@ -157,6 +157,22 @@ def withdraw_certificate(*, certificate: Certificate, actor: User, reason: str,
     certificate.suspended_until = None
     certificate.suspension_end_proposed_on = None
     return _change(certificate, action="withdraw", actor=actor, reason=reason, day=day)
+
+
+@transaction.atomic
+def reinstate_certificate(*, certificate: Certificate, actor: User, reason: str,
+                          date: datetime.date | None = None) -> Certificate:
+    """Undo a withdrawal when an appeal against it was upheld (ISO/IEC 17021-1 §9.7): the
+    certification was never validly ended. Refused once the certificate's expiry passed
+    (then only a recertification renews it)."""
+    certificate, reason, day = _start(certificate, action="reinstate", actor=actor,
+                                      reason=reason, what="why the withdrawal is undone",
+                                      date=date)
+    if day > certificate.expiry_date:
+        raise InvalidInput("The certificate's validity ended; it cannot be reinstated, only "
+                           "renewed by a recertification.",
+                           fields={"date": f"On or before {certificate.expiry_date}."})
+    return _change(certificate, action="reinstate", actor=actor, reason=reason, day=day)
 
 
 @transaction.atomic

@@ -56,11 +56,28 @@ class CertificationDecision(models.Model):
                                    related_name="+")
     decided_at = models.DateTimeField(auto_now_add=True)
 
+    class Status(models.TextChoices):
+        FINAL = "final", "Final"
+        REOPENED = "reopened", "Reopened on appeal"
+
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.FINAL,
+                              help_text="Reopened when an appeal against it was upheld "
+                              "(ISO/IEC 17021-1 §9.7): the decision is then taken again.")
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    reopen_reason = models.TextField(blank=True)
+
     class Meta:
         ordering = ["-decided_at", "-pk"]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} — {self.get_outcome_display()} ({self.decision_date})"
+
+
+# An upheld appeal reopens the decision appealed (ISO/IEC 17021-1 §9.7); the decision is
+# then taken again with ``services.decide``.
+DECISION_LIFECYCLE = StateMachine("certification decision", {
+    "reopen": ({CertificationDecision.Status.FINAL}, CertificationDecision.Status.REOPENED),
+}, labels=dict(CertificationDecision.Status.choices))
 
 
 class Certificate(models.Model):
@@ -157,6 +174,8 @@ CERTIFICATE_LIFECYCLE = StateMachine("certificate", {
     # A recertification grant renews an active certificate, or restores an expired one
     # within the restoration window (§9.6.3); a suspended one is restored first.
     "recertify": ({_S.ACTIVE, _S.EXPIRED}, _S.ACTIVE),
+    # An appeal against the withdrawal was upheld (§9.7): the certification is reinstated.
+    "reinstate": ({_S.WITHDRAWN}, _S.ACTIVE),
 }, labels=dict(_S.choices))
 # The transitions CB staff take by hand (the others are the daily run's and the decision's).
 MANUAL_CERTIFICATE_ACTIONS = ("suspend", "restore", "extend_suspension", "withdraw")

@@ -100,7 +100,7 @@ def cycles_awaiting_decision(*, user: User) -> QuerySet[CertificationCycle]:
         return CertificationCycle.objects.none()
     decided_audits = CertificationDecision.objects.filter(
         outcome__in=[CertificationDecision.Outcome.GRANT, CertificationDecision.Outcome.REFUSE],
-        audit__isnull=False).values("audit_id")
+        status=CertificationDecision.Status.FINAL, audit__isnull=False).values("audit_id")
     waiting = Audit.objects.filter(
         kind__in=[Audit.Kind.STAGE2, Audit.Kind.RECERTIFICATION, Audit.Kind.SCOPE_EXTENSION],
         status=Audit.Status.CLOSED).exclude(pk__in=decided_audits)

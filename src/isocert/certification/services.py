@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from isocert.accounts.models import Site, User
-from isocert.accounts.permissions import member_emails
+from isocert.accounts.permissions import member_emails, staff_emails
 from isocert.audits.models import (
     Audit,
     CertificationCycle,
@@ -27,7 +27,7 @@ from isocert.audits.models import (
 from isocert.audits.programme.services import add_months, fix_surveillance_dates, start_next_cycle
 from isocert.catalog.models import Country, Standard
 from isocert.core.audit import record_event
-from isocert.core.errors import Conflict, InvalidInput
+from isocert.core.errors import Conflict, InvalidInput, NotPermitted
 from isocert.core.files import check_upload, store_file
 from isocert.core.sequences import next_value
 from isocert.core.validation import clean_date, clean_reason
@@ -41,6 +41,7 @@ from .decision_checks import (
 )
 from .models import (
     CERTIFICATE_LIFECYCLE,
+    DECISION_LIFECYCLE,
     Certificate,
     CertificateRevision,
     CertificateSite,
@@ -507,4 +508,33 @@ def decide(*, cycle: CertificationCycle, actor: User, kind: str, outcome: str,
                     "path": (reverse("certificate_detail", args=[certificate.pk])
                              if certificate and outcome == D.Outcome.GRANT
                              else reverse("cycle_detail", args=[cycle.pk]))})
+    return decision
+
+
+@transaction.atomic
+def reopen_decision(*, decision: CertificationDecision, actor: User,
+                    reason: str) -> CertificationDecision:
+    """Reopen a decision because an appeal against it was upheld (ISO/IEC 17021-1 §9.7).
+
+    The decision stays on record, marked reopened with the reason; its audit counts as
+    undecided again, so the cycle is back in the decision queue and a decision maker
+    independent of the cycle takes the decision anew with ``decide``. The decision makers
+    are told. Refused: someone who is not CB staff; a decision already reopened.
+    """
+    if not actor.staff_roles_set:
+        raise NotPermitted("Only CB staff can reopen a certification decision.")
+    reason = clean_reason(reason, what="why the decision is reopened")
+    decision = CertificationDecision.objects.select_for_update().get(pk=decision.pk)
+    DECISION_LIFECYCLE.apply(decision, "reopen")
+    decision.reopened_at = timezone.now()
+    decision.reopen_reason = reason
+    decision.save(update_fields=["status", "reopened_at", "reopen_reason"])
+    record_event(actor=actor, action="certification.decision.reopened", obj=decision,
+                 organization_id=decision.cycle.organization_id,
+                 payload={"cycle": decision.cycle_id, "kind": decision.kind,
+                          "outcome": decision.outcome, "reason": reason})
+    notify(template="certification_decision_reopened", to=staff_emails("decide"), context={
+        "organization": str(decision.cycle.organization), "kind": decision.get_kind_display(),
+        "outcome": decision.get_outcome_display(), "reason": reason,
+        "path": reverse("cycle_decision", args=[decision.cycle_id])})
     return decision

@@ -17,7 +17,7 @@ from isocert.core.files import stored_file_response
 from isocert.core.forms import add_domain_error
 from isocert.energy import selectors as energy_selectors
 
-from . import decision_checks, lifecycle, selectors, services
+from . import decision_checks, lifecycle, selectors, services, signals
 from .forms import LIFECYCLE_FORMS, CertificateFilterForm, ChecklistKindForm, DecisionForm
 from .models import Certificate, CertificationDecision
 
@@ -44,7 +44,8 @@ def decision_queue(request):
 def _default_kind(cycle, certificate) -> str:
     """The kind of decision the latest closed, undecided audit calls for."""
     kinds = {audit_kind: kind for kind, audit_kind in decision_checks.AUDIT_FOR_KIND.items()}
-    decided = set(cycle.decisions.filter(outcome__in=[D.Outcome.GRANT, D.Outcome.REFUSE])
+    decided = set(cycle.decisions.filter(outcome__in=[D.Outcome.GRANT, D.Outcome.REFUSE],
+                                         status=D.Status.FINAL)
                   .values_list("audit_id", flat=True))
     waiting = (cycle.audits.filter(kind__in=kinds, status=Audit.Status.CLOSED)
                .exclude(pk__in=decided).order_by("-end_date", "-pk").first())
@@ -85,6 +86,7 @@ def _decision_context(request, cycle, *, kind: str, form: DecisionForm) -> dict:
                           .order_by("number")) if audit else []),
         "checks": checks, "ready": all(check.ok for check in checks),
         "independence_problems": decision_checks.decider_problems(request.user, cycle),
+        "panels": signals.decision_panels(cycle=cycle, request=request),
         "can_decide": can(request.user, "decide"),
         "form": form,
         "site_fields": [form[name] for name in form.site_fields],
@@ -194,6 +196,7 @@ def _certificate_context(request, certificate: Certificate, forms=None) -> dict:
         "is_cb_staff": selectors.sees_all_certificates(request.user),
         "lifecycle_forms": [(action, forms.get(action) or LIFECYCLE_FORMS[action](prefix=action))
                             for action in actions],
+        "panels": signals.certificate_panels(certificate=certificate, request=request),
     }
 
 

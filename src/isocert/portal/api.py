@@ -14,6 +14,8 @@ from isocert.accounts.api_auth import PortalSessionAuth, TokenAuth
 from isocert.audits.api import router as audits_router
 from isocert.catalog.api import router as catalog_router
 from isocert.certification.api import router as certification_router
+from isocert.complaints.api import router as complaints_router
+from isocert.complaints.api_appeals import router as appeals_router
 from isocert.core.api import ErrorOut, install_error_handlers, install_input_checks
 from isocert.energy.api import router as energy_router
 from isocert.improvement.api import router as improvement_router
@@ -146,3 +148,5 @@ api.add_router("/", audits_router)
 api.add_router("/", certification_router)
 api.add_router("/", registry_router)
 api.add_router("/", energy_router)
+api.add_router("/", complaints_router)
+api.add_router("/", appeals_router)

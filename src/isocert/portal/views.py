@@ -7,10 +7,12 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.utils import timezone
 
 from isocert.accounts.permissions import can, member_roles_with
 from isocert.accounts.selectors import membership_of, organization_get, organizations_for_user
 from isocert.catalog.selectors import standards_current
+from isocert.complaints import selectors as complaints_selectors
 from isocert.improvement.stage1 import readiness_for_organization
 from isocert.registration.selectors import applications_for_organization, review_counts
 
@@ -47,6 +49,12 @@ def dashboard(request):
     context = {"organizations": organizations}
     if can(user, "read_applications"):
         context["review_counts"] = review_counts(user=user)
+    # The CB's queue: complaints past a time target (ISO/IEC 17021-1 §9.8) and appeals
+    # waiting for the CB (§9.7).
+    context["overdue_complaints"] = complaints_selectors.overdue_complaints(
+        user=user, today=timezone.localdate())
+    if can(user, "handle_appeals"):
+        context["open_appeals"] = complaints_selectors.appeals_waiting(user=user)
     if not organizations and not user.staff_roles_set:
         return render(request, "portal/welcome.html", context)
     return render(request, "portal/dashboard.html", context)

@@ -24,6 +24,7 @@ from isocert.accounts.models import (
 from isocert.audits.models import AuditorProfile
 from isocert.catalog.models import Standard
 from isocert.certification.demo import seed_certificates
+from isocert.complaints.demo import seed_complaints_demo
 from isocert.core.demo import DEMO_DOMAIN, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from isocert.energy.demo import seed_energy_demo
 from isocert.improvement import services as improvement
@@ -74,6 +75,8 @@ class Command(BaseCommand):
             created = _seed_decision_maker_profile() or created
             created = seed_certificates() or created  # Nordlicht active, Brightpath suspended
             created = seed_energy_demo() or created  # Nordlicht's meter data and baseline
+            # An open complaint about Nordlicht, Brightpath's closed appeal.
+            created = seed_complaints_demo() or created
         self.stdout.write(self.style.SUCCESS(
             "Demo data created." if created else "Demo data already present."))
         self.stdout.write(

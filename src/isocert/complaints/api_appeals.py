@@ -1,0 +1,147 @@
+"""The appeals API (ISO/IEC 17021-1 §9.7): the client lodges and follows its appeals; the
+CB acknowledges, appoints the panel, and the panel investigates and decides."""
+
+import datetime
+
+from django.shortcuts import get_object_or_404
+from ninja import Field, File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from . import appeals, selectors
+from .models import Appeal
+
+router = Router(tags=["appeals"])
+
+
+class AppealOut(Schema):
+    id: int
+    reference: str = Field(examples=["APL-2026-000001"])
+    status: str = Field(description="lodged, acknowledged, panel_appointed, investigated, "
+                        "upheld, dismissed or closed.")
+    organization_id: int
+    subject: str = Field(description="refusal, suspension, withdrawal, scope_reduction or "
+                         "finding_grade.")
+    decision_id: int | None
+    certificate_id: int | None
+    finding_id: int | None
+    decided_on: datetime.date = Field(description="When the decision appealed was taken.")
+    grounds: str
+    lodged_at: datetime.datetime
+    panel_ids: list[int]
+    suspension_stayed: bool
+    investigation: str
+    outcome_reasons: str
+    attachments: list[str]
+
+
+def _out(appeal: Appeal) -> dict:
+    return {
+        **{field: getattr(appeal, field) for field in (
+            "id", "reference", "status", "organization_id", "subject", "decision_id",
+            "certificate_id", "finding_id", "decided_on", "grounds", "lodged_at",
+            "suspension_stayed", "investigation", "outcome_reasons")},
+        "panel_ids": sorted(appeal.panel.values_list("pk", flat=True)),
+        "attachments": list(appeal.attachments.values_list("filename", flat=True)),
+    }
+
+
+def _appeal(request, appeal_id: int) -> Appeal:
+    return selectors.appeal_get(user=request.auth, pk=appeal_id)
+
+
+@router.get("/appeals", response=list[AppealOut], summary="Appeals you may see",
+            description="A client's members see their organizations' appeals; the CB's "
+                        "appeal handlers all; panel members theirs.")
+def list_appeals(request):
+    return [_out(a) for a in selectors.appeals_for_user(user=request.auth)]
+
+
+@router.post(
+    "/appeals", response={201: AppealOut}, summary="Appeal a certification decision",
+    description=(
+        "An owner or editor of the organization appeals, within `APPEAL_WINDOW_DAYS` "
+        "(default 30) of the decision: `refusal` or `scope_reduction` name `decision_id`, "
+        "`suspension` or `withdrawal` name `certificate_id` (suspended or withdrawn now), "
+        "`finding_grade` names `finding_id`. Multipart, with up to 5 `attachments`. "
+        "Past the window, or a subject that does not match, answers 422 naming the field. "
+        "An appeal does not stop a suspension unless the appeals panel stays it."),
+)
+def lodge_appeal(request, subject: Form[str], grounds: Form[str],
+                 decision_id: Form[int | None] = None, certificate_id: Form[int | None] = None,
+                 finding_id: Form[int | None] = None,
+                 attachments: File[list[UploadedFile]] = None):
+    user = request.auth
+    decision = (selectors.appealable_decision_get(user=user, pk=decision_id)
+                if decision_id is not None else None)
+    certificate = (selectors.appealable_certificate_get(user=user, pk=certificate_id)
+                   if certificate_id is not None else None)
+    finding = (selectors.appealable_finding_get(user=user, pk=finding_id)
+               if finding_id is not None else None)
+    appeal = appeals.lodge_appeal(subject=subject, grounds=grounds, actor=user,
+                                  decision=decision, certificate=certificate, finding=finding,
+                                  attachments=attachments or [])
+    return Status(201, _out(appeal))
+
+
+@router.get("/appeals/{appeal_id}", response=AppealOut, summary="One appeal")
+def get_appeal(request, appeal_id: int):
+    return _out(_appeal(request, appeal_id))
+
+
+@router.post("/appeals/{appeal_id}/acknowledge", response=AppealOut,
+             summary="Acknowledge the appeal (e-mail to the client)")
+def acknowledge(request, appeal_id: int):
+    return _out(appeals.acknowledge_appeal(appeal=_appeal(request, appeal_id),
+                                           actor=request.auth))
+
+
+class AppealPanelIn(Schema):
+    member_ids: list[int]
+    stay_suspension: bool = Field(False, description="Lift an appealed suspension while the "
+                                  "appeal runs; otherwise it stands.")
+
+
+@router.post("/appeals/{appeal_id}/panel", response=AppealOut,
+             summary="Appoint the appeals panel",
+             description="CB staff not involved in the decision appealed; anyone involved "
+                         "(its decision maker, the audit team, the reviewer, who suspended "
+                         "or withdrew) answers 403 `impartiality_threat` naming `member_ids`.")
+def panel(request, appeal_id: int, payload: AppealPanelIn):
+    appeal = _appeal(request, appeal_id)
+    members = [get_object_or_404(selectors.staff_choices(), pk=pk)
+               for pk in dict.fromkeys(payload.member_ids)]
+    return _out(appeals.appoint_appeal_panel(appeal=appeal, members=members,
+                                             actor=request.auth,
+                                             stay_suspension=payload.stay_suspension))
+
+
+class AppealInvestigationIn(Schema):
+    investigation: str
+
+
+@router.post("/appeals/{appeal_id}/investigation", response=AppealOut,
+             summary="Record the investigation (a panel member)")
+def investigation(request, appeal_id: int, payload: AppealInvestigationIn):
+    return _out(appeals.record_appeal_investigation(
+        appeal=_appeal(request, appeal_id), actor=request.auth,
+        investigation=payload.investigation))
+
+
+class AppealDecisionIn(Schema):
+    upheld: bool
+    reasons: str
+
+
+@router.post("/appeals/{appeal_id}/decision", response=AppealOut,
+             summary="The panel's decision, with formal notice to the client",
+             description="Upheld: a refusal or scope reduction is reopened for a new "
+                         "certification decision, a suspension lifted, a withdrawal "
+                         "reinstated. Dismissed: the reasons are sent to the client.")
+def decision(request, appeal_id: int, payload: AppealDecisionIn):
+    return _out(appeals.decide_appeal(appeal=_appeal(request, appeal_id), actor=request.auth,
+                                      upheld=payload.upheld, reasons=payload.reasons))
+
+
+@router.post("/appeals/{appeal_id}/close", response=AppealOut, summary="Close the appeal")
+def close(request, appeal_id: int):
+    return _out(appeals.close_appeal(appeal=_appeal(request, appeal_id), actor=request.auth))

@@ -1,0 +1,413 @@
+"""Complaints (ISO/IEC 17021-1 §9.8): every write, each atomic with its audit event.
+
+The process is the clause's: receipt and acknowledgment (§9.8.5), validation — does it
+relate to the CB's certification activities or to a certified client, whom the CB then
+tells (§9.8.2, §9.8.4) — investigation by a person not involved, decision made or
+reviewed and approved by a person not involved (§9.8.6), formal notice of progress and
+outcome to the complainant (§9.8.5, §9.8.7), and the end of the process (§9.8.7).
+"""
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from isocert.accounts.models import User
+from isocert.accounts.permissions import can, can_in, member_emails, staff_emails
+from isocert.audits.models import Audit
+from isocert.audits.programme.cycles import add_special_audit
+from isocert.certification.lifecycle import suspend_certificate
+from isocert.certification.models import Certificate
+from isocert.core.audit import record_event
+from isocert.core.errors import InvalidInput, NotPermitted, TransitionNotAllowed
+from isocert.core.files import check_upload, store_file
+from isocert.core.sequences import next_value
+from isocert.core.validation import clean_reason
+from isocert.notifications.services import notify
+
+from .involvement import ensure_not_involved, involvement
+from .models import (
+    COMPLAINT_HANDLING,
+    COMPLAINT_LIFECYCLE,
+    Complaint,
+    ComplaintAttachment,
+    ComplaintMessage,
+)
+
+C = Complaint
+REFERENCE_FORMAT = "CMP-{year}-{seq:06d}"   # the public contract's reference
+MAX_ATTACHMENTS = 5
+
+
+# --- small helpers -----------------------------------------------------------------------------
+
+def _text(value, field: str, *, limit: int, what: str, required: bool = True) -> str:
+    text = (value or "").strip()
+    if required and not text:
+        raise InvalidInput(f"Please give {what}.", fields={field: f"Give {what}."})
+    if len(text) > limit:
+        raise InvalidInput(f"{what.capitalize()} is too long.",
+                           fields={field: f"At most {limit} characters."})
+    return text
+
+
+def ensure_handler(actor: User) -> None:
+    if not can(actor, "handle_complaints"):
+        raise NotPermitted("Only CB staff who handle complaints can do this.")
+
+
+def _locked(complaint: Complaint) -> Complaint:
+    return Complaint.objects.select_for_update().get(pk=complaint.pk)
+
+
+def _event(actor, action: str, complaint: Complaint, payload: dict | None = None) -> None:
+    record_event(actor=actor, action=f"complaints.complaint.{action}", obj=complaint,
+                 organization_id=complaint.organization_id,
+                 payload={"reference": complaint.reference, "status": complaint.status,
+                          **(payload or {})})
+
+
+def _message(complaint: Complaint, kind: str, text: str, author: User | None) -> None:
+    ComplaintMessage.objects.create(complaint=complaint, kind=kind, text=text, author=author)
+
+
+def _mail_complainant(complaint: Complaint, template: str, text: str = "") -> None:
+    notify(template=template, to=[complaint.email], context={
+        "reference": complaint.reference, "name": complaint.name,
+        "subject": complaint.subject, "text": text})
+
+
+def involved_people(complaint: Complaint) -> dict[int, str]:
+    """Who took part in what the complaint is about: the team members of the audits
+    concerned (without a choice, every audit of the certificate's cycle), the decision
+    makers and the application reviewer of those cycles."""
+    audits = list(complaint.audits.select_related("cycle"))
+    cycles = {audit.cycle for audit in audits}
+    certificate = complaint.certificate
+    if certificate is not None and certificate.cycle_id:
+        cycles.add(certificate.cycle)
+        if not audits:
+            audits = list(Audit.objects.filter(cycle=certificate.cycle))
+    return involvement(audits=audits, cycles=list(cycles))
+
+
+# --- the public side -----------------------------------------------------------------------------
+
+@transaction.atomic
+def lodge_complaint(*, name: str, email: str, subject: str, description: str,
+                    organization_name: str = "", certificate_number: str = "",
+                    attachments: list | None = None, actor: User | None = None) -> Complaint:
+    """Receive a complaint from anyone (§9.8.1: the process is publicly available).
+
+    Gets the next ``CMP-YYYY-NNNNNN`` reference; a certificate number that matches an
+    issued certificate links the complaint to it and its organization (the CB confirms
+    when it classifies). The CB's complaint handlers are told. Refused (422, naming the
+    field): a missing name, e-mail, subject or description, an e-mail address that is not
+    one, too long a text, more than ``MAX_ATTACHMENTS`` files or a file the upload checks
+    refuse (``core.files``).
+    """
+    name = _text(name, "name", limit=150, what="your name")
+    email = _text(email, "email", limit=254, what="your e-mail address")
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise InvalidInput("Please give a valid e-mail address.",
+                           fields={"email": "Enter a valid e-mail address."})
+    subject = _text(subject, "subject", limit=200, what="a subject")
+    description = _text(description, "description", limit=10000,
+                        what="a description of the complaint")
+    organization_name = _text(organization_name, "organization_name", limit=200,
+                              what="the organization's name", required=False)
+    certificate_number = _text(certificate_number, "certificate_number", limit=60,
+                               what="the certificate number", required=False)
+    attachments = list(attachments or [])
+    if len(attachments) > MAX_ATTACHMENTS:
+        raise InvalidInput("Too many files.", fields={
+            "attachments": f"At most {MAX_ATTACHMENTS} files."})
+    checked = [(check_upload(upload, field="attachments"), upload.name)
+               for upload in attachments]
+    certificate = (Certificate.objects.filter(number=certificate_number).first()
+                   if certificate_number else None)
+    today = timezone.localdate()
+    complaint = Complaint.objects.create(
+        reference=REFERENCE_FORMAT.format(year=today.year,
+                                          seq=next_value("complaint", str(today.year))),
+        name=name, email=email, organization_name=organization_name,
+        certificate_number=certificate_number, subject=subject, description=description,
+        certificate=certificate,
+        organization_id=certificate.organization_id if certificate else None)
+    for upload_check, filename in checked:
+        ComplaintAttachment.objects.create(complaint=complaint, file=store_file(upload_check),
+                                           filename=(filename or "attachment")[:200])
+    _event(actor, "received", complaint, {"attachments": len(checked),
+                                          "certificate": certificate_number})
+    notify(template="complaint_received", to=staff_emails("handle_complaints"), context={
+        "reference": complaint.reference, "subject": subject,
+        "path": reverse("complaint_detail", args=[complaint.pk])})
+    return complaint
+
+
+# --- the CB's handling ---------------------------------------------------------------------------
+
+@transaction.atomic
+def acknowledge_complaint(*, complaint: Complaint, actor: User) -> Complaint:
+    """Acknowledge receipt (§9.8.5): the complainant gets an e-mail with the reference."""
+    ensure_handler(actor)
+    complaint = _locked(complaint)
+    COMPLAINT_LIFECYCLE.apply(complaint, "acknowledge")
+    complaint.acknowledged_at = timezone.now()
+    complaint.save()
+    _message(complaint, ComplaintMessage.Kind.ACKNOWLEDGMENT,
+             f"Complaint {complaint.reference} received and acknowledged.", actor)
+    _event(actor, "acknowledged", complaint)
+    _mail_complainant(complaint, "complaint_acknowledged")
+    return complaint
+
+
+@transaction.atomic
+def classify_complaint(*, complaint: Complaint, actor: User, relates_to: str,
+                       certificate: Certificate | None = None, audits: list[Audit] | None = None,
+                       notes: str = "") -> Complaint:
+    """Decide what the complaint relates to (§9.8.2): the CB's certification activities,
+    or a certified client — then it is linked to the client's certificate and the client's
+    members are told, and may respond (§9.8.4). ``audits`` are the audits complained
+    about (their teams may not investigate or decide). Refused: an unknown choice; a
+    complaint about a certified client without its certificate."""
+    ensure_handler(actor)
+    if relates_to not in C.Relates.values:
+        raise InvalidInput("Choose what the complaint relates to.", fields={
+            "relates_to": "The CB's certification activities or a certified client."})
+    if relates_to == C.Relates.CERTIFIED_CLIENT and certificate is None:
+        raise InvalidInput("A complaint about a certified client is linked to its "
+                           "certificate.", fields={"certificate_id": "Choose the certificate."})
+    notes = _text(notes, "notes", limit=5000, what="notes", required=False)
+    complaint = _locked(complaint)
+    COMPLAINT_LIFECYCLE.apply(complaint, "classify")
+    complaint.relates_to = relates_to
+    complaint.classification_notes = notes
+    if certificate is not None:
+        complaint.certificate = certificate
+        complaint.organization_id = certificate.organization_id
+    if relates_to == C.Relates.CERTIFIED_CLIENT:
+        complaint.client_notified_at = timezone.now()
+    complaint.save()
+    complaint.audits.set(audits or [])
+    if relates_to == C.Relates.CERTIFIED_CLIENT:
+        _message(complaint, ComplaintMessage.Kind.CLIENT_NOTICE,
+                 f"The client was told of complaint {complaint.reference} "
+                 f"about certificate {certificate.number}.", actor)
+        notify(template="complaint_client_notice",
+               to=member_emails(complaint.organization_id), context={
+                   "reference": complaint.reference, "subject": complaint.subject,
+                   "certificate": certificate.number,
+                   "path": reverse("complaint_client", args=[complaint.pk])})
+    _event(actor, "classified", complaint, {
+        "relates_to": relates_to, "certificate": certificate.number if certificate else None,
+        "audits": sorted(audit.pk for audit in audits or [])})
+    return complaint
+
+
+@transaction.atomic
+def respond_to_complaint(*, complaint: Complaint, actor: User, response: str) -> Complaint:
+    """The certified client's answer to a complaint about it (§9.8.4), while the CB
+    handles it. Refused: someone who may not edit for the organization."""
+    complaint = _locked(complaint)
+    if complaint.organization is None or not can_in(actor, "edit", complaint.organization):
+        raise NotPermitted("Only an owner or editor of the organization can respond.")
+    response = _text(response, "response", limit=10000, what="your response")
+    if complaint.status not in COMPLAINT_HANDLING or not complaint.client_notified_at:
+        raise TransitionNotAllowed("This complaint is no longer open for the client's response.")
+    complaint.client_response = response
+    complaint.client_responded_at = timezone.now()
+    complaint.save(update_fields=["client_response", "client_responded_at"])
+    _message(complaint, ComplaintMessage.Kind.CLIENT_RESPONSE, response, actor)
+    _event(actor, "client_responded", complaint)
+    notify(template="complaint_client_responded", to=staff_emails("handle_complaints"),
+           context={"reference": complaint.reference,
+                    "path": reverse("complaint_detail", args=[complaint.pk])})
+    return complaint
+
+
+@transaction.atomic
+def assign_investigator(*, complaint: Complaint, investigator: User, actor: User) -> Complaint:
+    """Give the investigation to a CB staff member not involved in what is complained
+    about (§9.8.5): refused for a team member of the audits concerned, a decision maker
+    of those cycles or the application's reviewer (``involved_people``)."""
+    ensure_handler(actor)
+    if not investigator.is_active or not investigator.staff_roles_set:
+        raise InvalidInput("The investigator is a member of the CB's staff.",
+                           fields={"investigator_id": "Choose a CB staff member."})
+    complaint = _locked(complaint)
+    ensure_not_involved(investigator, involved_people(complaint), field="investigator_id",
+                        role="investigator")
+    COMPLAINT_LIFECYCLE.apply(complaint, "assign_investigator")
+    complaint.investigator = investigator
+    complaint.save()
+    _event(actor, "investigator_assigned", complaint, {"investigator": investigator.email})
+    notify(template="complaint_investigator", to=[investigator.email], context={
+        "reference": complaint.reference, "subject": complaint.subject,
+        "path": reverse("complaint_detail", args=[complaint.pk])})
+    return complaint
+
+
+@transaction.atomic
+def record_complaint_investigation(*, complaint: Complaint, actor: User,
+                                   investigation: str) -> Complaint:
+    """The investigator records what was examined and found. Refused for anyone else."""
+    complaint = _locked(complaint)
+    if complaint.investigator_id != actor.pk:
+        raise NotPermitted("Only the assigned investigator records the investigation.")
+    investigation = clean_reason(investigation, field="investigation",
+                                 what="what the investigation found", limit=20000)
+    COMPLAINT_LIFECYCLE.apply(complaint, "record_investigation")
+    complaint.investigation = investigation
+    complaint.investigated_at = timezone.now()
+    complaint.save()
+    _event(actor, "investigated", complaint)
+    return complaint
+
+
+@transaction.atomic
+def decide_complaint(*, complaint: Complaint, actor: User, outcome: str,
+                     action: str = C.Action.NONE, action_reason: str = "") -> Complaint:
+    """Decide the outcome and the actions (§9.8.6), by a person not involved in what is
+    complained about. A special short-notice audit is added to the certificate's cycle
+    (``audits.programme.cycles.add_special_audit``) and a suspension goes through
+    ``certification.lifecycle.suspend_certificate``: each keeps its own rules (who may
+    plan audits, who may suspend). Refused: an involved person; a missing outcome; an
+    action on a complaint not linked to a certificate."""
+    ensure_handler(actor)
+    outcome = clean_reason(outcome, field="outcome", what="the outcome", limit=10000)
+    if action not in C.Action.values:
+        raise InvalidInput("Choose the action.", fields={
+            "action": "No further action, a special short-notice audit or a suspension."})
+    complaint = _locked(complaint)
+    ensure_not_involved(actor, involved_people(complaint), field="actor",
+                        role="person deciding the outcome")
+    COMPLAINT_LIFECYCLE.apply(complaint, "decide")
+    if action != C.Action.NONE:
+        certificate = complaint.certificate
+        if certificate is None:
+            raise InvalidInput("An audit or a suspension needs the client's certificate.",
+                               fields={"action": "Link the complaint to a certificate."})
+        reason = clean_reason(action_reason or outcome, field="action_reason",
+                              what="the reason for the action")
+        reason = f"Complaint {complaint.reference}: {reason}"
+        if action == C.Action.SHORT_NOTICE_AUDIT:
+            if certificate.cycle is None:
+                raise InvalidInput("The certificate has no audit programme in the portal.",
+                                   fields={"action": "Choose another action."})
+            complaint.special_audit = add_special_audit(
+                cycle=certificate.cycle, actor=actor, kind=Audit.Kind.SHORT_NOTICE,
+                reason=reason)
+        else:
+            suspend_certificate(certificate=certificate, actor=actor, reason=reason)
+    complaint.outcome = outcome
+    complaint.action = action
+    complaint.decided_by = actor
+    complaint.decided_at = timezone.now()
+    complaint.save()
+    _event(actor, "decided", complaint, {
+        "action": action, "special_audit": complaint.special_audit_id})
+    return complaint
+
+
+@transaction.atomic
+def report_complaint_progress(*, complaint: Complaint, actor: User, text: str) -> Complaint:
+    """Tell the complainant how the handling goes (§9.8.5): an e-mail, kept on record."""
+    ensure_handler(actor)
+    text = clean_reason(text, field="text", what="the progress report", limit=10000)
+    complaint = _locked(complaint)
+    if complaint.status not in COMPLAINT_HANDLING | {C.Status.ACKNOWLEDGED}:
+        raise TransitionNotAllowed(
+            f"This complaint is {complaint.get_status_display().lower()}; progress is "
+            "reported between acknowledgment and the outcome.")
+    _message(complaint, ComplaintMessage.Kind.PROGRESS, text, actor)
+    _event(actor, "progress_reported", complaint)
+    _mail_complainant(complaint, "complaint_progress", text)
+    return complaint
+
+
+@transaction.atomic
+def communicate_complaint_outcome(*, complaint: Complaint, actor: User,
+                                  text: str = "") -> Complaint:
+    """Give the complainant formal notice of the outcome (§9.8.7) by e-mail; ``text``
+    defaults to the decided outcome."""
+    ensure_handler(actor)
+    complaint = _locked(complaint)
+    text = _text(text, "text", limit=10000, what="the notice", required=False) \
+        or complaint.outcome
+    COMPLAINT_LIFECYCLE.apply(complaint, "communicate_outcome")
+    complaint.communicated_at = timezone.now()
+    complaint.save()
+    _message(complaint, ComplaintMessage.Kind.OUTCOME, text, actor)
+    _event(actor, "outcome_communicated", complaint)
+    _mail_complainant(complaint, "complaint_outcome", text)
+    return complaint
+
+
+@transaction.atomic
+def close_complaint(*, complaint: Complaint, actor: User) -> Complaint:
+    """Record the end of the process (§9.8.7)."""
+    ensure_handler(actor)
+    complaint = _locked(complaint)
+    COMPLAINT_LIFECYCLE.apply(complaint, "close")
+    complaint.closed_at = timezone.now()
+    complaint.save()
+    _event(actor, "closed", complaint)
+    return complaint
+
+
+# --- time targets --------------------------------------------------------------------------------
+
+def due_dates(complaint: Complaint) -> dict[str, datetime.date]:
+    """The complaint's time targets, counted from the day it was received (settings)."""
+    received = timezone.localtime(complaint.received_at).date()
+    days = datetime.timedelta
+    return {
+        "acknowledge": received + days(days=settings.COMPLAINT_ACKNOWLEDGE_DAYS),
+        "client_notice": received + days(days=settings.COMPLAINT_CLIENT_NOTICE_DAYS),
+        "outcome": received + days(days=settings.COMPLAINT_OUTCOME_DAYS),
+    }
+
+
+BEFORE_CLASSIFIED = {C.Status.RECEIVED, C.Status.ACKNOWLEDGED}
+BEFORE_DECIDED = BEFORE_CLASSIFIED | {C.Status.CLASSIFIED, C.Status.INVESTIGATING,
+                                      C.Status.INVESTIGATED}
+
+
+def overdue_reasons(complaint: Complaint, today: datetime.date) -> list[str]:
+    """What is late on an open complaint, in words (empty: on time)."""
+    due = due_dates(complaint)
+    reasons = []
+    if complaint.status == C.Status.RECEIVED and today > due["acknowledge"]:
+        reasons.append(f"acknowledgment was due {due['acknowledge']}")
+    if complaint.status in BEFORE_CLASSIFIED and today > due["client_notice"]:
+        reasons.append(f"classification (and telling the client) was due {due['client_notice']}")
+    if complaint.status in BEFORE_DECIDED and today > due["outcome"]:
+        reasons.append(f"the outcome was due {due['outcome']}")
+    return reasons
+
+
+@transaction.atomic
+def remind_overdue_complaints(*, today: datetime.date) -> int:
+    """The daily reminder: one e-mail to the complaint handlers listing the complaints
+    past a time target, at most once a day per complaint. Returns how many were listed."""
+    late = []
+    for complaint in (Complaint.objects.select_for_update()
+                      .filter(status__in=BEFORE_DECIDED).exclude(last_reminded_on=today)):
+        reasons = overdue_reasons(complaint, today)
+        if reasons:
+            late.append({"reference": complaint.reference, "subject": complaint.subject,
+                         "reasons": "; ".join(reasons),
+                         "path": reverse("complaint_detail", args=[complaint.pk])})
+            complaint.last_reminded_on = today
+            complaint.save(update_fields=["last_reminded_on"])
+    if late:
+        notify(template="complaints_overdue", to=staff_emails("handle_complaints"),
+               context={"complaints": late, "today": today.isoformat()})
+    return len(late)
