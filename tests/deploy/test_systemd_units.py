@@ -43,13 +43,16 @@ def test_every_isocert_command_the_units_run_exists():
 def test_the_daily_unit_verifies_the_trail_before_signing_its_head():
     commands = isocert_commands("isocert-daily.service")
     assert commands.index("verify-audit-trail") < commands.index("send-audit-trail-head")
-    assert {"send-overdue-digests", "send-ca-reminders", "certificate-lifecycle"} <= set(commands)
+    assert {"send-overdue-digests", "send-ca-reminders", "certificate-lifecycle",
+            "recover-tasks"} <= set(commands)
 
 
-@pytest.mark.parametrize("name", ["isocert-web.service", "isocert-worker.service"])
-def test_the_long_running_services_restart_on_failure(name):
+@pytest.mark.parametrize(("name", "restart"), [("isocert-web.service", "on-failure"),
+                                               ("isocert-worker.service", "always")])
+def test_the_long_running_services_are_started_again(name, restart):
+    # The worker whatever ended it: the queued tasks wait for it.
     service = unit(name)["Service"]
-    assert service["Restart"] == "on-failure"
+    assert service["Restart"] == restart
     assert service["EnvironmentFile"] == "/etc/isocert/isocert.env"
 
 
