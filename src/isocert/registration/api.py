@@ -37,6 +37,21 @@ class ApplicationFields(Schema):
     current_cb_name: str | None = None
     current_certificate_number: str | None = None
     current_certificate_expiry: datetime.date | None = None
+    current_accreditation_body: str | None = Field(
+        None, description="Transfer (IAF MD 2): the current certificate's accreditation body.")
+    current_certificate_standard: str | None = Field(
+        None, description="Transfer: standard and edition on the current certificate.")
+    current_certificate_scope: str | None = Field(
+        None, description="Transfer: the scope on the current certificate.")
+    current_cycle_decision_date: datetime.date | None = Field(
+        None, description="Transfer: date of the decision that started the current cycle.")
+    current_cycle_stage: str | None = Field(
+        None, description="Transfer: where the current cycle stands — initial, "
+                          "surveillance1 or surveillance2 (the last audit held).")
+    current_open_nonconformities: str | None = Field(
+        None, description="Transfer: nonconformities still open with the current CB.")
+    current_complaints: str | None = Field(
+        None, description="Transfer: complaints received and the action taken.")
     desired_audit_from: datetime.date | None = None
     desired_audit_to: datetime.date | None = None
 
@@ -112,6 +127,13 @@ class ApplicationOut(Schema):
     current_cb_name: str
     current_certificate_number: str
     current_certificate_expiry: datetime.date | None
+    current_accreditation_body: str
+    current_certificate_standard: str
+    current_certificate_scope: str
+    current_cycle_decision_date: datetime.date | None
+    current_cycle_stage: str
+    current_open_nonconformities: str
+    current_complaints: str
     desired_audit_from: datetime.date | None
     desired_audit_to: datetime.date | None
     decline_reason: str
@@ -148,6 +170,9 @@ def _application_out(application: Application, user) -> dict:
             "id", "reference", "organization_id", "status", "version", "registration_number",
             "scope_statement", "consultancy_used", "consultancy_by", "is_transfer",
             "current_cb_name", "current_certificate_number", "current_certificate_expiry",
+            "current_accreditation_body", "current_certificate_standard",
+            "current_certificate_scope", "current_cycle_decision_date", "current_cycle_stage",
+            "current_open_nonconformities", "current_complaints",
             "desired_audit_from", "desired_audit_to", "decline_reason", "submitted_at",
             "registered_at")},
         "organization": str(application.organization),

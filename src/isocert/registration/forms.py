@@ -150,6 +150,26 @@ class BackgroundForm(forms.Form):
                                                  label="Current certificate number")
     current_certificate_expiry = forms.DateField(required=False, widget=DATE,
                                                  label="Current certificate expires on")
+    current_accreditation_body = forms.CharField(
+        max_length=200, required=False, label="Accreditation body of the current certificate")
+    current_certificate_standard = forms.CharField(
+        max_length=60, required=False, label="Standard on the current certificate",
+        help_text="With its edition, e.g. ISO 9001:2015.")
+    current_certificate_scope = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        label="Scope on the current certificate")
+    current_cycle_decision_date = forms.DateField(
+        required=False, widget=DATE, label="Decision that started the current cycle")
+    current_cycle_stage = forms.ChoiceField(
+        required=False, label="Last audit held in the current cycle",
+        choices=[("", "—"), ("initial", "Initial certification (no surveillance yet)"),
+                 ("surveillance1", "Surveillance 1"), ("surveillance2", "Surveillance 2")])
+    current_open_nonconformities = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        label="Nonconformities still open with the current CB")
+    current_complaints = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        label="Complaints received and the action taken")
 
 
 class PeriodForm(forms.Form):

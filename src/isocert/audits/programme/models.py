@@ -40,6 +40,11 @@ class CertificationCycle(models.Model):
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
     decision_date = models.DateField(null=True, blank=True,
                                      help_text="Set by the certification decision.")
+    # A cycle continued from another CB (IAF MD 2 §2.3): the years up to the transfer were
+    # audited by the previous CB, so the surveillance calendar is checked from then on.
+    transferred_from = models.CharField(
+        max_length=200, blank=True, help_text="The CB that ran this cycle before the transfer.")
+    transferred_on = models.DateField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
                                    on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
