@@ -100,7 +100,7 @@ def test_standard_lines_are_checked_field_by_field(nordlicht, alice):
     assert application.status == "draft"
 
 
-# What IAF MD 2 §2.2.1 needs of a transfer besides the CB and the number.
+# What IAF MD 2 §2.2 needs of a transfer besides the CB and the number.
 TRANSFER_CYCLE = {"current_certificate_expiry": datetime.date(2028, 5, 31),
                   "current_cycle_decision_date": datetime.date(2025, 6, 1),
                   "current_cycle_stage": "surveillance1"}

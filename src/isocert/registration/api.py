@@ -361,18 +361,18 @@ def decline(request, app_id: int, payload: ReasonIn):
 # --- the pre-transfer review (IAF MD 2) ----------------------------------------------------------
 
 class TransferReviewIn(Schema):
-    certificate_valid: bool = Field(False, description="MD 2 §2.1.1: valid, within its cycle")
+    certificate_valid: bool = Field(False, description="MD 2 §2.1: valid, within its cycle")
     accredited_by_mla_signatory: bool = Field(
-        False, description="MD 2 §2.1.1: accredited by an IAF MLA signatory body")
-    not_suspended: bool = Field(False, description="MD 2 §2.1.2: not suspended or under "
+        False, description="MD 2 §2.1: accredited by an IAF MLA signatory body")
+    not_suspended: bool = Field(False, description="MD 2 §2.1: not suspended or under "
                                                    "notice of suspension")
     scope_within_accreditation: bool = Field(
-        False, description="MD 2 §2.2.2 b: within this CB's accreditation")
-    complaints_addressed: bool = Field(False, description="MD 2 §2.2.2 c")
-    reports_reviewed: bool = Field(False, description="MD 2 §2.2.2 d: last audit reports")
-    open_majors_closed: bool = Field(False, description="MD 2 §2.2.2 e, §2.3.1")
+        False, description="MD 2 §2.2 b: within this CB's accreditation")
+    complaints_addressed: bool = Field(False, description="MD 2 §2.2")
+    reports_reviewed: bool = Field(False, description="MD 2 §2.2 d: last audit reports")
+    open_majors_closed: bool = Field(False, description="MD 2 §2.2, §2.3")
     visit: str = Field("not_needed", description="not_needed, pending (needed, not held), "
-                                                 "satisfactory or unsatisfactory (MD 2 §2.2.3)")
+                                                 "satisfactory or unsatisfactory (MD 2 §2.2)")
     visit_date: datetime.date | None = Field(None, description="Required once the visit is held")
     visit_findings: str = Field("", description="Required once the visit is held")
     notes: str = ""
@@ -440,7 +440,7 @@ def put_transfer_review(request, app_id: int, payload: TransferReviewIn):
 @router.post("/applications/{app_id}/transfer-review/accept", response=TransferReviewOut,
              tags=["transfers"], summary="Accept the transfer (transfer reviewers)",
              description="409 naming the failed checks unless every check passed (IAF MD 2 "
-                         "§2.2.4). The decision maker then issues the transferred "
+                         "§2.2). The decision maker then issues the transferred "
                          "certificate.")
 def accept_transfer(request, app_id: int, payload: TransferConclusionIn):
     review = services.conclude_transfer_review(
@@ -452,7 +452,7 @@ def accept_transfer(request, app_id: int, payload: TransferConclusionIn):
 @router.post("/applications/{app_id}/transfer-review/refuse", response=TransferReviewOut,
              tags=["transfers"], summary="Refuse the transfer (transfer reviewers)",
              description="The application continues as a new initial certification "
-                         "(IAF MD 2 §2.2.5).")
+                         "(IAF MD 2 §2.2).")
 def refuse_transfer(request, app_id: int, payload: TransferConclusionIn):
     review = services.conclude_transfer_review(
         application=selectors.application_get(user=request.auth, pk=app_id),

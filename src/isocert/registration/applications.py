@@ -231,7 +231,7 @@ def entry_problems(application: Application) -> dict[str, str]:
             problems["current_cb_name"] = "Name the certification body you are certified by."
         if not application.current_certificate_number:
             problems["current_certificate_number"] = "Give your current certificate number."
-        # IAF MD 2 §2.2.1: what the accepting CB needs to review a transfer.
+        # IAF MD 2 §2.2: what the accepting CB needs to review a transfer.
         if not application.current_certificate_expiry:
             problems["current_certificate_expiry"] = "Give the expiry of your current certificate."
         if not application.current_cycle_decision_date:

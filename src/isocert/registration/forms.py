@@ -221,7 +221,7 @@ class AssessmentForm(forms.Form):
 
 
 class TransferReviewForm(forms.Form):
-    """The pre-transfer review's checks (IAF MD 2 §2.2.2) and the visit (§2.2.3)."""
+    """The pre-transfer review's checks (IAF MD 2 §2.2) and the visit (§2.2)."""
 
     certificate_valid = forms.BooleanField(required=False)
     accredited_by_mla_signatory = forms.BooleanField(required=False)

@@ -353,10 +353,10 @@ class TransferReview(models.Model):
     """The pre-transfer review of an accredited certification (IAF MD 2:2017 §2).
 
     A competent person of the accepting CB reviews the transfer documents (§2.2) and, when
-    the review says so, visits the client (§2.2.3); each check of §2.2.2 is recorded with
-    the conclusion and its reasons (§2.2.4). Accepted, the decision maker issues a
+    the review says so, visits the client (§2.2); each check of §2.2 is recorded with
+    the conclusion and its reasons (§2.2). Accepted, the decision maker issues a
     certificate that keeps the current cycle (§2.3); refused, the application goes the
-    normal way of an initial certification (§2.2.5).
+    normal way of an initial certification (§2.2).
     """
 
     class Status(models.TextChoices):
@@ -371,17 +371,17 @@ class TransferReview(models.Model):
         SATISFACTORY = "satisfactory", "Held, satisfactory"
         UNSATISFACTORY = "unsatisfactory", "Held, not satisfactory"
 
-    # IAF MD 2 §2.2.2: what the review confirms (field → label printed with the result).
+    # IAF MD 2 §2.2: what the review confirms (field → label printed with the result).
     CHECKS = {
-        "certificate_valid": "The certificate is valid and within its cycle (MD 2 §2.1.1)",
+        "certificate_valid": "The certificate is valid and within its cycle (MD 2 §2.1)",
         "accredited_by_mla_signatory": "Accredited by an IAF MLA signatory accreditation "
-                                       "body (MD 2 §2.1.1)",
-        "not_suspended": "Not suspended or under notice of suspension (MD 2 §2.1.2)",
+                                       "body (MD 2 §2.1)",
+        "not_suspended": "Not suspended or under notice of suspension (MD 2 §2.1)",
         "scope_within_accreditation": "The scope falls within the accepting CB's "
-                                      "accreditation (MD 2 §2.2.2 b)",
-        "complaints_addressed": "Complaints received were addressed (MD 2 §2.2.2 c)",
-        "reports_reviewed": "Last audit reports reviewed (MD 2 §2.2.2 d)",
-        "open_majors_closed": "Open major nonconformities closed (MD 2 §2.2.2 e, §2.3.1)",
+                                      "accreditation (MD 2 §2.2)",
+        "complaints_addressed": "Complaints received were addressed (MD 2 §2.2)",
+        "reports_reviewed": "Last audit reports reviewed (MD 2 §2.2)",
+        "open_majors_closed": "Open major nonconformities closed (MD 2 §2.2, §2.3)",
     }
 
     application = models.OneToOneField(Application, on_delete=models.CASCADE,
@@ -410,9 +410,9 @@ class TransferReview(models.Model):
     def failed_checks(self) -> list[str]:
         failed = [label for field, label in self.CHECKS.items() if not getattr(self, field)]
         if self.visit == self.Visit.PENDING:
-            failed.append("The pre-transfer visit is still to be held (MD 2 §2.2.3)")
+            failed.append("The pre-transfer visit is still to be held (MD 2 §2.2)")
         elif self.visit == self.Visit.UNSATISFACTORY:
-            failed.append("The pre-transfer visit was not satisfactory (MD 2 §2.2.3)")
+            failed.append("The pre-transfer visit was not satisfactory (MD 2 §2.2)")
         return failed
 
     @property

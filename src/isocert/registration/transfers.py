@@ -2,11 +2,11 @@
 
 A competent person of this CB (capability ``review_transfers``) reviews what the client
 declared and uploaded — the current certificate, the last audit reports, open
-nonconformities, complaints and the stage of the current cycle (§2.2.1) — records each
-check of §2.2.2 and, when the document review calls for it, a pre-transfer visit
-(§2.2.3). The review ends with a conclusion and its reasons (§2.2.4): accepted, the
+nonconformities, complaints and the stage of the current cycle (§2.2) — records each
+check of §2.2 and, when the document review calls for it, a pre-transfer visit
+(§2.2). The review ends with a conclusion and its reasons (§2.2): accepted, the
 decision maker issues a certificate continuing the current cycle (certification app);
-refused, the application continues as a new initial certification (§2.2.5).
+refused, the application continues as a new initial certification (§2.2).
 
 Lifecycle ``TRANSFER_REVIEW_LIFECYCLE``: open → accepted → issued, or open → refused.
 """
@@ -33,7 +33,7 @@ REVIEWABLE = {Application.Status.UNDER_REVIEW, Application.Status.REGISTERED}
 def ensure_transfer_reviewer(actor: User) -> None:
     if not can(actor, "review_transfers"):
         raise NotPermitted("Only a CB person competent for transfer reviews can do this "
-                           "(IAF MD 2 §2.2.1).")
+                           "(IAF MD 2 §2.2).")
 
 
 def _event(actor: User, action: str, review: TransferReview, payload: dict) -> None:
@@ -59,11 +59,11 @@ def record_transfer_review(
         visit: str = TransferReview.Visit.NOT_NEEDED,
         visit_date: datetime.date | str | None = None, visit_findings: str = "",
         notes: str = "", actor: User) -> TransferReview:
-    """Record (or update) the checks of the open pre-transfer review (IAF MD 2 §2.2.2).
+    """Record (or update) the checks of the open pre-transfer review (IAF MD 2 §2.2).
 
     Refused: anyone without ``review_transfers``; an application that is not a transfer or
     not with the CB (under review or registered); a concluded review; an unknown visit
-    choice; a visit marked held without its date and findings (§2.2.3).
+    choice; a visit marked held without its date and findings (§2.2).
     """
     ensure_transfer_reviewer(actor)
     application = locked(application)
@@ -109,7 +109,7 @@ def record_transfer_review(
 @transaction.atomic
 def conclude_transfer_review(*, application: Application, accept: bool, reasons: str,
                              actor: User) -> TransferReview:
-    """Accept or refuse the transfer with the reasons (IAF MD 2 §2.2.4).
+    """Accept or refuse the transfer with the reasons (IAF MD 2 §2.2).
 
     Accepting is refused while any check failed or a needed visit is still to be held
     (the failed checks are named); refusing needs only the reasons. The client is told

@@ -336,7 +336,7 @@ def _transfer_context(application) -> dict:
 @login_required
 @require_POST
 def review_transfer(request, pk):
-    """Rita records the pre-transfer review's checks (IAF MD 2 §2.2.2)."""
+    """Rita records the pre-transfer review's checks (IAF MD 2 §2.2)."""
     application = selectors.application_get(user=request.user, pk=pk)
     form = TransferReviewForm(request.POST)
     if not form.is_valid():
@@ -358,7 +358,7 @@ def review_transfer(request, pk):
 @login_required
 @require_POST
 def review_transfer_conclude(request, pk):
-    """Accept or refuse the transfer with reasons (IAF MD 2 §2.2.4)."""
+    """Accept or refuse the transfer with reasons (IAF MD 2 §2.2)."""
     application = selectors.application_get(user=request.user, pk=pk)
     form = TransferConclusionForm(request.POST)
     if not form.is_valid():

@@ -158,7 +158,7 @@ def open_transferred_cycle(*, application: Application, transfer_date, actor: Us
     Refused: anyone but a decision maker; an application that is not registered, has no
     accepted quotation or already has an active cycle; missing transfer data; a remaining
     surveillance audit already overdue on the transfer date (the previous CB's programme
-    is not up to date — MD 2 §2.2.2 asks the review to resolve it first).
+    is not up to date — MD 2 §2.2 asks the review to resolve it first).
     """
     if not can(actor, "decide"):
         raise NotPermitted("Only a CB decision maker continues a transferred cycle, by issuing "
@@ -178,7 +178,7 @@ def open_transferred_cycle(*, application: Application, transfer_date, actor: Us
     if not TransferReview.objects.filter(application=application,
                                          status=TransferReview.Status.ACCEPTED).exists():
         raise Conflict("The pre-transfer review has not accepted this transfer (IAF MD 2 "
-                       "§2.2.4).", fields={"application": "No accepted transfer review."})
+                       "§2.2).", fields={"application": "No accepted transfer review."})
     decided = application.current_cycle_decision_date
     expiry = application.current_certificate_expiry
     kinds = TRANSFER_REMAINING_KINDS.get(application.current_cycle_stage)
@@ -191,7 +191,7 @@ def open_transferred_cycle(*, application: Application, transfer_date, actor: Us
         raise Conflict("The transfer data is incomplete.", fields=missing)
     if expiry <= transfer_date:
         raise Conflict(f"The current certificate expired on {expiry}: there is no cycle to "
-                       "continue (IAF MD 2 §2.1.1).",
+                       "continue (IAF MD 2 §2.1).",
                        fields={"current_certificate_expiry": "Expired."})
     targets = surveillance_targets(decided, expiry)
     overdue = [(kind, targets[kind]) for kind in kinds
@@ -201,7 +201,7 @@ def open_transferred_cycle(*, application: Application, transfer_date, actor: Us
         raise Conflict(
             f"{Audit.Kind(kind).label} of the current cycle was due by {due} and is not declared "
             "held: the previous CB's programme is overdue. Resolve it in the pre-transfer review "
-            "or certify anew (IAF MD 2 §2.2.2).",
+            "or certify anew (IAF MD 2 §2.2).",
             fields={"current_cycle_stage": f"{Audit.Kind(kind).label} overdue since {due}."})
     days = _planned_days(application)
     cycle = _open_cycle(
