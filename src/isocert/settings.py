@@ -483,6 +483,10 @@ SUSPENSION_WITHDRAWAL_GRACE_DAYS = env_int("SUSPENSION_WITHDRAWAL_GRACE_DAYS", 1
 # the standard fixes no figure).
 SUSPENSION_EXTENSION_MAX_MONTHS = env_int("SUSPENSION_EXTENSION_MAX_MONTHS", 3)
 RESTORATION_WINDOW_MONTHS = env_int("RESTORATION_WINDOW_MONTHS", 6)
+# Remote audits (IAF MD 4): whether time audited remotely with ICT counts towards the minimum
+# on-site time (IAF MD 5: at least 80 % of the audit time on site). Off by default: the CB
+# turns it on when its accreditation body's rules allow it (docs/remote-audits.md).
+REMOTE_COUNTS_AS_ONSITE = env_bool("REMOTE_COUNTS_AS_ONSITE", False)
 # Public verification API and directory: requests per client address, "N/s", "N/min",
 # "N/h" or "N/d". With REDIS_URL one budget for every server process; without it counted
 # in each worker process's memory (the real limit is then the rate × the workers).
