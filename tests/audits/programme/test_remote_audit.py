@@ -141,3 +141,56 @@ def test_an_audit_fully_on_site_needs_nothing(cycle, rita, lead):
                                ends_at=f"{day}T10:00", topic="Opening", auditor_id=lead.pk)
     assert not programme.uses_ict(audit)
     assert programme.send_plan(audit=audit, actor=rita).status == AuditPlan.Status.SENT
+
+
+def test_the_api_records_shows_and_agrees(planned, rita, alice, charlie, api_client):
+    import json
+
+    from helpers.api import assert_error
+
+    url = f"/api/v1/audits/{planned.pk}/remote"
+    assert_error(api_client(rita).get(url), 404, "not_found")
+    body = {**ASSESSMENT}
+    answer = api_client(rita).put(url, json.dumps(body), content_type="application/json")
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["onsite_percent"] == 80 and answer.json()["client_agreed_at"] is None
+    bad = api_client(rita).put(url, json.dumps({**body, "connectivity": ""}),
+                               content_type="application/json")
+    assert_error(bad, 422, "invalid", "connectivity")
+    assert_error(api_client(alice).put(url, json.dumps(body), content_type="application/json"),
+                 404, "not_found")   # the client is not on the CB side
+    assert_error(api_client(charlie).post(url + "/agree"), 404, "not_found")
+    agreed = api_client(alice).post(url + "/agree")
+    assert agreed.status_code == 200 and agreed.json()["client_agreed_at"]
+    api_client(rita).post(f"/api/v1/audits/{planned.pk}/plan/send")
+    plan = api_client(alice).get(f"/api/v1/audits/{planned.pk}/plan").json()
+    assert plan["remote"]["ict_used"].startswith("Video conference")
+    assert [s["is_remote"] for s in plan["sessions"]] == [True, False]
+
+
+def test_the_pages_assess_agree_and_show_it(planned, rita, alice, api_client):
+    rita_client = api_client(rita)
+    page = rita_client.get(f"/audits/{planned.pk}/planning/")
+    assert b"Remote and hybrid auditing (IAF MD 4)" in page.content
+    assert b"record the assessment before sending the plan" in page.content
+    form = {**ASSESSMENT, "feasible": "on"}
+    saved = rita_client.post(f"/audits/{planned.pk}/remote/", form)
+    assert saved.status_code == 302
+    client_page = api_client(alice).get(f"/audits/{planned.pk}/plan/")
+    assert b"We agree to the use of ICT" in client_page.content
+    api_client(alice).post(f"/audits/{planned.pk}/remote/agree/")
+    assert RemoteAudit.objects.get().agreed
+    refused = rita_client.post(f"/audits/{planned.pk}/remote/", {**form, "ict_used": ""})
+    assert refused.status_code == 422 and RemoteAudit.objects.get().agreed
+
+
+def test_the_report_states_where_ict_was_used(planned, rita, alice):
+    from isocert.audits.conduct.reports import report_content
+
+    fields = {"positive_notes": "", "conclusion": "", "areas_of_concern": "",
+              "recommendation": "", "ready_for_stage2": None}
+    assert report_content(planned, fields)["remote"]["sessions"][0].endswith(
+        "Management review")
+    programme.record_remote_assessment(audit=planned, actor=rita, **ASSESSMENT)
+    remote = report_content(planned, fields)["remote"]
+    assert remote["remote_share_percent"] == 20 and "Video conference" in remote["ict_used"]
