@@ -491,6 +491,10 @@ COMPLAINT_CLIENT_NOTICE_DAYS = env_int("COMPLAINT_CLIENT_NOTICE_DAYS", 10)
 COMPLAINT_OUTCOME_DAYS = env_int("COMPLAINT_OUTCOME_DAYS", 60)
 # A client may appeal a decision up to this many days after it was taken.
 APPEAL_WINDOW_DAYS = env_int("APPEAL_WINDOW_DAYS", 30)
+# Remote audits (IAF MD 4): whether time audited remotely with ICT counts towards the minimum
+# on-site time (IAF MD 5: at least 80 % of the audit time on site). Off by default: the CB
+# turns it on when its accreditation body's rules allow it (docs/remote-audits.md).
+REMOTE_COUNTS_AS_ONSITE = env_bool("REMOTE_COUNTS_AS_ONSITE", False)
 # Public verification API and directory: requests per client address, "N/s", "N/min",
 # "N/h" or "N/d". With REDIS_URL one budget for every server process; without it counted
 # in each worker process's memory (the real limit is then the rate × the workers).

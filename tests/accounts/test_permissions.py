@@ -20,6 +20,7 @@ from isocert.accounts.permissions import (
 STAFF = {
     "read_applications": {"reviewer", "administrator"},
     "review_applications": {"reviewer"},
+    "review_transfers": {"reviewer"},
     "read_energy": {"reviewer", "administrator", "decision_maker"},
     "read_all_audits": {"reviewer", "administrator", "decision_maker"},
     "manage_programme": {"reviewer", "administrator"},

@@ -10,7 +10,7 @@ from isocert.accounts.models import Organization, User
 from isocert.complaints.models import Appeal, Complaint
 from isocert.core.audit import verify_chain
 from isocert.core.models import AuditEvent
-from isocert.registration.models import Application, Quotation
+from isocert.registration.models import Application, Quotation, TransferReview
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +28,10 @@ def test_seed_demo_creates_every_role_and_states_and_is_idempotent():
     assert {"draft", "submitted", "registered", "information_requested"} <= states
     assert Organization.objects.get(legal_name="Nordlicht Aluminium GmbH").sites.count() == 3
     assert Quotation.objects.filter(status="sent").count() == 1
+    # One transfer under review (IAF MD 2), its checks partly confirmed.
+    transfer = TransferReview.objects.get()
+    assert transfer.status == "open" and not transfer.passed
+    assert transfer.application.is_transfer and transfer.application.status == "under_review"
     # Dora decides on the demo's certificates: qualified for every current standard.
     dora = User.objects.get(email="dora@demo.isocert.example")
     assert set(dora.decision_maker_profile.standards.values_list("code", flat=True)) == {

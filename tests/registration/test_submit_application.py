@@ -100,10 +100,21 @@ def test_standard_lines_are_checked_field_by_field(nordlicht, alice):
     assert application.status == "draft"
 
 
+# What IAF MD 2 §2.2 needs of a transfer besides the CB and the number.
+TRANSFER_CYCLE = {"current_certificate_expiry": datetime.date(2028, 5, 31),
+                  "current_cycle_decision_date": datetime.date(2025, 6, 1),
+                  "current_cycle_stage": "surveillance1"}
+
+
 @pytest.mark.parametrize(("overrides", "field"), [
     ({"consultancy_used": True}, "consultancy_by"),
-    ({"is_transfer": True, "current_certificate_number": "Q-1"}, "current_cb_name"),
-    ({"is_transfer": True, "current_cb_name": "Other CB"}, "current_certificate_number"),
+    ({"is_transfer": True, "current_certificate_number": "Q-1", **TRANSFER_CYCLE},
+     "current_cb_name"),
+    ({"is_transfer": True, "current_cb_name": "Other CB", **TRANSFER_CYCLE},
+     "current_certificate_number"),
+    ({"is_transfer": True, "current_cb_name": "Other CB", "current_certificate_number": "Q-1",
+      **{k: v for k, v in TRANSFER_CYCLE.items() if k != "current_cycle_stage"}},
+     "current_cycle_stage"),
     ({"scope_statement": "   "}, "scope_statement"),
     ({"desired_audit_from": datetime.date(2020, 1, 1), "desired_audit_to": datetime.date(2020, 2, 1)},
      "desired_audit_from"),

@@ -6,7 +6,14 @@ import datetime
 
 from programme_helpers import START, auditor, cycle_for
 
-from isocert.audits.models import Audit, AuditPlan, CertificationCycle, PlanSession, TeamMember
+from isocert.audits.models import (
+    Audit,
+    AuditPlan,
+    CertificationCycle,
+    PlanSession,
+    RemoteAudit,
+    TeamMember,
+)
 from isocert.audits.programme import services as programme
 
 HTML_PK_KINDS = {
@@ -20,6 +27,8 @@ HTML_PK_KINDS = {
     "audit_late_stage2": "audit",
     "plan_session_add": "audit",
     "plan_send": "audit",
+    "audit_remote": "audit",
+    "remote_agree": "audit",
     "plan_revise": "audit",
     "audit_cancel": "audit",
     "audit_start": "audit",
@@ -54,7 +63,14 @@ def build_world(*, organization, alice, bob, rita) -> tuple[dict[str, list[int]]
     session = programme.add_plan_session(audit=stage1, actor=rita, starts_at=f"{START}T09:00",
                                          ends_at=f"{START}T11:00",
                                          topic="Nordlicht casting line walk-through",
-                                         auditee="Bob", auditor_id=lead.pk)
+                                         auditee="Bob", auditor_id=lead.pk,
+                                         is_remote=True)
+    # Held partly remotely (IAF MD 4), so the remote-audit endpoints have Alice's to refuse.
+    programme.record_remote_assessment(
+        audit=stage1, actor=rita, ict_used="Nordlicht sweep ICT: video call",
+        remote_share_percent=20, connectivity="Fibre.", confidentiality="No recording.",
+        visible_remotely="Documents.", not_visible_remotely="Casting line.", feasible=True)
+    programme.agree_remote_audit(audit=stage1, actor=alice)
     programme.send_plan(audit=stage1, actor=rita)
     special = programme.add_special_audit(cycle=cycle, actor=rita, kind="short_notice",
                                           reason="Complaint about porous castings")
@@ -63,7 +79,7 @@ def build_world(*, organization, alice, bob, rita) -> tuple[dict[str, list[int]]
         "audit": [stage1.pk, special.pk],
         "team_member": [member.pk],
         "plan_session": [session.pk],
-    }, ["Nordlicht casting line walk-through"]
+    }, ["Nordlicht casting line walk-through", "Nordlicht sweep ICT"]
 
 
 def state(organization) -> dict:
@@ -83,5 +99,8 @@ def state(organization) -> dict:
             "pk", "status", "version", "client_comment", "sent_at", "answered_at",
             "revision_reason")),
         "sessions": sorted(PlanSession.objects.filter(plan__audit__in=audits).values_list(
-            "pk", "starts_at", "ends_at", "topic", "auditor_id", "site_id")),
+            "pk", "starts_at", "ends_at", "topic", "auditor_id", "site_id", "is_remote")),
+        "remote": sorted(RemoteAudit.objects.filter(audit__in=audits).values_list(
+            "pk", "ict_used", "remote_share_percent", "feasible", "assessed_at",
+            "client_agreed_at")),
     }

@@ -17,6 +17,7 @@ from isocert.certification.pdf import render_certificate_pdf_file
 
 HTML_PK_KINDS = {
     "cycle_decision": "decision_cycle",
+    "transfer_issue": "application",   # an accepted transfer's issue page (IAF MD 2)
     "certificate_detail": "certificate",
     "certificate_suspend": "certificate",
     "certificate_restore": "certificate",

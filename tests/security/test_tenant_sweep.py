@@ -41,6 +41,7 @@ from isocert.registration.models import (
     AuditTimeDetermination,
     PreliminaryAssessment,
     Quotation,
+    TransferReview,
 )
 from isocert.registration.views import STEP_KEYS, TRANSITIONS
 
@@ -73,6 +74,8 @@ HTML_PK_KINDS = {
     "document_upload": "application",
     "review_detail": "application",
     "review_assessment": "application",
+    "review_transfer": "application",
+    "review_transfer_conclude": "application",
     "document_download": "document",
     "document_delete": "document",
     "review_audit_time": "application",
@@ -219,7 +222,14 @@ def alice_world(request, alice, bob, nordlicht, brightpath, charlie,
     quoted = registration_services.create_application(
         organization=nordlicht, actor=alice,
             standards=[{"standard": "ISO 9001", "effective_personnel": "30"}],
-            desired_audit_from=timezone.localdate() + datetime.timedelta(days=60))
+            desired_audit_from=timezone.localdate() + datetime.timedelta(days=60),
+            # A transfer (IAF MD 2), so the transfer-review pages and API have something
+            # of Alice's to refuse.
+            is_transfer=True, current_cb_name="Hanse Sweep Zertifizierung",
+            current_certificate_number="HSZ-0815",
+            current_certificate_expiry=timezone.localdate() + datetime.timedelta(days=400),
+            current_cycle_decision_date=timezone.localdate() - datetime.timedelta(days=700),
+            current_cycle_stage="surveillance1")
     registration_services.submit_application(application=quoted, actor=alice)
     registration_services.start_review(application=quoted, actor=rita)
     registration_services.record_preliminary_assessment(application=quoted, actor=rita,
@@ -231,6 +241,9 @@ def alice_world(request, alice, bob, nordlicht, brightpath, charlie,
     registration_services.register_application(application=quoted, actor=rita)
     registration_services.determine_audit_time(application=quoted, actor=rita, overrides={
         "initial_days": {"value": "6", "justification": "Nordlicht's three shifts need more."}})
+    registration_services.record_transfer_review(
+        application=quoted, actor=rita, certificate_valid=True,
+        notes="Hanse sweep-review notes: reports of 2025 read.")
     quotation = registration_services.render_quotation_pdf_file(
         quotation=registration_services.issue_quotation(application=quoted, actor=rita))
     with django_capture_on_commit_callbacks(execute=True):
@@ -278,7 +291,8 @@ def alice_world(request, alice, bob, nordlicht, brightpath, charlie,
         application=application, invitation_secret=secret,
         names=["Nordlicht", "nordlicht-manual.pdf", "Oldenburg plant", "alice@nordlicht.example",
                "erik@nordlicht.example", "Alice&#x27;s CI", "Alice's CI", application.reference,
-               quoted.reference, quotation.number, "three shifts", *improvement_names,
+               quoted.reference, quotation.number, "three shifts", "HSZ-0815",
+               "Hanse sweep-review notes", *improvement_names,
                *readiness_names, *programme_names, *conduct_names, *certification_names,
                *energy_names, *complaints_names],
     )
@@ -296,6 +310,8 @@ def alice_state(world: AliceWorld) -> dict:
         "application_sites": sorted(application.sites.values_list("pk", flat=True)),
         "messages": ApplicationMessage.objects.filter(application=application).count(),
         "assessment": PreliminaryAssessment.objects.filter(application=application).exists(),
+        "transfer_reviews": sorted(TransferReview.objects.filter(
+            application__organization=application.organization).values_list("status", "notes")),
         "applications": sorted(Application.objects.filter(organization=organization)
                                .values_list("pk", "status", "version", "updated_at")),
         "determinations": sorted(AuditTimeDetermination.objects.filter(

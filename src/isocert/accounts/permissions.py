@@ -24,6 +24,8 @@ STAFF_CAPABILITIES: dict[str, frozenset[str]] = {
     # Applications, readiness reviews, audit time and quotations (registration, readiness).
     "read_applications": frozenset({REVIEWER, ADMINISTRATOR}),
     "review_applications": frozenset({REVIEWER}),
+    # The pre-transfer review of a certification held with another CB (IAF MD 2 §2.2).
+    "review_transfers": frozenset({REVIEWER}),
     # ISO 50001 energy data of every client: reviewers and the decision maker read it.
     "read_energy": frozenset({REVIEWER, ADMINISTRATOR, DECISION_MAKER}),
     # Audit programmes: every audit, and who plans them.

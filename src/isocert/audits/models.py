@@ -17,10 +17,11 @@ from .programme.models import (
     AuditPlan,
     CertificationCycle,
     PlanSession,
+    RemoteAudit,
     TeamMember,
 )
 
 __all__ = [
     "Audit", "AuditPlan", "AuditRecord", "AuditReport", "AuditorProfile", "CertificationCycle",
-    "ClauseCoverage", "CorrectiveActionResponse", "Finding", "PlanSession", "TeamMember",
+    "ClauseCoverage", "CorrectiveActionResponse", "Finding", "PlanSession", "RemoteAudit", "TeamMember",
 ]

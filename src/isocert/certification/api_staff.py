@@ -364,3 +364,29 @@ def revision_pdf(request, revision_id: int):
         raise Http404("The PDF is being rendered")
     return stored_file_response(revision.pdf, f"certificate-{revision.certificate.number}"
                                               f"-rev{revision.revision}.pdf")
+
+
+# --- transfer of certification (IAF MD 2) --------------------------------------------------------
+
+class TransferIssueIn(Schema):
+    decision_date: datetime.date | None = Field(
+        None, description="Default today; never in the future nor before the pre-transfer "
+                          "review's conclusion")
+    effective_date: datetime.date | None = Field(None, description="Default the decision date")
+    site_ids: list[int] | None = Field(None, description="The certified sites; default every "
+                                                         "site applied for")
+
+
+@router.post("/transfers/{app_id}/issue", response={201: DecisionOut}, tags=["transfers"],
+             summary="Issue the certificate of an accepted transfer (decision makers)",
+             description="IAF MD 2 §2.3: the certificate keeps the current certificate's "
+                         "expiry and continues its cycle — the programme plans only the "
+                         "surveillance and recertification audits still due, with the "
+                         "previous cycle's due dates; the previous CB is named in the "
+                         "certificate's history. 409 unless the pre-transfer review accepted "
+                         "the transfer; 403 for the person who reviewed it.")
+def issue_transfer(request, app_id: int, payload: TransferIssueIn):
+    application = selectors.transfer_application_get(user=request.auth, pk=app_id)
+    decision = services.issue_transfer(application=application, actor=request.auth,
+                                       **payload.dict())
+    return Status(201, _decision_out(decision))

@@ -10,6 +10,7 @@ from django.utils import timezone
 from isocert.accounts.models import User
 from isocert.accounts.permissions import can
 from isocert.audits.models import Audit, CertificationCycle
+from isocert.registration.models import Application, TransferReview
 
 from .models import (
     CERTIFICATE_LIFECYCLE,
@@ -151,3 +152,26 @@ def certificate_counts_by_status() -> dict[str, int]:
     for row in Certificate.objects.values("status").annotate(n=Count("pk")).order_by():
         counts[row["status"]] = row["n"]
     return counts
+
+
+def transfers_awaiting_issue(*, user: User) -> QuerySet[Application]:
+    """Transfer applications whose pre-transfer review was accepted and whose certificate
+    is not issued yet (IAF MD 2 §2.3) — the decision maker's queue; nothing for others."""
+    if not sees_all_certificates(user):
+        return Application.objects.none()
+    return (Application.objects.filter(transfer_review__status=TransferReview.Status.ACCEPTED)
+            .select_related("organization", "transfer_review", "transfer_review__reviewed_by")
+            .order_by("transfer_review__concluded_at"))
+
+
+def transfer_application_get(*, user: User, pk) -> Application:
+    """A transfer application as the decision maker opens it; 404 for anyone who does not
+    read every certificate and for an application without a pre-transfer review."""
+    if not sees_all_certificates(user):
+        raise Http404("No such transfer")
+    try:
+        return (Application.objects.select_related("organization", "transfer_review")
+                .prefetch_related("standard_lines__standard", "sites")
+                .get(pk=pk, transfer_review__isnull=False))
+    except (Application.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such transfer")

@@ -6,6 +6,7 @@ from . import views_staff as views
 
 urlpatterns = [
     path("cb/decisions/", views.decision_queue, name="decision_queue"),
+    path("cb/transfers/<int:pk>/", views.transfer_issue, name="transfer_issue"),
     path("cb/cycles/<int:pk>/decision/", views.cycle_decision, name="cycle_decision"),
     path("certificates/", views.certificate_list, name="certificate_list"),
     path("certificates/<int:pk>/", views.certificate_detail, name="certificate_detail"),

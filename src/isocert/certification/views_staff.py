@@ -38,7 +38,32 @@ def decision_queue(request):
     cycles = (selectors.cycles_awaiting_decision(user=request.user)
               .prefetch_related("standards"))
     return render(request, "certification/decision_queue.html", {
-        "page": Paginator(cycles, LIST_PAGE_SIZE).get_page(request.GET.get("page"))})
+        "page": Paginator(cycles, LIST_PAGE_SIZE).get_page(request.GET.get("page")),
+        "transfers": selectors.transfers_awaiting_issue(user=request.user)})
+
+
+@login_required
+def transfer_issue(request, pk):
+    """The accepted pre-transfer review and, on POST, the issue of the transferred
+    certificate (IAF MD 2 §2.3)."""
+    application = selectors.transfer_application_get(user=request.user, pk=pk)
+    review = application.transfer_review
+    if request.method == "POST":
+        try:
+            decision = services.issue_transfer(
+                application=application, actor=request.user,
+                decision_date=request.POST.get("decision_date") or None,
+                effective_date=request.POST.get("effective_date") or None)
+        except DomainError as exc:
+            messages.error(request, " ".join([exc.message, *exc.fields.values()]))
+        else:
+            messages.success(request, f"Certificate {decision.certificate.number} issued: it "
+                                      "continues the transferred cycle.")
+            return redirect("certificate_detail", pk=decision.certificate_id)
+    return render(request, "certification/transfer_issue.html", {
+        "application": application, "review": review,
+        "can_issue": can(request.user, "decide") and review.status == "accepted",
+        "today": timezone.localdate()})
 
 
 def _default_kind(cycle, certificate) -> str:

@@ -11,7 +11,7 @@ from isocert.accounts import selectors as account_selectors
 from isocert.core.files import stored_file_response
 
 from . import selectors, services
-from .models import Application, PreliminaryAssessment
+from .models import Application, PreliminaryAssessment, TransferReview
 
 router = Router(tags=["applications"])
 
@@ -37,6 +37,21 @@ class ApplicationFields(Schema):
     current_cb_name: str | None = None
     current_certificate_number: str | None = None
     current_certificate_expiry: datetime.date | None = None
+    current_accreditation_body: str | None = Field(
+        None, description="Transfer (IAF MD 2): the current certificate's accreditation body.")
+    current_certificate_standard: str | None = Field(
+        None, description="Transfer: standard and edition on the current certificate.")
+    current_certificate_scope: str | None = Field(
+        None, description="Transfer: the scope on the current certificate.")
+    current_cycle_decision_date: datetime.date | None = Field(
+        None, description="Transfer: date of the decision that started the current cycle.")
+    current_cycle_stage: str | None = Field(
+        None, description="Transfer: where the current cycle stands — initial, "
+                          "surveillance1 or surveillance2 (the last audit held).")
+    current_open_nonconformities: str | None = Field(
+        None, description="Transfer: nonconformities still open with the current CB.")
+    current_complaints: str | None = Field(
+        None, description="Transfer: complaints received and the action taken.")
     desired_audit_from: datetime.date | None = None
     desired_audit_to: datetime.date | None = None
 
@@ -112,6 +127,13 @@ class ApplicationOut(Schema):
     current_cb_name: str
     current_certificate_number: str
     current_certificate_expiry: datetime.date | None
+    current_accreditation_body: str
+    current_certificate_standard: str
+    current_certificate_scope: str
+    current_cycle_decision_date: datetime.date | None
+    current_cycle_stage: str
+    current_open_nonconformities: str
+    current_complaints: str
     desired_audit_from: datetime.date | None
     desired_audit_to: datetime.date | None
     decline_reason: str
@@ -148,6 +170,9 @@ def _application_out(application: Application, user) -> dict:
             "id", "reference", "organization_id", "status", "version", "registration_number",
             "scope_statement", "consultancy_used", "consultancy_by", "is_transfer",
             "current_cb_name", "current_certificate_number", "current_certificate_expiry",
+            "current_accreditation_body", "current_certificate_standard",
+            "current_certificate_scope", "current_cycle_decision_date", "current_cycle_stage",
+            "current_open_nonconformities", "current_complaints",
             "desired_audit_from", "desired_audit_to", "decline_reason", "submitted_at",
             "registered_at")},
         "organization": str(application.organization),
@@ -331,6 +356,108 @@ def decline(request, app_id: int, payload: ReasonIn):
         application=selectors.application_get(user=request.auth, pk=app_id),
         actor=request.auth, reason=payload.reason)
     return _reload(request, app_id)
+
+
+# --- the pre-transfer review (IAF MD 2) ----------------------------------------------------------
+
+class TransferReviewIn(Schema):
+    certificate_valid: bool = Field(False, description="MD 2 §2.1: valid, within its cycle")
+    accredited_by_mla_signatory: bool = Field(
+        False, description="MD 2 §2.1: accredited by an IAF MLA signatory body")
+    not_suspended: bool = Field(False, description="MD 2 §2.1: not suspended or under "
+                                                   "notice of suspension")
+    scope_within_accreditation: bool = Field(
+        False, description="MD 2 §2.2 b: within this CB's accreditation")
+    complaints_addressed: bool = Field(False, description="MD 2 §2.2")
+    reports_reviewed: bool = Field(False, description="MD 2 §2.2 d: last audit reports")
+    open_majors_closed: bool = Field(False, description="MD 2 §2.2, §2.3")
+    visit: str = Field("not_needed", description="not_needed, pending (needed, not held), "
+                                                 "satisfactory or unsatisfactory (MD 2 §2.2)")
+    visit_date: datetime.date | None = Field(None, description="Required once the visit is held")
+    visit_findings: str = Field("", description="Required once the visit is held")
+    notes: str = ""
+
+
+class TransferCheckOut(Schema):
+    key: str
+    label: str
+    ok: bool
+
+
+class TransferReviewOut(Schema):
+    application_id: int
+    status: str = Field(..., description="open, accepted, refused (a new initial "
+                                         "certification follows) or issued")
+    checks: list[TransferCheckOut]
+    visit: str
+    visit_date: datetime.date | None
+    visit_findings: str
+    notes: str
+    passed: bool = Field(..., description="Every check confirmed and no visit pending or "
+                                          "unsatisfactory: the transfer can be accepted")
+    failed: list[str]
+    reasons: str
+    reviewed_by: str
+    concluded_at: datetime.datetime | None
+
+
+class TransferConclusionIn(Schema):
+    reasons: str = Field(..., description="Why the transfer is accepted or refused; the "
+                                          "client is told")
+
+
+def _transfer_out(review: TransferReview) -> dict:
+    return {"application_id": review.application_id, "status": review.status,
+            "checks": review.check_rows(), "visit": review.visit,
+            "visit_date": review.visit_date, "visit_findings": review.visit_findings,
+            "notes": review.notes, "passed": review.passed, "failed": review.failed_checks(),
+            "reasons": review.reasons, "reviewed_by": str(review.reviewed_by or ""),
+            "concluded_at": review.concluded_at}
+
+
+@router.get("/applications/{app_id}/transfer-review", response=TransferReviewOut,
+            tags=["transfers"], summary="The pre-transfer review (IAF MD 2); 404 until recorded")
+def get_transfer_review(request, app_id: int):
+    application = selectors.application_get(user=request.auth, pk=app_id)
+    review = TransferReview.objects.filter(application=application).first()
+    if review is None:
+        raise Http404("No transfer review")
+    return _transfer_out(review)
+
+
+@router.put("/applications/{app_id}/transfer-review", response=TransferReviewOut,
+            tags=["transfers"],
+            summary="Record the pre-transfer review's checks (transfer reviewers)",
+            description="IAF MD 2 §2.2: while the transfer application is under review or "
+                        "registered and the review is open. 409 once concluded.")
+def put_transfer_review(request, app_id: int, payload: TransferReviewIn):
+    review = services.record_transfer_review(
+        application=selectors.application_get(user=request.auth, pk=app_id),
+        actor=request.auth, **payload.dict())
+    return _transfer_out(review)
+
+
+@router.post("/applications/{app_id}/transfer-review/accept", response=TransferReviewOut,
+             tags=["transfers"], summary="Accept the transfer (transfer reviewers)",
+             description="409 naming the failed checks unless every check passed (IAF MD 2 "
+                         "§2.2). The decision maker then issues the transferred "
+                         "certificate.")
+def accept_transfer(request, app_id: int, payload: TransferConclusionIn):
+    review = services.conclude_transfer_review(
+        application=selectors.application_get(user=request.auth, pk=app_id),
+        actor=request.auth, accept=True, reasons=payload.reasons)
+    return _transfer_out(review)
+
+
+@router.post("/applications/{app_id}/transfer-review/refuse", response=TransferReviewOut,
+             tags=["transfers"], summary="Refuse the transfer (transfer reviewers)",
+             description="The application continues as a new initial certification "
+                         "(IAF MD 2 §2.2).")
+def refuse_transfer(request, app_id: int, payload: TransferConclusionIn):
+    review = services.conclude_transfer_review(
+        application=selectors.application_get(user=request.auth, pk=app_id),
+        actor=request.auth, accept=False, reasons=payload.reasons)
+    return _transfer_out(review)
 
 
 # --- audit time and quotations ---------------------------------------------------------------

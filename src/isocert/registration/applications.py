@@ -47,8 +47,11 @@ COMPLEXITY_REQUIRED = {
 }
 TEXT_LIMITS = {
     "scope_statement": 5000, "consultancy_by": 200, "current_cb_name": 200,
-    "current_certificate_number": 60,
+    "current_certificate_number": 60, "current_accreditation_body": 200,
+    "current_certificate_standard": 60, "current_certificate_scope": 5000,
+    "current_open_nonconformities": 5000, "current_complaints": 5000,
 }
+CYCLE_STAGES = dict(Application._meta.get_field("current_cycle_stage").choices)
 
 
 # --- input cleaning -------------------------------------------------------------------------------
@@ -141,7 +144,14 @@ def _apply_changes(application: Application, data: dict) -> None:
     for field in ("consultancy_used", "is_transfer"):
         if field in data:
             setattr(application, field, bool(data[field]))
-    for field in ("current_certificate_expiry", "desired_audit_from", "desired_audit_to"):
+    if "current_cycle_stage" in data:
+        stage = (data["current_cycle_stage"] or "").strip()
+        if stage and stage not in CYCLE_STAGES:
+            errors["current_cycle_stage"] = choice_error(list(CYCLE_STAGES.items()),
+                                                         what="the stage of the current cycle")
+        application.current_cycle_stage = stage
+    for field in ("current_certificate_expiry", "current_cycle_decision_date",
+                  "desired_audit_from", "desired_audit_to"):
         if field in data:
             setattr(application, field,
                     collect(errors, clean_date, data[field], field, required=False))
@@ -221,6 +231,14 @@ def entry_problems(application: Application) -> dict[str, str]:
             problems["current_cb_name"] = "Name the certification body you are certified by."
         if not application.current_certificate_number:
             problems["current_certificate_number"] = "Give your current certificate number."
+        # IAF MD 2 §2.2: what the accepting CB needs to review a transfer.
+        if not application.current_certificate_expiry:
+            problems["current_certificate_expiry"] = "Give the expiry of your current certificate."
+        if not application.current_cycle_decision_date:
+            problems["current_cycle_decision_date"] = (
+                "Give the date of the decision that started your current cycle.")
+        if not application.current_cycle_stage:
+            problems["current_cycle_stage"] = "Say where you are in your current cycle."
     if application.desired_audit_from and application.desired_audit_from < timezone.localdate():
         problems["desired_audit_from"] = "The desired audit period cannot start in the past."
     return problems
@@ -234,6 +252,11 @@ def create_application(
         consultancy_by: str = UNSET, is_transfer: bool = UNSET, current_cb_name: str = UNSET,
         current_certificate_number: str = UNSET,
         current_certificate_expiry: datetime.date | str | None = UNSET,
+        current_accreditation_body: str = UNSET, current_certificate_standard: str = UNSET,
+        current_certificate_scope: str = UNSET,
+        current_cycle_decision_date: datetime.date | str | None = UNSET,
+        current_cycle_stage: str = UNSET, current_open_nonconformities: str = UNSET,
+        current_complaints: str = UNSET,
         desired_audit_from: datetime.date | str | None = UNSET,
         desired_audit_to: datetime.date | str | None = UNSET, site_ids: Iterable[int] = UNSET,
         standards: Iterable[Mapping] = UNSET,
@@ -250,6 +273,13 @@ def create_application(
         consultancy_by=consultancy_by, is_transfer=is_transfer, current_cb_name=current_cb_name,
         current_certificate_number=current_certificate_number,
         current_certificate_expiry=current_certificate_expiry,
+        current_accreditation_body=current_accreditation_body,
+        current_certificate_standard=current_certificate_standard,
+        current_certificate_scope=current_certificate_scope,
+        current_cycle_decision_date=current_cycle_decision_date,
+        current_cycle_stage=current_cycle_stage,
+        current_open_nonconformities=current_open_nonconformities,
+        current_complaints=current_complaints,
         desired_audit_from=desired_audit_from, desired_audit_to=desired_audit_to,
         site_ids=site_ids, standards=standards)
     if data:
@@ -266,6 +296,11 @@ def update_application(
         consultancy_by: str = UNSET, is_transfer: bool = UNSET, current_cb_name: str = UNSET,
         current_certificate_number: str = UNSET,
         current_certificate_expiry: datetime.date | str | None = UNSET,
+        current_accreditation_body: str = UNSET, current_certificate_standard: str = UNSET,
+        current_certificate_scope: str = UNSET,
+        current_cycle_decision_date: datetime.date | str | None = UNSET,
+        current_cycle_stage: str = UNSET, current_open_nonconformities: str = UNSET,
+        current_complaints: str = UNSET,
         desired_audit_from: datetime.date | str | None = UNSET,
         desired_audit_to: datetime.date | str | None = UNSET, site_ids: Iterable[int] = UNSET,
         standards: Iterable[Mapping] = UNSET,
@@ -285,6 +320,13 @@ def update_application(
         consultancy_by=consultancy_by, is_transfer=is_transfer, current_cb_name=current_cb_name,
         current_certificate_number=current_certificate_number,
         current_certificate_expiry=current_certificate_expiry,
+        current_accreditation_body=current_accreditation_body,
+        current_certificate_standard=current_certificate_standard,
+        current_certificate_scope=current_certificate_scope,
+        current_cycle_decision_date=current_cycle_decision_date,
+        current_cycle_stage=current_cycle_stage,
+        current_open_nonconformities=current_open_nonconformities,
+        current_complaints=current_complaints,
         desired_audit_from=desired_audit_from, desired_audit_to=desired_audit_to,
         site_ids=site_ids, standards=standards)
     _apply_changes(application, data)

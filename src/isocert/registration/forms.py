@@ -10,6 +10,7 @@ from .models import (
     ApplicationStandard,
     AuditTimeDetermination,
     PreliminaryAssessment,
+    TransferReview,
 )
 from .signals import energy_inputs
 
@@ -150,6 +151,26 @@ class BackgroundForm(forms.Form):
                                                  label="Current certificate number")
     current_certificate_expiry = forms.DateField(required=False, widget=DATE,
                                                  label="Current certificate expires on")
+    current_accreditation_body = forms.CharField(
+        max_length=200, required=False, label="Accreditation body of the current certificate")
+    current_certificate_standard = forms.CharField(
+        max_length=60, required=False, label="Standard on the current certificate",
+        help_text="With its edition, e.g. ISO 9001:2015.")
+    current_certificate_scope = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        label="Scope on the current certificate")
+    current_cycle_decision_date = forms.DateField(
+        required=False, widget=DATE, label="Decision that started the current cycle")
+    current_cycle_stage = forms.ChoiceField(
+        required=False, label="Last audit held in the current cycle",
+        choices=[("", "—"), ("initial", "Initial certification (no surveillance yet)"),
+                 ("surveillance1", "Surveillance 1"), ("surveillance2", "Surveillance 2")])
+    current_open_nonconformities = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        label="Nonconformities still open with the current CB")
+    current_complaints = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        label="Complaints received and the action taken")
 
 
 class PeriodForm(forms.Form):
@@ -197,6 +218,38 @@ class AssessmentForm(forms.Form):
         label="Impartiality risk from declared consultancy", widget=forms.RadioSelect)
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
                             label="Notes (internal)")
+
+
+class TransferReviewForm(forms.Form):
+    """The pre-transfer review's checks (IAF MD 2 §2.2) and the visit (§2.2)."""
+
+    certificate_valid = forms.BooleanField(required=False)
+    accredited_by_mla_signatory = forms.BooleanField(required=False)
+    not_suspended = forms.BooleanField(required=False)
+    scope_within_accreditation = forms.BooleanField(required=False)
+    complaints_addressed = forms.BooleanField(required=False)
+    reports_reviewed = forms.BooleanField(required=False)
+    open_majors_closed = forms.BooleanField(required=False)
+    visit = forms.ChoiceField(choices=TransferReview.Visit.choices, label="Pre-transfer visit",
+                              widget=forms.RadioSelect)
+    visit_date = forms.DateField(required=False, widget=DATE, label="Visit held on")
+    visit_findings = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
+                                     label="What the visit found")
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
+                            label="Notes of the document review")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field, label in TransferReview.CHECKS.items():
+            self.fields[field].label = label
+
+
+class TransferConclusionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("accept", "Accept the transfer"),
+                                          ("refuse", "Refuse: certify anew")],
+                                 widget=forms.RadioSelect, label="Conclusion")
+    reasons = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}),
+                              label="Reasons (the client is told)")
 
 
 class AuditTimeForm(forms.Form):

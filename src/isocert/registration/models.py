@@ -37,6 +37,24 @@ class Application(models.Model):
     current_cb_name = models.CharField(max_length=200, blank=True)
     current_certificate_number = models.CharField(max_length=60, blank=True)
     current_certificate_expiry = models.DateField(null=True, blank=True)
+    # The rest of what IAF MD 2 §2.2 asks the accepting CB to review (transfer only).
+    current_accreditation_body = models.CharField(
+        max_length=200, blank=True, help_text="Accreditation body of the current certificate.")
+    current_certificate_standard = models.CharField(
+        max_length=60, blank=True, help_text="Standard and edition on the current certificate.")
+    current_certificate_scope = models.TextField(blank=True)
+    current_cycle_decision_date = models.DateField(
+        null=True, blank=True, help_text="The decision that started the current cycle.")
+    current_cycle_stage = models.CharField(
+        max_length=24, blank=True, choices=[
+            ("initial", "Initial certification granted, no surveillance yet"),
+            ("surveillance1", "Surveillance 1 held"),
+            ("surveillance2", "Surveillance 2 held"),
+        ], help_text="Where the client is in its current three-year cycle.")
+    current_open_nonconformities = models.TextField(
+        blank=True, help_text="Nonconformities the current CB has not closed yet.")
+    current_complaints = models.TextField(
+        blank=True, help_text="Complaints received and the action taken.")
     desired_audit_from = models.DateField(null=True, blank=True)
     desired_audit_to = models.DateField(null=True, blank=True)
     registration_number = models.CharField(max_length=40, unique=True, null=True, blank=True)
@@ -329,3 +347,88 @@ QUOTATION_LIFECYCLE = StateMachine(
     },
     labels=dict(Quotation.Status.choices),
 )
+
+
+class TransferReview(models.Model):
+    """The pre-transfer review of an accredited certification (IAF MD 2:2017 §2).
+
+    A competent person of the accepting CB reviews the transfer documents (§2.2) and, when
+    the review says so, visits the client (§2.2); each check of §2.2 is recorded with
+    the conclusion and its reasons (§2.2). Accepted, the decision maker issues a
+    certificate that keeps the current cycle (§2.3); refused, the application goes the
+    normal way of an initial certification (§2.2).
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Under review"
+        ACCEPTED = "accepted", "Transfer accepted"
+        REFUSED = "refused", "Transfer refused (new initial certification)"
+        ISSUED = "issued", "Certificate issued"
+
+    class Visit(models.TextChoices):
+        NOT_NEEDED = "not_needed", "Not needed"
+        PENDING = "pending", "Needed, not held yet"
+        SATISFACTORY = "satisfactory", "Held, satisfactory"
+        UNSATISFACTORY = "unsatisfactory", "Held, not satisfactory"
+
+    # IAF MD 2 §2.2: what the review confirms (field → label printed with the result).
+    CHECKS = {
+        "certificate_valid": "The certificate is valid and within its cycle (MD 2 §2.1)",
+        "accredited_by_mla_signatory": "Accredited by an IAF MLA signatory accreditation "
+                                       "body (MD 2 §2.1)",
+        "not_suspended": "Not suspended or under notice of suspension (MD 2 §2.1)",
+        "scope_within_accreditation": "The scope falls within the accepting CB's "
+                                      "accreditation (MD 2 §2.2)",
+        "complaints_addressed": "Complaints received were addressed (MD 2 §2.2)",
+        "reports_reviewed": "Last audit reports reviewed (MD 2 §2.2)",
+        "open_majors_closed": "Open major nonconformities closed (MD 2 §2.2, §2.3)",
+    }
+
+    application = models.OneToOneField(Application, on_delete=models.CASCADE,
+                                       related_name="transfer_review")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    certificate_valid = models.BooleanField(default=False)
+    accredited_by_mla_signatory = models.BooleanField(default=False)
+    not_suspended = models.BooleanField(default=False)
+    scope_within_accreditation = models.BooleanField(default=False)
+    complaints_addressed = models.BooleanField(default=False)
+    reports_reviewed = models.BooleanField(default=False)
+    open_majors_closed = models.BooleanField(default=False)
+    visit = models.CharField(max_length=16, choices=Visit.choices, default=Visit.NOT_NEEDED)
+    visit_date = models.DateField(null=True, blank=True)
+    visit_findings = models.TextField(blank=True)
+    notes = models.TextField(blank=True)
+    reasons = models.TextField(blank=True, help_text="Why the transfer was accepted or refused.")
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    reviewed_at = models.DateTimeField(auto_now=True)
+    concluded_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Transfer review of {self.application}"
+
+    def failed_checks(self) -> list[str]:
+        failed = [label for field, label in self.CHECKS.items() if not getattr(self, field)]
+        if self.visit == self.Visit.PENDING:
+            failed.append("The pre-transfer visit is still to be held (MD 2 §2.2)")
+        elif self.visit == self.Visit.UNSATISFACTORY:
+            failed.append("The pre-transfer visit was not satisfactory (MD 2 §2.2)")
+        return failed
+
+    @property
+    def passed(self) -> bool:
+        return not self.failed_checks()
+
+    def check_rows(self) -> list[dict]:
+        return [{"key": field, "label": label, "ok": bool(getattr(self, field))}
+                for field, label in self.CHECKS.items()]
+
+
+_T = TransferReview.Status
+# The review ends accepted (every check passed) or refused; an accepted transfer ends when
+# the decision maker issues the certificate.
+TRANSFER_REVIEW_LIFECYCLE = StateMachine("transfer review", {
+    "accept": ({_T.OPEN}, _T.ACCEPTED),
+    "refuse": ({_T.OPEN}, _T.REFUSED),
+    "issue": ({_T.ACCEPTED}, _T.ISSUED),
+}, labels=dict(_T.choices))

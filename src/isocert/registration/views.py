@@ -29,9 +29,11 @@ from .forms import (
     ResubmitForm,
     ScopeForm,
     StandardsForm,
+    TransferConclusionForm,
+    TransferReviewForm,
     WithdrawForm,
 )
-from .models import Application, PreliminaryAssessment
+from .models import Application, PreliminaryAssessment, TransferReview
 from .signals import review_panels
 
 STEPS = [
@@ -316,7 +318,62 @@ def review_detail(request, pk, audit_time_form=None, status=200):
         "quotations": selectors.quotations_for_application(user=request.user,
                                                            application=application),
         "panels": review_panels(application=application, request=request),
+        **_transfer_context(application),
     }, status=status)
+
+
+def _transfer_context(application) -> dict:
+    """The pre-transfer review panel of a transfer application (IAF MD 2 §2.2)."""
+    if not application.is_transfer:
+        return {}
+    review = TransferReview.objects.filter(application=application).first()
+    initial = ({f: getattr(review, f) for f in TransferReviewForm.base_fields}
+               if review else {"visit": TransferReview.Visit.NOT_NEEDED})
+    return {"transfer_review": review, "transfer_form": TransferReviewForm(initial=initial),
+            "transfer_conclusion_form": TransferConclusionForm()}
+
+
+@login_required
+@require_POST
+def review_transfer(request, pk):
+    """Rita records the pre-transfer review's checks (IAF MD 2 §2.2)."""
+    application = selectors.application_get(user=request.user, pk=pk)
+    form = TransferReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The transfer review was not saved: " + "; ".join(
+            f"{form.fields[f].label}: {' '.join(e)}" for f, e in form.errors.items()))
+        return redirect(reverse("review_detail", args=[pk]) + "#transfer")
+    try:
+        review = services.record_transfer_review(application=application, actor=request.user,
+                                                 **form.cleaned_data)
+    except DomainError as exc:
+        messages.error(request, " ".join([exc.message, *exc.fields.values()]))
+    else:
+        messages.success(request, "Transfer review saved: " + (
+            "every check passed." if review.passed
+            else "not passed — " + "; ".join(review.failed_checks()) + "."))
+    return redirect(reverse("review_detail", args=[pk]) + "#transfer")
+
+
+@login_required
+@require_POST
+def review_transfer_conclude(request, pk):
+    """Accept or refuse the transfer with reasons (IAF MD 2 §2.2)."""
+    application = selectors.application_get(user=request.user, pk=pk)
+    form = TransferConclusionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose accept or refuse and give the reasons.")
+        return redirect(reverse("review_detail", args=[pk]) + "#transfer")
+    try:
+        review = services.conclude_transfer_review(
+            application=application, actor=request.user,
+            accept=form.cleaned_data["decision"] == "accept",
+            reasons=form.cleaned_data["reasons"])
+    except DomainError as exc:
+        messages.error(request, " ".join([exc.message, *exc.fields.values()]))
+    else:
+        messages.success(request, f"{review.get_status_display()}.")
+    return redirect(reverse("review_detail", args=[pk]) + "#transfer")
 
 
 @login_required

@@ -21,7 +21,7 @@ from isocert.core.audit import record_event
 from isocert.core.errors import Conflict, InvalidInput
 from isocert.notifications.services import notify
 
-from ..programme.models import AUDIT_LIFECYCLE, Audit
+from ..programme.models import AUDIT_LIFECYCLE, Audit, PlanSession, RemoteAudit
 from .common import (
     TEXT_LIMIT,
     audit_sites,
@@ -69,6 +69,22 @@ def _recommendation_rules(audit: Audit, data: dict, errors: dict) -> dict:
                                            required=False)}
 
 
+def _remote_content(audit: Audit) -> dict | None:
+    """Where ICT was used (IAF MD 4 §4.2: the report states it): the arrangement and the
+    plan's remote sessions; None for an audit held fully on site."""
+    remote = RemoteAudit.objects.filter(audit=audit).first()
+    sessions = [f"{timezone.localtime(s.starts_at):%Y-%m-%d %H:%M} {s.topic}"
+                + (f" ({s.site.name})" if s.site else "")
+                for s in PlanSession.objects.filter(plan__audit=audit, is_remote=True)
+                .select_related("site").order_by("starts_at")]
+    if remote is None and not sessions:
+        return None
+    return {"ict_used": remote.ict_used if remote else "",
+            "remote_share_percent": remote.remote_share_percent if remote else None,
+            "not_visible_remotely": remote.not_visible_remotely if remote else "",
+            "sessions": sessions}
+
+
 def report_content(audit: Audit, fields: dict) -> dict:
     """What the report shows, frozen when it is issued (pages and PDF render from this)."""
     organization = audit.cycle.organization
@@ -88,6 +104,7 @@ def report_content(audit: Audit, fields: dict) -> dict:
         "end_date": audit.end_date.isoformat() if audit.end_date else None,
         "planned_days": str(audit.planned_days) if audit.planned_days is not None else None,
         "spent_days": str(audit.spent_days) if audit.spent_days is not None else None,
+        "remote": _remote_content(audit),
         "clauses_covered": [f"{c.clause.standard.code} {c.clause.number} {c.clause.title}"
                             for c in covered],
         "findings": [{"number": f.number, "grade": f.grade, "grade_label": f.get_grade_display(),

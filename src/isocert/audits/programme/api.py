@@ -16,7 +16,14 @@ from isocert.registration import selectors as registration_selectors
 
 from . import selectors
 from . import services as programme
-from .models import Audit, AuditPlan, CertificationCycle, PlanSession, TeamMember
+from .models import (
+    Audit,
+    AuditPlan,
+    CertificationCycle,
+    PlanSession,
+    RemoteAudit,
+    TeamMember,
+)
 
 router = Router(tags=["audit programme"])
 
@@ -117,6 +124,9 @@ class SessionIn(Schema):
     site_id: int | None = None
     auditee: str = ""
     auditor_id: int | None = None
+    is_remote: bool = Field(False, description="Held remotely with ICT (IAF MD 4): the plan "
+                            "is then sent only with a remote-audit assessment the client "
+                            "agreed to (`PUT /audits/{audit_id}/remote`)")
 
 
 class SessionOut(Schema):
@@ -128,6 +138,34 @@ class SessionOut(Schema):
     site_id: int | None
     auditee: str
     auditor_id: int | None
+    is_remote: bool
+
+
+class RemoteIn(Schema):
+    ict_used: str = Field(..., description="The ICT used, e.g. video conference, screen "
+                                           "sharing, remote access to documents")
+    remote_share_percent: int = Field(..., description="Share of the audit time held "
+                                      "remotely, 1–100; the audit time itself stays the same")
+    connectivity: str = Field(..., description="Assessment: bandwidth, stability, fallback")
+    confidentiality: str = Field(..., description="Assessment: confidentiality and security "
+                                                  "of the information shared (IAF MD 4 §4.1)")
+    visible_remotely: str = Field(..., description="What can be audited remotely")
+    not_visible_remotely: str = Field(..., description="What cannot be seen remotely")
+    feasible: bool = Field(..., description="The assessment's conclusion")
+
+
+class RemoteOut(Schema):
+    ict_used: str
+    remote_share_percent: int
+    onsite_percent: int = Field(..., description="The share counting as on site: 100 when "
+                                "the CB counts remote time as on-site (REMOTE_COUNTS_AS_ONSITE)")
+    connectivity: str
+    confidentiality: str
+    visible_remotely: str
+    not_visible_remotely: str
+    feasible: bool
+    assessed_at: datetime.datetime | None
+    client_agreed_at: datetime.datetime | None
 
 
 class PlanOut(Schema):
@@ -141,6 +179,8 @@ class PlanOut(Schema):
                                  "sent; while it is being revised (`status` draft after a "
                                  "send) the client sees no sessions")
     sessions: list[SessionOut]
+    remote: RemoteOut | None = Field(None, description="How the audit uses ICT (IAF MD 4); "
+                                       "empty for an audit fully on site")
 
 
 class CommentIn(Schema):
@@ -206,7 +246,18 @@ def _plan_out(audit: Audit, user: User) -> dict:
     return {"audit_id": audit.pk, "status": plan.status, "version": plan.version,
             "sent_at": plan.sent_at, "answered_at": plan.answered_at,
             "client_comment": plan.client_comment, "revision_reason": plan.revision_reason,
-            "sessions": [] if revising else list(selectors.plan_sessions(plan=plan))}
+            "sessions": [] if revising else list(selectors.plan_sessions(plan=plan)),
+            "remote": _remote_out(audit)}
+
+
+def _remote_out(audit: Audit) -> dict | None:
+    remote = RemoteAudit.objects.filter(audit=audit).first()
+    if remote is None:
+        return None
+    return {**{f: getattr(remote, f) for f in (
+        "ict_used", "remote_share_percent", "connectivity", "confidentiality",
+        "visible_remotely", "not_visible_remotely", "feasible", "assessed_at",
+        "client_agreed_at")}, "onsite_percent": programme.onsite_percent(remote)}
 
 
 def _audit(request, audit_id: int) -> Audit:
@@ -436,3 +487,36 @@ def request_plan_changes(request, audit_id: int, payload: CommentIn):
     audit = _audit(request, audit_id)
     programme.request_plan_changes(audit=audit, actor=request.auth, comment=payload.comment)
     return _plan_out(audit, request.auth)
+
+
+@router.get("/audits/{audit_id}/remote", response=RemoteOut, tags=["remote audits"],
+            summary="How the audit uses ICT (IAF MD 4); 404 for an audit fully on site")
+def get_remote(request, audit_id: int):
+    remote = _remote_out(_audit(request, audit_id))
+    if remote is None:
+        raise Http404("No remote arrangement")
+    return remote
+
+
+@router.put("/audits/{audit_id}/remote", response=RemoteOut, tags=["remote audits"],
+            summary="Record the ICT used and the feasibility assessment (before the plan is "
+                    "sent)",
+            description="IAF MD 4 §4.1, §4.2. By a CB reviewer, administrator or the lead "
+                        "auditor while the audit is planned and the client holds no plan "
+                        "(409 otherwise: revise the plan). Clears the client's earlier "
+                        "agreement. A plan with remote sessions or a remote share is sent "
+                        "only with a feasible assessment the client agreed to, and — unless "
+                        "REMOTE_COUNTS_AS_ONSITE — with at least the minimum on-site share "
+                        "(IAF MD 5: 80 %).")
+def put_remote(request, audit_id: int, payload: RemoteIn):
+    audit = _cb_audit(request, audit_id)
+    programme.record_remote_assessment(audit=audit, actor=request.auth, **payload.dict())
+    return _remote_out(audit)
+
+
+@router.post("/audits/{audit_id}/remote/agree", response=RemoteOut, tags=["remote audits"],
+             summary="The client's owner or editor agrees to the use of ICT")
+def agree_remote(request, audit_id: int):
+    audit = _audit(request, audit_id)
+    programme.agree_remote_audit(audit=audit, actor=request.auth)
+    return _remote_out(audit)

@@ -19,7 +19,12 @@ from isocert.core.audit import record_event
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted
 from isocert.core.validation import clean_date, clean_reason
 from isocert.notifications.services import notify
-from isocert.registration.models import Application, AuditTimeDetermination, Quotation
+from isocert.registration.models import (
+    Application,
+    AuditTimeDetermination,
+    Quotation,
+    TransferReview,
+)
 
 from .common import (
     audit_event,
@@ -109,6 +114,13 @@ def create_cycle(*, application: Application, actor: User) -> CertificationCycle
     if application.cycles.filter(status=CertificationCycle.Status.ACTIVE).exists():
         raise Conflict("This application already has an active certification cycle.",
                        fields={"application": "A cycle exists already."})
+    if TransferReview.objects.filter(application=application,
+                                     status=TransferReview.Status.ACCEPTED).exists():
+        # IAF MD 2 §2.3: an accepted transfer continues the current cycle — no initial audit.
+        raise Conflict("The transfer of this certification was accepted: the decision maker "
+                       "issues the transferred certificate, which continues the current cycle "
+                       "(no stage 1 or stage 2).",
+                       fields={"application": "Accepted transfer."})
     days = _planned_days(application)
     organization = application.organization
     cycle = _open_cycle(
@@ -118,6 +130,102 @@ def create_cycle(*, application: Application, actor: User) -> CertificationCycle
     notify(template="certification_cycle_created", to=member_emails(organization.pk),
            context={"organization": str(organization), "reference": application.reference,
                     "path": reverse("cycle_detail", args=[cycle.pk])})
+    return cycle
+
+
+# The audits still to be held in a transferred cycle, by the last audit held with the
+# previous CB (``Application.current_cycle_stage``).
+TRANSFER_REMAINING_KINDS = {
+    "initial": NEXT_CYCLE_KINDS,
+    "surveillance1": [Audit.Kind.SURVEILLANCE2, Audit.Kind.RECERTIFICATION],
+    "surveillance2": [Audit.Kind.RECERTIFICATION],
+}
+
+
+@transaction.atomic
+def open_transferred_cycle(*, application: Application, transfer_date, actor: User,
+                           scope: str = "") -> CertificationCycle:
+    """Continue a certification cycle taken over from another CB (IAF MD 2 §2.3).
+
+    No stage 1 or stage 2: the programme plans only the audits still due after the last
+    audit held with the previous CB (``current_cycle_stage``), with the days of the
+    application's audit time. The due dates follow the previous cycle's decision
+    (``current_cycle_decision_date``) and the current certificate's expiry, kept as they
+    are (``surveillance_targets``); the calendar years up to ``transfer_date`` were the
+    previous CB's and are not checked here.
+
+    Called by the decision that issues the transferred certificate, in its transaction.
+    Refused: anyone but a decision maker; an application that is not registered, has no
+    accepted quotation or already has an active cycle; missing transfer data; a remaining
+    surveillance audit already overdue on the transfer date (the previous CB's programme
+    is not up to date — MD 2 §2.2 asks the review to resolve it first).
+    """
+    if not can(actor, "decide"):
+        raise NotPermitted("Only a CB decision maker continues a transferred cycle, by issuing "
+                           "the transferred certificate.")
+    transfer_date = clean_date(transfer_date, "transfer_date")
+    application = Application.objects.select_for_update().select_related(
+        "organization").get(pk=application.pk)
+    if application.status != Application.Status.REGISTERED:
+        raise Conflict("A transferred cycle starts from a registered application.",
+                       fields={"application": "The application is not registered."})
+    if not application.quotations.filter(status=Quotation.Status.ACCEPTED).exists():
+        raise Conflict("The client has not accepted a quotation yet: there is no contract.",
+                       fields={"application": "No accepted quotation."})
+    if application.cycles.filter(status=CertificationCycle.Status.ACTIVE).exists():
+        raise Conflict("This application already has an active certification cycle.",
+                       fields={"application": "A cycle exists already."})
+    if not TransferReview.objects.filter(application=application,
+                                         status=TransferReview.Status.ACCEPTED).exists():
+        raise Conflict("The pre-transfer review has not accepted this transfer (IAF MD 2 "
+                       "§2.2).", fields={"application": "No accepted transfer review."})
+    decided = application.current_cycle_decision_date
+    expiry = application.current_certificate_expiry
+    kinds = TRANSFER_REMAINING_KINDS.get(application.current_cycle_stage)
+    missing = {field: message for field, message, value in (
+        ("current_cycle_decision_date", "The decision that started the current cycle.", decided),
+        ("current_certificate_expiry", "The current certificate's expiry.", expiry),
+        ("current_cycle_stage", "The last audit held in the current cycle.", kinds))
+        if not value}
+    if missing:
+        raise Conflict("The transfer data is incomplete.", fields=missing)
+    if expiry <= transfer_date:
+        raise Conflict(f"The current certificate expired on {expiry}: there is no cycle to "
+                       "continue (IAF MD 2 §2.1).",
+                       fields={"current_certificate_expiry": "Expired."})
+    targets = surveillance_targets(decided, expiry)
+    overdue = [(kind, targets[kind]) for kind in kinds
+               if kind in SURVEILLANCE_KINDS and targets[kind] < transfer_date]
+    if overdue:
+        kind, due = overdue[0]
+        raise Conflict(
+            f"{Audit.Kind(kind).label} of the current cycle was due by {due} and is not declared "
+            "held: the previous CB's programme is overdue. Resolve it in the pre-transfer review "
+            "or certify anew (IAF MD 2 §2.2).",
+            fields={"current_cycle_stage": f"{Audit.Kind(kind).label} overdue since {due}."})
+    days = _planned_days(application)
+    cycle = _open_cycle(
+        application=application,
+        scope=(scope or "").strip() or application.scope_statement
+        or application.organization.scope_statement,
+        standard_ids=[line.standard_id for line in application.standard_lines.all()],
+        kinds=kinds, days=days, actor=actor, created_by=application.reviewer or actor,
+        payload={"transferred_from": application.current_cb_name,
+                 "previous_certificate": application.current_certificate_number,
+                 "stage": application.current_cycle_stage})
+    cycle.transferred_from = application.current_cb_name
+    cycle.transferred_on = transfer_date
+    cycle.decision_date = decided
+    cycle.save(update_fields=["transferred_from", "transferred_on", "decision_date"])
+    for kind in kinds:
+        cycle.audits.filter(kind=kind).update(target_date=targets[kind])
+    year = uncovered_year(cycle)
+    if year is not None:
+        raise surveillance_year_missed(cycle, year, "The transferred programme", "transfer_date")
+    record_event(actor=actor, action="audits.cycle.surveillance_fixed", obj=cycle,
+                 organization_id=cycle.organization_id,
+                 payload={"decision_date": decided.isoformat(), "transferred": True,
+                          "targets": {k: targets[k].isoformat() for k in kinds}})
     return cycle
 
 

@@ -74,6 +74,7 @@ class SessionForm(forms.Form):
     auditee = forms.CharField(max_length=200, required=False)
     auditor_id = forms.TypedChoiceField(coerce=int, required=False, empty_value=None,
                                         label="Auditor")
+    is_remote = forms.BooleanField(required=False, label="Held remotely with ICT (IAF MD 4)")
 
     def __init__(self, *args, audit: Audit | None = None, **kwargs):
         # Shares the planning page with TeamMemberForm: distinct ids for the labels.
@@ -119,4 +120,25 @@ class CancelAuditForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "id_cancel_%s")
+        super().__init__(*args, **kwargs)
+
+
+class RemoteForm(forms.Form):
+    """The audit's use of ICT and its feasibility assessment (IAF MD 4 §4.1, §4.2)."""
+
+    ict_used = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="ICT used")
+    remote_share_percent = forms.IntegerField(min_value=1, max_value=100,
+                                              label="Share of the audit time held remotely (%)")
+    connectivity = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}),
+                                   label="Connectivity (bandwidth, stability, fallback)")
+    confidentiality = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}),
+                                      label="Confidentiality and security of information")
+    visible_remotely = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}),
+                                       label="What can be audited remotely")
+    not_visible_remotely = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}),
+                                           label="What cannot be seen remotely")
+    feasible = forms.BooleanField(required=False, label="Remote auditing is feasible")
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_remote_%s")
         super().__init__(*args, **kwargs)

@@ -40,6 +40,11 @@ class CertificationCycle(models.Model):
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
     decision_date = models.DateField(null=True, blank=True,
                                      help_text="Set by the certification decision.")
+    # A cycle continued from another CB (IAF MD 2 §2.3): the years up to the transfer were
+    # audited by the previous CB, so the surveillance calendar is checked from then on.
+    transferred_from = models.CharField(
+        max_length=200, blank=True, help_text="The CB that ran this cycle before the transfer.")
+    transferred_on = models.DateField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
                                    on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -179,6 +184,9 @@ class PlanSession(models.Model):
     auditee = models.CharField(max_length=200, blank=True)
     auditor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                 on_delete=models.PROTECT, related_name="+")
+    is_remote = models.BooleanField(
+        default=False, help_text="Held remotely with ICT (IAF MD 4); the audit's remote "
+                                 "arrangement says which ICT and was agreed by the client.")
 
     class Meta:
         ordering = ["starts_at"]
@@ -189,3 +197,41 @@ class PlanSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.starts_at:%Y-%m-%d %H:%M} {self.topic}"
+
+
+class RemoteAudit(models.Model):
+    """How an audit uses information and communication technology (IAF MD 4:2022).
+
+    Recorded before the plan is sent: the ICT used, the feasibility and risk assessment
+    (connectivity, confidentiality and security of information, what can and cannot be
+    seen remotely — MD 4 §4.1, §4.2), the share of the audit time held remotely, and the
+    client's agreement (MD 4 §4.1, §4.2). The audit time stays the same (MD 4 §4.2); whether the
+    remote part counts as on-site time is the CB's setting ``REMOTE_COUNTS_AS_ONSITE``.
+    """
+
+    audit = models.OneToOneField(Audit, on_delete=models.CASCADE, related_name="remote")
+    ict_used = models.TextField(help_text="E.g. video conference, screen sharing, remote "
+                                          "access to the document system, drones.")
+    remote_share_percent = models.PositiveSmallIntegerField(
+        help_text="Share of the audit time held remotely, 1–100 %.")
+    connectivity = models.TextField(help_text="Bandwidth, stability, fallback.")
+    confidentiality = models.TextField(help_text="Security and confidentiality of the "
+                                                 "information shared, recordings.")
+    visible_remotely = models.TextField(help_text="What can be audited remotely.")
+    not_visible_remotely = models.TextField(
+        help_text="What cannot be seen remotely and is audited on site (or not at all).")
+    feasible = models.BooleanField(default=False,
+                                   help_text="The assessment concludes remote auditing works.")
+    assessed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    assessed_at = models.DateTimeField(null=True, blank=True)
+    client_agreed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                         on_delete=models.SET_NULL, related_name="+")
+    client_agreed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Remote arrangement of {self.audit}"
+
+    @property
+    def agreed(self) -> bool:
+        return self.client_agreed_at is not None

@@ -32,7 +32,9 @@ from .models import (
     Audit,
     AuditPlan,
     PlanSession,
+    RemoteAudit,
 )
+from .remote import remote_plan_problems
 from .rules import (
     PLAN_EDITABLE,
     team_problems,
@@ -116,6 +118,7 @@ def _clean_session(audit: Audit, data: dict) -> dict:
             errors["auditor_id"] = "Choose a member of the audit team."
         else:
             values["auditor"] = member.auditor
+    values["is_remote"] = bool(data.get("is_remote"))
     if errors:
         raise InvalidInput("Please correct the highlighted fields.", fields=errors)
     return values
@@ -123,7 +126,8 @@ def _clean_session(audit: Audit, data: dict) -> dict:
 
 def _session_payload(session: PlanSession) -> dict:
     return {"session": session.pk, "starts_at": session.starts_at.isoformat(),
-            "ends_at": session.ends_at.isoformat(), "topic": session.topic}
+            "ends_at": session.ends_at.isoformat(), "topic": session.topic,
+            "is_remote": session.is_remote}
 
 
 @transaction.atomic
@@ -131,12 +135,14 @@ def add_plan_session(*, audit: Audit, actor: User,
                      starts_at: datetime.datetime | str | None = None,
                      ends_at: datetime.datetime | str | None = None, topic: str = "",
                      clause_id: int | None = None, site_id: int | None = None,
-                     auditee: str = "", auditor_id: int | None = None) -> PlanSession:
+                     auditee: str = "", auditor_id: int | None = None,
+                     is_remote: bool = False) -> PlanSession:
     """A session of the plan within the audit's dates (clause of its standards, site of the
-    organization, auditor of its team), while the plan is a draft or changes were asked."""
+    organization, auditor of its team), while the plan is a draft or changes were asked;
+    ``is_remote``: held with ICT (IAF MD 4, see ``remote``)."""
     data = {"starts_at": starts_at, "ends_at": ends_at, "topic": topic,
             "clause_id": clause_id, "site_id": site_id, "auditee": auditee,
-            "auditor_id": auditor_id}
+            "auditor_id": auditor_id, "is_remote": is_remote}
     ensure_plan_editor(actor, audit)
     audit = locked_audit(audit)
     ensure_planned(audit)
@@ -151,11 +157,12 @@ def update_plan_session(*, session: PlanSession, actor: User,
                         starts_at: datetime.datetime | str | None = None,
                         ends_at: datetime.datetime | str | None = None, topic: str = "",
                         clause_id: int | None = None, site_id: int | None = None,
-                        auditee: str = "", auditor_id: int | None = None) -> PlanSession:
+                        auditee: str = "", auditor_id: int | None = None,
+                        is_remote: bool = False) -> PlanSession:
     """Replace a session's values, under the rules of ``add_plan_session``."""
     data = {"starts_at": starts_at, "ends_at": ends_at, "topic": topic,
             "clause_id": clause_id, "site_id": site_id, "auditee": auditee,
-            "auditor_id": auditor_id}
+            "auditor_id": auditor_id, "is_remote": is_remote}
     audit = session.plan.audit
     ensure_plan_editor(actor, audit)
     audit = locked_audit(audit)
@@ -213,6 +220,7 @@ def send_plan(*, audit: Audit, actor: User) -> AuditPlan:
                                 f"({audit.start_date} to {audit.end_date}): "
                                 f"{', '.join(outside)}.")
     problems.update(team_problems(audit))
+    problems.update(remote_plan_problems(audit))
     if problems:
         raise AuditNotReady("The plan cannot be sent yet: " + " ".join(problems.values()),
                             fields=problems)
@@ -221,8 +229,10 @@ def send_plan(*, audit: Audit, actor: User) -> AuditPlan:
     PLAN_LIFECYCLE.apply(plan, "send")
     plan.sent_at = timezone.now()
     plan.save(update_fields=["status", "sent_at", "version"])
+    remote = RemoteAudit.objects.filter(audit=audit).first()
     audit_event(actor, "audits.plan.sent", audit,
-           {"version": plan.version, "sessions": plan.sessions.count()})
+           {"version": plan.version, "sessions": plan.sessions.count(),
+            "remote_share_percent": remote.remote_share_percent if remote else 0})
     notify(template="audit_plan_sent", to=member_emails(audit.cycle.organization_id),
            context=audit_mail_context(audit, version=plan.version))
     return plan

@@ -129,7 +129,11 @@ def uncovered_year(cycle: CertificationCycle, *, moved: Audit | None = None,
         elif audit.kind in SURVEILLANCE_KINDS:
             open_surveillance.append((audit.target_date or last).year)
     open_surveillance.sort()
-    for year in range(cycle.decision_date.year + 1, last.year):
+    first_year = cycle.decision_date.year + 1
+    if cycle.transferred_on:
+        # The years up to the transfer are the previous CB's (IAF MD 2 §2.3).
+        first_year = max(first_year, cycle.transferred_on.year + 1)
+    for year in range(first_year, last.year):
         if year in covered:
             continue
         # Earliest due date first: the surveillance that can wait longest is kept for later.

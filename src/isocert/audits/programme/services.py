@@ -8,6 +8,7 @@ from .cycles import (
     cancel_audit,
     create_cycle,
     fix_surveillance_dates,
+    open_transferred_cycle,
     record_late_stage2_justification,
     schedule_audit,
     start_audit,
@@ -30,6 +31,14 @@ from .plans import (
     revise_plan,
     send_plan,
     update_plan_session,
+)
+from .remote import (
+    agree_remote_audit,
+    min_onsite_percent,
+    onsite_percent,
+    record_remote_assessment,
+    remote_plan_problems,
+    uses_ict,
 )
 from .rules import (
     CYCLE_MONTHS,
@@ -87,6 +96,7 @@ __all__ = [
     "TeamRuleViolation",
     "add_months",
     "add_plan_session",
+    "agree_remote_audit",
     "add_special_audit",
     "assign_team_member",
     "cancel_audit",
@@ -101,9 +111,14 @@ __all__ = [
     "fix_surveillance_dates",
     "impartiality_threats",
     "member_problems",
+    "min_onsite_percent",
     "minimum_random",
+    "onsite_percent",
+    "open_transferred_cycle",
     "overlapping_audit",
     "record_late_stage2_justification",
+    "record_remote_assessment",
+    "remote_plan_problems",
     "remove_team_member",
     "request_plan_changes",
     "required_site_count",
@@ -119,4 +134,5 @@ __all__ = [
     "team_problems",
     "uncovered_year",
     "update_plan_session",
+    "uses_ict",
 ]

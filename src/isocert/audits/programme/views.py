@@ -19,6 +19,7 @@ from .forms import (
     DeclarationForm,
     LateStage2Form,
     PlanAnswerForm,
+    RemoteForm,
     RevisePlanForm,
     ScheduleForm,
     SessionForm,
@@ -26,7 +27,7 @@ from .forms import (
     SpecialAuditForm,
     TeamMemberForm,
 )
-from .models import Audit, AuditPlan
+from .models import Audit, AuditPlan, RemoteAudit
 
 
 def _refused(request, exc: DomainError) -> None:
@@ -148,9 +149,44 @@ def _planning_page(request, audit: Audit, *, status: int = 200, **bound_forms):
         "late_form": LateStage2Form(initial={
             "late_stage2_justification": audit.late_stage2_justification}),
         "session_form": SessionForm(audit=audit),
+        "remote": RemoteAudit.objects.filter(audit=audit).first(),
+        "uses_ict": programme.uses_ict(audit),
+        "remote_problems": programme.remote_plan_problems(audit),
+        "remote_form": _remote_form(audit),
     }
     context.update(bound_forms)
     return render(request, "audits/programme/audit_planning.html", context, status=status)
+
+
+def _remote_form(audit: Audit) -> RemoteForm:
+    remote = RemoteAudit.objects.filter(audit=audit).first()
+    return RemoteForm(initial={f: getattr(remote, f) for f in RemoteForm.base_fields}
+                      if remote else {})
+
+
+@login_required
+@require_POST
+def audit_remote(request, pk):
+    """Record the audit's use of ICT and its feasibility assessment (IAF MD 4)."""
+    return _post_service(
+        request, pk, RemoteForm, "remote_form",
+        lambda audit, data: programme.record_remote_assessment(audit=audit,
+                                                               actor=request.user, **data),
+        "Remote-audit assessment saved; the client is asked to agree to it.")
+
+
+@login_required
+@require_POST
+def remote_agree(request, pk):
+    """The client agrees to the use of ICT for the audit (IAF MD 4)."""
+    audit = selectors.audit_get(user=request.user, pk=pk)
+    try:
+        programme.agree_remote_audit(audit=audit, actor=request.user)
+    except DomainError as exc:
+        _refused(request, exc)
+    else:
+        messages.success(request, "Thank you: you agreed to the use of ICT for this audit.")
+    return redirect("audit_plan_client", audit.pk)
 
 
 @login_required
@@ -354,6 +390,7 @@ def _client_plan_page(request, audit: Audit, *, status: int = 200, answer_form=N
     visible = plan is not None and (cb_side or (plan.sent_at is not None and not revising))
     is_editor = selectors.is_client_side(request.user, audit) and audit.cycle.organization \
         .memberships.filter(user=request.user, role__in=["owner", "editor"]).exists()
+    remote = RemoteAudit.objects.filter(audit=audit).first()
     return render(request, "audits/programme/plan_client.html", {
         "audit": audit, "cycle": audit.cycle, "plan": plan if visible else None,
         "revising": plan if revising else None,
@@ -362,6 +399,9 @@ def _client_plan_page(request, audit: Audit, *, status: int = 200, answer_form=N
         "can_answer": (is_editor and visible and audit.status == Audit.Status.PLANNED
                        and plan.status == AuditPlan.Status.SENT),
         "answer_form": answer_form or PlanAnswerForm(),
+        "remote": remote,
+        "can_agree_remote": (is_editor and remote is not None and remote.feasible
+                             and not remote.agreed and audit.status == Audit.Status.PLANNED),
     }, status=status)
 
 

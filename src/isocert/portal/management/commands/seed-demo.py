@@ -30,6 +30,7 @@ from isocert.energy.demo import seed_energy_demo
 from isocert.improvement import services as improvement
 from isocert.readiness import services as readiness
 from isocert.registration import services as registration
+from isocert.registration.demo import seed_transfer_demo
 
 STAFF = [
     ("ada", "Ada Administrator", [StaffRole.Role.ADMINISTRATOR]),
@@ -77,6 +78,7 @@ class Command(BaseCommand):
             created = seed_energy_demo() or created  # Nordlicht's meter data and baseline
             # An open complaint about Nordlicht, Brightpath's closed appeal.
             created = seed_complaints_demo() or created
+            created = seed_transfer_demo() or created  # Brightpath's transfer under review
         self.stdout.write(self.style.SUCCESS(
             "Demo data created." if created else "Demo data already present."))
         self.stdout.write(
