@@ -21,7 +21,8 @@ from isocert.audits.models import Audit, CertificationCycle
 from isocert.audits.programme import services as programme
 from isocert.audits.programme.rules import add_months
 from isocert.certification.models import Certificate, CertificationDecision
-from isocert.certification.services import TransferReviewerDecides, decide, issue_transfer
+from isocert.certification.services import decide
+from isocert.certification.transfers import TransferReviewerDecides, issue_transfer
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted, TransitionNotAllowed
 from isocert.core.models import AuditEvent
 from isocert.registration.models import TransferReview

@@ -17,7 +17,7 @@ from ninja import Field, Router, Schema, Status
 from isocert.core.errors import InvalidInput
 from isocert.core.files import stored_file_response
 
-from . import decision_checks, lifecycle, selectors, services, signals
+from . import decision_checks, lifecycle, selectors, services, signals, transfers
 from .models import Certificate, CertificateRevision, CertificationDecision
 
 router = Router(tags=["certificates"])
@@ -387,6 +387,6 @@ class TransferIssueIn(Schema):
                          "the transfer; 403 for the person who reviewed it.")
 def issue_transfer(request, app_id: int, payload: TransferIssueIn):
     application = selectors.transfer_application_get(user=request.auth, pk=app_id)
-    decision = services.issue_transfer(application=application, actor=request.auth,
+    decision = transfers.issue_transfer(application=application, actor=request.auth,
                                        **payload.dict())
     return Status(201, _decision_out(decision))

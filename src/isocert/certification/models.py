@@ -24,7 +24,7 @@ class CertificationDecision(models.Model):
         RECERTIFICATION = "recertification", "Recertification"
         SCOPE_EXTENSION = "scope_extension", "Scope extension"
         SCOPE_REDUCTION = "scope_reduction", "Scope reduction"
-        # IAF MD 2 §2.3: issued after an accepted pre-transfer review (``issue_transfer``).
+        # IAF MD 2 §2.3: issued after an accepted pre-transfer review (``transfers.issue_transfer``).
         TRANSFER = "transfer", "Transfer from another CB"
 
     class Outcome(models.TextChoices):

@@ -27,7 +27,6 @@ from isocert.audits.models import (
 from isocert.audits.programme.services import (
     add_months,
     fix_surveillance_dates,
-    open_transferred_cycle,
     start_next_cycle,
 )
 from isocert.catalog.models import Country, Standard
@@ -37,15 +36,11 @@ from isocert.core.files import check_upload, store_file
 from isocert.core.sequences import next_value
 from isocert.core.validation import clean_date, clean_reason
 from isocert.notifications.services import notify
-from isocert.registration.models import TRANSFER_REVIEW_LIFECYCLE, Application, TransferReview
-from isocert.registration.transfers import mark_transfer_issued
 
 from . import signing
 from .decision_checks import (
-    ImpartialityThreat,
     current_certificate,
     decision_checklist,
-    ensure_decision_maker,
     ensure_independent,
 )
 from .models import (
@@ -271,7 +266,7 @@ def _issue_revision(certificate: Certificate, *, actor: User | None, reason: str
     return revision
 
 
-def _issue_certificate(cycle: CertificationCycle, decision: CertificationDecision,
+def issue_certificate(cycle: CertificationCycle, decision: CertificationDecision,
                        effective: datetime.date, soa_version: str, actor: User,
                        sites: list[Site], *, expiry_date: datetime.date | None = None,
                        reason: str = "Initial certification",
@@ -492,7 +487,7 @@ def decide(*, cycle: CertificationCycle, actor: User, kind: str, outcome: str,
 
     if outcome == D.Outcome.GRANT:
         if kind == D.Kind.INITIAL:
-            certificate = _issue_certificate(cycle, decision, effective, soa_version, actor,
+            certificate = issue_certificate(cycle, decision, effective, soa_version, actor,
                                              sites)
             fix_surveillance_dates(cycle=cycle, decision_date=decision_date, actor=actor)
             action = "certification.certificate.issued"
@@ -554,95 +549,3 @@ def reopen_decision(*, decision: CertificationDecision, actor: User,
         "organization": str(decision.cycle.organization), "kind": decision.get_kind_display(),
         "outcome": decision.get_outcome_display(), "reason": reason,
         "path": reverse("cycle_decision", args=[decision.cycle_id])})
-
-
-# --- transfer of certification (IAF MD 2) --------------------------------------------------------
-
-class TransferReviewerDecides(ImpartialityThreat):
-    """The person who reviewed the transfer cannot also decide it."""
-
-    code = "transfer_reviewer_decides"
-
-
-@transaction.atomic
-def issue_transfer(*, application: Application, actor: User,
-                   decision_date: datetime.date | None = None,
-                   effective_date: datetime.date | None = None,
-                   site_ids: list[int] | None = None) -> CertificationDecision:
-    """Issue the certificate of an accepted transfer (IAF MD 2:2017 §2.3).
-
-    The certificate keeps the current certificate's expiry and continues its cycle: the
-    programme plans only the audits still due (``open_transferred_cycle``, no stage 1 or
-    stage 2), with the previous cycle's due dates. The previous CB and its certificate
-    number are named in the revision reason and the public status history, and the
-    decision records the pre-transfer review's checks.
-
-    Refused: anyone but a decision maker qualified for the standards and independent of the
-    client (``ensure_independent``); the person who did the pre-transfer review (the
-    review stands in for the audit, ISO/IEC 17021-1 §9.5.1.2); a review not accepted (or
-    already issued); a decision date in the future or before the review's conclusion; an
-    effective date before the decision; whatever ``open_transferred_cycle`` refuses.
-    """
-    ensure_decision_maker(actor)
-    today = timezone.localdate()
-    decision_date = clean_date(decision_date, "decision_date", default=today)
-    if decision_date > today:
-        raise InvalidInput("A decision cannot be dated in the future.",
-                           fields={"decision_date": f"On or before {today}."})
-    effective = clean_date(effective_date, "effective_date", default=decision_date)
-    if effective < decision_date:
-        raise InvalidInput("The certificate cannot take effect before the decision.",
-                           fields={"effective_date": f"On or after {decision_date}."})
-    review = (TransferReview.objects.select_for_update()
-              .filter(application_id=application.pk).first())
-    if review is None:
-        raise Conflict("This application has no pre-transfer review.",
-                       fields={"application": "No transfer review."})
-    TRANSFER_REVIEW_LIFECYCLE.target("issue", review.status)
-    if review.reviewed_by_id == actor.pk:
-        raise TransferReviewerDecides(
-            "You reviewed this transfer: another decision maker issues the certificate "
-            "(ISO/IEC 17021-1 §9.5.1.2).")
-    if review.concluded_at and decision_date < timezone.localdate(review.concluded_at):
-        concluded = timezone.localdate(review.concluded_at)
-        raise InvalidInput("The decision cannot come before the transfer review's conclusion.",
-                           fields={"decision_date": f"On or after {concluded}."})
-    cycle = open_transferred_cycle(application=application, transfer_date=decision_date,
-                                   actor=actor)
-    ensure_independent(actor, cycle, decision_date)
-    application = cycle.application
-    sites = certified_sites(cycle=cycle, kind=D.Kind.INITIAL, site_ids=site_ids)
-    previous = (f"{application.current_cb_name} (certificate "
-                f"{application.current_certificate_number})")
-    decision = CertificationDecision.objects.create(
-        cycle=cycle, audit=None, kind=D.Kind.TRANSFER, outcome=D.Outcome.GRANT,
-        decision_date=decision_date, reason=f"Transfer accepted: {review.reasons}",
-        checks=[{"key": row["key"], "label": row["label"], "ok": row["ok"], "detail": ""}
-                for row in review.check_rows()],
-        scope=cycle.scope, site_ids=[site.pk for site in sites], decided_by=actor)
-    certificate = _issue_certificate(
-        cycle, decision, effective, "", actor, sites,
-        expiry_date=application.current_certificate_expiry,
-        reason=f"Transfer of certification from {previous}",
-        history=f"Certification transferred from {previous} (IAF MD 2)")
-    decision.certificate = certificate
-    decision.save(update_fields=["certificate"])
-    mark_transfer_issued(application=application, actor=actor)
-    record_certificate_event(actor, "certification.certificate.transferred", certificate,
-                             {"decision": decision.pk, "effective_date": effective.isoformat(),
-                              "expiry_date": certificate.expiry_date.isoformat(),
-                              "cycle": cycle.pk, "previous_cb": application.current_cb_name,
-                              "previous_number": application.current_certificate_number})
-    record_event(actor=actor, action="certification.decision.grant", obj=decision,
-                 organization_id=cycle.organization_id,
-                 payload={"cycle": cycle.pk, "kind": D.Kind.TRANSFER,
-                          "decision_date": decision_date.isoformat(),
-                          "reason": decision.reason, "audit": None,
-                          "checks": {row["key"]: row["ok"] for row in decision.checks},
-                          "certificate": certificate.number})
-    notify(template="certification_decision", to=member_emails(cycle.organization_id),
-           context={"organization": str(cycle.organization), "kind": decision.get_kind_display(),
-                    "outcome": decision.get_outcome_display(), "reason": decision.reason,
-                    "certificate": certificate.number,
-                    "path": reverse("certificate_detail", args=[certificate.pk])})
-    return decision

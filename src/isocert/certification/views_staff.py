@@ -17,7 +17,7 @@ from isocert.core.files import stored_file_response
 from isocert.core.forms import add_domain_error
 from isocert.energy import selectors as energy_selectors
 
-from . import decision_checks, lifecycle, selectors, services, signals
+from . import decision_checks, lifecycle, selectors, services, signals, transfers
 from .forms import LIFECYCLE_FORMS, CertificateFilterForm, ChecklistKindForm, DecisionForm
 from .models import Certificate, CertificationDecision
 
@@ -50,7 +50,7 @@ def transfer_issue(request, pk):
     review = application.transfer_review
     if request.method == "POST":
         try:
-            decision = services.issue_transfer(
+            decision = transfers.issue_transfer(
                 application=application, actor=request.user,
                 decision_date=request.POST.get("decision_date") or None,
                 effective_date=request.POST.get("effective_date") or None)
