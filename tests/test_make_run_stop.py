@@ -6,6 +6,7 @@ temporary var dir (SQLite, only the worker's tables migrated), waits until it se
 worker beats, then sends SIGINT to the whole process group, as a terminal's Ctrl-C does.
 """
 
+import contextlib
 import os
 import re
 import shutil
@@ -78,13 +79,11 @@ def test_ctrl_c_stops_server_and_worker_within_five_seconds(serve_env, tmp_path)
         deadline = time.monotonic() + 90
         while True:
             assert make.poll() is None, make.stdout.read()
-            try:
+            with contextlib.suppress(OSError, sqlite3.Error):  # not serving yet
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/live",
                                             timeout=2) as answer:
                     if answer.status == 200 and heartbeats(tmp_path / "isocert.sqlite3"):
                         break
-            except (OSError, sqlite3.Error):
-                pass
             assert time.monotonic() < deadline, "make serve never served"
             time.sleep(0.3)
 

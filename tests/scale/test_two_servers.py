@@ -18,6 +18,7 @@ machine's processes share by its file. Figures (requests, counts, flush delay) a
 (``pytest -s``) for docs/performance.md.
 """
 
+import contextlib
 import datetime
 import json
 import os
@@ -131,11 +132,9 @@ def multipart(fields: dict[str, str], name: str, filename: str, data: bytes
 def wait_until(check, *, timeout: float, what: str, processes=()):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
+        with contextlib.suppress(OSError, urllib.error.URLError):  # not up yet
             if check():
                 return
-        except (OSError, urllib.error.URLError):
-            pass
         for process in processes:
             if process.proc.poll() is not None:
                 pytest.fail(f"{process.name} ended while waiting for {what}:\n"

@@ -3,6 +3,7 @@ variables, and the parser of the JSON contract with its checks; constants shared
 the other modules."""
 
 import calendar
+import contextlib
 import datetime
 import math
 import re
@@ -117,7 +118,7 @@ def parse_period(text, where: str) -> tuple[str, Period]:
     """``YYYY-MM`` (a calendar month), ``YYYY-MM-DD`` (a day) or ``YYYY-Www`` (an ISO week)."""
     if not isinstance(text, str):
         raise MVInputError(where, "must be a text such as 2016-01 or 2016-01-31")
-    try:
+    with contextlib.suppress(ValueError):  # well formed, but no such month, week or day
         if match := _MONTH.match(text):
             year, month = int(match[1]), int(match[2])
             last = calendar.monthrange(year, month)[1]
@@ -128,8 +129,6 @@ def parse_period(text, where: str) -> tuple[str, Period]:
         if _DAY.match(text):
             day = datetime.date.fromisoformat(text)
             return "daily", (day, day)
-    except ValueError:
-        pass
     raise MVInputError(where, f"{text!r} is not a month (YYYY-MM), a day (YYYY-MM-DD) or an "
                               "ISO week (YYYY-Www)")
 
