@@ -79,11 +79,11 @@ def test_ctrl_c_stops_server_and_worker_within_five_seconds(serve_env, tmp_path)
         deadline = time.monotonic() + 90
         while True:
             assert make.poll() is None, make.stdout.read()
-            with contextlib.suppress(OSError, sqlite3.Error):  # not serving yet
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/live",
-                                            timeout=2) as answer:
-                    if answer.status == 200 and heartbeats(tmp_path / "isocert.sqlite3"):
-                        break
+            with (contextlib.suppress(OSError, sqlite3.Error),  # not serving yet
+                  urllib.request.urlopen(f"http://127.0.0.1:{port}/health/live",
+                                         timeout=2) as answer):
+                if answer.status == 200 and heartbeats(tmp_path / "isocert.sqlite3"):
+                    break
             assert time.monotonic() < deadline, "make serve never served"
             time.sleep(0.3)
 
