@@ -250,6 +250,21 @@ def _write_sites(certificate: Certificate, sites: list[dict]) -> None:
         for site in sites])
 
 
+def decision_dates(decision_date, effective_date) -> tuple[datetime.date, datetime.date]:
+    """The decision's date (today when not given, never in the future) and the day the
+    certificate takes effect (the decision's day when not given, never before it)."""
+    today = timezone.localdate()
+    decision_date = clean_date(decision_date, "decision_date", default=today)
+    if decision_date > today:
+        raise InvalidInput("A decision cannot be dated in the future.",
+                           fields={"decision_date": f"On or before {today}."})
+    effective = clean_date(effective_date, "effective_date", default=decision_date)
+    if effective < decision_date:
+        raise InvalidInput("The certificate cannot take effect before the decision.",
+                           fields={"effective_date": f"On or after {decision_date}."})
+    return decision_date, effective
+
+
 def _issue_revision(certificate: Certificate, *, actor: User | None, reason: str,
                     sites: list[dict]) -> CertificateRevision:
     """Sign and record the certificate's current revision, mark the previous one
@@ -385,7 +400,6 @@ def decide(*, cycle: CertificationCycle, actor: User, kind: str, outcome: str,
     may be reduced to what still conforms, §9.6.5 — not extended); a reduction that
     changes neither the scope nor the sites.
     """
-    today = timezone.localdate()
     if kind not in D.Kind.values:
         raise InvalidInput("Choose the kind of decision.", fields={"kind": "Unknown kind."})
     if kind == D.Kind.TRANSFER:
@@ -394,14 +408,7 @@ def decide(*, cycle: CertificationCycle, actor: User, kind: str, outcome: str,
                            fields={"kind": "Use the transfer issue."})
     if outcome not in D.Outcome.values:
         raise InvalidInput("Choose grant, refuse or defer.", fields={"outcome": "Unknown outcome."})
-    decision_date = clean_date(decision_date, "decision_date", default=today)
-    if decision_date > today:
-        raise InvalidInput("A decision cannot be dated in the future.",
-                           fields={"decision_date": f"On or before {today}."})
-    effective = clean_date(effective_date, "effective_date", default=decision_date)
-    if effective < decision_date:
-        raise InvalidInput("The certificate cannot take effect before the decision.",
-                           fields={"effective_date": f"On or after {decision_date}."})
+    decision_date, effective = decision_dates(decision_date, effective_date)
     site_scopes = {str(k): str(v).strip()[:2000] for k, v in (site_scopes or {}).items()}
     soa_version = (soa_version or "").strip()[:60]
     energy_statement = (energy_statement or "").strip()[:5000]

@@ -15,7 +15,6 @@ from isocert.audits.programme.services import (
 )
 from isocert.core.audit import record_event
 from isocert.core.errors import Conflict, InvalidInput
-from isocert.core.validation import clean_date
 from isocert.notifications.services import notify
 from isocert.registration.models import TRANSFER_REVIEW_LIFECYCLE, Application, TransferReview
 from isocert.registration.transfers import mark_transfer_issued
@@ -29,7 +28,7 @@ from .models import (
     CertificationDecision,
 )
 from .records import record_certificate_event
-from .services import certified_sites, issue_certificate
+from .services import certified_sites, decision_dates, issue_certificate
 
 D = CertificationDecision
 
@@ -60,15 +59,7 @@ def issue_transfer(*, application: Application, actor: User,
     effective date before the decision; whatever ``open_transferred_cycle`` refuses.
     """
     ensure_decision_maker(actor)
-    today = timezone.localdate()
-    decision_date = clean_date(decision_date, "decision_date", default=today)
-    if decision_date > today:
-        raise InvalidInput("A decision cannot be dated in the future.",
-                           fields={"decision_date": f"On or before {today}."})
-    effective = clean_date(effective_date, "effective_date", default=decision_date)
-    if effective < decision_date:
-        raise InvalidInput("The certificate cannot take effect before the decision.",
-                           fields={"effective_date": f"On or after {decision_date}."})
+    decision_date, effective = decision_dates(decision_date, effective_date)
     review = (TransferReview.objects.select_for_update()
               .filter(application_id=application.pk).first())
     if review is None:

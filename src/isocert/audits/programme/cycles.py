@@ -98,15 +98,12 @@ def _open_cycle(*, application: Application, scope: str, standard_ids, kinds: li
     return cycle
 
 
-@transaction.atomic
-def create_cycle(*, application: Application, actor: User) -> CertificationCycle:
-    """Start the three-year programme of a registered application whose quotation the
-    client accepted: stage 1, stage 2, two surveillance audits and the recertification,
-    each with the accepted audit time."""
-    ensure_manager(actor)
-    application = Application.objects.select_for_update().get(pk=application.pk)
+def _ensure_contracted(application: Application, what: str) -> None:
+    """A cycle starts from a registered application with an accepted quotation (the
+    contract, ISO/IEC 17021-1 §5.1.2: a legally enforceable agreement) and no active
+    cycle."""
     if application.status != Application.Status.REGISTERED:
-        raise Conflict("A certification cycle starts from a registered application.",
+        raise Conflict(f"A {what} starts from a registered application.",
                        fields={"application": "The application is not registered."})
     if not application.quotations.filter(status=Quotation.Status.ACCEPTED).exists():
         raise Conflict("The client has not accepted a quotation yet: there is no contract.",
@@ -114,6 +111,16 @@ def create_cycle(*, application: Application, actor: User) -> CertificationCycle
     if application.cycles.filter(status=CertificationCycle.Status.ACTIVE).exists():
         raise Conflict("This application already has an active certification cycle.",
                        fields={"application": "A cycle exists already."})
+
+
+@transaction.atomic
+def create_cycle(*, application: Application, actor: User) -> CertificationCycle:
+    """Start the three-year programme of a registered application whose quotation the
+    client accepted: stage 1, stage 2, two surveillance audits and the recertification,
+    each with the accepted audit time."""
+    ensure_manager(actor)
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    _ensure_contracted(application, "certification cycle")
     if TransferReview.objects.filter(application=application,
                                      status=TransferReview.Status.ACCEPTED).exists():
         # IAF MD 2 §2.3: an accepted transfer continues the current cycle — no initial audit.
@@ -166,15 +173,7 @@ def open_transferred_cycle(*, application: Application, transfer_date, actor: Us
     transfer_date = clean_date(transfer_date, "transfer_date")
     application = Application.objects.select_for_update().select_related(
         "organization").get(pk=application.pk)
-    if application.status != Application.Status.REGISTERED:
-        raise Conflict("A transferred cycle starts from a registered application.",
-                       fields={"application": "The application is not registered."})
-    if not application.quotations.filter(status=Quotation.Status.ACCEPTED).exists():
-        raise Conflict("The client has not accepted a quotation yet: there is no contract.",
-                       fields={"application": "No accepted quotation."})
-    if application.cycles.filter(status=CertificationCycle.Status.ACTIVE).exists():
-        raise Conflict("This application already has an active certification cycle.",
-                       fields={"application": "A cycle exists already."})
+    _ensure_contracted(application, "transferred cycle")
     if not TransferReview.objects.filter(application=application,
                                          status=TransferReview.Status.ACCEPTED).exists():
         raise Conflict("The pre-transfer review has not accepted this transfer (IAF MD 2 "
