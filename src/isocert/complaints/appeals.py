@@ -26,19 +26,16 @@ from isocert.certification.models import (
     CertificationDecision,
 )
 from isocert.certification.services import reopen_decision
-from isocert.core.audit import record_event
 from isocert.core.errors import InvalidInput, NotPermitted
-from isocert.core.files import check_upload, store_file
-from isocert.core.sequences import next_value
 from isocert.core.validation import clean_reason
 from isocert.notifications.services import notify
 
+from .common import checked_attachments, new_reference, record_step, store_attachments
 from .involvement import ensure_not_involved, involvement
 from .models import APPEAL_LIFECYCLE, Appeal, AppealAttachment
 
 A = Appeal
 REFERENCE_FORMAT = "APL-{year}-{seq:06d}"
-MAX_ATTACHMENTS = 5
 D = CertificationDecision
 
 
@@ -51,11 +48,6 @@ def _locked(appeal: Appeal) -> Appeal:
     return Appeal.objects.select_for_update().get(pk=appeal.pk)
 
 
-def _event(actor, action: str, appeal: Appeal, payload: dict | None = None) -> None:
-    record_event(actor=actor, action=f"complaints.appeal.{action}", obj=appeal,
-                 organization_id=appeal.organization_id,
-                 payload={"reference": appeal.reference, "status": appeal.status,
-                          **(payload or {})})
 
 
 def _tell_client(appeal: Appeal, template: str, text: str = "") -> None:
@@ -120,24 +112,16 @@ def lodge_appeal(*, subject: str, grounds: str, actor: User,
             f"An appeal is lodged within {settings.APPEAL_WINDOW_DAYS} days of the decision; "
             f"this one was taken on {decided_on}.",
             fields={"subject": f"The window closed on {deadline}."})
-    attachments = list(attachments or [])
-    if len(attachments) > MAX_ATTACHMENTS:
-        raise InvalidInput("Too many files.", fields={
-            "attachments": f"At most {MAX_ATTACHMENTS} files."})
-    checked = [(check_upload(upload, field="attachments"), upload.name)
-               for upload in attachments]
+    checked = checked_attachments(attachments)
     appeal = Appeal.objects.create(
-        reference=REFERENCE_FORMAT.format(year=today.year,
-                                          seq=next_value("appeal", str(today.year))),
+        reference=new_reference(REFERENCE_FORMAT, "appeal", today),
         organization=organization, subject=subject, decision=decision,
         certificate=certificate or (decision.certificate if decision else None),
         finding=finding, decided_on=decided_on, grounds=grounds, lodged_by=actor)
-    for upload_check, filename in checked:
-        AppealAttachment.objects.create(appeal=appeal, file=store_file(upload_check),
-                                        filename=(filename or "attachment")[:200])
-    _event(actor, "lodged", appeal, {"subject": subject, "decided_on": decided_on.isoformat(),
-                                     "decision": decision.pk if decision else None,
-                                     "attachments": len(checked)})
+    store_attachments(AppealAttachment, checked, appeal=appeal)
+    record_step(actor, "appeal", "lodged", appeal, {
+        "subject": subject, "decided_on": decided_on.isoformat(),
+        "decision": decision.pk if decision else None, "attachments": len(checked)})
     notify(template="appeal_lodged", to=staff_emails("handle_appeals"), context={
         "reference": appeal.reference, "subject": appeal.get_subject_display(),
         "organization": str(organization), "path": reverse("appeal_detail", args=[appeal.pk])})
@@ -152,7 +136,7 @@ def acknowledge_appeal(*, appeal: Appeal, actor: User) -> Appeal:
     APPEAL_LIFECYCLE.apply(appeal, "acknowledge")
     appeal.acknowledged_at = timezone.now()
     appeal.save()
-    _event(actor, "acknowledged", appeal)
+    record_step(actor, "appeal", "acknowledged", appeal)
     _tell_client(appeal, "appeal_acknowledged")
     return appeal
 
@@ -213,7 +197,7 @@ def appoint_appeal_panel(*, appeal: Appeal, members: list[User], actor: User,
         restore_certificate(certificate=appeal.certificate, actor=actor,
                             reason=f"Suspension stayed by the appeals panel while appeal "
                                    f"{appeal.reference} runs.")
-    _event(actor, "panel_appointed", appeal, {
+    record_step(actor, "appeal", "panel_appointed", appeal, {
         "panel": sorted(member.email for member in members),
         "suspension_stayed": stay_suspension})
     notify(template="appeal_panel", to=[member.email for member in members], context={
@@ -239,7 +223,7 @@ def record_appeal_investigation(*, appeal: Appeal, actor: User, investigation: s
     appeal.investigation = investigation
     appeal.investigated_at = timezone.now()
     appeal.save()
-    _event(actor, "investigated", appeal)
+    record_step(actor, "appeal", "investigated", appeal)
     return appeal
 
 
@@ -274,7 +258,7 @@ def decide_appeal(*, appeal: Appeal, actor: User, upheld: bool, reasons: str) ->
     appeal.decided_by = actor
     appeal.decided_at = timezone.now()
     appeal.save()
-    _event(actor, "upheld" if upheld else "dismissed", appeal, {"reasons": reasons})
+    record_step(actor, "appeal", "upheld" if upheld else "dismissed", appeal, {"reasons": reasons})
     _tell_client(appeal, "appeal_outcome",
                  ("Upheld. " if upheld else "Dismissed. ") + reasons)
     return appeal
@@ -288,5 +272,5 @@ def close_appeal(*, appeal: Appeal, actor: User) -> Appeal:
     APPEAL_LIFECYCLE.apply(appeal, "close")
     appeal.closed_at = timezone.now()
     appeal.save()
-    _event(actor, "closed", appeal)
+    record_step(actor, "appeal", "closed", appeal)
     return appeal

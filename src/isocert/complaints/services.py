@@ -22,13 +22,11 @@ from isocert.audits.models import Audit
 from isocert.audits.programme.cycles import add_special_audit
 from isocert.certification.lifecycle import suspend_certificate
 from isocert.certification.models import Certificate
-from isocert.core.audit import record_event
 from isocert.core.errors import InvalidInput, NotPermitted, TransitionNotAllowed
-from isocert.core.files import check_upload, store_file
-from isocert.core.sequences import next_value
 from isocert.core.validation import clean_reason
 from isocert.notifications.services import notify
 
+from .common import checked_attachments, new_reference, record_step, store_attachments
 from .involvement import ensure_not_involved, involvement
 from .models import (
     COMPLAINT_HANDLING,
@@ -40,7 +38,6 @@ from .models import (
 
 C = Complaint
 REFERENCE_FORMAT = "CMP-{year}-{seq:06d}"   # the public contract's reference
-MAX_ATTACHMENTS = 5
 
 
 # --- small helpers -----------------------------------------------------------------------------
@@ -64,11 +61,6 @@ def _locked(complaint: Complaint) -> Complaint:
     return Complaint.objects.select_for_update().get(pk=complaint.pk)
 
 
-def _event(actor, action: str, complaint: Complaint, payload: dict | None = None) -> None:
-    record_event(actor=actor, action=f"complaints.complaint.{action}", obj=complaint,
-                 organization_id=complaint.organization_id,
-                 payload={"reference": complaint.reference, "status": complaint.status,
-                          **(payload or {})})
 
 
 def _message(complaint: Complaint, kind: str, text: str, author: User | None) -> None:
@@ -124,27 +116,19 @@ def lodge_complaint(*, name: str, email: str, subject: str, description: str,
                               what="the organization's name", required=False)
     certificate_number = _text(certificate_number, "certificate_number", limit=60,
                                what="the certificate number", required=False)
-    attachments = list(attachments or [])
-    if len(attachments) > MAX_ATTACHMENTS:
-        raise InvalidInput("Too many files.", fields={
-            "attachments": f"At most {MAX_ATTACHMENTS} files."})
-    checked = [(check_upload(upload, field="attachments"), upload.name)
-               for upload in attachments]
+    checked = checked_attachments(attachments)
     certificate = (Certificate.objects.filter(number=certificate_number).first()
                    if certificate_number else None)
     today = timezone.localdate()
     complaint = Complaint.objects.create(
-        reference=REFERENCE_FORMAT.format(year=today.year,
-                                          seq=next_value("complaint", str(today.year))),
+        reference=new_reference(REFERENCE_FORMAT, "complaint", today),
         name=name, email=email, organization_name=organization_name,
         certificate_number=certificate_number, subject=subject, description=description,
         certificate=certificate,
         organization_id=certificate.organization_id if certificate else None)
-    for upload_check, filename in checked:
-        ComplaintAttachment.objects.create(complaint=complaint, file=store_file(upload_check),
-                                           filename=(filename or "attachment")[:200])
-    _event(actor, "received", complaint, {"attachments": len(checked),
-                                          "certificate": certificate_number})
+    store_attachments(ComplaintAttachment, checked, complaint=complaint)
+    record_step(actor, "complaint", "received", complaint,
+                {"attachments": len(checked), "certificate": certificate_number})
     notify(template="complaint_received", to=staff_emails("handle_complaints"), context={
         "reference": complaint.reference, "subject": subject,
         "path": reverse("complaint_detail", args=[complaint.pk])})
@@ -163,7 +147,7 @@ def acknowledge_complaint(*, complaint: Complaint, actor: User) -> Complaint:
     complaint.save()
     _message(complaint, ComplaintMessage.Kind.ACKNOWLEDGMENT,
              f"Complaint {complaint.reference} received and acknowledged.", actor)
-    _event(actor, "acknowledged", complaint)
+    record_step(actor, "complaint", "acknowledged", complaint)
     _mail_complainant(complaint, "complaint_acknowledged")
     return complaint
 
@@ -205,7 +189,7 @@ def classify_complaint(*, complaint: Complaint, actor: User, relates_to: str,
                    "reference": complaint.reference, "subject": complaint.subject,
                    "certificate": certificate.number,
                    "path": reverse("complaint_client", args=[complaint.pk])})
-    _event(actor, "classified", complaint, {
+    record_step(actor, "complaint", "classified", complaint, {
         "relates_to": relates_to, "certificate": certificate.number if certificate else None,
         "audits": sorted(audit.pk for audit in audits or [])})
     return complaint
@@ -225,7 +209,7 @@ def respond_to_complaint(*, complaint: Complaint, actor: User, response: str) ->
     complaint.client_responded_at = timezone.now()
     complaint.save(update_fields=["client_response", "client_responded_at"])
     _message(complaint, ComplaintMessage.Kind.CLIENT_RESPONSE, response, actor)
-    _event(actor, "client_responded", complaint)
+    record_step(actor, "complaint", "client_responded", complaint)
     notify(template="complaint_client_responded", to=staff_emails("handle_complaints"),
            context={"reference": complaint.reference,
                     "path": reverse("complaint_detail", args=[complaint.pk])})
@@ -247,7 +231,8 @@ def assign_investigator(*, complaint: Complaint, investigator: User, actor: User
     COMPLAINT_LIFECYCLE.apply(complaint, "assign_investigator")
     complaint.investigator = investigator
     complaint.save()
-    _event(actor, "investigator_assigned", complaint, {"investigator": investigator.email})
+    record_step(actor, "complaint", "investigator_assigned", complaint,
+                {"investigator": investigator.email})
     notify(template="complaint_investigator", to=[investigator.email], context={
         "reference": complaint.reference, "subject": complaint.subject,
         "path": reverse("complaint_detail", args=[complaint.pk])})
@@ -267,7 +252,7 @@ def record_complaint_investigation(*, complaint: Complaint, actor: User,
     complaint.investigation = investigation
     complaint.investigated_at = timezone.now()
     complaint.save()
-    _event(actor, "investigated", complaint)
+    record_step(actor, "complaint", "investigated", complaint)
     return complaint
 
 
@@ -311,7 +296,7 @@ def decide_complaint(*, complaint: Complaint, actor: User, outcome: str,
     complaint.decided_by = actor
     complaint.decided_at = timezone.now()
     complaint.save()
-    _event(actor, "decided", complaint, {
+    record_step(actor, "complaint", "decided", complaint, {
         "action": action, "special_audit": complaint.special_audit_id})
     return complaint
 
@@ -327,7 +312,7 @@ def report_complaint_progress(*, complaint: Complaint, actor: User, text: str) -
             f"This complaint is {complaint.get_status_display().lower()}; progress is "
             "reported between acknowledgment and the outcome.")
     _message(complaint, ComplaintMessage.Kind.PROGRESS, text, actor)
-    _event(actor, "progress_reported", complaint)
+    record_step(actor, "complaint", "progress_reported", complaint)
     _mail_complainant(complaint, "complaint_progress", text)
     return complaint
 
@@ -345,7 +330,7 @@ def communicate_complaint_outcome(*, complaint: Complaint, actor: User,
     complaint.communicated_at = timezone.now()
     complaint.save()
     _message(complaint, ComplaintMessage.Kind.OUTCOME, text, actor)
-    _event(actor, "outcome_communicated", complaint)
+    record_step(actor, "complaint", "outcome_communicated", complaint)
     _mail_complainant(complaint, "complaint_outcome", text)
     return complaint
 
@@ -358,7 +343,7 @@ def close_complaint(*, complaint: Complaint, actor: User) -> Complaint:
     COMPLAINT_LIFECYCLE.apply(complaint, "close")
     complaint.closed_at = timezone.now()
     complaint.save()
-    _event(actor, "closed", complaint)
+    record_step(actor, "complaint", "closed", complaint)
     return complaint
 
 
