@@ -18,7 +18,7 @@ from isocert.certification.selectors import cycles_awaiting_decision
 from isocert.complaints import appeals
 from isocert.complaints.involvement import NotIndependent
 from isocert.complaints.models import Appeal
-from isocert.core.errors import InvalidInput, NotPermitted
+from isocert.core.errors import InvalidInput, NotPermitted, TransitionNotAllowed
 from isocert.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -88,6 +88,27 @@ def test_only_the_panel_investigates_and_decides(appeal, ada, ivan, vic):
     with pytest.raises(NotPermitted):
         appeals.record_appeal_investigation(appeal=appeal, actor=vic,
                                             investigation="Not on the panel.")
+
+
+def test_steps_out_of_order_are_refused_and_change_nothing(appeal, refusal, ada, ivan):
+    with pytest.raises(TransitionNotAllowed):
+        appeals.appoint_appeal_panel(appeal=appeal, actor=ada, members=[ivan])  # not acknowledged
+    with pytest.raises(TransitionNotAllowed):
+        appeals.close_appeal(appeal=appeal, actor=ada)   # no outcome yet
+    appeals.acknowledge_appeal(appeal=appeal, actor=ada)
+    with pytest.raises(TransitionNotAllowed):
+        appeals.acknowledge_appeal(appeal=appeal, actor=ada)
+    appeals.appoint_appeal_panel(appeal=appeal, actor=ada, members=[ivan])
+    with pytest.raises(TransitionNotAllowed):   # decided before the investigation
+        appeals.decide_appeal(appeal=appeal, actor=ivan, upheld=True,
+                              reasons="Upheld without looking into it.")
+
+    appeal.refresh_from_db()
+    refusal.refresh_from_db()
+    assert appeal.status == Appeal.Status.PANEL_APPOINTED and appeal.decided_by is None
+    assert refusal.status == CertificationDecision.Status.FINAL
+    assert not AuditEvent.objects.filter(action__in=["complaints.appeal.upheld",
+                                                     "complaints.appeal.closed"]).exists()
 
 
 def test_upheld_reopens_the_decision_to_be_taken_again(
