@@ -6,6 +6,7 @@ organization profile.
 """
 
 import hashlib
+import threading
 from functools import cache
 from pathlib import Path
 
@@ -38,18 +39,39 @@ def _cb_mark_path() -> Path:
     return Path(found).resolve()
 
 
-def _url_fetcher(cb_mark_uri: str):
-    """Fetch only the CB mark and inline data: the PDF never reaches the network or
-    other local files, whatever the content says."""
-    from weasyprint.urls import URLFetcher
+class _Tools(threading.local):
+    """WeasyPrint's URL fetcher and font configuration, made once per thread.
 
-    class _Fetcher(URLFetcher):
-        def fetch(self, url, headers=None):
-            if url.startswith("data:") or url == cb_mark_uri:
-                return super().fetch(url, headers)
-            raise ValueError(f"Resource not allowed in a certificate PDF: {url}")
+    Making them costs more than laying out a certificate: the fetcher loads the
+    system's TLS roots and the font configuration asks fontconfig for every font.
+    Neither keeps anything of one document for the next (certificates declare no
+    ``@font-face``), so a worker re-rendering thousands of certificates reuses them."""
 
-    return _Fetcher()
+    fetcher = None
+    font_config = None
+
+
+_tools = _Tools()
+
+
+def _weasyprint_tools():
+    if _tools.fetcher is None:
+        from weasyprint.text.fonts import FontConfiguration
+        from weasyprint.urls import URLFetcher
+
+        allowed = _cb_mark_path().as_uri()
+
+        class _Fetcher(URLFetcher):
+            """Fetch only the CB mark and inline data: the PDF never reaches the network
+            or other local files, whatever the content says."""
+
+            def fetch(self, url, headers=None):
+                if url.startswith("data:") or url == allowed:
+                    return super().fetch(url, headers)
+                raise ValueError(f"Resource not allowed in a certificate PDF: {url}")
+
+        _tools.fetcher, _tools.font_config = _Fetcher(), FontConfiguration()
+    return _tools.fetcher, _tools.font_config
 
 
 def _address_lines(*, address: str, postcode: str = "", city: str = "",
@@ -96,10 +118,10 @@ def render_certificate_pdf(content: dict) -> bytes:
     """The certificate PDF's bytes for one revision content."""
     from weasyprint import HTML
 
-    context = certificate_context(content)
-    html = render_to_string("certification/certificate_pdf.html", context)
+    fetcher, font_config = _weasyprint_tools()
+    html = render_to_string("certification/certificate_pdf.html", certificate_context(content))
     return HTML(string=html, base_url=str(_cb_mark_path().parent),
-                url_fetcher=_url_fetcher(context["cb_mark_uri"])).write_pdf()
+                url_fetcher=fetcher).write_pdf(font_config=font_config)
 
 
 def render_certificate_pdf_file(*, revision: CertificateRevision) -> CertificateRevision:
