@@ -10,7 +10,7 @@ from readiness_helpers import (
 )
 
 from isocert.improvement.stage1 import stage1_readiness
-from isocert.portal.journey import current_step, journey_for_organization
+from isocert.portal.journey import current_step, journeys_for_organization
 from isocert.registration import selectors as registration_selectors
 
 
@@ -111,7 +111,8 @@ def test_the_verdict_is_per_standard(nordlicht, gap9001, gap50001, alice):
 def _journey(alice, nordlicht):
     applications = list(registration_selectors.applications_for_organization(
         user=alice, organization=nordlicht))
-    return journey_for_organization(applications, nordlicht)
+    [journey] = journeys_for_organization(applications, nordlicht)
+    return journey.steps
 
 
 def _states(steps):

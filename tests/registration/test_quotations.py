@@ -19,7 +19,7 @@ from helpers.pdf import pdf_text as pdf_bytes_text
 from isocert.core.errors import Conflict, NotPermitted
 from isocert.core.files import open_stored
 from isocert.core.models import AuditEvent
-from isocert.portal.journey import current_step, journey_for_organization
+from isocert.portal.journey import current_step, journeys_for_organization
 from isocert.registration import selectors
 from isocert.registration.models import AuditTimeDetermination, Quotation
 from isocert.registration.services import (
@@ -319,7 +319,8 @@ def test_accepting_moves_the_journey_on_to_the_certification_audit(quotation, al
     def journey():
         applications = list(selectors.applications_for_organization(user=alice,
                                                                      organization=nordlicht))
-        return journey_for_organization(applications)
+        [journey] = journeys_for_organization(applications)
+        return journey.steps
 
     assert current_step(journey()).key == "gap_analysis"
 

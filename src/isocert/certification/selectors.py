@@ -3,7 +3,7 @@ certificate; a client sees its organizations' certificates; everything else is 4
 
 import datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -94,11 +94,7 @@ def decision_cycle_get(*, user: User, pk) -> CertificationCycle:
         raise Http404("No such certification cycle")
 
 
-def cycles_awaiting_decision(*, user: User) -> QuerySet[CertificationCycle]:
-    """Cycles with a closed stage 2, recertification or scope-extension audit whose report
-    has no decision yet — the decision maker's queue."""
-    if not sees_all_certificates(user):
-        return CertificationCycle.objects.none()
+def _awaiting_decision() -> QuerySet[CertificationCycle]:
     decided_audits = CertificationDecision.objects.filter(
         outcome__in=[CertificationDecision.Outcome.GRANT, CertificationDecision.Outcome.REFUSE],
         status=CertificationDecision.Status.FINAL, audit__isnull=False).values("audit_id")
@@ -107,6 +103,34 @@ def cycles_awaiting_decision(*, user: User) -> QuerySet[CertificationCycle]:
         status=Audit.Status.CLOSED).exclude(pk__in=decided_audits)
     return (CertificationCycle.objects.filter(audits__in=waiting).distinct()
             .select_related("organization").order_by("created_at"))
+
+
+def cycles_awaiting_decision(*, user: User) -> QuerySet[CertificationCycle]:
+    """Cycles with a closed stage 2, recertification or scope-extension audit whose report
+    has no decision yet — the decision maker's queue."""
+    if not sees_all_certificates(user):
+        return CertificationCycle.objects.none()
+    return _awaiting_decision()
+
+
+def decisions_pending_for(*, organization_ids: list[int]) -> QuerySet[CertificationCycle]:
+    """The same cycles, for a client's work list: these organizations' cycles waiting for
+    the certification decision (ISO/IEC 17021-1 §9.5)."""
+    return _awaiting_decision().filter(organization_id__in=organization_ids)
+
+
+def certificates_with_next_audit(*, organization_ids: list[int]) -> QuerySet[Certificate]:
+    """These organizations' certificates, each annotated with the next surveillance or
+    recertification audit still to be held (``next_audit_due``, ``next_audit_kind``) —
+    one query, whatever the number of certificates."""
+    ahead = (Audit.objects.filter(cycle_id=OuterRef("cycle_id"),
+                                  kind__in=[Audit.Kind.SURVEILLANCE1, Audit.Kind.SURVEILLANCE2,
+                                            Audit.Kind.RECERTIFICATION])
+             .exclude(status__in=FINISHED_AUDITS).order_by("target_date", "pk"))
+    return (Certificate.objects.filter(organization_id__in=organization_ids)
+            .annotate(next_audit_due=Subquery(ahead.values("target_date")[:1]),
+                      next_audit_kind=Subquery(ahead.values("kind")[:1]))
+            .select_related("organization", "cycle").order_by("expiry_date", "pk"))
 
 
 def surveillance_overdue(audit: Audit, *, today: datetime.date) -> bool:

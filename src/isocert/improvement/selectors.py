@@ -226,3 +226,11 @@ def management_reviews_for_organization(*, user: User, organization: Organizatio
 def management_review_get(*, user: User, pk) -> ManagementReview:
     return _get(ManagementReview.objects.select_related("organization", "standard"), user, pk,
                 "management review")
+
+
+def overdue_actions(*, organization_ids: list[int], today) -> QuerySet[Action]:
+    """These organizations' actions past their due date and not closed (the rule of
+    ``is_overdue``), most overdue first."""
+    return (Action.objects.filter(organization_id__in=organization_ids, due_date__lt=today)
+            .exclude(status__in=[Action.Status.DONE, Action.Status.CANCELLED])
+            .select_related("organization").order_by("due_date", "pk"))

@@ -1,9 +1,10 @@
-"""Reads on the audit trail: CB administrators browse it all.
+"""Reads on the audit trail: CB administrators browse it all; a client sees its own
+organizations' milestones.
 
 The trail itself (recording, hash chain, verification) is ``core.audit``'s; who may
 read it is a question for the capability map, so the browsing lives in the portal."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from isocert.accounts.permissions import can
@@ -33,3 +34,29 @@ def audit_events(*, user, action: str = "", object_type: str = "", actor: str = 
     if date_to:
         queryset = queryset.filter(created_at__date__lte=date_to)
     return queryset
+
+
+# The milestones a client sees in "Recent events" on the dashboard. The CB's working steps
+# (reviews' notes, team changes, impartiality declarations, checklists) are not the
+# client's to read, so the list names what to show rather than what to hide.
+CLIENT_MILESTONES = (
+    "registration.application.", "registration.quotation.", "audits.cycle.created",
+    "audits.plan.sent", "audits.plan.confirmed", "audits.plan.changes_requested",
+    "audits.audit.scheduled", "audits.audit.started", "audits.audit.closed",
+    "audits.audit.cancelled", "audits.report.issued", "audits.report.revised",
+    "audits.finding.recorded", "certification.decision.", "certification.certificate.",
+)
+
+
+def recent_milestones(*, organization_ids: list[int], limit: int = 10) -> list[AuditEvent]:
+    """The latest client-visible events of these organizations, newest first, each with a
+    ``label`` ("Application submitted")."""
+    visible = Q()
+    for prefix in CLIENT_MILESTONES:
+        visible |= Q(action__startswith=prefix)
+    events = list(AuditEvent.objects.filter(visible, organization_id__in=organization_ids)
+                  .order_by("-seq")[:limit])
+    for event in events:
+        thing, _, verb = event.action.partition(".")[2].rpartition(".")
+        event.label = f"{thing.replace('_', ' ').capitalize()} {verb.replace('_', ' ')}"
+    return events

@@ -16,7 +16,8 @@ from isocert.complaints import selectors as complaints_selectors
 from isocert.improvement.stage1 import readiness_for_organization
 from isocert.registration.selectors import applications_for_organization, review_counts
 
-from .journey import journey_for_organization
+from .client_work import client_work
+from .journey import journeys_for_organization
 from .selectors import audit_events
 
 JOURNEY = [
@@ -37,16 +38,19 @@ def landing(request):
 @login_required
 def dashboard(request):
     user = request.user
+    members_of = list(organizations_for_user(user=user))
+    work = client_work(organization_ids=[o.pk for o in members_of], today=timezone.localdate())
+    facts = work.facts
     organizations = []
-    for organization in organizations_for_user(user=user):
+    for organization in members_of:
         applications = list(applications_for_organization(user=user, organization=organization))
         organizations.append({
             "organization": organization,
             "applications": applications,
-            "journey": journey_for_organization(applications, organization),
+            "journeys": journeys_for_organization(applications, organization, facts),
             "readiness": readiness_for_organization(user=user, organization=organization),
         })
-    context = {"organizations": organizations}
+    context = {"organizations": organizations, "work": work}
     if can(user, "read_applications"):
         context["review_counts"] = review_counts(user=user)
     # The CB's queue: complaints past a time target (ISO/IEC 17021-1 §9.8) and appeals

@@ -177,3 +177,26 @@ def proposed_audit_time(*, user: User, application: Application) -> dict | None:
                                                      sampling_allowed=False))
     except InvalidInput:
         return None
+
+
+# --- the client's work list (the portal's dashboard composes these) -------------------------
+
+# Applications whose next step is the client's, and those waiting for the CB's review.
+CLIENT_TURN = (Application.Status.DRAFT, Application.Status.INFORMATION_REQUESTED)
+CB_TURN = (Application.Status.SUBMITTED, Application.Status.RESUBMITTED,
+           Application.Status.UNDER_REVIEW)
+
+
+def applications_in_progress(*, organization_ids: list[int]) -> QuerySet[Application]:
+    """The applications of these organizations still on their way to registration."""
+    return (Application.objects.filter(organization_id__in=organization_ids,
+                                       status__in=CLIENT_TURN + CB_TURN)
+            .select_related("organization").prefetch_related("standard_lines__standard")
+            .order_by("created_at", "pk"))
+
+
+def quotations_to_answer(*, organization_ids: list[int]) -> QuerySet[Quotation]:
+    """Quotations sent to these organizations and not yet accepted (the contract)."""
+    return (Quotation.objects.filter(application__organization_id__in=organization_ids,
+                                     status=Quotation.Status.SENT)
+            .select_related("application__organization").order_by("valid_until", "pk"))

@@ -3,6 +3,7 @@
 checklist (with its internal notes) and the audit records are CB working papers, 404 for
 the client."""
 
+from django.db.models import F, Q
 from django.http import Http404
 
 from isocert.accounts.models import User
@@ -92,3 +93,23 @@ def report_get(*, user: User, pk):
         raise Http404("No such report")
     report.audit = audit_get(user=user, pk=report.audit_id)
     return report
+
+
+# --- the client's work list (the portal's dashboard composes these) -------------------------
+
+def findings_to_answer(*, organization_ids: list[int]):
+    """Nonconformities whose next step is the client's (ISO/IEC 17021-1 §9.4.9): a
+    correction and corrective-action plan to send (open or returned), or, for a major
+    whose plan was accepted, the evidence of implementation."""
+    return (Finding.objects.filter(audit__cycle__organization_id__in=organization_ids)
+            .filter(Q(status__in=[Finding.Status.OPEN, Finding.Status.RETURNED])
+                    | Q(status=Finding.Status.PLAN_ACCEPTED, grade=Finding.Grade.MAJOR))
+            .select_related("audit__cycle__organization", "clause")
+            .order_by(F("plan_due").asc(nulls_last=True), "pk"))
+
+
+def findings_with_the_cb(*, organization_ids: list[int]):
+    """Answers the client sent that the CB has still to review."""
+    return (Finding.objects.filter(audit__cycle__organization_id__in=organization_ids,
+                                   status=Finding.Status.SUBMITTED)
+            .select_related("audit__cycle__organization", "clause").order_by("pk"))

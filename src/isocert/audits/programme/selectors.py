@@ -10,7 +10,7 @@ Who sees what:
 - anyone else: 404, as if the object did not exist.
 """
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
 from isocert.accounts.models import Membership, User
@@ -22,6 +22,7 @@ from .models import (
     AuditPlan,
     CertificationCycle,
     PlanSession,
+    RemoteAudit,
     TeamMember,
 )
 from .rules import member_problems
@@ -191,3 +192,35 @@ def auditor_suggestions(*, user: User, audit: Audit) -> list[dict]:
 # --- conduct: checklist, records, findings, corrective actions, reports ------------------------
 # Findings, answers and reports are seen by whoever sees the audit; the checklist (with its
 # internal notes) and the audit records are CB working papers: 404 for the client.
+
+
+# --- the client's work list (the portal's dashboard composes these) -------------------------
+
+AUDITS_AHEAD = (Audit.Status.PLANNED, Audit.Status.IN_PROGRESS)
+
+
+def plans_to_confirm(*, organization_ids: list[int]) -> QuerySet[AuditPlan]:
+    """Audit plans sent to these organizations and not answered yet (ISO/IEC 17021-1
+    §9.2.3.3: the plan is communicated and the dates agreed in advance)."""
+    return (AuditPlan.objects.filter(audit__cycle__organization_id__in=organization_ids,
+                                     status=AuditPlan.Status.SENT, audit__status__in=AUDITS_AHEAD)
+            .select_related("audit__cycle__organization").order_by("audit__start_date", "pk"))
+
+
+def remote_agreements_to_give(*, organization_ids: list[int]) -> QuerySet[RemoteAudit]:
+    """Remote (ICT) audits the CB found feasible whose client agreement is missing
+    (IAF MD 4: ICT is used only as agreed with the client)."""
+    return (RemoteAudit.objects.filter(audit__cycle__organization_id__in=organization_ids,
+                                       feasible=True, assessed_at__isnull=False,
+                                       client_agreed_at__isnull=True,
+                                       audit__status=Audit.Status.PLANNED)
+            .select_related("audit__cycle__organization").order_by("audit__start_date", "pk"))
+
+
+def audits_ahead(*, organization_ids: list[int]) -> QuerySet[Audit]:
+    """These organizations' audits still to be held or under way, soonest first."""
+    return (Audit.objects.filter(cycle__organization_id__in=organization_ids,
+                                 status__in=AUDITS_AHEAD)
+            .select_related("cycle__organization")
+            .order_by(F("start_date").asc(nulls_last=True), F("target_date").asc(nulls_last=True),
+                      "pk"))
