@@ -4,7 +4,6 @@ audit, recent milestones — and the same number of queries whatever the data.""
 
 import datetime
 
-import pytest
 from certification_helpers import certified_cycle, decision_ready_cycle
 from conduct_helpers import ANSWER, finding_data, make_audit
 from django.db import connection
