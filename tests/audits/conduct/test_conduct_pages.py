@@ -205,3 +205,17 @@ def test_the_audit_pages_link_to_the_conduct(audit, adam, alice, api_client):
     assert client_page.status_code == 200
     assert f"/audits/{audit.pk}/findings/" in client_page.content.decode()
     assert f"/audits/{audit.pk}/conduct/" not in client_page.content.decode()
+
+
+def test_no_grade_is_preselected_and_a_finding_without_one_is_refused(audit, adam, api_client):
+    client = api_client(adam)
+    html = client.get(f"/audits/{audit.pk}/conduct/").content.decode()
+    assert '<option value="" selected>Choose a grade…</option>' in html
+
+    data = {**finding_data(audit), "grade": ""}
+    refused = client.post(f"/audits/{audit.pk}/conduct/findings/", data)
+
+    assert refused.status_code == 422
+    assert "This field is required." in refused.content.decode()
+    assert data["statement"] in refused.content.decode()   # what was typed is kept
+    assert not Finding.objects.exists()

@@ -203,3 +203,25 @@ def test_an_unknown_recommendation_is_named_by_the_labels_the_page_shows(audit, 
         "Choose the recommendation: Recommend certification, Recommend after the major "
         "nonconformities are closed or Do not recommend.")
     assert "after_majors" not in refused.value.fields["recommendation"]
+
+
+def test_no_finding_is_split_across_a_page_break(audit, adam,
+                                                 django_capture_on_commit_callbacks):
+    """Issue #19: each finding's row stays on one page of the report PDF."""
+    for n in range(1, 13):
+        conduct.create_finding(audit=audit, actor=adam, **finding_data(
+            audit, "minor", statement=f"Finding{n}start " + "The requirement is not met. " * 12
+            + f"Finding{n}end", objective_evidence="Record reviewed on site. " * 8))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        report = conduct.issue_report(audit=audit, actor=adam,
+                                      **{**REPORT, "recommendation": "recommend"})
+
+    report.refresh_from_db()
+    with open_stored(report.pdf) as handle:
+        pages = [page.extract_text() for page in PdfReader(io.BytesIO(handle.read())).pages]
+    assert len(pages) > 2
+    for n in range(1, 13):
+        [start_page] = [i for i, text in enumerate(pages) if f"Finding{n}start" in text]
+        [end_page] = [i for i, text in enumerate(pages) if f"Finding{n}end" in text]
+        assert start_page == end_page, f"finding {n} runs from page {start_page + 1} to {end_page + 1}"

@@ -42,7 +42,9 @@ class RecordForm(forms.Form):
 
 
 class FindingForm(forms.Form):
-    grade = forms.ChoiceField(choices=Finding.Grade.choices)
+    # No grade is preselected: the auditor chooses one (a default would grade a finding
+    # nobody graded; the grades and what each asks of the client: ISO/IEC 17021-1 §9.4.9).
+    grade = forms.ChoiceField(choices=[("", "Choose a grade…"), *Finding.Grade.choices])
     clause_id = forms.ChoiceField(label="Clause")
     statement = forms.CharField(widget=forms.Textarea(attrs=TEXT),
                                 help_text="The requirement and how it is not met.")
