@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from isocert.core.errors import DomainError
 from isocert.core.forms import add_domain_error
@@ -98,9 +98,14 @@ def site_edit(request, pk):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def site_delete(request, pk):
+    """GET asks for confirmation (what removing the site means); POST removes it."""
     site = selectors.site_get(user=request.user, pk=pk)
+    if request.method == "GET":
+        return render(request, "accounts/site_remove.html", {
+            "site": site, "organization": site.organization,
+            "draft_applications": site.applications.filter(status="draft").count()})
     try:
         services.remove_site(site=site, actor=request.user)
         messages.success(request, f"Site “{site.name}” removed.")
