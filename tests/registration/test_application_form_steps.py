@@ -89,3 +89,21 @@ def test_what_is_simply_not_filled_in_yet_does_not_hold_the_step(draft, alice, a
     assert response.status_code == 302
     draft.refresh_from_db()
     assert "desired_audit_from" not in entry_problems(draft)
+
+
+def test_effective_personnel_is_prefilled_from_the_sites_except_for_iso_50001(
+        nordlicht, alice, api_client):
+    from isocert.registration.services import create_application
+
+    application = create_application(organization=nordlicht, actor=alice)
+
+    html = api_client(alice).get(edit_url(application, "standards")).content.decode()
+
+    # Bremen head office 180 + Oldenburg plant 95 (IAF MD 5: everyone in the scope).
+    quality = re.search(r'<input[^>]*name="iso-9001__personnel"[^>]*>', html).group(0)
+    assert 'value="275' in quality
+    assert "Pre-filled from the sites (275 FTE)" in html
+    # ISO 50003 counts only those who significantly affect energy performance.
+    energy = re.search(r'<input[^>]*name="iso-50001__personnel"[^>]*>', html).group(0)
+    assert "value=" not in energy
+    assert "the sites have 275 FTE in all" in html

@@ -43,6 +43,28 @@ def _with_energy_prefill(line, prefill):
                            complexity=getattr(line, "complexity", ""), **values)
 
 
+def _sites_personnel(application) -> Decimal | None:
+    """The effective personnel of the application's sites (all the organization's sites
+    while none is chosen yet), or None without sites."""
+    if application is None:
+        return None
+    sites = list(application.sites.all()) or list(application.organization.sites.all())
+    if not sites:
+        return None
+    return sum((Decimal(site.effective_personnel) for site in sites), Decimal(0))
+
+
+def _personnel_help(standard, site_total) -> str:
+    if site_total is None:
+        return ""
+    total = f"{site_total.normalize():f}"
+    if standard.is_energy:
+        return (f"ISO 50003: only the people who significantly affect energy performance "
+                f"(top management, energy team, those responsible for SEUs) — the sites "
+                f"have {total} FTE in all.")
+    return f"Pre-filled from the sites ({total} FTE); part-time staff count by hours worked."
+
+
 class StandardsForm(forms.Form):
     """One block of fields per standard: tick it, give its personnel and inputs."""
 
@@ -50,6 +72,7 @@ class StandardsForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.standards = list(standards_current())
         lines = {line.standard_id: line for line in application.standard_lines.all()} if application else {}
+        site_total = _sites_personnel(application)
         self.blocks = []
         for standard in self.standards:
             key = standard.slug
@@ -57,10 +80,16 @@ class StandardsForm(forms.Form):
             names = {"selected": f"{key}__selected", "personnel": f"{key}__personnel"}
             self.fields[names["selected"]] = forms.BooleanField(
                 required=False, label=f"{standard} — {standard.title}", initial=line is not None)
+            given = line.effective_personnel if line else None
             self.fields[names["personnel"]] = forms.DecimalField(
                 required=False, min_value=0.01, max_digits=9, decimal_places=2,
                 label="Effective personnel (FTE)",
-                initial=line.effective_personnel if line else None)
+                # IAF MD 5: effective personnel is everyone involved in the scope, part-time
+                # staff as full-time equivalents — the sites' figures, to adjust. ISO 50003
+                # counts only the people who significantly affect energy performance, so
+                # the ISO 50001 field shows the sites' total as a hint and stays empty.
+                initial=given if given is not None or standard.is_energy else site_total,
+                help_text=_personnel_help(standard, site_total))
             if standard.code in COMPLEXITY_CHOICES:
                 names["complexity"] = f"{key}__complexity"
                 self.fields[names["complexity"]] = forms.ChoiceField(
