@@ -314,3 +314,54 @@ def test_the_pdf_is_404_until_rendered_then_an_attachment(determined, rita, alic
     assert response["Content-Disposition"] == f'attachment; filename="{issued["number"]}.pdf"'
     assert response["X-Content-Type-Options"] == "nosniff"
     assert b"".join(response.streaming_content).startswith(b"%PDF-")
+
+
+# --- preview and price edit (issue #19) ---------------------------------------------------------
+
+def test_the_preview_prices_what_issuing_sends_and_saves_nothing(determined, rita, api_client):
+    client = api_client(rita)
+    before = state(determined)
+    price = {"day_rate": "1000", "adjustment": "-400", "adjustment_reason": "Framework deal"}
+
+    preview = post_json(client, f"/api/v1/applications/{determined.pk}/quotations/preview", price)
+
+    assert preview.status_code == 200, preview.content
+    body = preview.json()
+    # 2 + 4 + 2 x 2 days at 1000.00 = 10000.00, less 400.00, 19 % VAT.
+    assert (body["day_rate"], body["net_amount"], body["total_amount"]) == (
+        "1000.00", "9600.00", "11424.00")
+    assert body["lines"][-1] == {"label": "Adjustment: Framework deal", "days": "",
+                                 "amount": "-400.00"}
+    assert state(determined) == before
+
+    issued = post_json(client, f"/api/v1/applications/{determined.pk}/quotations", price)
+    assert issued.status_code == 201
+    assert {k: issued.json()[k] for k in ("day_rate", "lines", "net_amount", "total_amount")} == {
+        k: body[k] for k in ("day_rate", "lines", "net_amount", "total_amount")}
+    event = AuditEvent.objects.get(action="registration.quotation.issued")
+    assert event.payload["day_rate"] == "1000.00" and event.payload["adjustment"] == "-400.00"
+    assert event.payload["day_rate_is_default"] is False
+
+
+@pytest.mark.parametrize("price, field", [
+    ({"day_rate": "0"}, "day_rate"),
+    ({"day_rate": "-5"}, "day_rate"),
+    ({"adjustment": "-100"}, "adjustment_reason"),
+    ({"adjustment": "-99999", "adjustment_reason": "Too generous"}, "adjustment"),
+])
+def test_a_bad_price_is_refused_and_nothing_is_sent(determined, rita, api_client, price, field):
+    client = api_client(rita)
+    before = state(determined)
+
+    for url in (f"/api/v1/applications/{determined.pk}/quotations/preview",
+                f"/api/v1/applications/{determined.pk}/quotations"):
+        assert_error(post_json(client, url, price), 422, "invalid", field)
+
+    assert state(determined) == before
+
+
+def test_the_client_cannot_preview(determined, alice, api_client):
+    response = post_json(api_client(alice),
+                         f"/api/v1/applications/{determined.pk}/quotations/preview", {})
+
+    assert response.status_code in (403, 404)

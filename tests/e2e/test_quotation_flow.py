@@ -65,7 +65,7 @@ def test_estimate_then_quotation_accepted_online(new_page, tmp_path):
     rita.goto(f"/review/{application.pk}/")
     expect(rita.get_by_test_id("status")).to_have_text("Registered")
     expect(rita.get_by_text("The audit time has not been determined yet.")).to_be_visible()
-    expect(rita.get_by_role("button", name="Issue quotation")).to_be_disabled()
+    expect(rita.get_by_role("button", name="Prepare the quotation")).to_be_disabled()
     rita.get_by_label("Initial audit (stage 1 + stage 2) — set by hand (days)").fill("6")
     rita.get_by_label("Initial audit (stage 1 + stage 2) — justification").fill(JUSTIFICATION)
     rita.get_by_role("button", name="Compute and save").click()
@@ -74,12 +74,22 @@ def test_estimate_then_quotation_accepted_online(new_page, tmp_path):
     expect(audit_time.get_by_role("row", name=re.compile(r"^Initial audit"))).to_contain_text(
         JUSTIFICATION)
     expect(audit_time.get_by_role("row", name=re.compile(r"^Stage 2 "))).to_contain_text("4.0")
-    rita.get_by_role("button", name="Issue quotation").click()
+    rita.get_by_role("link", name="Prepare the quotation").click()
+    # The preview: 2 + 4 + 2 x 2 days at 1250.00 EUR = 12500.00, with 19 % VAT.
+    expect(rita.get_by_test_id("preview-total")).to_have_text("14875.00 EUR")
+    # An adjustment without its reason is refused on its field; nothing is sent.
+    rita.get_by_label("Adjustment (optional)").fill("-500")
+    rita.get_by_role("button", name="Update the preview").click()
+    expect(rita.get_by_text("Explain the adjustment (at least 5 characters).")).to_be_visible()
+    rita.get_by_label("Reason for the adjustment").fill("Multi-year framework agreement")
+    rita.get_by_role("button", name="Update the preview").click()
+    # 12000.00 net + 19 % VAT.
+    expect(rita.get_by_test_id("preview-total")).to_have_text("14280.00 EUR")
+    rita.get_by_role("button", name="Send the quotation").click()
     sent = rita.get_by_text(re.compile(r"Quotation QUO-\d{4}-\d{6} sent to the client\."))
     expect(sent).to_be_visible()
     number = QUOTATION_NUMBER.search(sent.inner_text()).group(0)
-    # 2 + 4 + 2 x 2 days at 1250.00 EUR = 12500.00, with 19 % VAT.
-    expect(rita.get_by_test_id("quotation-total")).to_have_text("14875.00 EUR")
+    expect(rita.get_by_test_id("quotation-total")).to_have_text("14280.00 EUR")
 
     # (c) Alice reads the quotation with its justification, accepts it and downloads the PDF.
     alice = new_page()
@@ -89,7 +99,9 @@ def test_estimate_then_quotation_accepted_online(new_page, tmp_path):
     expect(quotation.get_by_role("heading", name=re.compile(f"Quotation {number}"))
            ).to_be_visible()
     expect(quotation.get_by_test_id("quotation-status")).to_have_text("Sent to the client")
-    expect(quotation.get_by_test_id("quotation-total")).to_have_text("14875.00 EUR")
+    expect(quotation.get_by_test_id("quotation-total")).to_have_text("14280.00 EUR")
+    expect(quotation.get_by_role("row", name=re.compile(r"^Adjustment: Multi-year"))
+           ).to_contain_text("-500.00")
     expect(quotation.get_by_role("row", name=re.compile(r"^Initial audit"))).to_contain_text(
         JUSTIFICATION)
     accept = quotation.get_by_role("button", name="Accept quotation")
@@ -111,7 +123,7 @@ def test_estimate_then_quotation_accepted_online(new_page, tmp_path):
     text = pdf_text(path.read_bytes())
     assert f"Quotation {number}" in text
     assert f"Set by the CB: {JUSTIFICATION}" in text
-    assert "14875.00 EUR" in text
+    assert "14280.00 EUR" in text and "Adjustment: Multi-year framework agreement" in text
     assert "Accepted online on" in text and "by alice@nordlicht.example" in text
 
     # The journey moves on to the certification audit.

@@ -176,7 +176,8 @@ def test_issuing_writes_the_audit_event(quotation, determined, rita, nordlicht):
     assert (event.object_type, event.object_id) == ("registration.quotation", str(quotation.pk))
     assert (event.actor, event.organization_id) == (rita, nordlicht.pk)
     assert event.payload == {"application": determined.pk, "number": quotation.number,
-                             "total": "16362.50", "currency": "EUR"}
+                             "total": "16362.50", "currency": "EUR", "day_rate": "1250.00",
+                             "day_rate_is_default": True, "adjustment": None}
 
 
 @pytest.mark.parametrize("who", ["alice", "bob", "adam", "ada"])
@@ -487,3 +488,48 @@ def test_the_client_timeline_shows_the_audit_time_and_the_quotation(registered, 
     page = client_for(alice).get(f"/applications/{registered.pk}/")
     assert f"Quotation {quotation.number} issued" in page.content.decode()
     assert "Audit time determined" in page.content.decode()
+
+
+# --- the preview page: the price edited before sending (issue #19) ------------------------------
+
+def test_the_preview_page_shows_the_price_and_sends_nothing(determined, rita, api_client):
+    client = api_client(rita)
+    before = quotation_state(determined)
+
+    page = client.get(f"/review/{determined.pk}/quotation/")
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    # 2 + 4 + 2 x 2.5 days at 1250.00 = 13750.00, 19 % VAT.
+    assert "16362.50 EUR" in html and 'value="1250' in html
+    assert quotation_state(determined) == before
+
+
+def test_a_bad_adjustment_is_named_on_its_field_and_kept(determined, rita, api_client):
+    client = api_client(rita)
+    before = quotation_state(determined)
+
+    page = client.post(f"/review/{determined.pk}/quotation/", {
+        "day_rate": "1250", "adjustment": "-300", "adjustment_reason": "", "action": "send"})
+
+    html = page.content.decode()
+    assert page.status_code == 422
+    assert "Explain the adjustment (at least 5 characters)." in html
+    assert 'value="-300"' in html
+    assert quotation_state(determined) == before
+
+
+def test_sending_from_the_preview_issues_the_edited_price(determined, rita, api_client):
+    client = api_client(rita)
+
+    sent = client.post(f"/review/{determined.pk}/quotation/", {
+        "day_rate": "1000", "adjustment": "250", "adjustment_reason": "Travel to the islands",
+        "action": "send"})
+
+    assert sent.status_code == 302
+    quotation = Quotation.objects.get(application=determined)
+    assert str(quotation.day_rate) == "1000.00"
+    # 11 days at 1000.00 + 250.00 surcharge.
+    assert str(quotation.net_amount) == "11250.00"
+    assert quotation.lines[-1] == {"label": "Adjustment: Travel to the islands", "days": "",
+                                   "amount": "250.00"}

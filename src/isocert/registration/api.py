@@ -515,6 +515,24 @@ class QuotationOut(Schema):
     audit_time: dict
 
 
+class QuotationPriceIn(Schema):
+    day_rate: Decimal | None = Field(None, description="Per audit day before VAT; the CB's "
+                                     "QUOTATION_DAY_RATE when left out.")
+    adjustment: Decimal | None = Field(None, description="A discount (negative) or surcharge "
+                                       "on the net price, printed with its reason.")
+    adjustment_reason: str = Field("", max_length=200)
+
+
+class QuotationPriceOut(Schema):
+    currency: str
+    day_rate: Decimal
+    vat_percent: Decimal
+    lines: list[dict]
+    net_amount: Decimal
+    vat_amount: Decimal
+    total_amount: Decimal
+
+
 def _quotation_out(quotation) -> dict:
     return {**{f: getattr(quotation, f) for f in (
         "id", "number", "application_id", "status", "currency", "day_rate", "vat_percent",
@@ -557,11 +575,25 @@ def list_quotations(request, app_id: int):
             selectors.quotations_for_application(user=request.auth, application=application)]
 
 
-@router.post("/applications/{app_id}/quotations", response={201: QuotationOut}, tags=["review"],
-             summary="Issue a quotation from the audit time (reviewers; supersedes the last)")
-def issue_quotation(request, app_id: int):
+@router.post("/applications/{app_id}/quotations/preview", response=QuotationPriceOut,
+             tags=["review"], summary="Preview a quotation's price (reviewers; nothing is saved)",
+             description="The figures POST /applications/{app_id}/quotations would send with the "
+                         "same price inputs: the determined audit days (IAF MD 5, not editable "
+                         "here) at the day rate, an optional adjustment with its reason, VAT.")
+def preview_quotation(request, app_id: int, payload: QuotationPriceIn):
     application = selectors.application_get(user=request.auth, pk=app_id)
-    quotation = services.issue_quotation(application=application, actor=request.auth)
+    return services.preview_quotation(application=application, actor=request.auth,
+                                      **payload.dict())
+
+
+@router.post("/applications/{app_id}/quotations", response={201: QuotationOut}, tags=["review"],
+             summary="Issue a quotation from the audit time (reviewers; supersedes the last)",
+             description="The body is optional: without it the CB's day rate applies and "
+                         "there is no adjustment.")
+def issue_quotation(request, app_id: int, payload: QuotationPriceIn | None = None):
+    application = selectors.application_get(user=request.auth, pk=app_id)
+    price = payload.dict() if payload is not None else {}
+    quotation = services.issue_quotation(application=application, actor=request.auth, **price)
     return Status(201, _quotation_out(selectors.quotation_get(user=request.auth,
                                                               pk=quotation.pk)))
 

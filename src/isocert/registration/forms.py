@@ -371,3 +371,16 @@ class AcceptQuotationForm(forms.Form):
     confirm = forms.BooleanField(
         label="I accept this quotation on behalf of the organization; it becomes the "
               "certification contract.")
+
+
+class QuotationPriceForm(forms.Form):
+    """The reviewer's price inputs on the quotation preview; the service checks them."""
+
+    day_rate = forms.CharField(label="Day rate", max_length=20,
+                               help_text="Per audit day, before VAT.")
+    adjustment = forms.CharField(
+        required=False, max_length=20, label="Adjustment (optional)",
+        help_text="A discount (e.g. -250.00) or a surcharge on the net price.")
+    adjustment_reason = forms.CharField(
+        required=False, max_length=200, label="Reason for the adjustment",
+        help_text="Printed on the quotation.")

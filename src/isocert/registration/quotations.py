@@ -3,6 +3,7 @@
 and its PDF is rendered in the background."""
 
 import datetime
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import partial
 
@@ -181,15 +182,74 @@ def _money(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-@transaction.atomic
-def issue_quotation(*, application: Application, actor: User) -> Quotation:
-    """Price the certification cycle from the determined audit time and send it.
+@dataclass(frozen=True)
+class QuotationPrice:
+    """A quotation's figures before it is sent: what the preview shows and what
+    ``issue_quotation`` stores, computed by the one function ``price_quotation``."""
 
-    Stage 1, stage 2 and the two surveillance audits of the three-year cycle at the
-    CB's day rate; an earlier quotation not yet accepted is superseded.
-    """
-    ensure_reviewer(actor)
-    application = locked(application)
+    currency: str
+    day_rate: Decimal
+    vat_percent: Decimal
+    lines: list[dict]
+    net_amount: Decimal
+    vat_amount: Decimal
+    total_amount: Decimal
+
+
+def _decimal(value, field: str, message: str) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise InvalidInput(message, fields={field: "Enter a number."})
+    if not number.is_finite():
+        raise InvalidInput(message, fields={field: "Enter a number."})
+    return number
+
+
+def price_quotation(*, determination: AuditTimeDetermination, day_rate=None, adjustment=None,
+                    adjustment_reason: str = "") -> QuotationPrice:
+    """Price the three-year cycle: stage 1, stage 2 and the two surveillance audits at the
+    day rate (the CB's setting unless the reviewer sets one), plus an optional adjustment
+    (a discount or a surcharge, with its reason printed on the quotation). The days are
+    the determined audit time (IAF MD 5) and are not edited here — only the price is."""
+    rate = _decimal(day_rate, "day_rate", "The day rate must be a number.")
+    if rate is None:
+        rate = settings.QUOTATION_DAY_RATE
+    if rate <= 0 or rate >= Decimal("100000000"):
+        raise InvalidInput("The day rate must be more than 0.",
+                           fields={"day_rate": "Enter a day rate above 0."})
+    rate = _money(rate)
+    audits = [("Stage 1 audit", determination.stage1_days),
+              ("Stage 2 audit", determination.stage2_days),
+              ("Surveillance audit 1 (year 2)", determination.surveillance_days),
+              ("Surveillance audit 2 (year 3)", determination.surveillance_days)]
+    lines = [{"label": label, "days": str(days), "amount": str(_money(days * rate))}
+             for label, days in audits]
+    extra = _decimal(adjustment, "adjustment", "The adjustment must be an amount.")
+    reason = (adjustment_reason or "").strip()
+    if extra is not None and extra != 0:
+        if len(reason) < 5:
+            raise InvalidInput("Give the reason for the adjustment; it is printed on the "
+                               "quotation.", fields={"adjustment_reason":
+                                                     "Explain the adjustment (at least 5 "
+                                                     "characters)."})
+        lines.append({"label": f"Adjustment: {reason[:200]}", "days": "",
+                      "amount": str(_money(extra))})
+    net = _money(sum((Decimal(line["amount"]) for line in lines), Decimal("0")))
+    if net <= 0:
+        raise InvalidInput("The adjustment would make the price nothing or less.",
+                           fields={"adjustment": "Keep the net price above 0."})
+    vat = _money(net * settings.QUOTATION_VAT_PERCENT / 100)
+    return QuotationPrice(currency=settings.QUOTATION_CURRENCY, day_rate=rate,
+                          vat_percent=settings.QUOTATION_VAT_PERCENT, lines=lines,
+                          net_amount=net, vat_amount=vat, total_amount=_money(net + vat))
+
+
+def _quotable(application: Application) -> AuditTimeDetermination:
+    """The complete audit-time determination of a registered application not yet under
+    contract; refuses otherwise."""
     if application.status != Application.Status.REGISTERED:
         raise Conflict("A quotation is issued once the application is registered.")
     if _has_accepted_quotation(application):
@@ -199,15 +259,30 @@ def issue_quotation(*, application: Application, actor: User) -> Quotation:
         raise Conflict("Determine the audit time first; where the engine has no figure "
                        "(ISO 50001 without the CB's ISO 50003 table) enter the initial days "
                        "by hand with a justification.")
-    rate = settings.QUOTATION_DAY_RATE
-    audits = [("Stage 1 audit", determination.stage1_days),
-              ("Stage 2 audit", determination.stage2_days),
-              ("Surveillance audit 1 (year 2)", determination.surveillance_days),
-              ("Surveillance audit 2 (year 3)", determination.surveillance_days)]
-    lines = [{"label": label, "days": str(days), "amount": str(_money(days * rate))}
-             for label, days in audits]
-    net = sum((Decimal(line["amount"]) for line in lines), Decimal("0"))
-    vat = _money(net * settings.QUOTATION_VAT_PERCENT / 100)
+    return determination
+
+
+def preview_quotation(*, application: Application, actor: User, day_rate=None,
+                      adjustment=None, adjustment_reason: str = "") -> QuotationPrice:
+    """What ``issue_quotation`` with the same price inputs would send; nothing is saved."""
+    ensure_reviewer(actor)
+    return price_quotation(determination=_quotable(application), day_rate=day_rate,
+                           adjustment=adjustment, adjustment_reason=adjustment_reason)
+
+
+@transaction.atomic
+def issue_quotation(*, application: Application, actor: User, day_rate=None, adjustment=None,
+                    adjustment_reason: str = "") -> Quotation:
+    """Price the certification cycle from the determined audit time and send it.
+
+    The price is ``price_quotation``'s (the preview's); an earlier quotation not yet
+    accepted is superseded.
+    """
+    ensure_reviewer(actor)
+    application = locked(application)
+    determination = _quotable(application)
+    price = price_quotation(determination=determination, day_rate=day_rate,
+                            adjustment=adjustment, adjustment_reason=adjustment_reason)
     supersede = QUOTATION_LIFECYCLE.transitions["supersede"]
     application.quotations.filter(status__in=supersede.sources).update(status=supersede.target)
     year = timezone.localdate().year
@@ -215,9 +290,9 @@ def issue_quotation(*, application: Application, actor: User) -> Quotation:
         application=application,
         number=settings.QUOTATION_NUMBER_FORMAT.format(year=year,
                                                        seq=next_value("quotation", str(year))),
-        currency=settings.QUOTATION_CURRENCY, day_rate=rate,
-        vat_percent=settings.QUOTATION_VAT_PERCENT, lines=lines, net_amount=_money(net),
-        vat_amount=vat, total_amount=_money(net + vat),
+        currency=price.currency, day_rate=price.day_rate, vat_percent=price.vat_percent,
+        lines=price.lines, net_amount=price.net_amount, vat_amount=price.vat_amount,
+        total_amount=price.total_amount,
         audit_time={
             "figures": {f["key"]: str(f["days"]) for f in determination.figures()},
             "rows": [{"label": f["label"], "days": str(f["days"]),
@@ -237,7 +312,12 @@ def issue_quotation(*, application: Application, actor: User) -> Quotation:
     record_event(actor=actor, action="registration.quotation.issued", obj=quotation,
                  organization_id=application.organization_id,
                  payload={"application": application.pk, "number": quotation.number,
-                          "total": str(quotation.total_amount), "currency": quotation.currency})
+                          "total": str(quotation.total_amount), "currency": quotation.currency,
+                          "day_rate": str(quotation.day_rate),
+                          "day_rate_is_default": quotation.day_rate == _money(
+                              settings.QUOTATION_DAY_RATE),
+                          "adjustment": next((line["amount"] for line in quotation.lines
+                                              if not line["days"]), None)})
     _render_pdf_after_commit(quotation)
     notify(template="quotation_issued", to=client_recipients(application),
            context=mail_context(application, number=quotation.number,

@@ -21,6 +21,7 @@ from .quotations import (
     audit_time_inputs,
     determine_audit_time,
     issue_quotation,
+    preview_quotation,
 )
 from .review import (
     decline_application,
@@ -35,7 +36,7 @@ from .transfers import conclude_transfer_review, record_transfer_review
 __all__ = [
     "COMPLEXITY_REQUIRED", "TEXT_LIMITS", "accept_quotation", "add_application_document",
     "audit_time_inputs", "completeness_problems", "conclude_transfer_review", "create_application", "decline_application",
-    "determine_audit_time", "entry_problems", "issue_quotation", "record_preliminary_assessment",
+    "determine_audit_time", "entry_problems", "issue_quotation", "preview_quotation", "record_preliminary_assessment",
     "record_transfer_review", "register_application", "remove_application_document", "render_quotation_pdf_file",
     "request_information", "resubmit_application", "start_review", "submit_application",
     "update_application", "withdraw_application",

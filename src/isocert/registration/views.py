@@ -1,16 +1,17 @@
 """Pages: the multi-step application form, its detail page, the reviewer's queue."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from isocert.accounts import selectors as account_selectors
 from isocert.catalog.selectors import standards_current
-from isocert.core.errors import DomainError
+from isocert.core.errors import DomainError, InvalidInput
 from isocert.core.files import stored_file_response
 from isocert.core.forms import add_domain_error
 from isocert.core.values import optional_int
@@ -25,6 +26,7 @@ from .forms import (
     DeclineForm,
     DocumentForm,
     PeriodForm,
+    QuotationPriceForm,
     RequestInformationForm,
     ResubmitForm,
     ScopeForm,
@@ -415,16 +417,33 @@ def review_audit_time(request, pk):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def quotation_issue(request, pk):
+    """Preview the quotation (the price the reviewer may edit: day rate, an adjustment with
+    its reason), then send it. Nothing is saved until "Send"."""
     application = selectors.application_get(user=request.user, pk=pk)
+    form = QuotationPriceForm(request.POST or None,
+                              initial={"day_rate": settings.QUOTATION_DAY_RATE})
+    price = None
     try:
-        quotation = services.issue_quotation(application=application, actor=request.user)
+        if not form.is_bound:
+            price = services.preview_quotation(application=application, actor=request.user)
+        elif form.is_valid():
+            if request.POST.get("action") == "send":
+                quotation = services.issue_quotation(application=application, actor=request.user,
+                                                     **form.cleaned_data)
+                messages.success(request, f"Quotation {quotation.number} sent to the client.")
+                return redirect(reverse("review_detail", args=[pk]) + "#quotation")
+            price = services.preview_quotation(application=application, actor=request.user,
+                                               **form.cleaned_data)
     except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"Quotation {quotation.number} sent to the client.")
-    return redirect(reverse("review_detail", args=[pk]) + "#quotation")
+        if not (isinstance(exc, InvalidInput) and form.is_bound):
+            messages.error(request, exc.message)
+            return redirect(reverse("review_detail", args=[pk]) + "#quotation")
+        add_domain_error(form, exc)
+    return render(request, "registration/quotation_preview.html", {
+        "application": application, "form": form, "price": price,
+    }, status=200 if price is not None or not form.is_bound else 422)
 
 
 @login_required
