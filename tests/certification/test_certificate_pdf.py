@@ -170,6 +170,9 @@ def test_qr_code_encodes_the_signed_verification_address():
     printed = _pdf_qr_matrix(reader, expected)
 
     assert printed == [[1 if bit else 0 for bit in row] for row in expected.matrix]
+    # One pixel per module, drawn without smoothing: sharp modules at the printed size.
+    [image] = [i for i in reader.pages[0].images if i.image.size[0] == len(expected.matrix) + 8]
+    assert image.indirect_reference.get_object()["/Interpolate"].value is False
     # And that address carries a valid signature of this certificate.
     from isocert.certification.signing import verify_qr_text
     check = verify_qr_text(content["qr_url"])
