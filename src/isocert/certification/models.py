@@ -235,6 +235,11 @@ class CertificateRevision(models.Model):
     signature = models.CharField(max_length=120)
     pdf = models.ForeignKey("core.StoredFile", null=True, blank=True, on_delete=models.PROTECT,
                             related_name="+")
+    pdf_mark = models.CharField(
+        max_length=64, blank=True,
+        help_text="SHA-256 of the CB mark the PDF was drawn with: after the mark changes, "
+                  "`isocert rerender-certificates` redraws the current revisions whose mark "
+                  "differs (and can be stopped and run again).")
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                   on_delete=models.SET_NULL, related_name="+")
     issued_at = models.DateTimeField(auto_now_add=True)

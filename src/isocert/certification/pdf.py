@@ -43,6 +43,12 @@ def _cb_mark_path() -> Path:
     return Path(found).resolve()
 
 
+def cb_mark_sha256() -> str:
+    """The SHA-256 of the CB mark drawn on certificates now (read each time: a re-render
+    run must notice the file it is told has changed)."""
+    return hashlib.sha256(_cb_mark_path().read_bytes()).hexdigest()
+
+
 class _Tools(threading.local):
     """WeasyPrint's URL fetcher and font configuration, made once per thread.
 
@@ -128,11 +134,14 @@ def render_certificate_pdf(content: dict) -> bytes:
                 url_fetcher=fetcher).write_pdf(font_config=font_config)
 
 
-def render_certificate_pdf_file(*, revision: CertificateRevision) -> CertificateRevision:
-    """Render one revision's certificate to PDF, store it and link it to the revision."""
+def render_certificate_pdf_file(*, revision: CertificateRevision,
+                                mark: str | None = None) -> CertificateRevision:
+    """Render one revision's certificate to PDF, store it and link it to the revision,
+    with the SHA-256 of the CB mark it was drawn with (``mark``, when the caller read it)."""
     data = render_certificate_pdf(revision.content)
     stored = store_file(UploadCheck(data=data, content_type="application/pdf",
                                     sha256=hashlib.sha256(data).hexdigest()))
     revision.pdf = stored
-    revision.save(update_fields=["pdf"])
+    revision.pdf_mark = mark or cb_mark_sha256()
+    revision.save(update_fields=["pdf", "pdf_mark"])
     return revision
