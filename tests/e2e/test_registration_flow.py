@@ -62,7 +62,16 @@ def test_visitor_applies_and_is_registered(new_page, live_server, tmp_path):
     client.get_by_label("Legal name").fill("Solarwerk Kassel GmbH")
     client.get_by_label("Country").select_option("DE")
     client.get_by_label("Registered address").fill("Sonnenallee 5\n34117 Kassel")
-    client.get_by_label("IAF sector codes").select_option(["17", "19"])
+    # The 39 sector codes are a checkbox list with a filter box (no Ctrl-click).
+    sectors = client.get_by_role("group", name="IAF sector codes")
+    sectors.get_by_role("searchbox").fill("metal")
+    expect(sectors.get_by_role("checkbox", name=re.compile(r"^IAF 19 "))).to_be_hidden()
+    sectors.get_by_role("checkbox", name=re.compile(r"^IAF 17 ")).check()
+    sectors.get_by_role("searchbox").fill("electrical")
+    sectors.get_by_role("checkbox", name=re.compile(r"^IAF 19 ")).check()
+    expect(sectors).to_contain_text("2 selected")
+    # A ticked sector stays visible whatever the filter says.
+    expect(sectors.get_by_role("checkbox", name=re.compile(r"^IAF 17 "))).to_be_visible()
     client.get_by_label("Scope statement").fill("Manufacture of photovoltaic inverters.")
     client.get_by_role("button", name="Create organization").click()
 

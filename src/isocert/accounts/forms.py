@@ -16,8 +16,9 @@ class OrganizationForm(forms.Form):
                                        help_text="Company register or VAT number.")
     sector_codes = forms.ModelMultipleChoiceField(
         queryset=Sector.objects.all(), required=False, label="IAF sector codes",
-        widget=forms.SelectMultiple(attrs={"size": 8}),
-        help_text="The technical sectors of your activities (hold Ctrl or ⌘ to pick several).",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Tick every technical sector of your activities (IAF ID 1); type in the "
+                  "box to narrow the list.",
     )
     scope_statement = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Scope statement",

@@ -1,5 +1,6 @@
-"""Removing a site from the organization's page asks first (issue #19), then removes it
-through the service; a viewer or another organization's user gets nothing."""
+"""The organization's pages (issue #19): removing a site asks first, then removes it
+through the service, another organization's user gets nothing; sector codes are ticked in
+a filterable list, not picked with Ctrl-click."""
 
 from factories import client_for
 
@@ -38,3 +39,11 @@ def test_another_organizations_user_cannot_see_the_question(nordlicht, brightpat
 
     assert client_for(charlie).get(f"/sites/{site.pk}/delete/").status_code == 404
     assert Site.objects.filter(pk=site.pk).exists()
+
+
+def test_sector_codes_are_a_checkbox_list_with_a_filter_box(alice):
+    html = client_for(alice).get("/organizations/new/").content.decode()
+
+    assert 'type="checkbox" name="sector_codes"' in html
+    assert 'class="choice-filter" hidden aria-controls="id_sector_codes"' in html
+    assert "Ctrl" not in html
