@@ -12,13 +12,15 @@ pytestmark = pytest.mark.browser
 
 
 def test_ritas_dashboard_shows_a_review_to_start_and_links_to_it(new_page):
-    from isocert.accounts.services import create_organization
+    from isocert.accounts.services import add_site, create_organization
     from isocert.registration.services import create_application, submit_application
 
     alice = make_user("alice@nordlicht.example", "Alice Owner")
     nordlicht = create_organization(actor=alice, legal_name="Nordlicht Aluminium GmbH",
                                     country="DE", registered_address="Hafenstraße 12, Bremen",
                                     sector_codes=[17], scope_statement="Die casting.")
+    add_site(organization=nordlicht, actor=alice, name="Bremen head office",
+             address="Hafenstraße 12, Bremen", effective_personnel=180, shifts=3)
     application = create_application(organization=nordlicht, actor=alice,
                                       **complete_application_data())
     submit_application(application=application, actor=alice)
