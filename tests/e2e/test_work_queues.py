@@ -8,13 +8,13 @@ from factories import complete_application_data, make_user
 from helpers.browser import log_in
 from playwright.sync_api import expect
 
+from isocert.accounts.services import add_site, create_organization
+from isocert.registration.services import create_application, submit_application
+
 pytestmark = pytest.mark.browser
 
 
 def test_ritas_dashboard_shows_a_review_to_start_and_links_to_it(new_page):
-    from isocert.accounts.services import add_site, create_organization
-    from isocert.registration.services import create_application, submit_application
-
     alice = make_user("alice@nordlicht.example", "Alice Owner")
     nordlicht = create_organization(actor=alice, legal_name="Nordlicht Aluminium GmbH",
                                     country="DE", registered_address="Hafenstraße 12, Bremen",

@@ -13,12 +13,10 @@ from factories import client_for, make_user
 from programme_helpers import profile_for, relationship
 
 from isocert.audits.models import TeamMember
-from isocert.portal.queues import QUEUES, dashboard_summary, queues_for, work_page
+from isocert.portal.queues import dashboard_summary, queues_for, work_page
+from isocert.registration.models import Application, Quotation
 
 pytestmark = pytest.mark.django_db
-
-ALL = {queue.name for queue in QUEUES}
-
 
 def names(user) -> set[str]:
     return {queue.name for queue in queues_for(user)}
@@ -79,8 +77,6 @@ def test_reviews_to_start_are_due_days_after_the_client_sent_them(nordlicht, rit
 
 
 def test_a_resubmitted_application_is_due_from_the_clients_answer(resubmitted, rita):
-    from isocert.registration.models import Application
-
     Application.objects.filter(pk=resubmitted.pk).update(submitted_at=make.moment(-30))
     [item] = items(rita, "reviews_to_start")
     assert item.kind == "Review the resubmitted application"
@@ -99,8 +95,6 @@ def test_reviews_to_finish_are_the_reviewers_own(nordlicht, rita):
 
 
 def test_audit_time_then_quotation_then_nothing(nordlicht, rita):
-    from isocert.registration.models import Quotation
-
     app = make.application(nordlicht, "registered", days=-2)
     [item] = items(rita, "quotations")
     assert item.kind == "Determine the audit time" and item.due == days(8)
