@@ -491,6 +491,27 @@ COMPLAINT_CLIENT_NOTICE_DAYS = env_int("COMPLAINT_CLIENT_NOTICE_DAYS", 10)
 COMPLAINT_OUTCOME_DAYS = env_int("COMPLAINT_OUTCOME_DAYS", 60)
 # A client may appeal a decision up to this many days after it was taken.
 APPEAL_WINDOW_DAYS = env_int("APPEAL_WINDOW_DAYS", 30)
+# Work queues (docs/work-queues.md): the CB's own time targets where ISO/IEC 17021-1 asks
+# for the work without fixing a time, in calendar days. Application review started and
+# finished (§9.1.2), audit time and quotation issued after registration (§9.1.2.2, §5.1.2);
+# the team named and the plan with the client this many days before an audit's first day
+# (§9.2.2, §9.2.3.3); the report after the audit's last day (§9.4.8); the client's
+# corrective-action answer reviewed (§9.4.10); the decision after the audit closed (§9.5).
+APPLICATION_REVIEW_START_DAYS = env_int("APPLICATION_REVIEW_START_DAYS", 5)
+APPLICATION_REVIEW_DAYS = env_int("APPLICATION_REVIEW_DAYS", 20)
+QUOTATION_ISSUE_DAYS = env_int("QUOTATION_ISSUE_DAYS", 10)
+AUDIT_PLAN_LEAD_DAYS = env_int("AUDIT_PLAN_LEAD_DAYS", 14)
+AUDIT_REPORT_DAYS = env_int("AUDIT_REPORT_DAYS", 14)
+CORRECTIVE_ACTION_REVIEW_DAYS = env_int("CORRECTIVE_ACTION_REVIEW_DAYS", 10)
+DECISION_DUE_DAYS = env_int("DECISION_DUE_DAYS", 30)
+# How far ahead the queues show surveillance and recertification audits due, and audits
+# still to be staffed (a later audit is planned in its own time).
+WORK_QUEUE_HORIZON_DAYS = env_int("WORK_QUEUE_HORIZON_DAYS", 90)
+for _name in ("APPLICATION_REVIEW_START_DAYS", "APPLICATION_REVIEW_DAYS", "QUOTATION_ISSUE_DAYS",
+              "AUDIT_PLAN_LEAD_DAYS", "AUDIT_REPORT_DAYS", "CORRECTIVE_ACTION_REVIEW_DAYS",
+              "DECISION_DUE_DAYS", "WORK_QUEUE_HORIZON_DAYS"):
+    if globals()[_name] < 0:
+        raise ImproperlyConfigured(f"{_name} must be 0 or more days.")
 # Remote audits (IAF MD 4): whether time audited remotely with ICT counts towards the minimum
 # on-site time (IAF MD 5: at least 80 % of the audit time on site). Off by default: the CB
 # turns it on when its accreditation body's rules allow it (docs/remote-audits.md).

@@ -17,6 +17,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 urlpatterns = [
     path("", portal_views.landing, name="landing"),
     path("dashboard/", portal_views.dashboard, name="dashboard"),
+    path("work/", portal_views.work_queue, name="work_queue"),
     path("cb/audit-trail/", portal_views.audit_trail, name="audit_trail"),
     path("audit-time/", catalog_views.audit_time_estimate, name="audit_time_estimate"),
     # Organizations, sites, members

@@ -109,6 +109,7 @@ HTML_PUBLIC = {"landing", "audit_time_estimate",      # anyone; shows nothing of
 HTML_OWN = {"dashboard", "organization_create", "tokens", "audit_list",   # Charlie's own, nothing of Alice's
             *sweep_certification.HTML_OWN, *sweep_complaints.HTML_OWN}
 HTML_STAFF_ONLY = {"audit_trail", "review_queue",     # CB staff only: 404 for clients
+                   "work_queue",   # the CB's work queues (portal/queues.py)
                    "my_declarations",   # a staff member's own client relationships
                    "metrics",   # the operator's: 404 while METRICS_TOKEN is unset, else a token
                    *sweep_certification.HTML_STAFF_ONLY, *sweep_registry.HTML_STAFF_ONLY,

@@ -3,7 +3,7 @@ certificate; a client sees its organizations' certificates; everything else is 4
 
 import datetime
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -94,14 +94,19 @@ def decision_cycle_get(*, user: User, pk) -> CertificationCycle:
         raise Http404("No such certification cycle")
 
 
-def _awaiting_decision() -> QuerySet[CertificationCycle]:
+def _audits_awaiting_decision() -> QuerySet[Audit]:
+    """Closed stage 2, recertification and scope-extension audits whose report has no final
+    grant or refusal yet."""
     decided_audits = CertificationDecision.objects.filter(
         outcome__in=[CertificationDecision.Outcome.GRANT, CertificationDecision.Outcome.REFUSE],
         status=CertificationDecision.Status.FINAL, audit__isnull=False).values("audit_id")
-    waiting = Audit.objects.filter(
+    return Audit.objects.filter(
         kind__in=[Audit.Kind.STAGE2, Audit.Kind.RECERTIFICATION, Audit.Kind.SCOPE_EXTENSION],
         status=Audit.Status.CLOSED).exclude(pk__in=decided_audits)
-    return (CertificationCycle.objects.filter(audits__in=waiting).distinct()
+
+
+def _awaiting_decision() -> QuerySet[CertificationCycle]:
+    return (CertificationCycle.objects.filter(audits__in=_audits_awaiting_decision()).distinct()
             .select_related("organization").order_by("created_at"))
 
 
@@ -111,6 +116,39 @@ def cycles_awaiting_decision(*, user: User) -> QuerySet[CertificationCycle]:
     if not sees_all_certificates(user):
         return CertificationCycle.objects.none()
     return _awaiting_decision()
+
+
+# --- work queues (composed by the portal's work page and dashboard: docs/work-queues.md) ---
+
+def decisions_pending(*, user: User) -> QuerySet[Audit]:
+    """The audits of ``cycles_awaiting_decision`` one by one, for whoever takes decisions
+    (ISO/IEC 17021-1 §9.5), due ``DECISION_DUE_DAYS`` after the audit closed with its
+    report (``queue_since``)."""
+    if not (_authenticated(user) and can(user, "decide")):
+        return Audit.objects.none()
+    return (_audits_awaiting_decision().select_related("cycle__organization")
+            .annotate(queue_since=F("closed_at")).order_by("queue_since", "pk"))
+
+
+def transfers_to_issue(*, user: User) -> QuerySet[Application]:
+    """``transfers_awaiting_issue`` for whoever takes decisions, due ``DECISION_DUE_DAYS``
+    after the pre-transfer review was concluded (IAF MD 2 §2.3; ``queue_since``)."""
+    if not (_authenticated(user) and can(user, "decide")):
+        return Application.objects.none()
+    return (transfers_awaiting_issue(user=user)
+            .annotate(queue_since=F("transfer_review__concluded_at"))
+            .order_by("queue_since", "pk"))
+
+
+def suspensions_ending(*, user: User) -> QuerySet[Certificate]:
+    """Suspended certificates by the day their suspension runs out (ISO/IEC 17021-1 §9.6.5:
+    then restored, reduced or withdrawn; at most ``SUSPENSION_MAX_MONTHS``), for whoever
+    manages certificate status (``queue_since``)."""
+    if not can_manage_status(user):
+        return Certificate.objects.none()
+    return (Certificate.objects.filter(status=Certificate.Status.SUSPENDED)
+            .select_related("organization").annotate(queue_since=F("suspended_until"))
+            .order_by(F("queue_since").asc(nulls_last=True), "pk"))
 
 
 def decisions_pending_for(*, organization_ids: list[int]) -> QuerySet[CertificationCycle]:

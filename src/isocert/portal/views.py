@@ -6,6 +6,7 @@ journey), which is why they live in the portal and not in any one app."""
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from isocert.registration.selectors import applications_for_organization, review
 
 from .client_work import client_work
 from .journey import journeys_for_organization
+from .queues import dashboard_summary, queues_for, work_page
 from .selectors import audit_events
 
 JOURNEY = [
@@ -59,6 +61,8 @@ def dashboard(request):
         user=user, today=timezone.localdate())
     if can(user, "handle_appeals"):
         context["open_appeals"] = complaints_selectors.appeals_waiting(user=user)
+    if user.staff_roles_set:
+        context["work_queues"] = dashboard_summary(user=user)
     if not organizations and not user.staff_roles_set:
         return render(request, "portal/welcome.html", context)
     return render(request, "portal/dashboard.html", context)
@@ -104,4 +108,34 @@ def audit_trail(request):
     return render(request, "portal/audit_trail.html", {
         "form": form, "page": Paginator(events, 50).get_page(request.GET.get("page")),
         "query": query.urlencode(),
+    })
+
+
+class WorkFilterForm(forms.Form):
+    queue = forms.ChoiceField(required=False, label="Queue")
+    q = forms.CharField(required=False, max_length=100, label="Organization or reference")
+    overdue = forms.BooleanField(required=False, label="Overdue only")
+
+    def __init__(self, *args, queues, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["queue"].choices = [("", "All queues")] + [(q.name, q.label) for q in queues]
+
+
+@login_required
+def work_queue(request):
+    """The CB staff member's work across every queue of their roles, overdue first, then
+    by due date; filtered and paginated (docs/work-queues.md). Not a page for clients."""
+    queues = queues_for(request.user)
+    if not queues:
+        raise Http404("No work queue")
+    form = WorkFilterForm(request.GET or None, queues=queues)
+    filters = form.cleaned_data if form.is_valid() else {}
+    page = work_page(user=request.user, queue=filters.get("queue", ""),
+                     text=filters.get("q", "").strip(), overdue=filters.get("overdue", False),
+                     page=request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "portal/work_queue.html", {
+        "form": form, "page": page, "query": query.urlencode(),
+        "queue": {q.name: q for q in queues}.get(filters.get("queue", "")),
     })

@@ -5,7 +5,10 @@ see every application once it has been submitted (drafts stay private).
 Anything else is a 404.
 """
 
-from django.db.models import Count, Q, QuerySet
+import datetime
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from isocert.accounts.models import User
@@ -200,3 +203,61 @@ def quotations_to_answer(*, organization_ids: list[int]) -> QuerySet[Quotation]:
     return (Quotation.objects.filter(application__organization_id__in=organization_ids,
                                      status=Quotation.Status.SENT)
             .select_related("application__organization").order_by("valid_until", "pk"))
+
+
+# --- work queues (composed by the portal's work page and dashboard: docs/work-queues.md) ---
+# Each returns the items already scoped to the user (nothing for someone whose role does not
+# do the work), annotated with ``queue_since``: the day the due date counts from.
+
+def _sent_at():
+    """When the client last sent the application: its resubmission (the answer to the
+    reviewer's request) or, before any, its submission."""
+    answered = (ApplicationMessage.objects
+                .filter(application=OuterRef("pk"), kind=ApplicationMessage.Kind.RESPONSE)
+                .order_by("-created_at").values("created_at")[:1])
+    return Coalesce(Subquery(answered), "submitted_at")
+
+
+def reviews_to_start(*, user: User) -> QuerySet[Application]:
+    """Applications the client sent and no reviewer has taken into review yet (ISO/IEC
+    17021-1 §9.1.2: every application is reviewed): every reviewer's queue, due
+    ``APPLICATION_REVIEW_START_DAYS`` after the client sent it."""
+    if not can(user, "review_applications"):
+        return Application.objects.none()
+    return (Application.objects
+            .filter(status__in=[Application.Status.SUBMITTED, Application.Status.RESUBMITTED])
+            .select_related("organization").annotate(queue_since=_sent_at())
+            .order_by("queue_since", "pk"))
+
+
+def reviews_to_finish(*, user: User) -> QuerySet[Application]:
+    """Applications under review by this reviewer (or by nobody on record), due
+    ``APPLICATION_REVIEW_DAYS`` after the client sent them (§9.1.2)."""
+    if not can(user, "review_applications"):
+        return Application.objects.none()
+    return (Application.objects.filter(status=Application.Status.UNDER_REVIEW)
+            .filter(Q(reviewer=user) | Q(reviewer__isnull=True))
+            .select_related("organization").annotate(queue_since=_sent_at())
+            .order_by("queue_since", "pk"))
+
+
+def quotations_to_issue(*, user: User, today: datetime.date) -> QuerySet[Application]:
+    """Registered applications without a contract in sight: no accepted quotation and none
+    sent that is still valid on ``today``. ``audit_time_complete`` says whether the audit
+    time is fixed (ISO/IEC 17021-1 §9.1.2.2, IAF MD 5) or is the first thing to do; the
+    quotation then goes to the client (§5.1.2, the contract). Due
+    ``QUOTATION_ISSUE_DAYS`` after registration."""
+    if not can(user, "review_applications"):
+        return Application.objects.none()
+    complete = AuditTimeDetermination.objects.filter(
+        application=OuterRef("pk"),
+        **{f"{figure}__isnull": False for figure in AuditTimeDetermination.FIGURES})
+    live = Quotation.objects.filter(application=OuterRef("pk")).filter(
+        Q(status=Quotation.Status.ACCEPTED)
+        | Q(status=Quotation.Status.SENT, valid_until__gte=today))
+    return (Application.objects.filter(status=Application.Status.REGISTERED)
+            .exclude(Exists(live)).filter(cycles__isnull=True)
+            .select_related("organization")
+            .annotate(queue_since=Coalesce("registered_at", "submitted_at"),
+                      audit_time_complete=Exists(complete))
+            .order_by("queue_since", "pk"))

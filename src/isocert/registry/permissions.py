@@ -25,3 +25,7 @@ def ensure_registry_importer(user) -> None:
 
 def can_import(user) -> bool:
     return _has_role(user, "import_registry")
+
+
+def can_export(user) -> bool:
+    return _has_role(user, "export_registry")

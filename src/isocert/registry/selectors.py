@@ -1,12 +1,19 @@
 """Reads of the registry's imports and exports, already scoped to the user (404 to anyone
 who may not see them)."""
 
+from django.db.models import QuerySet
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from isocert.core.errors import Conflict
 
 from .models import CertificateImport, RegistryExport
-from .permissions import ensure_registry_exporter, ensure_registry_importer
+from .permissions import (
+    can_export,
+    can_import,
+    ensure_registry_exporter,
+    ensure_registry_importer,
+)
 
 
 def registry_exports(*, user):
@@ -44,3 +51,26 @@ def registry_import_get(*, user, pk: int) -> CertificateImport:
 
 def export_file_name(export: RegistryExport) -> str:
     return f"certsearch-{export.created_at:%Y-%m-%d-%H%M}.{export.format}"
+
+
+# --- work queues (composed by the portal's work page and dashboard: docs/work-queues.md) ---
+# A job queued or running is work in progress; one without progress for
+# ``REGISTRY_JOB_TIMEOUT_MINUTES`` since ``queue_since`` (its last heartbeat, else its
+# creation) is failed by the daily run (``jobs.fail_stale_registry_jobs``).
+
+def imports_running(*, user) -> QuerySet[CertificateImport]:
+    if not can_import(user):
+        return CertificateImport.objects.none()
+    return (CertificateImport.objects.filter(status__in=[CertificateImport.Status.QUEUED,
+                                                         CertificateImport.Status.RUNNING])
+            .annotate(queue_since=Coalesce("heartbeat_at", "created_at"))
+            .order_by("queue_since", "pk"))
+
+
+def exports_running(*, user) -> QuerySet[RegistryExport]:
+    if not can_export(user):
+        return RegistryExport.objects.none()
+    return (RegistryExport.objects.filter(status__in=[RegistryExport.Status.QUEUED,
+                                                      RegistryExport.Status.RUNNING])
+            .annotate(queue_since=Coalesce("heartbeat_at", "created_at"))
+            .order_by("queue_since", "pk"))

@@ -3,13 +3,14 @@
 checklist (with its internal notes) and the audit records are CB working papers, 404 for
 the client."""
 
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
 from isocert.accounts.models import User
+from isocert.accounts.permissions import can
 
-from ..programme.models import Audit
-from ..programme.selectors import audit_get, is_cb_side
+from ..programme.models import Audit, TeamMember
+from ..programme.selectors import audit_get, can_manage_programme, is_cb_side
 from .models import AuditRecord, AuditReport, ClauseCoverage, CorrectiveActionResponse, Finding
 
 
@@ -113,3 +114,37 @@ def findings_with_the_cb(*, organization_ids: list[int]):
     return (Finding.objects.filter(audit__cycle__organization_id__in=organization_ids,
                                    status=Finding.Status.SUBMITTED)
             .select_related("audit__cycle__organization", "clause").order_by("pk"))
+
+
+# --- work queues (composed by the portal's work page and dashboard: docs/work-queues.md) ---
+
+def reports_due(*, user: User) -> QuerySet[Audit]:
+    """Audits in progress without an issued report (ISO/IEC 17021-1 §9.4.8: the lead auditor
+    reports on every audit), due ``AUDIT_REPORT_DAYS`` after the audit's last day
+    (``queue_since``). A lead auditor sees the audits they lead, programme managers every
+    one."""
+    if not getattr(user, "is_authenticated", False):
+        return Audit.objects.none()
+    queryset = (Audit.objects.filter(status=Audit.Status.IN_PROGRESS, reports__isnull=True)
+                .select_related("cycle__organization").annotate(queue_since=F("end_date")))
+    if not can_manage_programme(user):
+        if not can(user, "audit"):
+            return Audit.objects.none()
+        queryset = queryset.filter(team__auditor=user, team__role=TeamMember.Role.LEAD)
+    return queryset.order_by("queue_since", "pk")
+
+
+def corrective_actions_to_review(*, user: User) -> QuerySet[CorrectiveActionResponse]:
+    """The client's answers to nonconformities waiting for the audit team's review
+    (ISO/IEC 17021-1 §9.4.10: the CB reviews the correction, causes and corrective action),
+    for the auditors on that audit's team (only they may review them); due
+    ``CORRECTIVE_ACTION_REVIEW_DAYS`` after the answer came (``queue_since``)."""
+    if not (getattr(user, "is_authenticated", False) and can(user, "audit")):
+        return CorrectiveActionResponse.objects.none()
+    return (CorrectiveActionResponse.objects
+            .filter(review=CorrectiveActionResponse.Review.PENDING,
+                    finding__status=Finding.Status.SUBMITTED,
+                    finding__audit__team__auditor=user)
+            .select_related("finding__clause", "finding__audit__cycle__organization")
+            .annotate(queue_since=F("submitted_at"))
+            .order_by("queue_since", "pk"))

@@ -10,7 +10,10 @@ Who sees what:
 - anyone else: 404, as if the object did not exist.
 """
 
+import datetime
+
 from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from isocert.accounts.models import Membership, User
@@ -25,7 +28,7 @@ from .models import (
     RemoteAudit,
     TeamMember,
 )
-from .rules import member_problems
+from .rules import PLAN_EDITABLE, SURVEILLANCE_KINDS, member_problems
 
 
 def _sees_all(user: User) -> bool:
@@ -187,6 +190,63 @@ def auditor_suggestions(*, user: User, audit: Audit) -> list[dict]:
     suggestions.sort(key=lambda s: (not s["profile"].is_lead_auditor,
                                     -len(s["standards"]) - len(s["sectors"]), s["auditor"].email))
     return suggestions
+
+
+# --- work queues (composed by the portal's work page and dashboard: docs/work-queues.md) ---
+# Each returns the audits already scoped to the user, annotated with ``queue_since``: the
+# day the due date counts from.
+
+def plans_to_send(*, user: User) -> QuerySet[Audit]:
+    """Scheduled audits whose plan is not with the client: none yet, a draft, or sent back
+    with the client's changes (ISO/IEC 17021-1 §9.2.3.3: the plan is communicated and the
+    dates agreed in advance). Programme managers see every one, a lead auditor those they
+    lead (either may send the plan). Due ``AUDIT_PLAN_LEAD_DAYS`` before the first day."""
+    if not getattr(user, "is_authenticated", False):
+        return Audit.objects.none()
+    queryset = (Audit.objects.filter(status=Audit.Status.PLANNED, start_date__isnull=False,
+                                     cycle__status=CertificationCycle.Status.ACTIVE)
+                .filter(Q(plan__isnull=True) | Q(plan__status__in=PLAN_EDITABLE))
+                .select_related("cycle__organization", "plan")
+                .annotate(queue_since=F("start_date")))
+    if not can_manage_programme(user):
+        if not can(user, "audit"):
+            return Audit.objects.none()
+        queryset = queryset.filter(team__auditor=user, team__role=TeamMember.Role.LEAD)
+    return queryset.order_by("queue_since", "pk")
+
+
+def audits_to_staff(*, user: User, until: datetime.date) -> QuerySet[Audit]:
+    """Planned audits of an active cycle without a lead auditor, due by ``until`` (or
+    without any date yet): the team is chosen before the plan goes out (§9.2.2, §9.2.3.2:
+    the plan names the team). The date counted from is the first day when scheduled, else
+    the due date of a surveillance or recertification audit (§9.6.2.2), else the client's
+    desired audit date. Programme managers only (they assign teams)."""
+    if not can_manage_programme(user):
+        return Audit.objects.none()
+    return (Audit.objects.filter(status=Audit.Status.PLANNED,
+                                 cycle__status=CertificationCycle.Status.ACTIVE)
+            .exclude(team__role=TeamMember.Role.LEAD)
+            .select_related("cycle__organization")
+            .annotate(queue_since=Coalesce("start_date", "target_date",
+                                           "cycle__application__desired_audit_from"))
+            .filter(Q(queue_since__lte=until) | Q(queue_since__isnull=True))
+            .order_by(F("queue_since").asc(nulls_last=True), "pk"))
+
+
+def surveillance_audits_due(*, user: User, until: datetime.date) -> QuerySet[Audit]:
+    """Surveillance and recertification audits of active cycles still to be held, due by
+    ``until`` (overdue ones included): surveillance at least once each calendar year, the
+    first within 12 months of the decision, recertification before expiry (ISO/IEC 17021-1
+    §9.1.3.2, §9.6.2.2, §9.6.3; ``rules.surveillance_targets`` sets ``target_date``).
+    Programme managers only."""
+    if not can_manage_programme(user):
+        return Audit.objects.none()
+    return (Audit.objects.filter(kind__in=[*SURVEILLANCE_KINDS, Audit.Kind.RECERTIFICATION],
+                                 status=Audit.Status.PLANNED, target_date__lte=until,
+                                 cycle__status=CertificationCycle.Status.ACTIVE)
+            .select_related("cycle__organization")
+            .annotate(queue_since=F("target_date"))
+            .order_by("queue_since", "pk"))
 
 
 # --- conduct: checklist, records, findings, corrective actions, reports ------------------------

@@ -1,0 +1,403 @@
+"""The CB's work queues: what each person on the CB's staff has to do next, across apps
+(docs/work-queues.md).
+
+Each app that owns the work gives the items already scoped to the user and role (its
+selectors: ``reviews_to_start``, ``plans_to_send``, ``decisions_pending`` …), each row
+annotated with ``queue_since``, the day its due date counts from. This module turns them
+into ``WorkItem``s with a due date, the rule it comes from (an ISO/IEC 17021-1 clause and
+the setting that holds the CB's own time target) and the page where the work is done;
+orders them overdue first, then by due date; filters and paginates them.
+
+Efficiency: a queue reads its items in one query (``select_related``; counts through one
+aggregate), the audits to staff add a fixed number of queries for their qualified free
+auditors: nothing is read per item, whatever the number of items
+(tests/portal/test_queues.py counts the queries).
+"""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from isocert.audits.conduct import selectors as conduct_selectors
+from isocert.audits.programme import selectors as programme_selectors
+from isocert.audits.programme.rules import free_qualified_auditors
+from isocert.certification import selectors as certification_selectors
+from isocert.registration import selectors as registration_selectors
+from isocert.registry import selectors as registry_selectors
+
+SUMMARY_ITEMS = 5
+PAGE_SIZE = 25
+
+
+@dataclass
+class WorkItem:
+    """One piece of work: which queue, what to do on what, for whom, by when, and where."""
+
+    queue: str
+    kind: str
+    title: str
+    organization: str
+    due: datetime.date | None
+    rule: str
+    url: str
+    overdue: bool
+    detail: str = ""
+    auditors: list = field(default_factory=list)
+
+    def sort_key(self):
+        """Overdue first, then the earliest due date; undated work last."""
+        return (not self.overdue, self.due is None, self.due or datetime.date.max, self.title)
+
+
+@dataclass(frozen=True)
+class Context:
+    user: object
+    today: datetime.date
+    now: datetime.datetime
+
+
+def _start_of(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+@dataclass(frozen=True)
+class Source:
+    """One selector feeding a queue.
+
+    ``rows`` gives the scoped queryset (ordered by ``queue_since``); ``days`` the CB's time
+    target counted from ``queue_since`` (negative: before it); ``moment`` says that
+    ``queue_since`` is a date-time; ``item`` builds the ``WorkItem`` of one row; ``search``
+    the fields the text filter reads.
+    """
+
+    rows: Callable[[Context], QuerySet]
+    item: Callable[[object, datetime.date | None, bool], WorkItem]
+    search: tuple[str, ...]
+    days: Callable[[], int] = lambda: 0
+    moment: bool = False
+    minutes: Callable[[], int] | None = None
+
+    def threshold(self, context: Context):
+        """Rows whose ``queue_since`` is before this are overdue."""
+        if self.minutes is not None:
+            return context.now - datetime.timedelta(minutes=self.minutes())
+        day = context.today - datetime.timedelta(days=self.days())
+        return _start_of(day) if self.moment else day
+
+    def due(self, since) -> datetime.date | None:
+        if since is None:
+            return None
+        if self.minutes is not None:
+            return timezone.localdate(since + datetime.timedelta(minutes=self.minutes()))
+        if self.moment:
+            since = timezone.localdate(since)
+        return since + datetime.timedelta(days=self.days())
+
+    def queryset(self, context: Context, text: str = "", overdue: bool = False) -> QuerySet:
+        rows = self.rows(context)
+        if text:
+            match = Q()
+            for path in self.search:
+                match |= Q(**{f"{path}__icontains": text})
+            rows = rows.filter(match)
+        if overdue:
+            rows = rows.filter(queue_since__lt=self.threshold(context))
+        return rows
+
+    def items(self, rows, context: Context) -> list[WorkItem]:
+        threshold = self.threshold(context)
+        return [self.item(row, self.due(row.queue_since),
+                          row.queue_since is not None and row.queue_since < threshold)
+                for row in rows]
+
+
+@dataclass(frozen=True)
+class Queue:
+    name: str
+    label: str
+    sources: tuple[Source, ...]
+
+
+# --- what each item says ------------------------------------------------------------------------
+
+ORGANIZATION = ("organization__legal_name", "organization__trading_name")
+CYCLE_ORGANIZATION = ("cycle__organization__legal_name", "cycle__organization__trading_name")
+
+
+def _application_item(queue: str, kind: str, rule: str, detail=None):
+    def build(application, due, overdue) -> WorkItem:
+        return WorkItem(queue=queue, kind=kind(application) if callable(kind) else kind,
+                        title=application.reference, organization=str(application.organization),
+                        due=due, rule=rule, overdue=overdue,
+                        url=reverse("review_detail", args=[application.pk]),
+                        detail=detail(application) if detail else "")
+    return build
+
+
+def _audit_item(queue: str, kind: str, rule: str, url_name: str, detail=None):
+    def build(audit, due, overdue) -> WorkItem:
+        return WorkItem(queue=queue, kind=kind, title=audit.get_kind_display(),
+                        organization=str(audit.cycle.organization), due=due, rule=rule,
+                        overdue=overdue, url=reverse(url_name, args=[audit.pk]),
+                        detail=detail(audit) if detail else "")
+    return build
+
+
+def _audit_dates(audit) -> str:
+    if audit.start_date and audit.end_date:
+        return f"{audit.start_date:%Y-%m-%d} to {audit.end_date:%Y-%m-%d}"
+    return "not scheduled yet"
+
+
+def _plan_state(audit) -> str:
+    plan = getattr(audit, "plan", None)
+    state = plan.get_status_display().lower() if plan else "no plan yet"
+    return f"{_audit_dates(audit)}; plan: {state}"
+
+
+def _ca_item(response, due, overdue) -> WorkItem:
+    finding = response.finding
+    return WorkItem(queue="corrective_actions", kind="Review the client's answer",
+                    title=f"Finding #{finding.number} ({finding.get_grade_display().lower()}, "
+                          f"clause {finding.clause.number})",
+                    organization=str(finding.audit.cycle.organization), due=due,
+                    rule="§9.4.10; CORRECTIVE_ACTION_REVIEW_DAYS after the answer",
+                    overdue=overdue, url=reverse("finding_detail", args=[finding.pk]),
+                    detail=f"{finding.audit.get_kind_display()}, answer v{response.version}")
+
+
+def _decision_item(audit, due, overdue) -> WorkItem:
+    """A decision is taken on the cycle's page, on the audit's report."""
+    return WorkItem(queue="decisions", kind="Review and decide", title=audit.get_kind_display(),
+                    organization=str(audit.cycle.organization), due=due,
+                    rule="§9.5; DECISION_DUE_DAYS after the audit closed", overdue=overdue,
+                    url=reverse("cycle_decision", args=[audit.cycle_id]),
+                    detail=f"closed {timezone.localdate(audit.closed_at):%Y-%m-%d}"
+                           if audit.closed_at else "")
+
+
+def _transfer_item(application, due, overdue) -> WorkItem:
+    return WorkItem(queue="decisions", kind="Issue the transferred certificate",
+                    title=application.reference, organization=str(application.organization),
+                    due=due, rule="IAF MD 2 §2.3; DECISION_DUE_DAYS after the transfer review",
+                    overdue=overdue, url=reverse("transfer_issue", args=[application.pk]),
+                    detail=f"from {application.current_cb_name}")
+
+
+def _suspension_item(certificate, due, overdue) -> WorkItem:
+    return WorkItem(queue="suspensions", kind="Restore, reduce or withdraw",
+                    title=certificate.number,
+                    organization=certificate.organization_name, due=due,
+                    rule="§9.6.5; suspended at most SUSPENSION_MAX_MONTHS",
+                    overdue=overdue, url=reverse("certificate_detail", args=[certificate.pk]),
+                    detail="suspension ends" if due else "no end date recorded")
+
+
+def _import_item(job, due, overdue) -> WorkItem:
+    return WorkItem(queue="registry_jobs", kind="Registry import", title=job.file_name,
+                    organization="", due=due, overdue=overdue,
+                    rule="REGISTRY_JOB_TIMEOUT_MINUTES without progress fails it",
+                    url=reverse("registry_import_detail", args=[job.pk]),
+                    detail=f"{job.get_status_display()}: {job.processed_rows} of "
+                           f"{job.total_rows} rows")
+
+
+def _export_item(job, due, overdue) -> WorkItem:
+    return WorkItem(queue="registry_jobs", kind="CertSearch export",
+                    title=f"{job.get_format_display()} of {job.created_at:%Y-%m-%d %H:%M}",
+                    organization="", due=due, overdue=overdue,
+                    rule="REGISTRY_JOB_TIMEOUT_MINUTES without progress fails it",
+                    url=reverse("registry_exports_table"),
+                    detail=f"{job.get_status_display()}: {job.rows} of {job.total_rows} rows")
+
+
+def _horizon(context: Context) -> datetime.date:
+    return context.today + datetime.timedelta(days=settings.WORK_QUEUE_HORIZON_DAYS)
+
+
+# --- the queues, in the order the dashboard shows them -------------------------------------------
+
+QUEUES: tuple[Queue, ...] = (
+    Queue("reviews_to_start", "Reviews to start", (Source(
+        rows=lambda c: registration_selectors.reviews_to_start(user=c.user),
+        item=_application_item("reviews_to_start", lambda a: (
+            "Review the resubmitted application" if a.status == "resubmitted"
+            else "Start the review"),
+            "§9.1.2; APPLICATION_REVIEW_START_DAYS after the client sent it"),
+        search=(*ORGANIZATION, "registration_number"),
+        days=lambda: settings.APPLICATION_REVIEW_START_DAYS, moment=True),)),
+    Queue("reviews_to_finish", "Reviews to finish", (Source(
+        rows=lambda c: registration_selectors.reviews_to_finish(user=c.user),
+        item=_application_item("reviews_to_finish", "Register or decline",
+                               "§9.1.2; APPLICATION_REVIEW_DAYS after the client sent it"),
+        search=(*ORGANIZATION, "registration_number"),
+        days=lambda: settings.APPLICATION_REVIEW_DAYS, moment=True),)),
+    Queue("quotations", "Audit time and quotations to issue", (Source(
+        rows=lambda c: registration_selectors.quotations_to_issue(user=c.user, today=c.today),
+        item=_application_item("quotations", lambda a: (
+            "Issue the quotation" if a.audit_time_complete else "Determine the audit time"),
+            "§9.1.2.2, §5.1.2; QUOTATION_ISSUE_DAYS after registration",
+            detail=lambda a: a.registration_number or ""),
+        search=(*ORGANIZATION, "registration_number"),
+        days=lambda: settings.QUOTATION_ISSUE_DAYS, moment=True),)),
+    Queue("audits_to_staff", "Audits to staff", (Source(
+        rows=lambda c: programme_selectors.audits_to_staff(user=c.user, until=_horizon(c)),
+        item=_audit_item("audits_to_staff", "Name the lead auditor and team",
+                         "§9.2.2, §9.2.3.2; AUDIT_PLAN_LEAD_DAYS before the audit",
+                         "audit_planning", detail=_audit_dates),
+        search=CYCLE_ORGANIZATION, days=lambda: -settings.AUDIT_PLAN_LEAD_DAYS),)),
+    Queue("plans_to_send", "Plans to send", (Source(
+        rows=lambda c: programme_selectors.plans_to_send(user=c.user),
+        item=_audit_item("plans_to_send", "Send the audit plan",
+                         "§9.2.3.3; AUDIT_PLAN_LEAD_DAYS before the audit",
+                         "audit_planning", detail=_plan_state),
+        search=CYCLE_ORGANIZATION, days=lambda: -settings.AUDIT_PLAN_LEAD_DAYS),)),
+    Queue("surveillance_due", "Surveillance and recertification due", (Source(
+        rows=lambda c: programme_selectors.surveillance_audits_due(user=c.user,
+                                                                   until=_horizon(c)),
+        item=_audit_item("surveillance_due", "Hold the audit by its due date",
+                         "§9.6.2.2: at least once each calendar year, the first within 12 "
+                         "months of the decision", "audit_planning", detail=_audit_dates),
+        search=CYCLE_ORGANIZATION),)),
+    Queue("reports_due", "Reports due", (Source(
+        rows=lambda c: conduct_selectors.reports_due(user=c.user),
+        item=_audit_item("reports_due", "Issue the audit report",
+                         "§9.4.8; AUDIT_REPORT_DAYS after the audit's last day",
+                         "audit_report", detail=_audit_dates),
+        search=CYCLE_ORGANIZATION, days=lambda: settings.AUDIT_REPORT_DAYS),)),
+    Queue("corrective_actions", "Corrective actions to review", (Source(
+        rows=lambda c: conduct_selectors.corrective_actions_to_review(user=c.user),
+        item=_ca_item,
+        search=("finding__audit__cycle__organization__legal_name",
+                "finding__audit__cycle__organization__trading_name"),
+        days=lambda: settings.CORRECTIVE_ACTION_REVIEW_DAYS, moment=True),)),
+    Queue("decisions", "Decisions pending", (
+        Source(rows=lambda c: certification_selectors.decisions_pending(user=c.user),
+               item=_decision_item,
+               search=CYCLE_ORGANIZATION, days=lambda: settings.DECISION_DUE_DAYS,
+               moment=True),
+        Source(rows=lambda c: certification_selectors.transfers_to_issue(user=c.user),
+               item=_transfer_item, search=ORGANIZATION,
+               days=lambda: settings.DECISION_DUE_DAYS, moment=True),
+    )),
+    Queue("suspensions", "Suspensions ending", (Source(
+        rows=lambda c: certification_selectors.suspensions_ending(user=c.user),
+        item=_suspension_item, search=("organization_name", "number")),)),
+    Queue("registry_jobs", "Registry imports and exports running", (
+        Source(rows=lambda c: registry_selectors.imports_running(user=c.user),
+               item=_import_item, search=("file_name",),
+               minutes=lambda: settings.REGISTRY_JOB_TIMEOUT_MINUTES),
+        Source(rows=lambda c: registry_selectors.exports_running(user=c.user),
+               item=_export_item, search=("format",),
+               minutes=lambda: settings.REGISTRY_JOB_TIMEOUT_MINUTES),
+    )),
+)
+QUEUE_NAMES = {queue.name: queue for queue in QUEUES}
+
+
+def _context(user, today: datetime.date | None = None) -> Context:
+    now = timezone.now()
+    return Context(user=user, today=today or timezone.localdate(now), now=now)
+
+
+def _visible(source: Source, context: Context) -> bool:
+    """Whether the user's role does this work at all (``none()`` querysets cost nothing)."""
+    return not source.rows(context).query.is_empty()
+
+
+def _finish(items: list[WorkItem], rows_by_item: list) -> list[WorkItem]:
+    """What an item needs beyond its row: the qualified free auditors of audits to staff
+    (one batch for the whole list)."""
+    staff = [row for item, row in zip(items, rows_by_item, strict=True)
+             if item.queue == "audits_to_staff"]
+    free = free_qualified_auditors(staff)
+    for item, row in zip(items, rows_by_item, strict=True):
+        if item.queue == "audits_to_staff":
+            item.auditors = free.get(row.pk, [])
+    return items
+
+
+def _build(source: Source, rows, context: Context) -> tuple[list[WorkItem], list]:
+    rows = list(rows)
+    return source.items(rows, context), rows
+
+
+@dataclass
+class QueueSummary:
+    queue: Queue
+    count: int
+    overdue: int
+    items: list[WorkItem]
+
+
+def queues_for(user) -> list[Queue]:
+    """The queues of the user's roles (none for a client)."""
+    context = _context(user)
+    return [queue for queue in QUEUES if any(_visible(s, context) for s in queue.sources)]
+
+
+def dashboard_summary(*, user, today: datetime.date | None = None) -> list[QueueSummary]:
+    """Each of the user's queues: how many items, how many overdue, the most urgent few."""
+    context = _context(user, today)
+    summaries = []
+    for queue in QUEUES:
+        count = overdue = 0
+        items: list[WorkItem] = []
+        rows: list = []
+        visible = False
+        for source in queue.sources:
+            queryset = source.rows(context)
+            if queryset.query.is_empty():
+                continue
+            visible = True
+            totals = queryset.order_by().aggregate(
+                n=Count("pk", distinct=True),
+                late=Count("pk", distinct=True,
+                           filter=Q(queue_since__lt=source.threshold(context))))
+            count += totals["n"]
+            overdue += totals["late"]
+            if totals["n"]:
+                built, built_rows = _build(source, queryset[:SUMMARY_ITEMS], context)
+                items += built
+                rows += built_rows
+        if not visible:
+            continue
+        order = sorted(range(len(items)), key=lambda i: items[i].sort_key())[:SUMMARY_ITEMS]
+        summaries.append(QueueSummary(queue=queue, count=count, overdue=overdue,
+                                      items=_finish([items[i] for i in order],
+                                                    [rows[i] for i in order])))
+    return summaries
+
+
+def work_page(*, user, queue: str = "", text: str = "", overdue: bool = False,
+              page: str | int | None = 1, today: datetime.date | None = None) -> Page:
+    """One page of the user's work, overdue first then by due date, filtered by queue,
+    text (organization, reference, file) and overdue only.
+
+    One queue is paginated in the database when it has one source; across queues (or
+    sources) every matching row is read — one query per source, a CB's open work being
+    hundreds of rows, not millions — and the list is sorted and paginated here."""
+    context = _context(user, today)
+    queues = [QUEUE_NAMES[queue]] if queue in QUEUE_NAMES else list(QUEUES)
+    sources = [s for q in queues for s in q.sources if _visible(s, context)]
+    if len(sources) == 1:
+        source = sources[0]
+        current = Paginator(source.queryset(context, text, overdue), PAGE_SIZE).get_page(page)
+        built, rows = _build(source, current.object_list, context)
+        current.object_list = _finish(built, rows)
+        return current
+    pairs = []
+    for source in sources:
+        built, rows = _build(source, source.queryset(context, text, overdue), context)
+        pairs += zip(built, rows, strict=True)
+    pairs.sort(key=lambda pair: pair[0].sort_key())
+    current = Paginator(pairs, PAGE_SIZE).get_page(page)
+    chosen = list(current.object_list)
+    current.object_list = _finish([item for item, _ in chosen], [row for _, row in chosen])
+    return current
