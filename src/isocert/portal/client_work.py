@@ -21,21 +21,10 @@ from isocert.registration import selectors as registration_selectors
 from isocert.registration.models import Application
 
 from .journey import CertificationFacts
+from .queues import WorkItem
 from .selectors import recent_milestones
 
 RECENT_EVENTS = 10
-
-
-@dataclass(frozen=True)
-class WorkItem:
-    """One thing to do: what, for which organization, by when, and where."""
-
-    title: str
-    organization: str
-    url: str
-    due: datetime.date | None = None
-    detail: str = ""
-    overdue: bool = False
 
 
 @dataclass
@@ -48,9 +37,7 @@ class ClientWork:
 
 
 def _by_due(items: list[WorkItem]) -> list[WorkItem]:
-    """Overdue first, then by due date; undated work after dated work."""
-    return sorted(items, key=lambda item: (not item.overdue, item.due is None,
-                                           item.due or datetime.date.max))
+    return sorted(items, key=WorkItem.sort_key)
 
 
 def _item(title, organization, url, *, due=None, detail="", today) -> WorkItem:

@@ -37,16 +37,17 @@ PAGE_SIZE = 25
 
 @dataclass
 class WorkItem:
-    """One piece of work: which queue, what to do on what, for whom, by when, and where."""
+    """One piece of work: what to do on what, for whom, by when, and where — a CB queue's
+    item (``queue``, ``kind``, ``rule`` set) or a client's (``portal.client_work``)."""
 
-    queue: str
-    kind: str
     title: str
     organization: str
-    due: datetime.date | None
-    rule: str
     url: str
-    overdue: bool
+    due: datetime.date | None = None
+    overdue: bool = False
+    queue: str = ""
+    kind: str = ""
+    rule: str = ""
     detail: str = ""
     auditors: list = field(default_factory=list)
 
