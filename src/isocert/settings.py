@@ -134,6 +134,7 @@ INSTALLED_APPS = [
     "ninja",
     "isocert.accounts",
     "isocert.catalog",
+    "isocert.impartiality",
     "isocert.registration",
     "isocert.readiness",
     "isocert.improvement",
@@ -491,6 +492,13 @@ COMPLAINT_CLIENT_NOTICE_DAYS = env_int("COMPLAINT_CLIENT_NOTICE_DAYS", 10)
 COMPLAINT_OUTCOME_DAYS = env_int("COMPLAINT_OUTCOME_DAYS", 60)
 # A client may appeal a decision up to this many days after it was taken.
 APPEAL_WINDOW_DAYS = env_int("APPEAL_WINDOW_DAYS", 30)
+# Safeguarding impartiality (ISO/IEC 17021-1 §5.2.3): the risk register is reviewed as a
+# whole at least this often (the interval is the CB's; 12 = annually), and a risk's own
+# review defaults to the same interval from the day it is recorded or reviewed.
+IMPARTIALITY_REVIEW_MONTHS = env_int("IMPARTIALITY_REVIEW_MONTHS", 12)
+if not 1 <= IMPARTIALITY_REVIEW_MONTHS <= 12:
+    raise ImproperlyConfigured("IMPARTIALITY_REVIEW_MONTHS is 1 to 12: the register is "
+                               f"reviewed at least annually, not {IMPARTIALITY_REVIEW_MONTHS}")
 # Remote audits (IAF MD 4): whether time audited remotely with ICT counts towards the minimum
 # on-site time (IAF MD 5: at least 80 % of the audit time on site). Off by default: the CB
 # turns it on when its accreditation body's rules allow it (docs/remote-audits.md).
