@@ -374,6 +374,8 @@ def review_register(*, actor: User, conclusion: str, reviewed_on=None,
     conclusion = clean_reason(conclusion, field="conclusion", what="the review's conclusion",
                               limit=20000)
     reviewed_on = _past_date(reviewed_on, "reviewed_on", today=timezone.localdate())
+    if meeting is not None:
+        meeting = CommitteeMeeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting is not None and meeting.status == CommitteeMeeting.Status.PLANNED:
         raise TransitionNotAllowed("The committee's meeting is still planned; a review is "
                                    "recorded at a meeting that was held.")
