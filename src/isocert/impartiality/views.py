@@ -54,7 +54,6 @@ def register(request):
         "status": status, "threat": threat,
         "statuses": ImpartialityRisk.Status.choices, "threats": ImpartialityRisk.Threat.choices,
         "queue": selectors.register_status(user=request.user, today=timezone.localdate()),
-        "reviews": selectors.register_reviews(user=request.user)[:5],
         "can_manage": selectors.manages_register(request.user),
     })
 
