@@ -28,7 +28,7 @@ PROJECT_MODULES = {"settings", "urls", "wsgi", "asgi", "__main__", "__init__"}
 PORTAL_ENTRY = Path("urls.py")
 # From the top floor down: an app imports only apps on floors below its own.
 FLOORS = ["portal", "complaints", "registry", "certification", "energy", "audits", "improvement",
-          "readiness", "registration", "accounts", "catalog", "notifications", "core"]
+          "readiness", "registration", "impartiality", "accounts", "catalog", "notifications", "core"]
 
 
 def _modules():

@@ -134,6 +134,7 @@ INSTALLED_APPS = [
     "ninja",
     "isocert.accounts",
     "isocert.catalog",
+    "isocert.impartiality",
     "isocert.registration",
     "isocert.readiness",
     "isocert.improvement",
@@ -512,6 +513,13 @@ for _name in ("APPLICATION_REVIEW_START_DAYS", "APPLICATION_REVIEW_DAYS", "QUOTA
               "DECISION_DUE_DAYS", "WORK_QUEUE_HORIZON_DAYS"):
     if globals()[_name] < 0:
         raise ImproperlyConfigured(f"{_name} must be 0 or more days.")
+# Safeguarding impartiality (ISO/IEC 17021-1 §5.2.3): the risk register is reviewed as a
+# whole at least this often (the interval is the CB's; 12 = annually), and a risk's own
+# review defaults to the same interval from the day it is recorded or reviewed.
+IMPARTIALITY_REVIEW_MONTHS = env_int("IMPARTIALITY_REVIEW_MONTHS", 12)
+if not 1 <= IMPARTIALITY_REVIEW_MONTHS <= 12:
+    raise ImproperlyConfigured("IMPARTIALITY_REVIEW_MONTHS is 1 to 12: the register is "
+                               f"reviewed at least annually, not {IMPARTIALITY_REVIEW_MONTHS}")
 # Remote audits (IAF MD 4): whether time audited remotely with ICT counts towards the minimum
 # on-site time (IAF MD 5: at least 80 % of the audit time on site). Off by default: the CB
 # turns it on when its accreditation body's rules allow it (docs/remote-audits.md).

@@ -63,6 +63,7 @@ urlpatterns = [
     path("", include("isocert.registry.urls")),
     path("", include("isocert.energy.urls")),
     path("", include("isocert.complaints.urls")),
+    path("", include("isocert.impartiality.urls")),
     # Platform: health for load balancers and monitoring (docs/deployment.md)
     path("health/live", health.live, name="health_live"),
     path("health/ready", health.ready, name="health_ready"),

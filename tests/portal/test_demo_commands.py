@@ -10,6 +10,12 @@ from isocert.accounts.models import Organization, User
 from isocert.complaints.models import Appeal, Complaint
 from isocert.core.audit import verify_chain
 from isocert.core.models import AuditEvent
+from isocert.impartiality.models import (
+    CommitteeMeeting,
+    CommitteeMember,
+    ImpartialityRisk,
+    RegisterReview,
+)
 from isocert.registration.models import Application, Quotation, TransferReview
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +45,15 @@ def test_seed_demo_creates_every_role_and_states_and_is_idempotent():
     # One open complaint and one closed appeal (ISO/IEC 17021-1 §9.7, §9.8).
     assert list(Complaint.objects.values_list("status", flat=True)) == ["acknowledged"]
     assert list(Appeal.objects.values_list("status", flat=True)) == ["closed"]
+    # The impartiality register (ISO/IEC 17021-1 §5.2): one risk from Rita's declared
+    # employment, a committee of four interests, a held meeting that reviewed the register.
+    assert ImpartialityRisk.objects.count() == 3
+    assert ImpartialityRisk.objects.filter(relationship__user__email="rita@demo.isocert.example",
+                                           threat="familiarity").exists()
+    assert CommitteeMember.objects.values("interest").distinct().count() == 4
+    meeting = CommitteeMeeting.objects.get()
+    assert meeting.status == "minutes_approved" and not meeting.predominant_interest
+    assert RegisterReview.objects.get().meeting == meeting
 
     again = StringIO()
     call_command("seed-demo", stdout=again)

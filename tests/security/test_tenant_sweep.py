@@ -20,6 +20,7 @@ import sweep_audits_programme  # the audit programme's part of the sweep
 import sweep_certification  # the decision and certificates' part of the sweep
 import sweep_complaints  # complaints and appeals' part of the sweep
 import sweep_energy  # ISO 50001 energy performance's part of the sweep
+import sweep_impartiality  # the impartiality register and committee (CB staff only)
 import sweep_improvement  # a sibling module: the improvement app's part of the sweep
 import sweep_readiness  # the readiness app's part of the sweep
 import sweep_registry  # the registry's import and export (CB staff only)
@@ -90,6 +91,7 @@ HTML_PK_KINDS = {
     **sweep_energy.HTML_PK_KINDS,
     **sweep_registry.HTML_PK_KINDS,
     **sweep_complaints.HTML_PK_KINDS,
+    **sweep_impartiality.HTML_PK_KINDS,
 }
 # Non-integer parameters: every value the view knows, and one it doesn't.
 HTML_SLUG_VALUES = {
@@ -97,6 +99,7 @@ HTML_SLUG_VALUES = {
     ("application_transition", "action"): [*TRANSITIONS, "no-such-action"],
     **sweep_improvement.HTML_SLUG_VALUES,
     **sweep_complaints.HTML_SLUG_VALUES,
+    **sweep_impartiality.HTML_SLUG_VALUES,
     # The public registry: a number nobody was issued is a 404 for every method.
     ("verify_certificate", "number"): ["NO-SUCH-CERTIFICATE"],
 }
@@ -113,7 +116,7 @@ HTML_STAFF_ONLY = {"audit_trail", "review_queue",     # CB staff only: 404 for c
                    "my_declarations",   # a staff member's own client relationships
                    "metrics",   # the operator's: 404 while METRICS_TOKEN is unset, else a token
                    *sweep_certification.HTML_STAFF_ONLY, *sweep_registry.HTML_STAFF_ONLY,
-                   *sweep_complaints.HTML_STAFF_ONLY}
+                   *sweep_complaints.HTML_STAFF_ONLY, *sweep_impartiality.HTML_STAFF_ONLY}
 HTML_INVITATION = {"invitation_accept"}               # a secret token, swept separately
 
 # --- API operations -----------------------------------------------------------------------------
@@ -135,6 +138,7 @@ API_PARAM_KINDS = {
     **sweep_energy.API_PARAM_KINDS,
     **sweep_registry.API_PARAM_KINDS,
     **sweep_complaints.API_PARAM_KINDS,
+    **sweep_impartiality.API_PARAM_KINDS,
 }
 # URL patterns of the API that are no operation of the OpenAPI document.
 API_URL_EXEMPT = {"openapi-json", "openapi-view", "api-root"}
@@ -165,7 +169,7 @@ API_BODY_REFERENCES = {  # names Alice's object in the body: 404
     ("post", "/api/v1/applications"),
 }
 API_STAFF_ONLY = {("get", "/api/v1/audit-events"), *sweep_registry.API_STAFF_ONLY,
-                  *sweep_complaints.API_STAFF_ONLY,
+                  *sweep_complaints.API_STAFF_ONLY, *sweep_impartiality.API_STAFF_ONLY,
                   # a CB staff member's own declared client relationships
                   ("get", "/api/v1/me/client-relationships"),
                   ("post", "/api/v1/me/client-relationships")}
@@ -270,6 +274,8 @@ def alice_world(request, alice, bob, nordlicht, brightpath, charlie,
     registry_ids = sweep_registry.build_world(ada=request.getfixturevalue("ada"))
     complaints_ids, complaints_names = sweep_complaints.build_world(organization=nordlicht,
                                                                     alice=alice)
+    impartiality_ids, impartiality_names = sweep_impartiality.build_world(
+        organization=nordlicht, ada=request.getfixturevalue("ada"))
     return AliceWorld(
         ids={
             **improvement_ids,
@@ -280,6 +286,7 @@ def alice_world(request, alice, bob, nordlicht, brightpath, charlie,
             **energy_ids,
             **registry_ids,
             **complaints_ids,
+            **impartiality_ids,
             "organization": [nordlicht.pk],
             "site": list(nordlicht.sites.values_list("pk", flat=True)),
             "membership": list(nordlicht.memberships.values_list("pk", flat=True)),
@@ -295,7 +302,7 @@ def alice_world(request, alice, bob, nordlicht, brightpath, charlie,
                quoted.reference, quotation.number, "three shifts", "HSZ-0815",
                "Hanse sweep-review notes", *improvement_names,
                *readiness_names, *programme_names, *conduct_names, *certification_names,
-               *energy_names, *complaints_names],
+               *energy_names, *complaints_names, *impartiality_names],
     )
 
 
@@ -346,6 +353,7 @@ def alice_state(world: AliceWorld) -> dict:
         "energy": sweep_energy.state(organization),
         "registry": sweep_registry.state(),
         "complaints": sweep_complaints.state(organization),
+        "impartiality": sweep_impartiality.state(),
     }
 
 

@@ -29,6 +29,7 @@ from .models import (
 )
 from .permissions import can
 from .services import grant_staff_role, record_password_change, revoke_staff_role
+from .signals import client_relationship_ended
 
 # A change of any of these is a change of what the person may do.
 PRIVILEGE_FIELDS = {"is_active", "is_staff", "is_superuser", "groups", "user_permissions"}
@@ -217,6 +218,15 @@ class ClientRelationshipAdmin(AuditedAdminMixin, admin.ModelAdmin):
     search_fields = ("user__email", "user__full_name", "organization__legal_name")
     autocomplete_fields = ("user", "organization")
     readonly_fields = ("declared_at",)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # An end date set here ends the relationship as ``end_client_relationship`` does:
+        # the impartiality register marks the threat for review (accounts.signals).
+        before = getattr(form.instance, "_audit_before", None) or {}
+        if change and before.get("end_date") is None and form.instance.end_date is not None:
+            client_relationship_ended.send(sender=ClientRelationship,
+                                           relationship=form.instance, actor=request.user)
 
 
 @admin.register(DecisionMakerProfile)

@@ -43,6 +43,10 @@ STAFF_CAPABILITIES: dict[str, frozenset[str]] = {
     # (not involved), enforced in ``complaints``' services.
     "handle_complaints": frozenset({ADMINISTRATOR, REVIEWER, DECISION_MAKER}),
     "handle_appeals": frozenset({ADMINISTRATOR, DECISION_MAKER}),
+    # Safeguarding impartiality (ISO/IEC 17021-1 §5.2, §6.2): the risk register, its annual
+    # review and the committee. Administrators keep them; decision makers read them.
+    "manage_impartiality": frozenset({ADMINISTRATOR}),
+    "read_impartiality": frozenset({ADMINISTRATOR, DECISION_MAKER}),
     # The public registry's imports and exports, the audit trail, the CB's settings.
     "administer": frozenset({ADMINISTRATOR}),
     # The registry's CertSearch exports, and its bulk imports (which write the public registry).

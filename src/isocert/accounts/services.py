@@ -36,6 +36,7 @@ from .models import (
 )
 from .permissions import can, member_roles_with
 from .second_factor import needs_second_factor
+from .signals import client_relationship_declared, client_relationship_ended
 
 INVITATION_DAYS = 14
 TOKEN_PREFIX = "isc_"
@@ -412,6 +413,41 @@ def declare_client_relationship(*, user: User, organization_id: int, kind: str,
                  payload={"user": user.email, "organization": organization.pk, "kind": kind,
                           "start_date": start.isoformat(),
                           "end_date": end.isoformat() if end else None})
+    # The impartiality register records the threat in this transaction (accounts.signals).
+    client_relationship_declared.send(sender=ClientRelationship, relationship=relationship,
+                                      actor=actor)
+    return relationship
+
+
+@transaction.atomic
+def end_client_relationship(*, relationship: ClientRelationship, end_date: datetime.date,
+                            actor: User) -> ClientRelationship:
+    """Record the end of an ongoing declared relationship (ISO/IEC 17021-1 §5.2): the
+    cooling-off period runs from ``end_date``, and the impartiality register marks the
+    threat for review (``client_relationship_ended``). By the person themself or a CB
+    administrator. Refused: a relationship already ended, an end in the future or before
+    the start."""
+    if actor.pk != relationship.user_id:
+        _ensure_administrator(actor)
+    relationship = ClientRelationship.objects.select_for_update().get(pk=relationship.pk)
+    if relationship.end_date is not None:
+        raise Conflict(f"This relationship already ended on {relationship.end_date}.")
+    end = clean_date(end_date, "end_date")
+    today = timezone.localdate()
+    if end > today:
+        raise InvalidInput("A relationship is ended once it has ended.",
+                           fields={"end_date": f"On or before {today}."})
+    if end < relationship.start_date:
+        raise InvalidInput("The relationship cannot end before it began.",
+                           fields={"end_date": f"On or after {relationship.start_date}."})
+    relationship.end_date = end
+    relationship.save(update_fields=["end_date"])
+    record_event(actor=actor, action="accounts.client_relationship.ended", obj=relationship,
+                 payload={"user": relationship.user.email,
+                          "organization": relationship.organization_id,
+                          "end_date": end.isoformat()})
+    client_relationship_ended.send(sender=ClientRelationship, relationship=relationship,
+                                   actor=actor)
     return relationship
 
 

@@ -18,6 +18,7 @@ from isocert.complaints.api import router as complaints_router
 from isocert.complaints.api_appeals import router as appeals_router
 from isocert.core.api import ErrorOut, install_error_handlers, install_input_checks
 from isocert.energy.api import router as energy_router
+from isocert.impartiality.api import router as impartiality_router
 from isocert.improvement.api import router as improvement_router
 from isocert.readiness.api import router as readiness_router
 from isocert.registration.api import router as registration_router
@@ -150,3 +151,4 @@ api.add_router("/", registry_router)
 api.add_router("/", energy_router)
 api.add_router("/", complaints_router)
 api.add_router("/", appeals_router)
+api.add_router("/", impartiality_router)

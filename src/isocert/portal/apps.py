@@ -5,3 +5,6 @@ class PortalConfig(AppConfig):
     name = "isocert.portal"
     label = "portal"
     verbose_name = "Portal"
+
+    def ready(self):
+        from . import receivers  # noqa: F401  (connects the receivers)

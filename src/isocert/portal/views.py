@@ -14,6 +14,7 @@ from isocert.accounts.permissions import can, member_roles_with
 from isocert.accounts.selectors import membership_of, organization_get, organizations_for_user
 from isocert.catalog.selectors import standards_current
 from isocert.complaints import selectors as complaints_selectors
+from isocert.impartiality import selectors as impartiality_selectors
 from isocert.improvement.stage1 import readiness_for_organization
 from isocert.registration.selectors import applications_for_organization, review_counts
 
@@ -63,6 +64,11 @@ def dashboard(request):
         context["open_appeals"] = complaints_selectors.appeals_waiting(user=user)
     if user.staff_roles_set:
         context["work_queues"] = dashboard_summary(user=user)
+    # The impartiality register's periodic review and the risks due for theirs
+    # (ISO/IEC 17021-1 §5.2.3), for those who keep the register.
+    if can(user, "manage_impartiality"):
+        context["impartiality"] = impartiality_selectors.register_status(
+            user=user, today=timezone.localdate())
     if not organizations and not user.staff_roles_set:
         return render(request, "portal/welcome.html", context)
     return render(request, "portal/dashboard.html", context)

@@ -27,6 +27,7 @@ from isocert.certification.demo import seed_certificates
 from isocert.complaints.demo import seed_complaints_demo
 from isocert.core.demo import DEMO_DOMAIN, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from isocert.energy.demo import seed_energy_demo
+from isocert.impartiality.demo import seed_impartiality_demo
 from isocert.improvement import services as improvement
 from isocert.readiness import services as readiness
 from isocert.registration import services as registration
@@ -79,6 +80,8 @@ class Command(BaseCommand):
             # An open complaint about Nordlicht, Brightpath's closed appeal.
             created = seed_complaints_demo() or created
             created = seed_transfer_demo() or created  # Brightpath's transfer under review
+            # The impartiality register, its committee and a held meeting.
+            created = seed_impartiality_demo() or created
         self.stdout.write(self.style.SUCCESS(
             "Demo data created." if created else "Demo data already present."))
         self.stdout.write(
