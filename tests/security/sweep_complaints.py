@@ -31,7 +31,7 @@ HTML_PK_KINDS = {
 }
 HTML_SLUG_VALUES = {
     ("complaint_action", "action"): ["acknowledge", "classify", "assign_investigator",
-                                     "record_investigation", "decide", "progress",
+                                     "record_investigation", "decide", "approve", "progress",
                                      "communicate_outcome", "close", "no-such-action"],
     ("appeal_action", "action"): ["acknowledge", "appoint_panel", "record_investigation",
                                   "decide", "close", "no-such-action"],
@@ -80,7 +80,8 @@ def state(organization) -> dict:
     return {
         "complaints": sorted(Complaint.objects.values_list(
             "pk", "status", "relates_to", "certificate_id", "investigator_id",
-            "client_response", "outcome", "action", "closed_at")),
+            "client_response", "outcome", "action", "approved_by_id", "approval_notes",
+            "closed_at")),
         "complaint_audits": sorted(Complaint.audits.through.objects.values_list(
             "complaint_id", "audit_id")),
         "complaint_messages": ComplaintMessage.objects.count(),

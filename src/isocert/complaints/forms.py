@@ -78,6 +78,11 @@ class DecisionForm(forms.Form):
                                     help_text="Defaults to the outcome.")
 
 
+class ApprovalForm(forms.Form):
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                            label="Review notes", help_text="What you checked (optional).")
+
+
 class TextForm(forms.Form):
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="Message")
 
