@@ -25,6 +25,7 @@ HTML_PK_KINDS = {
     "complaint_attachment_download": "complaint_attachment",
     "appeal_decision": "decision",
     "appeal_certificate": "certificate",
+    "appeal_finding": "finding",
     "appeal_detail": "appeal",
     "appeal_action": "appeal",
     "appeal_attachment_download": "appeal_attachment",
@@ -88,7 +89,7 @@ def state(organization) -> dict:
         "complaint_attachments": ComplaintAttachment.objects.count(),
         "appeals": sorted(Appeal.objects.filter(organization=organization).values_list(
             "pk", "status", "grounds", "suspension_stayed", "investigation",
-            "outcome_reasons")),
+            "outcome_reasons", "regraded_from", "regraded_to")),
         "appeals_total": Appeal.objects.count(),
         "appeal_panels": sorted(Appeal.panel.through.objects.values_list("appeal_id",
                                                                          "user_id")),

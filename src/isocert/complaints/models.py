@@ -10,6 +10,7 @@ in the audit trail by the service that makes it.
 from django.conf import settings
 from django.db import models
 
+from isocert.audits.models import Finding
 from isocert.core.statemachine import StateMachine
 
 
@@ -199,6 +200,9 @@ class Appeal(models.Model):
     investigation = models.TextField(blank=True)
     investigated_at = models.DateTimeField(null=True, blank=True)
     outcome_reasons = models.TextField(blank=True)
+    # A grading appeal upheld: the grade the finding had and the one the panel gave it.
+    regraded_from = models.CharField(max_length=12, blank=True, choices=Finding.Grade.choices)
+    regraded_to = models.CharField(max_length=12, blank=True, choices=Finding.Grade.choices)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
