@@ -300,7 +300,6 @@ def _report_context(request, audit: Audit, *, form=None, shown=None) -> dict:
                                     initial=ReportForm.initial_for(latest, audit))
                          if can_issue else None),
         "is_cb_side": selectors.is_cb_side(request.user, audit),
-        "panels": finding_panels(finding=finding, request=request),
     }
 
 
