@@ -11,7 +11,7 @@ from helpers.api import assert_error
 from isocert.complaints import services
 from isocert.complaints.involvement import NotIndependent
 from isocert.complaints.models import Complaint
-from isocert.core.errors import NotPermitted, TransitionNotAllowed
+from isocert.core.errors import InvalidInput, NotPermitted, TransitionNotAllowed
 from isocert.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -157,3 +157,55 @@ def test_the_api_approves_and_refuses(decided_by_investigator, ada, vic, charlie
     body = response.json()
     assert (body["status"], body["approval_required"], body["approved_by_id"]) == (
         "approved", True, ada.pk)
+
+
+def test_a_reviewer_who_does_not_approve_sends_it_back_for_a_new_decision(
+        decided_by_investigator, ada, vic, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        complaint = services.return_complaint_outcome(
+            complaint=decided_by_investigator, actor=ada,
+            reason="The outcome does not answer the scope claim.")
+    assert complaint.status == Complaint.Status.INVESTIGATED
+    assert any(vic.email in m.to and "not approved" in m.subject for m in mail.outbox)
+    assert not any("petra@example.org" in m.to and "Outcome" in m.subject
+                   for m in mail.outbox)
+    event = AuditEvent.objects.get(action="complaints.complaint.outcome_returned")
+    assert event.payload["reason"] == "The outcome does not answer the scope claim."
+    # A new decision, again by the investigator, again needs approval.
+    complaint = services.decide_complaint(complaint=complaint, actor=vic,
+                                          outcome="Upheld; the scope claim is withdrawn.")
+    assert complaint.approval_required and complaint.status == Complaint.Status.DECIDED
+
+
+def test_sending_back_is_refused_like_the_approval_and_without_a_reason(
+        decided_by_investigator, ada, vic, decider):
+    with pytest.raises(NotPermitted):
+        services.return_complaint_outcome(complaint=decided_by_investigator, actor=vic,
+                                          reason="Not good.")
+    with pytest.raises(NotIndependent):
+        services.return_complaint_outcome(complaint=decided_by_investigator, actor=decider,
+                                          reason="Not good.")
+    with pytest.raises(InvalidInput):
+        services.return_complaint_outcome(complaint=decided_by_investigator, actor=ada,
+                                          reason=" ")
+    _unchanged(decided_by_investigator)
+    assert not AuditEvent.objects.filter(action="complaints.complaint.outcome_returned").exists()
+
+
+def test_the_page_and_api_send_it_back(decided_by_investigator, ada, charlie, api_client):
+    pk = decided_by_investigator.pk
+    page = api_client(ada).get(reverse("complaint_detail", args=[pk])).content.decode()
+    assert "Send back for a new decision" in page
+    assert_error(api_client(charlie).post(f"/api/v1/complaints/{pk}/return-outcome",
+                                          {"reason": "No."}, content_type="application/json"),
+                 404, "not_found")
+    assert_error(api_client(ada).post(f"/api/v1/complaints/{pk}/return-outcome",
+                                      {"reason": ""}, content_type="application/json"),
+                 422, "invalid", "reason")
+    _unchanged(decided_by_investigator)
+    done = api_client(ada).post(reverse("complaint_action", args=[pk, "return_outcome"]),
+                                {"reason": "Answer the scope claim."})
+    assert done.status_code == 302
+    assert Complaint.objects.get().status == Complaint.Status.INVESTIGATED
+    page = api_client(ada).get(reverse("complaint_detail", args=[pk])).content.decode()
+    assert "Not approved, back for a new decision: Answer the scope claim." in page

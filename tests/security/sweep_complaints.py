@@ -32,7 +32,8 @@ HTML_PK_KINDS = {
 }
 HTML_SLUG_VALUES = {
     ("complaint_action", "action"): ["acknowledge", "classify", "assign_investigator",
-                                     "record_investigation", "decide", "approve", "progress",
+                                     "record_investigation", "decide", "approve", "return_outcome",
+                                     "progress",
                                      "communicate_outcome", "close", "no-such-action"],
     ("appeal_action", "action"): ["acknowledge", "appoint_panel", "record_investigation",
                                   "decide", "close", "no-such-action"],

@@ -238,6 +238,21 @@ def approval(request, complaint_id: int, payload: ComplaintApprovalIn):
         complaint=_complaint(request, complaint_id), actor=request.auth, notes=payload.notes))
 
 
+class ComplaintReturnIn(Schema):
+    reason: str = Field(description="Why the outcome is not approved; the decider is told.")
+
+
+@router.post("/complaints/{complaint_id}/return-outcome", response=ComplaintOut,
+             summary="Do not approve the outcome: back for a new decision",
+             description="ISO/IEC 17021-1 §9.8.6: the reviewer who would approve sends the "
+                         "outcome back with a reason (status `investigated`); the same rules "
+                         "as the approval, and 422 without a reason. Actions already taken "
+                         "with the decision stand.")
+def return_outcome(request, complaint_id: int, payload: ComplaintReturnIn):
+    return _out(services.return_complaint_outcome(
+        complaint=_complaint(request, complaint_id), actor=request.auth, reason=payload.reason))
+
+
 @router.post("/complaints/{complaint_id}/progress", response=ComplaintOut,
              summary="Report progress to the complainant (e-mail)")
 def progress(request, complaint_id: int, payload: ComplaintTextIn):

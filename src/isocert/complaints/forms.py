@@ -85,6 +85,11 @@ class ApprovalForm(forms.Form):
                             label="Review notes", help_text="What you checked (optional).")
 
 
+class ReturnOutcomeForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}),
+                             label="Why the outcome is not approved")
+
+
 class TextForm(forms.Form):
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="Message")
 

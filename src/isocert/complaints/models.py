@@ -100,7 +100,8 @@ _C = Complaint.Status
 # §9.8.3–9.8.7: receipt, acknowledgment, validation (which activity or client it concerns),
 # investigation by someone not involved, decision, its review and approval by someone not
 # involved when required (§9.8.6; ``approval_required``: then ``communicate_outcome`` waits
-# for ``approve``), formal notice to the complainant, end.
+# for ``approve``, and ``return_outcome`` sends it back for a new decision), formal notice
+# to the complainant, end.
 COMPLAINT_LIFECYCLE = StateMachine("complaint", {
     "acknowledge": ({_C.RECEIVED}, _C.ACKNOWLEDGED),
     "classify": ({_C.ACKNOWLEDGED}, _C.CLASSIFIED),
@@ -108,6 +109,7 @@ COMPLAINT_LIFECYCLE = StateMachine("complaint", {
     "record_investigation": ({_C.INVESTIGATING}, _C.INVESTIGATED),
     "decide": ({_C.INVESTIGATED}, _C.DECIDED),
     "approve": ({_C.DECIDED}, _C.APPROVED),
+    "return_outcome": ({_C.DECIDED}, _C.INVESTIGATED),
     "communicate_outcome": ({_C.DECIDED, _C.APPROVED}, _C.COMMUNICATED),
     "close": ({_C.COMMUNICATED}, _C.CLOSED),
 }, labels=dict(_C.choices))

@@ -321,17 +321,9 @@ def outcome_needs_approval(complaint: Complaint) -> bool:
                 and complaint.decided_by_id == complaint.investigator_id))
 
 
-@transaction.atomic
-def approve_complaint_outcome(*, complaint: Complaint, actor: User, notes: str = "") -> Complaint:
-    """Review and approve the decided outcome before the complainant is told (§9.8.6).
-    Refused (nothing written): someone who does not handle complaints; an outcome that
-    needs no approval or is not decided (409); a person involved in what is complained
-    about (403 ``impartiality_threat``); the investigator or the person who decided (403:
-    the approval is a second person's review)."""
-    ensure_handler(actor)
-    notes = _text(notes, "notes", limit=5000, what="notes", required=False)
-    complaint = _locked(complaint)
-    COMPLAINT_LIFECYCLE.target("approve", complaint.status)
+def _ensure_approver(complaint: Complaint, actor: User, action: str) -> None:
+    """The checks of the review of an outcome (§9.8.6), before anything is written."""
+    COMPLAINT_LIFECYCLE.target(action, complaint.status)
     if not complaint.approval_required:
         raise TransitionNotAllowed("This outcome needs no separate approval; send it to the "
                                    "complainant.")
@@ -342,12 +334,49 @@ def approve_complaint_outcome(*, complaint: Complaint, actor: User, notes: str =
             "The outcome is approved by someone other than the investigator and the person "
             "who decided it (ISO/IEC 17021-1 §9.8.6).",
             fields={"actor": "Another complaint handler approves."})
+
+
+@transaction.atomic
+def approve_complaint_outcome(*, complaint: Complaint, actor: User, notes: str = "") -> Complaint:
+    """Review and approve the decided outcome before the complainant is told (§9.8.6).
+    Refused (nothing written): someone who does not handle complaints; an outcome that
+    needs no approval or is not decided (409); a person involved in what is complained
+    about (403 ``impartiality_threat``); the investigator or the person who decided (403:
+    the approval is a second person's review)."""
+    ensure_handler(actor)
+    notes = _text(notes, "notes", limit=5000, what="notes", required=False)
+    complaint = _locked(complaint)
+    _ensure_approver(complaint, actor, "approve")
     COMPLAINT_LIFECYCLE.apply(complaint, "approve")
     complaint.approved_by = actor
     complaint.approved_at = timezone.now()
     complaint.approval_notes = notes
     complaint.save()
     record_step(actor, "complaint", "approved", complaint, {"notes": notes})
+    return complaint
+
+
+@transaction.atomic
+def return_complaint_outcome(*, complaint: Complaint, actor: User, reason: str) -> Complaint:
+    """The reviewer does not approve the outcome (§9.8.6): it goes back, with the reason,
+    for a new decision (status *investigation recorded*); nothing is sent to the
+    complainant. The actions already taken with the decision (a short-notice audit, a
+    suspension) stand: each is undone, if at all, through its own service. Refused as
+    ``approve_complaint_outcome`` is, and without a reason."""
+    ensure_handler(actor)
+    reason = clean_reason(reason, field="reason", what="why the outcome is not approved",
+                          limit=5000)
+    complaint = _locked(complaint)
+    _ensure_approver(complaint, actor, "return_outcome")
+    COMPLAINT_LIFECYCLE.apply(complaint, "return_outcome")
+    complaint.approval_notes = reason
+    complaint.save()
+    record_step(actor, "complaint", "outcome_returned", complaint, {
+        "reason": reason, "outcome": complaint.outcome, "decided_by": complaint.decided_by_id})
+    notify(template="complaint_outcome_returned",
+           to=[complaint.decided_by.email] if complaint.decided_by else [], context={
+               "reference": complaint.reference, "reason": reason,
+               "path": reverse("complaint_detail", args=[complaint.pk])})
     return complaint
 
 

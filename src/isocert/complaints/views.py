@@ -26,6 +26,7 @@ from .forms import (
     InvestigatorForm,
     OutcomeForm,
     ResponseForm,
+    ReturnOutcomeForm,
     TextForm,
 )
 from .models import COMPLAINT_LIFECYCLE, Complaint
@@ -88,6 +89,7 @@ def _forms(complaint: Complaint, bound: dict | None = None) -> dict:
         "record_investigation": InvestigationForm(),
         "decide": DecisionForm(),
         "approve": ApprovalForm(),
+        "return_outcome": ReturnOutcomeForm(),
         "progress": TextForm(),
         "communicate_outcome": OutcomeForm(),
     }
@@ -100,7 +102,7 @@ def _detail(request, complaint: Complaint, bound: dict | None = None, status: in
     if complaint.approval_required and complaint.status == Complaint.Status.DECIDED:
         allowed.discard("communicate_outcome")   # §9.8.6: approved first
     elif not complaint.approval_required:
-        allowed.discard("approve")
+        allowed -= {"approve", "return_outcome"}
     return render(request, "complaints/detail.html", {
         "complaint": complaint, "forms": _forms(complaint, bound), "allowed": allowed,
         "due": services.due_dates(complaint),
@@ -158,6 +160,10 @@ def _run(action: str, complaint: Complaint, request):
         form = ApprovalForm(post)
         return form, lambda: services.approve_complaint_outcome(
             complaint=complaint, actor=user, notes=form.cleaned_data["notes"])
+    if action == "return_outcome":
+        form = ReturnOutcomeForm(post)
+        return form, lambda: services.return_complaint_outcome(
+            complaint=complaint, actor=user, reason=form.cleaned_data["reason"])
     if action == "progress":
         form = TextForm(post)
         return form, lambda: services.report_complaint_progress(
