@@ -490,6 +490,10 @@ RESTORATION_WINDOW_MONTHS = env_int("RESTORATION_WINDOW_MONTHS", 6)
 COMPLAINT_ACKNOWLEDGE_DAYS = env_int("COMPLAINT_ACKNOWLEDGE_DAYS", 5)
 COMPLAINT_CLIENT_NOTICE_DAYS = env_int("COMPLAINT_CLIENT_NOTICE_DAYS", 10)
 COMPLAINT_OUTCOME_DAYS = env_int("COMPLAINT_OUTCOME_DAYS", 60)
+# §9.8.6: the outcome communicated to the complainant is made, or reviewed and approved, by
+# persons not involved. An outcome decided by the complaint's own investigator is always
+# approved by another handler before it is sent; on, every outcome is (the CB's choice).
+COMPLAINT_OUTCOME_APPROVAL = env_bool("COMPLAINT_OUTCOME_APPROVAL", False)
 # A client may appeal a decision up to this many days after it was taken.
 APPEAL_WINDOW_DAYS = env_int("APPEAL_WINDOW_DAYS", 30)
 # Work queues (docs/work-queues.md): the CB's own time targets where ISO/IEC 17021-1 asks

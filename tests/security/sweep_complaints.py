@@ -25,13 +25,15 @@ HTML_PK_KINDS = {
     "complaint_attachment_download": "complaint_attachment",
     "appeal_decision": "decision",
     "appeal_certificate": "certificate",
+    "appeal_finding": "finding",
     "appeal_detail": "appeal",
     "appeal_action": "appeal",
     "appeal_attachment_download": "appeal_attachment",
 }
 HTML_SLUG_VALUES = {
     ("complaint_action", "action"): ["acknowledge", "classify", "assign_investigator",
-                                     "record_investigation", "decide", "progress",
+                                     "record_investigation", "decide", "approve", "return_outcome",
+                                     "progress",
                                      "communicate_outcome", "close", "no-such-action"],
     ("appeal_action", "action"): ["acknowledge", "appoint_panel", "record_investigation",
                                   "decide", "close", "no-such-action"],
@@ -80,14 +82,15 @@ def state(organization) -> dict:
     return {
         "complaints": sorted(Complaint.objects.values_list(
             "pk", "status", "relates_to", "certificate_id", "investigator_id",
-            "client_response", "outcome", "action", "closed_at")),
+            "client_response", "outcome", "action", "approved_by_id", "approval_notes",
+            "closed_at")),
         "complaint_audits": sorted(Complaint.audits.through.objects.values_list(
             "complaint_id", "audit_id")),
         "complaint_messages": ComplaintMessage.objects.count(),
         "complaint_attachments": ComplaintAttachment.objects.count(),
         "appeals": sorted(Appeal.objects.filter(organization=organization).values_list(
             "pk", "status", "grounds", "suspension_stayed", "investigation",
-            "outcome_reasons")),
+            "outcome_reasons", "regraded_from", "regraded_to")),
         "appeals_total": Appeal.objects.count(),
         "appeal_panels": sorted(Appeal.panel.through.objects.values_list("appeal_id",
                                                                          "user_id")),

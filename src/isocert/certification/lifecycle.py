@@ -22,13 +22,14 @@ from isocert.core.validation import clean_date, clean_reason
 from isocert.notifications.services import notify
 
 from .models import CERTIFICATE_LIFECYCLE, Certificate, CertificateStatusChange
-from .records import record_certificate_event, record_status_change
+from .records import appeal_notice, record_certificate_event, record_status_change
 from .selectors import FINISHED_AUDITS
 from .signals import certificate_changed, daily_run_done
 
 S = Certificate.Status
 PAST = {"suspend": "suspended", "restore": "restored", "withdraw": "withdrawn",
         "expire": "expired", "reinstate": "reinstated"}
+APPEALABLE = {"suspend", "withdraw"}
 
 
 class SuspensionAlreadyExtended(Conflict):
@@ -63,12 +64,13 @@ def _action_date(certificate: Certificate, value) -> datetime.date:
 
 
 def _notify_apart(*, template: str, certificate: Certificate, context: dict,
-                  cb: bool = True) -> None:
+                  cb: bool = True, client_only: dict | None = None) -> None:
     """The same news to the client's people and, as a separate e-mail, to the CB's staff:
     one To: line for both would show the CB's staff addresses to the client (and the
-    client's people to the CB's other staff)."""
+    client's people to the CB's other staff). ``client_only`` is added to the client's copy
+    (its right to appeal)."""
     notify(template=template, to=member_emails(certificate.organization_id),
-           context=context)
+           context={**context, **(client_only or {})})
     if cb:
         notify(template=template, to=staff_emails("manage_certificate_status"), context=context)
 
@@ -85,6 +87,10 @@ def _change(certificate: Certificate, *, action: str, actor: User | None, reason
                  "reason": reason, **(payload or {})})
     _notify_apart(
         template="certificate_status_changed", certificate=certificate, cb=tell_cb,
+        # A suspension or a withdrawal may be appealed (ISO/IEC 17021-1 §9.7).
+        client_only=(appeal_notice(url_name="appeal_certificate", pk=certificate.pk,
+                                   decided_on=day)
+                     if action in APPEALABLE and certificate.organization_id else None),
         context={"number": certificate.number, "organization": certificate.organization_name,
                  "status": certificate.status, "date": day.isoformat(), "reason": reason,
                  "until": (certificate.suspended_until.isoformat()

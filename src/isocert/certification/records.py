@@ -1,10 +1,13 @@
 """The two records every change of a certificate writes in the same transaction: a row of
 the public status history and an event in the audit trail. Shared by the decision
-(``services``) and the lifecycle (``lifecycle``), which import neither of each other."""
+(``services``) and the lifecycle (``lifecycle``), which import neither of each other — and
+the appeal notice both add to the client's e-mail about an appealable decision."""
 
 import datetime
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 
 from isocert.accounts.models import User
 from isocert.core.audit import record_event
@@ -31,3 +34,15 @@ def record_certificate_event(actor, action: str, certificate: Certificate,
                  organization_id=certificate.organization_id,
                  payload={"number": certificate.number, "status": certificate.status,
                           "revision": certificate.revision, **payload})
+
+
+def appeal_notice(*, url_name: str, pk: int, decided_on: datetime.date) -> dict:
+    """What a client's e-mail about an appealable decision adds (ISO/IEC 17021-1 §9.7: the
+    client's right to appeal, within the CB's window): the window in days
+    (``APPEAL_WINDOW_DAYS``), its last day, and the path of the appeal page with the decision
+    or certificate named (``url_name`` is the appeal page's URL name; the appeals live in an
+    app above this one and only their URL is named here, never imported)."""
+    days = settings.APPEAL_WINDOW_DAYS
+    return {"appeal_days": days,
+            "appeal_by": (decided_on + datetime.timedelta(days=days)).isoformat(),
+            "appeal_path": reverse(url_name, args=[pk])}

@@ -53,7 +53,7 @@ from .models import (
     CertificationDecision,
 )
 from .names import name_key
-from .records import record_certificate_event, record_status_change
+from .records import appeal_notice, record_certificate_event, record_status_change
 from .tasks import render_certificate_pdf
 
 D = CertificationDecision
@@ -519,6 +519,8 @@ def decide(*, cycle: CertificationCycle, actor: User, kind: str, outcome: str,
                           "reason": reason, "audit": audit.pk if audit else None,
                           "checks": {c.key: c.ok for c in checks},
                           "certificate": certificate.number if certificate else None})
+    appealable = (outcome == D.Outcome.REFUSE
+                  or (outcome == D.Outcome.GRANT and kind == D.Kind.SCOPE_REDUCTION))
     notify(template="certification_decision", to=member_emails(cycle.organization_id),
            context={"organization": str(cycle.organization), "kind": decision.get_kind_display(),
                     "outcome": decision.get_outcome_display(), "reason": reason,
@@ -526,7 +528,10 @@ def decide(*, cycle: CertificationCycle, actor: User, kind: str, outcome: str,
                                     outcome == D.Outcome.GRANT else ""),
                     "path": (reverse("certificate_detail", args=[certificate.pk])
                              if certificate and outcome == D.Outcome.GRANT
-                             else reverse("cycle_detail", args=[cycle.pk]))})
+                             else reverse("cycle_detail", args=[cycle.pk])),
+                    # A refusal or a scope reduction may be appealed (§9.7).
+                    **(appeal_notice(url_name="appeal_decision", pk=decision.pk,
+                                     decided_on=decision.decision_date) if appealable else {})})
     return decision
 
 

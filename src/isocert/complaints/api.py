@@ -70,7 +70,7 @@ class ComplaintOut(Schema):
     id: int
     reference: str
     status: str = Field(description="received, acknowledged, classified, investigating, "
-                        "investigated, decided, communicated or closed.")
+                        "investigated, decided, approved, communicated or closed.")
     name: str
     email: str
     organization_name: str
@@ -89,6 +89,11 @@ class ComplaintOut(Schema):
     outcome: str
     action: str
     special_audit_id: int | None
+    decided_by_id: int | None
+    approval_required: bool = Field(description="The outcome is approved by another "
+                                    "handler before it is sent (§9.8.6).")
+    approved_by_id: int | None
+    approval_notes: str
     due: dict[str, datetime.date] = Field(description="Time targets: acknowledge, "
                                           "client_notice, outcome (settings).")
     overdue: list[str]
@@ -101,7 +106,8 @@ def _out(complaint: Complaint) -> dict:
             "id", "reference", "status", "name", "email", "organization_name",
             "certificate_number", "subject", "description", "received_at", "relates_to",
             "organization_id", "certificate_id", "client_response", "investigator_id",
-            "investigation", "outcome", "action", "special_audit_id")},
+            "investigation", "outcome", "action", "special_audit_id", "decided_by_id",
+            "approval_required", "approved_by_id", "approval_notes")},
         "audit_ids": sorted(complaint.audits.values_list("pk", flat=True)),
         "due": services.due_dates(complaint),
         "overdue": services.overdue_reasons(complaint, timezone.localdate())
@@ -133,6 +139,10 @@ class ComplaintDecisionIn(Schema):
     outcome: str
     action: str = Field("none", description="`none`, `short_notice_audit` or `suspension`.")
     action_reason: str = ""
+
+
+class ComplaintApprovalIn(Schema):
+    notes: str = Field("", description="What the approver reviewed (optional).")
 
 
 class ComplaintResponseIn(Schema):
@@ -214,6 +224,35 @@ def decision(request, complaint_id: int, payload: ComplaintDecisionIn):
         outcome=payload.outcome, action=payload.action, action_reason=payload.action_reason))
 
 
+@router.post("/complaints/{complaint_id}/approval", response=ComplaintOut,
+             summary="Review and approve the decided outcome",
+             description="ISO/IEC 17021-1 §9.8.6: needed when the outcome was decided by the "
+                         "complaint's investigator, or always with the CB's setting "
+                         "`COMPLAINT_OUTCOME_APPROVAL` (`approval_required`); the outcome is "
+                         "sent only once approved. By a complaint handler not involved "
+                         "(403 `impartiality_threat`) other than the investigator and the "
+                         "person who decided (403 `forbidden`). 409 when no approval is "
+                         "needed or nothing is decided.")
+def approval(request, complaint_id: int, payload: ComplaintApprovalIn):
+    return _out(services.approve_complaint_outcome(
+        complaint=_complaint(request, complaint_id), actor=request.auth, notes=payload.notes))
+
+
+class ComplaintReturnIn(Schema):
+    reason: str = Field(description="Why the outcome is not approved; the decider is told.")
+
+
+@router.post("/complaints/{complaint_id}/return-outcome", response=ComplaintOut,
+             summary="Do not approve the outcome: back for a new decision",
+             description="ISO/IEC 17021-1 §9.8.6: the reviewer who would approve sends the "
+                         "outcome back with a reason (status `investigated`); the same rules "
+                         "as the approval, and 422 without a reason. Actions already taken "
+                         "with the decision stand.")
+def return_outcome(request, complaint_id: int, payload: ComplaintReturnIn):
+    return _out(services.return_complaint_outcome(
+        complaint=_complaint(request, complaint_id), actor=request.auth, reason=payload.reason))
+
+
 @router.post("/complaints/{complaint_id}/progress", response=ComplaintOut,
              summary="Report progress to the complainant (e-mail)")
 def progress(request, complaint_id: int, payload: ComplaintTextIn):
@@ -222,7 +261,8 @@ def progress(request, complaint_id: int, payload: ComplaintTextIn):
 
 
 @router.post("/complaints/{complaint_id}/outcome", response=ComplaintOut,
-             summary="Give the complainant formal notice of the outcome (e-mail)")
+             summary="Give the complainant formal notice of the outcome (e-mail)",
+             description="409 while an outcome that needs approval is not approved.")
 def outcome(request, complaint_id: int, payload: ComplaintTextIn):
     return _out(services.communicate_complaint_outcome(
         complaint=_complaint(request, complaint_id), actor=request.auth, text=payload.text))

@@ -31,6 +31,10 @@ class AppealOut(Schema):
     suspension_stayed: bool
     investigation: str
     outcome_reasons: str
+    regraded_from: str = Field(description="An upheld grading appeal: the finding's grade "
+                               "before; empty otherwise.")
+    regraded_to: str = Field(description="An upheld grading appeal: the grade the panel "
+                             "gave the finding; empty otherwise.")
     attachments: list[str]
 
 
@@ -39,7 +43,8 @@ def _out(appeal: Appeal) -> dict:
         **{field: getattr(appeal, field) for field in (
             "id", "reference", "status", "organization_id", "subject", "decision_id",
             "certificate_id", "finding_id", "decided_on", "grounds", "lodged_at",
-            "suspension_stayed", "investigation", "outcome_reasons")},
+            "suspension_stayed", "investigation", "outcome_reasons", "regraded_from",
+            "regraded_to")},
         "panel_ids": sorted(appeal.panel.values_list("pk", flat=True)),
         "attachments": list(appeal.attachments.values_list("filename", flat=True)),
     }
@@ -130,16 +135,22 @@ def investigation(request, appeal_id: int, payload: AppealInvestigationIn):
 class AppealDecisionIn(Schema):
     upheld: bool
     reasons: str
+    new_grade: str = Field("", description="An upheld `finding_grade` appeal: the finding's "
+                           "new grade, lower than the one appealed (`minor`, `observation` or "
+                           "`opportunity`); required then, refused otherwise (422).")
 
 
 @router.post("/appeals/{appeal_id}/decision", response=AppealOut,
              summary="The panel's decision, with formal notice to the client",
              description="Upheld: a refusal or scope reduction is reopened for a new "
                          "certification decision, a suspension lifted, a withdrawal "
-                         "reinstated. Dismissed: the reasons are sent to the client.")
+                         "reinstated, a finding regraded to `new_grade` through the audit "
+                         "conduct (its corrective-action due dates follow the new grade). "
+                         "Dismissed: the reasons are sent to the client.")
 def decision(request, appeal_id: int, payload: AppealDecisionIn):
     return _out(appeals.decide_appeal(appeal=_appeal(request, appeal_id), actor=request.auth,
-                                      upheld=payload.upheld, reasons=payload.reasons))
+                                      upheld=payload.upheld, reasons=payload.reasons,
+                                      new_grade=payload.new_grade))
 
 
 @router.post("/appeals/{appeal_id}/close", response=AppealOut, summary="Close the appeal")

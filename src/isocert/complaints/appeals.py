@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from isocert.accounts.models import Organization, User
 from isocert.accounts.permissions import can, can_in, member_emails, staff_emails
+from isocert.audits.conduct.services import GRADE_SEVERITY, regrade_finding_on_appeal
 from isocert.audits.models import Audit, Finding
 from isocert.certification.lifecycle import reinstate_certificate, restore_certificate
 from isocert.certification.models import (
@@ -227,7 +228,7 @@ def record_appeal_investigation(*, appeal: Appeal, actor: User, investigation: s
     return appeal
 
 
-def _reopen(appeal: Appeal, actor: User, reasons: str) -> None:
+def _reopen(appeal: Appeal, actor: User, reasons: str, new_grade: str) -> None:
     """What an upheld appeal does to the decision appealed."""
     why = f"Appeal {appeal.reference} upheld: {reasons}"
     if appeal.subject in (A.Subject.REFUSAL, A.Subject.SCOPE_REDUCTION):
@@ -237,30 +238,66 @@ def _reopen(appeal: Appeal, actor: User, reasons: str) -> None:
             restore_certificate(certificate=appeal.certificate, actor=actor, reason=why)
     elif appeal.subject == A.Subject.WITHDRAWAL:
         reinstate_certificate(certificate=appeal.certificate, actor=actor, reason=why)
-    # A finding's grading: the audit team regrades it on the audit; the record says so.
+    elif appeal.subject == A.Subject.FINDING_GRADE:
+        appeal.regraded_from = appeal.finding.grade
+        appeal.regraded_to = new_grade
+        regrade_finding_on_appeal(finding=appeal.finding, actor=actor, grade=new_grade,
+                                  reason=why)
+
+
+def _clean_new_grade(appeal: Appeal, upheld: bool, new_grade: str) -> str:
+    """The grade an upheld grading appeal gives the finding: required then, and less
+    severe than the one appealed (the client appealed against it); refused otherwise."""
+    new_grade = (new_grade or "").strip()
+    if not (upheld and appeal.subject == A.Subject.FINDING_GRADE):
+        if new_grade:
+            raise InvalidInput("A new grade is given only when a grading appeal is upheld.",
+                               fields={"new_grade": "Leave empty."})
+        return ""
+    current = appeal.finding.grade
+    lower = GRADE_SEVERITY[GRADE_SEVERITY.index(current) + 1:]
+    if new_grade not in lower:
+        labels = ", ".join(Finding.Grade(grade).label.lower() for grade in lower)
+        raise InvalidInput(
+            f"An upheld grading appeal lowers the grade of finding #{appeal.finding.number} "
+            f"({Finding.Grade(current).label.lower()}): choose {labels or 'nothing lower'}.",
+            fields={"new_grade": "Choose the new, lower grade."})
+    return new_grade
 
 
 @transaction.atomic
-def decide_appeal(*, appeal: Appeal, actor: User, upheld: bool, reasons: str) -> Appeal:
+def decide_appeal(*, appeal: Appeal, actor: User, upheld: bool, reasons: str,
+                  new_grade: str = "") -> Appeal:
     """The panel's decision (§9.7.6), with reasons, and formal notice to the client
     (§9.7.7). Upheld: a refusal or scope reduction is reopened for a new decision
     (``certification.services.reopen_decision``), a suspension lifted, a withdrawal
-    reinstated (``certification.lifecycle``); a finding is regraded by its audit team.
-    Refused: someone not on the panel."""
+    reinstated (``certification.lifecycle``); a finding's grading is replaced by
+    ``new_grade``, a lower one, through the audit conduct's
+    ``regrade_finding_on_appeal`` (its corrective-action requirements follow the new grade).
+    Refused (nothing written): someone not on the panel; an upheld grading appeal without
+    a lower ``new_grade``; a ``new_grade`` on any other outcome."""
     appeal = _locked(appeal)
     _ensure_panel_member(appeal, actor)
     reasons = clean_reason(reasons, field="reasons", what="the reasons for the outcome",
                            limit=20000)
+    new_grade = _clean_new_grade(appeal, upheld, new_grade)
     APPEAL_LIFECYCLE.apply(appeal, "uphold" if upheld else "dismiss")
     if upheld:
-        _reopen(appeal, actor, reasons)
+        _reopen(appeal, actor, reasons, new_grade)
     appeal.outcome_reasons = reasons
     appeal.decided_by = actor
     appeal.decided_at = timezone.now()
     appeal.save()
-    record_step(actor, "appeal", "upheld" if upheld else "dismissed", appeal, {"reasons": reasons})
+    record_step(actor, "appeal", "upheld" if upheld else "dismissed", appeal, {
+        "reasons": reasons,
+        **({"regraded_from": appeal.regraded_from, "regraded_to": appeal.regraded_to}
+           if appeal.regraded_to else {})})
+    regraded = (f" Finding #{appeal.finding.number} is regraded from "
+                f"{Finding.Grade(appeal.regraded_from).label.lower()} to "
+                f"{Finding.Grade(appeal.regraded_to).label.lower()}."
+                if appeal.regraded_to else "")
     _tell_client(appeal, "appeal_outcome",
-                 ("Upheld. " if upheld else "Dismissed. ") + reasons)
+                 ("Upheld. " if upheld else "Dismissed. ") + reasons + regraded)
     return appeal
 
 

@@ -3,6 +3,8 @@ for the services, which enforce the rules."""
 
 from django import forms
 
+from isocert.audits.models import Finding
+
 from .models import Complaint
 from .selectors import staff_choices
 
@@ -78,6 +80,16 @@ class DecisionForm(forms.Form):
                                     help_text="Defaults to the outcome.")
 
 
+class ApprovalForm(forms.Form):
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                            label="Review notes", help_text="What you checked (optional).")
+
+
+class ReturnOutcomeForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}),
+                             label="Why the outcome is not approved")
+
+
 class TextForm(forms.Form):
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="Message")
 
@@ -115,3 +127,15 @@ class AppealDecisionForm(forms.Form):
                                     coerce=lambda value: value == "true",
                                     widget=forms.RadioSelect, label="Outcome")
     reasons = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
+    new_grade = forms.ChoiceField(required=False, label="New grade of the finding",
+                                  help_text="Upheld: the lower grade the finding gets; its "
+                                            "corrective action follows the new grade.")
+
+    def __init__(self, *args, finding=None, **kwargs):
+        """``finding``: the finding of a grading appeal; without one there is no grade."""
+        super().__init__(*args, **kwargs)
+        if finding is None:
+            del self.fields["new_grade"]
+        else:
+            self.fields["new_grade"].choices = [("", "—")] + [
+                choice for choice in Finding.Grade.choices if choice[0] != finding.grade]

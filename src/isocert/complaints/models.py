@@ -10,6 +10,7 @@ in the audit trail by the service that makes it.
 from django.conf import settings
 from django.db import models
 
+from isocert.audits.models import Finding
 from isocert.core.statemachine import StateMachine
 
 
@@ -23,6 +24,7 @@ class Complaint(models.Model):
         INVESTIGATING = "investigating", "Investigator assigned"
         INVESTIGATED = "investigated", "Investigation recorded"
         DECIDED = "decided", "Outcome decided"
+        APPROVED = "approved", "Outcome approved"
         COMMUNICATED = "communicated", "Complainant told the outcome"
         CLOSED = "closed", "Closed"
 
@@ -72,6 +74,13 @@ class Complaint(models.Model):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
+    approval_required = models.BooleanField(
+        default=False, help_text="The outcome is approved by another handler before it is "
+        "sent (§9.8.6): decided by the investigator, or the CB approves every outcome.")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approval_notes = models.TextField(blank=True)
     communicated_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     last_reminded_on = models.DateField(null=True, blank=True)
@@ -89,18 +98,24 @@ class Complaint(models.Model):
 
 _C = Complaint.Status
 # §9.8.3–9.8.7: receipt, acknowledgment, validation (which activity or client it concerns),
-# investigation by someone not involved, decision, formal notice to the complainant, end.
+# investigation by someone not involved, decision, its review and approval by someone not
+# involved when required (§9.8.6; ``approval_required``: then ``communicate_outcome`` waits
+# for ``approve``, and ``return_outcome`` sends it back for a new decision), formal notice
+# to the complainant, end.
 COMPLAINT_LIFECYCLE = StateMachine("complaint", {
     "acknowledge": ({_C.RECEIVED}, _C.ACKNOWLEDGED),
     "classify": ({_C.ACKNOWLEDGED}, _C.CLASSIFIED),
     "assign_investigator": ({_C.CLASSIFIED, _C.INVESTIGATING}, _C.INVESTIGATING),
     "record_investigation": ({_C.INVESTIGATING}, _C.INVESTIGATED),
     "decide": ({_C.INVESTIGATED}, _C.DECIDED),
-    "communicate_outcome": ({_C.DECIDED}, _C.COMMUNICATED),
+    "approve": ({_C.DECIDED}, _C.APPROVED),
+    "return_outcome": ({_C.DECIDED}, _C.INVESTIGATED),
+    "communicate_outcome": ({_C.DECIDED, _C.APPROVED}, _C.COMMUNICATED),
     "close": ({_C.COMMUNICATED}, _C.CLOSED),
 }, labels=dict(_C.choices))
 # Where the client concerned may still answer, and the CB still write to the complainant.
-COMPLAINT_HANDLING = {_C.CLASSIFIED, _C.INVESTIGATING, _C.INVESTIGATED, _C.DECIDED}
+COMPLAINT_HANDLING = {_C.CLASSIFIED, _C.INVESTIGATING, _C.INVESTIGATED, _C.DECIDED,
+                      _C.APPROVED}
 
 
 class ComplaintAttachment(models.Model):
@@ -187,6 +202,9 @@ class Appeal(models.Model):
     investigation = models.TextField(blank=True)
     investigated_at = models.DateTimeField(null=True, blank=True)
     outcome_reasons = models.TextField(blank=True)
+    # A grading appeal upheld: the grade the finding had and the one the panel gave it.
+    regraded_from = models.CharField(max_length=12, blank=True, choices=Finding.Grade.choices)
+    regraded_to = models.CharField(max_length=12, blank=True, choices=Finding.Grade.choices)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)

@@ -3,8 +3,10 @@
 
 from django.dispatch import receiver
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from isocert.accounts.permissions import can, can_in
+from isocert.audits.conduct.signals import finding_page_panels
 from isocert.certification.signals import (
     certificate_page_panels,
     daily_run_done,
@@ -59,6 +61,29 @@ def certificate_panel(sender, *, certificate, request, **kwargs) -> str:
         "matters": _matters(certificate.organization_id) if staff else [],
         "appeals": list(Appeal.objects.filter(certificate=certificate)),
         "appealable": certificate.status in ("Suspended", "Withdrawn"),
+    }, request=request)
+
+
+@receiver(finding_page_panels, dispatch_uid="complaints.finding_panel")
+def finding_panel(sender, *, finding, request, **kwargs) -> str:
+    """A finding's page: the client's owners and editors may appeal its grading within
+    ``APPEAL_WINDOW_DAYS`` of it being raised (§9.7); the appeals on it show to the client's
+    members and the CB's appeal handlers."""
+    user = request.user
+    organization = finding.audit.cycle.organization
+    is_editor = can_in(user, "edit", organization)
+    is_reader = can_in(user, "read", organization)
+    handler = can(user, "handle_appeals")
+    if not (is_reader or handler):
+        return ""
+    appeals = list(Appeal.objects.filter(finding=finding))
+    raised_on = timezone.localtime(finding.created_at).date()
+    window_open = selectors.appeal_window_open(decided_on=raised_on, today=timezone.localdate())
+    return render_to_string("complaints/_finding_panel.html", {
+        "finding": finding, "appeals": appeals, "window_open": window_open,
+        "appealable": (is_editor and window_open
+                       and not any(appeal.is_open for appeal in appeals)),
+        "appeal_by": selectors.appeal_deadline(decided_on=raised_on),
     }, request=request)
 
 

@@ -168,6 +168,26 @@ def appealable_decisions(*, user: User, today: datetime.date) -> QuerySet[Certif
         .select_related("cycle__organization").distinct())
 
 
+def appealable_findings(*, user: User, today: datetime.date) -> QuerySet[Finding]:
+    """Findings raised on the user's organizations still within the window (their grading
+    may be appealed)."""
+    if not user.is_authenticated:
+        return Finding.objects.none()
+    since = today - datetime.timedelta(days=settings.APPEAL_WINDOW_DAYS)
+    return (Finding.objects.filter(
+        created_at__date__gte=since, **_member_filter(user, "audit__cycle__organization__"))
+        .select_related("audit__cycle__organization", "clause").distinct())
+
+
+def appeal_deadline(*, decided_on: datetime.date) -> datetime.date:
+    """The last day an appeal of a decision taken on ``decided_on`` may be lodged."""
+    return decided_on + datetime.timedelta(days=settings.APPEAL_WINDOW_DAYS)
+
+
+def appeal_window_open(*, decided_on: datetime.date, today: datetime.date) -> bool:
+    return today <= appeal_deadline(decided_on=decided_on)
+
+
 def appeal_attachment_get(*, user: User, pk) -> AppealAttachment:
     attachment = get_object_or_404(AppealAttachment.objects.select_related("file"), pk=pk)
     appeal_get(user=user, pk=attachment.appeal_id)

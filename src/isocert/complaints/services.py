@@ -295,9 +295,88 @@ def decide_complaint(*, complaint: Complaint, actor: User, outcome: str,
     complaint.action = action
     complaint.decided_by = actor
     complaint.decided_at = timezone.now()
+    complaint.approval_required = outcome_needs_approval(complaint)
     complaint.save()
     record_step(actor, "complaint", "decided", complaint, {
-        "action": action, "special_audit": complaint.special_audit_id})
+        "action": action, "special_audit": complaint.special_audit_id,
+        "approval_required": complaint.approval_required})
+    if complaint.approval_required:
+        notify(template="complaint_approval", to=[
+            address for address in staff_emails("handle_complaints")
+            if address not in (actor.email, complaint.investigator.email
+                               if complaint.investigator else "")], context={
+            "reference": complaint.reference, "subject": complaint.subject,
+            "path": reverse("complaint_detail", args=[complaint.pk])})
+    return complaint
+
+
+def outcome_needs_approval(complaint: Complaint) -> bool:
+    """§9.8.6: the decision communicated to the complainant is made, or reviewed and
+    approved, by persons not involved in the subject of the complaint. An outcome decided
+    by the complaint's own investigator is reviewed and approved by another handler before
+    it is sent (the investigation and the decision are not in the same hands unchecked);
+    with ``COMPLAINT_OUTCOME_APPROVAL`` on, every outcome is."""
+    return (settings.COMPLAINT_OUTCOME_APPROVAL
+            or (complaint.investigator_id is not None
+                and complaint.decided_by_id == complaint.investigator_id))
+
+
+def _ensure_approver(complaint: Complaint, actor: User, action: str) -> None:
+    """The checks of the review of an outcome (§9.8.6), before anything is written."""
+    COMPLAINT_LIFECYCLE.target(action, complaint.status)
+    if not complaint.approval_required:
+        raise TransitionNotAllowed("This outcome needs no separate approval; send it to the "
+                                   "complainant.")
+    ensure_not_involved(actor, involved_people(complaint), field="actor",
+                        role="person approving the outcome")
+    if actor.pk in (complaint.investigator_id, complaint.decided_by_id):
+        raise NotPermitted(
+            "The outcome is approved by someone other than the investigator and the person "
+            "who decided it (ISO/IEC 17021-1 §9.8.6).",
+            fields={"actor": "Another complaint handler approves."})
+
+
+@transaction.atomic
+def approve_complaint_outcome(*, complaint: Complaint, actor: User, notes: str = "") -> Complaint:
+    """Review and approve the decided outcome before the complainant is told (§9.8.6).
+    Refused (nothing written): someone who does not handle complaints; an outcome that
+    needs no approval or is not decided (409); a person involved in what is complained
+    about (403 ``impartiality_threat``); the investigator or the person who decided (403:
+    the approval is a second person's review)."""
+    ensure_handler(actor)
+    notes = _text(notes, "notes", limit=5000, what="notes", required=False)
+    complaint = _locked(complaint)
+    _ensure_approver(complaint, actor, "approve")
+    COMPLAINT_LIFECYCLE.apply(complaint, "approve")
+    complaint.approved_by = actor
+    complaint.approved_at = timezone.now()
+    complaint.approval_notes = notes
+    complaint.save()
+    record_step(actor, "complaint", "approved", complaint, {"notes": notes})
+    return complaint
+
+
+@transaction.atomic
+def return_complaint_outcome(*, complaint: Complaint, actor: User, reason: str) -> Complaint:
+    """The reviewer does not approve the outcome (§9.8.6): it goes back, with the reason,
+    for a new decision (status *investigation recorded*); nothing is sent to the
+    complainant. The actions already taken with the decision (a short-notice audit, a
+    suspension) stand: each is undone, if at all, through its own service. Refused as
+    ``approve_complaint_outcome`` is, and without a reason."""
+    ensure_handler(actor)
+    reason = clean_reason(reason, field="reason", what="why the outcome is not approved",
+                          limit=5000)
+    complaint = _locked(complaint)
+    _ensure_approver(complaint, actor, "return_outcome")
+    COMPLAINT_LIFECYCLE.apply(complaint, "return_outcome")
+    complaint.approval_notes = reason
+    complaint.save()
+    record_step(actor, "complaint", "outcome_returned", complaint, {
+        "reason": reason, "outcome": complaint.outcome, "decided_by": complaint.decided_by_id})
+    notify(template="complaint_outcome_returned",
+           to=[complaint.decided_by.email] if complaint.decided_by else [], context={
+               "reference": complaint.reference, "reason": reason,
+               "path": reverse("complaint_detail", args=[complaint.pk])})
     return complaint
 
 
@@ -321,11 +400,17 @@ def report_complaint_progress(*, complaint: Complaint, actor: User, text: str) -
 def communicate_complaint_outcome(*, complaint: Complaint, actor: User,
                                   text: str = "") -> Complaint:
     """Give the complainant formal notice of the outcome (§9.8.7) by e-mail; ``text``
-    defaults to the decided outcome."""
+    defaults to the decided outcome. Refused (409) while an outcome that needs approval
+    (``outcome_needs_approval``) is not approved yet (§9.8.6)."""
     ensure_handler(actor)
     complaint = _locked(complaint)
     text = _text(text, "text", limit=10000, what="the notice", required=False) \
         or complaint.outcome
+    COMPLAINT_LIFECYCLE.target("communicate_outcome", complaint.status)
+    if complaint.approval_required and complaint.status != C.Status.APPROVED:
+        raise TransitionNotAllowed(
+            "The outcome must be reviewed and approved by a person not involved before the "
+            "complainant is told (ISO/IEC 17021-1 §9.8.6).")
     COMPLAINT_LIFECYCLE.apply(complaint, "communicate_outcome")
     complaint.communicated_at = timezone.now()
     complaint.save()

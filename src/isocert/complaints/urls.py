@@ -17,6 +17,7 @@ urlpatterns = [
     path("decisions/<int:pk>/appeal/", views_appeals.appeal_decision, name="appeal_decision"),
     path("certificates/<int:pk>/appeal/", views_appeals.appeal_certificate,
          name="appeal_certificate"),
+    path("findings/<int:pk>/appeal/", views_appeals.appeal_finding, name="appeal_finding"),
     path("appeals/<int:pk>/", views_appeals.appeal_detail, name="appeal_detail"),
     path("appeals/<int:pk>/<slug:action>/", views_appeals.appeal_action, name="appeal_action"),
     path("appeal-attachments/<int:pk>/download/", views_appeals.appeal_attachment_download,

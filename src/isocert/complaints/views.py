@@ -18,6 +18,7 @@ from isocert.registry.views_public import rate_limited
 
 from . import selectors, services
 from .forms import (
+    ApprovalForm,
     ClassifyForm,
     ComplaintForm,
     DecisionForm,
@@ -25,6 +26,7 @@ from .forms import (
     InvestigatorForm,
     OutcomeForm,
     ResponseForm,
+    ReturnOutcomeForm,
     TextForm,
 )
 from .models import COMPLAINT_LIFECYCLE, Complaint
@@ -86,6 +88,8 @@ def _forms(complaint: Complaint, bound: dict | None = None) -> dict:
         "assign_investigator": InvestigatorForm(),
         "record_investigation": InvestigationForm(),
         "decide": DecisionForm(),
+        "approve": ApprovalForm(),
+        "return_outcome": ReturnOutcomeForm(),
         "progress": TextForm(),
         "communicate_outcome": OutcomeForm(),
     }
@@ -95,6 +99,10 @@ def _forms(complaint: Complaint, bound: dict | None = None) -> dict:
 
 def _detail(request, complaint: Complaint, bound: dict | None = None, status: int = 200):
     allowed = set(COMPLAINT_LIFECYCLE.allowed_actions(complaint.status))
+    if complaint.approval_required and complaint.status == Complaint.Status.DECIDED:
+        allowed.discard("communicate_outcome")   # §9.8.6: approved first
+    elif not complaint.approval_required:
+        allowed -= {"approve", "return_outcome"}
     return render(request, "complaints/detail.html", {
         "complaint": complaint, "forms": _forms(complaint, bound), "allowed": allowed,
         "due": services.due_dates(complaint),
@@ -148,6 +156,14 @@ def _run(action: str, complaint: Complaint, request):
             complaint=complaint, actor=user, outcome=form.cleaned_data["outcome"],
             action=form.cleaned_data["action"],
             action_reason=form.cleaned_data["action_reason"])
+    if action == "approve":
+        form = ApprovalForm(post)
+        return form, lambda: services.approve_complaint_outcome(
+            complaint=complaint, actor=user, notes=form.cleaned_data["notes"])
+    if action == "return_outcome":
+        form = ReturnOutcomeForm(post)
+        return form, lambda: services.return_complaint_outcome(
+            complaint=complaint, actor=user, reason=form.cleaned_data["reason"])
     if action == "progress":
         form = TextForm(post)
         return form, lambda: services.report_complaint_progress(

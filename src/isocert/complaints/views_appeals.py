@@ -23,6 +23,8 @@ def appeal_list(request):
         "appeals": selectors.appeals_for_user(user=request.user),
         "appealable": selectors.appealable_decisions(user=request.user,
                                                      today=timezone.localdate()),
+        "appealable_findings": selectors.appealable_findings(user=request.user,
+                                                             today=timezone.localdate()),
     })
 
 
@@ -56,6 +58,15 @@ def appeal_decision(request, pk):
 
 
 @login_required
+def appeal_finding(request, pk):
+    """Appeal a finding's grading, from the finding's page (§9.7)."""
+    finding = selectors.appealable_finding_get(user=request.user, pk=pk)
+    return _lodge(request, subject=Appeal.Subject.FINDING_GRADE,
+                  what=f"finding #{finding.number} ({finding.get_grade_display().lower()}, "
+                       f"{finding.audit.get_kind_display()})", finding=finding)
+
+
+@login_required
 def appeal_certificate(request, pk):
     """Appeal a suspension or a withdrawal, from the certificate."""
     certificate = selectors.appealable_certificate_get(user=request.user, pk=pk)
@@ -67,7 +78,7 @@ def appeal_certificate(request, pk):
 
 def _detail(request, appeal: Appeal, bound: dict | None = None, status: int = 200):
     forms = {"appoint_panel": PanelForm(), "record_investigation": InvestigationForm(),
-             "decide": AppealDecisionForm(), **(bound or {})}
+             "decide": AppealDecisionForm(finding=appeal.finding), **(bound or {})}
     handler = selectors.handles_appeals(request.user)
     on_panel = appeal.panel.filter(pk=request.user.pk).exists()
     return render(request, "complaints/appeal_detail.html", {
@@ -109,12 +120,13 @@ def appeal_action(request, pk, action):
             return appeals.record_appeal_investigation(
                 appeal=appeal, actor=user, investigation=form.cleaned_data["investigation"])
     elif action == "decide":
-        form = AppealDecisionForm(post)
+        form = AppealDecisionForm(post, finding=appeal.finding)
 
         def call():
             return appeals.decide_appeal(appeal=appeal, actor=user,
                                          upheld=form.cleaned_data["upheld"],
-                                         reasons=form.cleaned_data["reasons"])
+                                         reasons=form.cleaned_data["reasons"],
+                                         new_grade=form.cleaned_data.get("new_grade", ""))
     else:
         raise Http404("No such action")
     if form is not None and not form.is_valid():

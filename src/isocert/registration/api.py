@@ -392,7 +392,8 @@ class TransferReviewOut(Schema):
     visit: str
     visit_date: datetime.date | None
     visit_findings: str
-    notes: str
+    notes: str | None = Field(..., description="The CB's working notes: for its application "
+                              "readers and transfer reviewers; null for the client's members.")
     passed: bool = Field(..., description="Every check confirmed and no visit pending or "
                                           "unsatisfactory: the transfer can be accepted")
     failed: list[str]
@@ -406,11 +407,12 @@ class TransferConclusionIn(Schema):
                                           "client is told")
 
 
-def _transfer_out(review: TransferReview) -> dict:
+def _transfer_out(review: TransferReview, user) -> dict:
     return {"application_id": review.application_id, "status": review.status,
             "checks": review.check_rows(), "visit": review.visit,
             "visit_date": review.visit_date, "visit_findings": review.visit_findings,
-            "notes": review.notes, "passed": review.passed, "failed": review.failed_checks(),
+            "notes": review.notes if selectors.sees_transfer_notes(user) else None,
+            "passed": review.passed, "failed": review.failed_checks(),
             "reasons": review.reasons, "reviewed_by": str(review.reviewed_by or ""),
             "concluded_at": review.concluded_at}
 
@@ -419,10 +421,10 @@ def _transfer_out(review: TransferReview) -> dict:
             tags=["transfers"], summary="The pre-transfer review (IAF MD 2); 404 until recorded")
 def get_transfer_review(request, app_id: int):
     application = selectors.application_get(user=request.auth, pk=app_id)
-    review = TransferReview.objects.filter(application=application).first()
+    review = selectors.transfer_review_of(application=application)
     if review is None:
         raise Http404("No transfer review")
-    return _transfer_out(review)
+    return _transfer_out(review, request.auth)
 
 
 @router.put("/applications/{app_id}/transfer-review", response=TransferReviewOut,
@@ -434,7 +436,7 @@ def put_transfer_review(request, app_id: int, payload: TransferReviewIn):
     review = services.record_transfer_review(
         application=selectors.application_get(user=request.auth, pk=app_id),
         actor=request.auth, **payload.dict())
-    return _transfer_out(review)
+    return _transfer_out(review, request.auth)
 
 
 @router.post("/applications/{app_id}/transfer-review/accept", response=TransferReviewOut,
@@ -446,7 +448,7 @@ def accept_transfer(request, app_id: int, payload: TransferConclusionIn):
     review = services.conclude_transfer_review(
         application=selectors.application_get(user=request.auth, pk=app_id),
         actor=request.auth, accept=True, reasons=payload.reasons)
-    return _transfer_out(review)
+    return _transfer_out(review, request.auth)
 
 
 @router.post("/applications/{app_id}/transfer-review/refuse", response=TransferReviewOut,
@@ -457,7 +459,7 @@ def refuse_transfer(request, app_id: int, payload: TransferConclusionIn):
     review = services.conclude_transfer_review(
         application=selectors.application_get(user=request.auth, pk=app_id),
         actor=request.auth, accept=False, reasons=payload.reasons)
-    return _transfer_out(review)
+    return _transfer_out(review, request.auth)
 
 
 # --- audit time and quotations ---------------------------------------------------------------

@@ -24,6 +24,7 @@ from .models import (
     ApplicationMessage,
     AuditTimeDetermination,
     Quotation,
+    TransferReview,
 )
 from .quotations import audit_time_inputs
 
@@ -74,6 +75,20 @@ REVIEW_QUEUE_STATES = [
     Application.Status.SUBMITTED, Application.Status.RESUBMITTED, Application.Status.UNDER_REVIEW,
     Application.Status.INFORMATION_REQUESTED,
 ]
+
+
+def transfer_review_of(*, application: Application) -> TransferReview | None:
+    """The pre-transfer review of an application the caller already selected for the user
+    (``application_get``): None until the CB records it."""
+    return TransferReview.objects.select_related("reviewed_by").filter(
+        application=application).first()
+
+
+def sees_transfer_notes(user: User) -> bool:
+    """The review's notes are the CB's working notes: its application readers and transfer
+    reviewers see them; the client sees the status, each check of IAF MD 2 §2.2 with its
+    result, the visit, and the conclusion with its reasons, which the CB tells it (§2.2)."""
+    return can(user, "read_applications") or can(user, "review_transfers")
 
 
 def ensure_cb_reader(user: User) -> None:

@@ -173,6 +173,9 @@ def application_detail(request, pk):
         "quotations": selectors.quotations_for_application(user=request.user,
                                                            application=application),
         "accept_form": AcceptQuotationForm(),
+        # A transfer: the pre-transfer review as the client may read it (IAF MD 2 §2.2).
+        "transfer_review": (selectors.transfer_review_of(application=application)
+                            if application.is_transfer else None),
     })
 
 

@@ -151,6 +151,66 @@ def delete_finding(*, finding: Finding, actor: User) -> None:
 
 
 
+# From the most to the least severe: an appeal upheld against a grading lowers it.
+GRADE_SEVERITY = [Finding.Grade.MAJOR, Finding.Grade.MINOR, Finding.Grade.OBSERVATION,
+                  Finding.Grade.OPPORTUNITY]
+
+
+@transaction.atomic
+def regrade_finding_on_appeal(*, finding: Finding, actor: User, grade: str,
+                              reason: str) -> Finding:
+    """Change a finding's grade because an appeal against the grading was upheld
+    (ISO/IEC 17021-1 §9.7); called by the appeals panel's decision, at any point of the
+    audit and of the corrective action (unlike ``update_finding``, which is the audit
+    team's correction before the client answers).
+
+    The corrective-action requirements follow the new grade (``set_due_dates``, counted
+    from the audit's last day as when it was raised): a major become minor needs no
+    verification of its implementation any more (``verification_due`` cleared; a minor's
+    accepted plan ends its corrective action), a minor become major does; a
+    nonconformity become an observation or opportunity needs no answer (status *no
+    corrective action needed*), and the reverse opens one. The client's answers stay on
+    record. Audit event ``audits.finding.regraded`` with both grades and the reason.
+
+    Refused (nothing written): someone who is not CB staff; an unknown grade or the grade
+    it has; no reason.
+    """
+    if not actor.is_active or not actor.staff_roles_set:
+        raise NotPermitted("Only the CB's staff can regrade a finding on appeal.")
+    if grade not in Finding.Grade.values:
+        message = choice_error(Finding.Grade.choices, what="the grade")
+        raise InvalidInput(message, fields={"grade": message})
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Say why the finding is regraded.",
+                           fields={"reason": "The reason is required."})
+    finding = Finding.objects.select_for_update().select_related(
+        "audit__cycle", "clause").get(pk=finding.pk)
+    if grade == finding.grade:
+        raise InvalidInput(f"Finding #{finding.number} is already graded "
+                           f"{finding.get_grade_display().lower()}.",
+                           fields={"grade": "Choose another grade."})
+    before = {"grade": finding.grade, "status": finding.status,
+              "plan_due": finding.plan_due, "verification_due": finding.verification_due}
+    was_nonconformity = finding.is_nonconformity
+    finding.grade = grade
+    if was_nonconformity and not finding.is_nonconformity:
+        FINDING_LIFECYCLE.apply(finding, "regrade_on_appeal_no_action")
+    elif finding.is_nonconformity and not was_nonconformity:
+        FINDING_LIFECYCLE.apply(finding, "regrade_nonconformity")
+    set_due_dates(finding, finding.audit)
+    finding.save(update_fields=["grade", "status", "plan_due", "verification_due"])
+    record_event(actor=actor, action="audits.finding.regraded", obj=finding,
+                 organization_id=finding.audit.cycle.organization_id, payload={
+                     **_payload(finding), "from": before["grade"], "to": grade,
+                     "status_from": before["status"], "status": finding.status,
+                     "plan_due": finding.plan_due.isoformat() if finding.plan_due else None,
+                     "verification_due": (finding.verification_due.isoformat()
+                                          if finding.verification_due else None),
+                     "reason": reason})
+    return finding
+
+
 def _finding_mail(finding: Finding, **extra) -> dict:
     audit = finding.audit
     return {"organization": str(audit.cycle.organization), "audit": str(audit.get_kind_display()),

@@ -115,6 +115,12 @@ FINDING_LIFECYCLE = StateMachine("corrective action", {
                               Finding.Status.OPEN),
     "regrade_no_action": ({Finding.Status.OPEN, Finding.Status.NOT_APPLICABLE},
                           Finding.Status.NOT_APPLICABLE),
+    # An upheld appeal against the grading (ISO/IEC 17021-1 §9.7) may turn a nonconformity
+    # into an observation or opportunity at any point of its corrective action: nothing
+    # more is expected of the client (its answers stay on record).
+    "regrade_on_appeal_no_action": ({Finding.Status.OPEN, Finding.Status.SUBMITTED,
+                                     Finding.Status.RETURNED, Finding.Status.PLAN_ACCEPTED,
+                                     Finding.Status.VERIFIED}, Finding.Status.NOT_APPLICABLE),
 }, labels=dict(Finding.Status.choices))
 
 

@@ -19,11 +19,13 @@ from .common import (
 )
 from .findings import (
     CA_DONE,
+    GRADE_SEVERITY,
     REVIEW_DECISION_CHOICES,
     REVIEW_DECISIONS,
     create_finding,
     delete_finding,
     latest_response,
+    regrade_finding_on_appeal,
     review_corrective_action,
     submit_corrective_action,
     update_finding,
@@ -47,6 +49,7 @@ from .reports import (
 
 __all__ = [
     "CA_DONE",
+    "GRADE_SEVERITY",
     "REMINDER_ACTION",
     "REVIEW_DECISIONS",
     "REVIEW_DECISION_CHOICES",
@@ -67,6 +70,7 @@ __all__ = [
     "overdue_findings",
     "overdue_reason",
     "prepare_checklist",
+    "regrade_finding_on_appeal",
     "render_report_pdf_file",
     "report_content",
     "review_corrective_action",

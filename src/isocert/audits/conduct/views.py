@@ -26,6 +26,7 @@ from .forms import (
     ReviewForm,
 )
 from .models import FINDING_LIFECYCLE, Finding
+from .signals import finding_panels
 
 
 def _cb_audit(request, pk) -> Audit:
@@ -223,6 +224,7 @@ def _finding_context(request, finding: Finding, *, answer_form=None, review_form
                                                   "corrective_action")} if responses else None),
         "review_form": review_form or ReviewForm(),
         "is_cb_side": selectors.is_cb_side(request.user, audit),
+        "panels": finding_panels(finding=finding, request=request),
     }
 
 
