@@ -95,15 +95,16 @@ def decision_cycle_get(*, user: User, pk) -> CertificationCycle:
 
 
 def cycles_awaiting_decision(*, user: User) -> QuerySet[CertificationCycle]:
-    """Cycles with a closed stage 2, recertification or scope-extension audit whose report
-    has no decision yet — the decision maker's queue."""
+    """Cycles with a closed stage 2, recertification, scope-extension or edition-transition
+    audit whose report has no decision yet — the decision maker's queue."""
     if not sees_all_certificates(user):
         return CertificationCycle.objects.none()
     decided_audits = CertificationDecision.objects.filter(
         outcome__in=[CertificationDecision.Outcome.GRANT, CertificationDecision.Outcome.REFUSE],
         status=CertificationDecision.Status.FINAL, audit__isnull=False).values("audit_id")
     waiting = Audit.objects.filter(
-        kind__in=[Audit.Kind.STAGE2, Audit.Kind.RECERTIFICATION, Audit.Kind.SCOPE_EXTENSION],
+        kind__in=[Audit.Kind.STAGE2, Audit.Kind.RECERTIFICATION, Audit.Kind.SCOPE_EXTENSION,
+                  Audit.Kind.TRANSITION],
         status=Audit.Status.CLOSED).exclude(pk__in=decided_audits)
     return (CertificationCycle.objects.filter(audits__in=waiting).distinct()
             .select_related("organization").order_by("created_at"))
