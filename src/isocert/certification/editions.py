@@ -203,15 +203,11 @@ def change_transition(*, transition: EditionTransition, actor: User, deadline=UN
         raise Conflict(f"The deadline {transition.deadline} has passed: certificates not "
                        "transitioned were expired on it; the transition can no longer change.")
     errors: dict = {}
-    new = {}
-    if given(deadline):
-        new["deadline"] = _clean_deadline(deadline, errors)
-    if given(extra_audit_days):
-        new["extra_audit_days"] = _clean_days(extra_audit_days, errors)
-    if given(extra_audit_percent):
-        new["extra_audit_percent"] = _clean_percent(extra_audit_percent, errors)
-    if given(notice_reference):
-        new["notice_reference"] = _clean_notice(notice_reference, errors)
+    cleaners = {"deadline": _clean_deadline, "extra_audit_days": _clean_days,
+                "extra_audit_percent": _clean_percent, "notice_reference": _clean_notice}
+    new = {key: cleaners[key](value, errors) for key, value in given(
+        deadline=deadline, extra_audit_days=extra_audit_days,
+        extra_audit_percent=extra_audit_percent, notice_reference=notice_reference).items()}
     if errors:
         raise InvalidInput("The transition was not changed.", fields=errors)
     changed = {key: value for key, value in new.items() if getattr(transition, key) != value}
