@@ -345,7 +345,8 @@ def add_special_audit(*, cycle: CertificationCycle, actor: User, kind: str, reas
 
 @transaction.atomic
 def cancel_audit(*, audit: Audit, actor: User, reason: str) -> Audit:
-    """Planned → cancelled, for a special audit (short notice, scope extension, transfer)
+    """Planned → cancelled, for a special audit (short notice, scope extension, transfer,
+    edition transition)
     no longer needed — the complaint was resolved, the client withdrew the extension or
     the transfer. CB reviewers and administrators only, with the reason.
 
@@ -368,7 +369,8 @@ def cancel_audit(*, audit: Audit, actor: User, reason: str) -> Audit:
             "requires it. Reschedule it instead; a client who refuses it is handled by "
             "suspending the certificate (or not granting certification), not by cancelling "
             "the audit.",
-            fields={"kind": "Only special audits (short notice, scope extension, transfer) "
+            fields={"kind": "Only special audits (short notice, scope extension, transfer, "
+                            "edition transition) "
                             "can be cancelled."})
     AUDIT_LIFECYCLE.apply(audit, "cancel")
     audit.cancellation_reason, audit.cancelled_at = reason, timezone.now()
