@@ -71,6 +71,7 @@ def build_world(*, organization, alice, rita) -> tuple[dict[str, list[int]], lis
         from_standard=older, to_standard="ISO 9001:2015", notice_reference="IAF ID 9:2015",
         deadline=timezone.localdate() + datetime.timedelta(days=300), actor=ada)
     return {
+        "decision_cycle": [cycle.pk],
         "edition_transition": [transition.pk],
         "decision": [deferred.pk, granted.pk],
         "certificate": [certificate.pk],
