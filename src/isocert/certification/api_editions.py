@@ -62,7 +62,7 @@ def _out(transition) -> dict:
             "created_at": transition.created_at}
 
 
-@router.get("/catalog/transitions", response=list[TransitionOut],
+@router.get("/catalog/transitions", response={200: list[TransitionOut], 404: ErrorOut},
             summary="Edition transitions the CB recorded (administrators)")
 def list_transitions(request):
     _administrator(request)
@@ -70,7 +70,7 @@ def list_transitions(request):
 
 
 @router.post("/catalog/transitions",
-             response={201: TransitionOut, 409: ErrorOut, 422: ErrorOut},
+             response={201: TransitionOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
              summary="Record an edition transition from its IAF/ISO notice (administrators)",
              description="The superseded edition is no longer offered to new applications; "
                          "certificates on it are capped at and expire after the deadline. "
@@ -84,7 +84,7 @@ def record_transition(request, payload: TransitionIn):
 
 
 @router.patch("/catalog/transitions/{transition_id}",
-              response={200: TransitionOut, 409: ErrorOut, 422: ErrorOut},
+              response={200: TransitionOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
               summary="Change a transition's deadline, extra time or notice (administrators)",
               description="Refused once the deadline has passed (409).")
 def change_transition(request, transition_id: int, payload: TransitionPatch):
