@@ -59,6 +59,12 @@ def test_a_certificate_on_the_superseded_edition_shows_the_deadline(certificate,
         assert text in client.get("/certificates/").content.decode()
 
 
+def test_the_clients_dashboard_shows_the_deadline(certificate, transition, alice, api_client):
+    page = api_client(alice).get("/dashboard/").content.decode()
+    assert f"transition by {transition.deadline.isoformat()}" in page
+    assert certificate.number in page
+
+
 def test_no_notice_without_a_transition(certificate, alice, api_client):
     page = api_client(alice).get(f"/certificates/{certificate.pk}/").content.decode()
     assert "superseded by" not in page
@@ -75,6 +81,10 @@ def test_a_certificate_issued_on_a_superseded_edition_expires_at_the_deadline(
     assert certificate.expiry_date == transition.deadline
     assert certificate.expiry_before_cap == EXPIRY
     assert certificate.revisions.get().content["expiry_date"] == transition.deadline.isoformat()
+    daily_run(transition.deadline + datetime.timedelta(days=1))
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.EXPIRED
+    assert "not transitioned" in certificate.status_history.last().reason
 
 
 def test_no_certification_is_granted_on_an_edition_past_its_deadline(

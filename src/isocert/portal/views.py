@@ -11,7 +11,9 @@ from django.utils import timezone
 
 from isocert.accounts.permissions import can, member_roles_with
 from isocert.accounts.selectors import membership_of, organization_get, organizations_for_user
-from isocert.catalog.selectors import standards_current
+from isocert.catalog.selectors import standards_current, transitions_by_edition
+from isocert.certification import editions
+from isocert.certification.selectors import certificates_for_user
 from isocert.complaints import selectors as complaints_selectors
 from isocert.improvement.stage1 import readiness_for_organization
 from isocert.registration.selectors import applications_for_organization, review_counts
@@ -38,6 +40,7 @@ def landing(request):
 def dashboard(request):
     user = request.user
     organizations = []
+    transitions = transitions_by_edition()
     for organization in organizations_for_user(user=user):
         applications = list(applications_for_organization(user=user, organization=organization))
         organizations.append({
@@ -45,6 +48,13 @@ def dashboard(request):
             "applications": applications,
             "journey": journey_for_organization(applications, organization),
             "readiness": readiness_for_organization(user=user, organization=organization),
+            # Certificates on a superseded edition (docs/transitions.md): the deadline.
+            "edition_notices": [
+                (certificate, notice)
+                for certificate in certificates_for_user(user=user).filter(
+                    organization=organization, status__in=["Active", "Suspended"])
+                for notice in editions.edition_notices(certificate, transitions)
+            ] if transitions else [],
         })
     context = {"organizations": organizations}
     if can(user, "read_applications"):
