@@ -81,6 +81,21 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_days_list(name: str, default: list[int]) -> list[int]:
+    """Whole numbers of days, e.g. "180,90,30" → [180, 90, 30] (largest first, each > 0)."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return sorted(default, reverse=True)
+    try:
+        values = [int(item) for item in raw.split(",") if item.strip()]
+    except ValueError:
+        values = []
+    if not values or any(value <= 0 for value in values):
+        raise ImproperlyConfigured(f"{name} must be whole numbers of days above 0 separated "
+                                   f"by commas, such as 180,90,30, not {raw!r}")
+    return sorted(set(values), reverse=True)
+
+
 def env_secret(name: str, default_file: Path) -> str:
     """A secret from the variable ``NAME``, else from the file ``NAME_FILE`` (default
     ``default_file`` when it exists). A ``NAME_FILE`` set explicitly must be readable."""
@@ -485,6 +500,11 @@ SUSPENSION_WITHDRAWAL_GRACE_DAYS = env_int("SUSPENSION_WITHDRAWAL_GRACE_DAYS", 1
 # the standard fixes no figure).
 SUSPENSION_EXTENSION_MAX_MONTHS = env_int("SUSPENSION_EXTENSION_MAX_MONTHS", 3)
 RESTORATION_WINDOW_MONTHS = env_int("RESTORATION_WINDOW_MONTHS", 6)
+# Edition transitions (IAF transition notices, e.g. IAF MD 26:2023): the daily run warns the
+# client's people and the CB this many days before the transition deadline of a certificate
+# still on the superseded edition, once per lead time. The notices set the deadline, not the
+# warnings: CB policy.
+TRANSITION_WARNING_DAYS = env_days_list("TRANSITION_WARNING_DAYS", [180, 90, 30])
 # Complaints (ISO/IEC 17021-1 §9.8) and appeals (§9.7): the standard requires time targets
 # without fixing them; these are the CB's. Counted in calendar days from receipt.
 COMPLAINT_ACKNOWLEDGE_DAYS = env_int("COMPLAINT_ACKNOWLEDGE_DAYS", 5)

@@ -2,11 +2,15 @@
 each URL parameter names, Alice's decided cycle and certificate, and everything a request
 could change."""
 
+import datetime
+
 from certification_helpers import DECIDED, decision_ready_cycle
+from django.utils import timezone
 from factories import make_user
 from programme_helpers import auditor
 
-from isocert.certification import services
+from isocert.catalog.models import EditionTransition, Standard
+from isocert.certification import editions, services
 from isocert.certification.models import (
     Certificate,
     CertificateRevision,
@@ -24,15 +28,22 @@ HTML_PK_KINDS = {
     "certificate_extend_suspension": "certificate",
     "certificate_withdraw": "certificate",
     "certificate_revision_pdf": "certificate_revision",
+    # The CB's record of an edition transition: administrators only, 404 for clients.
+    "edition_transition_edit": "edition_transition",
 }
 API_PARAM_KINDS = {
     "decision_id": "decision",
     "certificate_id": "certificate",
     "revision_id": "certificate_revision",
+    "transition_id": "edition_transition",
 }
 # Pages without an object in the URL.
 HTML_OWN = {"certificate_list"}         # Charlie's own certificates: none of Alice's
-HTML_STAFF_ONLY = {"decision_queue"}    # CB staff only: 404 for clients
+HTML_STAFF_ONLY = {"decision_queue",    # CB staff only: 404 for clients
+                   "edition_transitions"}   # CB administrators only
+# The CB's edition transitions (administrators only): 404 for clients.
+API_STAFF_ONLY = {("get", "/api/v1/catalog/transitions"),
+                  ("post", "/api/v1/catalog/transitions")}
 API_OWN_LISTS = {("get", "/api/v1/certificates")}
 DEFER_REASON = "Waiting for Nordlicht's sweep-casting plan."
 
@@ -52,8 +63,16 @@ def build_world(*, organization, alice, rita) -> tuple[dict[str, list[int]], lis
     # Published certificates are public by design (the directory, the verification page);
     # a confidential one is listed nowhere, so any sight of it on Charlie's pages is a leak.
     Certificate.objects.filter(pk=certificate.pk).update(confidential=True)
+    # A transition the CB recorded (from an older edition, so Alice's stays current).
+    ada = make_user("ada.sweep@cb.example", "Ada Sweep", roles=["administrator"])
+    older = Standard.objects.create(code="ISO 9001", edition="2008", title="Sweep edition",
+                                    is_current=False)
+    transition = editions.record_transition(
+        from_standard=older, to_standard="ISO 9001:2015", notice_reference="IAF ID 9:2015",
+        deadline=timezone.localdate() + datetime.timedelta(days=300), actor=ada)
     return {
         "decision_cycle": [cycle.pk],
+        "edition_transition": [transition.pk],
         "decision": [deferred.pk, granted.pk],
         "certificate": [certificate.pk],
         "certificate_revision": [revision.pk],
@@ -74,6 +93,9 @@ def state(organization) -> dict:
         "revisions": sorted(CertificateRevision.objects.filter(
             certificate__in=certificates).values_list("pk", "revision", "superseded_at",
                                                       "pdf_id")),
+        "transitions": sorted(EditionTransition.objects.values_list(
+            "pk", "deadline", "extra_audit_days", "extra_audit_percent", "notice_reference",
+            "updated_at")),
         "status_history": sorted(CertificateStatusChange.objects.filter(
             certificate__in=certificates).values_list("pk", "status", "date", "reason")),
     }

@@ -22,6 +22,7 @@ HTML_PK_KINDS = {
     "gap_assessment_detail": "gap_assessment",
     "gap_assessment_freeze": "gap_assessment",
     "gap_assessment_new_version": "gap_assessment",
+    "gap_assessment_carry": "gap_assessment",
     "gap_assessment_compare": "gap_assessment",
     "gap_energy_facts": "gap_assessment",
     "gap_report_pdf": "gap_assessment",

@@ -169,6 +169,7 @@ API_BODY_REFERENCES = {  # names Alice's object in the body: 404
     ("post", "/api/v1/applications"),
 }
 API_STAFF_ONLY = {("get", "/api/v1/audit-events"), *sweep_registry.API_STAFF_ONLY,
+                  *sweep_certification.API_STAFF_ONLY,
                   *sweep_complaints.API_STAFF_ONLY, *sweep_impartiality.API_STAFF_ONLY,
                   # a CB staff member's own declared client relationships
                   ("get", "/api/v1/me/client-relationships"),

@@ -1,6 +1,7 @@
 """Catalog data: shipped reference files (standards, clauses, sectors, countries) and the
 ISO 50003 audit-day table that the certification body enters itself."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -151,3 +152,49 @@ class EnmsDayTableRow(models.Model):
                 "personnel_min" if starts_inside else "personnel_max":
                     f"This band overlaps the {overlapping.band_label} band; each effective "
                     "personnel count must fall in exactly one band."})
+
+
+class EditionTransition(models.Model):
+    """A standard edition superseded by a newer one, with the deadline by which certificates
+    must move to it — the CB's record of an IAF/ISO transition notice (e.g. IAF MD 26:2023
+    for ISO/IEC 27001:2022, IAF ID 9:2015 for ISO 9001:2015).
+
+    None is shipped: a CB administrator enters each pair from the notice
+    (``catalog.transitions.record_transition``). The from-edition is then superseded: it is
+    no longer offered for new applications and gap analyses (``Standard.is_current``),
+    certificates on it show the deadline, and the daily run expires those not transitioned
+    by then. One transition per from-edition.
+    """
+
+    from_standard = models.OneToOneField(Standard, on_delete=models.PROTECT,
+                                         related_name="transition",
+                                         help_text="The superseded edition.")
+    to_standard = models.ForeignKey(Standard, on_delete=models.PROTECT,
+                                    related_name="transitions_into",
+                                    help_text="The new edition (same standard code).")
+    deadline = models.DateField(help_text="End of the transition period: certificates not "
+                                "transitioned are no longer valid after this day.")
+    extra_audit_days = models.DecimalField(
+        max_digits=4, decimal_places=1, default=0, validators=[MinValueValidator(0)],
+        help_text="Auditor days the CB adds to an audit for the transition (half days).")
+    extra_audit_percent = models.PositiveSmallIntegerField(
+        default=0, help_text="Share of the combined audit's time the CB adds, in percent.")
+    notice_reference = models.CharField(
+        max_length=300, help_text='The notice it was entered from, e.g. "IAF MD 26:2023".')
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["deadline", "from_standard__code"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(extra_audit_days__gte=0),
+                                   name="transition_extra_days_not_negative"),
+            models.CheckConstraint(
+                condition=~models.Q(from_standard=models.F("to_standard")),
+                name="transition_between_two_editions"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_standard} → {self.to_standard} by {self.deadline}"

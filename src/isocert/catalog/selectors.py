@@ -7,7 +7,7 @@ from django.db.models import Count
 from isocert.core.errors import InvalidInput
 
 from .audittime import AuditTimeInputError, compute_audit_time
-from .models import Clause, Country, EnmsDayTableRow, Sector, Standard
+from .models import Clause, Country, EditionTransition, EnmsDayTableRow, Sector, Standard
 
 
 def standards_current():
@@ -27,6 +27,34 @@ def standard_by_code_or_slug(value: str) -> Standard | None:
 
 def clauses_of(standard: Standard):
     return Clause.objects.filter(standard=standard).select_related("parent").order_by("position")
+
+
+# --- edition transitions -------------------------------------------------------------------------
+
+def transitions_all():
+    """Every transition the CB recorded, soonest deadline first."""
+    return EditionTransition.objects.select_related("from_standard", "to_standard", "created_by")
+
+
+def transition_get(pk) -> EditionTransition | None:
+    return transitions_all().filter(pk=pk).first()
+
+
+def transitions_by_edition() -> dict[tuple[str, str], EditionTransition]:
+    """``{(code, edition): transition}`` of every superseded edition: certificates keep
+    their standards as ``{"code", "edition"}`` pairs, so they are looked up by them."""
+    return {(t.from_standard.code, t.from_standard.edition): t for t in transitions_all()}
+
+
+def transition_from(standard: Standard) -> EditionTransition | None:
+    """The transition superseding ``standard``, or None while it is not superseded."""
+    return transitions_all().filter(from_standard=standard).first()
+
+
+def transition_successor(standard: Standard) -> Standard:
+    """The edition ``standard`` moves to (itself when it is not superseded)."""
+    transition = transition_from(standard)
+    return transition.to_standard if transition else standard
 
 
 def sectors_all():

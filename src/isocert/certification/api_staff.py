@@ -41,8 +41,8 @@ class OpenMatterOut(Schema):
 
 class ChecklistOut(Schema):
     cycle_id: int
-    kind: str = Field(..., description="initial, recertification, scope_extension or "
-                                       "scope_reduction")
+    kind: str = Field(..., description="initial, recertification, scope_extension, "
+                                       "scope_reduction or transition")
     audit_id: int | None = Field(None, description="The closed audit whose report is reviewed")
     checks: list[DecisionCheckOut]
     ready: bool = Field(..., description="Every item met: a grant is possible")
@@ -54,8 +54,8 @@ class ChecklistOut(Schema):
 
 
 class DecisionIn(Schema):
-    kind: str = Field(..., description="initial, recertification, scope_extension or "
-                                       "scope_reduction")
+    kind: str = Field(..., description="initial, recertification, scope_extension, "
+                                       "scope_reduction or transition")
     outcome: str = Field(..., description="grant, refuse or defer")
     decision_date: datetime.date | None = Field(None, description="Default today; never in "
                                                 "the future nor before the audit's last day")

@@ -6,6 +6,8 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
+from isocert.catalog.models import Standard
+
 from .models import CertificationDecision
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -147,3 +149,31 @@ LIFECYCLE_FORMS = {"suspend": SuspendForm, "restore": RestoreForm,
 class CertificateFilterForm(forms.Form):
     status = forms.ChoiceField(required=False, label="Status", choices=[
         ("", "Any status"), *[(s, s) for s in ("Active", "Suspended", "Withdrawn", "Expired")]])
+
+
+class EditionTransitionChangeForm(forms.Form):
+    """What a CB administrator may change on a recorded transition."""
+
+    deadline = forms.DateField(widget=DATE, label="Transition deadline",
+                               help_text="From the transition notice; certificates not "
+                                         "transitioned by then expire.")
+    extra_audit_days = forms.DecimalField(
+        min_value=0, max_value=99, decimal_places=1, initial=0, label="Extra audit days",
+        help_text="Auditor days added to the audit for the transition, in half days.")
+    extra_audit_percent = forms.IntegerField(
+        min_value=0, max_value=100, initial=0, label="Extra audit time (%)",
+        help_text="Share of the combined surveillance or recertification audit's time added.")
+    notice_reference = forms.CharField(
+        max_length=300, label="Transition notice",
+        help_text='The IAF or ISO notice it comes from, e.g. "IAF MD 26:2023".')
+
+
+class EditionTransitionForm(EditionTransitionChangeForm):
+    """A new transition: the superseded edition and the one that supersedes it."""
+
+    from_standard = forms.ModelChoiceField(queryset=Standard.objects.order_by("code", "edition"),
+                                           label="Superseded edition")
+    to_standard = forms.ModelChoiceField(queryset=Standard.objects.order_by("code", "edition"),
+                                         label="New edition")
+    field_order = ["from_standard", "to_standard", "deadline", "extra_audit_days",
+                   "extra_audit_percent", "notice_reference"]

@@ -270,8 +270,12 @@ def expire_certificate(*, certificate: Certificate, today: datetime.date | None 
         return None
     certificate.suspended_until = None
     certificate.suspension_end_proposed_on = None
-    return _change(certificate, action="expire", actor=None,
-                   reason="Expired: not recertified before the expiry date",
+    # An expiry capped at an edition's transition deadline (``editions.capped_expiry``)
+    # passed because the certificate was not moved to the new edition.
+    reason = ("Expired: not transitioned to the new edition by the transition deadline"
+              if certificate.expiry_before_cap else
+              "Expired: not recertified before the expiry date")
+    return _change(certificate, action="expire", actor=None, reason=reason,
                    day=certificate.expiry_date + datetime.timedelta(days=1), tell_cb=False)
 
 

@@ -26,6 +26,8 @@ class CertificationDecision(models.Model):
         SCOPE_REDUCTION = "scope_reduction", "Scope reduction"
         # IAF MD 2 §2.3: issued after an accepted pre-transfer review (``transfers.issue_transfer``).
         TRANSFER = "transfer", "Transfer from another CB"
+        # A transition audit passed: a revision on the new edition (``editions``).
+        TRANSITION = "transition", "Edition transition"
 
     class Outcome(models.TextChoices):
         GRANT = "grant", "Granted"
@@ -120,6 +122,10 @@ class Certificate(models.Model):
     original_issue_date = models.DateField()
     issue_date = models.DateField(help_text="Effective date of the current revision.")
     expiry_date = models.DateField(db_index=True)
+    expiry_before_cap = models.DateField(
+        null=True, blank=True, help_text="The cycle's own expiry while ``expiry_date`` is "
+        "capped at the transition deadline of a superseded edition; the transition to the "
+        "new edition gives it back.")
     decision_date = models.DateField(null=True, blank=True,
                                      help_text="Decision that started the current cycle.")
     revision = models.PositiveIntegerField(default=1)
@@ -271,3 +277,25 @@ class CertificateStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.certificate.number}: {self.status} on {self.date}"
+
+
+class TransitionWarning(models.Model):
+    """One transition-deadline warning sent about a certificate still on a superseded edition
+    (``editions.warn_transition_due``): once per lead time of ``TRANSITION_WARNING_DAYS``."""
+
+    certificate = models.ForeignKey(Certificate, on_delete=models.CASCADE,
+                                    related_name="transition_warnings")
+    code = models.CharField(max_length=30)
+    edition = models.CharField(max_length=10)
+    deadline = models.DateField()
+    days = models.PositiveIntegerField(help_text="The lead time this warning was for.")
+    sent_on = models.DateField()
+
+    class Meta:
+        ordering = ["certificate", "-days"]
+        constraints = [models.UniqueConstraint(
+            fields=["certificate", "code", "edition", "deadline", "days"],
+            name="unique_transition_warning")]
+
+    def __str__(self) -> str:
+        return f"{self.certificate.number}: {self.code}:{self.edition} {self.days} days"

@@ -4,8 +4,17 @@ from django.dispatch import receiver
 
 from isocert.core.files import queue_once, stored_file_missing
 
+from .editions import daily_transition_run
 from .models import CertificateRevision
+from .signals import daily_run_done
 from .tasks import render_certificate_pdf
+
+
+@receiver(daily_run_done, dispatch_uid="certification.edition_transitions")
+def run_edition_transitions(sender, *, today, **kwargs) -> dict:
+    """The daily run's edition-transition work (``editions.daily_transition_run``): expire
+    certificates not transitioned by the deadline, warn before it."""
+    return daily_transition_run(today)
 
 
 @receiver(stored_file_missing, dispatch_uid="certification.rerender_missing_pdf")

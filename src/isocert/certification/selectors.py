@@ -95,13 +95,14 @@ def decision_cycle_get(*, user: User, pk) -> CertificationCycle:
 
 
 def _audits_awaiting_decision() -> QuerySet[Audit]:
-    """Closed stage 2, recertification and scope-extension audits whose report has no final
-    grant or refusal yet."""
+    """Closed stage 2, recertification, scope-extension and edition-transition audits whose
+    report has no final grant or refusal yet."""
     decided_audits = CertificationDecision.objects.filter(
         outcome__in=[CertificationDecision.Outcome.GRANT, CertificationDecision.Outcome.REFUSE],
         status=CertificationDecision.Status.FINAL, audit__isnull=False).values("audit_id")
     return Audit.objects.filter(
-        kind__in=[Audit.Kind.STAGE2, Audit.Kind.RECERTIFICATION, Audit.Kind.SCOPE_EXTENSION],
+        kind__in=[Audit.Kind.STAGE2, Audit.Kind.RECERTIFICATION, Audit.Kind.SCOPE_EXTENSION,
+                  Audit.Kind.TRANSITION],
         status=Audit.Status.CLOSED).exclude(pk__in=decided_audits)
 
 
@@ -111,8 +112,8 @@ def _awaiting_decision() -> QuerySet[CertificationCycle]:
 
 
 def cycles_awaiting_decision(*, user: User) -> QuerySet[CertificationCycle]:
-    """Cycles with a closed stage 2, recertification or scope-extension audit whose report
-    has no decision yet — the decision maker's queue."""
+    """Cycles with a closed stage 2, recertification, scope-extension or edition-transition
+    audit whose report has no decision yet — the decision maker's queue."""
     if not sees_all_certificates(user):
         return CertificationCycle.objects.none()
     return _awaiting_decision()

@@ -27,6 +27,7 @@ from isocert.audits.models import (
 from isocert.audits.programme.services import (
     add_months,
     fix_surveillance_dates,
+    move_cycle_to_new_editions,
     start_next_cycle,
 )
 from isocert.catalog.models import Country, Standard
@@ -43,6 +44,7 @@ from .decision_checks import (
     decision_checklist,
     ensure_independent,
 )
+from .editions import capped_expiry, pending_transitions
 from .models import (
     CERTIFICATE_LIFECYCLE,
     DECISION_LIFECYCLE,
@@ -292,6 +294,8 @@ def issue_certificate(cycle: CertificationCycle, decision: CertificationDecision
     standards = [{"code": s.code, "edition": s.edition}
                  for s in cycle.standards.order_by("code")]
     number = allocate_number([s["code"] for s in standards], decision.decision_date.year)
+    expiry, uncapped = capped_expiry(
+        standards, expiry_date or add_years(decision.decision_date, CERTIFICATE_YEARS))
     certificate = Certificate.objects.create(
         number=number, public_code=new_public_code(), identity_number=number,
         status=Certificate.Status.ACTIVE, organization=organization, cycle=cycle,
@@ -303,7 +307,7 @@ def issue_certificate(cycle: CertificationCycle, decision: CertificationDecision
         sectors=sorted(organization.sectors.values_list("code", flat=True)),
         scope=decision.scope, soa_version=soa_version,
         original_issue_date=effective, issue_date=effective,
-        expiry_date=expiry_date or add_years(decision.decision_date, CERTIFICATE_YEARS),
+        expiry_date=expiry, expiry_before_cap=uncapped,
         decision_date=decision.decision_date, revision=1)
     CertificateStandard.objects.bulk_create([
         CertificateStandard(certificate=certificate, code=s["code"], edition=s["edition"])
@@ -325,7 +329,11 @@ def _renew_certificate(certificate: Certificate, decision: CertificationDecision
     certificate moves to it, so its surveillance due dates and the daily overdue run
     follow the new programme."""
     was_expired = certificate.status == Certificate.Status.EXPIRED
-    certificate.expiry_date = add_years(certificate.expiry_date, CERTIFICATE_YEARS)
+    # On a superseded edition the new expiry is capped at the transition deadline
+    # (``editions.capped_expiry``); the cycle's own rhythm goes on from the uncapped one.
+    certificate.expiry_date, certificate.expiry_before_cap = capped_expiry(
+        certificate.standards,
+        add_years(certificate.expiry_before_cap or certificate.expiry_date, CERTIFICATE_YEARS))
     certificate.issue_date = effective
     certificate.decision_date = decision.decision_date
     certificate.scope = decision.scope or certificate.scope
@@ -367,11 +375,69 @@ def _revise_scope(certificate: Certificate, decision: CertificationDecision,
     return certificate
 
 
+def _transition_certificate(certificate: Certificate, decision: CertificationDecision,
+                            effective: datetime.date, soa_version: str, actor: User,
+                            sites: list[Site]) -> Certificate:
+    """Edition transition (IAF transition notices, e.g. IAF MD 26:2023): a new revision of
+    the same certificate — same number, same cycle — on the new edition of each superseded
+    standard. The expiry stays; one capped at the transition deadline gets the cycle's own
+    expiry back. The cycle moves to the new editions too, so its later audits check them."""
+    moves = {(t.from_standard.code, t.from_standard.edition): t.to_standard
+             for t in pending_transitions(certificate.standards)}
+    standards = []
+    for item in certificate.standards:
+        new = moves.get((item["code"], item["edition"]))
+        standards.append({"code": item["code"], "edition": new.edition if new else item["edition"]})
+    certificate.standards = standards
+    certificate.standard_rows.all().delete()
+    CertificateStandard.objects.bulk_create(
+        CertificateStandard(certificate=certificate, code=s["code"], edition=s["edition"])
+        for s in standards)
+    if certificate.expiry_before_cap:
+        certificate.expiry_date, certificate.expiry_before_cap = capped_expiry(
+            standards, certificate.expiry_before_cap)
+    certificate.issue_date = effective
+    certificate.soa_version = soa_version or certificate.soa_version
+    certificate.revision += 1
+    certificate.save()
+    move_cycle_to_new_editions(cycle=decision.cycle, actor=actor)
+    labels = ", ".join(f"{code}:{edition} → {new}" for (code, edition), new in moves.items())
+    _issue_revision(certificate, actor=actor, reason=f"Transitioned: {labels}"[:300],
+                    sites=_site_rows(sites, decision.site_scopes, certificate.scope,
+                                     certificate))
+    record_status_change(certificate, date=effective, reason=f"Transitioned to the new "
+                         f"edition: {labels}", actor=actor)
+    return certificate
+
+
 def restoration_deadline(certificate: Certificate) -> datetime.date:
     return add_months(certificate.expiry_date, settings.RESTORATION_WINDOW_MONTHS)
 
 
 # --- the decision ----------------------------------------------------------------------------
+
+def _ensure_transition_possible(certificate: Certificate) -> None:
+    """A transition revises an active certificate that is still on a superseded edition."""
+    if certificate.status != Certificate.Status.ACTIVE:
+        raise Conflict(f"Certificate {certificate.number} is {certificate.status.lower()}; "
+                       "only an active certificate is transitioned to a new edition.")
+    if not pending_transitions(certificate.standards):
+        raise Conflict(f"Certificate {certificate.number} is on no superseded edition: there "
+                       "is nothing to transition.", fields={"kind": "Nothing to transition."})
+
+
+def _ensure_edition_valid(cycle: CertificationCycle, decision_date: datetime.date) -> None:
+    """No certification is granted or renewed on an edition whose transition deadline has
+    passed (IAF MD 26:2023: certifications to it are no longer valid): transition first."""
+    standards = [{"code": s.code, "edition": s.edition} for s in cycle.standards.all()]
+    passed = [t for t in pending_transitions(standards) if t.deadline < decision_date]
+    if passed:
+        labels = ", ".join(f"{t.from_standard} (by {t.deadline})" for t in passed)
+        raise Conflict(f"The transition deadline of {labels} has passed: certification on "
+                       "that edition can no longer be granted or renewed. Audit and decide "
+                       "the transition to the new edition first.",
+                       fields={"kind": "Transition deadline passed."})
+
 
 @transaction.atomic
 def decide(*, cycle: CertificationCycle, actor: User, kind: str, outcome: str,
@@ -474,6 +540,10 @@ def decide(*, cycle: CertificationCycle, actor: User, kind: str, outcome: str,
                     f"Certificate {certificate.number} expired on {certificate.expiry_date}; "
                     f"it could be restored until {deadline}. A new stage 2 audit is needed.",
                     fields={"decision_date": f"After the restoration window ({deadline})."})
+        if kind == D.Kind.TRANSITION:
+            _ensure_transition_possible(certificate)
+        if kind in (D.Kind.INITIAL, D.Kind.RECERTIFICATION):
+            _ensure_edition_valid(cycle, decision_date)
         if kind == D.Kind.RECERTIFICATION and certificate.status == Certificate.Status.SUSPENDED:
             raise Conflict(f"Certificate {certificate.number} is suspended: restore it first, "
                            "then decide on the recertification.")
@@ -502,6 +572,10 @@ def decide(*, cycle: CertificationCycle, actor: User, kind: str, outcome: str,
             certificate = _renew_certificate(certificate, decision, effective, soa_version,
                                              actor, sites)
             action = "certification.certificate.renewed"
+        elif kind == D.Kind.TRANSITION:
+            certificate = _transition_certificate(certificate, decision, effective,
+                                                  soa_version, actor, sites)
+            action = "certification.certificate.transitioned"
         else:
             certificate = _revise_scope(certificate, decision, effective, actor, sites)
             changed = "extended" if kind == D.Kind.SCOPE_EXTENSION else "reduced"

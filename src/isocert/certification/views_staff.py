@@ -12,12 +12,13 @@ from django.views.decorators.http import require_POST
 
 from isocert.accounts.permissions import can
 from isocert.audits.models import Audit, Finding
+from isocert.catalog import selectors as catalog_selectors
 from isocert.core.errors import DomainError
 from isocert.core.files import stored_file_response
 from isocert.core.forms import add_domain_error
 from isocert.energy import selectors as energy_selectors
 
-from . import decision_checks, lifecycle, selectors, services, signals, transfers
+from . import decision_checks, editions, lifecycle, selectors, services, signals, transfers
 from .forms import LIFECYCLE_FORMS, CertificateFilterForm, ChecklistKindForm, DecisionForm
 from .models import Certificate, CertificationDecision
 
@@ -222,6 +223,7 @@ def _certificate_context(request, certificate: Certificate, forms=None) -> dict:
         "lifecycle_forms": [(action, forms.get(action) or LIFECYCLE_FORMS[action](prefix=action))
                             for action in actions],
         "panels": signals.certificate_panels(certificate=certificate, request=request),
+        "edition_notices": editions.edition_notices(certificate),
     }
 
 
@@ -303,8 +305,10 @@ def certificate_list(request):
         if status:
             certificates = certificates.filter(status=status)
     page = Paginator(certificates, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    transitions = catalog_selectors.transitions_by_edition()
     for certificate in page:
         certificate.badge = STATUS_BADGES.get(certificate.status, "")
+        certificate.edition_notices = editions.edition_notices(certificate, transitions)
     return render(request, "certification/certificate_list.html", {
         "page": page, "form": form if form.is_bound else CertificateFilterForm(),
         "status": status, "is_cb_staff": selectors.sees_all_certificates(request.user)})

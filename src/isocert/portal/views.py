@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from isocert.accounts.permissions import can, member_roles_with
 from isocert.accounts.selectors import membership_of, organization_get, organizations_for_user
-from isocert.catalog.selectors import standards_current
+from isocert.catalog.selectors import standards_current, transitions_by_edition
+from isocert.certification import editions
 from isocert.complaints import selectors as complaints_selectors
 from isocert.impartiality import selectors as impartiality_selectors
 from isocert.improvement.stage1 import readiness_for_organization
@@ -45,6 +46,14 @@ def dashboard(request):
     work = client_work(organization_ids=[o.pk for o in members_of], today=timezone.localdate())
     facts = work.facts
     organizations = []
+    # Certificates on a superseded edition (docs/transitions.md): the deadline, from the
+    # certificates the work list read already.
+    transitions = transitions_by_edition()
+    notices = {}
+    for certificate in work.certificates if transitions else []:
+        if certificate.status in ("Active", "Suspended"):
+            for notice in editions.edition_notices(certificate, transitions):
+                notices.setdefault(certificate.organization_id, []).append((certificate, notice))
     for organization in members_of:
         applications = list(applications_for_organization(user=user, organization=organization))
         organizations.append({
@@ -52,6 +61,7 @@ def dashboard(request):
             "applications": applications,
             "journeys": journeys_for_organization(applications, organization, facts),
             "readiness": readiness_for_organization(user=user, organization=organization),
+            "edition_notices": notices.get(organization.pk, []),
         })
     context = {"organizations": organizations, "work": work}
     if can(user, "read_applications"):

@@ -281,6 +281,20 @@ def new_version(request, gap_assessment_id: int):
     return Status(201, _assessment_out(new))
 
 
+@router.post("/gap-assessments/{gap_assessment_id}/carry-to-new-edition",
+             response={201: GapAssessmentOut},
+             summary="Carry a gap analysis on a superseded edition to the new edition",
+             description="Version 1 on the edition the CB recorded as superseding this one: "
+                         "rows whose clause has the same number and title keep their answers "
+                         "and evidence, new clauses start not assessed. Owners and editors; "
+                         "409 when the edition is not superseded or the organization already "
+                         "has a gap analysis on the new edition.")
+def carry_to_new_edition(request, gap_assessment_id: int):
+    assessment = selectors.assessment_get(user=request.auth, pk=gap_assessment_id)
+    new = services.carry_gap_analysis(assessment=assessment, actor=request.auth)
+    return Status(201, _assessment_out(new))
+
+
 @router.get("/gap-assessments/{gap_assessment_id}/compare", response=CompareOut,
             summary="Rows whose status, notes or SoA differ from another version "
                     "(default: the previous one)")

@@ -12,6 +12,7 @@ from django.http import Http404
 
 from isocert.accounts.models import Membership, Organization, User
 from isocert.accounts.permissions import can
+from isocert.catalog import selectors as catalog_selectors
 from isocert.catalog.models import Clause, Standard
 from isocert.registration.selectors import applied_standard_codes
 
@@ -242,6 +243,20 @@ def energy_inputs_for(organization: Organization) -> dict | None:
     return {"annual_energy_consumption_tj": facts.annual_consumption_tj,
             "energy_types": len(facts.energy_types) or None,
             "significant_energy_uses": facts.significant_uses.count() or None}
+
+
+# --- edition transitions --------------------------------------------------------------------
+
+def edition_transition_of(assessment: GapAssessment) -> dict:
+    """``{"transition", "carried"}``: the transition superseding the assessment's edition
+    (or None) and the organization's gap analysis on the new edition, if it has one."""
+    transition = catalog_selectors.transition_from(assessment.standard)
+    carried = None
+    if transition is not None:
+        carried = (GapAssessment.objects.filter(organization_id=assessment.organization_id,
+                                                standard=transition.to_standard)
+                   .select_related("standard").order_by("-number").first())
+    return {"transition": transition, "carried": carried}
 
 
 # --- the latest version ---------------------------------------------------------------------

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from isocert.accounts.models import Membership, Organization, User
 from isocert.accounts.services import ensure_can_edit, ensure_owner
+from isocert.catalog import selectors as catalog_selectors
 from isocert.catalog.models import Standard
 from isocert.core.audit import record_event
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted
@@ -159,6 +160,12 @@ def start_new_version(*, assessment: GapAssessment, actor: User) -> GapAssessmen
             GapEvidence(item=copy, title=e.title, file_id=e.file_id,
                         original_name=e.original_name, link=e.link, added_by=e.added_by)
             for e in item.evidence.all())
+    _copy_energy_facts(source, new)
+    _event(actor, "gap_assessment.version_started", new, new, {"from_version": source.number})
+    return new
+
+
+def _copy_energy_facts(source: GapAssessment, new: GapAssessment) -> None:
     facts = EnergyReviewFacts.objects.filter(assessment=source).first()
     if facts is not None:
         uses = list(facts.significant_uses.all())
@@ -168,7 +175,65 @@ def start_new_version(*, assessment: GapAssessment, actor: User) -> GapAssessmen
         SignificantEnergyUse.objects.bulk_create(
             SignificantEnergyUse(facts=facts, name=u.name, share_percent=u.share_percent)
             for u in uses)
-    _event(actor, "gap_assessment.version_started", new, new, {"from_version": source.number})
+
+
+def _clause_key(clause) -> tuple[str, str, str]:
+    return (clause.group, clause.number.strip(), " ".join(clause.title.lower().split()))
+
+
+@transaction.atomic
+def carry_gap_analysis(*, assessment: GapAssessment, actor: User,
+                       to_standard: Standard | None = None) -> GapAssessment:
+    """Carry a gap analysis on a superseded edition to the new edition (the transition the
+    CB recorded, ``catalog.EditionTransition``): version 1 of the organization's gap
+    analysis on the new edition, with one row per clause of it. A row whose clause has the
+    same number and title in both editions gets the old answer, notes, owner, SoA entry and
+    evidence; a clause new or changed in the new edition starts blank (not assessed), since
+    its requirement may differ. The old analysis stays as it was.
+
+    Refused (nothing written): someone who is not an owner or editor; an edition that is
+    not superseded, or ``to_standard`` other than its new edition; an organization that
+    already has a gap analysis on the new edition.
+    """
+    ensure_can_edit(assessment.organization, actor)
+    source = _locked_assessment(assessment)
+    transition = catalog_selectors.transition_from(source.standard)
+    if transition is None:
+        raise Conflict(f"{source.standard} is not superseded: there is no new edition to "
+                       "carry this gap analysis to.",
+                       fields={"standard": "Not superseded."})
+    target = transition.to_standard
+    if to_standard is not None and to_standard.pk != target.pk:
+        raise InvalidInput(f"{source.standard} is superseded by {target}, not {to_standard}.",
+                           fields={"to_standard": f"Choose {target}."})
+    if GapAssessment.objects.select_for_update().filter(
+            organization_id=source.organization_id, standard=target).exists():
+        raise Conflict(f"{source.organization} already has a gap analysis for {target}; open "
+                       "it instead.", fields={"to_standard": "A gap analysis exists."})
+    new = GapAssessment.objects.create(organization_id=source.organization_id,
+                                       standard=target, number=1, created_by=actor)
+    old_rows = {_clause_key(item.clause): item
+                for item in source.items.select_related("clause").prefetch_related("evidence")}
+    copied = blank = 0
+    for clause in target.clauses.order_by("position"):
+        item = old_rows.get(_clause_key(clause))
+        if item is None:
+            GapItem.objects.create(assessment=new, clause=clause)
+            blank += 1
+            continue
+        copy = GapItem.objects.create(assessment=new, clause=clause,
+                                      **{f: getattr(item, f) for f in ROW_FIELDS},
+                                      updated_by=item.updated_by)
+        GapEvidence.objects.bulk_create(
+            GapEvidence(item=copy, title=e.title, file_id=e.file_id,
+                        original_name=e.original_name, link=e.link, added_by=e.added_by)
+            for e in item.evidence.all())
+        copied += 1
+    _copy_energy_facts(source, new)
+    _event(actor, "gap_assessment.carried_to_new_edition", new, new, {
+        "from_assessment": source.pk, "from_standard": str(source.standard),
+        "from_version": source.number, "copied": copied, "blank": blank,
+        "transition_deadline": transition.deadline.isoformat()})
     return new
 
 

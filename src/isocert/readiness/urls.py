@@ -11,6 +11,7 @@ urlpatterns = [
     path("gap-analysis/<int:pk>/freeze/", views.assessment_freeze, name="gap_assessment_freeze"),
     path("gap-analysis/<int:pk>/new-version/", views.assessment_new_version,
          name="gap_assessment_new_version"),
+    path("gap-analysis/<int:pk>/carry/", views.assessment_carry, name="gap_assessment_carry"),
     path("gap-analysis/<int:pk>/compare/", views.assessment_compare,
          name="gap_assessment_compare"),
     path("gap-analysis/<int:pk>/energy/", views.energy_facts, name="gap_energy_facts"),

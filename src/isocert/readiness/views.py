@@ -93,6 +93,8 @@ def assessment_detail(request, pk):
         "versions": selectors.versions_of(user=request.user, assessment=assessment),
         "latest_number": max(t["number"] for t in trend),
         "has_open_version": any(t["status"] == "open" for t in trend),
+        **selectors.edition_transition_of(assessment),
+        "may_edit": _can_edit(request.user, assessment.organization),
     })
 
 
@@ -225,6 +227,21 @@ def assessment_new_version(request, pk):
         messages.error(request, exc.message)
         return redirect("gap_assessment_detail", pk=pk)
     messages.success(request, f"Version {new.number} started from version {assessment.number}.")
+    return redirect("gap_assessment_detail", pk=new.pk)
+
+
+@login_required
+@require_POST
+def assessment_carry(request, pk):
+    """Carry the gap analysis to the edition that supersedes its standard."""
+    assessment = selectors.assessment_get(user=request.user, pk=pk)
+    try:
+        new = services.carry_gap_analysis(assessment=assessment, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("gap_assessment_detail", pk=pk)
+    messages.success(request, f"Gap analysis carried to {new.standard}: matching clauses "
+                              "copied, new clauses to assess.")
     return redirect("gap_assessment_detail", pk=new.pk)
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from isocert.accounts.models import Site, User
 from isocert.accounts.permissions import can_in
+from isocert.catalog import selectors as catalog_selectors
 from isocert.catalog.models import Clause
 from isocert.core.errors import NotPermitted, TransitionNotAllowed
 from isocert.core.validation import choice_error
@@ -90,8 +91,12 @@ def clean_id(value):
 
 
 def audit_clauses(audit: Audit):
-    """The clauses of the audit's standards (the checklist's rows, the findings' choices)."""
-    return (Clause.objects.filter(standard__in=audit.cycle.standards.all())
+    """The clauses of the audit's standards (the checklist's rows, the findings' choices).
+    A transition audit checks the new edition of each superseded standard instead."""
+    standards = list(audit.cycle.standards.all())
+    if audit.kind == Audit.Kind.TRANSITION:
+        standards = [catalog_selectors.transition_successor(standard) for standard in standards]
+    return (Clause.objects.filter(standard__in=standards)
             .select_related("standard").order_by("standard__code", "position"))
 
 

@@ -73,7 +73,9 @@ class CycleOut(Schema):
 
 
 class SpecialAuditIn(Schema):
-    kind: str = Field(..., description="short_notice, scope_extension or transfer")
+    kind: str = Field(..., description="short_notice, scope_extension, transfer or transition "
+                                       "(an edition transition: planned by default with the "
+                                       "CB's extra transition time)")
     reason: str
     planned_days: Decimal | None = None
     target_date: datetime.date | None = None
@@ -293,7 +295,8 @@ def get_cycle(request, cycle_id: int):
 
 
 @router.post("/cycles/{cycle_id}/audits", response={201: AuditOut},
-             summary="Add a special audit (short notice, scope extension, transfer)")
+             summary="Add a special audit (short notice, scope extension, transfer, edition "
+                     "transition)")
 def add_special_audit(request, cycle_id: int, payload: SpecialAuditIn):
     cycle = selectors.cycle_get(user=request.auth, pk=cycle_id)
     audit = programme.add_special_audit(cycle=cycle, actor=request.auth, **payload.dict())
@@ -347,7 +350,8 @@ def justify_late_stage2(request, audit_id: int, payload: JustificationIn):
 @router.post("/audits/{audit_id}/cancel", response=AuditOut,
              summary="Cancel a planned special audit (CB reviewers, administrators)",
              description="Planned → cancelled, with the `reason` (at least 5 characters). "
-                         "Only special audits — short notice, scope extension, transfer — "
+                         "Only special audits — short notice, scope extension, transfer, "
+                         "edition transition — "
                          "can be cancelled: a regular audit (stage 1 or 2, surveillance, "
                          "recertification) answers 409 `audit_required`, since the "
                          "certification programme requires it; reschedule it instead (a "

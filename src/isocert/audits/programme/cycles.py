@@ -61,6 +61,7 @@ from .rules import (
 )
 from .selectors import team_emails
 from .signals import audit_started
+from .transitions import cycle_transitions, transition_time
 
 
 def _planned_days(application: Application) -> dict[str, Decimal]:
@@ -300,11 +301,22 @@ def start_next_cycle(*, cycle: CertificationCycle, decision_date, expiry_date, a
 @transaction.atomic
 def add_special_audit(*, cycle: CertificationCycle, actor: User, kind: str, reason: str,
                       planned_days=None, target_date=None) -> Audit:
-    """Add a short-notice, scope-extension or transfer audit to the programme."""
+    """Add a short-notice, scope-extension, transfer or edition-transition audit to the
+    programme.
+
+    A transition audit needs a superseded edition among the cycle's standards (a
+    ``catalog.EditionTransition``); without ``planned_days`` it is planned with the CB's
+    extra transition time (``transition_time``: the days and percentage the CB recorded
+    from the IAF transition notice, e.g. IAF MD 26:2023)."""
     ensure_manager(actor)
     if kind not in SPECIAL_KINDS:
         raise InvalidInput("Choose a special audit kind.",
-                           fields={"kind": "Short notice, scope extension or transfer."})
+                           fields={"kind": "Short notice, scope extension, transfer or "
+                                           "edition transition."})
+    if kind == Audit.Kind.TRANSITION and not cycle_transitions(cycle):
+        raise Conflict("None of this cycle's standard editions is superseded: a transition "
+                       "audit moves a certificate to a new edition recorded by the CB.",
+                       fields={"kind": "No superseded edition."})
     reason = clean_reason(reason, limit=4000, message="Say why the special audit is needed.")
     days = None
     if planned_days not in (None, ""):
@@ -319,15 +331,22 @@ def add_special_audit(*, cycle: CertificationCycle, actor: User, kind: str, reas
     cycle = CertificationCycle.objects.select_for_update().get(pk=cycle.pk)
     if cycle.status != CertificationCycle.Status.ACTIVE:
         raise Conflict("This certification cycle is closed.")
+    extra = {}
+    if kind == Audit.Kind.TRANSITION:
+        time = transition_time(cycle)
+        if days is None and time["days"] > 0:
+            days = time["days"]
+        extra = {"transition_time": str(time["days"]), "explanation": time["explanation"]}
     audit = Audit.objects.create(cycle=cycle, kind=kind, planned_days=days, target_date=target)
     audit_event(actor, "audits.audit.special_added", audit,
-           {"reason": reason, "planned_days": str(days) if days else None})
+           {"reason": reason, "planned_days": str(days) if days else None, **extra})
     return audit
 
 
 @transaction.atomic
 def cancel_audit(*, audit: Audit, actor: User, reason: str) -> Audit:
-    """Planned → cancelled, for a special audit (short notice, scope extension, transfer)
+    """Planned → cancelled, for a special audit (short notice, scope extension, transfer,
+    edition transition)
     no longer needed — the complaint was resolved, the client withdrew the extension or
     the transfer. CB reviewers and administrators only, with the reason.
 
@@ -350,7 +369,8 @@ def cancel_audit(*, audit: Audit, actor: User, reason: str) -> Audit:
             "requires it. Reschedule it instead; a client who refuses it is handled by "
             "suspending the certificate (or not granting certification), not by cancelling "
             "the audit.",
-            fields={"kind": "Only special audits (short notice, scope extension, transfer) "
+            fields={"kind": "Only special audits (short notice, scope extension, transfer, "
+                            "edition transition) "
                             "can be cancelled."})
     AUDIT_LIFECYCLE.apply(audit, "cancel")
     audit.cancellation_reason, audit.cancelled_at = reason, timezone.now()

@@ -66,6 +66,9 @@ class Audit(models.Model):
         SHORT_NOTICE = "short_notice", "Special: short notice"
         SCOPE_EXTENSION = "scope_extension", "Special: scope extension"
         TRANSFER = "transfer", "Special: transfer review"
+        # Moves a certificate to a standard's new edition (IAF transition notices, e.g.
+        # IAF MD 26:2023); usually held with a surveillance or recertification audit.
+        TRANSITION = "transition", "Special: edition transition"
 
     class Status(models.TextChoices):
         PLANNED = "planned", "Planned"

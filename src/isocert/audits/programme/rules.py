@@ -36,7 +36,8 @@ NEXT_CYCLE_KINDS = [Audit.Kind.SURVEILLANCE1, Audit.Kind.SURVEILLANCE2,
 CYCLE_MONTHS = 36
 # An audit entered with a first day already past says why, like a late stage 2.
 LATE_ENTRY_MIN_CHARS = 20
-SPECIAL_KINDS = [Audit.Kind.SHORT_NOTICE, Audit.Kind.SCOPE_EXTENSION, Audit.Kind.TRANSFER]
+SPECIAL_KINDS = [Audit.Kind.SHORT_NOTICE, Audit.Kind.SCOPE_EXTENSION, Audit.Kind.TRANSFER,
+                 Audit.Kind.TRANSITION]
 SURVEILLANCE_KINDS = {Audit.Kind.SURVEILLANCE1, Audit.Kind.SURVEILLANCE2}
 # Which IAF MD 1 figure of ``sites_to_visit`` applies to each kind of audit.
 SAMPLE_STAGE = {

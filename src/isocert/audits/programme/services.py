@@ -75,8 +75,16 @@ from .teams import (
     declare_impartiality,
     remove_team_member,
 )
+from .transitions import (
+    cycle_transitions,
+    move_cycle_to_new_editions,
+    transition_time,
+)
 
 __all__ = [
+    "cycle_transitions",
+    "move_cycle_to_new_editions",
+    "transition_time",
     "AuditNotReady",
     "AuditRequired",
     "CYCLE_MONTHS",

@@ -22,7 +22,7 @@ def mark_existing_pdfs(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('certification', '0012_merge_appeals_and_transfers'),
+        ('certification', '0013_edition_transitions'),
     ]
 
     operations = [
