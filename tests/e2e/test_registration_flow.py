@@ -170,7 +170,7 @@ def test_visitor_applies_and_is_registered(new_page, live_server, tmp_path):
     log_in(client, CLIENT_EMAIL, password=CLIENT_PASSWORD)  # lands on the dashboard
     expect(client.get_by_role("row", name=re.compile(reference))).to_contain_text(
         "Information requested")
-    client.get_by_role("link", name=reference).click()
+    client.get_by_role("link", name=reference, exact=True).click()
     expect(client).to_have_url(application_url)
     request_box = client.get_by_role("alert")
     expect(request_box).to_contain_text(QUESTION)
