@@ -1,0 +1,162 @@
+"""axe-core checks of every page state the browser tests visit (issue #19).
+
+``watch(page, log)`` makes the page's states checked with axe-core (vendored in
+tests/e2e/vendor/axe-core, test-only): before each action the test takes on the page
+(``page.goto``, a click, a fill, a key press, a selection, an upload, … on the page or on
+one of its locators) the state the action starts from is checked, and ``check(page,
+log)`` checks the state a page ends in (the ``new_page`` fixture does so at the end of
+every test). So every state a test acts on or ends in is checked: a page after a
+navigation, a form after an invalid submission, a part of a page swapped in by htmx.
+
+A state is checked once: an init script notes any change of the DOM since the last check
+(a MutationObserver), an unchanged state (the same form while the test fills in its
+fields) is not checked again.
+
+Only violations with impact "critical" or "serious" fail a test, with the rule, its help
+page, the page's address and the CSS selectors of the offending nodes; all rules that
+axe-core runs by default (WCAG 2.x A/AA and best practices) are run, none is disabled.
+
+Design notes: the check runs in the test's own flow, before the action, so it always sees
+the page the test is on. Handlers of the page's events (``load``, or the route of the
+request that leaves a page) would run while the test goes on and check, or lose, whatever
+page the test has moved on to — and Chromium does not evaluate script in a document whose
+successor's request is held by a route, so that design deadlocks. The axe source is
+injected with ``page.evaluate`` (DevTools, outside the page's Content-Security-Policy)
+only into documents that are checked.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Locator, Page
+
+# A function whose body is axe's source: it sets ``window.axe`` (no eval, which the page's
+# Content-Security-Policy would refuse).
+INJECT_AXE = ("() => { if (window.axe) return;\n"
+              + (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text()
+              + "\n}")
+FAILING_IMPACTS = ("critical", "serious")
+
+# Runs in every document before its own scripts (outside its CSP): the state is "dirty"
+# (not yet checked) when the document starts and after any change of its DOM.
+TRACK_CHANGES = """
+window.__a11yDirty = true;
+new MutationObserver(() => { window.__a11yDirty = true; }).observe(document, {
+  subtree: true, childList: true, attributes: true, characterData: true,
+});
+"""
+
+RUN_AXE = """
+async () => {
+  if (!window.__a11yDirty) return null;
+  if (!window.axe) return "inject";
+  window.__a11yDirty = false;
+  const results = await window.axe.run(document, {
+    iframes: false, resultTypes: ["violations"],
+  });
+  window.__a11yDirty = false;  // axe's own reading of the DOM is no change
+  return results.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+    nodes: v.nodes.map((n) => ({target: n.target.join(" "), html: n.html.slice(0, 160)})),
+  }));
+}
+"""
+
+# The actions that start from a page state (and may leave it), on pages and locators.
+PAGE_ACTIONS = ("goto", "reload", "go_back", "go_forward", "click", "dblclick", "tap",
+                "fill", "type", "press", "check", "uncheck", "set_checked", "select_option",
+                "set_input_files", "dispatch_event")
+LOCATOR_ACTIONS = ("click", "dblclick", "tap", "fill", "clear", "type", "press",
+                   "press_sequentially", "check", "uncheck", "set_checked", "select_option",
+                   "select_text", "set_input_files", "dispatch_event")
+
+
+@dataclass
+class A11yLog:
+    """What the checks of one test found: failures, and how many states were checked."""
+
+    failures: list[str] = field(default_factory=list)
+    checked: int = 0
+    skipped: int = 0   # the page went away while its check ran (counted, not failed)
+
+
+_watched: dict[int, tuple[Page, A11yLog]] = {}
+
+
+def watch(page: Page, log: A11yLog) -> None:
+    """Check each state of ``page`` before the test acts on it (see the module's doc)."""
+    page.add_init_script(TRACK_CHANGES)
+    _watched[id(page._impl_obj)] = (page, log)
+
+
+def unwatch(page: Page) -> None:
+    _watched.pop(id(page._impl_obj), None)
+
+
+def install() -> list[tuple[type, str, object]]:
+    """Wrap the actions of Playwright's Page and Locator; returns what to restore."""
+    originals = []
+    for cls, names in ((Page, PAGE_ACTIONS), (Locator, LOCATOR_ACTIONS)):
+        for name in names:
+            original = getattr(cls, name)
+            originals.append((cls, name, original))
+            setattr(cls, name, _checked_first(original, name))
+    return originals
+
+
+def uninstall(originals: list[tuple[type, str, object]]) -> None:
+    for cls, name, original in originals:
+        setattr(cls, name, original)
+
+
+def _checked_first(action, name: str):
+    @functools.wraps(action)
+    def wrapper(self, *args, **kwargs):
+        page = self if isinstance(self, Page) else self.page
+        watched = _watched.get(id(page._impl_obj))
+        if watched is not None and watched[0]._impl_obj is page._impl_obj:
+            check(watched[0], watched[1], reason=f"before {name}")
+        return action(self, *args, **kwargs)
+
+    return wrapper
+
+
+def check(page: Page, log: A11yLog, *, reason: str = "final state") -> None:
+    """Run axe-core on the page's current state; record serious and critical violations."""
+    if page.is_closed() or page.url in ("", "about:blank"):
+        return
+    try:
+        page.wait_for_load_state("load")
+        url = page.url
+        violations = page.evaluate(RUN_AXE)
+        if violations == "inject":
+            page.evaluate(INJECT_AXE)
+            violations = page.evaluate(RUN_AXE)
+    except PlaywrightError as error:
+        # Navigated away (or closed) while axe ran: that state no longer exists.
+        if any(word in str(error) for word in ("destroyed", "closed", "navigat")):
+            log.skipped += 1
+            return
+        raise
+    if violations is None:   # unchanged since its last check
+        return
+    log.checked += 1
+    failing = [v for v in violations if v["impact"] in FAILING_IMPACTS]
+    if failing:
+        log.failures.append(describe(url, reason, failing))
+
+
+def describe(url: str, reason: str, violations: list[dict]) -> str:
+    """A readable report: per rule, its impact, help text and page, and the nodes."""
+    lines = [f"{url} ({reason}):"]
+    for v in violations:
+        lines.append(f"  [{v['impact']}] {v['id']}: {v['help']} ({v['helpUrl']})")
+        for node in v["nodes"][:10]:
+            lines.append(f"      {node['target']}    {node['html']}")
+        if len(v["nodes"]) > 10:
+            lines.append(f"      … and {len(v['nodes']) - 10} more")
+    return "\n".join(lines)
