@@ -9,8 +9,8 @@ false positive, hence DJANGO_ALLOW_ASYNC_UNSAFE.
 import os
 from pathlib import Path
 
-import pytest
 import a11y
+import pytest
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -33,6 +33,12 @@ def browser():
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """How many page states axe-core checked, and the time it took."""
+    if a11y.totals.checked or a11y.totals.same:
+        terminalreporter.write_line(a11y.summary())
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -88,6 +94,7 @@ def new_page(browser, live_server, fresh_cache):
             a11y.check(page, a11y_log)
             a11y.unwatch(page)
         context.close()
+    a11y.add_to_totals(a11y_log)
     assert not problems, problems
     if a11y_log.failures:
         pytest.fail("axe-core found serious or critical accessibility violations:\n"

@@ -252,8 +252,14 @@ def test_stage1_and_stage2_to_recommendation(new_page, tmp_path):
     issue.get_by_label("Conclusion").fill("The system is effective except internal audit.")
     issue.get_by_label("Recommendation").select_option(label=RECOMMEND)
     issue.get_by_role("button", name="Issue the report").click()
-    expect(issue.get_by_text("Certification can't be recommended while a major "
-                             "nonconformity is not verified closed")).to_be_visible()
+    # Shown at the field and, as a link to it, in the form's error summary.
+    expect(issue.locator("#id_recommendation_error").get_by_text(
+        "Certification can't be recommended while a major nonconformity is not verified "
+        "closed")).to_be_visible()
+    summary = issue.get_by_role("group", name="There is a problem")
+    expect(summary).to_be_focused()
+    summary.get_by_role("link", name=re.compile("^Recommendation: Certification can't")).click()
+    expect(issue.get_by_label("Recommendation")).to_be_focused()
     expect(adam.get_by_text("No report has been issued for this audit yet.")).to_be_visible()
 
     # 5. Alice answers; Adam returns the answer; Alice answers again; Adam verifies.
