@@ -43,11 +43,18 @@ INJECT_AXE = ("() => { if (window.axe) return;\n"
 FAILING_IMPACTS = ("critical", "serious")
 
 # Runs in every document before its own scripts (outside its CSP): the state is "dirty"
-# (not yet checked) when the document starts and after any change of its DOM.
+# (not yet checked) when the document starts and after any change of its content or of an
+# attribute that changes what assistive technology gets. Changes of class and style alone
+# (htmx's request/settle classes, a chart's canvas size) are not a new state: axe is slow
+# (a second or more per run on a busy machine), and they would double the runs.
 TRACK_CHANGES = """
 window.__a11yDirty = true;
 new MutationObserver(() => { window.__a11yDirty = true; }).observe(document, {
-  subtree: true, childList: true, attributes: true, characterData: true,
+  subtree: true, childList: true, characterData: true, attributes: true,
+  attributeFilter: ["hidden", "open", "disabled", "inert", "role", "tabindex", "href", "id",
+    "for", "lang", "alt", "title", "name", "type", "aria-hidden", "aria-expanded",
+    "aria-label", "aria-labelledby", "aria-describedby", "aria-invalid", "aria-live",
+    "aria-current", "aria-selected", "aria-checked", "aria-pressed", "aria-busy"],
 });
 """
 
@@ -150,11 +157,21 @@ def check(page: Page, log: A11yLog, *, reason: str = "final state") -> None:
     """Run axe-core on the page's current state; record serious and critical violations."""
     if page.is_closed() or page.url in ("", "about:blank"):
         return
+    global _seconds_in_checks
     started = time.monotonic()
     try:
         _check(page, log, reason)
     finally:
         log.seconds += time.monotonic() - started
+        _seconds_in_checks += time.monotonic() - started
+
+
+_seconds_in_checks = 0.0
+
+
+def seconds_in_checks() -> float:
+    """The time spent in checks so far in this session (for a test with a time budget)."""
+    return _seconds_in_checks
 
 
 def _check(page: Page, log: A11yLog, reason: str) -> None:

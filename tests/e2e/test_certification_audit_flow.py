@@ -18,6 +18,7 @@ import datetime
 import re
 import time
 
+import a11y
 import pytest
 from django.utils import timezone
 from factories import make_user, nordlicht_two_sites
@@ -169,7 +170,7 @@ def _answer(alice: Page, corrective_action: str, evidence_name: str) -> None:
 
 
 def test_stage1_and_stage2_to_recommendation(new_page, tmp_path):
-    started = time.monotonic()
+    started = time.monotonic() - a11y.seconds_in_checks()   # the budget is the flow's own
     application, consultancy_end = _set_up()
     today = timezone.localdate()
     # An audit starts on or after its first day: both are entered late, stage 2 ending today.
@@ -275,7 +276,8 @@ def test_stage1_and_stage2_to_recommendation(new_page, tmp_path):
     adam.goto(finding_url)
     expect(adam.get_by_role("link", name="audit-plan.pdf")).to_be_visible()
     _review(adam, "Return with comments")  # no comment: refused
-    expect(adam.get_by_text("A comment is required to return an answer.")).to_be_visible()
+    expect(adam.locator("#id_comment_error").get_by_text(
+        "A comment is required to return an answer.")).to_be_visible()
     _review(adam, "Return with comments", RETURN_COMMENT)
     expect(adam.get_by_text("Finding #1: returned to the client.")).to_be_visible()
 
@@ -325,4 +327,4 @@ def test_stage1_and_stage2_to_recommendation(new_page, tmp_path):
     expect(alice.get_by_role("region", name="Revision 1")).to_contain_text(
         f"Recommendation: {RECOMMEND}")
     expect(alice.get_by_role("region", name="Issue the report to the client")).to_have_count(0)
-    assert time.monotonic() - started < 120
+    assert time.monotonic() - a11y.seconds_in_checks() - started < 120
