@@ -169,3 +169,14 @@ def test_the_context_needs_nothing_for_the_summary():
         Context({"form": ExampleForm(data={})}))
 
     assert "There is a problem" in html
+
+
+def test_the_admin_inline_delete_boxes_are_labelled(db):
+    """axe ``label`` (critical) on Django's tabular inline: each row's box is named."""
+    ada = make_user("ada@cb.example", "Ada Administrator", roles=["administrator"])
+
+    html = client_for(ada).get(f"/admin/accounts/user/{ada.pk}/change/").content.decode()
+
+    boxes = re.findall(r'<input type="checkbox" name="staff_roles-\d+-DELETE"[^>]*>', html)
+    assert boxes
+    assert all('aria-label="Delete ' in box for box in boxes), boxes
