@@ -427,6 +427,8 @@ USE_TZ = True
 # --- Security -------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = not DEBUG and SITE_URL.startswith("https")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# A failed CSRF check shows the portal's page, not Django's bare one (issue #19).
+CSRF_FAILURE_VIEW = "isocert.core.errorpages.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SESSION_COOKIE_SECURE)
 # Reverse proxies in front of the app whose X-Forwarded-For entries are trusted. One

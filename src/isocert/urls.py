@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from isocert.accounts import views as account_views
 from isocert.catalog import views as catalog_views
-from isocert.core import health
+from isocert.core import favicon, health
 from isocert.portal import metrics as portal_metrics
 from isocert.portal import views as portal_views
 from isocert.portal.api import api
@@ -66,6 +66,7 @@ urlpatterns = [
     path("", include("isocert.impartiality.urls")),
     # Platform: health for load balancers and monitoring (docs/deployment.md)
     path("health/live", health.live, name="health_live"),
+    path("favicon.ico", favicon.favicon, name="favicon"),
     path("health/ready", health.ready, name="health_ready"),
     path("metrics", portal_metrics.metrics, name="metrics"),
     path("accounts/", include("allauth.urls")),
@@ -76,5 +77,9 @@ urlpatterns = [
 admin.site.site_header = "isocert — CB administration"
 admin.site.site_title = "isocert admin"
 
-# A 404 in the portal's layout; a stored file missing from the storage says so.
+# Error pages in the portal's layout (core/errorpages.py); a stored file missing from the
+# storage says so on the 404. Under /api/ they answer in the API's error shape.
+handler400 = "isocert.core.errorpages.bad_request"
+handler403 = "isocert.core.errorpages.permission_denied"
 handler404 = "isocert.core.errorpages.page_not_found"
+handler500 = "isocert.core.errorpages.server_error"

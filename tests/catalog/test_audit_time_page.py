@@ -157,7 +157,7 @@ def test_a_bad_answer_is_shown_on_its_field_and_no_result(client, db, params, na
     if message:
         assert errors == [message]
     page = text_of(response)
-    assert "Please correct the answers marked below." in page
+    assert "There is a problem" in page
     assert "Your estimate" not in page
 
 

@@ -293,6 +293,10 @@ def test_the_page_names_who_was_involved_and_refuses_them(classified, ada, lead,
     response = client.post(f"/cb/complaints/{classified.pk}/assign_investigator/",
                            {"investigator_id": str(lead.pk)})
     assert response.status_code == 403
-    assert ('role="alert"><li>Adam Lead was on the audit team (Stage 2).</li>'
-            in response.content.decode())
+    html = response.content.decode()
+    assert ('id="id_investigator_id_error"><li>Adam Lead was on the audit team (Stage 2).</li>'
+            in html)
+    summary = html.split("data-error-summary", 1)[1].split("</div>", 1)[0]
+    assert ('<a href="#id_investigator_id">Investigator: Adam Lead was on the audit team'
+            ' (Stage 2).</a>' in summary)
     assert Complaint.objects.get().investigator is None

@@ -62,7 +62,7 @@ def _registered_energy_application():
 def _row(page: Page, clause: str):
     """The gap-analysis row of ``clause`` (an <article> labelled by its heading)."""
     return page.locator("article.gap-row").filter(
-        has=page.locator("h4 .clause-no", has_text=re.compile(f"^{re.escape(clause)}$")))
+        has=page.locator("h3 .clause-no", has_text=re.compile(f"^{re.escape(clause)}$")))
 
 
 def _assess_row(page: Page, clause: str, status: str, notes: str = "") -> None:

@@ -108,6 +108,7 @@ HTML_PUBLIC = {"landing", "audit_time_estimate",      # anyone; shows nothing of
                "verify_lookup", "certificate_directory",   # the public registry
                "signing_key",   # the certificates' public signing key
                "health_live", "health_ready",   # load balancers' probes: ok/fail, no data
+               "favicon",   # the portal's icon
                *sweep_complaints.HTML_PUBLIC}
 HTML_OWN = {"dashboard", "organization_create", "tokens", "audit_list",   # Charlie's own, nothing of Alice's
             *sweep_certification.HTML_OWN, *sweep_complaints.HTML_OWN}

@@ -15,6 +15,8 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from isocert.core.admin_inlines import TabularInline
+
 from .admin_audit import AuditedAdminMixin
 from .models import (
     ClientRelationship,
@@ -56,7 +58,7 @@ class ReadOnlyMixin:
         return False
 
 
-class StaffRoleInline(admin.TabularInline):
+class StaffRoleInline(TabularInline):
     """Roles are added or removed (not edited in place); ``UserAdmin.save_formset`` hands
     each to the staff-role services, which also keep the administrator's admin flags."""
 
@@ -131,12 +133,12 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
         return response
 
 
-class SiteInline(ReadOnlyMixin, admin.TabularInline):
+class SiteInline(ReadOnlyMixin, TabularInline):
     model = Site
     extra = 0
 
 
-class MembershipInline(ReadOnlyMixin, admin.TabularInline):
+class MembershipInline(ReadOnlyMixin, TabularInline):
     model = Membership
     extra = 0
     raw_id_fields = ("user",)

@@ -1,9 +1,11 @@
 from django.contrib import admin
 
+from isocert.core.admin_inlines import TabularInline
+
 from .models import CarrierUnit, EnergyCarrier
 
 
-class CarrierUnitInline(admin.TabularInline):
+class CarrierUnitInline(TabularInline):
     model = CarrierUnit
     extra = 1
 

@@ -1,15 +1,16 @@
 from django.contrib import admin
 
 from isocert.accounts.admin import ReadOnlyMixin
+from isocert.core.admin_inlines import TabularInline
 
 from .models import Application, ApplicationDocument, ApplicationStandard, PreliminaryAssessment
 
 
-class StandardLineInline(ReadOnlyMixin, admin.TabularInline):
+class StandardLineInline(ReadOnlyMixin, TabularInline):
     model = ApplicationStandard
 
 
-class DocumentInline(ReadOnlyMixin, admin.TabularInline):
+class DocumentInline(ReadOnlyMixin, TabularInline):
     model = ApplicationDocument
     fields = ("original_name", "kind", "uploaded_at")
     readonly_fields = fields

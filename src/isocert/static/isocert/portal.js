@@ -1,0 +1,73 @@
+/* The portal's form errors (issue #19; WCAG 2.2 SC 3.3.1, 2.4.3): after an invalid
+   submission the error summary at the top of the form (templates/error_summary.html) takes
+   the focus, so a screen reader reads it and a keyboard starts from it; its links move
+   the focus to the field they name (a fragment link alone only scrolls). The same when
+   htmx swaps in a part of the page that holds a summary. A file, not an inline script:
+   the Content-Security-Policy allows scripts from this origin only. */
+(function () {
+  "use strict";
+
+  function focusSummary(root) {
+    var summary = root.querySelector ? root.querySelector("[data-error-summary]") : null;
+    if (summary) {
+      summary.focus();
+    }
+  }
+
+  function onSummaryClick(event) {
+    var link = event.target.closest ? event.target.closest("[data-error-summary] a[href^='#']") : null;
+    if (!link) { return; }
+    var field = document.getElementById(decodeURIComponent(link.getAttribute("href").slice(1)));
+    if (!field) { return; }
+    event.preventDefault();
+    var label = document.querySelector("label[for='" + field.id + "']");
+    (label || field).scrollIntoView();
+    field.focus({ preventScroll: true });
+  }
+
+  document.addEventListener("click", onSummaryClick);
+  document.addEventListener("htmx:afterSettle", function (event) {
+    focusSummary(event.target);
+  });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { focusSummary(document); });
+  } else {
+    focusSummary(document);
+  }
+}());
+
+// Long checkbox lists (e.g. the 39 IAF sector codes) get a filter box: typing hides the
+// options whose label does not contain the text. Ticked options always stay visible.
+// Without this script the list simply scrolls.
+(function () {
+  "use strict";
+  function setUp(box) {
+    var list = document.getElementById(box.getAttribute("aria-controls"));
+    if (!list) { return; }
+    var count = box.parentNode.querySelector(".choice-count");
+    var options = Array.prototype.slice.call(list.querySelectorAll("input[type=checkbox]"));
+    box.hidden = false;
+    function update() {
+      var text = box.value.trim().toLowerCase();
+      var shown = 0;
+      options.forEach(function (input) {
+        var row = input.closest("label") ? input.closest("label").parentNode : input.parentNode;
+        var label = (input.closest("label") || row).textContent.toLowerCase();
+        var visible = !text || input.checked || label.indexOf(text) !== -1;
+        row.hidden = !visible;
+        if (visible) { shown += 1; }
+      });
+      var ticked = options.filter(function (input) { return input.checked; }).length;
+      if (count) {
+        count.textContent = (text ? shown + " of " + options.length + " shown, " : "") +
+          ticked + " selected";
+      }
+    }
+    box.addEventListener("input", update);
+    list.addEventListener("change", update);
+    update();
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("input.choice-filter[aria-controls]").forEach(setUp);
+  });
+}());
