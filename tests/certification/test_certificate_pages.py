@@ -46,7 +46,7 @@ def test_members_and_cb_staff_see_the_certificate(certificate, who, request, api
                  "Active: valid until 1 April 2029.", "1 April 2026", "Initial certification",
                  "Certification granted", "Surveillance 1", "Surveillance 2",
                  "Recertification", f"/verify/{certificate.public_code}",
-                 "The PDF is being rendered", "isocert Certification Body"):
+                 "The PDF is being prepared", "isocert Certification Body"):
         assert text in html, (who, text)
     assert "?d=" in html  # the signed QR address
 
@@ -148,7 +148,7 @@ def test_the_pdf_downloads_once_rendered(cycle, dora, alice, api_client,
 
     html = client.get(page_url(certificate)).content.decode()
     assert f"/certificates/revisions/{revision.pk}/pdf/" in html
-    assert "The PDF is being rendered" not in html
+    assert "The PDF is being prepared" not in html
     response = client.get(f"/certificates/revisions/{revision.pk}/pdf/")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
