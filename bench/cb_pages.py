@@ -129,8 +129,8 @@ def main() -> None:
     args = parser.parse_args()
     setup_django()
     from django.conf import settings
-    from django.db import connection, reset_queries
-    from django.test.utils import CaptureQueriesContext, setup_test_environment
+    from django.db import connection
+    from django.test.utils import setup_test_environment
 
     setup_test_environment()
     logging.getLogger("isocert.request").setLevel(logging.WARNING)  # one line per request
@@ -149,9 +149,9 @@ def main() -> None:
             continue
         client = clients.get(role) or clients.setdefault(role, login(users.get(role)))
         response = client.get(url)  # warm-up
-        # Each request empties the query log (request_started): start the capture empty.
-        reset_queries()
-        with CaptureQueriesContext(connection) as queries:
+        queries = []
+        with connection.execute_wrapper(
+                lambda execute, sql, *rest: queries.append(sql) or execute(sql, *rest)):
             response = client.get(url)
         times, cpu = [], []
         for _ in range(args.runs):
