@@ -49,6 +49,12 @@ TARGETS = {"organizations": 5000, "applications": 8000, "audits": 40000, "findin
 STAFF_SHARES = {"administrator": 10, "reviewer": 40, "auditor": 200, "decision_maker": 50}
 DOMAIN = "bench.example"
 CHUNK = 50  # copies per transaction
+# Ids the services put in event payloads (e.g. an application's timeline finds its
+# quotations' events by ``payload.application``): remapped to the copy's objects.
+PAYLOAD_REFS = {"application": "registration.application", "audit": "audits.audit",
+                "cycle": "audits.certificationcycle", "previous_cycle": "audits.certificationcycle",
+                "organization": "accounts.organization", "certificate": "certification.certificate",
+                "finding": "audits.finding"}
 
 
 def setup_django():
@@ -407,12 +413,18 @@ class Replicator:
                     label = self.staff_emails.get(actor_id, event.actor_label)
                 else:
                     actor_id, label = None, event.actor_label
+                payload = event.payload
+                refs = [key for key in PAYLOAD_REFS if isinstance(payload.get(key), int)]
+                if refs:  # ids in the payload point at the copy's objects too
+                    payload = dict(payload)
+                    for key in refs:
+                        payload[key] = maps[k][PAYLOAD_REFS[key]].get(payload[key], payload[key])
                 for _ in range(repeats):
                     self.seq += 1
                     new = AuditEvent(seq=self.seq, created_at=event.created_at,
                                      actor_id=actor_id, actor_label=label, action=event.action,
                                      object_type=event.object_type, object_id=object_id,
-                                     organization_id=org_id, payload=event.payload,
+                                     organization_id=org_id, payload=payload,
                                      prev_hash=self.last_hash)
                     new.hash = _event_hash(new)
                     self.last_hash = new.hash

@@ -150,8 +150,12 @@ def main() -> None:
         client = clients.get(role) or clients.setdefault(role, login(users.get(role)))
         response = client.get(url)  # warm-up
         queries = []
-        with connection.execute_wrapper(
-                lambda execute, sql, *rest: queries.append(sql) or execute(sql, *rest)):
+
+        def count(execute, sql, *rest, queries=queries):
+            queries.append(sql)
+            return execute(sql, *rest)
+
+        with connection.execute_wrapper(count):
             response = client.get(url)
         times, cpu = [], []
         for _ in range(args.runs):
