@@ -284,6 +284,12 @@ MFA_FORMS = {"authenticate": "isocert.accounts.mfa_adapter.UsedCodeAuthenticateF
              "reauthenticate": "isocert.accounts.mfa_adapter.UsedCodeReauthenticateForm"}
 # Invitations e-mail any address from the CB's: at most this many per inviting user and
 # per organization in any 24 hours (counted from the invitations table: every server).
+# API lists (core/pagination.py): items per answer without ``limit``, and the most ``limit``
+# may ask for — every list is paginated so its cost does not grow with the data (issue #19).
+API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50)
+API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 200)
+if not 1 <= API_PAGE_SIZE <= API_MAX_PAGE_SIZE:
+    raise ImproperlyConfigured("API_PAGE_SIZE must be at least 1 and at most API_MAX_PAGE_SIZE.")
 INVITATIONS_PER_USER_PER_DAY = env_int("INVITATIONS_PER_USER_PER_DAY", 20)
 INVITATIONS_PER_ORGANIZATION_PER_DAY = env_int("INVITATIONS_PER_ORGANIZATION_PER_DAY", 50)
 # CB staff's personal access tokens reach every client's data: they live at most this long.

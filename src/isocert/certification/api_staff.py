@@ -16,6 +16,7 @@ from ninja import Field, Router, Schema, Status
 
 from isocert.core.errors import InvalidInput
 from isocert.core.files import stored_file_response
+from isocert.core.pagination import PAGINATED, page_window
 
 from . import decision_checks, lifecycle, selectors, services, signals, transfers
 from .models import Certificate, CertificateRevision, CertificationDecision
@@ -286,13 +287,15 @@ def get_decision(request, decision_id: int):
 # --- certificates ------------------------------------------------------------------------------
 
 @router.get("/certificates", response=list[CertificateSummaryOut],
-            summary="Your certificates (CB staff: every certificate issued in the portal)")
-def list_certificates(request, status: str | None = None):
+            summary="Your certificates (CB staff: every certificate issued in the portal)",
+            description="By organization name and number. " + PAGINATED)
+def list_certificates(request, status: str | None = None, limit: int | None = None,
+                      offset: int = 0):
     certificates = selectors.certificates_for_user(user=request.auth).order_by("name_key",
-                                                                              "number")
+                                                                              "number", "pk")
     if status:
         certificates = certificates.filter(status=status)
-    return [_summary_out(c) for c in certificates]
+    return [_summary_out(c) for c in page_window(certificates, limit=limit, offset=offset)]
 
 
 @router.get("/certificates/{certificate_id}", response=CertificateOut)

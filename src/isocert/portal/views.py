@@ -5,7 +5,6 @@ journey), which is why they live in the portal and not in any one app."""
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
@@ -22,7 +21,7 @@ from isocert.registration.selectors import applications_for_organization, review
 from .client_work import client_work
 from .journey import journeys_for_organization
 from .queues import dashboard_summary, queues_for, work_page
-from .selectors import audit_events
+from .selectors import audit_event_page, audit_events
 
 JOURNEY = [
     ("Gap analysis", "Compare your management system with every clause of the standard."),
@@ -121,8 +120,11 @@ def audit_trail(request):
     )
     query = request.GET.copy()
     query.pop("page", None)
+    page = audit_event_page(user=request.user, number=request.GET.get("page"),
+                            filtered=any(v not in (None, "") for v in filters.values()),
+                            events=events)
     return render(request, "portal/audit_trail.html", {
-        "form": form, "page": Paginator(events, 50).get_page(request.GET.get("page")),
+        "form": form, "page": page,
         "query": query.urlencode(),
     })
 

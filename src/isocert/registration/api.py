@@ -8,7 +8,9 @@ from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from isocert.accounts import selectors as account_selectors
+from isocert.accounts.permissions import organizations_where
 from isocert.core.files import stored_file_response
+from isocert.core.pagination import PAGINATED, page_window
 
 from . import selectors, services
 from .models import Application, PreliminaryAssessment, TransferReview
@@ -163,7 +165,7 @@ class ResponseIn(Schema):
     response: str
 
 
-def _application_out(application: Application, user) -> dict:
+def _application_out(application: Application, user, editable: set[int] | None = None) -> dict:
     lines = list(application.standard_lines.all())
     return {
         **{f: getattr(application, f) for f in (
@@ -184,7 +186,8 @@ def _application_out(application: Application, user) -> dict:
             "energy_types": line.energy_types,
             "significant_energy_uses": line.significant_energy_uses,
         } for line in lines],
-        "allowed_actions": selectors.allowed_actions_for(application=application, user=user),
+        "allowed_actions": selectors.allowed_actions_for(application=application, user=user,
+                                                         editable_organizations=editable),
         "missing": services.completeness_problems(application) if application.client_can_edit else {},
         "messages": list(application.messages.all()),
     }
@@ -204,14 +207,19 @@ def _fields(payload: Schema) -> dict:
 
 
 @router.get("/applications", response=list[ApplicationOut],
-            summary="Applications I can see (mine; CB reviewers: all submitted)")
-def list_applications(request, status: str = "", organization_id: int | None = None):
+            summary="Applications I can see (mine; CB reviewers: all submitted)",
+            description="Newest first. " + PAGINATED)
+def list_applications(request, status: str = "", organization_id: int | None = None,
+                      limit: int | None = None, offset: int = 0):
     queryset = selectors.applications_for_user(user=request.auth)
     if status:
         queryset = queryset.filter(status=status)
     if organization_id:
         queryset = queryset.filter(organization_id=organization_id)
-    return [_application_out(a, request.auth) for a in queryset.prefetch_related("messages")]
+    queryset = page_window(queryset.order_by("-created_at", "-pk"), limit=limit, offset=offset)
+    editable = organizations_where(request.auth, "edit")
+    return [_application_out(a, request.auth, editable)
+            for a in queryset.prefetch_related("messages")]
 
 
 @router.post("/applications", response={201: ApplicationOut}, summary="Start a draft application")

@@ -157,10 +157,16 @@ CLIENT_ACTIONS = {"submit", "resubmit", "withdraw"}
 REVIEWER_ACTIONS = {"start_review", "request_information", "register", "decline"}
 
 
-def allowed_actions_for(*, application: Application, user: User) -> list[str]:
-    """The transitions this user may try now (the services still decide)."""
+def allowed_actions_for(*, application: Application, user: User,
+                        editable_organizations: set[int] | None = None) -> list[str]:
+    """The transitions this user may try now (the services still decide).
+
+    A list passes ``editable_organizations`` (``organizations_where(user, "edit")``, read
+    once) instead of one membership query per application."""
     possible = APPLICATION_LIFECYCLE.allowed_actions(application.status)
-    can_edit = can_in(user, "edit", application.organization)
+    can_edit = (application.organization_id in editable_organizations
+                if editable_organizations is not None
+                else can_in(user, "edit", application.organization))
     is_reviewer = can(user, "review_applications")
     return [a for a in possible
             if (a in CLIENT_ACTIONS and can_edit) or (a in REVIEWER_ACTIONS and is_reviewer)]

@@ -12,6 +12,7 @@ from ninja import Field, Router, Schema, Status
 
 from isocert.accounts.models import User
 from isocert.core.errors import InvalidInput
+from isocert.core.pagination import PAGINATED, page_window
 from isocert.registration import selectors as registration_selectors
 
 from . import selectors
@@ -284,9 +285,12 @@ def create_cycle(request, app_id: int):
     return Status(201, _cycle_out(cycle, request.auth))
 
 
-@router.get("/cycles", response=list[CycleOut], summary="The cycles you may see")
-def list_cycles(request):
-    return [_cycle_out(c, request.auth) for c in selectors.cycles_for_user(user=request.auth)]
+@router.get("/cycles", response=list[CycleOut], summary="The cycles you may see",
+            description="Oldest first. " + PAGINATED)
+def list_cycles(request, limit: int | None = None, offset: int = 0):
+    cycles = page_window(selectors.cycles_for_user(user=request.auth).order_by("pk"),
+                         limit=limit, offset=offset)
+    return [_cycle_out(c, request.auth) for c in cycles]
 
 
 @router.get("/cycles/{cycle_id}", response=CycleOut)
@@ -305,9 +309,12 @@ def add_special_audit(request, cycle_id: int, payload: SpecialAuditIn):
 
 # --- audits ------------------------------------------------------------------------------------
 
-@router.get("/audits", response=list[AuditOut], summary="The audits you may see")
-def list_audits(request):
-    return [_audit_out(a, request.auth) for a in selectors.audits_for_user(user=request.auth)]
+@router.get("/audits", response=list[AuditOut], summary="The audits you may see",
+            description="By cycle, in programme order. " + PAGINATED)
+def list_audits(request, limit: int | None = None, offset: int = 0):
+    audits = page_window(selectors.audits_for_user(user=request.auth).order_by("cycle", "pk"),
+                         limit=limit, offset=offset)
+    return [_audit_out(a, request.auth) for a in audits]
 
 
 @router.get("/audits/{audit_id}", response=AuditOut)

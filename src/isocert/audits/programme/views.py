@@ -3,6 +3,7 @@ client's view of the plan. Thin: validate → select → one service → redirec
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -28,6 +29,8 @@ from .forms import (
     TeamMemberForm,
 )
 from .models import Audit, AuditPlan, RemoteAudit
+
+LIST_PAGE_SIZE = 25  # the audit list's rows per page
 
 
 def _refused(request, exc: DomainError) -> None:
@@ -438,9 +441,11 @@ def plan_request_changes(request, pk):
 @login_required
 def audit_list(request):
     """The audits the user may see: an auditor's assignments, every audit for CB
-    reviewers and administrators, a client's own — upcoming first."""
+    reviewers and administrators, a client's own — upcoming first, a page at a time (a CB
+    holds tens of thousands)."""
     audits = (selectors.audits_for_user(user=request.user)
               .prefetch_related("team__auditor", "cycle__standards")
               .order_by("status", "start_date", "pk"))
-    return render(request, "audits/programme/audit_list.html", {"audits": audits})
+    page = Paginator(audits, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "audits/programme/audit_list.html", {"page": page})
 
