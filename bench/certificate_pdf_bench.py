@@ -50,13 +50,9 @@ def content(sites: int) -> dict:
     return data
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--sites", type=int, default=2)
-    args = parser.parse_args()
-
-    var = tempfile.mkdtemp(prefix="isocert-pdf-bench-")
+def set_up(prefix: str) -> None:
+    """Django with a throw-away var dir and a new signing key (both benchmarks)."""
+    var = tempfile.mkdtemp(prefix=prefix)
     os.environ.setdefault("ISOCERT_VAR_DIR", var)
     os.environ.setdefault("DEBUG", "1")
     os.environ["CERTIFICATE_SIGNING_KEY_FILE"] = str(Path(var) / "signing-key.pem")
@@ -65,10 +61,20 @@ def main() -> int:
     import django
 
     django.setup()
-    from isocert.certification import pdf
     from isocert.core.keys import write_key_file
 
     write_key_file(Path(os.environ["CERTIFICATE_SIGNING_KEY_FILE"]))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--sites", type=int, default=2)
+    args = parser.parse_args()
+
+    set_up("isocert-pdf-bench-")
+    from isocert.certification import pdf
+
     data = content(args.sites)
     started = time.perf_counter()
     pdf.render_certificate_pdf(data)

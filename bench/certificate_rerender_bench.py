@@ -12,9 +12,7 @@ for 10,000 certificates. Target (issue #19): 10,000 in ≤ 30 minutes on one wor
 
 import argparse
 import datetime
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -27,23 +25,15 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=500)
     args = parser.parse_args()
 
-    var = tempfile.mkdtemp(prefix="isocert-rerender-bench-")
-    os.environ.setdefault("ISOCERT_VAR_DIR", var)
-    os.environ.setdefault("DEBUG", "1")
-    os.environ["CERTIFICATE_SIGNING_KEY_FILE"] = str(Path(var) / "signing-key.pem")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "isocert.settings")
-    sys.path.insert(0, str(ROOT / "src"))
     sys.path.insert(0, str(ROOT / "bench"))
-    import django
+    from certificate_pdf_bench import content, set_up
 
-    django.setup()
-    from certificate_pdf_bench import content
+    set_up("isocert-rerender-bench-")
     from django.core.management import call_command
     from django.test.utils import setup_test_environment
 
     from isocert.certification import rerender
     from isocert.certification.models import Certificate, CertificateRevision
-    from isocert.core.keys import write_key_file
 
     setup_test_environment()
     from django.db import connection
@@ -51,7 +41,6 @@ def main() -> int:
     test_db = connection.creation.create_test_db(verbosity=0)
     try:
         call_command("migrate", verbosity=0)
-        write_key_file(Path(os.environ["CERTIFICATE_SIGNING_KEY_FILE"]))
         base = content(2)
         for n in range(args.count):
             number = f"ISO9001-2026-{n + 1:06d}"
