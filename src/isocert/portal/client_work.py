@@ -45,10 +45,6 @@ def _item(title, organization, url, *, due=None, detail="", today) -> WorkItem:
                     detail=detail, overdue=bool(due and due < today))
 
 
-def _audit_label(audit: Audit) -> str:
-    return audit.get_kind_display()
-
-
 def _for_client(ids: list[int], today: datetime.date, applications: list[Application]
                 ) -> list[WorkItem]:
     items = []
@@ -69,14 +65,14 @@ def _for_client(ids: list[int], today: datetime.date, applications: list[Applica
                            today=today))
     for plan in programme_selectors.plans_to_confirm(organization_ids=ids):
         audit = plan.audit
-        items.append(_item(f"Confirm the plan of the {_audit_label(audit).lower()} audit",
+        items.append(_item(f"Confirm the plan of the {audit.get_kind_display().lower()} audit",
                            audit.cycle.organization,
                            reverse("audit_plan_client", args=[audit.pk]),
                            due=audit.start_date, detail="The audit starts on this date",
                            today=today))
     for remote in programme_selectors.remote_agreements_to_give(organization_ids=ids):
         audit = remote.audit
-        items.append(_item(f"Agree to the remote part of the {_audit_label(audit).lower()} "
+        items.append(_item(f"Agree to the remote part of the {audit.get_kind_display().lower()} "
                            "audit", audit.cycle.organization,
                            reverse("audit_plan_client", args=[audit.pk]),
                            due=audit.start_date, detail="The audit starts on this date",
@@ -93,7 +89,7 @@ def _for_client(ids: list[int], today: datetime.date, applications: list[Applica
             due = finding.plan_due
         items.append(_item(title, audit.cycle.organization,
                            reverse("finding_detail", args=[finding.pk]), due=due,
-                           detail=f"{_audit_label(audit)} audit", today=today))
+                           detail=f"{audit.get_kind_display()} audit", today=today))
     for action in improvement_selectors.overdue_actions(organization_ids=ids, today=today):
         items.append(_item(f"Overdue action: {action.title}", action.organization,
                            reverse("action_detail", args=[action.pk]), due=action.due_date,
@@ -114,7 +110,7 @@ def _for_cb(ids: list[int], today: datetime.date, applications: list[Application
         when = (f"{audit.start_date:%-d %b %Y}" if audit.start_date
                 else "dates to be agreed")
         # The CB holds the audit; its due date is the programme's target, not the client's.
-        items.append(WorkItem(title=f"{_audit_label(audit)} audit — {when}",
+        items.append(WorkItem(title=f"{audit.get_kind_display()} audit — {when}",
                               organization=str(audit.cycle.organization),
                               url=reverse("audit_plan_client", args=[audit.pk]),
                               due=audit.start_date or audit.target_date,
@@ -123,7 +119,7 @@ def _for_cb(ids: list[int], today: datetime.date, applications: list[Application
         items.append(WorkItem(title=f"Review of your answer to nonconformity #{finding.number}",
                               organization=str(finding.audit.cycle.organization),
                               url=reverse("finding_detail", args=[finding.pk]),
-                              detail=f"{_audit_label(finding.audit)} audit"))
+                              detail=f"{finding.audit.get_kind_display()} audit"))
     for cycle in pending:
         items.append(WorkItem(title="Certification decision by an independent decision maker",
                               organization=str(cycle.organization),
