@@ -18,7 +18,7 @@ from . import editions
 router = Router(tags=["edition transitions"])
 
 
-class TransitionOut(Schema):
+class EditionTransitionOut(Schema):
     id: int
     from_standard: str = Field(..., description='The superseded edition, e.g. "ISO 9001:2015"')
     to_standard: str = Field(..., description="The new edition of the same standard")
@@ -32,7 +32,7 @@ class TransitionOut(Schema):
     created_at: datetime.datetime
 
 
-class TransitionIn(Schema):
+class EditionTransitionIn(Schema):
     from_standard: str = Field(..., description='"CODE:EDITION", e.g. "ISO 9001:2015"')
     to_standard: str = Field(..., description='"CODE:EDITION" of the same code, newer')
     deadline: datetime.date = Field(..., description="In the future")
@@ -41,7 +41,7 @@ class TransitionIn(Schema):
     notice_reference: str = Field(..., description='e.g. "IAF MD 26:2023"')
 
 
-class TransitionPatch(Schema):
+class EditionTransitionPatch(Schema):
     deadline: datetime.date | None = None
     extra_audit_days: Decimal | None = None
     extra_audit_percent: int | None = None
@@ -62,7 +62,7 @@ def _out(transition) -> dict:
             "created_at": transition.created_at}
 
 
-@router.get("/catalog/transitions", response={200: list[TransitionOut], 404: ErrorOut},
+@router.get("/catalog/transitions", response={200: list[EditionTransitionOut], 404: ErrorOut},
             summary="Edition transitions the CB recorded (administrators)")
 def list_transitions(request):
     _administrator(request)
@@ -70,24 +70,24 @@ def list_transitions(request):
 
 
 @router.post("/catalog/transitions",
-             response={201: TransitionOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+             response={201: EditionTransitionOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
              summary="Record an edition transition from its IAF/ISO notice (administrators)",
              description="The superseded edition is no longer offered to new applications; "
                          "certificates on it are capped at and expire after the deadline. "
                          "Refused: editions of different standards or not newer (422), an "
                          "edition already superseded (409 `transition_exists`), a deadline "
                          "not in the future (422).")
-def record_transition(request, payload: TransitionIn):
+def record_transition(request, payload: EditionTransitionIn):
     _administrator(request)
     transition = editions.record_transition(actor=request.auth, **payload.dict())
     return Status(201, _out(catalog_selectors.transition_get(transition.pk)))
 
 
 @router.patch("/catalog/transitions/{transition_id}",
-              response={200: TransitionOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+              response={200: EditionTransitionOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
               summary="Change a transition's deadline, extra time or notice (administrators)",
               description="Refused once the deadline has passed (409).")
-def change_transition(request, transition_id: int, payload: TransitionPatch):
+def change_transition(request, transition_id: int, payload: EditionTransitionPatch):
     _administrator(request)
     transition = catalog_selectors.transition_get(transition_id)
     if transition is None:
