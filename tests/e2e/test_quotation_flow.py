@@ -80,7 +80,8 @@ def test_estimate_then_quotation_accepted_online(new_page, tmp_path):
     # An adjustment without its reason is refused on its field; nothing is sent.
     rita.get_by_label("Adjustment (optional)").fill("-500")
     rita.get_by_role("button", name="Update the preview").click()
-    expect(rita.get_by_text("Explain the adjustment (at least 5 characters).")).to_be_visible()
+    expect(rita.locator("#id_adjustment_reason_error")).to_contain_text(
+        "Explain the adjustment (at least 5 characters).")
     rita.get_by_label("Reason for the adjustment").fill("Multi-year framework agreement")
     rita.get_by_role("button", name="Update the preview").click()
     # 12000.00 net + 19 % VAT.
