@@ -30,17 +30,17 @@ from .models import MEETING_LIFECYCLE, CommitteeMeeting, ImpartialityRisk
 LIST_PAGE_SIZE = 25
 
 
-def _attempt(form, call) -> int | None:
-    """Run ``call`` once ``form`` is valid: None when it succeeded, else the page's status
-    (the form then carries the error beside its field, and keeps what was typed)."""
+def _attempt(form, call) -> tuple[int | None, object]:
+    """Run ``call`` once ``form`` is valid: ``(None, what it returned)`` when it succeeded,
+    else ``(the page's status, None)`` (the form then carries the error beside its field,
+    and keeps what was typed)."""
     if not form.is_valid():
-        return 422
+        return 422, None
     try:
-        call()
+        return None, call()
     except DomainError as exc:
         add_domain_error(form, exc)
-        return exc.status
-    return None
+        return exc.status, None
 
 
 @login_required
@@ -64,15 +64,11 @@ def risk_create(request):
     form = RiskForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        created = {}
-
-        def call():
-            created["risk"] = services.record_risk(actor=request.user,
-                                                   **form.service_values())
-        status = _attempt(form, call)
+        status, risk = _attempt(form, lambda: services.record_risk(
+            actor=request.user, **form.service_values()))
         if status is None:
-            messages.success(request, f"Risk {created['risk'].reference} recorded.")
-            return redirect("impartiality_risk_detail", created["risk"].pk)
+            messages.success(request, f"Risk {risk.reference} recorded.")
+            return redirect("impartiality_risk_detail", risk.pk)
     return render(request, "impartiality/risk_form.html", {"form": form, "risk": None},
                   status=status)
 
@@ -106,7 +102,7 @@ def risk_edit(request, pk):
             if values["next_review_on"] is None:
                 values.pop("next_review_on")
             services.update_risk(risk=risk, actor=request.user, **values)
-        status = _attempt(form, call)
+        status, _ = _attempt(form, call)
         if status is None:
             messages.success(request, f"Risk {risk.reference} saved.")
             return redirect("impartiality_risk_detail", risk.pk)
@@ -119,7 +115,7 @@ def risk_edit(request, pk):
 def risk_review(request, pk):
     risk = selectors.risk_get(user=request.user, pk=pk)
     form = RiskReviewForm(request.POST)
-    status = _attempt(form, lambda: services.review_risk(risk=risk, actor=request.user,
+    status, _ = _attempt(form, lambda: services.review_risk(risk=risk, actor=request.user,
                                                          **form.cleaned_data))
     if status is None:
         messages.success(request, f"Risk {risk.reference} reviewed.")
@@ -140,7 +136,7 @@ def register_review(request):
             services.review_register(actor=request.user, conclusion=data["conclusion"],
                                      reviewed_on=data["reviewed_on"],
                                      meeting=data["meeting_id"])
-        status = _attempt(form, call)
+        status, _ = _attempt(form, call)
         if status is None:
             messages.success(request, "Register review recorded.")
             return redirect("impartiality_register")
@@ -174,7 +170,7 @@ def committee_members(request):
             data = dict(form.cleaned_data)
             data.pop("active")
             committee.add_committee_member(actor=request.user, **data)
-        status = _attempt(form, call)
+        status, _ = _attempt(form, call)
         if status is None:
             messages.success(request, "Member appointed.")
             return redirect("impartiality_committee")
@@ -193,7 +189,7 @@ def member_edit(request, pk):
     form = MemberForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST":
-        status = _attempt(form, lambda: committee.update_committee_member(
+        status, _ = _attempt(form, lambda: committee.update_committee_member(
             member=member, actor=request.user, **form.cleaned_data))
         if status is None:
             messages.success(request, f"{member.name}: saved.")
@@ -208,15 +204,11 @@ def meetings(request):
     form = MeetingForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        created = {}
-
-        def call():
-            created["meeting"] = committee.plan_meeting(actor=request.user,
-                                                        **form.cleaned_data)
-        status = _attempt(form, call)
+        status, meeting = _attempt(form, lambda: committee.plan_meeting(
+            actor=request.user, **form.cleaned_data))
         if status is None:
             messages.success(request, "Meeting planned.")
-            return redirect("impartiality_meeting_detail", created["meeting"].pk)
+            return redirect("impartiality_meeting_detail", meeting.pk)
     return render(request, "impartiality/meetings.html", {
         "meetings": meeting_list, "form": form,
         "can_manage": selectors.manages_register(request.user),
@@ -258,7 +250,7 @@ def meeting_action(request, pk, action):
                                    attendees=list(data["attendee_ids"]),
                                    minutes=data["minutes"], minutes_file=data["minutes_file"],
                                    risks_reviewed=list(data["risk_ids"]))
-        status = _attempt(form, call)
+        status, _ = _attempt(form, call)
         if status is not None:
             return _meeting_page(request, meeting, form, status)
     elif action == "approve_minutes":
