@@ -86,14 +86,16 @@ def _codes(application: Application) -> set[str]:
 
 
 def journeys_for_organization(applications: list[Application], organization=None,
-                              facts: CertificationFacts | None = None
-                              ) -> list[StandardJourney]:
+                              facts: CertificationFacts | None = None,
+                              readiness: list | None = None) -> list[StandardJourney]:
     """One journey per standard the organization pursues, each from that standard's own
-    applications, readiness, audits and certificate — never another standard's."""
+    applications, readiness, audits and certificate — never another standard's.
+    ``readiness``: every pursued standard's stage-1 readiness, when the caller has it."""
     if organization is None and applications:
         organization = applications[0].organization
     facts = facts or CertificationFacts()
-    readiness = _readiness(organization)
+    if readiness is None:
+        readiness = _readiness(organization)
     if not readiness:
         return [StandardJourney(None, _steps(applications, None, facts))]
     return [StandardJourney(entry.standard, _steps(

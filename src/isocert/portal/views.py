@@ -55,11 +55,13 @@ def dashboard(request):
                 notices.setdefault(certificate.organization_id, []).append((certificate, notice))
     for organization in members_of:
         applications = list(applications_for_organization(user=user, organization=organization))
+        # A member sees every pursued standard's readiness: the journeys reuse it.
+        readiness = readiness_for_organization(user=user, organization=organization)
         organizations.append({
             "organization": organization,
             "applications": applications,
-            "journeys": journeys_for_organization(applications, organization, facts),
-            "readiness": readiness_for_organization(user=user, organization=organization),
+            "journeys": journeys_for_organization(applications, organization, facts, readiness),
+            "readiness": readiness,
             "edition_notices": notices.get(organization.pk, []),
         })
     context = {"organizations": organizations, "work": work}
