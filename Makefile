@@ -130,13 +130,15 @@ proxy:
 	  $(APT_INSTALL) nginx >/dev/null; \
 	fi
 
-## Whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
+## Whole suite on SQLite and, when TEST_DATABASE_URL is set, on PostgreSQL: the two passes
+## run side by side (one per core; each pass's output is printed whole when it ends).
 test: $(VENV)/.installed-test browser proxy
 	@mkdir -p var
 	$(BIN)/ruff check .
-	$(MAKE) --no-print-directory test-sqlite
-	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
-	else echo "TEST_DATABASE_URL not set: PostgreSQL run skipped (.ci/run sets it)"; fi
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  $(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres; \
+	else echo "TEST_DATABASE_URL not set: PostgreSQL run skipped (.ci/run sets it)"; \
+	  $(MAKE) --no-print-directory test-sqlite; fi
 
 test-sqlite: $(VENV)/.installed-test
 	@echo "== test suite on SQLite =="

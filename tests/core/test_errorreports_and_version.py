@@ -9,8 +9,11 @@ import isocert
 SHOW = ("import django, os, sys; os.environ['DJANGO_SETTINGS_MODULE'] = 'isocert.settings'; "
         "django.setup(); print('sentry_sdk' in sys.modules); "
         "import sentry_sdk; client = sentry_sdk.get_client(); "
-        "print(client.is_active(), client.options.get('release'), "
-        "client.options.get('send_default_pii'))")
+        "collected = client.options['data_collection']; "
+        "print(client.is_active(), client.options.get('release'), collected['user_info'], "
+        "collected['cookies']['mode'], collected['http_headers']['request']['mode'], "
+        "collected['url_query_params']['mode'], len(collected['http_bodies']), "
+        "collected['stack_frame_variables'])")
 
 
 def _run(tmp_path, *args, **env_overrides):
@@ -33,7 +36,8 @@ def test_with_a_dsn_sentry_starts_with_the_release_and_no_personal_data(tmp_path
     result = _run(tmp_path, "-c", SHOW, SENTRY_DSN="https://public@127.0.0.1:9/1")
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["True", "True", f"isocert@{isocert.__version__}", "False"]
+    assert result.stdout.split() == ["True", "True", f"isocert@{isocert.__version__}",
+                                     "False", "off", "off", "off", "0", "False"]
 
 
 def test_isocert_version_prints_the_package_version(tmp_path):
