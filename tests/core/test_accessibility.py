@@ -126,6 +126,16 @@ def test_allauth_forms_get_the_summary_too(client, db):
     assert "There is a problem" in html
 
 
+def test_an_allauth_whole_form_error_is_stated_once_in_the_summary(client, db):
+    html = client.post("/accounts/login/", {"login": "nobody@example.com",
+                                            "password": "wrong"}).content.decode()
+
+    summary = html.split("data-error-summary", 1)[1].split("</div>", 1)[0]
+    assert "not correct" in summary
+    assert html.count("not correct") == 1
+    assert 'id="id_login"' in html and 'id="id_password"' in html
+
+
 def test_the_summary_is_focused_by_the_portal_script(client, db):
     """No inline script (Content-Security-Policy): base.html loads static/isocert/portal.js."""
     html = client.get("/").content.decode()
