@@ -88,3 +88,29 @@ def test_a_stopped_run_continues_where_it_stopped(certificate, brightpath, charl
     assert rerender.revisions_to_redraw(NEW_MARK).count() == 1
     assert run()[0].strip() == "Certificates redrawn: 1."
     assert rerender.revisions_to_redraw(NEW_MARK).count() == 0
+
+
+def test_the_first_pdf_keeps_the_qr_image_and_a_redraw_reuses_it(certificate, new_mark,
+                                                                  monkeypatch):
+    """Choosing the QR code's mask is a quarter of a certificate's drawing: the first PDF
+    keeps the image with the revision; the redraw after a new mark draws no QR code."""
+    revision = certificate.revisions.get()
+    assert bytes(revision.qr_png) == pdf.certificate_qr_png(revision.content["qr_url"])
+
+    def no_qr(text):
+        raise AssertionError("the QR code was drawn again")
+
+    monkeypatch.setattr(pdf, "certificate_qr", no_qr)
+    assert run()[0].strip() == "Certificates redrawn: 1."
+    revision.refresh_from_db()
+    assert revision.pdf_mark == NEW_MARK
+
+
+def test_a_revision_issued_before_the_qr_image_was_kept_gets_it_at_its_redraw(certificate,
+                                                                             new_mark):
+    CertificateRevision.objects.update(qr_png=b"")
+
+    assert run()[0].strip() == "Certificates redrawn: 1."
+
+    revision = certificate.revisions.get()
+    assert bytes(revision.qr_png) == pdf.certificate_qr_png(revision.content["qr_url"])

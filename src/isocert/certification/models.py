@@ -246,6 +246,11 @@ class CertificateRevision(models.Model):
         help_text="SHA-256 of the CB mark the PDF was drawn with: after the mark changes, "
                   "`isocert rerender-certificates` redraws the current revisions whose mark "
                   "differs (and can be stopped and run again).")
+    qr_png = models.BinaryField(
+        blank=True, default=b"", editable=False,
+        help_text="The QR code's image (PNG) of the signed address, drawn with the first PDF: "
+                  "finding the QR code's best mask is a quarter of a certificate's drawing, "
+                  "and a redraw after a new CB mark reuses it.")
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                   on_delete=models.SET_NULL, related_name="+")
     issued_at = models.DateTimeField(auto_now_add=True)

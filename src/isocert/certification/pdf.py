@@ -5,7 +5,9 @@ again years later and says the same thing; nothing here reads the clock or the l
 organization profile.
 """
 
+import base64
 import hashlib
+import io
 import threading
 from functools import cache
 from pathlib import Path
@@ -33,6 +35,13 @@ QR_BORDER = 4
 def certificate_qr(text: str) -> segno.QRCode:
     """The QR code printed on certificates for ``text`` (the signed verification address)."""
     return segno.make(text, error=QR_ERROR, micro=False)
+
+
+def certificate_qr_png(text: str) -> bytes:
+    """The printed QR code's image (PNG) for ``text``."""
+    buffer = io.BytesIO()
+    certificate_qr(text).save(buffer, kind="png", scale=QR_SCALE, border=QR_BORDER)
+    return buffer.getvalue()
 
 
 @cache
@@ -97,13 +106,14 @@ def _address_lines(*, address: str, postcode: str = "", city: str = "",
     return lines
 
 
-def certificate_context(content: dict) -> dict:
-    """What the certificate template shows, from a revision's content."""
+def certificate_context(content: dict, *, qr_png: bytes | None = None) -> dict:
+    """What the certificate template shows, from a revision's content (``qr_png``: the QR
+    code's image drawn before for this content, else drawn now)."""
     organization = content.get("organization") or {}
     sites = content.get("sites") or []
     revision = int(content["revision"])
     standards = content.get("standards") or []
-    qr = certificate_qr(content["qr_url"])
+    qr_png = bytes(qr_png) if qr_png else certificate_qr_png(content["qr_url"])
     return {
         "content": content,
         "revision": revision,
@@ -119,17 +129,18 @@ def certificate_context(content: dict) -> dict:
             city=site.get("city", ""), country_name=site.get("country_name", ""))}
             for site in sites],
         "cb": content.get("certification_body") or {},
-        "qr_data_uri": qr.png_data_uri(scale=QR_SCALE, border=QR_BORDER),
+        "qr_data_uri": "data:image/png;base64," + base64.b64encode(qr_png).decode("ascii"),
         "cb_mark_uri": _cb_mark_path().as_uri(),
     }
 
 
-def render_certificate_pdf(content: dict) -> bytes:
+def render_certificate_pdf(content: dict, *, qr_png: bytes | None = None) -> bytes:
     """The certificate PDF's bytes for one revision content."""
     from weasyprint import HTML
 
     fetcher, font_config = _weasyprint_tools()
-    html = render_to_string("certification/certificate_pdf.html", certificate_context(content))
+    html = render_to_string("certification/certificate_pdf.html",
+                            certificate_context(content, qr_png=qr_png))
     return HTML(string=html, base_url=str(_cb_mark_path().parent),
                 url_fetcher=fetcher).write_pdf(font_config=font_config)
 
@@ -137,11 +148,16 @@ def render_certificate_pdf(content: dict) -> bytes:
 def render_certificate_pdf_file(*, revision: CertificateRevision,
                                 mark: str | None = None) -> CertificateRevision:
     """Render one revision's certificate to PDF, store it and link it to the revision,
-    with the SHA-256 of the CB mark it was drawn with (``mark``, when the caller read it)."""
-    data = render_certificate_pdf(revision.content)
+    with the SHA-256 of the CB mark it was drawn with (``mark``, when the caller read it).
+    The QR code's image is drawn the first time and kept with the revision."""
+    fields = ["pdf", "pdf_mark"]
+    if not revision.qr_png:
+        revision.qr_png = certificate_qr_png(revision.content["qr_url"])
+        fields.append("qr_png")
+    data = render_certificate_pdf(revision.content, qr_png=revision.qr_png)
     stored = store_file(UploadCheck(data=data, content_type="application/pdf",
                                     sha256=hashlib.sha256(data).hexdigest()))
     revision.pdf = stored
     revision.pdf_mark = mark or cb_mark_sha256()
-    revision.save(update_fields=["pdf", "pdf_mark"])
+    revision.save(update_fields=fields)
     return revision
