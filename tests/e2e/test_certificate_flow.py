@@ -16,7 +16,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 from factories import make_user, nordlicht_two_sites
-from helpers.browser import log_in, signed_in_message
+from helpers.browser import log_in, nav_group, signed_in_message
 from helpers.pdf import pdf_text
 from playwright.sync_api import expect
 from programme_helpers import auditor
@@ -56,7 +56,7 @@ def test_dora_grants_downloads_verifies_and_suspends(new_page, tmp_path):
     # 1. Dora's queue and the decision page.
     dora = new_page()
     log_in(dora, DORA, totp=True, landing=signed_in_message)
-    dora.get_by_role("navigation", name="Main").get_by_role("link", name="Decisions").click()
+    nav_group(dora, "Work").get_by_role("link", name="Decisions").click()
     expect(dora.get_by_role("heading", level=1)).to_have_text("Certification decisions awaiting")
     dora.get_by_role("link", name=f"Decide on {CLIENT}").click()
     expect(dora).to_have_url(re.compile(rf"/cb/cycles/{cycle.pk}/decision/$"))

@@ -11,10 +11,9 @@ shown to work by a deliberate inline style at the end.
 import re
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
-from factories import client_for, make_user
-from helpers.browser import log_in
+from factories import make_user
+from helpers.browser import log_in, sign_in_by_cookie
 from playwright.sync_api import Page, expect
 from registry_helpers import make_certificate
 
@@ -37,13 +36,6 @@ def _watched(new_page, violations: list[str]) -> Page:
             if "Content Security Policy" in message.text or "CSP violation" in message.text
             else None)
     return page
-
-
-def _signed_in(page: Page, user, live_server) -> None:
-    """Ada's session as after the portal's log-in with her second factor."""
-    session = client_for(user).cookies[settings.SESSION_COOKIE_NAME].value
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session,
-                               "url": live_server.url}])
 
 
 def _alice_with_data():
@@ -108,7 +100,7 @@ def test_key_pages_report_no_policy_violation(new_page, live_server):
         expect(page.locator(f"#{chart}[data-rendered=true]")).to_be_attached()
 
     admin = _watched(new_page, violations)
-    _signed_in(admin, ada, live_server)
+    sign_in_by_cookie(admin, ada, live_server.url)
     admin.goto("/admin/")
     expect(admin.get_by_role("link", name="Users")).to_be_visible()
     admin.goto("/admin/catalog/enmsdaytablerow/")

@@ -7,7 +7,7 @@ The new edition is a fictitious one loaded only in the test database (none is sh
 import pytest
 from certification_helpers import DECIDED, certified_cycle
 from factories import make_user, nordlicht_two_sites
-from helpers.browser import log_in
+from helpers.browser import log_in, nav_group
 from playwright.sync_api import expect
 from programme_helpers import auditor
 from transition_helpers import NEW_CLAUSE, NEW_EDITION, NOTICE, deadline_in, new_edition
@@ -35,7 +35,7 @@ def test_admin_records_a_transition_and_the_client_carries_the_gap_analysis(new_
 
     admin = new_page()
     log_in(admin, ada.email, totp=True)
-    admin.get_by_role("link", name="Transitions").click()
+    nav_group(admin, "Administration").get_by_role("link", name="Transitions").click()
     expect(admin.get_by_test_id("edition-transitions")).to_contain_text("No transition recorded")
     admin.get_by_label("Superseded edition").select_option(label=str(old))
     admin.get_by_label("New edition").select_option(label=str(new))

@@ -13,7 +13,7 @@ import re
 import pytest
 from django.utils import timezone
 from factories import make_user
-from helpers.browser import log_in
+from helpers.browser import log_in, nav_group
 from helpers.mail import wait_for_mail
 from playwright.sync_api import Page, expect
 
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.browser
 
 
 def _log_out(page: Page) -> None:
-    page.get_by_role("button", name=re.compile(r"^Log out")).click()
+    nav_group(page, "Account").get_by_role("button", name=re.compile(r"^Log out")).click()
     expect(page.get_by_role("link", name="Log in")).to_be_visible()
 
 
@@ -154,7 +154,7 @@ def test_visitor_applies_and_is_registered(new_page, live_server, tmp_path):
     rita = new_page()
     log_in(rita, "rita@cb.example", totp=True, landing=None)
     expect(rita.get_by_role("heading", name="Dashboard")).to_be_visible()
-    rita.get_by_role("link", name="Review queue").click()
+    nav_group(rita, "Work").get_by_role("link", name="Review queue").click()
     rita.get_by_role("link", name=reference).click()
     expect(_status(rita)).to_have_text("Submitted")
     rita.get_by_role("button", name="Start review").click()

@@ -3,7 +3,8 @@
 ``log_in`` fills allauth's log-in form, passes the authenticator step for CB staff
 (``totp=True``) and waits for the page a signed-in user lands on: by default the
 dashboard's heading; ``landing=signed_in_message`` for a user without an organization
-(an auditor lands on the welcome page), ``landing=None`` to check nothing.
+(an auditor lands on the welcome page), ``landing=None`` to check nothing. ``nav_group``
+opens a group of the main navigation (CB staff's links, and everyone's "Account").
 """
 
 import re
@@ -11,8 +12,9 @@ import time
 from collections.abc import Callable
 
 import pytest
-from factories import PASSWORD, current_totp_code
-from playwright.sync_api import Page, expect
+from django.conf import settings
+from factories import PASSWORD, client_for, current_totp_code
+from playwright.sync_api import Locator, Page, expect
 
 
 def dashboard(page: Page) -> None:
@@ -38,6 +40,14 @@ def log_in(page: Page, email: str, *, password: str = PASSWORD, totp: bool = Fal
         landing(page)
 
 
+def sign_in_by_cookie(page: Page, user, base_url: str) -> None:
+    """``user``'s session as after the portal's log-in (with the second factor for CB
+    staff), without going through its pages: for a test about something else."""
+    session = client_for(user).cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session,
+                               "url": base_url}])
+
+
 def pass_totp_step(page: Page) -> None:
     """Enter the authenticator code; allauth refuses a code used before, so on refusal
     (another log-in of this user in the same 30 s) wait for the next period, once."""
@@ -53,3 +63,13 @@ def pass_totp_step(page: Page) -> None:
         period = app_settings.TOTP_PERIOD
         time.sleep(period - time.time() % period + 0.2)
     pytest.fail("The authenticator code was refused twice.")
+
+
+def nav_group(page: Page, name: str) -> Locator:
+    """The main navigation's group ``name`` ("Work", "Account", …), opened: its list of
+    links (base.html; at a desktop width, where no "Menu" button hides the navigation)."""
+    button = page.get_by_role("navigation", name="Main").get_by_role("button", name=name,
+                                                                     exact=True)
+    if button.get_attribute("aria-expanded") != "true":
+        button.click()
+    return page.locator("#" + button.get_attribute("aria-controls"))

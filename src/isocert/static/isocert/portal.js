@@ -71,3 +71,93 @@
     document.querySelectorAll("input.choice-filter[aria-controls]").forEach(setUp);
   });
 }());
+
+// The main navigation (base.html; issue #19), after the WAI-ARIA disclosure navigation
+// pattern, not role="menu": each group's label becomes a button (aria-expanded,
+// aria-controls) that shows or hides the group's list of links. One group is open at a
+// time; Escape closes it and puts the focus back on its button; a click elsewhere or the
+// focus leaving the group closes it. On a phone the "Menu" button shows and hides the whole
+// navigation (the style sheet shows it below 40rem once .nav-js is set). Without this
+// script every group, and the navigation on a phone, is simply shown.
+(function () {
+  "use strict";
+  function setUp() {
+    var nav = document.getElementById("main-nav");
+    if (!nav) { return; }
+    var header = nav.closest("header");
+    var menu = header.querySelector(".menu-toggle[aria-controls='main-nav']");
+    var buttons = [];
+
+    function setOpen(button, open) {
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      document.getElementById(button.getAttribute("aria-controls")).hidden = !open;
+    }
+    function openButton() {
+      for (var i = 0; i < buttons.length; i += 1) {
+        if (buttons[i].getAttribute("aria-expanded") === "true") { return buttons[i]; }
+      }
+      return null;
+    }
+    function closeAll(except) {
+      buttons.forEach(function (button) { if (button !== except) { setOpen(button, false); } });
+    }
+
+    nav.querySelectorAll(".nav-group-label").forEach(function (label) {
+      var list = label.nextElementSibling;
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "nav-group-button";
+      button.textContent = label.textContent;
+      button.setAttribute("aria-controls", list.id);
+      if (list.querySelector("[aria-current=page]")) { button.classList.add("current"); }
+      label.replaceWith(button);
+      setOpen(button, false);
+      button.addEventListener("click", function () {
+        var open = button.getAttribute("aria-expanded") !== "true";
+        closeAll(button);
+        setOpen(button, open);
+      });
+      buttons.push(button);
+    });
+
+    if (menu) {
+      menu.addEventListener("click", function () {
+        var open = menu.getAttribute("aria-expanded") !== "true";
+        menu.setAttribute("aria-expanded", open ? "true" : "false");
+        if (!open) { closeAll(null); }
+      });
+    }
+    header.classList.add("nav-js");
+
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape") { return; }
+      var button = openButton();
+      if (button && (nav.contains(document.activeElement) || button === document.activeElement)) {
+        setOpen(button, false);
+        button.focus();
+        event.preventDefault();
+      } else if (menu && menu.getAttribute("aria-expanded") === "true" &&
+                 menu.offsetParent !== null &&
+                 (nav.contains(document.activeElement) || menu === document.activeElement)) {
+        menu.setAttribute("aria-expanded", "false");
+        menu.focus();
+        event.preventDefault();
+      }
+    });
+    document.addEventListener("click", function (event) {
+      var button = openButton();
+      if (button && !button.parentNode.contains(event.target)) { setOpen(button, false); }
+    });
+    nav.addEventListener("focusout", function (event) {
+      var button = openButton();
+      if (button && event.relatedTarget && !button.parentNode.contains(event.relatedTarget)) {
+        setOpen(button, false);
+      }
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setUp);
+  } else {
+    setUp();
+  }
+}());
