@@ -15,9 +15,11 @@ from factories import client_for, complete_application_data
 from programme_helpers import cycle_for
 from registry_helpers import make_certificate
 
-from isocert.accounts.services import add_site
+from isocert.accounts.models import Organization
+from isocert.accounts.services import add_site, create_organization
 from isocert.audits.conduct import services as conduct
 from isocert.certification.models import Certificate
+from isocert.readiness.services import start_gap_assessment
 from isocert.registration.services import create_application, submit_application
 
 pytestmark = pytest.mark.django_db
@@ -146,3 +148,20 @@ def test_client_dashboard_does_not_grow_with_applications(nordlicht, alice):
                 _applications(nordlicht, alice))
 
 
+
+
+def test_client_dashboard_does_not_grow_with_organizations(nordlicht, alice):
+    """A client (a group, a consultant's clients) may hold many organizations, each with
+    its applications and readiness."""
+    def add(n):
+        for _ in range(n):
+            organization = create_organization(
+                actor=alice, legal_name=f"Nordlicht Tochter {Organization.objects.count()}",
+                country="DE", registered_address="Hafenstraße 12, 28217 Bremen",
+                sector_codes=[17], scope_statement="Die casting.")
+            add_site(organization=organization, actor=alice, name="Plant",
+                     address="Industrieweg 4", effective_personnel=40)
+            _applications(organization, alice)(1)
+            start_gap_assessment(organization=organization, standard="ISO 9001", actor=alice)
+
+    assert_flat({"client dashboard": (client_for(alice), "/dashboard/")}, add, few=1, many=4)

@@ -11,7 +11,7 @@ a live certificate completes the journey.
 import datetime
 from dataclasses import dataclass, field
 
-from isocert.improvement.stage1 import stage1_readiness, standards_pursued
+from isocert.improvement.stage1 import pursued_readiness
 from isocert.registration.models import Application
 
 STEPS = [
@@ -65,8 +65,7 @@ LIVE_CERTIFICATE = ("Active", "Suspended")
 def _readiness(organization) -> list:
     if organization is None:
         return []
-    return [stage1_readiness(organization=organization, standard=standard)
-            for standard in standards_pursued(organization)]
+    return pursued_readiness(organization)
 
 
 def _step_done(readiness: list, key: str) -> tuple[bool, str]:

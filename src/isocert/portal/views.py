@@ -15,8 +15,12 @@ from isocert.catalog.selectors import standards_current, transitions_by_edition
 from isocert.certification import editions
 from isocert.complaints import selectors as complaints_selectors
 from isocert.impartiality import selectors as impartiality_selectors
-from isocert.improvement.stage1 import readiness_for_organization
-from isocert.registration.selectors import applications_for_organization, review_counts
+from isocert.improvement.stage1 import readiness_for_organizations
+from isocert.registration.selectors import (
+    applications_by_organization,
+    applications_for_organization,
+    review_counts,
+)
 
 from .client_work import client_work
 from .journey import journeys_for_organization
@@ -53,10 +57,13 @@ def dashboard(request):
         if certificate.status in ("Active", "Suspended"):
             for notice in editions.edition_notices(certificate, transitions):
                 notices.setdefault(certificate.organization_id, []).append((certificate, notice))
+    # Read for all the user's organizations at once: the queries do not grow with them.
+    applications_of = applications_by_organization(user=user,
+                                                   organization_ids=[o.pk for o in members_of])
+    # A member sees every pursued standard's readiness: the journeys reuse it.
+    readiness_of = readiness_for_organizations(user=user, organizations=members_of)
     for organization in members_of:
-        applications = list(applications_for_organization(user=user, organization=organization))
-        # A member sees every pursued standard's readiness: the journeys reuse it.
-        readiness = readiness_for_organization(user=user, organization=organization)
+        applications, readiness = applications_of[organization.pk], readiness_of[organization.pk]
         organizations.append({
             "organization": organization,
             "applications": applications,

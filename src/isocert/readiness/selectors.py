@@ -13,7 +13,7 @@ from django.http import Http404
 from isocert.accounts.models import Membership, Organization, User
 from isocert.accounts.permissions import can
 from isocert.catalog import selectors as catalog_selectors
-from isocert.catalog.models import Clause, Standard
+from isocert.catalog.models import Clause
 from isocert.registration.selectors import applied_standard_codes
 
 from .models import EnergyReviewFacts, GapAssessment, GapEvidence, GapItem, ReadinessShare
@@ -62,6 +62,12 @@ def organization_for_readiness(*, user: User, pk) -> Organization:
 
 def is_member(*, user: User, organization: Organization) -> bool:
     return _is_member(user, organization.pk)
+
+
+def member_organization_ids(*, user: User, organization_ids) -> set[int]:
+    """Which of these organizations the user is a member of (one query)."""
+    return set(Membership.objects.filter(user=user, organization_id__in=list(organization_ids))
+               .values_list("organization_id", flat=True))
 
 
 def membership_role(*, user: User, organization: Organization) -> str | None:
@@ -258,9 +264,3 @@ def edition_transition_of(assessment: GapAssessment) -> dict:
                    .select_related("standard").order_by("-number").first())
     return {"transition": transition, "carried": carried}
 
-
-# --- the latest version ---------------------------------------------------------------------
-
-def latest_assessment(organization: Organization, standard: Standard) -> GapAssessment | None:
-    return (GapAssessment.objects.filter(organization=organization, standard=standard)
-            .order_by("-number").first())

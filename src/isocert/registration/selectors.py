@@ -45,6 +45,15 @@ def applications_for_organization(*, user: User, organization) -> QuerySet[Appli
     return applications_for_user(user=user).filter(organization=organization)
 
 
+def applications_by_organization(*, user: User, organization_ids) -> dict[int, list[Application]]:
+    """``applications_for_organization`` for several organizations at once (one read)."""
+    grouped: dict[int, list[Application]] = {pk: [] for pk in organization_ids}
+    for application in applications_for_user(user=user).filter(
+            organization_id__in=list(grouped)):
+        grouped[application.organization_id].append(application)
+    return grouped
+
+
 def application_get(*, user: User, pk) -> Application:
     try:
         return applications_for_user(user=user).get(pk=pk)
