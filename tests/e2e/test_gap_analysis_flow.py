@@ -1,6 +1,8 @@
 """In a real browser: Alice starts a gap analysis, edits rows inline (htmx), sees the chart,
 and Bob's stale save of the same row is refused with a clear message."""
 
+import re
+
 import pytest
 from factories import make_user
 from helpers.browser import log_in
@@ -50,3 +52,50 @@ def test_gap_analysis_inline_edit_chart_and_conflict(new_page):
 
     page.reload()
     expect(page.get_by_test_id("overall-score")).to_have_text("50.0 %")
+
+
+def test_gap_analysis_filter_and_several_rows_at_once(new_page):
+    """Alice filters clause 7, edits three rows in the several-rows editor (one not
+    applicable, its justification appearing), saves once, and the back button returns
+    to the previous filter."""
+    from isocert.accounts.services import create_organization
+    from isocert.readiness.services import start_gap_assessment
+
+    alice = make_user("alice@nordlicht.example", "Alice Owner")
+    organization = create_organization(actor=alice, legal_name="Nordlicht Aluminium GmbH",
+                                       country="DE", registered_address="Hafenstraße 12, Bremen")
+    assessment = start_gap_assessment(organization=organization, standard="ISO 9001",
+                                      actor=alice)
+
+    page = new_page()
+    log_in(page, alice.email)
+    page.goto(f"/gap-analysis/{assessment.pk}/")
+    expect(page.get_by_test_id("gap-count")).to_have_text("All 75 clauses")
+    page.get_by_label("Clause", exact=True).select_option("7")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_test_id("gap-count")).to_have_text("17 of 75 clauses — 7 Support")
+    expect(page).to_have_url(re.compile(r"\?clause=7&status=$"))
+
+    page.get_by_role("link", name="Edit these 17 clauses").click()
+    grid = page.get_by_test_id("edit-rows")
+    expect(grid.get_by_role("heading", name="Edit 17 clauses — 7 Support")).to_be_focused()
+    grid.get_by_label("Status of 7.1", exact=True).select_option("conforms")
+    grid.get_by_label("Status of 7.2", exact=True).select_option("partial")
+    grid.get_by_label("Notes on 7.2", exact=True).fill("Training matrix not kept up to date.")
+    expect(grid.get_by_label("Why 7.1.6 does not apply")).to_be_hidden()
+    grid.get_by_label("Status of 7.1.6", exact=True).select_option("not_applicable")
+    grid.get_by_label("Why 7.1.6 does not apply").fill("No organizational knowledge at risk.")
+    grid.get_by_role("button", name="Save changed clauses").click()
+
+    expect(page.get_by_text("3 clauses saved: 7.1, 7.1.6, 7.2.")).to_be_visible()
+    expect(page.get_by_test_id("gap-count")).to_have_text("17 of 75 clauses — 7 Support")
+    expect(page.locator("#row-" + str(assessment.items.get(clause__number="7.2").pk))
+           ).to_contain_text("Training matrix not kept up to date.")
+
+    page.get_by_label("Status", exact=True).select_option("partial")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_test_id("gap-count")).to_have_text(
+        "1 of 75 clauses — 7 Support, partially conforms")
+    page.go_back()
+    expect(page.get_by_test_id("gap-count")).to_have_text("17 of 75 clauses — 7 Support")
+    expect(page.get_by_test_id("overall-score")).to_have_text("75.0 %")

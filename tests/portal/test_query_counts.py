@@ -13,12 +13,14 @@ from conduct_helpers import finding_data, make_audit
 from django.db import connection
 from factories import client_for, complete_application_data
 from programme_helpers import cycle_for
+from readiness_helpers import gap_action
 from registry_helpers import make_certificate
 
 from isocert.accounts.models import Organization
 from isocert.accounts.services import add_site, create_organization
 from isocert.audits.conduct import services as conduct
 from isocert.certification.models import Certificate
+from isocert.readiness import services as readiness
 from isocert.readiness.services import start_gap_assessment
 from isocert.registration.services import create_application, submit_application
 
@@ -165,3 +167,26 @@ def test_client_dashboard_does_not_grow_with_organizations(nordlicht, alice):
             start_gap_assessment(organization=organization, standard="ISO 9001", actor=alice)
 
     assert_flat({"client dashboard": (client_for(alice), "/dashboard/")}, add, few=1, many=4)
+def test_gap_analysis_pages_do_not_grow_with_answers(nordlicht, alice, bob):
+    """Rows answered, owned, with evidence and an action: the whole list, a filtered one
+    and the several-rows editor on it."""
+    assessment = readiness.start_gap_assessment(organization=nordlicht, standard="ISO 9001",
+                                                actor=alice)
+    rows = list(assessment.items.select_related("clause").order_by("clause__position"))
+
+    def add(n):
+        start = assessment.items.exclude(status="not_assessed").count()
+        for item in rows[start:start + n]:
+            item = readiness.update_gap_item(item=item, actor=alice, expected_version=1,
+                                             status="partial", notes="To improve.",
+                                             owner_id=bob.pk)
+            readiness.add_gap_evidence(item=item, actor=alice, link="https://intranet.example/"
+                                       + item.clause.number)
+            gap_action(item)
+
+    owner, url = client_for(alice), f"/gap-analysis/{assessment.pk}/"
+    assert_flat({
+        "gap analysis": (owner, url),
+        "filtered": (owner, url + "?status=partial"),
+        "several-rows editor": (owner, url + "edit/?status=partial"),
+    }, add)

@@ -180,3 +180,59 @@ def test_readiness_and_share_through_the_api(nordlicht, gap50001, alice, bob, ap
     assert not_owner.status_code == 403
     assert shared.status_code == 200 and shared.json() == {"standard": "ISO 50001",
                                                            "shared": True}
+
+
+def test_patch_several_rows_saves_them_and_lists_stale_ones_as_conflicts(gap9001, alice, bob,
+                                                                         api_client):
+    first, second, third = (row(gap9001, n) for n in ("6.1", "6.2", "6.3"))
+    api_client(bob).patch(f"/api/v1/gap-items/{third.pk}", {"version": 1, "status": "partial"},
+                          content_type="application/json")
+    url = f"/api/v1/gap-assessments/{gap9001.pk}/items"
+
+    response = api_client(alice).patch(url, {"items": [
+        {"id": first.pk, "version": 1, "status": "conforms", "notes": "Risk register 2025."},
+        {"id": second.pk, "version": 1, "status": "not_assessed"},
+        {"id": third.pk, "version": 1, "status": "nonconforming"},
+    ]}, content_type="application/json")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert [(r["clause"], r["status"], r["notes"], r["version"]) for r in body["saved"]] == [
+        ("6.1", "conforms", "Risk register 2025.", 2)]
+    assert body["unchanged"] == [second.pk]
+    [conflict] = body["conflicts"]
+    assert (conflict["id"], conflict["clause"]) == (third.pk, "6.3")
+    assert conflict["error"]["code"] == "conflict"
+    assert conflict["error"]["fields"] == {"version": "Stale version."}
+    assert "bob@nordlicht.example saved clause 6.3" in conflict["error"]["message"]
+    assert (conflict["current"]["status"], conflict["current"]["version"]) == ("partial", 2)
+
+
+def test_patch_several_rows_refusals_have_the_error_shape(gap9001, alice, vic, charlie,
+                                                          api_client):
+    item, other = row(gap9001, "8.3"), row(gap9001, "8.4")
+    url = f"/api/v1/gap-assessments/{gap9001.pk}/items"
+    good = {"items": [{"id": other.pk, "version": 1, "status": "conforms"}]}
+
+    invalid = api_client(alice).patch(url, {"items": [
+        {"id": other.pk, "version": 1, "status": "conforms"},
+        {"id": item.pk, "version": 1, "status": "not_applicable"}]},
+        content_type="application/json")
+    malformed = api_client(alice).patch(url, {"items": [{"id": item.pk, "status": "conforms"}]},
+                                        content_type="application/json")
+    viewer = api_client(vic).patch(url, good, content_type="application/json")
+    stranger = api_client(charlie).patch(url, good, content_type="application/json")
+
+    assert invalid.status_code == 422
+    assert invalid.json()["error"] == {
+        "code": "invalid", "message": "Nothing was saved: correct clause 8.3.",
+        "fields": {"items.1.justification": "Say why this clause does not apply to you."}}
+    assert malformed.status_code == 422
+    assert "items.0.version" in malformed.json()["error"]["fields"]
+    assert viewer.status_code == 403 and viewer.json()["error"]["code"] == "forbidden"
+    assert stranger.status_code == 404 and stranger.json()["error"]["code"] == "not_found"
+    assert GapItem.objects.get(pk=other.pk).version == 1
+
+    api_client(alice).post(f"/api/v1/gap-assessments/{gap9001.pk}/freeze")
+    frozen = api_client(alice).patch(url, good, content_type="application/json")
+    assert frozen.status_code == 409 and frozen.json()["error"]["code"] == "conflict"

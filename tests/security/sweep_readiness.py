@@ -20,6 +20,7 @@ HTML_PK_KINDS = {
     "readiness": "organization",
     "readiness_share": "organization",
     "gap_assessment_detail": "gap_assessment",
+    "gap_assessment_edit_rows": "gap_assessment",
     "gap_assessment_freeze": "gap_assessment",
     "gap_assessment_new_version": "gap_assessment",
     "gap_assessment_carry": "gap_assessment",

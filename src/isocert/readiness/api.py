@@ -8,6 +8,7 @@ from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from isocert.accounts import selectors as account_selectors
+from isocert.core.api import ErrorBody, ErrorOut
 from isocert.core.files import bytes_download_response, stored_file_response
 
 from . import reports, selectors, services
@@ -103,6 +104,32 @@ class GapItemPatch(Schema):
     soa_justification: str | None = None
     soa_implementation: str | None = Field(None, description="not_started | partial | "
                                                              "implemented")
+
+
+class GapItemsPatchRow(GapItemPatch):
+    id: int = Field(..., description="The row's id")
+
+
+class GapItemsPatch(Schema):
+    items: list[GapItemsPatchRow] = Field(
+        ..., max_length=500, description="The rows you changed, each with the version you "
+                                         "read and only the fields to change")
+
+
+class RowConflictOut(Schema):
+    id: int
+    clause: str
+    error: ErrorBody = Field(..., description='code "conflict": someone saved the row after '
+                                              "the version you sent; your change to it was "
+                                              "not applied")
+    current: GapItemOut = Field(..., description="The row as saved now")
+
+
+class GapItemsSavedOut(Schema):
+    saved: list[GapItemOut] = Field(..., description="Rows changed (new version)")
+    unchanged: list[int] = Field(..., description="Ids of rows that already had the answer "
+                                                  "sent (version kept)")
+    conflicts: list[RowConflictOut] = Field(..., description="Stale rows, not saved")
 
 
 class MirrorOut(Schema):
@@ -229,6 +256,31 @@ def update_item(request, gap_item_id: int, payload: GapItemPatch):
     version = data.pop("version")
     services.update_gap_item(item=item, actor=request.auth, expected_version=version, **data)
     return _reload_item(request, gap_item_id)
+
+
+@router.patch("/gap-assessments/{gap_assessment_id}/items",
+              response={200: GapItemsSavedOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
+                        422: ErrorOut},
+              summary="Save several rows at once (each with the version you read)",
+              description="Every row is checked first: an invalid field in any row answers "
+                          "422 with nothing saved, each field named `items.<index>.<field>`. "
+                          "Then the rows are saved in one transaction; a row someone saved "
+                          "after the version you sent is not saved but listed under "
+                          "`conflicts` with what is saved now, and the others are saved. A "
+                          "frozen version answers 409, a viewer 403.")
+def update_items(request, gap_assessment_id: int, payload: GapItemsPatch):
+    assessment = selectors.assessment_get(user=request.auth, pk=gap_assessment_id)
+    result = services.update_gap_items(
+        assessment=assessment, actor=request.auth,
+        changes=payload.dict(exclude_unset=True)["items"])
+    rows = {item.pk: item for item in selectors.items_of(assessment)}
+    return {"saved": [_item_out(rows[item.pk]) for item in result.saved],
+            "unchanged": [item.pk for item in result.unchanged],
+            "conflicts": [{"id": c.item.pk, "clause": c.item.clause.number,
+                           "error": {"code": "conflict", "message": c.message,
+                                     "fields": c.fields},
+                           "current": _item_out(rows[c.item.pk])}
+                          for c in result.conflicts]}
 
 
 @router.post("/gap-items/{gap_item_id}/evidence", response={201: GapEvidenceOut},

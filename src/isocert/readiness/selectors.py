@@ -182,9 +182,10 @@ def assessment_scores(assessment: GapAssessment, items: list[GapItem] | None = N
     return {"clauses": clauses, "overall": _summary(items), "rule": SCORE_RULE}
 
 
-def grouped_items(assessment: GapAssessment, items: list[GapItem]) -> list[dict]:
-    """Rows under their main clause, with that clause's score."""
-    scores = {c["key"]: c for c in assessment_scores(assessment, items)["clauses"]}
+def grouped_items(items: list[GapItem], scores: dict) -> list[dict]:
+    """Rows under their main clause, with that clause's score (``assessment_scores``, of
+    every row: a filtered list still shows its clauses' whole scores)."""
+    scores = {c["key"]: c for c in scores["clauses"]}
     groups: list[dict] = []
     for item in items:
         key = main_clause_key(item.clause)
@@ -192,6 +193,35 @@ def grouped_items(assessment: GapAssessment, items: list[GapItem]) -> list[dict]
             groups.append({"key": key, "score": scores[key], "items": []})
         groups[-1]["items"].append(item)
     return groups
+
+
+# --- the rows shown: a section of the standard, a status ---------------------------------------
+
+ANNEX_A_SECTION = "annex_a"
+
+
+def section_choices(scores: dict) -> list[tuple[str, str]]:
+    """The clause filter's choices: each main clause (4–10), and for ISO/IEC 27001 Annex A
+    as a whole before each of its themes (A.5–A.8)."""
+    choices: list[tuple[str, str]] = []
+    for clause in scores["clauses"]:
+        if clause["annex"] and ANNEX_A_SECTION not in dict(choices):
+            choices.append((ANNEX_A_SECTION, "Annex A — all controls"))
+        choices.append((clause["key"], f"{clause['key']} {clause['title']}"))
+    return choices
+
+
+def filter_items(items: list[GapItem], *, section: str = "", status: str = "") -> list[GapItem]:
+    """The rows of one main clause ("7", "A.5") or of Annex A (``ANNEX_A_SECTION``), of one
+    status; an empty filter keeps every row. Filters the rows the page read already, so
+    the page makes the same queries whatever it shows."""
+    def in_section(item: GapItem) -> bool:
+        if section == ANNEX_A_SECTION:
+            return item.clause.group == "annex_a"
+        return not section or main_clause_key(item.clause) == section
+
+    return [item for item in items
+            if in_section(item) and (not status or item.status == status)]
 
 
 def trend(*, assessment: GapAssessment) -> list[dict]:

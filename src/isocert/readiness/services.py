@@ -7,7 +7,8 @@ the ``version`` it read, and a stale one is refused with nothing overwritten.
 Owners and editors write; only owners share readiness with the CB.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlparse
 
@@ -341,6 +342,93 @@ def update_gap_item(*, item: GapItem, expected_version: int | None, status: str 
            {"clause": item.clause.number, "changed": sorted(changed), "from": old_status,
             "to": item.status, "row_version": item.version})
     return item
+
+
+@dataclass(frozen=True)
+class RowConflict:
+    """A row of a several-rows save that someone saved after the caller read it."""
+
+    index: int  # its place in the ``changes`` given
+    item: GapItem  # as saved now
+    message: str
+    fields: dict[str, str]
+
+
+@dataclass(frozen=True)
+class GapItemsSaved:
+    """What ``update_gap_items`` did: rows saved (new version), rows whose answer was
+    already the one sent (version kept), and stale rows left as someone else saved them."""
+
+    saved: list[GapItem] = field(default_factory=list)
+    unchanged: list[GapItem] = field(default_factory=list)
+    conflicts: list[RowConflict] = field(default_factory=list)
+
+
+@transaction.atomic
+def update_gap_items(*, assessment: GapAssessment, changes: Sequence[Mapping],
+                     actor: User) -> GapItemsSaved:
+    """Save several rows of one gap analysis at once: ``changes`` lists one mapping per
+    row, ``{"id", "version", and any of status, justification, notes, owner_id,
+    soa_applicable, soa_justification, soa_implementation}``.
+
+    Every row is checked first. A row with an invalid field refuses the whole save:
+    nothing is written and the ``InvalidInput`` names each field as
+    ``items.<index>.<field>`` (so does a row that is not this analysis's, or is listed
+    twice, or lacks its version). Then each row is saved by ``update_gap_item`` (same
+    rules, same audit event, a row whose answer is already the one sent keeps its
+    version); a row someone saved since the ``version`` sent is not saved but reported
+    as a conflict with what is saved now, and the other rows are saved all the same, in
+    this one transaction. A frozen analysis or an actor who may not edit: refused whole.
+    """
+    ensure_can_edit(assessment.organization, actor)
+    assessment = _locked_assessment(assessment)
+    _ensure_open(assessment)
+    ids = [change.get("id") for change in changes]
+    # Locks the rows only, not the catalog's clauses other organizations' rows share.
+    rows = GapItem.objects.select_for_update(of=("self",)).select_related(
+        "assessment", "clause").filter(assessment=assessment,
+                                       pk__in=[i for i in ids if isinstance(i, int)])
+    items = {item.pk: item for item in rows.order_by("pk")}
+    errors: dict[str, str] = {}
+    invalid, seen = [], set()
+    for index, change in enumerate(changes):
+        key = f"items.{index}"
+        item = items.get(change.get("id"))
+        if item is None:
+            errors[f"{key}.id"] = "Not a row of this gap analysis."
+            continue
+        if item.pk in seen:
+            errors[f"{key}.id"] = f"Clause {item.clause.number} is listed twice."
+            continue
+        seen.add(item.pk)
+        if change.get("version") is None:
+            errors[f"{key}.version"] = "Send the version of the row you read."
+            continue
+        if change["version"] != item.version:
+            continue  # a conflict: update_gap_item refuses it below, its input unapplied
+        try:
+            _clean_row(item, {f: change[f] for f in ROW_FIELDS if f in change})
+        except InvalidInput as exc:
+            errors.update({f"{key}.{name}": message for name, message in exc.fields.items()})
+            invalid.append(item.clause.number)
+    if errors:
+        raise InvalidInput("Nothing was saved: correct " + (
+            "clause " + ", ".join(invalid) if invalid else "the rows named") + ".",
+            fields=errors)
+    result = GapItemsSaved()
+    for index, change in enumerate(changes):
+        item = items[change["id"]]
+        try:
+            saved = update_gap_item(item=item, expected_version=change["version"],
+                                    actor=actor,
+                                    **{f: change[f] for f in ROW_FIELDS if f in change})
+        except Conflict as exc:
+            result.conflicts.append(RowConflict(
+                index=index, item=GapItem.objects.select_related("clause").get(pk=item.pk),
+                message=exc.message, fields=exc.fields))
+            continue
+        (result.saved if saved.version != change["version"] else result.unchanged).append(saved)
+    return result
 
 
 def _link(value: str) -> str:

@@ -8,6 +8,8 @@ urlpatterns = [
     path("organizations/<int:pk>/gap-analysis/start/", views.assessment_start,
          name="gap_assessment_start"),
     path("gap-analysis/<int:pk>/", views.assessment_detail, name="gap_assessment_detail"),
+    path("gap-analysis/<int:pk>/edit/", views.assessment_edit_rows,
+         name="gap_assessment_edit_rows"),
     path("gap-analysis/<int:pk>/freeze/", views.assessment_freeze, name="gap_assessment_freeze"),
     path("gap-analysis/<int:pk>/new-version/", views.assessment_new_version,
          name="gap_assessment_new_version"),

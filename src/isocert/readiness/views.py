@@ -1,21 +1,33 @@
-"""Pages: gap analyses (list, rows edited inline with htmx, compare, reports), the ISO 50001
-energy review, and the owner's switch sharing a standard's readiness with the CB (the
-stage-1 readiness page that shows it is improvement's)."""
+"""Pages: gap analyses (list, rows filtered and edited inline with htmx or several at once,
+compare, reports), the ISO 50001 energy review, and the owner's switch sharing a standard's
+readiness with the CB (the stage-1 readiness page that shows it is improvement's)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from isocert.accounts.permissions import can_in
 from isocert.core.errors import DomainError
 from isocert.core.files import bytes_download_response, stored_file_response
 from isocert.core.forms import add_domain_error
+from isocert.core.values import optional_int
 
 from . import reports, selectors, services
-from .forms import EnergyFactsForm, EvidenceForm, GapItemForm, ShareForm, StartAssessmentForm
+from .forms import (
+    EnergyFactsForm,
+    EvidenceForm,
+    GapFilterForm,
+    GapItemForm,
+    GapRowForm,
+    GapRowForms,
+    ShareForm,
+    StartAssessmentForm,
+)
 from .models import EnergyReviewFacts
 
 
@@ -69,13 +81,40 @@ def _row_context(request, item, form=None, editing=False, error=None):
             "error": error}
 
 
+def _swaps_rows(request) -> bool:
+    """An htmx request for the list of rows only (filtering, the several-rows editor). Going
+    back to a page htmx did not keep (history restore) asks for the whole page."""
+    return (_is_htmx(request) and request.headers.get("HX-Target") == "gap-rows"
+            and request.headers.get("HX-History-Restore-Request") != "true")
+
+
+def _render_rows_page(request, template, context, status=200):
+    response = render(request, template, context, status=status)
+    # One address answers the whole page or the rows: a cache must not mix them up.
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response
+
+
+def _filter_form(request, scores) -> GapFilterForm:
+    return GapFilterForm(request.GET or None, sections=selectors.section_choices(scores))
+
+
 @login_required
 def assessment_detail(request, pk):
+    """The gap analysis: scores, and its rows filtered by clause and status (GET
+    parameters; htmx swaps the rows only)."""
     assessment = selectors.assessment_get(user=request.user, pk=pk)
     items = selectors.items_of(assessment)
     scores = selectors.assessment_scores(assessment, items)
-    trend = selectors.trend(assessment=assessment)
+    filter_form = _filter_form(request, scores)
+    shown = selectors.filter_items(items, **filter_form.filters())
     can_edit = assessment.is_open and _can_edit(request.user, assessment.organization)
+    rows = {"assessment": assessment, "groups": selectors.grouped_items(shown, scores),
+            "filter_form": filter_form, "shown": len(shown), "total": len(items),
+            "can_edit": can_edit}
+    if _swaps_rows(request):
+        return _render_rows_page(request, "readiness/_rows.html", {**rows, "swapped": True})
+    trend = selectors.trend(assessment=assessment)
     chart = {
         "labels": [f"{c['key']}" for c in scores["clauses"]],
         "scores": [float(c["score"]) if c["score"] is not None else None
@@ -84,10 +123,9 @@ def assessment_detail(request, pk):
         "trend": [float(t["overall"]["score"]) if t["overall"]["score"] is not None else None
                   for t in trend],
     }
-    groups = selectors.grouped_items(assessment, items)
-    return render(request, "readiness/assessment_detail.html", {
-        "assessment": assessment, "organization": assessment.organization, "groups": groups,
-        "scores": scores, "trend": trend, "chart": chart, "can_edit": can_edit,
+    return _render_rows_page(request, "readiness/assessment_detail.html", {
+        **rows, "organization": assessment.organization,
+        "scores": scores, "trend": trend, "chart": chart,
         "is_member": selectors.is_member(
             user=request.user, organization=assessment.organization),
         "versions": selectors.versions_of(user=request.user, assessment=assessment),
@@ -96,6 +134,90 @@ def assessment_detail(request, pk):
         **selectors.edition_transition_of(assessment),
         "may_edit": _can_edit(request.user, assessment.organization),
     })
+
+
+def _saved_message(saved) -> str:
+    numbers = ", ".join(item.clause.number for item in saved)
+    return (f"{len(saved)} clause{'s' * (len(saved) != 1)} saved: {numbers}." if saved
+            else "Nothing to save: no clause was changed.")
+
+
+@login_required
+def assessment_edit_rows(request, pk):
+    """Several rows at once: the rows the filter shows (GET parameters, as on the gap
+    analysis page), one Save for every row changed (``services.update_gap_items``).
+
+    A row with an invalid field: nothing saved, every row comes back as typed, with the
+    errors. A row someone saved meanwhile: the others are saved, that one comes back as
+    saved now, with what the person had typed beside it to apply again.
+    """
+    assessment = selectors.assessment_get(user=request.user, pk=pk)
+    may_edit = _can_edit(request.user, assessment.organization)
+    if request.method == "GET" and not may_edit:
+        raise PermissionDenied("Only an owner or editor of the organization edits its gap "
+                               "analysis.")
+    back = reverse("gap_assessment_detail", args=[pk])
+    if request.method == "GET" and not assessment.is_open:
+        messages.error(request, f"Version {assessment.number} is frozen and read-only.")
+        return redirect(back)
+    items = selectors.items_of(assessment)
+    filter_form = _filter_form(request, selectors.assessment_scores(assessment, items))
+    back += filter_form.query()
+    members = selectors.members_of(assessment.organization)
+    status = 200
+    if request.method == "GET":
+        rows = GapRowForms(selectors.filter_items(items, **filter_form.filters()), members)
+    else:
+        # The rows the person was shown (their statuses may no longer match the filter).
+        posted = {optional_int(value) for value in request.POST.getlist("rows")}
+        rows = GapRowForms([item for item in items if item.pk in posted], members,
+                           data=request.POST)
+        status = _save_rows(request, assessment, rows, members)
+        if status is None:
+            return redirect(back + "#gap-rows")
+    context = {"assessment": assessment, "organization": assessment.organization,
+               "rows": rows, "filter_form": filter_form, "back": back,
+               "in_place": request.method == "GET" and _swaps_rows(request)}
+    template = ("readiness/_edit_rows.html" if context["in_place"]
+                else "readiness/edit_rows.html")
+    return _render_rows_page(request, template, context, status=status)
+
+
+def _save_rows(request, assessment, rows: GapRowForms, members) -> int | None:
+    """Save the rows changed; ``None`` when all were saved, else the page's status."""
+    if not rows.is_valid():
+        rows.keep_changed(members)
+        return 422
+    changed = rows.changed
+    try:
+        result = services.update_gap_items(assessment=assessment, actor=request.user,
+                                           changes=[form.change() for form in changed])
+    except DomainError as exc:
+        rows.add_error(exc.message)
+        for key, message in exc.fields.items():  # "items.<index>.<field>"
+            _, index, name = key.split(".", 2)
+            form = changed[int(index)]
+            form.add_error(name if name in form.fields else None, message)
+        rows.keep_changed(members)
+        return exc.status
+    if not result.conflicts:
+        messages.success(request, _saved_message(result.saved))
+        return None
+    if result.saved:
+        messages.success(request, _saved_message(result.saved))
+    # Every row afresh: the saved ones, and the stale ones as saved now, what the person
+    # typed beside them; the rows they did not change had nothing typed.
+    typed = {changed[c.index].item.pk: (c.message, changed[c.index].typed())
+             for c in result.conflicts}
+    fresh = {item.pk: item for item in selectors.items_of(assessment)}
+    rows.forms = [GapRowForm(item=fresh[form.item.pk], members=members) for form in rows.forms]
+    saved = {item.pk for item in result.saved}
+    for form in rows.forms:
+        form.saved = form.item.pk in saved
+        form.conflict, form.typed_before = typed.get(form.item.pk, ("", []))
+        if form.conflict:
+            rows.add_error(form.conflict)  # it names the clause
+    return 409
 
 
 @login_required

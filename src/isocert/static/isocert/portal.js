@@ -161,3 +161,17 @@
     setUp();
   }
 }());
+
+// A select with data-shows="ID" data-shows-when="VALUE" shows the element ID only while
+// VALUE is chosen: the gap analysis's several-rows editor shows a row's "Why … does not
+// apply" field when "Not applicable" is chosen. Without this script the field appears
+// when the save asks for it.
+(function () {
+  "use strict";
+  document.addEventListener("change", function (event) {
+    var select = event.target.closest ? event.target.closest("select[data-shows]") : null;
+    if (!select) { return; }
+    var shown = document.getElementById(select.getAttribute("data-shows"));
+    if (shown) { shown.hidden = select.value !== select.getAttribute("data-shows-when"); }
+  });
+}());
