@@ -312,7 +312,9 @@ def update_gap_item(*, item: GapItem, expected_version: int | None, status: str 
     is changed here.
     """
     ensure_can_edit(item.assessment.organization, actor)
-    item = GapItem.objects.select_for_update().select_related(
+    # The row and its version (not the catalog's standard and clause, which every
+    # organization's rows share: locking them made one client's save wait for another's).
+    item = GapItem.objects.select_for_update(of=("self", "assessment")).select_related(
         "assessment", "assessment__standard", "clause").get(pk=item.pk)
     _ensure_open(item.assessment)
     if expected_version is None:
@@ -485,7 +487,9 @@ def mirror_gap_item(*, item: GapItem, actor: User) -> list[GapItem]:
     """Copy a harmonized-structure answer (clauses 4–10) to the same clause number in the
     organization's other OPEN gap analyses; those rows stay editable per standard."""
     ensure_can_edit(item.assessment.organization, actor)
-    item = GapItem.objects.select_for_update().select_related(
+    # The row and its version (not the catalog's standard and clause, which every
+    # organization's rows share: locking them made one client's save wait for another's).
+    item = GapItem.objects.select_for_update(of=("self", "assessment")).select_related(
         "assessment", "assessment__standard", "clause").get(pk=item.pk)
     _ensure_open(item.assessment)
     if (item.clause.group != "clauses"
@@ -495,7 +499,7 @@ def mirror_gap_item(*, item: GapItem, actor: User) -> list[GapItem]:
     if item.status == GapItem.Status.NOT_ASSESSED:
         raise InvalidInput("Assess the row before mirroring it.",
                            fields={"status": "Not assessed yet."})
-    targets = list(GapItem.objects.select_for_update().select_related(
+    targets = list(GapItem.objects.select_for_update(of=("self", "assessment")).select_related(
         "assessment__standard", "clause").filter(
         assessment__organization_id=item.assessment.organization_id,
         assessment__status=GapAssessment.Status.OPEN,
