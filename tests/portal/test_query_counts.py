@@ -23,6 +23,9 @@ from isocert.accounts.services import add_site
 from isocert.audits.conduct import services as conduct
 from isocert.audits.models import Audit, TeamMember
 from isocert.certification.models import Certificate
+from isocert.complaints.models import Appeal, AppealAttachment, ComplaintMessage
+from isocert.complaints.services import lodge_complaint
+from isocert.core.models import StoredFile
 from isocert.registration.services import create_application, submit_application
 
 pytestmark = pytest.mark.django_db
@@ -174,6 +177,37 @@ def test_auditor_finder_does_not_grow_with_auditors(nordlicht, brightpath, rita,
         "planning page": (staff, f"/audits/{audit.pk}/planning/"),
         "API auditor suggestions": (staff, f"/api/v1/audits/{audit.pk}/auditor-suggestions"),
     }, add, few=2, many=6)
+
+
+def test_complaint_and_appeal_lists_do_not_grow(nordlicht, alice, dora):
+    """Complaints about Nordlicht with a message and an audit, appeals of Nordlicht's with a
+    panel member and an attachment (rows made with the ORM; their services have their own
+    tests)."""
+    audit = make.audit(nordlicht)
+    numbers = itertools.count(1)
+
+    def add(n):
+        for _ in range(n):
+            i = next(numbers)
+            complaint = lodge_complaint(name="Carla Complainant", email="carla@example.com",
+                                        subject=f"Late delivery {i}", description="Again.")
+            complaint.audits.add(audit)
+            ComplaintMessage.objects.create(complaint=complaint, kind="progress", text="Looking.")
+            appeal = Appeal.objects.create(
+                reference=f"APL-2026-{i:06d}", organization=nordlicht, subject="refusal",
+                decided_on=make.today(), grounds="The evidence was there.", lodged_by=alice)
+            appeal.panel.add(dora)
+            AppealAttachment.objects.create(appeal=appeal, filename=f"evidence-{i}.pdf",
+                                            file=StoredFile.objects.create(
+                                                sha256=f"{i:064x}", size=1,
+                                                content_type="application/pdf"))
+
+    staff = client_for(dora)
+    assert_flat({
+        "API complaints": (staff, "/api/v1/complaints"),
+        "API appeals": (staff, "/api/v1/appeals"),
+        "API appeals (client)": (client_for(alice), "/api/v1/appeals"),
+    }, add)
 
 
 def test_client_dashboard_does_not_grow_with_applications(nordlicht, alice):
