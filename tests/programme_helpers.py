@@ -2,11 +2,14 @@
 profiles, and an audit made ready to start (imported by tests of the audits app)."""
 
 import datetime
+import itertools
 
+import queues_helpers as make
+from django.utils import timezone
 from factories import PASSING_ASSESSMENT, make_user
 
 from isocert.accounts.models import ClientRelationship, Site
-from isocert.audits.models import Audit, AuditorProfile
+from isocert.audits.models import Audit, AuditorProfile, AuditPlan, TeamMember
 from isocert.audits.programme import services as programme
 from isocert.audits.programme.services import add_months  # noqa: F401  (re-exported for tests)
 from isocert.catalog.models import Sector, Standard
@@ -106,3 +109,44 @@ def add_sites(organization, owner, count, *, central=True):
 
 def event_count() -> int:
     return AuditEvent.objects.count()
+
+
+_staffed = itertools.count(1)
+
+
+def staffed_cycles(organization, elsewhere):
+    """``add(n)`` adds n cycles of ``organization`` built with the ORM, each holding what the
+    audit outputs read: a closed stage 1 (every other one long ago, so stage 2 is late)
+    with a declared lead and member; a stage 2 at its dates with sites, a confirmed plan
+    and a team of a declared lead, a member barred by a consultancy for the client and one
+    busy on an audit of ``elsewhere`` at the same dates; an unstaffed surveillance audit
+    with a plan sent; a cancelled short-notice audit."""
+    def add(n):
+        for _ in range(n):
+            i = next(_staffed)
+            lead = auditor(f"lead{i}@cb.example", f"Lead {i}", lead=True)
+            member = auditor(f"member{i}@cb.example", f"Member {i}")
+            barred = auditor(f"barred{i}@cb.example", standards=("ISO 14001",), sectors=())
+            relationship(barred, organization, start=make.today() - datetime.timedelta(days=400))
+            busy = auditor(f"busy{i}@cb.example", f"Busy {i}")
+            stage1 = make.audit(organization, status="closed", start=-400 if i % 2 else -60,
+                                lead=lead, closed=-50)
+            declared = timezone.now()
+            TeamMember.objects.filter(audit=stage1).update(impartiality_declared_at=declared)
+            TeamMember.objects.create(audit=stage1, auditor=member, role="member",
+                                      impartiality_declared_at=declared)
+            stage2 = make.audit(organization, kind="stage2", start=20 + i, lead=lead,
+                                in_cycle=stage1.cycle)
+            TeamMember.objects.filter(audit=stage2).update(impartiality_declared_at=declared)
+            TeamMember.objects.create(audit=stage2, auditor=barred, role="member")
+            TeamMember.objects.create(audit=stage2, auditor=busy, role="member")
+            make.audit(elsewhere, start=20 + i, lead=busy)
+            make.plan(stage2, AuditPlan.Status.CONFIRMED)
+            stage2.sites.set(organization.sites.all())
+            surveillance = make.audit(organization, kind="surveillance1", target=400,
+                                      in_cycle=stage1.cycle)
+            AuditPlan.objects.create(audit=surveillance, status=AuditPlan.Status.SENT,
+                                     sent_at=declared)
+            make.audit(organization, kind="short_notice", status="cancelled",
+                       in_cycle=stage1.cycle)
+    return add

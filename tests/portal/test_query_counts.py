@@ -8,18 +8,26 @@ the connection (every statement the request sends, whatever the query log holds)
 """
 
 
+import datetime
+import itertools
+
 import pytest
+import queues_helpers as make
 from conduct_helpers import finding_data, make_audit
 from django.db import connection
 from factories import client_for, complete_application_data
-from programme_helpers import cycle_for
+from programme_helpers import auditor, cycle_for, profile_for, relationship, staffed_cycles
 from readiness_helpers import gap_action
 from registry_helpers import make_certificate
 
 from isocert.accounts.models import Organization
 from isocert.accounts.services import add_site, create_organization
 from isocert.audits.conduct import services as conduct
+from isocert.audits.models import Audit, TeamMember
 from isocert.certification.models import Certificate
+from isocert.complaints.models import Appeal, AppealAttachment, ComplaintMessage
+from isocert.complaints.services import lodge_complaint
+from isocert.core.models import StoredFile
 from isocert.readiness import services as readiness
 from isocert.readiness.services import start_gap_assessment
 from isocert.registration.services import create_application, submit_application
@@ -132,17 +140,78 @@ def test_audit_list_does_not_grow_with_audits(nordlicht, alice, rita):
     assert_flat({"audit list": (client_for(rita), "/audits/")}, add, few=1, many=3)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "API audits and cycles still read each audit's plan, team, sites and start problems "
-    "one audit at a time (bounded by the page size: docs/performance.md)"))
-def test_api_audit_lists_do_not_grow_with_audits(nordlicht, alice, rita):
+def test_api_audit_lists_do_not_grow_with_audits(nordlicht, brightpath, alice, rita, adam):
+    """Cycles of four audits with their teams, plans, sites and start problems
+    (``staffed_cycles``; Adam on every team): 2 cycles against 6, as the CB, the client and
+    an auditor see them."""
+    profile_for(adam)
+    staffed = staffed_cycles(nordlicht, brightpath)
+
+    def add(n):
+        staffed(n)
+        for audit in Audit.objects.exclude(team__auditor=adam):
+            TeamMember.objects.create(audit=audit, auditor=adam, role="member")
+
+    pages = {}
+    for who, user in (("CB", rita), ("client", alice), ("auditor", adam)):
+        pages[f"API audits ({who})"] = (client_for(user), "/api/v1/audits")
+        pages[f"API cycles ({who})"] = (client_for(user), "/api/v1/cycles")
+    assert_flat(pages, add, few=2, many=6)
+
+
+def test_auditor_finder_does_not_grow_with_auditors(nordlicht, brightpath, rita, adam):
+    """The finder of the planning page and the API (qualified, impartial, free auditors):
+    2 candidates against 6, a third of them barred by a consultancy for the client and a
+    third busy elsewhere at the audit's dates."""
+    audit = make.audit(nordlicht, start=20, lead=adam)
+    profile_for(adam, lead=True)
+    added = itertools.count()
+
     def add(n):
         for _ in range(n):
-            cycle_for(nordlicht, alice, rita)
+            i = next(added)
+            person = auditor(f"candidate{i}@cb.example", f"Candidate {i}", lead=i % 2 == 0)
+            if i % 3 == 1:
+                relationship(person, nordlicht, start=make.today() - datetime.timedelta(days=90))
+            elif i % 3 == 2:
+                make.audit(brightpath, start=20, lead=person)
 
     staff = client_for(rita)
-    assert_flat({"API audits": (staff, "/api/v1/audits"),
-                 "API cycles": (staff, "/api/v1/cycles")}, add, few=1, many=3)
+    assert_flat({
+        "planning page": (staff, f"/audits/{audit.pk}/planning/"),
+        "API auditor suggestions": (staff, f"/api/v1/audits/{audit.pk}/auditor-suggestions"),
+    }, add, few=2, many=6)
+
+
+def test_complaint_and_appeal_lists_do_not_grow(nordlicht, alice, dora):
+    """Complaints about Nordlicht with a message and an audit, appeals of Nordlicht's with a
+    panel member and an attachment (rows made with the ORM; their services have their own
+    tests)."""
+    audit = make.audit(nordlicht)
+    numbers = itertools.count(1)
+
+    def add(n):
+        for _ in range(n):
+            i = next(numbers)
+            complaint = lodge_complaint(name="Carla Complainant", email="carla@example.com",
+                                        subject=f"Late delivery {i}", description="Again.")
+            complaint.audits.add(audit)
+            ComplaintMessage.objects.create(complaint=complaint, kind="progress", text="Looking.")
+            appeal = Appeal.objects.create(
+                reference=f"APL-2026-{i:06d}", organization=nordlicht, subject="refusal",
+                decided_on=make.today(), grounds="The evidence was there.", lodged_by=alice)
+            appeal.panel.add(dora)
+            AppealAttachment.objects.create(appeal=appeal, filename=f"evidence-{i}.pdf",
+                                            file=StoredFile.objects.create(
+                                                sha256=f"{i:064x}", size=1,
+                                                content_type="application/pdf"))
+
+    staff = client_for(dora)
+    assert_flat({
+        "API complaints": (staff, "/api/v1/complaints"),
+        "API appeals": (staff, "/api/v1/appeals"),
+        "API appeals (client)": (client_for(alice), "/api/v1/appeals"),
+    }, add)
 
 
 def test_client_dashboard_does_not_grow_with_applications(nordlicht, alice):

@@ -108,11 +108,12 @@ def _out(complaint: Complaint) -> dict:
             "organization_id", "certificate_id", "client_response", "investigator_id",
             "investigation", "outcome", "action", "special_audit_id", "decided_by_id",
             "approval_required", "approved_by_id", "approval_notes")},
-        "audit_ids": sorted(complaint.audits.values_list("pk", flat=True)),
+        "audit_ids": sorted(audit.pk for audit in complaint.audits.all()),
         "due": services.due_dates(complaint),
         "overdue": services.overdue_reasons(complaint, timezone.localdate())
         if complaint.is_open else [],
-        "messages": list(complaint.messages.values("kind", "text", "created_at")),
+        "messages": [{"kind": m.kind, "text": m.text, "created_at": m.created_at}
+                     for m in complaint.messages.all()],
     }
 
 
@@ -158,7 +159,9 @@ def _complaint(request, complaint_id: int) -> Complaint:
             description="Every complaint for the CB's complaint handlers; an investigator "
                         "sees the ones assigned to them. Others: 404.")
 def list_complaints(request, status: str = ""):
-    return [_out(c) for c in selectors.complaints_for_staff(user=request.auth, status=status)]
+    # Each complaint's audits and messages read for all of them at once (issue #19).
+    return [_out(c) for c in selectors.complaints_for_staff(user=request.auth, status=status)
+            .prefetch_related("audits", "messages")]
 
 
 @router.get("/complaints/{complaint_id}", response=ComplaintOut, summary="One complaint")

@@ -45,8 +45,8 @@ def _out(appeal: Appeal) -> dict:
             "certificate_id", "finding_id", "decided_on", "grounds", "lodged_at",
             "suspension_stayed", "investigation", "outcome_reasons", "regraded_from",
             "regraded_to")},
-        "panel_ids": sorted(appeal.panel.values_list("pk", flat=True)),
-        "attachments": list(appeal.attachments.values_list("filename", flat=True)),
+        "panel_ids": sorted(member.pk for member in appeal.panel.all()),
+        "attachments": [attachment.filename for attachment in appeal.attachments.all()],
     }
 
 
@@ -58,7 +58,9 @@ def _appeal(request, appeal_id: int) -> Appeal:
             description="A client's members see their organizations' appeals; the CB's "
                         "appeal handlers all; panel members theirs.")
 def list_appeals(request):
-    return [_out(a) for a in selectors.appeals_for_user(user=request.auth)]
+    # Each appeal's panel and attachments read for all of them at once (issue #19).
+    return [_out(a) for a in selectors.appeals_for_user(user=request.auth)
+            .prefetch_related("panel", "attachments")]
 
 
 @router.post(

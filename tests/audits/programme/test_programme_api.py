@@ -3,7 +3,7 @@
 import datetime
 
 import pytest
-from programme_helpers import START, event_count, quoted_application
+from programme_helpers import START, event_count, quoted_application, staffed_cycles
 
 from isocert.audits.models import Audit, AuditPlan, CertificationCycle
 from isocert.audits.programme import services as programme
@@ -133,3 +133,22 @@ def test_the_service_refuses_an_impossible_date_naming_the_field(application, ri
     assert refused.value.fields == {"end_date": "Enter a date (YYYY-MM-DD)."}
     audit.refresh_from_db()
     assert audit.start_date is None
+
+
+def test_a_page_of_audits_reads_as_each_audit_alone(nordlicht, brightpath, rita, alice,
+                                                    api_client):
+    """The lists read their audits' teams, plans, sites and start problems for the whole
+    page at once (issue #19): each item is what the audit's own GET answers, for the CB,
+    the client and an auditor on some of the teams."""
+    staffed_cycles(nordlicht, brightpath)(2)
+    lead = Audit.objects.filter(kind="stage2").order_by("pk").first().team.get(
+        role="lead").auditor
+    for user in (rita, alice, lead):
+        client = api_client(user)
+        audits = client.get("/api/v1/audits").json()
+        assert audits and any(a["problems"] for a in audits) == (user != alice)
+        assert audits == [client.get(f"/api/v1/audits/{a['id']}").json() for a in audits]
+        cycles = client.get("/api/v1/cycles").json()
+        assert cycles == [client.get(f"/api/v1/cycles/{c['id']}").json() for c in cycles]
+        in_cycles = [a for c in cycles for a in c["audits"]]
+        assert sorted(in_cycles, key=lambda a: a["id"]) == sorted(audits, key=lambda a: a["id"])

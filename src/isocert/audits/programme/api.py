@@ -207,33 +207,54 @@ def _member_out(member: TeamMember) -> dict:
             "role": member.role, "impartiality_declared_at": member.impartiality_declared_at}
 
 
-def _audit_out(audit: Audit, user: User) -> dict:
-    cb_side = selectors.is_cb_side(user, audit)
-    plan = selectors.plan_of(audit=audit)
+def _audits_out(audits, user: User) -> list[dict]:
+    """The output of each audit, read for all of them at once (a page: issue #19)."""
+    audits = selectors.audits_with_details(user=user, audits=audits)
+    problems = programme.start_problems_by_audit([a for a in audits if a.cb_side])
+    return [_audit_out(audit, problems.get(audit.pk)) for audit in audits]
+
+
+def _audit_out(audit: Audit, problems: dict[str, str] | None) -> dict:
+    """One audit read by ``selectors.audits_with_details``; ``problems``: its start problems
+    (CB side only)."""
+    cb_side, plan = audit.cb_side, audit.plan_or_none
     return {
         "id": audit.pk, "cycle_id": audit.cycle_id, "kind": audit.kind, "status": audit.status,
         "planned_days": audit.planned_days, "target_date": audit.target_date,
         "start_date": audit.start_date, "end_date": audit.end_date,
-        "site_ids": sorted(audit.sites.values_list("pk", flat=True)),
-        "team": [_member_out(m) for m in selectors.team_of(audit=audit)],
+        "site_ids": sorted(site.pk for site in audit.site_list),
+        "team": [_member_out(m) for m in audit.team_members],
         "plan_status": plan.status if plan and (cb_side or plan.sent_at) else None,
         "late_stage2_justification": audit.late_stage2_justification if cb_side else None,
         "late_entry_justification": audit.late_entry_justification if cb_side else None,
-        "problems": programme.start_problems(audit) if cb_side else None,
+        "problems": problems if cb_side else None,
         "cancelled_at": audit.cancelled_at,
         "cancellation_reason": (audit.cancellation_reason
                                 if audit.status == Audit.Status.CANCELLED else None),
     }
 
 
-def _cycle_out(cycle: CertificationCycle, user: User) -> dict:
-    return {
+def _cycles_out(cycles, user: User) -> list[dict]:
+    """The output of each cycle with its audits, read for all of them at once."""
+    cycles = selectors.cycles_with_audits(user=user, cycles=cycles)
+    audits = _audits_out([a for cycle in cycles for a in cycle.visible_audits], user)
+    by_cycle: dict[int, list[dict]] = {cycle.pk: [] for cycle in cycles}
+    for audit in audits:
+        by_cycle[audit["cycle_id"]].append(audit)
+    return [{
         "id": cycle.pk, "organization_id": cycle.organization_id,
         "application_id": cycle.application_id, "status": cycle.status,
         "standards": sorted(str(s) for s in cycle.standards.all()), "scope": cycle.scope,
-        "decision_date": cycle.decision_date,
-        "audits": [_audit_out(a, user) for a in selectors.cycle_audits(user=user, cycle=cycle)],
-    }
+        "decision_date": cycle.decision_date, "audits": by_cycle[cycle.pk],
+    } for cycle in cycles]
+
+
+def _cycle_out(cycle: CertificationCycle, user: User) -> dict:
+    return _cycles_out([cycle], user)[0]
+
+
+def _one_audit_out(audit: Audit, user: User) -> dict:
+    return _audits_out([audit], user)[0]
 
 
 def _plan_out(audit: Audit, user: User) -> dict:
@@ -290,7 +311,7 @@ def create_cycle(request, app_id: int):
 def list_cycles(request, limit: int | None = None, offset: int = 0):
     cycles = page_window(selectors.cycles_for_user(user=request.auth).order_by("pk"),
                          limit=limit, offset=offset)
-    return [_cycle_out(c, request.auth) for c in cycles]
+    return _cycles_out(cycles, request.auth)
 
 
 @router.get("/cycles/{cycle_id}", response=CycleOut)
@@ -304,7 +325,7 @@ def get_cycle(request, cycle_id: int):
 def add_special_audit(request, cycle_id: int, payload: SpecialAuditIn):
     cycle = selectors.cycle_get(user=request.auth, pk=cycle_id)
     audit = programme.add_special_audit(cycle=cycle, actor=request.auth, **payload.dict())
-    return Status(201, _audit_out(audit, request.auth))
+    return Status(201, _one_audit_out(audit, request.auth))
 
 
 # --- audits ------------------------------------------------------------------------------------
@@ -314,12 +335,12 @@ def add_special_audit(request, cycle_id: int, payload: SpecialAuditIn):
 def list_audits(request, limit: int | None = None, offset: int = 0):
     audits = page_window(selectors.audits_for_user(user=request.auth).order_by("cycle", "pk"),
                          limit=limit, offset=offset)
-    return [_audit_out(a, request.auth) for a in audits]
+    return _audits_out(audits, request.auth)
 
 
 @router.get("/audits/{audit_id}", response=AuditOut)
 def get_audit(request, audit_id: int):
-    return _audit_out(_audit(request, audit_id), request.auth)
+    return _one_audit_out(_audit(request, audit_id), request.auth)
 
 
 @router.post("/audits/{audit_id}/schedule", response=AuditOut,
@@ -335,7 +356,7 @@ def get_audit(request, audit_id: int):
 def schedule_audit(request, audit_id: int, payload: ScheduleIn):
     audit = programme.schedule_audit(audit=_cb_audit(request, audit_id), actor=request.auth,
                                      **payload.dict())
-    return _audit_out(audit, request.auth)
+    return _one_audit_out(audit, request.auth)
 
 
 @router.post("/audits/{audit_id}/sites", response=AuditOut,
@@ -343,7 +364,7 @@ def schedule_audit(request, audit_id: int, payload: ScheduleIn):
 def select_sites(request, audit_id: int, payload: SitesIn):
     audit = programme.select_audit_sites(audit=_cb_audit(request, audit_id), actor=request.auth,
                                          chosen_site_ids=payload.chosen_site_ids)
-    return _audit_out(audit, request.auth)
+    return _one_audit_out(audit, request.auth)
 
 
 @router.post("/audits/{audit_id}/late-stage2-justification", response=AuditOut)
@@ -351,7 +372,7 @@ def justify_late_stage2(request, audit_id: int, payload: JustificationIn):
     audit = programme.record_late_stage2_justification(
         audit=_cb_audit(request, audit_id), actor=request.auth,
         justification=payload.justification)
-    return _audit_out(audit, request.auth)
+    return _one_audit_out(audit, request.auth)
 
 
 @router.post("/audits/{audit_id}/cancel", response=AuditOut,
@@ -371,7 +392,7 @@ def justify_late_stage2(request, audit_id: int, payload: JustificationIn):
 def cancel_audit(request, audit_id: int, payload: CancellationIn):
     audit = programme.cancel_audit(audit=_cb_audit(request, audit_id), actor=request.auth,
                                    reason=payload.reason)
-    return _audit_out(audit, request.auth)
+    return _one_audit_out(audit, request.auth)
 
 
 @router.post("/audits/{audit_id}/start", response=AuditOut,
@@ -382,7 +403,7 @@ def cancel_audit(request, audit_id: int, payload: CancellationIn):
                          "confirm the new plan.")
 def start_audit(request, audit_id: int):
     audit = programme.start_audit(audit=_cb_audit(request, audit_id), actor=request.auth)
-    return _audit_out(audit, request.auth)
+    return _one_audit_out(audit, request.auth)
 
 
 # --- team --------------------------------------------------------------------------------------

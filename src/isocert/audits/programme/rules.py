@@ -4,13 +4,16 @@ starting. Services and selectors both ask them; they write nothing."""
 
 import calendar
 import datetime
+from collections.abc import Iterable
 from decimal import Decimal
+from functools import cached_property
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
-from isocert.accounts.models import ClientRelationship, User
-from isocert.accounts.permissions import can, staff_roles_with
+from isocert.accounts.models import ClientRelationship, Organization, User
+from isocert.accounts.permissions import staff_roles_with, who_can
 from isocert.accounts.selectors import cooling_off_start, impartiality_relationships
 
 from .errors import (
@@ -146,11 +149,6 @@ def uncovered_year(cycle: CertificationCycle, *, moved: Audit | None = None,
 
 
 
-def _profile(user: User) -> AuditorProfile | None:
-    return AuditorProfile.objects.filter(user=user).prefetch_related(
-        "standards", "sectors").first()
-
-
 def impartiality_threats(user: User, audit: Audit) -> list[ClientRelationship]:
     """Consultancy or employment for the client ongoing or ended within the cooling-off
     period before the audit's start (today while the audit has no dates)."""
@@ -167,31 +165,230 @@ def overlapping_audit(user: User, audit: Audit, start=None, end=None) -> Audit |
             .select_related("cycle__organization").first())
 
 
+class ProgrammeReads:
+    """What the team and start rules read of some audits and people, each kind of record
+    in one query for all of them, on first use: the rules answer for one audit or for a
+    page of them in a fixed number of queries (issue #19).
+
+    ``users`` are people to judge besides the audits' teams (candidates for a team). The
+    records are read here, never from the caller's instances' caches, so a rule asked
+    after a write sees the write. Orders are the database's, as each rule read them one
+    by one: a cycle's standards and an organization's sectors in catalog order, a
+    person's relationships with the client newest first, the clashing audit the first of
+    ``Audit``'s order, the team by when each member joined.
+    """
+
+    def __init__(self, audits: Iterable[Audit], users: Iterable[User] = ()):
+        self.audits = list(audits)
+        self.extra_user_ids = {user.pk for user in users}
+
+    @cached_property
+    def members(self) -> dict[int, list[TeamMember]]:
+        """Each audit's team (by audit id)."""
+        teams: dict[int, list[TeamMember]] = {audit.pk: [] for audit in self.audits}
+        for member in (TeamMember.objects.filter(audit_id__in=teams)
+                       .select_related("auditor").order_by("pk")):
+            teams[member.audit_id].append(member)
+        return teams
+
+    def _people_of(self, audit: Audit) -> set[int]:
+        return self.extra_user_ids | {m.auditor_id for m in self.members[audit.pk]}
+
+    @cached_property
+    def user_ids(self) -> set[int]:
+        return set().union(self.extra_user_ids, *(
+            self._people_of(audit) for audit in self.audits))
+
+    @cached_property
+    def profiles(self) -> dict[int, AuditorProfile]:
+        """Qualification profiles by user id, their standards and sectors read along."""
+        return {profile.user_id: profile for profile in AuditorProfile.objects.filter(
+            user_id__in=self.user_ids).prefetch_related("standards", "sectors")}
+
+    @cached_property
+    def auditors(self) -> set[int]:
+        """Who holds a staff role that audits (``can(user, "audit")``)."""
+        return who_can(self.user_ids, "audit")
+
+    @cached_property
+    def standards(self) -> dict[int, list]:
+        """Each cycle's standards (by cycle id)."""
+        by_cycle: dict[int, list] = {audit.cycle_id: [] for audit in self.audits}
+        for row in (CertificationCycle.standards.through.objects
+                    .filter(certificationcycle_id__in=by_cycle)
+                    .select_related("standard").order_by("standard")):
+            by_cycle[row.certificationcycle_id].append(row.standard)
+        return by_cycle
+
+    @cached_property
+    def sectors(self) -> dict[int, list]:
+        """Each client's sectors (by organization id)."""
+        by_organization: dict[int, list] = {
+            audit.cycle.organization_id: [] for audit in self.audits}
+        for row in (Organization.sectors.through.objects
+                    .filter(organization_id__in=by_organization)
+                    .select_related("sector").order_by("sector")):
+            by_organization[row.organization_id].append(row.sector)
+        return by_organization
+
+    @cached_property
+    def relationships(self) -> dict[tuple[int, int], list[ClientRelationship]]:
+        """The declared relationships that may bar someone (by user and organization id)."""
+        if not self.audits or not self.user_ids:
+            return {}
+        earliest = min(cooling_off_start(self._threat_day(audit)) for audit in self.audits)
+        found: dict[tuple[int, int], list[ClientRelationship]] = {}
+        for relationship in (ClientRelationship.objects.filter(
+                user_id__in=self.user_ids,
+                organization_id__in={audit.cycle.organization_id for audit in self.audits})
+                .exclude(end_date__lt=earliest).select_related("organization")):
+            found.setdefault((relationship.user_id, relationship.organization_id),
+                             []).append(relationship)
+        return found
+
+    @staticmethod
+    def _threat_day(audit: Audit) -> datetime.date:
+        return audit.start_date or timezone.localdate()
+
+    @cached_property
+    def busy(self) -> dict[int, list[Audit]]:
+        """The other audits each person is on at the dates of one of these audits (by user
+        id), cancelled ones left out."""
+        window = Q()
+        for audit in self.audits:
+            if audit.start_date and audit.end_date:
+                window |= Q(auditor_id__in=self._people_of(audit),
+                            audit__start_date__lte=audit.end_date,
+                            audit__end_date__gte=audit.start_date)
+        if not window:
+            return {}
+        found: dict[int, list[Audit]] = {}
+        for member in (TeamMember.objects.filter(window)
+                       .exclude(audit__status=Audit.Status.CANCELLED)
+                       .select_related("audit__cycle__organization")
+                       .order_by("audit__cycle", "audit__pk")):
+            found.setdefault(member.auditor_id, []).append(member.audit)
+        return found
+
+    @cached_property
+    def plans(self) -> dict[int, AuditPlan]:
+        return {plan.audit_id: plan for plan in AuditPlan.objects.filter(
+            audit_id__in=[audit.pk for audit in self.audits])}
+
+    @cached_property
+    def stage1(self) -> dict[int, Audit]:
+        """Each cycle's stage 1 audit (by cycle id)."""
+        found: dict[int, Audit] = {}
+        for audit in Audit.objects.filter(cycle_id__in={a.cycle_id for a in self.audits},
+                                          kind=Audit.Kind.STAGE1).order_by("pk"):
+            found.setdefault(audit.cycle_id, audit)
+        return found
+
+    def threats(self, user: User, audit: Audit) -> list[ClientRelationship]:
+        """As ``impartiality_threats``."""
+        limit = cooling_off_start(self._threat_day(audit))
+        return [r for r in self.relationships.get((user.pk, audit.cycle.organization_id), [])
+                if r.end_date is None or r.end_date >= limit]
+
+    def clash(self, user: User, audit: Audit) -> Audit | None:
+        """As ``overlapping_audit`` at the audit's own dates."""
+        if not audit.start_date or not audit.end_date:
+            return None
+        return next((other for other in self.busy.get(user.pk, [])
+                     if other.pk != audit.pk and other.start_date <= audit.end_date
+                     and other.end_date >= audit.start_date), None)
+
+    def member_problems(self, user: User, audit: Audit, role: str) -> dict[str, str]:
+        """What keeps one person off this audit's team (empty when they may join)."""
+        problems: dict[str, str] = {}
+        profile = self.profiles.get(user.pk)
+        if user.pk not in self.auditors or profile is None:
+            return {"auditor_id": f"{user} is not a CB auditor with a qualification profile."}
+        if role == TeamMember.Role.LEAD and not profile.is_lead_auditor:
+            problems["role"] = f"{user} is not qualified as a lead auditor."
+        standards = self.standards[audit.cycle_id]
+        if standards and not {s.pk for s in standards} & {s.pk for s in profile.standards.all()}:
+            problems["auditor_id"] = (f"{user} is not qualified for any standard of this audit "
+                                      f"({', '.join(str(s) for s in standards)}).")
+        threats = self.threats(user, audit)
+        if threats:
+            threat = threats[0]
+            until = f"until {threat.end_date}" if threat.end_date else "ongoing"
+            problems["impartiality"] = (
+                f"{user} declared {threat.get_kind_display().lower()} for "
+                f"{audit.cycle.organization} ({until}): nobody may audit a client they "
+                f"advised or worked for within {settings.IMPARTIALITY_COOLING_OFF_YEARS} years.")
+        clash = self.clash(user, audit)
+        if clash:
+            problems["dates"] = (f"{user} is on another audit at the same time ({clash}, "
+                                 f"{clash.start_date} to {clash.end_date}).")
+        return problems
+
+    def team_problems(self, audit: Audit, *, declarations: bool = False) -> dict[str, str]:
+        """Every rule the team breaks now, by field; empty when the team is valid."""
+        members = self.members[audit.pk]
+        problems: dict[str, str] = {}
+        if not any(m.role == TeamMember.Role.LEAD for m in members):
+            problems["team"] = "The team needs a lead auditor."
+        standards, sectors = set(), set()
+        for member in members:
+            profile = self.profiles.get(member.auditor_id)
+            if profile:
+                standards.update(profile.standards.all())
+                sectors.update(profile.sectors.all())
+            for field, message in self.member_problems(member.auditor, audit,
+                                                       member.role).items():
+                key = "impartiality" if field == "impartiality" else (
+                    "dates" if field == "dates" else "team")
+                problems.setdefault(key, message)
+        missing_standards = [s for s in self.standards[audit.cycle_id] if s not in standards]
+        if missing_standards:
+            problems["standards"] = ("Nobody on the team is qualified for "
+                                     f"{', '.join(str(s) for s in missing_standards)}.")
+        missing_sectors = [s for s in self.sectors[audit.cycle.organization_id]
+                           if s not in sectors]
+        if missing_sectors:
+            problems["sectors"] = ("Nobody on the team is qualified for sector "
+                                   f"{', '.join(str(s) for s in missing_sectors)}.")
+        if declarations:
+            undeclared = [str(m.auditor) for m in members if not m.impartiality_declared_at]
+            if undeclared:
+                problems["declarations"] = ("Impartiality declaration not signed by "
+                                            f"{', '.join(undeclared)}.")
+        return problems
+
+    def start_problems(self, audit: Audit) -> dict[str, str]:
+        """Everything that keeps a planned audit from starting, by field."""
+        problems = dict(self.team_problems(audit, declarations=True))
+        if not audit.start_date or not audit.end_date:
+            problems["start_date"] = "Schedule the audit's dates first."
+        elif audit.start_date > timezone.localdate():
+            # Refused rather than moved: the client confirmed a plan for these dates, and
+            # earlier dates need a plan they confirm again (revise_plan → send_plan).
+            problems["start_date"] = (
+                f"The audit is scheduled from {audit.start_date}: it starts on that day, not "
+                "before. To hold it earlier, revise the plan, move the dates and have the "
+                "client confirm the new plan.")
+        plan = self.plans.get(audit.pk)
+        if plan is None or plan.status != AuditPlan.Status.CONFIRMED:
+            problems["plan"] = "The client has not confirmed the audit plan."
+        if audit.kind == Audit.Kind.STAGE2:
+            stage1 = self.stage1.get(audit.cycle_id)
+            if stage1 is None or stage1.status != Audit.Status.CLOSED:
+                problems["stage1"] = "Stage 2 cannot start before stage 1 is closed."
+            elif stage1.end_date and audit.start_date:
+                limit = add_months(stage1.end_date, settings.STAGE2_MAX_MONTHS_AFTER_STAGE1)
+                if audit.start_date > limit and not audit.late_stage2_justification.strip():
+                    problems["late_stage2_justification"] = (
+                        f"Stage 2 starts more than {settings.STAGE2_MAX_MONTHS_AFTER_STAGE1} "
+                        f"months after stage 1 ended ({stage1.end_date}): record why stage "
+                        "1's results still hold.")
+        return problems
+
+
 def member_problems(user: User, audit: Audit, role: str) -> dict[str, str]:
     """What keeps one person off this audit's team (empty when they may join)."""
-    problems: dict[str, str] = {}
-    profile = _profile(user)
-    if not can(user, "audit") or profile is None:
-        return {"auditor_id": f"{user} is not a CB auditor with a qualification profile."}
-    if role == TeamMember.Role.LEAD and not profile.is_lead_auditor:
-        problems["role"] = f"{user} is not qualified as a lead auditor."
-    standards = set(audit.cycle.standards.values_list("pk", flat=True))
-    if standards and not standards & {s.pk for s in profile.standards.all()}:
-        problems["auditor_id"] = (f"{user} is not qualified for any standard of this audit "
-                                  f"({', '.join(str(s) for s in audit.cycle.standards.all())}).")
-    threats = impartiality_threats(user, audit)
-    if threats:
-        threat = threats[0]
-        until = f"until {threat.end_date}" if threat.end_date else "ongoing"
-        problems["impartiality"] = (
-            f"{user} declared {threat.get_kind_display().lower()} for {audit.cycle.organization} "
-            f"({until}): nobody may audit a client they advised or worked for within "
-            f"{settings.IMPARTIALITY_COOLING_OFF_YEARS} years.")
-    clash = overlapping_audit(user, audit)
-    if clash:
-        problems["dates"] = (f"{user} is on another audit at the same time ({clash}, "
-                             f"{clash.start_date} to {clash.end_date}).")
-    return problems
+    return ProgrammeReads([audit], users=[user]).member_problems(user, audit, role)
 
 
 def free_qualified_auditors(audits: list[Audit]) -> dict[int, list[User]]:
@@ -248,34 +445,7 @@ def free_qualified_auditors(audits: list[Audit]) -> dict[int, list[User]]:
 
 def team_problems(audit: Audit, *, declarations: bool = False) -> dict[str, str]:
     """Every rule the team breaks now, by field; empty when the team is valid."""
-    members = list(audit.team.select_related("auditor"))
-    problems: dict[str, str] = {}
-    if not any(m.role == TeamMember.Role.LEAD for m in members):
-        problems["team"] = "The team needs a lead auditor."
-    standards, sectors = set(), set()
-    for member in members:
-        profile = _profile(member.auditor)
-        if profile:
-            standards.update(profile.standards.all())
-            sectors.update(profile.sectors.all())
-        for field, message in member_problems(member.auditor, audit, member.role).items():
-            key = "impartiality" if field == "impartiality" else (
-                "dates" if field == "dates" else "team")
-            problems.setdefault(key, message)
-    missing_standards = [s for s in audit.cycle.standards.all() if s not in standards]
-    if missing_standards:
-        problems["standards"] = ("Nobody on the team is qualified for "
-                                 f"{', '.join(str(s) for s in missing_standards)}.")
-    missing_sectors = [s for s in audit.cycle.organization.sectors.all() if s not in sectors]
-    if missing_sectors:
-        problems["sectors"] = ("Nobody on the team is qualified for sector "
-                               f"{', '.join(str(s) for s in missing_sectors)}.")
-    if declarations:
-        undeclared = [str(m.auditor) for m in members if not m.impartiality_declared_at]
-        if undeclared:
-            problems["declarations"] = ("Impartiality declaration not signed by "
-                                        f"{', '.join(undeclared)}.")
-    return problems
+    return ProgrammeReads([audit]).team_problems(audit, declarations=declarations)
 
 
 def ensure_team_ready(audit: Audit) -> None:
@@ -289,28 +459,10 @@ def ensure_team_ready(audit: Audit) -> None:
 
 def start_problems(audit: Audit) -> dict[str, str]:
     """Everything that keeps a planned audit from starting, by field."""
-    problems = dict(team_problems(audit, declarations=True))
-    if not audit.start_date or not audit.end_date:
-        problems["start_date"] = "Schedule the audit's dates first."
-    elif audit.start_date > timezone.localdate():
-        # Refused rather than moved: the client confirmed a plan for these dates, and
-        # earlier dates need a plan they confirm again (revise_plan → send_plan).
-        problems["start_date"] = (
-            f"The audit is scheduled from {audit.start_date}: it starts on that day, not "
-            "before. To hold it earlier, revise the plan, move the dates and have the "
-            "client confirm the new plan.")
-    plan = AuditPlan.objects.filter(audit=audit).first()
-    if plan is None or plan.status != AuditPlan.Status.CONFIRMED:
-        problems["plan"] = "The client has not confirmed the audit plan."
-    if audit.kind == Audit.Kind.STAGE2:
-        stage1 = audit.cycle.audits.filter(kind=Audit.Kind.STAGE1).first()
-        if stage1 is None or stage1.status != Audit.Status.CLOSED:
-            problems["stage1"] = "Stage 2 cannot start before stage 1 is closed."
-        elif stage1.end_date and audit.start_date:
-            limit = add_months(stage1.end_date, settings.STAGE2_MAX_MONTHS_AFTER_STAGE1)
-            if audit.start_date > limit and not audit.late_stage2_justification.strip():
-                problems["late_stage2_justification"] = (
-                    f"Stage 2 starts more than {settings.STAGE2_MAX_MONTHS_AFTER_STAGE1} months "
-                    f"after stage 1 ended ({stage1.end_date}): record why stage 1's results "
-                    "still hold.")
-    return problems
+    return ProgrammeReads([audit]).start_problems(audit)
+
+
+def start_problems_by_audit(audits: Iterable[Audit]) -> dict[int, dict[str, str]]:
+    """``start_problems`` of each audit (by id), read for all of them at once."""
+    reads = ProgrammeReads(audits)
+    return {audit.pk: reads.start_problems(audit) for audit in reads.audits}

@@ -11,8 +11,9 @@ Who sees what:
 """
 
 import datetime
+from collections.abc import Iterable
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -28,7 +29,7 @@ from .models import (
     RemoteAudit,
     TeamMember,
 )
-from .rules import PLAN_EDITABLE, SURVEILLANCE_KINDS, member_problems
+from .rules import PLAN_EDITABLE, SURVEILLANCE_KINDS, ProgrammeReads
 
 
 def _sees_all(user: User) -> bool:
@@ -77,6 +78,33 @@ def cycle_get(*, user: User, pk) -> CertificationCycle:
 def cycle_audits(*, user: User, cycle: CertificationCycle) -> QuerySet[Audit]:
     """The audits of a cycle this user may see (an auditor: only theirs)."""
     return audits_for_user(user=user).filter(cycle=cycle).order_by("pk")
+
+
+def cycles_with_audits(*, user: User,
+                       cycles: Iterable[CertificationCycle]) -> list[CertificationCycle]:
+    """The cycles with their standards and, as ``visible_audits``, the audits of each the
+    user may see (``cycle_audits``), read for all of them at once (an API page: issue #19)."""
+    cycles = list(cycles)
+    prefetch_related_objects(cycles, "standards", Prefetch(
+        "audits", queryset=audits_for_user(user=user).order_by("pk"), to_attr="visible_audits"))
+    return cycles
+
+
+def audits_with_details(*, user: User, audits: Iterable[Audit]) -> list[Audit]:
+    """The audits with what their detail shows read for all of them at once (an API page:
+    issue #19): ``team_members`` (``team_of``), ``site_list``, ``plan_or_none``
+    (``plan_of``) and ``cb_side`` (``is_cb_side``)."""
+    audits = list(audits)
+    prefetch_related_objects(
+        audits,
+        Prefetch("team", to_attr="team_members", queryset=TeamMember.objects.select_related(
+            "auditor", "auditor__auditor_profile").order_by("role", "pk")),
+        Prefetch("sites", to_attr="site_list"),
+        Prefetch("plan", to_attr="plan_or_none"))
+    sees_all = _sees_all(user)
+    for audit in audits:
+        audit.cb_side = sees_all or any(m.auditor_id == user.pk for m in audit.team_members)
+    return audits
 
 
 def cycles_for_application(*, user: User, application) -> QuerySet[CertificationCycle]:
@@ -174,14 +202,17 @@ def auditor_suggestions(*, user: User, audit: Audit) -> list[dict]:
     standards = set(audit.cycle.standards.all())
     sectors = set(audit.cycle.organization.sectors.all())
     on_team = set(audit.team.values_list("auditor_id", flat=True))
-    suggestions = []
-    for profile in (AuditorProfile.objects.select_related("user")
+    profiles = list(AuditorProfile.objects.select_related("user")
                     .prefetch_related("standards", "sectors")
                     .filter(user__is_active=True,
                             user__staff_roles__role__in=staff_roles_with("audit"))
-                    .exclude(user_id__in=on_team).distinct()):
+                    .exclude(user_id__in=on_team).distinct())
+    # The team rules read every candidate's competence, declarations and calendar at once.
+    reads = ProgrammeReads([audit], users=[profile.user for profile in profiles])
+    suggestions = []
+    for profile in profiles:
         role = TeamMember.Role.LEAD if profile.is_lead_auditor else TeamMember.Role.MEMBER
-        if member_problems(profile.user, audit, role):
+        if reads.member_problems(profile.user, audit, role):
             continue
         covers_standards = [s for s in profile.standards.all() if s in standards]
         covers_sectors = [s for s in profile.sectors.all() if s in sectors]
