@@ -62,6 +62,16 @@ def test_audits_and_cycles_come_a_page_at_a_time(small_pages, nordlicht, alice, 
     assert ids(client.get("/api/v1/cycles?offset=1")) == []
 
 
+def test_audits_come_by_cycle_oldest_first_each_in_programme_order(nordlicht, brightpath,
+                                                                     alice, charlie, rita):
+    older = cycle_for(nordlicht, alice, rita)
+    newer = cycle_for(brightpath, charlie, rita)
+    expected = [*older.audits.order_by("pk").values_list("pk", flat=True),
+                *newer.audits.order_by("pk").values_list("pk", flat=True)]
+
+    assert ids(client_for(rita).get(f"/api/v1/audits?limit={len(expected)}")) == expected
+
+
 def test_paging_never_shows_another_tenants_rows(small_pages, nordlicht, alice, rita,
                                                  charlie):
     cycle_for(nordlicht, alice, rita)

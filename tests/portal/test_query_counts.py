@@ -29,7 +29,6 @@ from isocert.complaints.models import Appeal, AppealAttachment, ComplaintMessage
 from isocert.complaints.services import lodge_complaint
 from isocert.core.models import StoredFile
 from isocert.readiness import services as readiness
-from isocert.readiness.services import start_gap_assessment
 from isocert.registration.services import create_application, submit_application
 
 pytestmark = pytest.mark.django_db
@@ -233,7 +232,7 @@ def test_client_dashboard_does_not_grow_with_organizations(nordlicht, alice):
             add_site(organization=organization, actor=alice, name="Plant",
                      address="Industrieweg 4", effective_personnel=40)
             _applications(organization, alice)(1)
-            start_gap_assessment(organization=organization, standard="ISO 9001", actor=alice)
+            readiness.start_gap_assessment(organization=organization, standard="ISO 9001", actor=alice)
 
     assert_flat({"client dashboard": (client_for(alice), "/dashboard/")}, add, few=1, many=4)
 def test_gap_analysis_pages_do_not_grow_with_answers(nordlicht, alice, bob):

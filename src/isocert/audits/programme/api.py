@@ -331,9 +331,11 @@ def add_special_audit(request, cycle_id: int, payload: SpecialAuditIn):
 # --- audits ------------------------------------------------------------------------------------
 
 @router.get("/audits", response=list[AuditOut], summary="The audits you may see",
-            description="By cycle, in programme order. " + PAGINATED)
+            description="By cycle (oldest cycle first), each in programme order. " + PAGINATED)
 def list_audits(request, limit: int | None = None, offset: int = 0):
-    audits = page_window(selectors.audits_for_user(user=request.auth).order_by("cycle", "pk"),
+    # cycle_id, not cycle: ordering by the relation would take the cycle's own newest-first
+    # ordering.
+    audits = page_window(selectors.audits_for_user(user=request.auth).order_by("cycle_id", "pk"),
                          limit=limit, offset=offset)
     return _audits_out(audits, request.auth)
 
