@@ -12,6 +12,7 @@ from django.utils import timezone
 from isocert.accounts.models import ClientRelationship, User
 from isocert.accounts.permissions import can, staff_roles_with
 from isocert.accounts.selectors import cooling_off_start, impartiality_relationships
+from isocert.core.dates import display_date
 
 from .errors import (
     AuditNotReady,
@@ -182,7 +183,7 @@ def member_problems(user: User, audit: Audit, role: str) -> dict[str, str]:
     threats = impartiality_threats(user, audit)
     if threats:
         threat = threats[0]
-        until = f"until {threat.end_date}" if threat.end_date else "ongoing"
+        until = f"until {display_date(threat.end_date)}" if threat.end_date else "ongoing"
         problems["impartiality"] = (
             f"{user} declared {threat.get_kind_display().lower()} for {audit.cycle.organization} "
             f"({until}): nobody may audit a client they advised or worked for within "
@@ -190,7 +191,8 @@ def member_problems(user: User, audit: Audit, role: str) -> dict[str, str]:
     clash = overlapping_audit(user, audit)
     if clash:
         problems["dates"] = (f"{user} is on another audit at the same time ({clash}, "
-                             f"{clash.start_date} to {clash.end_date}).")
+                             f"{display_date(clash.start_date)} to "
+                             f"{display_date(clash.end_date)}).")
     return problems
 
 
@@ -296,8 +298,8 @@ def start_problems(audit: Audit) -> dict[str, str]:
         # Refused rather than moved: the client confirmed a plan for these dates, and
         # earlier dates need a plan they confirm again (revise_plan → send_plan).
         problems["start_date"] = (
-            f"The audit is scheduled from {audit.start_date}: it starts on that day, not "
-            "before. To hold it earlier, revise the plan, move the dates and have the "
+            f"The audit is scheduled from {display_date(audit.start_date)}: it starts on that day, "
+            "not before. To hold it earlier, revise the plan, move the dates and have the "
             "client confirm the new plan.")
     plan = AuditPlan.objects.filter(audit=audit).first()
     if plan is None or plan.status != AuditPlan.Status.CONFIRMED:
@@ -311,6 +313,6 @@ def start_problems(audit: Audit) -> dict[str, str]:
             if audit.start_date > limit and not audit.late_stage2_justification.strip():
                 problems["late_stage2_justification"] = (
                     f"Stage 2 starts more than {settings.STAGE2_MAX_MONTHS_AFTER_STAGE1} months "
-                    f"after stage 1 ended ({stage1.end_date}): record why stage 1's results "
-                    "still hold.")
+                    f"after stage 1 ended ({display_date(stage1.end_date)}): record why stage 1's "
+                    "results still hold.")
     return problems
