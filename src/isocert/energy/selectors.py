@@ -292,8 +292,8 @@ class PeriodEvaluation:
         if not self.adjustments.records:
             return ""
         entries = "; ".join(
-            f"{r.adjustment.get_factor_display()} from {r.adjustment.effective_from} to "
-            f"{r.adjustment.effective_to}, {r.kwh:+,.0f} kWh in this period "
+            f"{r.adjustment.get_factor_display()} from {display_date(r.adjustment.effective_from)} "
+            f"to {display_date(r.adjustment.effective_to)}, {r.kwh:+,.0f} kWh in this period "
             f"({r.adjustment.get_method_display()}): {r.adjustment.reason}"
             for r in self.adjustments.records)
         return f" Non-routine adjustments (ISO 50015): {entries}."

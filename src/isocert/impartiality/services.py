@@ -103,7 +103,8 @@ def _owner(owner: User | None) -> User | None:
 def _future_date(value, field: str, *, after: datetime.date, what: str) -> datetime.date:
     day = clean_date(value, field)
     if day <= after:
-        raise InvalidInput(f"The {what} is after {after}.", fields={field: f"After {after}."})
+        shown = display_date(after)
+        raise InvalidInput(f"The {what} is after {shown}.", fields={field: f"After {shown}."})
     return day
 
 

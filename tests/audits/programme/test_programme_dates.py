@@ -96,7 +96,7 @@ def test_surveillance_follows_the_decision(nordlicht, alice, rita, dora, today_i
     events = event_count()
     with pytest.raises(InvalidInput) as refused:
         schedule(cycle, "surveillance1", D(2026, 3, 2))
-    assert refused.value.fields == {"start_date": "On or after 2026-03-10."}
+    assert refused.value.fields == {"start_date": "On or after 10 Mar 2026."}
     assert event_count() == events and dates(cycle)["surveillance1"] == (None, None)
 
 

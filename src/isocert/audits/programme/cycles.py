@@ -191,8 +191,8 @@ def open_transferred_cycle(*, application: Application, transfer_date, actor: Us
     if missing:
         raise Conflict("The transfer data is incomplete.", fields=missing)
     if expiry <= transfer_date:
-        raise Conflict(f"The current certificate expired on {expiry}: there is no cycle to "
-                       "continue (IAF MD 2 §2.1).",
+        raise Conflict(f"The current certificate expired on {display_date(expiry)}: there is no "
+                       "cycle to continue (IAF MD 2 §2.1).",
                        fields={"current_certificate_expiry": "Expired."})
     targets = surveillance_targets(decided, expiry)
     overdue = [(kind, targets[kind]) for kind in kinds
@@ -476,8 +476,9 @@ def schedule_audit(*, audit: Audit, actor: User, start_date, end_date,
                 fields={"start_date": "After the certification decision."})
         if start < decided:
             raise InvalidInput(
-                f"{audit.get_kind_display()} follows the certification decision of {decided}.",
-                fields={"start_date": f"On or after {decided}."})
+                f"{audit.get_kind_display()} follows the certification decision of "
+                f"{display_date(decided)}.",
+                fields={"start_date": f"On or after {display_date(decided)}."})
     plan = AuditPlan.objects.filter(audit=audit).first()
     if plan is not None and plan.status in PLAN_WITH_CLIENT:
         given = "confirmed" if plan.status == AuditPlan.Status.CONFIRMED else "was sent"
