@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 from certification_helpers import DECIDED, decision_ready_cycle
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from helpers.dates import shown
 
 from isocert.audits.models import Audit
@@ -169,8 +169,9 @@ def test_earlier_revisions_are_labelled_superseded(certificate, cycle, dora, ali
                     scope="Die casting of aluminium parts (no machining).")
     first = certificate.revisions.get(revision=1)
     html = api_client(alice).get(page_url(certificate)).content.decode()
-    assert f"Superseded on {dateformat.format(timezone.localtime(first.superseded_at), 'j M Y')}" \
-        in html
+    superseded = timezone.localdate(first.superseded_at)
+    assert (f'Superseded on <time datetime="{superseded.isoformat()}">{shown(superseded)}</time>'
+            in html)
     assert "Revision 2 — Scope reduced: The Oldenburg plant stopped machining." in html
     assert "Die casting of aluminium parts (no machining)." in html
 
