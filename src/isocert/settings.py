@@ -429,6 +429,10 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+# The display formats of dates and times (core/formats/<lang>/formats.py): "6 Dec 2026" and
+# "6 Dec 2026, 14:30" on pages, in e-mails and in PDFs; another LANGUAGE_CODE with its own
+# module there changes them everywhere (docs/configuration.md).
+FORMAT_MODULE_PATH = ["isocert.core.formats"]
 
 # --- Security -------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = not DEBUG and SITE_URL.startswith("https")

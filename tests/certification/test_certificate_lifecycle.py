@@ -272,7 +272,8 @@ def test_the_overdue_run_watches_the_new_cycles_surveillance(renewed, dora, alic
     event = AuditEvent.objects.filter(
         action="certification.certificate.surveillance_overdue").latest("seq")
     assert event.payload["audit"] == first.pk and event.payload["due"] == "2027-05-04"
-    assert any(alice.email in m.to and "2027-05-04" in m.body for m in mail.outbox)
+    assert any(alice.email in m.to and "was due by 4 May 2027" in m.body
+               for m in mail.outbox)
 
 
 def test_recertification_is_a_transition_of_the_status_table():

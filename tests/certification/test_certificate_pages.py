@@ -6,7 +6,8 @@ import datetime
 
 import pytest
 from certification_helpers import DECIDED, decision_ready_cycle
-from django.utils import dateformat, timezone
+from django.utils import timezone
+from helpers.dates import shown
 
 from isocert.audits.models import Audit
 from isocert.certification import services
@@ -43,7 +44,7 @@ def test_members_and_cb_staff_see_the_certificate(certificate, who, request, api
     html = page.content.decode()
     for text in (certificate.number, "Nordlicht Aluminium GmbH", "Hafenstraße 12",
                  "ISO 9001:2015", "Bremen head office", "Oldenburg plant",
-                 "Active: valid until 1 April 2029.", "1 April 2026", "Initial certification",
+                 "Active: valid until 1 Apr 2029.", "1 Apr 2026", "Initial certification",
                  "Certification granted", "Surveillance 1", "Surveillance 2",
                  "Recertification", f"/verify/{certificate.public_code}",
                  "The PDF is being prepared", "isocert Certification Body"):
@@ -95,7 +96,7 @@ def test_dora_suspends_restores_and_withdraws_on_the_page(certificate, dora, api
     assert suspended.status_code == 302
     page = client.get(page_url(certificate)).content.decode()
     assert "Certificate suspended." in page
-    assert (f"Suspended on {today.day} {today:%B %Y} until {until.day} {until:%B %Y}: the "
+    assert (f"Suspended on {shown(today)} until {shown(until)}: the "
             "certification is temporarily invalid") in page
     assert "Restore the certificate" in page and "Suspend the certificate" not in page
     assert "Surveillance 1 refused by the client." in page
@@ -168,8 +169,9 @@ def test_earlier_revisions_are_labelled_superseded(certificate, cycle, dora, ali
                     scope="Die casting of aluminium parts (no machining).")
     first = certificate.revisions.get(revision=1)
     html = api_client(alice).get(page_url(certificate)).content.decode()
-    assert f"Superseded on {dateformat.format(timezone.localtime(first.superseded_at), 'j M Y')}" \
-        in html
+    superseded = timezone.localdate(first.superseded_at)
+    assert (f'Superseded on <time datetime="{superseded.isoformat()}">{shown(superseded)}</time>'
+            in html)
     assert "Revision 2 — Scope reduced: The Oldenburg plant stopped machining." in html
     assert "Die casting of aluminium parts (no machining)." in html
 
@@ -219,5 +221,5 @@ def test_an_expired_certificate_says_until_when_it_can_be_restored(certificate):
     Certificate.objects.filter(pk=certificate.pk).update(status="Expired")
     certificate.refresh_from_db()
     assert _status_text(certificate, None) == (
-        "Expired: it was not recertified before 1 April 2029. A completed recertification "
-        "can restore it until 1 October 2029.")
+        "Expired: it was not recertified before 1 Apr 2029. A completed recertification "
+        "can restore it until 1 Oct 2029.")

@@ -69,9 +69,11 @@ def test_pdf_says_everything_17021_requires():
     assert "ISO 50001:2018" in text
     assert "Energy management systems" in text
     assert "Die casting of aluminium parts for the automotive industry." in flat_text
-    assert "Original certification date 2026-11-26" in flat_text
-    assert "Effective date of this revision 2026-11-26" in flat_text
-    assert "Expiry date 2029-11-25" in flat_text
+    # The one display format, also on the signed statement (the QR code keeps ISO 8601).
+    assert "Original certification date 26 Nov 2026" in flat_text
+    assert "Effective date of this revision 26 Nov 2026" in flat_text
+    assert "Expiry date 25 Nov 2029" in flat_text
+    assert "YYYY-MM-DD" not in flat_text
     assert "Hanse Certification GmbH" in text
     assert "1 Assurance Street, 10115 Berlin, Germany" in text
     assert "Verify at http://127.0.0.1:8000/verify/K7Q2M4XPA9TB" in flat_text

@@ -452,7 +452,7 @@ def test_a_recertification_grant_closes_the_cycle_and_starts_the_next(
     assert verify_chain() is None
     notice = next(m for m in mail.outbox if m.subject.startswith("Next certification cycle"))
     assert alice.email in notice.to
-    assert "Surveillance 1: 2027-05-04" in notice.body
+    assert "Surveillance 1: 4 May 2027" in notice.body
     assert f"/cycles/{successor.pk}/" in notice.body
 
 
@@ -591,9 +591,9 @@ def test_iso_50001_recertification_reads_only_the_current_cycles_reporting_perio
     assert set(refused.value.fields) == {"energy_improvement"}
     detail = refused.value.fields["energy_improvement"]
     assert detail.startswith("Energy performance improvement not demonstrated: no reporting "
-                             "period lies within the cycle being decided (from 2023-06-01 "
-                             "to 2026-05-04)")
-    assert ("“First reporting period” (2022-07-01 – 2022-12-31), starts before 2023-06-01"
+                             "period lies within the cycle being decided (from 1 Jun 2023 "
+                             "to 4 May 2026)")
+    assert ("“First reporting period” (1 Jul 2022 – 31 Dec 2022), starts before 1 Jun 2023"
             in detail)
     assert not CertificationDecision.objects.filter(kind="recertification").exists()
 
@@ -611,8 +611,8 @@ def test_iso_50001_recertification_reads_only_the_current_cycles_reporting_perio
     check = next(c for c in decision.checks if c["key"] == "energy_improvement")
     assert check["ok"]
     assert check["detail"].startswith("Energy performance improvement demonstrated. ")
-    assert "Reporting period “2025 H1” (2025-01-01 – 2025-06-30)" in check["detail"]
-    assert "The reporting period lies within the cycle being decided (from 2023-06-01" \
+    assert "Reporting period “2025 H1” (1 Jan 2025 – 30 Jun 2025)" in check["detail"]
+    assert "The reporting period lies within the cycle being decided (from 1 Jun 2023" \
         in check["detail"]
     assert re.search(r"savings [\d,]+ kWh ± [\d,]+ kWh \(fsu [\d.]+% at 68% confidence\)",
                      check["detail"])
@@ -630,5 +630,5 @@ def test_iso_50001_a_reporting_period_still_running_is_not_judged(energy_cycle, 
     with pytest.raises(DecisionInputsMissing) as refused:
         grant(energy_cycle, dora, decision_date=datetime.date(2025, 6, 20))
 
-    assert "ends after 2025-06-20, the decision date: its data is not complete" in (
+    assert "ends after 20 Jun 2025, the decision date: its data is not complete" in (
         refused.value.fields["energy_improvement"])

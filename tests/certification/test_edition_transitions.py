@@ -8,6 +8,7 @@ import pytest
 from certification_helpers import DECIDED, certified_cycle, closed_audit, decision_ready_cycle
 from django.core import mail
 from django.utils import timezone
+from helpers.dates import shown
 from transition_helpers import NEW_EDITION, NOTICE, transition_to_new_edition
 
 from isocert.accounts.models import DecisionMakerProfile
@@ -52,7 +53,7 @@ def _warnings(outbox=None) -> list:
 def test_a_certificate_on_the_superseded_edition_shows_the_deadline(certificate, transition,
                                                                     alice, dora, api_client):
     text = (f"ISO 9001:2015 — superseded by :{NEW_EDITION}; transition by "
-            f"{transition.deadline.isoformat()}")
+            f"{shown(transition.deadline)}")
     for user in (alice, dora):
         client = api_client(user)
         assert text in client.get(f"/certificates/{certificate.pk}/").content.decode()
@@ -61,7 +62,7 @@ def test_a_certificate_on_the_superseded_edition_shows_the_deadline(certificate,
 
 def test_the_clients_dashboard_shows_the_deadline(certificate, transition, alice, api_client):
     page = api_client(alice).get("/dashboard/").content.decode()
-    assert f"transition by {transition.deadline.isoformat()}" in page
+    assert f"transition by {shown(transition.deadline)}" in page
     assert certificate.number in page
 
 
@@ -116,7 +117,8 @@ def test_the_daily_run_warns_once_per_lead_time(certificate, transition, alice, 
     # Client and CB apart, each once: the 180-day warning is passed, only the 90-day one sent.
     assert sorted(sorted(m.to) for m in warnings) == [
         sorted([ada.email, dora.email]), sorted([alice.email, bob.email])]
-    assert deadline.isoformat() in warnings[0].body and NOTICE in warnings[0].body
+    assert f"The transition deadline is {shown(deadline)}" in warnings[0].body
+    assert NOTICE in warnings[0].body
     assert set(TransitionWarning.objects.values_list("days", flat=True)) == {180, 90}
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):

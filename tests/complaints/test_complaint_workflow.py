@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.core import mail
 from helpers.api import assert_error
+from helpers.dates import shown
 
 from isocert.audits.models import Audit
 from isocert.certification.lifecycle import daily_run
@@ -207,7 +208,7 @@ def test_the_outcome_target_counts_until_decided(complaint, ada, settings):
     late = complaint.received_at.date() + datetime.timedelta(
         days=settings.COMPLAINT_OUTCOME_DAYS + 1)
     assert services.overdue_reasons(complaint, late) == [
-        f"the outcome was due {services.due_dates(complaint)['outcome']}"]
+        f"the outcome was due {shown(services.due_dates(complaint)['outcome'])}"]
 
 
 # --- the API --------------------------------------------------------------------------------------

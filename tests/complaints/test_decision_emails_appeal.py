@@ -8,6 +8,7 @@ import datetime
 import pytest
 from django.core import mail
 from django.urls import reverse
+from helpers.dates import shown
 
 from isocert.certification import lifecycle
 from isocert.certification import services as certification
@@ -29,7 +30,7 @@ def test_a_refusal_links_to_its_appeal_page(ready_cycle, decider, alice, setting
     link = settings.SITE_URL + reverse("appeal_decision", args=[refusal.pk])
     assert link in notice.body
     deadline = refusal.decision_date + datetime.timedelta(days=21)
-    assert f"within 21 days, until {deadline.isoformat()}" in notice.body
+    assert f"within 21 days, until {shown(deadline)}" in notice.body
     assert "§9.7" in notice.body
 
 

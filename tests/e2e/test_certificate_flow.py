@@ -17,6 +17,7 @@ from django.conf import settings
 from django.utils import timezone
 from factories import make_user, nordlicht_two_sites
 from helpers.browser import log_in, nav_group, signed_in_message
+from helpers.dates import shown
 from helpers.pdf import pdf_text
 from playwright.sync_api import expect
 from programme_helpers import auditor
@@ -86,8 +87,8 @@ def test_dora_grants_downloads_verifies_and_suspends(new_page, tmp_path):
     path = tmp_path / download.suggested_filename
     download.save_as(path)
     text = pdf_text(path.read_bytes())
-    for expected in (certificate.number, CLIENT, "ISO 9001:2015", today.isoformat(),
-                     certificate.expiry_date.isoformat(), "Oldenburg plant"):
+    for expected in (certificate.number, CLIENT, "ISO 9001:2015", shown(today),
+                     shown(certificate.expiry_date), "Oldenburg plant"):
         assert expected in text, (expected, text)
 
     # 4. Anyone opening the QR code's address: valid, signature genuine.

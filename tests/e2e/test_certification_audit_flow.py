@@ -23,6 +23,7 @@ import pytest
 from django.utils import timezone
 from factories import make_user, nordlicht_two_sites
 from helpers.browser import log_in, signed_in_message
+from helpers.dates import shown
 from helpers.mail import wait_for_mail
 from helpers.pdf import pdf_text
 from playwright.sync_api import Page, expect
@@ -193,7 +194,7 @@ def test_stage1_and_stage2_to_recommendation(new_page, tmp_path):
         team.get_by_role("button", name="Assign").click()
         expect(rita.get_by_role("status").get_by_text(
             f"Eve Auditor declared management-system consultancy for {CLIENT} "
-            f"(until {consultancy_end.isoformat()}): nobody may audit a client they advised "
+            f"(until {shown(consultancy_end)}): nobody may audit a client they advised "
             "or worked for within 2 years.")).to_be_visible()
         expect(team.get_by_role("row", name="Nobody yet.")).to_be_visible()
 

@@ -86,7 +86,7 @@ def test_from_an_energy_import_to_the_decision_checklist(new_page, tmp_path):
     dora.goto(f"/cb/cycles/{cycle.pk}/decision/")
     item = dora.get_by_test_id("checklist").get_by_test_id("check-energy_improvement")
     expect(item).to_contain_text("Energy performance improvement demonstrated.")
-    expect(item).to_contain_text("Reporting period “2025 H1” (2025-01-01 – 2025-06-30)")
+    expect(item).to_contain_text("Reporting period “2025 H1” (1 Jan 2025 – 30 Jun 2025)")
     expect(item).to_contain_text(re.compile(r"savings [\d,]+ kWh ± [\d,]+ kWh \(fsu [\d.]+% at "
                                             r"68% confidence\)"))
     expect(item).to_contain_text("The reporting period lies within the cycle being decided")
@@ -98,5 +98,5 @@ def test_from_an_energy_import_to_the_decision_checklist(new_page, tmp_path):
     dora.reload()
     item = dora.get_by_test_id("checklist").get_by_test_id("check-energy_improvement")
     expect(item).to_contain_text("Energy performance improvement not demonstrated: The "
-                                 "reporting period (2025-04-01 – 2025-09-30) has data for 49.7%")
+                                 "reporting period (1 Apr 2025 – 30 Sep 2025) has data for 49.7%")
     expect(item).to_contain_text("Reporting period “2025 Q2–Q3”")

@@ -142,8 +142,8 @@ def test_the_evaluation_adds_the_adjustments_to_the_expected_consumption(story, 
     assert after.evaluation.savings_kwh == pytest.approx(before.evaluation.savings_kwh + 5000)
     assert after.adjustments.kwh == pytest.approx(5000)
     assert "including +5,000 kWh of 1 non-routine adjustment" in after.summary
-    assert "Non-routine adjustments (ISO 50015): Production line added or removed from 2025-03-01 " \
-        "to 2025-06-30, +5,000 kWh in this period" in after.summary
+    assert "Non-routine adjustments (ISO 50015): Production line added or removed from 1 Mar 2025 " \
+        "to 30 Jun 2025, +5,000 kWh in this period" in after.summary
 
 
 def test_the_page_the_report_and_the_decision_show_the_adjustment_log(story, nordlicht, alice,

@@ -170,7 +170,7 @@ def test_the_pdf_report_has_the_figures_and_the_charts(story, alice_web):
     assert "attachment" in response["Content-Disposition"]
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     assert "Energy performance improvement demonstrated" in text
-    assert "EnB 2024" in text and "2025-01-01 – 2025-06-30" in text
+    assert "EnB 2024" in text and "1 Jan 2025 – 30 Jun 2025" in text
     assert "CUSUM of savings" in text and "Consumption against Heating degree days" in text
 
 

@@ -292,7 +292,7 @@ def test_a_day_missing_an_interval_is_refused(nordlicht, alice, setup):
                                     data=_intervals(2, skip=100).encode(),
                                     file_name="15min.csv", mapping=_interval_mapping(setup))
 
-    assert "2025-01-07 has 95 of its 96 15-minute intervals" in refused.value.fields["line 98"]
+    assert "7 Jan 2025 has 95 of its 96 15-minute intervals" in refused.value.fields["line 98"]
     assert not Reading.objects.exists()
 
 

@@ -63,7 +63,7 @@ def test_every_bad_line_is_reported_by_number_and_nothing_is_written(nordlicht, 
     assert "“2024-13” in Month is not a date" in fields["line 4"]
     assert "-5 is negative" in fields["line 5"]
     assert "already on line" in fields["line 7"] and "duplicate" in fields["line 7"]
-    assert "Gap before this line: nothing from 2024-05-01 to 2024-05-31" in fields["line 8"]
+    assert "Gap before this line: nothing from 1 May 2024 to 31 May 2024" in fields["line 8"]
     assert "the value is missing" in fields["line 8"]
 
 
@@ -105,7 +105,7 @@ def test_data_overlapping_earlier_imports_is_refused(nordlicht, alice, setup):
         _import(nordlicht, alice, setup, monthly_csv(start=datetime.date(2024, 6, 1), months=3))
 
     assert "line 2" in refused.value.fields
-    assert "Electricity already has data for 2024-06-01 – 2024-06-30" in \
+    assert "Electricity already has data for 1 Jun 2024 – 30 Jun 2024" in \
         refused.value.fields["line 2"]
     assert ImportBatch.objects.count() == 1 and Reading.objects.count() == 12
 
@@ -119,7 +119,7 @@ def test_start_and_end_columns_and_overlapping_periods(nordlicht, alice, setup):
     fields = _refused(nordlicht, alice, setup, text, mapping=mapping)
 
     assert "overlaps the one on line 2" in fields["line 3"]
-    assert "ends (2024-01-15) before it starts" in fields["line 4"]
+    assert "ends (15 Jan 2024) before it starts" in fields["line 4"]
 
 
 def _xlsx(rows) -> bytes:

@@ -277,8 +277,8 @@ def test_a_reporting_period_before_the_baseline_is_refused(story, alice):
             baseline=story["baseline"], actor=alice,
             period_start=datetime.date(2023, 1, 1), period_end=datetime.date(2023, 6, 30))
 
-    assert refused.value.fields == {"period_start": "Choose a period after 2024-01-01 – "
-                                                    "2024-12-31."}
+    assert refused.value.fields == {"period_start": "Choose a period after 1 Jan 2024 – "
+                                                    "31 Dec 2024."}
     assert ReportingPeriod.objects.filter(baseline=story["baseline"]).count() == 1
 
 
@@ -311,9 +311,9 @@ def test_improvement_evidence_within_a_window(nordlicht, story):
 
 @pytest.mark.parametrize("starts_from, ends_by, why", [
     (datetime.date(2025, 1, 2), datetime.date(2026, 5, 4),
-     "starts before 2025-01-02, when the cycle being decided began"),
+     "starts before 2 Jan 2025, when the cycle being decided began"),
     (None, datetime.date(2025, 6, 29),
-     "ends after 2025-06-29, the decision date: its data is not complete"),
+     "ends after 29 Jun 2025, the decision date: its data is not complete"),
 ])
 def test_improvement_evidence_outside_the_window_is_not_demonstrated(nordlicht, story,
                                                                      starts_from, ends_by,
@@ -326,7 +326,7 @@ def test_improvement_evidence_outside_the_window_is_not_demonstrated(nordlicht, 
     assert evidence["summary"].startswith(
         "Energy performance improvement not demonstrated: no reporting period lies within "
         "the cycle being decided")
-    assert f"“First reporting period” (2025-01-01 – 2025-06-30), {why}" in evidence["summary"]
+    assert f"“First reporting period” (1 Jan 2025 – 30 Jun 2025), {why}" in evidence["summary"]
 
 
 def test_a_partial_update_changes_and_records_only_what_it_names(nordlicht, alice, setup):

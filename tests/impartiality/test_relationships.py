@@ -9,6 +9,7 @@ from django.contrib.admin.sites import site
 from django.core import mail
 from django.test import RequestFactory
 from django.utils import timezone
+from helpers.dates import shown
 
 from isocert.accounts.models import ClientRelationship
 from isocert.accounts.services import declare_client_relationship, end_client_relationship
@@ -44,7 +45,7 @@ def test_declared_employment_is_a_familiarity_threat(dora, nordlicht):
         start_date=datetime.date(2020, 1, 1), end_date=datetime.date(2024, 6, 30), actor=dora)
     risk = ImpartialityRisk.objects.get(relationship=relationship)
     assert risk.threat == "familiarity"
-    assert "to 2024-06-30" in risk.description
+    assert "to 30 Jun 2024" in risk.description
 
 
 def test_a_refused_declaration_leaves_no_risk(alice, nordlicht):
@@ -68,7 +69,7 @@ def test_an_ended_relationship_marks_its_risk_for_review(relationship, adam):
 
     risk.refresh_from_db()
     assert risk.next_review_on == today
-    assert f"ended on {today}" in risk.review_requested
+    assert f"ended on {shown(today)}" in risk.review_requested
     assert risk in services.risks_due(today)
     assert AuditEvent.objects.filter(action="impartiality.risk.review_requested",
                                      object_id=str(risk.pk)).exists()

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 from factories import client_for, make_user
+from helpers.dates import shown
 from programme_helpers import profile_for, relationship
 
 from isocert.audits.models import TeamMember
@@ -131,7 +132,8 @@ def test_audits_to_staff_show_the_qualified_free_auditors(nordlicht, rita, adam)
     make.audit(nordlicht, start=200)             # beyond the horizon
     undated = make.audit(nordlicht)
     listed = items(rita, "audits_to_staff")
-    assert [i.detail for i in listed] == [f"{days(10)} to {days(11)}", "not scheduled yet"]
+    assert [i.detail for i in listed] == [f"{shown(days(10))} to {shown(days(11))}",
+                                          "not scheduled yet"]
     assert listed[0].overdue and listed[0].due == days(-4)
     assert listed[0].auditors == [adam, quinn]          # the lead auditor first
     assert listed[1].auditors == [adam, busy, quinn]    # no dates: nobody is busy

@@ -14,6 +14,7 @@ from django.core import mail
 from django.http import Http404
 from django.utils import timezone
 from factories import apply_for, client_for
+from helpers.dates import shown
 from helpers.pdf import pdf_text as pdf_bytes_text
 
 from isocert.core.errors import Conflict, NotPermitted
@@ -272,8 +273,8 @@ def test_an_expired_quotation_cannot_be_accepted(quotation, alice):
     with pytest.raises(Conflict) as refused:
         accept_quotation(quotation=quotation, actor=alice)
 
-    assert refused.value.message == (f"This quotation expired on {yesterday}; ask the CB for a "
-                                     "new one.")
+    assert refused.value.message == (f"This quotation expired on {shown(yesterday)}; ask the "
+                                     "CB for a new one.")
     assert quotation_state(quotation.application) == before
 
 
@@ -347,7 +348,7 @@ def test_the_client_is_sent_the_quotation_and_the_reviewer_its_acceptance(
     assert sorted(issued.to) == [alice.email, bob.email]  # owners and editors, not viewers
     assert issued.subject == f"Quotation {quotation.number} for Nordlicht Aluminium GmbH"
     assert "Total for the certification cycle: 16362.50 EUR" in issued.body
-    assert f"Valid until: {quotation.valid_until.isoformat()}" in issued.body
+    assert f"Valid until: {shown(quotation.valid_until)}" in issued.body
     assert f"{settings.SITE_URL}/applications/{determined.pk}/" in issued.body
 
     mail.outbox.clear()
@@ -401,8 +402,8 @@ def test_the_pdf_is_rendered_after_commit_with_the_justification(
     quotation.refresh_from_db()
     assert quotation.pdf_id != rendered  # rendered again, as the contract
     accepted_at = timezone.localtime(quotation.accepted_at, datetime.UTC)
-    assert (f"Accepted online on {accepted_at:%Y-%m-%d %H:%M} UTC by alice@nordlicht.example"
-            in pdf_text(quotation))
+    assert (f"Accepted online on {shown(accepted_at)}, {accepted_at:%H:%M} UTC by "
+            "alice@nordlicht.example" in pdf_text(quotation))
 
 
 def test_the_pdf_states_the_acceptance_time_in_utc_whatever_the_cbs_time_zone(
@@ -414,7 +415,8 @@ def test_the_pdf_states_the_acceptance_time_in_utc_whatever_the_cbs_time_zone(
 
     quotation.refresh_from_db()
     accepted_at = timezone.localtime(quotation.accepted_at, datetime.UTC)
-    assert f"Accepted online on {accepted_at:%Y-%m-%d %H:%M} UTC" in pdf_text(quotation)
+    assert (f"Accepted online on {shown(accepted_at)}, {accepted_at:%H:%M} UTC"
+            in pdf_text(quotation))
 
 
 def test_the_pdf_of_a_superseded_quotation_says_so(quotation, determined, rita,

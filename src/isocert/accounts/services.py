@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from isocert.core.audit import record_event
+from isocert.core.dates import display_date
 from isocert.core.errors import Conflict, DomainError, InvalidInput, NotPermitted
 from isocert.core.validation import clean_date
 from isocert.core.values import UNSET
@@ -402,10 +403,10 @@ def declare_client_relationship(*, user: User, organization_id: int, kind: str,
     today = timezone.localdate()
     if start > today:
         raise InvalidInput("A relationship is declared once it has begun.",
-                           fields={"start_date": f"On or before {today}."})
+                           fields={"start_date": f"On or before {display_date(today)}."})
     if end is not None and end < start:
         raise InvalidInput("The relationship cannot end before it began.",
-                           fields={"end_date": f"On or after {start}."})
+                           fields={"end_date": f"On or after {display_date(start)}."})
     relationship = ClientRelationship.objects.create(
         user=user, organization=organization, kind=kind, start_date=start, end_date=end,
         notes=(notes or "").strip()[:2000])
@@ -431,15 +432,16 @@ def end_client_relationship(*, relationship: ClientRelationship, end_date: datet
         _ensure_administrator(actor)
     relationship = ClientRelationship.objects.select_for_update().get(pk=relationship.pk)
     if relationship.end_date is not None:
-        raise Conflict(f"This relationship already ended on {relationship.end_date}.")
+        raise Conflict(f"This relationship already ended on {display_date(relationship.end_date)}.")
     end = clean_date(end_date, "end_date")
     today = timezone.localdate()
     if end > today:
         raise InvalidInput("A relationship is ended once it has ended.",
-                           fields={"end_date": f"On or before {today}."})
+                           fields={"end_date": f"On or before {display_date(today)}."})
     if end < relationship.start_date:
         raise InvalidInput("The relationship cannot end before it began.",
-                           fields={"end_date": f"On or after {relationship.start_date}."})
+                           fields={"end_date":
+                                   f"On or after {display_date(relationship.start_date)}."})
     relationship.end_date = end
     relationship.save(update_fields=["end_date"])
     record_event(actor=actor, action="accounts.client_relationship.ended", obj=relationship,

@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from isocert.core.dates import display_date
 from isocert.core.errors import DomainError
 from isocert.core.forms import add_domain_error
 
@@ -212,7 +213,7 @@ def tokens(request):
             asked = form.cleaned_data["expires_in_days"]
             if max_days is not None and (asked is None or asked > max_days):
                 messages.info(request, f"CB staff tokens live at most {max_days} days: this "
-                                       f"one expires on {token.expires_at:%Y-%m-%d}.")
+                                       f"one expires on {display_date(token.expires_at)}.")
             form = TokenForm()
     return render(request, "accounts/tokens.html", {
         "form": form, "secret": secret, "tokens": selectors.tokens_for_user(user=request.user),

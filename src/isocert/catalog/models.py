@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
+from isocert.core.dates import display_date
+
 
 class Country(models.Model):
     code = models.CharField(max_length=2, primary_key=True, help_text="ISO 3166-1 alpha-2")
@@ -197,4 +199,4 @@ class EditionTransition(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.from_standard} → {self.to_standard} by {self.deadline}"
+        return f"{self.from_standard} → {self.to_standard} by {display_date(self.deadline)}"

@@ -13,6 +13,7 @@ from isocert.accounts.permissions import can
 from isocert.accounts.selectors import decision_standards, impartiality_relationships
 from isocert.audits.models import Audit, AuditReport, CertificationCycle, Finding
 from isocert.audits.programme.services import add_months
+from isocert.core.dates import display_date
 from isocert.core.errors import NotPermitted
 from isocert.core.values import Check
 from isocert.energy import selectors as energy_selectors
@@ -81,7 +82,8 @@ def independence_problems(actor: User, cycle: CertificationCycle,
     # them: one record per person, whatever their role (accounts.ClientRelationship).
     for relationship in impartiality_relationships(
             user=actor, organization_id=cycle.organization_id, on=on):
-        ended = (f"ended {relationship.end_date}" if relationship.end_date else "ongoing")
+        ended = (f"ended {display_date(relationship.end_date)}" if relationship.end_date
+                 else "ongoing")
         problems.append(
             f"{actor} declared {relationship.get_kind_display().lower()} for the client "
             f"({ended}); within {settings.IMPARTIALITY_COOLING_OFF_YEARS} years they may "
@@ -155,8 +157,8 @@ def _finding_checks(audit: Audit | None, decision_date: datetime.date) -> list[C
         checks.append(Check(
             "majors_in_time", "Majors closed within 6 months of the audit's last day",
             decision_date <= limit,
-            (f"Decision by {limit}." if decision_date <= limit else
-             f"More than 6 months after {audit.end_date}: a new stage 2 is needed.")))
+            (f"Decision by {display_date(limit)}." if decision_date <= limit else
+             f"More than 6 months after {display_date(audit.end_date)}: a new stage 2 is needed.")))
     return checks
 
 

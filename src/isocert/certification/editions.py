@@ -37,6 +37,7 @@ from isocert.accounts.permissions import can, member_emails, staff_emails
 from isocert.catalog import selectors as catalog_selectors
 from isocert.catalog.models import EditionTransition, Standard
 from isocert.core.audit import record_event
+from isocert.core.dates import display_date
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted
 from isocert.core.validation import clean_date
 from isocert.core.values import UNSET, given
@@ -200,8 +201,8 @@ def change_transition(*, transition: EditionTransition, actor: User, deadline=UN
     transition = EditionTransition.objects.select_for_update().select_related(
         "from_standard", "to_standard").get(pk=transition.pk)
     if transition.deadline < timezone.localdate():
-        raise Conflict(f"The deadline {transition.deadline} has passed: certificates not "
-                       "transitioned were expired on it; the transition can no longer change.")
+        raise Conflict(f"The deadline {display_date(transition.deadline)} has passed: certificates "
+                       "not transitioned were expired on it; the transition can no longer change.")
     errors: dict = {}
     cleaners = {"deadline": _clean_deadline, "extra_audit_days": _clean_days,
                 "extra_audit_percent": _clean_percent, "notice_reference": _clean_notice}
@@ -246,7 +247,7 @@ def edition_notices(certificate: Certificate, transitions: dict | None = None) -
             "passed": passed, "notice_reference": transition.notice_reference,
             "text": (f"{transition.from_standard} — superseded by "
                      f":{transition.to_standard.edition}; transition by "
-                     f"{transition.deadline.isoformat()}"
+                     f"{display_date(transition.deadline)}"
                      + (" (passed)" if passed else "")),
         })
     return notices
@@ -287,7 +288,8 @@ def expire_untransitioned(*, certificate: Certificate, today: datetime.date
     certificate.suspended_until = None
     certificate.suspension_end_proposed_on = None
     reason = (f"Expired: not transitioned from {transition.from_standard} to "
-              f"{transition.to_standard} by the transition deadline {transition.deadline} "
+              f"{transition.to_standard} by the transition deadline "
+              f"{display_date(transition.deadline)} "
               f"({transition.notice_reference}).")
     return _change(certificate, action="expire", actor=None, reason=reason,
                    day=transition.deadline + datetime.timedelta(days=1),

@@ -17,6 +17,7 @@ from isocert.accounts.models import User
 from isocert.accounts.permissions import can, member_emails, staff_emails
 from isocert.audits.models import Audit
 from isocert.audits.programme.services import SURVEILLANCE_KINDS, add_months
+from isocert.core.dates import display_date
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted
 from isocert.core.validation import clean_date, clean_reason
 from isocert.notifications.services import notify
@@ -54,12 +55,12 @@ def _action_date(certificate: Certificate, value) -> datetime.date:
     day = clean_date(value, "date", default=today)
     if day > today:
         raise InvalidInput("A status change cannot be dated in the future.",
-                           fields={"date": f"On or before {today}."})
+                           fields={"date": f"On or before {display_date(today)}."})
     last = (CertificateStatusChange.objects.filter(certificate=certificate)
             .order_by("-date").values_list("date", flat=True).first())
     if last and day < last:
         raise InvalidInput("The status history cannot go back in time.",
-                           fields={"date": f"On or after {last}, the last change."})
+                           fields={"date": f"On or after {display_date(last)}, the last change."})
     return day
 
 
@@ -124,10 +125,10 @@ def suspend_certificate(*, certificate: Certificate, actor: User, reason: str,
     end = clean_date(until, "until", default=limit)
     if end <= day:
         raise InvalidInput("The suspension must end after it starts.",
-                           fields={"until": f"After {day}."})
+                           fields={"until": f"After {display_date(day)}."})
     if end > limit:
         raise InvalidInput(f"A suspension lasts at most {settings.SUSPENSION_MAX_MONTHS} months.",
-                           fields={"until": f"On or before {limit}."})
+                           fields={"until": f"On or before {display_date(limit)}."})
     certificate.suspended_until = end
     certificate.suspension_reminded_on = None
     certificate.suspension_end_proposed_on = None
@@ -147,7 +148,8 @@ def restore_certificate(*, certificate: Certificate, actor: User, reason: str,
     if day > certificate.expiry_date:
         raise InvalidInput("The certificate expired during the suspension; it cannot be "
                            "restored, only renewed by a recertification.",
-                           fields={"date": f"On or before {certificate.expiry_date}."})
+                           fields={"date": "On or before "
+                                           f"{display_date(certificate.expiry_date)}."})
     certificate.suspended_until = None
     certificate.suspension_end_proposed_on = None
     return _change(certificate, action="restore", actor=actor, reason=reason, day=day)
@@ -177,7 +179,8 @@ def reinstate_certificate(*, certificate: Certificate, actor: User, reason: str,
     if day > certificate.expiry_date:
         raise InvalidInput("The certificate's validity ended; it cannot be reinstated, only "
                            "renewed by a recertification.",
-                           fields={"date": f"On or before {certificate.expiry_date}."})
+                           fields={"date": "On or before "
+                                           f"{display_date(certificate.expiry_date)}."})
     return _change(certificate, action="reinstate", actor=actor, reason=reason, day=day)
 
 
@@ -201,22 +204,23 @@ def extend_suspension(*, certificate: Certificate, actor: User, reason: str,
     CERTIFICATE_LIFECYCLE.target("extend_suspension", certificate.status)
     if certificate.suspension_extended_on is not None:
         raise SuspensionAlreadyExtended(
-            f"This suspension was extended on {certificate.suspension_extended_on} already; "
-            "it can be extended only once. Restore the certificate, reduce its scope or "
+            f"This suspension was extended on {display_date(certificate.suspension_extended_on)} "
+            "already; it can be extended only once. Restore the certificate, reduce its scope or "
             "withdraw it.")
     current = certificate.suspended_until
     limit = add_months(current, settings.SUSPENSION_EXTENSION_MAX_MONTHS)
     if until in (None, ""):
         raise InvalidInput("Give the new end of the suspension.",
-                           fields={"until": f"After {current}, on or before {limit}."})
+                           fields={"until": f"After {display_date(current)}, on or before "
+                                            f"{display_date(limit)}."})
     end = clean_date(until, "until")
     if end <= current:
         raise InvalidInput("The extended suspension must end after the current end.",
-                           fields={"until": f"After {current}."})
+                           fields={"until": f"After {display_date(current)}."})
     if end > limit:
         raise InvalidInput(
             f"A suspension is extended by at most {settings.SUSPENSION_EXTENSION_MAX_MONTHS} "
-            "months.", fields={"until": f"On or before {limit}."})
+            "months.", fields={"until": f"On or before {display_date(limit)}."})
     today = timezone.localdate()
     certificate.suspended_until = end
     certificate.suspension_extended_on = today
@@ -379,8 +383,9 @@ def withdraw_after_suspension(*, certificate: Certificate, today: datetime.date
     if certificate.status != S.SUSPENDED or due is None or today < due:
         return None
     until = certificate.suspended_until
-    reason = (f"Withdrawn: the suspension ended on {until} without the issue resolved, and "
-              f"the certification body did not restore, reduce or extend it by {due}.")
+    reason = (f"Withdrawn: the suspension ended on {display_date(until)} without the issue "
+              "resolved, and the certification body did not restore, reduce or extend it by "
+              f"{display_date(due)}.")
     certificate.suspended_until = None
     certificate.suspension_end_proposed_on = None
     return _change(certificate, action="withdraw", actor=None, reason=reason, day=today,

@@ -13,6 +13,7 @@ instead of being joined from the client's live profile.
 from django.conf import settings
 from django.db import models
 
+from isocert.core.dates import display_date
 from isocert.core.statemachine import StateMachine
 
 
@@ -74,7 +75,8 @@ class CertificationDecision(models.Model):
         ordering = ["-decided_at", "-pk"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} — {self.get_outcome_display()} ({self.decision_date})"
+        return (f"{self.get_kind_display()} — {self.get_outcome_display()} "
+                f"({display_date(self.decision_date)})")
 
 
 # An upheld appeal reopens the decision appealed (ISO/IEC 17021-1 §9.7); the decision is
@@ -281,7 +283,7 @@ class CertificateStatusChange(models.Model):
         ordering = ["certificate", "date", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.certificate.number}: {self.status} on {self.date}"
+        return f"{self.certificate.number}: {self.status} on {display_date(self.date)}"
 
 
 class TransitionWarning(models.Model):

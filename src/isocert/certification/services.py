@@ -32,6 +32,7 @@ from isocert.audits.programme.services import (
 )
 from isocert.catalog.models import Country, Standard
 from isocert.core.audit import record_event
+from isocert.core.dates import display_date
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted
 from isocert.core.files import check_upload, store_file
 from isocert.core.sequences import next_value
@@ -259,11 +260,11 @@ def decision_dates(decision_date, effective_date) -> tuple[datetime.date, dateti
     decision_date = clean_date(decision_date, "decision_date", default=today)
     if decision_date > today:
         raise InvalidInput("A decision cannot be dated in the future.",
-                           fields={"decision_date": f"On or before {today}."})
+                           fields={"decision_date": f"On or before {display_date(today)}."})
     effective = clean_date(effective_date, "effective_date", default=decision_date)
     if effective < decision_date:
         raise InvalidInput("The certificate cannot take effect before the decision.",
-                           fields={"effective_date": f"On or after {decision_date}."})
+                           fields={"effective_date": f"On or after {display_date(decision_date)}."})
     return decision_date, effective
 
 
@@ -432,7 +433,7 @@ def _ensure_edition_valid(cycle: CertificationCycle, decision_date: datetime.dat
     standards = [{"code": s.code, "edition": s.edition} for s in cycle.standards.all()]
     passed = [t for t in pending_transitions(standards) if t.deadline < decision_date]
     if passed:
-        labels = ", ".join(f"{t.from_standard} (by {t.deadline})" for t in passed)
+        labels = ", ".join(f"{t.from_standard} (by {display_date(t.deadline)})" for t in passed)
         raise Conflict(f"The transition deadline of {labels} has passed: certification on "
                        "that edition can no longer be granted or renewed. Audit and decide "
                        "the transition to the new edition first.",
@@ -496,7 +497,7 @@ def decide(*, cycle: CertificationCycle, actor: User, kind: str, outcome: str,
         has_energy_evidence=stored_evidence is not None, soa_version=soa_version)
     if audit and audit.end_date and decision_date < audit.end_date:
         raise InvalidInput("The decision cannot come before the audit ended.",
-                           fields={"decision_date": f"On or after {audit.end_date}."})
+                           fields={"decision_date": f"On or after {display_date(audit.end_date)}."})
     certificate = current_certificate(cycle)
     if certificate is not None:
         certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
@@ -537,9 +538,11 @@ def decide(*, cycle: CertificationCycle, actor: User, kind: str, outcome: str,
             deadline = restoration_deadline(certificate)
             if decision_date > deadline:
                 raise Conflict(
-                    f"Certificate {certificate.number} expired on {certificate.expiry_date}; "
-                    f"it could be restored until {deadline}. A new stage 2 audit is needed.",
-                    fields={"decision_date": f"After the restoration window ({deadline})."})
+                    f"Certificate {certificate.number} expired on "
+                    f"{display_date(certificate.expiry_date)}; it could be restored until "
+                    f"{display_date(deadline)}. A new stage 2 audit is needed.",
+                    fields={"decision_date":
+                            f"After the restoration window ({display_date(deadline)})."})
         if kind == D.Kind.TRANSITION:
             _ensure_transition_possible(certificate)
         if kind in (D.Kind.INITIAL, D.Kind.RECERTIFICATION):

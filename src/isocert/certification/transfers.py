@@ -14,6 +14,7 @@ from isocert.audits.programme.services import (
     open_transferred_cycle,
 )
 from isocert.core.audit import record_event
+from isocert.core.dates import display_date
 from isocert.core.errors import Conflict, InvalidInput
 from isocert.notifications.services import notify
 from isocert.registration.models import TRANSFER_REVIEW_LIFECYCLE, Application, TransferReview
@@ -73,7 +74,7 @@ def issue_transfer(*, application: Application, actor: User,
     if review.concluded_at and decision_date < timezone.localdate(review.concluded_at):
         concluded = timezone.localdate(review.concluded_at)
         raise InvalidInput("The decision cannot come before the transfer review's conclusion.",
-                           fields={"decision_date": f"On or after {concluded}."})
+                           fields={"decision_date": f"On or after {display_date(concluded)}."})
     cycle = open_transferred_cycle(application=application, transfer_date=decision_date,
                                    actor=actor)
     ensure_independent(actor, cycle, decision_date)

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from isocert.accounts.permissions import can
 from isocert.audits.models import Audit, Finding
 from isocert.catalog import selectors as catalog_selectors
+from isocert.core.dates import display_date
 from isocert.core.errors import DomainError
 from isocert.core.files import stored_file_response
 from isocert.core.forms import add_domain_error
@@ -173,17 +174,13 @@ def cycle_decision(request, pk):
 
 # --- certificates ------------------------------------------------------------------------------
 
-def _day(day) -> str:
-    return f"{day.day} {day:%B %Y}"
-
-
 def _status_text(certificate: Certificate, last_change) -> str:
     """The status in plain words, as the certificate holder should read it."""
-    since = f" on {_day(last_change.date)}" if last_change else ""
+    since = f" on {display_date(last_change.date)}" if last_change else ""
     if certificate.status == Certificate.Status.SUSPENDED:
-        until = (f" until {_day(certificate.suspended_until)}"
+        until = (f" until {display_date(certificate.suspended_until)}"
                  if certificate.suspended_until else "")
-        extended = (f" (extended on {_day(certificate.suspension_extended_on)})"
+        extended = (f" (extended on {display_date(certificate.suspension_extended_on)})"
                     if certificate.suspension_extended_on else "")
         text = (f"Suspended{since}{until}{extended}: the certification is temporarily invalid "
                 "and may not be advertised.")
@@ -191,15 +188,16 @@ def _status_text(certificate: Certificate, last_change) -> str:
         if due:
             text += (" The suspension has run out: unless the certification body restores it, "
                      "reduces its scope or extends the suspension, it is withdrawn on "
-                     f"{_day(due)}.")
+                     f"{display_date(due)}.")
         return text
     if certificate.status == Certificate.Status.WITHDRAWN:
         return f"Withdrawn{since}: the certification has ended."
     if certificate.status == Certificate.Status.EXPIRED:
         deadline = services.restoration_deadline(certificate)
-        return (f"Expired{since}: it was not recertified before {_day(certificate.expiry_date)}. "
-                f"A completed recertification can restore it until {_day(deadline)}.")
-    return f"Active: valid until {_day(certificate.expiry_date)}."
+        return (f"Expired{since}: it was not recertified before "
+                f"{display_date(certificate.expiry_date)}. "
+                f"A completed recertification can restore it until {display_date(deadline)}.")
+    return f"Active: valid until {display_date(certificate.expiry_date)}."
 
 
 def _certificate_context(request, certificate: Certificate, forms=None) -> dict:

@@ -27,6 +27,7 @@ from isocert.certification.models import (
     CertificationDecision,
 )
 from isocert.certification.services import reopen_decision
+from isocert.core.dates import display_date
 from isocert.core.errors import InvalidInput, NotPermitted
 from isocert.core.validation import clean_reason
 from isocert.notifications.services import notify
@@ -111,8 +112,8 @@ def lodge_appeal(*, subject: str, grounds: str, actor: User,
     if today > deadline:
         raise InvalidInput(
             f"An appeal is lodged within {settings.APPEAL_WINDOW_DAYS} days of the decision; "
-            f"this one was taken on {decided_on}.",
-            fields={"subject": f"The window closed on {deadline}."})
+            f"this one was taken on {display_date(decided_on)}.",
+            fields={"subject": f"The window closed on {display_date(deadline)}."})
     checked = checked_attachments(attachments)
     appeal = Appeal.objects.create(
         reference=new_reference(REFERENCE_FORMAT, "appeal", today),

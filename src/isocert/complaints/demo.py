@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from isocert.accounts.models import User
 from isocert.certification.models import Certificate
+from isocert.core.dates import display_date
 from isocert.core.demo import DEMO_DOMAIN
 
 from . import appeals, services
@@ -43,8 +44,9 @@ def seed_complaints_demo() -> bool:
         appeals.appoint_appeal_panel(appeal=appeal, actor=ada, members=[ada])
         appeals.record_appeal_investigation(
             appeal=appeal, actor=ada,
-            investigation=f"Read the relocation plan sent on {timezone.localdate()}: the "
-                          "move ends within the suspension's term.")
+            investigation=("Read the relocation plan sent on "
+                           f"{display_date(timezone.localdate())}: the move ends within the "
+                           "suspension's term."))
         appeals.decide_appeal(appeal=appeal, actor=ada, upheld=False,
                               reasons="The suspension ends when the system runs again; "
                                       "Brightpath may ask to restore it earlier.")

@@ -22,6 +22,7 @@ from isocert.audits.models import Audit
 from isocert.audits.programme.cycles import add_special_audit
 from isocert.certification.lifecycle import suspend_certificate
 from isocert.certification.models import Certificate
+from isocert.core.dates import display_date
 from isocert.core.errors import InvalidInput, NotPermitted, TransitionNotAllowed
 from isocert.core.validation import clean_reason
 from isocert.notifications.services import notify
@@ -455,11 +456,12 @@ def overdue_reasons(complaint: Complaint, today: datetime.date) -> list[str]:
     due = due_dates(complaint)
     reasons = []
     if complaint.status == C.Status.RECEIVED and today > due["acknowledge"]:
-        reasons.append(f"acknowledgment was due {due['acknowledge']}")
+        reasons.append(f"acknowledgment was due {display_date(due['acknowledge'])}")
     if complaint.status in BEFORE_CLASSIFIED and today > due["client_notice"]:
-        reasons.append(f"classification (and telling the client) was due {due['client_notice']}")
+        reasons.append("classification (and telling the client) was due "
+                       f"{display_date(due['client_notice'])}")
     if complaint.status in BEFORE_DECIDED and today > due["outcome"]:
-        reasons.append(f"the outcome was due {due['outcome']}")
+        reasons.append(f"the outcome was due {display_date(due['outcome'])}")
     return reasons
 
 

@@ -5,6 +5,8 @@ WeasyPrint runs no JavaScript, so the report draws its charts here, server side.
 
 from html import escape
 
+from isocert.core.dates import display_dates_in
+
 from . import analysis, series
 
 WIDTH, HEIGHT = 640, 280
@@ -46,7 +48,7 @@ def scatter_data(fit: analysis.Fit, units: dict[str, str], baseline: series.Poin
 
 
 def cusum_data(evaluation: analysis.Evaluation) -> dict:
-    return {"labels": [p.label for p in evaluation.points],
+    return {"labels": [display_dates_in(p.label) for p in evaluation.points],
             "values": [round(p.cusum, 1) for p in evaluation.points],
             "label": "CUSUM of savings (kWh)"}
 

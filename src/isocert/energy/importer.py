@@ -18,6 +18,7 @@ from decimal import Decimal
 from itertools import zip_longest
 from xml.etree.ElementTree import ParseError
 
+from isocert.core.dates import display_date, display_datetime
 from isocert.core.errors import InvalidInput
 from isocert.core.files import check_zip
 
@@ -462,8 +463,8 @@ def _check_periods(table: Table, mapping: Mapping, index: dict, plan: Plan) -> N
                     _not_a_date(cell(name), name, order) for name in bad)))
                 continue
             if end < start:
-                problems.append(RowProblem(line, f"The period ends ({end}) before it starts "
-                                                 f"({start})."))
+                problems.append(RowProblem(line, f"The period ends ({display_date(end)}) before it "
+                                                 f"starts ({display_date(start)})."))
                 continue
         periods.append((start, end, line))
         row_problems = []
@@ -516,7 +517,7 @@ def _check_intervals(table: Table, mapping: Mapping, index: dict, plan: Plan) ->
         if not isinstance(when, datetime.datetime):
             when = datetime.datetime.combine(when, datetime.time())
         if when in seen:
-            problems.append(RowProblem(line, f"The time {when:%Y-%m-%d %H:%M} is already on "
+            problems.append(RowProblem(line, f"The time {display_datetime(when)} is already on "
                                              f"line {seen[when]} (duplicate)."))
             continue
         seen[when] = line
@@ -569,8 +570,8 @@ def _check_intervals(table: Table, mapping: Mapping, index: dict, plan: Plan) ->
     for position, day in enumerate(days):
         if counts[position] != per_day:
             problems.append(RowProblem(first_lines[position], (
-                f"{day} has {counts[position]} of its {per_day} {step}-minute intervals; "
-                "import whole days.")))
+                f"{display_date(day)} has {counts[position]} of its {per_day} {step}-minute "
+                "intervals; import whole days.")))
             continue
         plan.periods.append((day, day, first_lines[position]))
         for target, sums in zip(mapping.targets, totals, strict=True):
@@ -598,7 +599,8 @@ def _series_problems(periods) -> list[RowProblem]:
     previous = None
     for start, end, line in ordered:
         if start in first_line:
-            problems.append(RowProblem(line, f"The period {start} – {end} is already on line "
+            problems.append(RowProblem(line, f"The period {display_date(start)} – "
+                                             f"{display_date(end)} is already on line "
                                              f"{first_line[start]} (duplicate)."))
             continue
         first_line[start] = line
@@ -606,11 +608,15 @@ def _series_problems(periods) -> list[RowProblem]:
             p_start, p_end, p_line = previous
             expected = p_end + datetime.timedelta(days=1)
             if start < expected:
-                problems.append(RowProblem(line, f"The period {start} – {end} overlaps the one "
-                                                 f"on line {p_line} ({p_start} – {p_end})."))
+                problems.append(RowProblem(line, f"The period {display_date(start)} – "
+                                                 f"{display_date(end)} overlaps the one "
+                                                 f"on line {p_line} ({display_date(p_start)} – "
+                                                 f"{display_date(p_end)})."))
             elif start > expected:
-                problems.append(RowProblem(line, f"Gap before this line: nothing from {expected} "
-                                                 f"to {start - datetime.timedelta(days=1)} "
+                last_missing = start - datetime.timedelta(days=1)
+                problems.append(RowProblem(line, "Gap before this line: nothing from "
+                                                 f"{display_date(expected)} to "
+                                                 f"{display_date(last_missing)} "
                                                  f"(previous period on line {p_line})."))
         previous = (start, end, line)
     return problems
@@ -633,5 +639,6 @@ def overlap_problems(periods, mapping: Mapping, existing: dict) -> list[RowProbl
             if i >= 0 and known[i][1] >= start:
                 k_start, k_end = known[i]
                 problems.append(RowProblem(line, f"{target.column}: {obj} already has data for "
-                                                 f"{k_start} – {k_end}."))
+                                                 f"{display_date(k_start)} – "
+                                                 f"{display_date(k_end)}."))
     return problems

@@ -8,6 +8,8 @@ import with the carrier's factor (``kwh``); GJ and TJ are derived from kWh
 from django.conf import settings
 from django.db import models
 
+from isocert.core.dates import display_date
+
 KWH_TO_GJ = 0.0036
 KWH_TO_TJ = 0.0000036
 
@@ -203,7 +205,13 @@ class Baseline(models.Model):
 
     @property
     def period_label(self) -> str:
+        """The period as data (API, audit trail): "2025-01-01 – 2025-12-31"."""
         return f"{self.period_start:%Y-%m-%d} – {self.period_end:%Y-%m-%d}"
+
+    @property
+    def period_text(self) -> str:
+        """The period as people read it: "1 Jan 2025 – 31 Dec 2025"."""
+        return f"{display_date(self.period_start)} – {display_date(self.period_end)}"
 
     @property
     def is_usable(self) -> bool:
@@ -232,7 +240,13 @@ class ReportingPeriod(models.Model):
 
     @property
     def period_label(self) -> str:
+        """The period as data (API, audit trail): "2025-01-01 – 2025-12-31"."""
         return f"{self.period_start:%Y-%m-%d} – {self.period_end:%Y-%m-%d}"
+
+    @property
+    def period_text(self) -> str:
+        """The period as people read it: "1 Jan 2025 – 31 Dec 2025"."""
+        return f"{display_date(self.period_start)} – {display_date(self.period_end)}"
 
 
 class EnPI(models.Model):
@@ -319,7 +333,7 @@ class NonRoutineAdjustment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_factor_display()} from {self.effective_from:%Y-%m-%d}"
+        return f"{self.get_factor_display()} from {display_date(self.effective_from)}"
 
     @property
     def days(self) -> int:

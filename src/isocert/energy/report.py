@@ -9,6 +9,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
+from isocert.core.dates import display_dates_in
+
 from . import analysis, charts, mv, selectors, series
 from .models import ReportingPeriod
 
@@ -60,7 +62,7 @@ def period_rows(evaluation: analysis.Evaluation) -> list[dict]:
         else:
             rows.append({"label": label, "actual": point.actual, "expected": point.expected,
                          "savings": point.savings, "cusum": point.cusum})
-    return [{"label": r["label"], **{k: f"{r[k]:,.0f}" for k in
+    return [{"label": display_dates_in(r["label"]), **{k: f"{r[k]:,.0f}" for k in
                                      ("actual", "expected", "savings", "cusum")}} for r in rows]
 
 

@@ -23,6 +23,7 @@ from django.http import Http404
 from isocert.accounts.models import Organization, User
 from isocert.accounts.permissions import can, can_in
 from isocert.audits.models import Audit
+from isocert.core.dates import display_date, display_dates_in
 from isocert.readiness.models import ReadinessShare
 from isocert.registration.models import Application
 
@@ -267,7 +268,9 @@ class PeriodEvaluation:
         e, r, m = self.evaluation, self.result.reporting, self.result.model
         verdict = ("Energy performance improvement demonstrated" if e.demonstrated
                    else "Energy performance improvement not demonstrated")
-        reasons = f": {' '.join(self.result.reasons)}" if self.result.reasons else "."
+        # The M&V engine names its input's dates as given (ISO 8601); people read them here.
+        reasons = (f": {display_dates_in(' '.join(self.result.reasons))}"
+                   if self.result.reasons else ".")
         uncertainty = (f" ± {r.savings_uncertainty_kwh:,.0f} kWh (fsu {r.fsu:.1%} at "
                        f"{r.confidence:.0%} confidence)" if r.fsu is not None else "")
         cv = f"CV(RMSE) {m.cv_rmse:.1%}, " if m.cv_rmse is not None else ""
@@ -276,9 +279,9 @@ class PeriodEvaluation:
                     f"{'s' if len(self.adjustments.records) != 1 else ''}"
                     if self.adjustments.records else "")
         return (f"{verdict}{reasons} Reporting period “{self.period.name}” "
-                f"({self.period.period_label}): {e.actual_kwh:,.0f} kWh used against "
+                f"({self.period.period_text}): {e.actual_kwh:,.0f} kWh used against "
                 f"{e.expected_kwh:,.0f} kWh expected by baseline “{self.baseline.name}” "
-                f"({self.baseline.period_label}; {m.form} model, {cv}R² {m.r2:.3f}, {m.n} "
+                f"({self.baseline.period_text}; {m.form} model, {cv}R² {m.r2:.3f}, {m.n} "
                 f"points{adjusted}) — savings {e.savings_kwh:,.0f} kWh{uncertainty}, improvement "
                 f"{e.improvement_percent:.1f} %.{self.adjustment_log}")
 
@@ -289,8 +292,8 @@ class PeriodEvaluation:
         if not self.adjustments.records:
             return ""
         entries = "; ".join(
-            f"{r.adjustment.get_factor_display()} from {r.adjustment.effective_from} to "
-            f"{r.adjustment.effective_to}, {r.kwh:+,.0f} kWh in this period "
+            f"{r.adjustment.get_factor_display()} from {display_date(r.adjustment.effective_from)} "
+            f"to {display_date(r.adjustment.effective_to)}, {r.kwh:+,.0f} kWh in this period "
             f"({r.adjustment.get_method_display()}): {r.adjustment.reason}"
             for r in self.adjustments.records)
         return f" Non-routine adjustments (ISO 50015): {entries}."
@@ -395,7 +398,8 @@ def improvement_evidence(*, organization_id: int, starts_from: datetime.date | N
                            f"Energy performance improvement not demonstrated: {exc}")
     e, fit, model = result.evaluation, result.fit, result.result.model
     window = _window_text(starts_from, ends_by)
-    return {"demonstrated": e.demonstrated, "reasons": [*e.reasons, *e.notes],
+    return {"demonstrated": e.demonstrated,
+            "reasons": [display_dates_in(text) for text in [*e.reasons, *e.notes]],
             "improvement_percent": round(e.improvement_percent, 2),
             "savings_kwh": round(e.savings_kwh, 1),
             "savings_uncertainty_kwh": (None if e.savings_uncertainty_kwh is None
@@ -414,9 +418,10 @@ def improvement_evidence(*, organization_id: int, starts_from: datetime.date | N
 
 def _window_text(starts_from: datetime.date | None, ends_by: datetime.date | None) -> str:
     if starts_from and ends_by:
-        return f"the cycle being decided (from {starts_from} to {ends_by})"
+        return (f"the cycle being decided (from {display_date(starts_from)} to "
+                f"{display_date(ends_by)})")
     if ends_by:
-        return f"the cycle being decided (ending by {ends_by})"
+        return f"the cycle being decided (ending by {display_date(ends_by)})"
     return ""
 
 
@@ -436,14 +441,15 @@ def _not_judged(baseline: Baseline, period: ReportingPeriod, fit: analysis.Fit, 
 def _outside_window(latest: ReportingPeriod, starts_from: datetime.date | None,
                     ends_by: datetime.date | None) -> dict:
     """The evidence when reporting periods exist but none lies within the window."""
-    window = (f"from {starts_from} to {ends_by}" if starts_from and ends_by
-              else f"from {starts_from}" if starts_from else f"ending by {ends_by}")
+    start, end = display_date(starts_from), display_date(ends_by)
+    window = (f"from {start} to {end}" if starts_from and ends_by
+              else f"from {start}" if starts_from else f"ending by {end}")
     if starts_from and latest.period_start < starts_from:
-        why = f"starts before {starts_from}, when the cycle being decided began"
+        why = f"starts before {start}, when the cycle being decided began"
     else:
-        why = f"ends after {ends_by}, the decision date: its data is not complete"
+        why = f"ends after {end}, the decision date: its data is not complete"
     reason = (f"no reporting period lies within the cycle being decided ({window}); the "
-              f"latest, “{latest.name}” ({latest.period_label}), {why}. Add a reporting "
+              f"latest, “{latest.name}” ({latest.period_text}), {why}. Add a reporting "
               "period within the cycle")
     text = reason[0].upper() + reason[1:] + "."
     result = _not_judged(latest.baseline, latest, baseline_fit(latest.baseline), text,

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from isocert.accounts.models import User
 from isocert.core.audit import record_event
+from isocert.core.dates import display_date
 from isocert.core.errors import InvalidInput
 from isocert.core.files import check_upload, store_file
 from isocert.core.validation import choice_error, clean_date
@@ -61,7 +62,8 @@ def _member_values(values: dict) -> dict:
 def _check_term(member: CommitteeMember) -> None:
     if member.term_ends_on and member.term_ends_on < member.appointed_on:
         raise InvalidInput("The term cannot end before the appointment.",
-                           fields={"term_ends_on": f"On or after {member.appointed_on}."})
+                           fields={"term_ends_on":
+                                   f"On or after {display_date(member.appointed_on)}."})
 
 
 def _member_snapshot(member: CommitteeMember) -> dict:
@@ -178,7 +180,8 @@ def hold_meeting(*, meeting: CommitteeMeeting, actor: User | None,
     MEETING_LIFECYCLE.apply(meeting, "hold")
     if meeting.date > timezone.localdate():
         raise InvalidInput("A meeting is recorded as held on or after its date.",
-                           fields={"date": f"The meeting is planned for {meeting.date}."})
+                           fields={"date": "The meeting is planned for "
+                                           f"{display_date(meeting.date)}."})
     meeting.minutes = minutes
     if checked is not None:
         meeting.minutes_file = store_file(checked)

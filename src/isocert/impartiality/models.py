@@ -12,6 +12,7 @@ trail by the service that makes it.
 from django.conf import settings
 from django.db import models
 
+from isocert.core.dates import display_date
 from isocert.core.statemachine import StateMachine
 
 
@@ -119,7 +120,7 @@ class RiskReview(models.Model):
         ordering = ["-reviewed_on", "-pk"]
 
     def __str__(self) -> str:
-        return f"{self.risk.reference} reviewed {self.reviewed_on}"
+        return f"{self.risk.reference} reviewed {display_date(self.reviewed_on)}"
 
 
 class CommitteeMember(models.Model):
@@ -188,7 +189,7 @@ class CommitteeMeeting(models.Model):
         ordering = ["-date", "-pk"]
 
     def __str__(self) -> str:
-        return f"Committee meeting of {self.date}"
+        return f"Committee meeting of {display_date(self.date)}"
 
 
 _M = CommitteeMeeting.Status
@@ -216,7 +217,7 @@ class RegisterReview(models.Model):
         ordering = ["-reviewed_on", "-pk"]
 
     def __str__(self) -> str:
-        return f"Register review of {self.reviewed_on}"
+        return f"Register review of {display_date(self.reviewed_on)}"
 
 
 class RegisterReviewNotice(models.Model):
@@ -226,4 +227,5 @@ class RegisterReviewNotice(models.Model):
     sent_on = models.DateField()
 
     def __str__(self) -> str:
-        return f"Register review due {self.due_on} (told {self.sent_on})"
+        return (f"Register review due {display_date(self.due_on)} "
+                f"(told {display_date(self.sent_on)})")

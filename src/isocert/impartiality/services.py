@@ -21,6 +21,7 @@ from django.utils import timezone
 from isocert.accounts.models import ClientRelationship, Organization, User
 from isocert.accounts.permissions import can, staff_emails
 from isocert.core.audit import record_event
+from isocert.core.dates import display_date
 from isocert.core.errors import InvalidInput, NotPermitted, TransitionNotAllowed
 from isocert.core.sequences import next_value
 from isocert.core.validation import choice_error, clean_date, clean_reason
@@ -102,7 +103,8 @@ def _owner(owner: User | None) -> User | None:
 def _future_date(value, field: str, *, after: datetime.date, what: str) -> datetime.date:
     day = clean_date(value, field)
     if day <= after:
-        raise InvalidInput(f"The {what} is after {after}.", fields={field: f"After {after}."})
+        shown = display_date(after)
+        raise InvalidInput(f"The {what} is after {shown}.", fields={field: f"After {shown}."})
     return day
 
 
@@ -110,7 +112,7 @@ def _past_date(value, field: str, *, today: datetime.date) -> datetime.date:
     day = clean_date(value, field, default=today)
     if day > today:
         raise InvalidInput("That date is still to come.",
-                           fields={field: f"On or before {today}."})
+                           fields={field: f"On or before {display_date(today)}."})
     return day
 
 
@@ -307,8 +309,8 @@ def record_relationship_risk(*, relationship: ClientRelationship,
         threat=RELATIONSHIP_THREATS.get(relationship.kind, R.Threat.OTHER),
         source=f"Declared relationship: {person} — {kind} for {relationship.organization}"[:300],
         description=(f"{person} declared {kind} for {relationship.organization} from "
-                     f"{relationship.start_date}"
-                     + (" (ongoing)." if ongoing else f" to {relationship.end_date}.")
+                     f"{display_date(relationship.start_date)}"
+                     + (" (ongoing)." if ongoing else f" to {display_date(relationship.end_date)}.")
                      + (f" Notes: {relationship.notes}" if relationship.notes else "")),
         likelihood=Level.MEDIUM, impact=Level.HIGH if ongoing else Level.MEDIUM,
         safeguard=(f"{person} is kept off {relationship.organization}'s audit teams and "
@@ -333,7 +335,8 @@ def request_relationship_review(*, relationship: ClientRelationship,
     marked = []
     for risk in (ImpartialityRisk.objects.select_for_update()
                  .filter(relationship=relationship).exclude(status=R.Status.RETIRED)):
-        risk.review_requested = (f"The relationship ended on {relationship.end_date}: "
+        risk.review_requested = ("The relationship ended on "
+                                 f"{display_date(relationship.end_date)}: "
                                  "review the threat and its safeguard.")
         risk.next_review_on = min(risk.next_review_on, today)
         risk.save(update_fields=["review_requested", "next_review_on", "updated_at"])

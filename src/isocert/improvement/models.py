@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 
+from isocert.core.dates import display_date
 from isocert.core.statemachine import StateMachine
 
 
@@ -191,7 +192,7 @@ class ManagementReview(models.Model):
         ordering = ["-date"]
 
     def __str__(self) -> str:
-        return f"Management review {self.date} — {self.standard}"
+        return f"Management review {display_date(self.date)} — {self.standard}"
 
 
 class ReviewInput(models.Model):

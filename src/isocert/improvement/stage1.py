@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from isocert.accounts.models import Organization, User
 from isocert.accounts.permissions import can
 from isocert.catalog.models import Standard
+from isocert.core.dates import display_date
 from isocert.core.values import Check
 from isocert.readiness.models import GapAssessment, GapItem, ReadinessShare
 from isocert.readiness.selectors import (
@@ -111,7 +112,7 @@ def _internal_audit_check(audits: list[InternalAudit]) -> Check:
         missing = [n for n in MAIN_CLAUSES if n not in _covered_main_clauses(audit)]
         if not missing:
             return Check("internal_audit", label, True,
-                         f"“{audit.title}” completed on {audit.end_date:%Y-%m-%d}.")
+                         f"“{audit.title}” completed on {display_date(audit.end_date)}.")
         if best_missing is None or len(missing) < len(best_missing[1]):
             best_missing = (audit, missing)
     if best_missing:
@@ -128,7 +129,8 @@ def _review_check(review: ManagementReview | None) -> Check:
     label = "Management review on record"
     if review is None:
         return Check("management_review", label, False, "No management review on record.")
-    return Check("management_review", label, True, f"Management review of {review.date:%Y-%m-%d}.")
+    return Check("management_review", label, True,
+                 f"Management review of {display_date(review.date)}.")
 
 
 class _Evidence:

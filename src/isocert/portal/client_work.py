@@ -16,6 +16,7 @@ from isocert.audits.conduct import selectors as conduct_selectors
 from isocert.audits.models import Audit
 from isocert.audits.programme import selectors as programme_selectors
 from isocert.certification import selectors as certification_selectors
+from isocert.core.dates import display_date
 from isocert.improvement import selectors as improvement_selectors
 from isocert.registration import selectors as registration_selectors
 from isocert.registration.models import Application
@@ -107,7 +108,7 @@ def _for_cb(ids: list[int], today: datetime.date, applications: list[Application
                                reverse("application_detail", args=[application.pk]),
                                detail=application.get_status_display(), today=today))
     for audit in ahead:
-        when = (f"{audit.start_date:%-d %b %Y}" if audit.start_date
+        when = (display_date(audit.start_date) if audit.start_date
                 else "dates to be agreed")
         # The CB holds the audit; its due date is the programme's target, not the client's.
         items.append(WorkItem(title=f"{audit.get_kind_display()} audit — {when}",

@@ -11,6 +11,7 @@ a live certificate completes the journey.
 import datetime
 from dataclasses import dataclass, field
 
+from isocert.core.dates import display_date
 from isocert.improvement.stage1 import pursued_readiness
 from isocert.registration.models import Application
 
@@ -137,7 +138,7 @@ def _steps(applications: list[Application], entry, facts: CertificationFacts
         suspended = " — suspended" if certificate.status == "Suspended" else ""
         steps.append(JourneyStep("decision", "Certification decision", "done",
                                  f"Certified: {certificate.number}, valid until "
-                                 f"{certificate.expiry_date:%-d %b %Y}{suspended}"))
+                                 f"{display_date(certificate.expiry_date)}{suspended}"))
         return steps
     current_taken = audit_current or not registered
     for key, label in STEPS[1:4]:
@@ -157,7 +158,7 @@ def _steps(applications: list[Application], entry, facts: CertificationFacts
         return steps
     if ahead:
         audit = ahead[0]
-        when = (f"on {audit.start_date:%-d %b %Y}" if audit.start_date
+        when = (f"on {display_date(audit.start_date)}" if audit.start_date
                 else "dates to be agreed")
         steps.append(JourneyStep("certification_audit", "Certification audit", "current",
                                  f"Next: {audit.get_kind_display()} audit, {when}"))

@@ -28,6 +28,7 @@ from isocert.audits.conduct import selectors as conduct_selectors
 from isocert.audits.programme import selectors as programme_selectors
 from isocert.audits.programme.rules import free_qualified_auditors
 from isocert.certification import selectors as certification_selectors
+from isocert.core.dates import display_date, display_datetime
 from isocert.registration import selectors as registration_selectors
 from isocert.registry import selectors as registry_selectors
 
@@ -152,7 +153,7 @@ def _audit_item(queue: str, kind: str, rule: str, url_name: str, detail=None):
 
 def _audit_dates(audit) -> str:
     if audit.start_date and audit.end_date:
-        return f"{audit.start_date:%Y-%m-%d} to {audit.end_date:%Y-%m-%d}"
+        return f"{display_date(audit.start_date)} to {display_date(audit.end_date)}"
     return "not scheduled yet"
 
 
@@ -179,7 +180,7 @@ def _decision_item(audit, due, overdue) -> WorkItem:
                     organization=str(audit.cycle.organization), due=due,
                     rule="§9.5; DECISION_DUE_DAYS after the audit closed", overdue=overdue,
                     url=reverse("cycle_decision", args=[audit.cycle_id]),
-                    detail=f"closed {timezone.localdate(audit.closed_at):%Y-%m-%d}"
+                    detail=f"closed {display_date(audit.closed_at)}"
                            if audit.closed_at else "")
 
 
@@ -211,7 +212,7 @@ def _import_item(job, due, overdue) -> WorkItem:
 
 def _export_item(job, due, overdue) -> WorkItem:
     return WorkItem(queue="registry_jobs", kind="CertSearch export",
-                    title=f"{job.get_format_display()} of {job.created_at:%Y-%m-%d %H:%M}",
+                    title=f"{job.get_format_display()} of {display_datetime(job.created_at)}",
                     organization="", due=due, overdue=overdue,
                     rule="REGISTRY_JOB_TIMEOUT_MINUTES without progress fails it",
                     url=reverse("registry_exports_table"),

@@ -15,6 +15,7 @@ from isocert.accounts.models import Membership, User
 from isocert.catalog.audittime import ceil_half_day, load_tables, round_half_day
 from isocert.catalog.selectors import audit_time_stage1_share, estimate_audit_time
 from isocert.core.audit import record_event
+from isocert.core.dates import display_date
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted
 from isocert.core.sequences import next_value
 from isocert.notifications.services import notify
@@ -339,8 +340,8 @@ def accept_quotation(*, quotation: Quotation, actor: User) -> Quotation:
         raise Conflict(f"This quotation is {quotation.get_status_display().lower()}; "
                        "only the current quotation can be accepted.")
     if quotation.is_expired:
-        raise Conflict(f"This quotation expired on {quotation.valid_until}; ask the CB for a "
-                       "new one.")
+        raise Conflict(f"This quotation expired on {display_date(quotation.valid_until)}; ask the "
+                       "CB for a new one.")
     QUOTATION_LIFECYCLE.apply(quotation, "accept")
     quotation.accepted_by = actor
     quotation.accepted_at = timezone.now()

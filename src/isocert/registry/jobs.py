@@ -31,6 +31,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from isocert.core.audit import record_event
+from isocert.core.dates import display_datetime
 from isocert.core.statemachine import StateMachine
 
 from .models import CertificateImport, RegistryExport, audit_type
@@ -109,7 +110,7 @@ def _give_up(job, minutes: int, now: datetime.datetime) -> int:
     since = job.heartbeat_at or job.created_at
     nothing = "nothing was imported" if kind == "import" else "no file was stored"
     reason = (f"The task worker stopped working on this {kind}: no progress since "
-              f"{since:%Y-%m-%d %H:%M} UTC (over {minutes} minutes); {nothing}. Retry it.")
+              f"{display_datetime(since)} (over {minutes} minutes); {nothing}. Retry it.")
     fields = ({"errors": [{"line": 0, "field": "", "message": reason}], "error_count": 1}
               if kind == "import" else {"error": reason})
     with transaction.atomic():

@@ -9,6 +9,8 @@ changed no data.
 from django.conf import settings
 from django.db import models
 
+from isocert.core.dates import display_date
+
 
 def audit_type(job) -> str:
     """The audit trail's object type of an import or export: still ``certification.…``, as
@@ -90,7 +92,7 @@ class RegistryExport(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"CertSearch export {self.created_at:%Y-%m-%d} ({self.format})"
+        return f"CertSearch export {display_date(self.created_at)} ({self.format})"
 
 
 class NameWord(models.Model):

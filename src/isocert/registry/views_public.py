@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 
 from isocert.catalog.models import Country, Standard
 from isocert.certification import signing
+from isocert.core.dates import display_date
 from isocert.core.errors import InvalidInput
 
 from . import directory, lookups, verification
@@ -33,6 +34,8 @@ STATUS_NOTICES = {
                 "Its validity ended and it was not renewed: the organization is no longer "
                 "certified under it."),
 }
+# The signed data's dates (ISO 8601), compared as signed and shown as people read them.
+DATE_KEYS = {"i", "e"}
 
 
 def rate_limited(view):
@@ -119,8 +122,9 @@ def _qr_check(request, certificate) -> dict:
             continue
         printed = ", ".join(data[key]) if isinstance(data[key], list) else str(data[key])
         if printed != current:
-            result["differences"].append({"label": label, "printed": printed,
-                                          "registry": current})
+            shown = display_date if key in DATE_KEYS else str
+            result["differences"].append({"label": label, "printed": shown(printed),
+                                          "registry": shown(current)})
     result["outdated_revision"] = str(data.get("r")) != str(certificate.revision)
     result["printed"] = data
     return result

@@ -123,9 +123,9 @@ def test_overdue_items_are_flagged(minor, alice, api_client):
     Finding.objects.filter(pk=minor.pk).update(plan_due="2020-01-01")
 
     page = api_client(alice).get(f"/audits/{minor.audit_id}/findings/").content.decode()
-    assert "1 overdue" in page and "answer was due 2020-01-01" in page
+    assert "1 overdue" in page and "answer was due 1 Jan 2020" in page
     detail = api_client(alice).get(f"/findings/{minor.pk}/").content.decode()
-    assert "Overdue: answer was due 2020-01-01" in detail
+    assert "Overdue: answer was due 1 Jan 2020" in detail
 
 
 def test_the_report_page_issues_revises_and_links_the_pdfs(audit, adam, alice, api_client,

@@ -31,7 +31,7 @@ def findings(audit, adam):
 def test_an_unanswered_nonconformity_is_overdue_the_day_after_its_plan_is_due(findings):
     minor = findings["minor"]
     assert conduct.overdue_reason(minor, minor.plan_due) == ""
-    assert conduct.overdue_reason(minor, PLAN_LATE) == "answer was due 2026-04-12"
+    assert conduct.overdue_reason(minor, PLAN_LATE) == "answer was due 12 Apr 2026"
     assert conduct.overdue_reason(findings["observation"], VERIFICATION_LATE) == ""
     assert set(conduct.overdue_findings(PLAN_LATE)) == {findings["major"], minor}
 
@@ -44,7 +44,7 @@ def test_an_answered_minor_is_not_overdue_but_an_unverified_major_becomes_so(fin
 
     assert list(conduct.overdue_findings(PLAN_LATE)) == []
     major = Finding.objects.get(pk=findings["major"].pk)
-    assert conduct.overdue_reason(major, VERIFICATION_LATE) == "verification was due 2026-06-11"
+    assert conduct.overdue_reason(major, VERIFICATION_LATE) == "verification was due 11 Jun 2026"
     assert list(conduct.overdue_findings(VERIFICATION_LATE)) == [major]
 
 

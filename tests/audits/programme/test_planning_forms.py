@@ -42,7 +42,7 @@ def test_a_session_outside_the_audits_dates_is_shown_on_its_field(dated, rita, a
     assert response.status_code == 422
     page = response.content.decode()
     assert field_errors(page, "id_session_starts_at") == [
-        f"Within the audit&#x27;s dates ({START} to {START + datetime.timedelta(days=1)})."]
+        "Within the audit&#x27;s dates (5 May 2031 to 6 May 2031)."]
     assert "Please correct the highlighted fields." in page
     # What was typed is still there to correct.
     assert f'value="{outside}T09:00"' in page

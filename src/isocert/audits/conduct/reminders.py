@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from isocert.accounts.permissions import member_emails
 from isocert.core.audit import record_event
+from isocert.core.dates import display_date
 from isocert.core.models import AuditEvent
 from isocert.notifications.services import notify
 
@@ -29,10 +30,10 @@ def overdue_reason(finding: Finding, today: datetime.date | None = None) -> str:
     today = today or timezone.localdate()
     if (finding.status in (Finding.Status.OPEN, Finding.Status.RETURNED) and finding.plan_due
             and finding.plan_due < today):
-        return f"answer was due {finding.plan_due:%Y-%m-%d}"
+        return f"answer was due {display_date(finding.plan_due)}"
     if (finding.grade == Finding.Grade.MAJOR and finding.status != Finding.Status.VERIFIED
             and finding.verification_due and finding.verification_due < today):
-        return f"verification was due {finding.verification_due:%Y-%m-%d}"
+        return f"verification was due {display_date(finding.verification_due)}"
     return ""
 
 

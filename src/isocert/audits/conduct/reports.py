@@ -18,6 +18,7 @@ from django.utils import timezone
 from isocert.accounts.models import User
 from isocert.accounts.permissions import member_emails
 from isocert.core.audit import record_event
+from isocert.core.dates import display_date, display_datetime
 from isocert.core.errors import Conflict, InvalidInput
 from isocert.notifications.services import notify
 
@@ -73,7 +74,7 @@ def _remote_content(audit: Audit) -> dict | None:
     """Where ICT was used (IAF MD 4 §4.2: the report states it): the arrangement and the
     plan's remote sessions; None for an audit held fully on site."""
     remote = RemoteAudit.objects.filter(audit=audit).first()
-    sessions = [f"{timezone.localtime(s.starts_at):%Y-%m-%d %H:%M} {s.topic}"
+    sessions = [f"{display_datetime(s.starts_at)} {s.topic}"
                 + (f" ({s.site.name})" if s.site else "")
                 for s in PlanSession.objects.filter(plan__audit=audit, is_remote=True)
                 .select_related("site").order_by("starts_at")]
@@ -219,9 +220,9 @@ def close_audit(*, audit: Audit, actor: User) -> Audit:
     # dated before the audit's last day anyway (the decision date rule), and its records
     # would predate the audit they belong to.
     if audit.start_date and audit.start_date > timezone.localdate():
-        raise Conflict(f"The audit is scheduled from {audit.start_date}: it can be closed once "
-                       "its dates have begun.",
-                       fields={"start_date": f"Not before {audit.start_date}."})
+        raise Conflict(f"The audit is scheduled from {display_date(audit.start_date)}: it can be "
+                       "closed once its dates have begun.",
+                       fields={"start_date": f"Not before {display_date(audit.start_date)}."})
     report = audit.reports.order_by("-revision").first()
     if report is None:
         raise Conflict("Issue the audit report before closing the audit.")

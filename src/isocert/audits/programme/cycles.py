@@ -16,6 +16,7 @@ from django.utils import timezone
 from isocert.accounts.models import User
 from isocert.accounts.permissions import can, member_emails
 from isocert.core.audit import record_event
+from isocert.core.dates import display_date
 from isocert.core.errors import Conflict, InvalidInput, NotPermitted
 from isocert.core.validation import clean_date, clean_reason
 from isocert.notifications.services import notify
@@ -190,8 +191,8 @@ def open_transferred_cycle(*, application: Application, transfer_date, actor: Us
     if missing:
         raise Conflict("The transfer data is incomplete.", fields=missing)
     if expiry <= transfer_date:
-        raise Conflict(f"The current certificate expired on {expiry}: there is no cycle to "
-                       "continue (IAF MD 2 §2.1).",
+        raise Conflict(f"The current certificate expired on {display_date(expiry)}: there is no "
+                       "cycle to continue (IAF MD 2 §2.1).",
                        fields={"current_certificate_expiry": "Expired."})
     targets = surveillance_targets(decided, expiry)
     overdue = [(kind, targets[kind]) for kind in kinds
@@ -199,10 +200,11 @@ def open_transferred_cycle(*, application: Application, transfer_date, actor: Us
     if overdue:
         kind, due = overdue[0]
         raise Conflict(
-            f"{Audit.Kind(kind).label} of the current cycle was due by {due} and is not declared "
-            "held: the previous CB's programme is overdue. Resolve it in the pre-transfer review "
-            "or certify anew (IAF MD 2 §2.2).",
-            fields={"current_cycle_stage": f"{Audit.Kind(kind).label} overdue since {due}."})
+            f"{Audit.Kind(kind).label} of the current cycle was due by {display_date(due)} and is "
+            "not declared held: the previous CB's programme is overdue. Resolve it in the "
+            "pre-transfer review or certify anew (IAF MD 2 §2.2).",
+            fields={"current_cycle_stage":
+                    f"{Audit.Kind(kind).label} overdue since {display_date(due)}."})
     days = _planned_days(application)
     cycle = _open_cycle(
         application=application,
@@ -255,13 +257,13 @@ def start_next_cycle(*, cycle: CertificationCycle, decision_date, expiry_date, a
     expiry_date = clean_date(expiry_date, "expiry_date")
     if expiry_date <= decision_date:
         raise InvalidInput("The renewed certificate must expire after the decision.",
-                           fields={"expiry_date": f"After {decision_date}."})
+                           fields={"expiry_date": f"After {display_date(decision_date)}."})
     cycle = CertificationCycle.objects.select_for_update().select_related(
         "application", "application__organization").get(pk=cycle.pk)
     CYCLE_LIFECYCLE.target("close", cycle.status)  # refused before anything changes
     days = _planned_days(cycle.application)
     cancelled = []
-    superseded = f"Superseded by the recertification decision of {decision_date}."
+    superseded = f"Superseded by the recertification decision of {display_date(decision_date)}."
     for audit in (cycle.audits.select_for_update()
                   .filter(kind__in=REGULAR_KINDS, status=Audit.Status.PLANNED).order_by("pk")):
         AUDIT_LIFECYCLE.apply(audit, "cancel")
@@ -392,7 +394,8 @@ def surveillance_year_missed(cycle: CertificationCycle, year: int, what: str,
     return SurveillanceYearMissed(
         f"{what} would leave {year} without an audit: surveillance is held at least once "
         "each calendar year between the certification decision "
-        f"({cycle.decision_date}) and the recertification audit (ISO/IEC 17021-1 §9.6.2.2).",
+        f"({display_date(cycle.decision_date)}) and the recertification audit (ISO/IEC 17021-1 "
+        "§9.6.2.2).",
         fields={field: f"Keep an audit in {year}."})
 
 
@@ -413,7 +416,7 @@ def fix_surveillance_dates(*, cycle: CertificationCycle, decision_date, actor,
     cycle = CertificationCycle.objects.select_for_update().get(pk=cycle.pk)
     if cycle.decision_date and cycle.decision_date != decision_date:
         raise Conflict("The surveillance dates of this cycle are already fixed by the decision "
-                       f"of {cycle.decision_date}.",
+                       f"of {display_date(cycle.decision_date)}.",
                        fields={"decision_date": "Already fixed."})
     if cycle.decision_date == decision_date:
         return cycle
@@ -457,8 +460,8 @@ def schedule_audit(*, audit: Audit, actor: User, start_date, end_date,
     justification = (late_entry_justification or "").strip()
     if start < today and len(justification) < LATE_ENTRY_MIN_CHARS:
         raise InvalidInput(
-            f"The first day, {start}, is past: say why the audit is entered late (it was "
-            "held before it was recorded), or choose dates from today.",
+            f"The first day, {display_date(start)}, is past: say why the audit is entered late (it "
+            "was held before it was recorded), or choose dates from today.",
             fields={"late_entry_justification":
                     f"At least {LATE_ENTRY_MIN_CHARS} characters: why the dates are past."})
     justification = justification[:4000] if start < today else ""
@@ -473,32 +476,36 @@ def schedule_audit(*, audit: Audit, actor: User, start_date, end_date,
                 fields={"start_date": "After the certification decision."})
         if start < decided:
             raise InvalidInput(
-                f"{audit.get_kind_display()} follows the certification decision of {decided}.",
-                fields={"start_date": f"On or after {decided}."})
+                f"{audit.get_kind_display()} follows the certification decision of "
+                f"{display_date(decided)}.",
+                fields={"start_date": f"On or after {display_date(decided)}."})
     plan = AuditPlan.objects.filter(audit=audit).first()
     if plan is not None and plan.status in PLAN_WITH_CLIENT:
         given = "confirmed" if plan.status == AuditPlan.Status.CONFIRMED else "was sent"
         message = f"Revise the plan first: the client {given} a plan for the current dates."
         raise Conflict(message, fields={"start_date": message})
     if audit.kind in SURVEILLANCE_KINDS and audit.target_date and end > audit.target_date:
-        raise InvalidInput(f"{audit.get_kind_display()} is due by {audit.target_date}.",
-                           fields={"end_date": f"On or before {audit.target_date}."})
+        raise InvalidInput(f"{audit.get_kind_display()} is due by "
+                           f"{display_date(audit.target_date)}.",
+                           fields={"end_date": f"On or before {display_date(audit.target_date)}."})
     if audit.kind == Audit.Kind.STAGE2:
         stage1 = audit.cycle.audits.filter(kind=Audit.Kind.STAGE1).first()
         if stage1 and stage1.end_date and start <= stage1.end_date:
             raise InvalidInput("Stage 2 starts after stage 1 has ended.",
-                               fields={"start_date": f"After {stage1.end_date}."})
+                               fields={"start_date": f"After {display_date(stage1.end_date)}."})
     for member in audit.team.select_related("auditor"):
         clash = overlapping_audit(member.auditor, audit, start, end)
         if clash:
             raise TeamRuleViolation(
-                f"{member.auditor} is on another audit ({clash}, {clash.start_date} to "
-                f"{clash.end_date}) at that time.", fields={"start_date": "The team is busy."})
+                f"{member.auditor} is on another audit ({clash}, {display_date(clash.start_date)} "
+                f"to {display_date(clash.end_date)}) at that time.",
+                fields={"start_date": "The team is busy."})
     if audit.kind in NEXT_CYCLE_KINDS:
         year = uncovered_year(audit.cycle, moved=audit, start=start, end=end)
         if year is not None:
             raise surveillance_year_missed(
-                audit.cycle, year, f"{audit.get_kind_display()} from {start} to {end}",
+                audit.cycle, year, f"{audit.get_kind_display()} from {display_date(start)} to "
+                                   f"{display_date(end)}",
                 "start_date")
     previous = (audit.start_date, audit.end_date)
     audit.start_date, audit.end_date = start, end

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from isocert.core.dates import display_datetime
 from isocert.core.statemachine import StateMachine
 
 
@@ -199,7 +200,7 @@ class PlanSession(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.starts_at:%Y-%m-%d %H:%M} {self.topic}"
+        return f"{display_datetime(self.starts_at)} {self.topic}"
 
 
 class RemoteAudit(models.Model):

@@ -11,6 +11,7 @@ from django.utils.dateparse import parse_datetime
 from isocert.accounts.models import Site, User
 from isocert.accounts.permissions import member_emails
 from isocert.catalog.models import Clause
+from isocert.core.dates import display_date, display_datetime
 from isocert.core.errors import Conflict, InvalidInput
 from isocert.core.validation import clean_reason
 from isocert.notifications.services import notify
@@ -86,8 +87,9 @@ def _clean_session(audit: Audit, data: dict) -> dict:
         elif audit.start_date and audit.end_date:
             days = {timezone.localtime(values[k]).date() for k in ("starts_at", "ends_at")}
             if any(day < audit.start_date or day > audit.end_date for day in days):
-                errors["starts_at"] = (f"Within the audit's dates ({audit.start_date} to "
-                                       f"{audit.end_date}).")
+                errors["starts_at"] = (f"Within the audit's dates "
+                                       f"({display_date(audit.start_date)} to "
+                                       f"{display_date(audit.end_date)}).")
     topic = (data.get("topic") or "").strip()
     if not topic:
         errors["topic"] = "Name the clause or process."
@@ -197,7 +199,7 @@ def _sessions_outside_dates(audit: Audit, plan: AuditPlan) -> list[str]:
                 timezone.localtime(session.ends_at).date()}
         if any(day < audit.start_date or day > audit.end_date for day in days):
             outside.append(f"{session.topic} "
-                           f"({timezone.localtime(session.starts_at):%Y-%m-%d %H:%M})")
+                           f"({display_datetime(session.starts_at)})")
     return outside
 
 
@@ -217,7 +219,8 @@ def send_plan(*, audit: Audit, actor: User) -> AuditPlan:
         problems["sessions"] = "Add the plan's sessions first."
     elif outside := _sessions_outside_dates(audit, plan):
         problems["sessions"] = (f"Move these sessions within the audit's dates "
-                                f"({audit.start_date} to {audit.end_date}): "
+                                f"({display_date(audit.start_date)} to "
+                                f"{display_date(audit.end_date)}): "
                                 f"{', '.join(outside)}.")
     problems.update(team_problems(audit))
     problems.update(remote_plan_problems(audit))

@@ -15,6 +15,7 @@ from django.utils import timezone
 from isocert.accounts.models import ClientRelationship, Organization, User
 from isocert.accounts.permissions import staff_roles_with, who_can
 from isocert.accounts.selectors import cooling_off_start, impartiality_relationships
+from isocert.core.dates import display_date
 
 from .errors import (
     AuditNotReady,
@@ -313,7 +314,7 @@ class ProgrammeReads:
         threats = self.threats(user, audit)
         if threats:
             threat = threats[0]
-            until = f"until {threat.end_date}" if threat.end_date else "ongoing"
+            until = f"until {display_date(threat.end_date)}" if threat.end_date else "ongoing"
             problems["impartiality"] = (
                 f"{user} declared {threat.get_kind_display().lower()} for "
                 f"{audit.cycle.organization} ({until}): nobody may audit a client they "
@@ -321,7 +322,8 @@ class ProgrammeReads:
         clash = self.clash(user, audit)
         if clash:
             problems["dates"] = (f"{user} is on another audit at the same time ({clash}, "
-                                 f"{clash.start_date} to {clash.end_date}).")
+                                 f"{display_date(clash.start_date)} to "
+                                 f"{display_date(clash.end_date)}).")
         return problems
 
     def team_problems(self, audit: Audit, *, declarations: bool = False) -> dict[str, str]:
@@ -366,9 +368,9 @@ class ProgrammeReads:
             # Refused rather than moved: the client confirmed a plan for these dates, and
             # earlier dates need a plan they confirm again (revise_plan → send_plan).
             problems["start_date"] = (
-                f"The audit is scheduled from {audit.start_date}: it starts on that day, not "
-                "before. To hold it earlier, revise the plan, move the dates and have the "
-                "client confirm the new plan.")
+                f"The audit is scheduled from {display_date(audit.start_date)}: it starts on "
+                "that day, not before. To hold it earlier, revise the plan, move the dates and "
+                "have the client confirm the new plan.")
         plan = self.plans.get(audit.pk)
         if plan is None or plan.status != AuditPlan.Status.CONFIRMED:
             problems["plan"] = "The client has not confirmed the audit plan."
@@ -381,8 +383,8 @@ class ProgrammeReads:
                 if audit.start_date > limit and not audit.late_stage2_justification.strip():
                     problems["late_stage2_justification"] = (
                         f"Stage 2 starts more than {settings.STAGE2_MAX_MONTHS_AFTER_STAGE1} "
-                        f"months after stage 1 ended ({stage1.end_date}): record why stage "
-                        "1's results still hold.")
+                        f"months after stage 1 ended ({display_date(stage1.end_date)}): record "
+                        "why stage 1's results still hold.")
         return problems
 
 

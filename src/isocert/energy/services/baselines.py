@@ -7,6 +7,7 @@ from django.db import transaction
 
 from isocert.accounts.models import Organization, User
 from isocert.accounts.services import ensure_can_edit
+from isocert.core.dates import display_date
 from isocert.core.errors import InvalidInput
 from isocert.core.validation import choice_error
 
@@ -96,14 +97,15 @@ def add_reporting_period(*, baseline: Baseline, actor: User, period_start: datet
     if start <= baseline.period_end and end >= baseline.period_start:
         raise InvalidInput("The reporting period overlaps the baseline period.",
                            fields={"period_start": f"Choose a period outside "
-                                                   f"{baseline.period_label}."})
+                                                   f"{baseline.period_text}."})
     if end < baseline.period_start:
         # The baseline is the reference *before* the changes being judged (ISO 50006):
         # a period before it would show the past as an improvement on the future.
         raise InvalidInput("The reporting period comes before the baseline period.",
                            fields={"period_start": f"Choose a period after "
-                                                   f"{baseline.period_label}."})
-    period = ReportingPeriod(baseline=baseline, name=name or f"{start} – {end}",
+                                                   f"{baseline.period_text}."})
+    default_name = f"{display_date(start)} – {display_date(end)}"
+    period = ReportingPeriod(baseline=baseline, name=name or default_name,
                              period_start=start, period_end=end, created_by=actor)
     try:
         evaluated = selectors.evaluate_period(period)
