@@ -147,7 +147,7 @@ class _Evidence:
         self.assessments = latest
         self.items: dict[int, list[GapItem]] = {a.pk: [] for a in latest.values()}
         for item in (GapItem.objects.filter(assessment_id__in=list(self.items))
-                     .select_related("clause").order_by("pk")):
+                     .select_related("clause")):  # in clause order (the model's ordering)
             self.items[item.assessment_id].append(item)
         self.actions: dict[tuple[int, int], list[Action]] = {}
         for action in (Action.objects.filter(gap_item__assessment__organization_id__in=ids)
