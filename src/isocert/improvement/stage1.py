@@ -217,11 +217,6 @@ def _standards_pursued(organization_ids: list[int]) -> dict[int, list[Standard]]
             for organization_id, by_key in chosen.items()}
 
 
-def standards_pursued(organization: Organization) -> list[Standard]:
-    """Standards the organization works on: its gap analyses' and its live applications'."""
-    return _standards_pursued([organization.pk]).get(organization.pk, [])
-
-
 def pursued_readiness(organization: Organization) -> list[Readiness]:
     """Every pursued standard's readiness, unscoped (the caller checked access)."""
     evidence = _Evidence([organization.pk])
