@@ -2,6 +2,8 @@
 ``API_MAX_PAGE_SIZE``, in a stable order; the answer stays a JSON array. The audit list page
 is paginated too."""
 
+import datetime
+
 import pytest
 from factories import client_for, complete_application_data
 from programme_helpers import cycle_for
@@ -9,6 +11,8 @@ from registry_helpers import make_certificate
 
 from isocert.audits.programme import views as programme_views
 from isocert.certification.models import Certificate
+from isocert.complaints.models import Appeal
+from isocert.complaints.services import lodge_complaint
 from isocert.registration.services import create_application, submit_application
 
 pytestmark = pytest.mark.django_db
@@ -91,3 +95,24 @@ def test_the_audit_list_page_is_paginated(monkeypatch, nordlicht, alice, rita):
     assert first.status_code == last.status_code == 200
     assert len(first.context["page"]) == 2 and len(last.context["page"]) == 1
     assert b"Page 1 of 3" in first.content
+
+
+def test_complaints_and_appeals_come_a_page_at_a_time_newest_first(small_pages, nordlicht,
+                                                                    alice, ada):
+    references = []
+    for i in range(3):
+        references.append(lodge_complaint(name="Carla Complainant", email="carla@example.com",
+                                          subject=f"Late delivery {i}",
+                                          description="Again.").reference)
+        Appeal.objects.create(reference=f"APL-2026-{i + 1:06d}", organization=nordlicht,
+                              subject="refusal", decided_on=datetime.date(2026, 11, 2),
+                              grounds="The evidence was there.", lodged_by=alice)
+    staff = client_for(ada)
+
+    def refs(url):
+        return [item["reference"] for item in staff.get(url).json()]
+
+    assert refs("/api/v1/complaints") + refs("/api/v1/complaints?offset=2") == references[::-1]
+    assert refs("/api/v1/appeals?limit=5") == ["APL-2026-000003", "APL-2026-000002",
+                                               "APL-2026-000001"]  # capped at 3
+    assert refs("/api/v1/appeals?offset=1&limit=1") == ["APL-2026-000002"]

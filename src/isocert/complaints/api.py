@@ -11,6 +11,7 @@ from ninja import Field, Router, Schema, Status
 from isocert.audits.models import Audit
 from isocert.core.api import ErrorOut
 from isocert.core.errors import InvalidInput
+from isocert.core.pagination import PAGINATED, page_window
 from isocert.registry.ratelimit import PUBLIC_THROTTLE
 
 from . import selectors, services
@@ -157,11 +158,13 @@ def _complaint(request, complaint_id: int) -> Complaint:
 @router.get("/complaints", response={200: list[ComplaintOut], 404: ErrorOut},
             summary="Complaints (CB staff)",
             description="Every complaint for the CB's complaint handlers; an investigator "
-                        "sees the ones assigned to them. Others: 404.")
-def list_complaints(request, status: str = ""):
-    # Each complaint's audits and messages read for all of them at once (issue #19).
-    return [_out(c) for c in selectors.complaints_for_staff(user=request.auth, status=status)
-            .prefetch_related("audits", "messages")]
+                        "sees the ones assigned to them. Others: 404. Newest first. "
+                        + PAGINATED)
+def list_complaints(request, status: str = "", limit: int | None = None, offset: int = 0):
+    # Each complaint's audits and messages read for the page at once (issue #19).
+    complaints = page_window(selectors.complaints_for_staff(user=request.auth, status=status)
+                             .order_by("-received_at", "-pk"), limit=limit, offset=offset)
+    return [_out(c) for c in complaints.prefetch_related("audits", "messages")]
 
 
 @router.get("/complaints/{complaint_id}", response=ComplaintOut, summary="One complaint")

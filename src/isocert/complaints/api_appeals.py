@@ -7,6 +7,8 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from isocert.core.pagination import PAGINATED, page_window
+
 from . import appeals, selectors
 from .models import Appeal
 
@@ -56,11 +58,13 @@ def _appeal(request, appeal_id: int) -> Appeal:
 
 @router.get("/appeals", response=list[AppealOut], summary="Appeals you may see",
             description="A client's members see their organizations' appeals; the CB's "
-                        "appeal handlers all; panel members theirs.")
-def list_appeals(request):
-    # Each appeal's panel and attachments read for all of them at once (issue #19).
-    return [_out(a) for a in selectors.appeals_for_user(user=request.auth)
-            .prefetch_related("panel", "attachments")]
+                        "appeal handlers all; panel members theirs. Newest first. "
+                        + PAGINATED)
+def list_appeals(request, limit: int | None = None, offset: int = 0):
+    # Each appeal's panel and attachments read for the page at once (issue #19).
+    appeals = page_window(selectors.appeals_for_user(user=request.auth)
+                          .order_by("-lodged_at", "-pk"), limit=limit, offset=offset)
+    return [_out(a) for a in appeals.prefetch_related("panel", "attachments")]
 
 
 @router.post(
