@@ -3,6 +3,8 @@ through the pages or the API, whose services keep the status tables and the audi
 
 from django.contrib import admin
 
+from isocert.accounts.admin import ReadOnlyMixin
+
 from .models import (
     CommitteeMeeting,
     CommitteeMember,
@@ -12,41 +14,30 @@ from .models import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(ImpartialityRisk)
-class ImpartialityRiskAdmin(ReadOnlyAdmin):
+class ImpartialityRiskAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("reference", "threat", "source", "status", "owner", "next_review_on")
     list_filter = ("status", "threat")
     search_fields = ("reference", "source", "description")
 
 
 @admin.register(RiskReview)
-class RiskReviewAdmin(ReadOnlyAdmin):
+class RiskReviewAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("risk", "reviewed_on", "reviewer", "outcome")
 
 
 @admin.register(RegisterReview)
-class RegisterReviewAdmin(ReadOnlyAdmin):
+class RegisterReviewAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("reviewed_on", "reviewed_by", "meeting", "open_risks")
 
 
 @admin.register(CommitteeMember)
-class CommitteeMemberAdmin(ReadOnlyAdmin):
+class CommitteeMemberAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("name", "organization", "interest", "appointed_on", "active")
     list_filter = ("interest", "active")
 
 
 @admin.register(CommitteeMeeting)
-class CommitteeMeetingAdmin(ReadOnlyAdmin):
+class CommitteeMeetingAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("date", "status", "predominant_interest")
     list_filter = ("status",)
