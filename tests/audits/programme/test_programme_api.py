@@ -147,6 +147,10 @@ def test_a_page_of_audits_reads_as_each_audit_alone(nordlicht, brightpath, rita,
         client = api_client(user)
         audits = client.get("/api/v1/audits").json()
         assert audits and any(a["problems"] for a in audits) == (user != alice)
+        # Only a planned audit can be kept from starting: a closed or cancelled one says so.
+        assert all(a["problems"] == ({} if user != alice else None)
+                   for a in audits if a["status"] != "planned")
+        assert "closed" in {a["status"] for a in audits}
         assert audits == [client.get(f"/api/v1/audits/{a['id']}").json() for a in audits]
         cycles = client.get("/api/v1/cycles").json()
         assert cycles == [client.get(f"/api/v1/cycles/{c['id']}").json() for c in cycles]

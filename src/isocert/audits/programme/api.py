@@ -55,8 +55,9 @@ class AuditOut(Schema):
     late_entry_justification: str | None = Field(
         None, description="CB side only: why the audit was scheduled with a first day already "
                           "past (empty otherwise)")
-    problems: dict[str, str] | None = Field(None, description="What keeps the audit from "
-                                            "starting (CB side only)")
+    problems: dict[str, str] | None = Field(
+        None, description="What keeps a planned audit from starting, by field (CB side only; "
+                          "empty once the audit has started, closed or been cancelled)")
     cancelled_at: datetime.datetime | None = None
     cancellation_reason: str | None = Field(None, description="Why the audit was cancelled "
                                             "(null unless it was)")
@@ -210,13 +211,14 @@ def _member_out(member: TeamMember) -> dict:
 def _audits_out(audits, user: User) -> list[dict]:
     """The output of each audit, read for all of them at once (a page: issue #19)."""
     audits = selectors.audits_with_details(user=user, audits=audits)
-    problems = programme.start_problems_by_audit([a for a in audits if a.cb_side])
-    return [_audit_out(audit, problems.get(audit.pk)) for audit in audits]
+    problems = programme.start_problems_by_audit(
+        [a for a in audits if a.cb_side and a.status == Audit.Status.PLANNED])
+    return [_audit_out(audit, problems.get(audit.pk, {})) for audit in audits]
 
 
 def _audit_out(audit: Audit, problems: dict[str, str] | None) -> dict:
     """One audit read by ``selectors.audits_with_details``; ``problems``: its start problems
-    (CB side only)."""
+    (CB side only; a planned audit's)."""
     cb_side, plan = audit.cb_side, audit.plan_or_none
     return {
         "id": audit.pk, "cycle_id": audit.cycle_id, "kind": audit.kind, "status": audit.status,

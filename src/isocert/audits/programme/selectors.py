@@ -85,8 +85,10 @@ def cycles_with_audits(*, user: User,
     """The cycles with their standards and, as ``visible_audits``, the audits of each the
     user may see (``cycle_audits``), read for all of them at once (an API page: issue #19)."""
     cycles = list(cycles)
+    # The audits' cycle is the cycle they are read for (the prefetch sets it): not joined.
     prefetch_related_objects(cycles, "standards", Prefetch(
-        "audits", queryset=audits_for_user(user=user).order_by("pk"), to_attr="visible_audits"))
+        "audits", queryset=audits_for_user(user=user).select_related(None).order_by("pk"),
+        to_attr="visible_audits"))
     return cycles
 
 
@@ -98,7 +100,7 @@ def audits_with_details(*, user: User, audits: Iterable[Audit]) -> list[Audit]:
     prefetch_related_objects(
         audits,
         Prefetch("team", to_attr="team_members", queryset=TeamMember.objects.select_related(
-            "auditor", "auditor__auditor_profile").order_by("role", "pk")),
+            "auditor").order_by("role", "pk")),
         Prefetch("sites", to_attr="site_list"),
         Prefetch("plan", to_attr="plan_or_none"))
     sees_all = _sees_all(user)
