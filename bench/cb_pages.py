@@ -1,6 +1,7 @@
 """Page benchmark on a CB of realistic size (made by ``cb_generate.py``, same settings).
 
     ISOCERT_VAR_DIR=/tmp/var-cb .venv/bin/python bench/cb_pages.py [--runs 20]
+    ISOCERT_VAR_DIR=/tmp/var-cb .venv/bin/python bench/cb_pages.py --only "work queue" --profile
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_cb .venv/bin/python bench/cb_pages.py
 
 Logs in as each role (client owner Alice, reviewer Rita, auditor Adam, decision maker Dora,
@@ -14,7 +15,9 @@ the target (p95 ≤ 150 ms, issue #19) or not answering 200 is marked.
 """
 
 import argparse
+import cProfile
 import logging
+import pstats
 import statistics
 import sys
 import time
@@ -126,6 +129,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--only", default="", help="Time only pages whose label has this.")
+    parser.add_argument("--profile", action="store_true",
+                        help="Print where the time of the timed runs goes (cProfile, the 30 "
+                             "functions with the most cumulative time) after each page.")
     args = parser.parse_args()
     setup_django()
     from django.conf import settings
@@ -158,9 +164,13 @@ def main() -> None:
         with connection.execute_wrapper(count):
             response = client.get(url)
         times, cpu = [], []
+        profiler = cProfile.Profile() if args.profile else None
         for _ in range(args.runs):
             started, cpu_started = time.perf_counter(), time.process_time()
-            client.get(url)
+            if profiler:
+                profiler.runcall(client.get, url)
+            else:
+                client.get(url)
             times.append((time.perf_counter() - started) * 1000)
             cpu.append((time.process_time() - cpu_started) * 1000)
         p50, p95 = statistics.median(times), percentile(times, 0.95)
@@ -172,6 +182,8 @@ def main() -> None:
             over += 1
         print(f"| {label} `{url}` | {role or 'visitor'} | {p50:.0f} | {p95:.0f} | "
               f"{statistics.median(cpu):.0f} | {len(queries)} | {len(response.content) / 1024:.0f} | {' '.join(flags)} |")
+        if profiler:
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
     print(f"\n{over} page(s) over the target")
 
 

@@ -287,6 +287,27 @@ def test_the_work_page_is_paginated(nordlicht, rita):
     assert "page=1" in second.content.decode() or "Previous" in second.content.decode()
 
 
+def test_the_pages_across_queues_read_each_queue_only_as_far_as_they_reach(nordlicht, rita,
+                                                                          adam):
+    """Across queues the list is merged in the database's order, reading each queue up to
+    the page's end: the pages together are every item once, overdue first then by due
+    date, and the first page reads no more than its 25 rows from any queue."""
+    for n in range(30):
+        make.application(nordlicht, "submitted", days=-n)                 # 25 of them overdue
+    for n in range(12):
+        make.audit(nordlicht, kind="surveillance1", target=n - 3, lead=adam)
+    first, second = work_page(user=rita), work_page(user=rita, page=2)
+    assert first.paginator.count == 42 and (len(first), len(second)) == (25, 17)
+    merged = list(first) + list(second)
+    assert len({(i.queue, i.url) for i in merged}) == 42
+    keys = [i.sort_key()[:3] for i in merged]
+    assert keys == sorted(keys) and merged[0].overdue and not merged[-1].overdue
+    with CaptureQueriesContext(connection) as captured:
+        work_page(user=rita)
+    reads = [q["sql"] for q in captured if "LIMIT" in q["sql"] and "COUNT" not in q["sql"]]
+    assert reads and all("LIMIT 25" in sql for sql in reads), reads
+
+
 def test_the_dashboard_shows_counts_and_the_five_most_urgent(nordlicht, rita):
     oldest = [make.application(nordlicht, "submitted", days=-20 - n) for n in range(3)]
     for n in range(5):

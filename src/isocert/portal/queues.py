@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -377,14 +377,41 @@ def dashboard_summary(*, user, today: datetime.date | None = None) -> list[Queue
     return summaries
 
 
+class _Merged:
+    """The rows of several sources as one list in due order, for ``Paginator``: counted
+    with one ``COUNT`` per source, and read, for a slice, only as far as it reaches — the
+    first n items of the merged list are among the first n of each source, since each
+    source is ordered by ``queue_since`` and its due date and lateness only grow with it.
+    Ties on the due date keep the queues' order, then each source's own."""
+
+    def __init__(self, sources: list[Source], context: Context, text: str, overdue: bool):
+        self.querysets = [
+            (source, source.queryset(context, text, overdue).order_by(
+                F("queue_since").asc(nulls_last=True), "pk"))
+            for source in sources]
+        self.context = context
+
+    def count(self) -> int:
+        return sum(queryset.count() for _, queryset in self.querysets)
+
+    def __getitem__(self, part: slice) -> list[tuple[WorkItem, object]]:
+        ranked = []
+        for number, (source, queryset) in enumerate(self.querysets):
+            built, rows = _build(source, queryset[:part.stop], self.context)
+            ranked += [((item.sort_key()[:3], number, position), item, row)
+                       for position, (item, row) in enumerate(zip(built, rows, strict=True))]
+        ranked.sort(key=lambda entry: entry[0])
+        return [(item, row) for _, item, row in ranked[part]]
+
+
 def work_page(*, user, queue: str = "", text: str = "", overdue: bool = False,
               page: str | int | None = 1, today: datetime.date | None = None) -> Page:
     """One page of the user's work, overdue first then by due date, filtered by queue,
     text (organization, reference, file) and overdue only.
 
-    One queue is paginated in the database when it has one source; across queues (or
-    sources) every matching row is read — one query per source, a CB's open work being
-    hundreds of rows, not millions — and the list is sorted and paginated here."""
+    Paginated in the database: one queue with one source as its queryset; several (all
+    queues) merged by ``_Merged``, which reads each source only up to the page's end — so
+    the first page costs the same with ten open items or ten thousand (issue #19)."""
     context = _context(user, today)
     queues = [QUEUE_NAMES[queue]] if queue in QUEUE_NAMES else list(QUEUES)
     sources = [s for q in queues for s in q.sources if _visible(s, context)]
@@ -394,12 +421,7 @@ def work_page(*, user, queue: str = "", text: str = "", overdue: bool = False,
         built, rows = _build(source, current.object_list, context)
         current.object_list = _finish(built, rows)
         return current
-    pairs = []
-    for source in sources:
-        built, rows = _build(source, source.queryset(context, text, overdue), context)
-        pairs += zip(built, rows, strict=True)
-    pairs.sort(key=lambda pair: pair[0].sort_key())
-    current = Paginator(pairs, PAGE_SIZE).get_page(page)
+    current = Paginator(_Merged(sources, context, text, overdue), PAGE_SIZE).get_page(page)
     chosen = list(current.object_list)
     current.object_list = _finish([item for item, _ in chosen], [row for _, row in chosen])
     return current
