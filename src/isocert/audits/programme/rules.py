@@ -179,9 +179,13 @@ class ProgrammeReads:
     ``Audit``'s order, the team by when each member joined.
     """
 
-    def __init__(self, audits: Iterable[Audit], users: Iterable[User] = ()):
+    def __init__(self, audits: Iterable[Audit], users: Iterable[User] = (),
+                 profiles: Iterable[AuditorProfile] = ()):
         self.audits = list(audits)
-        self.extra_user_ids = {user.pk for user in users}
+        # Candidates' profiles the caller has just read, with their standards and (the
+        # client's) sectors prefetched: not read again (the auditor finder, issue #19).
+        self.given_profiles = {profile.user_id: profile for profile in profiles}
+        self.extra_user_ids = {user.pk for user in users} | set(self.given_profiles)
 
     @cached_property
     def members(self) -> dict[int, list[TeamMember]]:
@@ -203,8 +207,12 @@ class ProgrammeReads:
     @cached_property
     def profiles(self) -> dict[int, AuditorProfile]:
         """Qualification profiles by user id, their standards and sectors read along."""
-        return {profile.user_id: profile for profile in AuditorProfile.objects.filter(
-            user_id__in=self.user_ids).prefetch_related("standards", "sectors")}
+        found = dict(self.given_profiles)
+        missing = self.user_ids - set(found)
+        if missing:
+            found.update((profile.user_id, profile) for profile in AuditorProfile.objects.filter(
+                user_id__in=missing).prefetch_related("standards", "sectors"))
+        return found
 
     @cached_property
     def auditors(self) -> set[int]:
@@ -252,9 +260,11 @@ class ProgrammeReads:
         return audit.start_date or timezone.localdate()
 
     @cached_property
-    def busy(self) -> dict[int, list[Audit]]:
+    def busy(self) -> dict[int, list[tuple[int, datetime.date, datetime.date]]]:
         """The other audits each person is on at the dates of one of these audits (by user
-        id), cancelled ones left out."""
+        id; audit id, first and last day), cancelled ones left out. Ids and dates only: a
+        busy season is thousands of team places, and a clash needs one audit
+        (``clashes``)."""
         window = Q()
         for audit in self.audits:
             if audit.start_date and audit.end_date:
@@ -263,13 +273,33 @@ class ProgrammeReads:
                             audit__end_date__gte=audit.start_date)
         if not window:
             return {}
-        found: dict[int, list[Audit]] = {}
-        for member in (TeamMember.objects.filter(window)
-                       .exclude(audit__status=Audit.Status.CANCELLED)
-                       .select_related("audit__cycle__organization")
-                       .order_by("audit__cycle", "audit__pk")):
-            found.setdefault(member.auditor_id, []).append(member.audit)
+        found: dict[int, list[tuple[int, datetime.date, datetime.date]]] = {}
+        for auditor_id, *other in (
+                TeamMember.objects.filter(window)
+                .exclude(audit__status=Audit.Status.CANCELLED)
+                .order_by("audit__cycle", "audit__pk")
+                .values_list("auditor_id", "audit_id", "audit__start_date",
+                             "audit__end_date")):
+            found.setdefault(auditor_id, []).append(tuple(other))
         return found
+
+    @cached_property
+    def clashes(self) -> dict[tuple[int, int], Audit]:
+        """The first other audit at the same time, by (user id, audit id), read in one
+        query for all of them."""
+        first: dict[tuple[int, int], int] = {}
+        for audit in self.audits:
+            if not audit.start_date or not audit.end_date:
+                continue
+            for user_id in self._people_of(audit):
+                other = next((pk for pk, start, end in self.busy.get(user_id, [])
+                              if pk != audit.pk and start <= audit.end_date
+                              and end >= audit.start_date), None)
+                if other is not None:
+                    first[(user_id, audit.pk)] = other
+        loaded = Audit.objects.select_related("cycle__organization").in_bulk(
+            set(first.values()))
+        return {key: loaded[pk] for key, pk in first.items()}
 
     @cached_property
     def plans(self) -> dict[int, AuditPlan]:
@@ -293,11 +323,7 @@ class ProgrammeReads:
 
     def clash(self, user: User, audit: Audit) -> Audit | None:
         """As ``overlapping_audit`` at the audit's own dates."""
-        if not audit.start_date or not audit.end_date:
-            return None
-        return next((other for other in self.busy.get(user.pk, [])
-                     if other.pk != audit.pk and other.start_date <= audit.end_date
-                     and other.end_date >= audit.start_date), None)
+        return self.clashes.get((user.pk, audit.pk))
 
     def member_problems(self, user: User, audit: Audit, role: str) -> dict[str, str]:
         """What keeps one person off this audit's team (empty when they may join)."""

@@ -19,6 +19,7 @@ from django.http import Http404
 
 from isocert.accounts.models import Membership, User
 from isocert.accounts.permissions import can, staff_roles_with
+from isocert.catalog.models import Sector
 
 from .models import (
     Audit,
@@ -204,13 +205,17 @@ def auditor_suggestions(*, user: User, audit: Audit) -> list[dict]:
     standards = set(audit.cycle.standards.all())
     sectors = set(audit.cycle.organization.sectors.all())
     on_team = set(audit.team.values_list("auditor_id", flat=True))
+    # Of each candidate's sectors only the client's matter here: a CB's 300 auditors may
+    # hold thousands of sector qualifications between them.
     profiles = list(AuditorProfile.objects.select_related("user")
-                    .prefetch_related("standards", "sectors")
+                    .prefetch_related("standards", Prefetch(
+                        "sectors", queryset=Sector.objects.filter(
+                            pk__in=[sector.pk for sector in sectors])))
                     .filter(user__is_active=True,
                             user__staff_roles__role__in=staff_roles_with("audit"))
                     .exclude(user_id__in=on_team).distinct())
     # The team rules read every candidate's competence, declarations and calendar at once.
-    reads = ProgrammeReads([audit], users=[profile.user for profile in profiles])
+    reads = ProgrammeReads([audit], profiles=profiles)
     suggestions = []
     for profile in profiles:
         role = TeamMember.Role.LEAD if profile.is_lead_auditor else TeamMember.Role.MEMBER
