@@ -429,11 +429,15 @@ def free_qualified_auditors(audits: list[Audit]) -> dict[int, list[User]]:
     if not audits:
         return {}
     today = timezone.localdate()
-    profiles = list(AuditorProfile.objects.select_related("user").prefetch_related("standards")
+    profiles = list(AuditorProfile.objects.select_related("user")
                     .filter(user__is_active=True,
                             user__staff_roles__role__in=staff_roles_with("audit"))
                     .distinct())
     profiles.sort(key=lambda p: (not p.is_lead_auditor, p.user.email))
+    qualified: dict[int, set[int]] = {p.pk: set() for p in profiles}
+    for profile_id, standard_id in AuditorProfile.standards.through.objects.filter(
+            auditorprofile_id__in=qualified).values_list("auditorprofile_id", "standard_id"):
+        qualified[profile_id].add(standard_id)
     user_ids = [p.user_id for p in profiles]
     audit_ids = [a.pk for a in audits]
     cycle_standards: dict[int, set[int]] = {}
@@ -448,11 +452,16 @@ def free_qualified_auditors(audits: list[Audit]) -> dict[int, list[User]]:
     dated = [a for a in audits if a.start_date and a.end_date]
     busy: list[tuple[int, int, datetime.date, datetime.date]] = []
     if dated:
-        busy = list(TeamMember.objects.filter(
-            auditor_id__in=user_ids, audit__start_date__lte=max(a.end_date for a in dated),
-            audit__end_date__gte=min(a.start_date for a in dated))
-            .exclude(audit__status=Audit.Status.CANCELLED)
-            .values_list("auditor_id", "audit_id", "audit__start_date", "audit__end_date"))
+        # Each audit's own dates, not the span from the first to the last: audits to staff
+        # months apart would read every team place in between.
+        window = Q()
+        for audit in dated:
+            window |= Q(audit__start_date__lte=audit.end_date,
+                        audit__end_date__gte=audit.start_date)
+        busy = list(TeamMember.objects.filter(window, auditor_id__in=user_ids)
+                    .exclude(audit__status=Audit.Status.CANCELLED)
+                    .values_list("auditor_id", "audit_id", "audit__start_date",
+                                 "audit__end_date"))
     result: dict[int, list[User]] = {}
     for audit in audits:
         standards = cycle_standards.get(audit.cycle_id, set())
@@ -465,7 +474,7 @@ def free_qualified_auditors(audits: list[Audit]) -> dict[int, list[User]]:
                     if audit.start_date and audit.end_date else set())
         result[audit.pk] = [
             p.user for p in profiles
-            if (not standards or standards & {s.pk for s in p.standards.all()})
+            if (not standards or standards & qualified[p.pk])
             and p.user_id not in barred and p.user_id not in clashing
             and (audit.pk, p.user_id) not in on_team]
     return result
