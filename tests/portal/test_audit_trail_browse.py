@@ -1,11 +1,17 @@
 """CB administrators browse and filter the audit trail; nobody else sees it."""
 
+import datetime
+import zoneinfo
+
 import pytest
 from django.db import connection
+from django.test import override_settings
 from django.urls import reverse
 from factories import client_for
 
+from isocert.core.audit import record_event
 from isocert.core.models import AuditEvent
+from isocert.portal import selectors
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +54,6 @@ def test_the_api_lists_newest_first_and_pages_with_before_seq(ada, submitted):
 def _trail_of(count: int, ada):
     from django.db import transaction
 
-    from isocert.core.audit import record_event
 
     with transaction.atomic():
         for n in range(count):
@@ -89,3 +94,46 @@ def test_a_deep_page_of_the_trail_counts_and_skips_nothing(ada):
     trail_reads = [sql for sql in statements if "core_auditevent" in sql]
     assert trail_reads and not any("COUNT(" in sql.upper() or "OFFSET" in sql.upper()
                                    for sql in trail_reads)
+
+
+@override_settings(TIME_ZONE="Europe/Berlin")
+def test_the_date_filters_take_whole_days_in_the_portals_time_zone(ada):
+    """"From" and "To" are days of the portal's time zone, both included, read as a range
+    of the indexed time (not a date computed for every event)."""
+    _trail_of(4, ada)
+    berlin = zoneinfo.ZoneInfo("Europe/Berlin")
+    times = [datetime.datetime(2026, 3, 9, 23, 59, tzinfo=berlin),     # before From
+             datetime.datetime(2026, 3, 10, 0, 0, tzinfo=berlin),      # the first moment
+             datetime.datetime(2026, 3, 11, 23, 59, 59, tzinfo=berlin),  # the last day
+             datetime.datetime(2026, 3, 12, 0, 0, tzinfo=berlin)]      # after To
+    events = list(AuditEvent.objects.filter(action="test.event.recorded").order_by("seq"))
+    for event, moment in zip(events, times, strict=True):
+        AuditEvent.objects.filter(pk=event.pk).update(created_at=moment)
+    page = client_for(ada).get(reverse("audit_trail"),
+                               {"date_from": "2026-03-10", "date_to": "2026-03-11"})
+    assert [e.seq for e in page.context["page"]] == [events[2].seq, events[1].seq]
+
+
+def test_a_filtered_trail_is_counted_up_to_the_cap(ada, monkeypatch):
+    """A filter matching more than ``TRAIL_COUNT_CAP`` events shows the newest of them and
+    says so; the count stops at the cap (a COUNT over a LIMIT)."""
+    monkeypatch.setattr(selectors, "TRAIL_COUNT_CAP", 5)
+    monkeypatch.setattr(selectors, "TRAIL_PAGE_SIZE", 2)
+    _trail_of(8, ada)
+    client = client_for(ada)
+    newest = list(AuditEvent.objects.filter(action="test.event.recorded")
+                  .order_by("-seq").values_list("seq", flat=True))
+    first = client.get(reverse("audit_trail"), {"action": "test."})
+    assert first.context["page"].paginator.num_pages == 3
+    assert 'data-testid="trail-capped"' in first.content.decode()
+    last = client.get(reverse("audit_trail"), {"action": "test.", "page": 3})
+    assert [e.seq for e in last.context["page"]] == newest[4:5]
+    # Under the cap: every match counted, no notice.
+    for n in range(3):
+        record_event(actor=ada, action="test.other.recorded", object_type="test.thing",
+                     object_id=n)
+    few = client.get(reverse("audit_trail"), {"action": "test.other."})
+    assert few.context["page"].paginator.count == 3
+    assert 'data-testid="trail-capped"' not in few.content.decode()
+    assert client.get(reverse("audit_trail"), {"actor": "nobody-like-this"}).context[
+        "page"].paginator.count == 0

@@ -25,7 +25,7 @@ from isocert.registration.selectors import (
 from .client_work import client_work
 from .journey import journeys_for_organization
 from .queues import dashboard_summary, queues_for, work_page
-from .selectors import audit_event_page, audit_events
+from .selectors import TRAIL_COUNT_CAP, audit_event_page, audit_events
 
 JOURNEY = [
     ("Gap analysis", "Compare your management system with every clause of the standard."),
@@ -134,7 +134,7 @@ def audit_trail(request):
                             events=events)
     return render(request, "portal/audit_trail.html", {
         "form": form, "page": page,
-        "query": query.urlencode(),
+        "query": query.urlencode(), "cap": f"{TRAIL_COUNT_CAP:,}",
     })
 
 
