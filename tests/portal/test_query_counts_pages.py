@@ -14,12 +14,12 @@ import queues_helpers as make
 from certification_helpers import DECIDED, certified_cycle, closed_audit, decision_ready_cycle
 from django.utils import timezone
 from factories import client_for, complete_application_data, make_user
-from programme_helpers import quoted_application
+from programme_helpers import auditor, cycle_for, quoted_application
 from test_query_counts import assert_flat
 
 from isocert.accounts.models import Membership
 from isocert.accounts.services import add_site
-from isocert.audits.models import Audit
+from isocert.audits.models import Audit, TeamMember
 from isocert.catalog.models import Standard
 from isocert.certification.models import (
     CertificateRevision,
@@ -104,6 +104,33 @@ def test_application_and_review_pages_do_not_grow_with_sites_standards_messages_
         "application (client)": (client_for(alice), f"/applications/{application.pk}/"),
         "review detail": (client_for(rita), f"/review/{application.pk}/"),
     }, add, few=1, many=4)
+
+
+def test_cycle_page_does_not_grow_with_audits_teams_and_sites(nordlicht, alice, rita, adam):
+    """The cycle's five audits and more (special audits), each with a team of a lead and
+    members (Adam among them) and the organization's sites; as the CB, the client and an
+    auditor see it."""
+    cycle = cycle_for(nordlicht, alice, rita)
+
+    def add(n):
+        for _ in range(n):
+            i = next(_numbers)
+            _site(nordlicht, alice, f"Plant {i}")
+            make.audit(nordlicht, kind="short_notice", start=30 + i, in_cycle=cycle,
+                       lead=auditor(f"lead{i}@cb.example", f"Lead {i}", lead=True))
+        for audit in cycle.audits.all():
+            audit.sites.set(nordlicht.sites.all())
+            TeamMember.objects.get_or_create(audit=audit, auditor=adam, role="member")
+            for _ in range(n):
+                TeamMember.objects.create(audit=audit, role="member", auditor=auditor(
+                    f"member{next(_numbers)}@cb.example", "Member"))
+
+    url = f"/cycles/{cycle.pk}/"
+    assert_flat({
+        "cycle detail (CB)": (client_for(rita), url),
+        "cycle detail (client)": (client_for(alice), url),
+        "cycle detail (auditor)": (client_for(adam), url),
+    }, add, few=2, many=6)
 
 
 def test_decision_queue_does_not_grow_with_cycles_awaiting_decision(nordlicht, alice, rita,
