@@ -76,9 +76,7 @@ def cycle_start(request, pk):
 
 
 def _cycle_page(request, cycle, *, status: int = 200, special_form=None):
-    audits = list(selectors.cycle_audits(user=request.user, cycle=cycle))
-    for audit in audits:
-        audit.cb_side = selectors.is_cb_side(request.user, audit)
+    audits = selectors.cycle_audits(user=request.user, cycle=cycle)
     return render(request, "audits/programme/cycle_detail.html", {
         "cycle": cycle, "audits": audits,
         "previous_cycle": selectors.previous_cycle(user=request.user, cycle=cycle),
