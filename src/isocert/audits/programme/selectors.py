@@ -77,18 +77,10 @@ def cycle_get(*, user: User, pk) -> CertificationCycle:
 
 
 def cycle_audits(*, user: User, cycle: CertificationCycle) -> list[Audit]:
-    """The audits of a cycle this user may see (an auditor: only theirs), with their sites
-    and ``cb_side`` (``is_cb_side``) read for all of them at once (the cycle page: issue
-    #19)."""
-    audits = list(audits_for_user(user=user).filter(cycle=cycle).order_by("pk")
-                  .prefetch_related("sites"))
-    sees_all = _sees_all(user)
-    on_team = set() if sees_all or not audits else set(
-        TeamMember.objects.filter(audit__in=audits, auditor=user)
-        .values_list("audit_id", flat=True))
-    for audit in audits:
-        audit.cb_side = sees_all or audit.pk in on_team
-    return audits
+    """The audits of a cycle this user may see (an auditor: only theirs), with what the
+    cycle page shows of each read for all of them at once (``audits_with_details``)."""
+    return audits_with_details(
+        user=user, audits=audits_for_user(user=user).filter(cycle=cycle).order_by("pk"))
 
 
 def cycles_with_audits(*, user: User,
