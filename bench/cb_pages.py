@@ -71,6 +71,10 @@ def pages():
     reviewed = Application.objects.exclude(status="draft").order_by("-pk").first()
     audit = (Audit.objects.filter(team__auditor=users["adam"], kind="stage2")
              .order_by("-pk").first())
+    # The heaviest checklist: ISO/IEC 27001 with its Annex A controls.
+    isms = (Audit.objects.filter(team__auditor=users["adam"], kind="stage2",
+                                 cycle__standards__code="ISO/IEC 27001")
+            .order_by("-pk").first())
     cycle = (CertificationCycle.objects.filter(decisions__isnull=True, audits__kind="stage2",
                                                audits__status="closed")
              .order_by("-pk").first())
@@ -98,6 +102,8 @@ def pages():
         ("cycle detail", "rita", f"/cycles/{audit.cycle_id}/"),
         ("audit planning", "rita", f"/audits/{audit.pk}/planning/"),
         ("audit conduct", "adam", f"/audits/{audit.pk}/conduct/"),
+        ("audit conduct (ISO/IEC 27001)", "adam",
+         f"/audits/{isms.pk}/conduct/" if isms else None),
         ("audit findings", "adam", f"/audits/{audit.pk}/findings/"),
         ("audit report", "adam", f"/audits/{audit.pk}/report/"),
         ("decision queue", "dora", "/cb/decisions/"),

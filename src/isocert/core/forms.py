@@ -1,6 +1,24 @@
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
 
 from .errors import DomainError
+
+
+class LongSelect(forms.Select):
+    """A select of hundreds of options (a standard's clauses with ISO/IEC 27001's Annex A)
+    drawn in Python. Django's ``Select`` draws every option through two template includes:
+    two clause menus were half the time of the ISO/IEC 27001 conduct page (issue #19).
+    The same markup as ``Select`` (attributes, ``selected``), without option groups."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = format_html_join("", "<option value=\"{}\"{}>{}</option>", (
+            (option["value"], flatatt(option["attrs"]), option["label"])
+            for _group, group_options, _index in widget["optgroups"]
+            for option in group_options))
+        return format_html("<select name=\"{}\"{}>{}</select>", widget["name"],
+                           flatatt(widget["attrs"]), options)
 
 
 def add_domain_error(form: forms.Form, exc: DomainError, field_map: dict | None = None) -> None:

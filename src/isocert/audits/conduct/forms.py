@@ -2,6 +2,8 @@
 
 from django import forms
 
+from isocert.core.forms import LongSelect
+
 from ..programme.models import Audit
 from .common import audit_clauses, audit_sites
 from .findings import REVIEW_DECISION_CHOICES
@@ -28,7 +30,7 @@ class CoverageForm(forms.Form):
 class RecordForm(forms.Form):
     kind = forms.ChoiceField(choices=AuditRecord.Kind.choices)
     text = forms.CharField(label="What you saw", widget=forms.Textarea(attrs=TEXT))
-    clause_id = forms.ChoiceField(required=False, label="Clause")
+    clause_id = forms.ChoiceField(required=False, label="Clause", widget=LongSelect)
     site_id = forms.ChoiceField(required=False, label="Site")
     file = forms.FileField(required=False, label="Evidence file",
                            help_text="PDF, Office document or photo; CB working papers, not "
@@ -45,7 +47,7 @@ class FindingForm(forms.Form):
     # No grade is preselected: the auditor chooses one (a default would grade a finding
     # nobody graded; the grades and what each asks of the client: ISO/IEC 17021-1 §9.4.9).
     grade = forms.ChoiceField(choices=[("", "Choose a grade…"), *Finding.Grade.choices])
-    clause_id = forms.ChoiceField(label="Clause")
+    clause_id = forms.ChoiceField(label="Clause", widget=LongSelect)
     statement = forms.CharField(widget=forms.Textarea(attrs=TEXT),
                                 help_text="The requirement and how it is not met.")
     objective_evidence = forms.CharField(widget=forms.Textarea(attrs=TEXT))
