@@ -151,7 +151,11 @@ def application_timeline(*, user: User, application: Application) -> list[AuditE
     events = list(
         AuditEvent.objects.filter(
             Q(object_type="registration.application", object_id=str(application.pk))
+            # Its documents' and quotations' events name it in the payload; they carry the
+            # organization too, whose index narrows them before the payload is read (a
+            # CB's quotation events are tens of thousands: issue #19).
             | Q(object_type__in=("registration.applicationdocument", "registration.quotation"),
+                organization_id=application.organization_id,
                 payload__application=application.pk)
         ).order_by("seq")
     )
