@@ -14,7 +14,9 @@ from openpyxl import load_workbook
 from registry_io_helpers import audited_cycle, make_certificate
 
 from isocert.certification.models import Certificate
-from isocert.registry import certsearch
+from isocert.core.files import open_stored
+from isocert.core.models import AuditEvent
+from isocert.registry import certsearch, selectors, services
 
 pytestmark = pytest.mark.django_db
 
@@ -120,6 +122,31 @@ def test_the_ict_column_reads_each_chunk_with_one_query(nordlicht):
     with CaptureQueriesContext(connection) as plain:
         list(certsearch.export_rows())
     assert len(plain.captured_queries) == two - 1  # one query more for the column
+
+
+def test_a_prepared_export_with_ict_is_stored_named_and_audited(registry, ada):
+    export = services.create_registry_export(fmt="csv", with_ict=True, actor=ada)
+
+    assert export.with_ict and export.rows == 3
+    with open_stored(export.file) as fh:
+        header = fh.read().decode().splitlines()[0]
+    assert header.split(",") == [*certsearch.COLUMNS, certsearch.COL_ICT]
+    queued = AuditEvent.objects.get(action="certification.registry.export_queued")
+    assert queued.payload == {"format": "csv", "with_ict": True}
+    assert selectors.export_file_name(export).endswith("-ict.csv")
+
+
+def test_a_prepared_export_without_ict_says_so(registry, ada):
+    export = services.create_registry_export(fmt="xlsx", actor=ada)
+
+    assert not export.with_ict
+    with open_stored(export.file) as fh:
+        header = next(load_workbook(io.BytesIO(fh.read()), read_only=True).active.iter_rows(
+            values_only=True))
+    assert list(header) == certsearch.COLUMNS
+    queued = AuditEvent.objects.get(action="certification.registry.export_queued")
+    assert queued.payload == {"format": "xlsx", "with_ict": False}
+    assert not selectors.export_file_name(export).endswith("-ict.xlsx")
 
 
 def test_the_export_command_adds_the_column_when_asked(registry, tmp_path):
