@@ -5,7 +5,9 @@ import datetime
 import io
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from queues_helpers import cycle
 
+from isocert.audits.models import Audit, CertificationCycle, RemoteAudit
 from isocert.certification.models import Certificate, CertificateSite, CertificateStandard
 from isocert.certification.names import name_key
 from isocert.registry.certsearch import COLUMNS
@@ -33,6 +35,23 @@ def make_certificate(number: str, *, name="Nordlicht Aluminium GmbH", status="Ac
                                        name=site_name, address=address, city=city,
                                        postcode=postcode, country=country)
     return certificate
+
+
+def audited_cycle(organization, audits=()) -> CertificationCycle:
+    """A cycle of ``organization`` with ``audits``: (kind, status, start date, remote share
+    or None for on site, ICT used). The remote arrangement is written as
+    ``record_remote_assessment`` leaves it (its own tests cover the service)."""
+    result = cycle(organization)
+    for kind, status, start, share, ict_used in audits:
+        audit = Audit.objects.create(cycle=result, kind=kind, status=status, start_date=start,
+                                     end_date=start)
+        if share is not None:
+            RemoteAudit.objects.create(
+                audit=audit, ict_used=ict_used, remote_share_percent=share,
+                connectivity="Fibre, phone as fallback.", confidentiality="No recording.",
+                visible_remotely="Documents, interviews.",
+                not_visible_remotely="The foundry floor.", feasible=True)
+    return result
 
 
 def row(n: int, **overrides) -> dict:

@@ -104,3 +104,35 @@ def test_clients_and_other_staff_cannot_export(request, who, ada, api_client):
                      client.get(f"/api/v1/registry/exports/{export.pk}/download")):
         assert (response.status_code, response.json()) == (404, NOT_FOUND)
     assert RegistryExport.objects.count() == 1
+
+
+def test_an_export_with_the_ict_column_is_requested_and_shown(
+        rita, api_client, django_capture_on_commit_callbacks):
+    make_certificate("NL-1")
+    client = api_client(rita)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        created = client.post("/api/v1/registry/exports", {"format": "csv", "with_ict": True},
+                              content_type="application/json")
+        plain = client.post("/api/v1/registry/exports", {"format": "csv"},
+                            content_type="application/json")
+    assert (created.status_code, created.json()["with_ict"]) == (202, True)
+    assert (plain.status_code, plain.json()["with_ict"]) == (202, False)
+    listed = {e["id"]: e["with_ict"] for e in client.get("/api/v1/registry/exports").json()}
+    assert listed == {created.json()["id"]: True, plain.json()["id"]: False}
+    done = client.get(f"/api/v1/registry/exports/{created.json()['id']}").json()
+    download = client.get(done["download_url"])
+    header = b"".join(download.streaming_content).decode().splitlines()[0]
+    assert header.endswith(",Remote auditing (ICT)")
+    assert download["Content-Disposition"].endswith('-ict.csv"')
+
+
+@pytest.mark.parametrize("value", ["maybe", [True], {"on": 1}])
+def test_a_with_ict_that_is_no_boolean_is_a_422(ada, api_client, value):
+    response = api_client(ada).post("/api/v1/registry/exports",
+                                    {"format": "csv", "with_ict": value},
+                                    content_type="application/json")
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid" and list(error["fields"]) == ["with_ict"]
+    assert not RegistryExport.objects.exists()

@@ -139,7 +139,7 @@ def test_only_registry_staff_may_request_an_export(alice, dora):
 def test_a_failing_export_is_marked_failed_with_its_reason(registry, ada, monkeypatch):
     export = services.request_registry_export(fmt="csv", actor=ada)
 
-    def broken(rows, fh):
+    def broken(rows, fh, columns):
         raise OSError("disk full")
 
     monkeypatch.setattr(runs, "write_csv", broken)
@@ -159,12 +159,12 @@ def test_an_export_runs_once_and_reports_its_progress(registry, ada, monkeypatch
     seen = []
     real = certsearch.write_csv
 
-    def watching(rows, fh):
+    def watching(rows, fh, columns):
         def rows_seen():
             for row in rows:
                 yield row
                 seen.append(RegistryExport.objects.get(pk=export.pk).rows)
-        return real(rows_seen(), fh)
+        return real(rows_seen(), fh, columns)
 
     monkeypatch.setattr(runs, "write_csv", watching)
     done = services.run_registry_export(export_id=export.pk)

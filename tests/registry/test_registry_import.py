@@ -6,7 +6,14 @@ import io
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from registry_io_helpers import csv_text, csv_upload, import_text, make_certificate, row
+from registry_io_helpers import (
+    audited_cycle,
+    csv_text,
+    csv_upload,
+    import_text,
+    make_certificate,
+    row,
+)
 
 from isocert.certification.models import (
     Certificate,
@@ -235,6 +242,77 @@ def test_columns_may_come_in_any_order(ada, django_capture_on_commit_callbacks):
                                      capture=django_capture_on_commit_callbacks)
     assert certificate_import.status == "done"
     assert Certificate.objects.get().number == "CB-00001"
+
+
+# --- the export's optional ICT column (issue #17) --------------------------------------------------
+
+WITH_ICT = [*certsearch.COLUMNS, certsearch.COL_ICT]
+
+
+def test_the_header_accepts_the_optional_ict_column_and_nothing_else():
+    assert certsearch.header_problem(WITH_ICT) == ""
+    assert certsearch.header_problem([certsearch.COL_ICT, *certsearch.COLUMNS]) == ""
+    assert certsearch.header_problem([*WITH_ICT, certsearch.COL_ICT]) == (
+        "repeated columns: Remote auditing (ICT)")
+    assert certsearch.header_problem([*WITH_ICT, "Audit method"]) == (
+        "unknown columns: Audit method")
+    assert certsearch.header_problem([certsearch.COL_ICT]).startswith(
+        "missing columns: Certification identity number")
+
+
+def test_the_ict_column_is_ignored_by_the_import(ada, django_capture_on_commit_callbacks):
+    text = csv_text([row(1, **{certsearch.COL_ICT: "Stage 2 audit 20260302: 30 % remote"}),
+                     row(2)], columns=WITH_ICT)
+    certificate_import = import_text(text, actor=ada, capture=django_capture_on_commit_callbacks)
+    assert certificate_import.status == "done", certificate_import.errors
+    assert sorted(Certificate.objects.values_list("number", "cycle")) == [
+        ("CB-00001", None), ("CB-00002", None)]
+
+
+def test_a_file_with_the_ict_column_names_its_problems_by_column(
+        ada, django_capture_on_commit_callbacks):
+    # ``explain`` counts the file's own width (23 columns with the ICT column).
+    good = csv_text([row(1)], columns=WITH_ICT).splitlines()
+    short = good[1].rsplit(",", 1)[0]
+    text = csv_text([row(2, **{"Certified entity country": "XX"})], columns=WITH_ICT)
+    certificate_import = import_text("\r\n".join([*text.splitlines(), short]) + "\r\n",
+                                     actor=ada, capture=django_capture_on_commit_callbacks)
+    assert certificate_import.status == "failed"
+    assert certificate_import.errors == [
+        {"line": 2, "field": "Certified entity country",
+         "message": "Unknown country code 'XX' (ISO 3166-1 alpha-2)."},
+        {"line": 3, "field": "", "message": "Expected 23 columns, found 22."}]
+
+
+def test_an_export_with_the_ict_column_imports_back_unchanged(
+        ada, nordlicht, django_capture_on_commit_callbacks):
+    make_certificate("R-1", cycle=audited_cycle(nordlicht, [
+        ("stage2", "closed", datetime.date(2026, 3, 2), 30, "=Video conference; drone")]))
+    make_certificate("R-2", cycle=audited_cycle(nordlicht, [
+        ("stage2", "closed", datetime.date(2026, 3, 2), None, "")]))
+    make_certificate("R-3", name="Ørsted Façades A/S", status="Withdrawn", sectors=())
+
+    def snapshot():
+        return [(c.number, c.identity_number, c.status, c.entity_id, c.organization_name,
+                 c.organization_country, c.organization_address, c.legal_identifier,
+                 c.standards, c.sectors, c.scope, c.original_issue_date, c.issue_date,
+                 c.expiry_date, c.confidential,
+                 list(c.sites.values_list("position", "name", "address", "city", "postcode",
+                                          "country")))
+                for c in Certificate.objects.order_by("number")]
+
+    before = snapshot()
+    exported = io.StringIO()
+    certsearch.write_csv(certsearch.export_rows(with_ict=True), exported, WITH_ICT)
+    assert "Stage 2 audit 20260302: 30 % remote (=Video conference, drone)" in (
+        exported.getvalue())
+    Certificate.objects.all().delete()
+
+    certificate_import = import_text(exported.getvalue(), actor=ada,
+                                     capture=django_capture_on_commit_callbacks)
+
+    assert certificate_import.status == "done", certificate_import.errors
+    assert snapshot() == before
 
 
 def test_import_certificates_command(tmp_path, db):

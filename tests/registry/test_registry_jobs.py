@@ -155,7 +155,7 @@ def test_a_worker_stopped_during_an_export_leaves_it_failed_not_running(ada, mon
     make_certificate("NL-1")
     export = services.request_registry_export(fmt="csv", actor=ada)
 
-    def stopped(rows, fh):
+    def stopped(rows, fh, columns):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(runs, "write_csv", stopped)
@@ -213,13 +213,13 @@ def test_an_export_given_up_while_it_ran_stores_no_verdict_of_its_own(ada, monke
     export = services.request_registry_export(fmt="csv", actor=ada)
     real = certsearch.write_csv
 
-    def watched(rows, fh):
+    def watched(rows, fh, columns):
         def given_up_after_the_first():
             for n, values in enumerate(rows):
                 if n == 1:
                     fail_stale_registry_jobs(minutes=0)
                 yield values
-        return real(given_up_after_the_first(), fh)
+        return real(given_up_after_the_first(), fh, columns)
 
     monkeypatch.setattr(runs, "write_csv", watched)
     result = services.run_registry_export(export_id=export.pk)

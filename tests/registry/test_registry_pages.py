@@ -155,3 +155,28 @@ def test_every_cell_of_the_problem_report_csv_is_neutralised(ada, refused, api_c
 
     assert b"".join(report.streaming_content).decode().splitlines()[1] == (
         '2,Certified entity name,"\'=HYPERLINK(""http://evil.example"",""x"") is not allowed."')
+
+
+def test_the_export_form_offers_the_ict_column_and_the_table_says_which_have_it(
+        rita, api_client, django_capture_on_commit_callbacks):
+    make_certificate("NL-1")
+    client = api_client(rita)
+
+    page = client.get("/cb/registry/").content.decode()
+    assert ('<input id="f-with-ict" type="checkbox" name="with_ict" value="1">' in page
+            and '<label for="f-with-ict">Add a column showing where remote auditing (ICT) '
+                'was used' in page)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/cb/registry/exports/new/", {"format": "csv", "with_ict": "1"})
+        client.post("/cb/registry/exports/new/", {"format": "xlsx"})
+    assert "Export queued (CSV, with the ICT column)" in client.get(
+        response["Location"]).content.decode()
+    assert sorted(RegistryExport.objects.values_list("format", "with_ict")) == [
+        ("csv", True), ("xlsx", False)]
+    table = client.get("/cb/registry/exports/").content.decode()
+    assert table.count('data-testid="export-with-ict"') == 1
+    with_ict = RegistryExport.objects.get(with_ict=True)
+    download = client.get(f"/cb/registry/exports/{with_ict.pk}/download/")
+    assert b"".join(download.streaming_content).decode().splitlines()[0].endswith(
+        ",Remote auditing (ICT)")

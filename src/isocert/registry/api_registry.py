@@ -41,11 +41,17 @@ class RegistryImportOut(Schema):
 
 class ExportIn(Schema):
     format: Literal["xlsx", "csv"]
+    with_ict: bool = Field(False, description="Add the column `Remote auditing (ICT)` after "
+                           "CertSearch's: where ICT was used in the audits of each "
+                           "certificate's cycle (IAF MD 4:2022 §4.2), `None: audited on site`, "
+                           "or empty for a certificate imported from earlier records. Not a "
+                           "CertSearch field (IAF MD 28): leave it off for the upload.")
 
 
 class ExportOut(Schema):
     id: int
     format: str
+    with_ict: bool = Field(..., description="The file has the column `Remote auditing (ICT)`.")
     status: str = Field(..., description="queued, running, done or failed")
     attempt: int = Field(..., description="1, and one more each time it is retried.")
     total_rows: int = Field(..., description="Certificates to write (set when it starts).")
@@ -61,7 +67,8 @@ class ExportOut(Schema):
 
 def _export_out(export) -> dict:
     done = export.file_id is not None
-    return {"id": export.pk, "format": export.format, "status": export.status,
+    return {"id": export.pk, "format": export.format, "with_ict": export.with_ict,
+            "status": export.status,
             "attempt": export.attempt, "total_rows": export.total_rows, "rows": export.rows,
             "error": export.error,
             "size": export.file.size if done else None,
@@ -98,8 +105,8 @@ def list_exports(request):
                          "`GET /registry/exports/{export_id}` until `status` is `done`, "
                          "then follow `download_url`.")
 def create_export(request, data: ExportIn):
-    return Status(202, _export_out(services.request_registry_export(fmt=data.format,
-                                                                       actor=request.auth)))
+    return Status(202, _export_out(services.request_registry_export(
+        fmt=data.format, with_ict=data.with_ict, actor=request.auth)))
 
 
 @router.get("/registry/exports/{export_id}", response=ExportOut,

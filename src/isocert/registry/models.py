@@ -73,6 +73,10 @@ class RegistryExport(models.Model):
         FAILED = "failed", "Failed"
 
     format = models.CharField(max_length=4, choices=Format.choices)
+    with_ict = models.BooleanField(
+        default=False, help_text="Adds the column 'Remote auditing (ICT)' after CertSearch's: "
+        "where ICT was used in each certificate's audits (IAF MD 4:2022 §4.2). Not a "
+        "CertSearch field (IAF MD 28): off, the file is exactly the template.")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
     file = models.ForeignKey("core.StoredFile", null=True, blank=True,
                              on_delete=models.PROTECT, related_name="+")

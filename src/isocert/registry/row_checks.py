@@ -102,7 +102,8 @@ class RowChecker:
         self.sectors = frozenset(str(code) for code in Sector.objects.values_list("code",
                                                                                   flat=True))
         self.name_key = name_key
-        # Values in COLUMNS order, whatever the file's column order.
+        # Values in COLUMNS order, whatever the file's column order; an optional column
+        # (``OPTIONAL_COLUMNS``: the export's ICT column) is not read.
         self.in_order = operator.itemgetter(*(self.index[c] for c in COLUMNS))
         # Dates, standards and sectors repeat across a registry: each text is checked once.
         self.date_cache: dict[str, str] = {}

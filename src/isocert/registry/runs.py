@@ -30,6 +30,7 @@ from .bulk import (
     _Inserter,
 )
 from .certsearch import (
+    export_columns,
     export_rows,
     write_csv,
     write_xlsx,
@@ -79,20 +80,23 @@ def store_path(path: Path, content_type: str) -> StoredFile:
 EXPORT_PROGRESS_EVERY = 20_000  # rows between two progress updates of the export row
 
 
-def queue_export(fmt: str, actor) -> RegistryExport:
+def queue_export(fmt: str, actor, with_ict: bool = False) -> RegistryExport:
+    """A queued export; ``with_ict`` adds the optional column "Remote auditing (ICT)"
+    (``certsearch.COL_ICT``, IAF MD 4:2022 §4.2), not part of CertSearch's template."""
     if fmt not in RegistryExport.Format.values:
         raise InvalidInput("Choose xlsx or csv.", fields={"format": "Choose xlsx or csv."})
     fail_stale_registry_jobs()  # a job stuck since its worker died is not left "running"
-    export = RegistryExport.objects.create(format=fmt, created_by=actor)
+    export = RegistryExport.objects.create(format=fmt, with_ict=bool(with_ict),
+                                           created_by=actor)
     record_event(actor=actor, action="certification.registry.export_queued", obj=export, object_type=audit_type(export),
-                 payload={"format": fmt})
+                 payload={"format": fmt, "with_ict": export.with_ict})
     return export
 
 
-def create_registry_export(*, fmt: str, actor) -> RegistryExport:
+def create_registry_export(*, fmt: str, with_ict: bool = False, actor) -> RegistryExport:
     """Queue an export and prepare it in this process (the monthly task, commands)."""
     with transaction.atomic():
-        export = queue_export(fmt, actor)
+        export = queue_export(fmt, actor, with_ict)
     return run_registry_export(export_id=export.pk)
 
 
@@ -131,15 +135,16 @@ def _counted(rows: Iterable[list[str]], export: RegistryExport) -> Iterator[list
 
 def _write_export(export: RegistryExport) -> RegistryExport:
     fmt = export.format
+    columns = export_columns(with_ict=export.with_ict)
     with tempfile.TemporaryDirectory(prefix="isocert-export-") as tmp:
         path = Path(tmp) / f"export.{fmt}"
-        rows = _counted(export_rows(), export)
+        rows = _counted(export_rows(with_ict=export.with_ict), export)
         if fmt == RegistryExport.Format.CSV:
             with open(path, "w", encoding="utf-8", newline="") as fh:
-                count = write_csv(rows, fh)
+                count = write_csv(rows, fh, columns)
         else:
             with open(path, "wb") as fh:
-                count = write_xlsx(rows, fh)
+                count = write_xlsx(rows, fh, columns)
         with transaction.atomic():
             settle(export, status=RegistryExport.Status.DONE, rows=count, total_rows=count,
                    file=store_path(path, CONTENT_TYPES[fmt]))

@@ -50,7 +50,10 @@ def registry_import_get(*, user, pk: int) -> CertificateImport:
 
 
 def export_file_name(export: RegistryExport) -> str:
-    return f"certsearch-{export.created_at:%Y-%m-%d-%H%M}.{export.format}"
+    """``certsearch-2026-03-01-0300.csv``; ``-ict`` before the extension when the file has the
+    optional ICT column (not CertSearch's template)."""
+    ict = "-ict" if export.with_ict else ""
+    return f"certsearch-{export.created_at:%Y-%m-%d-%H%M}{ict}.{export.format}"
 
 
 # --- work queues (composed by the portal's work page and dashboard: docs/work-queues.md) ---

@@ -45,12 +45,13 @@ __all__ = ["create_registry_export", "run_import", "run_registry_export"]
 
 
 @transaction.atomic
-def request_registry_export(*, fmt: str, actor) -> RegistryExport:
+def request_registry_export(*, fmt: str, with_ict: bool = False, actor) -> RegistryExport:
     """Queue an export of the whole registry in the CertSearch layout (``xlsx`` or
     ``csv``) for the task worker ("Prepare export now", the API): a registry of a million
-    certificates takes minutes to write, longer than a request may."""
+    certificates takes minutes to write, longer than a request may. ``with_ict`` adds the
+    optional column "Remote auditing (ICT)" (IAF MD 4:2022 §4.2; not a CertSearch field)."""
     ensure_registry_exporter(actor)
-    export = queue_export(fmt, actor)
+    export = queue_export(fmt, actor, with_ict)
     transaction.on_commit(lambda: prepare_registry_export.enqueue(export_id=export.pk))
     return export
 

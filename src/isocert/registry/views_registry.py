@@ -44,11 +44,13 @@ def registry_export_create(request):
         return HttpResponseNotAllowed(["POST"])
     try:
         export = services.request_registry_export(fmt=request.POST.get("format", ""),
+                                                     with_ict=request.POST.get("with_ict") == "1",
                                                      actor=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Export queued ({export.get_format_display()}): it is "
+        ict = ", with the ICT column" if export.with_ict else ""
+        messages.success(request, f"Export queued ({export.get_format_display()}{ict}): it is "
                                    "prepared in the background and listed below when ready.")
     return redirect("registry_home")
 

@@ -14,19 +14,25 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["xlsx", "csv"], default="csv")
         parser.add_argument("--output", help="File to write (default: standard output, CSV "
                                              "only).")
+        parser.add_argument("--with-ict", action="store_true",
+                            help="Add the column 'Remote auditing (ICT)': where ICT was used "
+                                 "in each certificate's audits (IAF MD 4:2022 §4.2). Not a "
+                                 "CertSearch field: leave it off for the CertSearch upload.")
 
     def handle(self, *args, **options):
-        fmt, output = options["format"], options["output"]
+        fmt, output, with_ict = options["format"], options["output"], options["with_ict"]
+        rows = certsearch.export_rows(with_ict=with_ict)
+        columns = certsearch.export_columns(with_ict=with_ict)
         if not output:
             if fmt != "csv":
                 raise CommandError("An Excel workbook needs --output FILE.")
-            rows = certsearch.write_csv(certsearch.export_rows(), self.stdout)
-            sys.stderr.write(f"{rows} certificates\n")
+            count = certsearch.write_csv(rows, self.stdout, columns)
+            sys.stderr.write(f"{count} certificates\n")
             return
         if fmt == "csv":
             with open(output, "w", encoding="utf-8", newline="") as fh:
-                rows = certsearch.write_csv(certsearch.export_rows(), fh)
+                count = certsearch.write_csv(rows, fh, columns)
         else:
             with open(output, "wb") as fh:
-                rows = certsearch.write_xlsx(certsearch.export_rows(), fh)
-        self.stderr.write(self.style.SUCCESS(f"Wrote {rows} certificates to {output}."))
+                count = certsearch.write_xlsx(rows, fh, columns)
+        self.stderr.write(self.style.SUCCESS(f"Wrote {count} certificates to {output}."))
