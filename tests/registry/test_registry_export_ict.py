@@ -30,7 +30,9 @@ def registry(nordlicht):
     audited on site, and imported from the CB's earlier records (no cycle)."""
     remote = audited_cycle(nordlicht, [
         # Recorded first, held last: the column follows the dates, not the records.
-        ("surveillance1", "planned", datetime.date(2027, 2, 15), 50, "Video conference"),
+        ("surveillance1", "closed", datetime.date(2026, 11, 16), 50, "Video conference"),
+        # Planned remote: not used yet, not listed.
+        ("surveillance2", "planned", datetime.date(2027, 11, 15), 100, "Video conference"),
         ("stage1", "closed", datetime.date(2026, 1, 12), None, ""),
         ("stage2", "closed", MARCH_2, 30, "Video  conference,\n screen sharing | drone; live"),
         ("short_notice", "cancelled", datetime.date(2026, 6, 1), 100, "Telephone"),
@@ -61,12 +63,13 @@ def test_with_ict_each_row_says_where_ict_was_used(registry):
     rows = {r["Certificate number"]: r for r in _csv(with_ict=True)}
 
     assert list(rows["NL-REMOTE"]) == [*certsearch.COLUMNS, "Remote auditing (ICT)"]
-    # Date order, the cancelled audit left out, the on-site stage 1 not listed; the ICT text
+    # Date order, the cancelled and the planned audits left out, the on-site stage 1 not
+    # listed; the ICT text
     # on one line without the file's separators.
     assert rows["NL-REMOTE"]["Remote auditing (ICT)"] == (
         "Stage 2 audit 20260302: 30 % remote (Video conference, screen sharing / drone, live); "
-        "Surveillance 1 audit 20270215: 50 % remote (Video conference)")
-    assert rows["NL-ONSITE"]["Remote auditing (ICT)"] == "None: audited on site"
+        "Surveillance 1 audit 20261116: 50 % remote (Video conference)")
+    assert rows["NL-ONSITE"]["Remote auditing (ICT)"] == "None: held on site"
     assert rows["NL-IMPORTED"]["Remote auditing (ICT)"] == ""
     # The template's columns are the same as without the column.
     without = {r["Certificate number"]: r for r in _csv(with_ict=False)}

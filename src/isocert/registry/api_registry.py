@@ -43,7 +43,7 @@ class ExportIn(Schema):
     format: Literal["xlsx", "csv"]
     with_ict: bool = Field(False, description="Add the column `Remote auditing (ICT)` after "
                            "CertSearch's: where ICT was used in the audits of each "
-                           "certificate's cycle (IAF MD 4:2022 §4.2), `None: audited on site`, "
+                           "certificate's cycle (IAF MD 4:2022 §4.2), `None: held on site`, "
                            "or empty for a certificate imported from earlier records. Not a "
                            "CertSearch field (IAF MD 28): leave it off for the upload.")
 

@@ -155,7 +155,7 @@ def _export_row(cert: tuple, sites: list[tuple]) -> list[str]:
 # (ICT)", "None: held on site"); it reads one audit at a time with its plan sessions, the
 # export reads a whole chunk's cycles in one query, so the line is written here.
 
-ICT_NONE = "None: audited on site"
+ICT_NONE = "None: held on site"
 _ICT_FIELDS = ("cycle_id", "kind", "start_date", "target_date",
                "remote__remote_share_percent", "remote__ict_used")
 
@@ -167,14 +167,15 @@ def _ict_text(text: str) -> str:
 
 
 def _ict_by_cycle(cycle_ids: set[int]) -> dict[int, str]:
-    """Per cycle, its audits that used ICT (a remote share), not cancelled, in date order:
+    """Per cycle, its audits held (started or closed) that used ICT (a remote share): where
+    ICT was used, not where it is planned; in date order:
     ``Stage 2 audit 20260302: 30 % remote (Video conference)``, joined by ``; ``. One query;
     a cycle without such audits is absent."""
     if not cycle_ids:
         return {}
     lines: dict[int, list[str]] = defaultdict(list)
-    audits = (Audit.objects.filter(cycle_id__in=cycle_ids, remote__remote_share_percent__gt=0)
-              .exclude(status=Audit.Status.CANCELLED)
+    audits = (Audit.objects.filter(cycle_id__in=cycle_ids, remote__remote_share_percent__gt=0,
+                                   status__in=(Audit.Status.IN_PROGRESS, Audit.Status.CLOSED))
               .order_by("cycle_id", Coalesce("start_date", "target_date").asc(nulls_last=True),
                         "pk")
               .values_list(*_ICT_FIELDS))
@@ -187,7 +188,7 @@ def _ict_by_cycle(cycle_ids: set[int]) -> dict[int, str]:
 
 def _ict_value(cycle_id: int | None, by_cycle: dict[int, str]) -> str:
     """Empty for a certificate imported from earlier records (no cycle: not audited
-    here), ``ICT_NONE`` for a cycle audited on site only."""
+    here), ``ICT_NONE`` for a cycle whose audits were held on site."""
     if cycle_id is None:
         return ""
     return by_cycle.get(cycle_id, ICT_NONE)
