@@ -307,12 +307,15 @@ def test_a_client_relationship_recorded_for_a_decision_maker_is_recorded(admin_c
         "start_date": "2024-01-15", "end_date": "", "notes": ""})
 
     assert response.status_code == 302, response.content.decode()[:3000]
-    assert ClientRelationship.objects.filter(user=dora, organization=nordlicht).count() == 1
-    (event,) = events("accounts.client_relationship.created")
+    relationship = ClientRelationship.objects.get(user=dora, organization=nordlicht)
+    # Declared through the service, which records the one event of the addition.
+    (event,) = events("accounts.client_relationship.declared")
     assert (event.actor, event.object_type) == (ada, "accounts.clientrelationship")
-    assert event.payload["values"] == {
-        "user": str(dora), "organization": str(nordlicht), "kind": "employment",
-        "start_date": "2024-01-15", "end_date": None, "notes": ""}
+    assert event.object_id == str(relationship.pk)
+    assert event.payload == {"user": dora.email, "organization": nordlicht.pk,
+                             "kind": "employment", "start_date": "2024-01-15",
+                             "end_date": None}
+    assert events("accounts.client_relationship.created") == []
 
 
 def test_ending_a_client_relationship_in_the_admin_is_recorded(admin_client, ada, adam,

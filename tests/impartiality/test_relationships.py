@@ -9,6 +9,7 @@ from django.contrib.admin.sites import site
 from django.core import mail
 from django.test import RequestFactory
 from django.utils import timezone
+from factories import client_for
 from helpers.dates import shown
 
 from isocert.accounts.models import ClientRelationship
@@ -118,3 +119,39 @@ def test_an_end_date_set_in_the_admin_marks_the_risk_too(relationship, ada):
 
     risk = ImpartialityRisk.objects.get(relationship=relationship)
     assert risk.review_requested
+
+
+def test_a_relationship_added_in_the_admin_enters_the_register(
+        ada, adam, nordlicht, django_capture_on_commit_callbacks):
+    """The admin declares it through the accounts service: audit event, signal, risk."""
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(ada).post("/admin/accounts/clientrelationship/add/", {
+            "user": str(adam.pk), "organization": str(nordlicht.pk), "kind": "consultancy",
+            "start_date": "2024-03-01", "end_date": "", "notes": "ISO 9001 project"})
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    relationship = ClientRelationship.objects.get(user=adam, organization=nordlicht)
+    assert relationship.notes == "ISO 9001 project"
+    risk = ImpartialityRisk.objects.get(relationship=relationship)
+    assert (risk.threat, risk.organization) == ("self_review", nordlicht)
+    declared = AuditEvent.objects.get(action="accounts.client_relationship.declared")
+    assert (declared.actor, declared.object_id) == (ada, str(relationship.pk))
+    recorded = AuditEvent.objects.get(action="impartiality.risk.recorded")
+    assert recorded.actor == ada and recorded.payload["relationship"] == relationship.pk
+    assert any(risk.reference in m.body for m in mail.outbox)
+
+
+def test_a_refused_addition_in_the_admin_shows_on_the_form(ada, alice, adam, nordlicht):
+    """The service's refusals (no CB role; a start in the future) are form errors."""
+    admin_client = client_for(ada)
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    for user, start, message in ((alice, "2024-03-01", "Only the certification body"),
+                                 (adam, tomorrow.isoformat(), "On or before")):
+        response = admin_client.post("/admin/accounts/clientrelationship/add/", {
+            "user": str(user.pk), "organization": str(nordlicht.pk), "kind": "consultancy",
+            "start_date": start, "end_date": "", "notes": ""})
+        assert response.status_code == 200
+        assert message in response.content.decode()
+    assert not ClientRelationship.objects.exists()
+    assert not ImpartialityRisk.objects.exists()
+    assert not AuditEvent.objects.filter(action__startswith="accounts.client_relationship")

@@ -1,14 +1,16 @@
 """The Django admin for people and their privileges: every change is audit-trailed.
 
-Staff roles change through the services (``grant_staff_role``/``revoke_staff_role``),
-which record their own events; the other privilege fields (active, staff, superuser,
-groups, permissions), passwords, groups, e-mail addresses and authenticators are recorded
-by ``AuditedAdminMixin``. allauth's and Django's own admins for those models are replaced.
+Staff roles change through the services (``grant_staff_role``/``revoke_staff_role``), and
+added client relationships through ``declare_client_relationship``, which record their own
+events; the other privilege fields (active, staff, superuser, groups, permissions),
+passwords, groups, e-mail addresses and authenticators are recorded by
+``AuditedAdminMixin``. allauth's and Django's own admins for those models are replaced.
 """
 
 from allauth.account.admin import EmailAddressAdmin as BaseEmailAddressAdmin
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -16,6 +18,8 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from isocert.core.admin_inlines import TabularInline
+from isocert.core.errors import DomainError
+from isocert.core.forms import add_domain_error
 
 from .admin_audit import AuditedAdminMixin
 from .models import (
@@ -30,7 +34,13 @@ from .models import (
     User,
 )
 from .permissions import can
-from .services import grant_staff_role, record_password_change, revoke_staff_role
+from .services import (
+    check_client_relationship,
+    declare_client_relationship,
+    grant_staff_role,
+    record_password_change,
+    revoke_staff_role,
+)
 from .signals import client_relationship_ended
 
 # A change of any of these is a change of what the person may do.
@@ -208,10 +218,36 @@ class EmailAddressAdmin(AuditedAdminMixin, BaseEmailAddressAdmin):
 
 # --- impartiality and competence of the CB's people (ISO/IEC 17021-1 §5.2, §7.1.2, §7.2) ---
 
+class ClientRelationshipAddForm(forms.ModelForm):
+    """The admin's add form: ``declare_client_relationship``'s refusals (no CB role, a start
+    in the future, an end before the start) show on the form (``check_client_relationship``)
+    instead of failing the save."""
+
+    actor: User | None = None   # set per request by ``ClientRelationshipAdmin.get_form``
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            check_client_relationship(
+                user=cleaned["user"], organization_id=cleaned["organization"].pk,
+                kind=cleaned["kind"], start_date=cleaned["start_date"],
+                end_date=cleaned.get("end_date"), actor=self.actor)
+        except DomainError as refused:
+            add_domain_error(self, refused, {"organization_id": "organization"})
+        return cleaned
+
+
 @admin.register(ClientRelationship)
 class ClientRelationshipAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    """Relationships declared by, or recorded for, any CB staff member: corrected or ended
-    here by an administrator; the audit team and the decision read them."""
+    """Relationships declared by, or recorded for, any CB staff member: added, corrected or
+    ended here by an administrator; the audit team and the decision read them.
+
+    An added relationship is declared through ``declare_client_relationship``, as on the
+    person's page: its audit event, and the signal through which the impartiality register
+    records the threat (ISO/IEC 17021-1 §5.2.3). An end date set here sends the "ended"
+    signal, as ``end_client_relationship`` does."""
 
     audit_action = "accounts.client_relationship"
     audit_fields = ("user", "organization", "kind", "start_date", "end_date", "notes")
@@ -220,6 +256,31 @@ class ClientRelationshipAdmin(AuditedAdminMixin, admin.ModelAdmin):
     search_fields = ("user__email", "user__full_name", "organization__legal_name")
     autocomplete_fields = ("user", "organization")
     readonly_fields = ("declared_at",)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = type("ClientRelationshipAddForm", (ClientRelationshipAddForm,),
+                                  {"actor": request.user})
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        declared = declare_client_relationship(
+            user=obj.user, organization_id=obj.organization_id, kind=obj.kind,
+            start_date=obj.start_date, end_date=obj.end_date, notes=obj.notes,
+            actor=request.user)
+        # The admin goes on with the form's instance (its log entry, the redirect).
+        obj.pk = declared.pk
+        obj.refresh_from_db()
+        obj._state.adding = False
+        obj._declared = True
+
+    def record_admin_save(self, request, obj) -> None:
+        if getattr(obj, "_declared", False):
+            return   # the service recorded ``accounts.client_relationship.declared``
+        super().record_admin_save(request, obj)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -376,17 +376,13 @@ def revoke_staff_role(*, user: User, role: str, actor: User) -> None:
 
 # --- Declared client relationships (impartiality) ----------------------------------------------
 
-@transaction.atomic
-def declare_client_relationship(*, user: User, organization_id: int, kind: str,
-                                start_date: datetime.date,
-                                end_date: datetime.date | None = None, notes: str = "",
-                                actor: User) -> ClientRelationship:
-    """Record that ``user`` — any CB staff member, auditor or not — gave a client
-    management-system consultancy or worked for it (ISO/IEC 17021-1 §5.2; IAF MD/ISO
-    17021-1 §7.2). The audit team and the certification decision read these records
-    (``selectors.impartiality_relationships``). ``end_date`` is empty while it is
-    ongoing. Declared by the person themself, or by a CB administrator for them; refused
-    for anyone without a CB role."""
+def check_client_relationship(*, user: User, organization_id: int, kind: str,
+                              start_date: datetime.date, end_date: datetime.date | None,
+                              actor: User) -> tuple[Organization, datetime.date,
+                                                    datetime.date | None]:
+    """The refusals of ``declare_client_relationship``, before anything is written: the
+    client, the start and the end it would record. Also run by the Django admin's add form
+    (``ClientRelationshipAdmin``), so a refusal shows on the form."""
     if actor.pk != user.pk:
         _ensure_administrator(actor)
     if not user.staff_roles_set:
@@ -407,6 +403,24 @@ def declare_client_relationship(*, user: User, organization_id: int, kind: str,
     if end is not None and end < start:
         raise InvalidInput("The relationship cannot end before it began.",
                            fields={"end_date": f"On or after {display_date(start)}."})
+    return organization, start, end
+
+
+@transaction.atomic
+def declare_client_relationship(*, user: User, organization_id: int, kind: str,
+                                start_date: datetime.date,
+                                end_date: datetime.date | None = None, notes: str = "",
+                                actor: User) -> ClientRelationship:
+    """Record that ``user`` — any CB staff member, auditor or not — gave a client
+    management-system consultancy or worked for it (ISO/IEC 17021-1 §5.2; IAF MD/ISO
+    17021-1 §7.2). The audit team and the certification decision read these records
+    (``selectors.impartiality_relationships``). ``end_date`` is empty while it is
+    ongoing. Declared by the person themself, or by a CB administrator for them (on their
+    page, or in the Django admin); refused for anyone without a CB role
+    (``check_client_relationship``)."""
+    organization, start, end = check_client_relationship(
+        user=user, organization_id=organization_id, kind=kind, start_date=start_date,
+        end_date=end_date, actor=actor)
     relationship = ClientRelationship.objects.create(
         user=user, organization=organization, kind=kind, start_date=start, end_date=end,
         notes=(notes or "").strip()[:2000])

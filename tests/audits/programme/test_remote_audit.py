@@ -3,6 +3,7 @@ recorded before the plan is sent, the client agrees, the audit time stays, and t
 on-site share holds unless the CB counts remote time as on-site."""
 
 import pytest
+from django.core import mail
 from programme_helpers import START, audit_of
 
 from isocert.audits.models import AuditPlan, RemoteAudit
@@ -182,6 +183,84 @@ def test_the_pages_assess_agree_and_show_it(planned, rita, alice, api_client):
     assert RemoteAudit.objects.get().agreed
     refused = rita_client.post(f"/audits/{planned.pk}/remote/", {**form, "ict_used": ""})
     assert refused.status_code == 422 and RemoteAudit.objects.get().agreed
+
+
+def test_a_feasible_assessment_asks_the_client_by_e_mail(planned, rita, alice, bob, vera,
+                                                       settings,
+                                                       django_capture_on_commit_callbacks):
+    """MD 4 §4.1: the client's owners and editors (who hear about the plan, and may agree)
+    are told what is proposed and where to agree; the viewer is not."""
+    with django_capture_on_commit_callbacks(execute=True):
+        programme.record_remote_assessment(audit=planned, actor=rita, **ASSESSMENT)
+    [notice] = mail.outbox
+    assert notice.to == [alice.email, bob.email]
+    assert notice.subject == ("Remote auditing of your Stage 1 audit: your agreement is "
+                              "needed")
+    assert "20 %" in notice.body
+    assert ASSESSMENT["ict_used"] in notice.body
+    assert ASSESSMENT["not_visible_remotely"] in notice.body
+    assert f"{settings.SITE_URL}/audits/{planned.pk}/plan/" in notice.body
+
+    mail.outbox.clear()   # a changed arrangement is asked for again
+    with django_capture_on_commit_callbacks(execute=True):
+        programme.record_remote_assessment(audit=planned, actor=rita,
+                                           **{**ASSESSMENT, "remote_share_percent": 10})
+    [notice] = mail.outbox
+    assert "10 %" in notice.body
+
+
+def test_no_e_mail_for_an_unfeasible_or_refused_assessment(planned, rita, alice, adam,
+                                                           django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        programme.record_remote_assessment(audit=planned, actor=rita,
+                                           **{**ASSESSMENT, "feasible": False})
+        with pytest.raises(NotPermitted):
+            programme.record_remote_assessment(audit=planned, actor=adam, **ASSESSMENT)
+        with pytest.raises(InvalidInput):
+            programme.record_remote_assessment(audit=planned, actor=rita,
+                                               **{**ASSESSMENT, "ict_used": ""})
+    assert mail.outbox == []
+
+    programme.record_remote_assessment(audit=planned, actor=rita, **ASSESSMENT)
+    programme.agree_remote_audit(audit=planned, actor=alice)
+    programme.send_plan(audit=planned, actor=rita)
+    mail.outbox.clear()
+    # The client holds the plan.
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(Conflict):
+        programme.record_remote_assessment(audit=planned, actor=rita, **ASSESSMENT)
+    assert mail.outbox == []
+
+
+def test_the_agreement_is_e_mailed_to_the_cb(planned, rita, alice, lead, settings,
+                                             django_capture_on_commit_callbacks):
+    """As the client's answer to the plan: the audit's team and the cycle's reviewer."""
+    programme.record_remote_assessment(audit=planned, actor=rita, **ASSESSMENT)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        programme.agree_remote_audit(audit=planned, actor=alice)
+    [notice] = mail.outbox
+    assert notice.to == sorted([lead.email, rita.email])
+    assert notice.subject == ("Nordlicht Aluminium GmbH agreed to remote auditing of the "
+                              "Stage 1 audit")
+    assert "Alice Owner agreed" in notice.body and "20 % remote" in notice.body
+    assert f"{settings.SITE_URL}/audits/{planned.pk}/planning/" in notice.body
+
+
+def test_no_e_mail_for_a_refused_agreement(planned, rita, alice, charlie,
+                                           django_capture_on_commit_callbacks):
+    # Nothing assessed yet.
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(Conflict):
+        programme.agree_remote_audit(audit=planned, actor=alice)
+    programme.record_remote_assessment(audit=planned, actor=rita,
+                                       **{**ASSESSMENT, "feasible": False})
+    # Not feasible.
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(Conflict):
+        programme.agree_remote_audit(audit=planned, actor=alice)
+    programme.record_remote_assessment(audit=planned, actor=rita, **ASSESSMENT)
+    # Charlie is no member of Nordlicht.
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(NotPermitted):
+        programme.agree_remote_audit(audit=planned, actor=charlie)
+    assert mail.outbox == []
 
 
 def test_the_report_states_where_ict_was_used(planned, rita, alice):

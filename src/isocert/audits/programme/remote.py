@@ -14,14 +14,19 @@ on-site time (IAF MD 5: at least 80 % on site) only when the CB's setting
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from isocert.accounts.models import User
+from isocert.accounts.permissions import member_emails
 from isocert.catalog.audittime.tables import load_tables
 from isocert.core.errors import Conflict, InvalidInput
+from isocert.notifications.services import notify
 
 from .common import (
     audit_event,
+    audit_mail_context,
+    cb_recipients,
     ensure_client_editor,
     ensure_plan_editor,
     ensure_planned,
@@ -106,6 +111,10 @@ def record_remote_assessment(*, audit: Audit, ict_used: str, remote_share_percen
     remote share is a whole percentage from 1 to 100. A new assessment clears the client's
     earlier agreement: the client agrees to the arrangement as it now stands. The audit's
     planned days do not change.
+
+    An assessment finding remote auditing feasible is e-mailed, once committed, to the
+    client's members who hear about its audits (as the plan is): the share remote, the ICT
+    used, what cannot be seen remotely and the page where they agree (MD 4 §4.1).
     """
     ensure_plan_editor(actor, audit)
     errors: dict[str, str] = {}
@@ -137,13 +146,21 @@ def record_remote_assessment(*, audit: Audit, ict_used: str, remote_share_percen
     audit_event(actor, "audits.remote.assessed", audit,
                 {"ict_used": texts["ict_used"], "remote_share_percent": share,
                  "feasible": bool(feasible)})
+    if remote.feasible:
+        notify(template="remote_audit_proposed",
+               to=member_emails(audit.cycle.organization_id),
+               context=audit_mail_context(
+                   audit, remote_share_percent=share, ict_used=texts["ict_used"],
+                   not_visible_remotely=texts["not_visible_remotely"]))
     return remote
 
 
 @transaction.atomic
 def agree_remote_audit(*, audit: Audit, actor: User) -> RemoteAudit:
     """The client's agreement to the use of ICT as assessed (IAF MD 4 §4.1): by an owner or
-    editor of the organization, once the CB assessed remote auditing feasible."""
+    editor of the organization, once the CB assessed remote auditing feasible. The audit's
+    team and the reviewer managing the cycle are e-mailed once it is committed (as for the
+    client's answer to the plan), since the plan can now be sent."""
     ensure_client_editor(actor, audit)
     audit = locked_audit(audit)
     ensure_planned(audit)
@@ -158,4 +175,9 @@ def agree_remote_audit(*, audit: Audit, actor: User) -> RemoteAudit:
     remote.save(update_fields=["client_agreed_by", "client_agreed_at"])
     audit_event(actor, "audits.remote.agreed", audit,
                 {"remote_share_percent": remote.remote_share_percent})
+    notify(template="remote_audit_agreed", to=cb_recipients(audit),
+           context=audit_mail_context(
+               audit, remote_share_percent=remote.remote_share_percent,
+               ict_used=remote.ict_used, agreed_by=str(actor),
+               path=reverse("audit_planning", args=[audit.pk])))
     return remote
