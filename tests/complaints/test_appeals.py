@@ -167,17 +167,6 @@ def test_an_appeal_does_not_stop_a_suspension(suspended, alice, ada, ivan):
     assert suspended.status == Certificate.Status.SUSPENDED
 
 
-def test_the_panel_may_stay_a_suspension(suspended, alice, ada, ivan):
-    appeal = appeals.lodge_appeal(subject="suspension", grounds=GROUNDS, actor=alice,
-                                  certificate=suspended)
-    appeals.acknowledge_appeal(appeal=appeal, actor=ada)
-    appeals.appoint_appeal_panel(appeal=appeal, actor=ada, members=[ivan],
-                                 stay_suspension=True)
-    suspended.refresh_from_db()
-    assert suspended.status == Certificate.Status.ACTIVE
-    assert Appeal.objects.get().suspension_stayed
-
-
 def test_whoever_suspended_may_not_sit_on_the_panel(suspended, alice, ada, decider):
     appeal = appeals.lodge_appeal(subject="suspension", grounds=GROUNDS, actor=alice,
                                   certificate=suspended)

@@ -6,13 +6,14 @@ import datetime
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 from helpers.api import assert_error
 from helpers.dates import shown
 
 from isocert.audits.models import Audit
 from isocert.certification.lifecycle import daily_run
 from isocert.certification.models import Certificate
-from isocert.complaints import services
+from isocert.complaints import selectors, services
 from isocert.complaints.involvement import NotIndependent
 from isocert.complaints.models import Complaint
 from isocert.core.errors import NotPermitted, TransitionNotAllowed
@@ -201,14 +202,53 @@ def test_overdue_complaints_are_listed_and_reminded_daily(complaint, ada, rita, 
         assert daily_run(today=later)["complaints_overdue"] == 0
 
 
-def test_the_outcome_target_counts_until_decided(complaint, ada, settings):
+def test_the_outcome_target_counts_until_the_complainant_is_told(complaint, ada, settings):
+    """§9.8.3, §9.8.7: the target is met by the formal notice, not by the decision."""
     services.acknowledge_complaint(complaint=complaint, actor=ada)
     complaint = services.classify_complaint(complaint=complaint, actor=ada,
                                             relates_to="cb_activities")
     late = complaint.received_at.date() + datetime.timedelta(
         days=settings.COMPLAINT_OUTCOME_DAYS + 1)
     assert services.overdue_reasons(complaint, late) == [
-        f"the outcome was due {shown(services.due_dates(complaint)['outcome'])}"]
+        "formal notice of the outcome to the complainant was due "
+        f"{shown(services.due_dates(complaint)['outcome'])}"]
+
+
+def _late_day(complaint, settings) -> datetime.date:
+    return timezone.localtime(complaint.received_at).date() + datetime.timedelta(
+        days=settings.COMPLAINT_OUTCOME_DAYS + 1)
+
+
+def test_decided_but_not_told_past_the_target_is_overdue_and_reminded(
+        classified, ada, ivan, settings, django_capture_on_commit_callbacks):
+    investigated(classified, ada, ivan)
+    decided = services.decide_complaint(complaint=classified, actor=ada,
+                                        outcome="Upheld: the client corrected its claims.")
+    assert decided.status == Complaint.Status.DECIDED
+    late = _late_day(decided, settings)
+    reasons = services.overdue_reasons(decided, late)
+    assert len(reasons) == 1 and reasons[0].startswith("formal notice of the outcome")
+    assert [c for c, _ in selectors.overdue_complaints(user=ada, today=late)] == [decided]
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert daily_run(today=late)["complaints_overdue"] == 1
+    reminder = [m for m in mail.outbox if m.subject.startswith("Complaints past")]
+    assert reminder and decided.reference in reminder[0].body
+
+
+def test_told_is_not_overdue(classified, ada, ivan, settings,
+                             django_capture_on_commit_callbacks):
+    investigated(classified, ada, ivan)
+    services.decide_complaint(complaint=classified, actor=ada,
+                              outcome="Upheld: the client corrected its claims.")
+    told = services.communicate_complaint_outcome(complaint=classified, actor=ada)
+    late = _late_day(told, settings)
+    assert services.overdue_reasons(told, late) == []
+    assert selectors.overdue_complaints(user=ada, today=late) == []
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert daily_run(today=late)["complaints_overdue"] == 0
+    assert not [m for m in mail.outbox if m.subject.startswith("Complaints past")]
 
 
 # --- the API --------------------------------------------------------------------------------------
@@ -284,7 +324,8 @@ def test_the_cb_sees_open_complaints_on_the_record_and_overdue_ones_in_its_queue
     assert classified.reference not in client_view.content.decode()
     settings.COMPLAINT_OUTCOME_DAYS = -1
     dashboard = api_client(ada).get("/dashboard/").content.decode()
-    assert classified.reference in dashboard and "the outcome was due" in dashboard
+    assert (classified.reference in dashboard
+            and "formal notice of the outcome to the complainant was due" in dashboard)
 
 
 def test_the_page_names_who_was_involved_and_refuses_them(classified, ada, lead, api_client):

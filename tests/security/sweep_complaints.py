@@ -35,7 +35,8 @@ HTML_SLUG_VALUES = {
                                      "record_investigation", "decide", "approve", "return_outcome",
                                      "progress",
                                      "communicate_outcome", "close", "no-such-action"],
-    ("appeal_action", "action"): ["acknowledge", "appoint_panel", "record_investigation",
+    ("appeal_action", "action"): ["acknowledge", "appoint_panel", "stay_suspension",
+                                  "record_investigation",
                                   "decide", "close", "no-such-action"],
 }
 API_PARAM_KINDS = {"complaint_id": "complaint", "appeal_id": "appeal"}
@@ -89,7 +90,7 @@ def state(organization) -> dict:
         "complaint_messages": ComplaintMessage.objects.count(),
         "complaint_attachments": ComplaintAttachment.objects.count(),
         "appeals": sorted(Appeal.objects.filter(organization=organization).values_list(
-            "pk", "status", "grounds", "suspension_stayed", "investigation",
+            "pk", "status", "grounds", "suspension_stayed", "stay_reason", "investigation",
             "outcome_reasons", "regraded_from", "regraded_to")),
         "appeals_total": Appeal.objects.count(),
         "appeal_panels": sorted(Appeal.panel.through.objects.values_list("appeal_id",

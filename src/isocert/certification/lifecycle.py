@@ -39,7 +39,17 @@ class SuspensionAlreadyExtended(Conflict):
     code = "suspension_already_extended"
 
 
-def _ensure_status_manager(actor: User) -> None:
+def _ensure_status_manager(actor: User, on_appeal: str = "") -> None:
+    """Who may change a certificate's status: a CB decision maker or administrator — or,
+    ``on_appeal`` (an appeal's reference), a member of that appeal's panel, who may hold any
+    CB staff role: the panel's decision on the appeal (ISO/IEC 17021-1 §9.7.4, §9.7.6) is
+    what changes the status then. The caller (``complaints.appeals``) checks that the actor
+    sits on the panel; this layer checks only that the actor is CB staff."""
+    if on_appeal:
+        if not actor.staff_roles_set:
+            raise NotPermitted("Only CB staff on the appeals panel can change a certificate's "
+                               "status on an appeal.")
+        return
     if not can(actor, "manage_certificate_status"):
         raise NotPermitted("Only a CB decision maker or administrator can change a "
                            "certificate's status.")
@@ -77,21 +87,25 @@ def _notify_apart(*, template: str, certificate: Certificate, context: dict,
 
 
 def _change(certificate: Certificate, *, action: str, actor: User | None, reason: str,
-            day: datetime.date, payload: dict | None = None, tell_cb: bool = True
-            ) -> Certificate:
+            day: datetime.date, payload: dict | None = None, tell_cb: bool = True,
+            on_appeal: str = "") -> Certificate:
     before = certificate.status
     CERTIFICATE_LIFECYCLE.apply(certificate, action)
     certificate.save()
     record_status_change(certificate, date=day, reason=reason, actor=actor)
     record_certificate_event(actor, f"certification.certificate.{PAST[action]}", certificate,
                 {"from": before, "to": certificate.status, "date": day.isoformat(),
-                 "reason": reason, **(payload or {})})
+                 "reason": reason, **({"appeal": on_appeal} if on_appeal else {}),
+                 **(payload or {})})
     _notify_apart(
         template="certificate_status_changed", certificate=certificate, cb=tell_cb,
-        # A suspension or a withdrawal may be appealed (ISO/IEC 17021-1 §9.7).
+        # A suspension or a withdrawal may be appealed (ISO/IEC 17021-1 §9.7) — not one the
+        # appeals panel ordered (a suspension resumed when its appeal was dismissed): that
+        # appeal is decided.
         client_only=(appeal_notice(url_name="appeal_certificate", pk=certificate.pk,
                                    decided_on=day)
-                     if action in APPEALABLE and certificate.organization_id else None),
+                     if action in APPEALABLE and certificate.organization_id and not on_appeal
+                     else None),
         context={"number": certificate.number, "organization": certificate.organization_name,
                  "status": certificate.status, "date": day.isoformat(), "reason": reason,
                  "until": (certificate.suspended_until.isoformat()
@@ -101,11 +115,12 @@ def _change(certificate: Certificate, *, action: str, actor: User | None, reason
 
 
 def _start(certificate: Certificate, *, action: str, actor: User, reason: str, what: str,
-           date: datetime.date | None) -> tuple[Certificate, str, datetime.date]:
-    """The checks every manual status change makes first: who acts, why, whether the
-    status allows ``action``, and on which day. Returns the locked certificate, the
-    cleaned reason and the day."""
-    _ensure_status_manager(actor)
+           date: datetime.date | None, on_appeal: str = ""
+           ) -> tuple[Certificate, str, datetime.date]:
+    """The checks every manual status change makes first: who acts (``on_appeal``: see
+    ``_ensure_status_manager``), why, whether the status allows ``action``, and on which
+    day. Returns the locked certificate, the cleaned reason and the day."""
+    _ensure_status_manager(actor, on_appeal)
     reason = clean_reason(reason, what=what)
     certificate = _locked(certificate)
     CERTIFICATE_LIFECYCLE.target(action, certificate.status)
@@ -115,12 +130,15 @@ def _start(certificate: Certificate, *, action: str, actor: User, reason: str, w
 @transaction.atomic
 def suspend_certificate(*, certificate: Certificate, actor: User, reason: str,
                         date: datetime.date | None = None,
-                        until: datetime.date | None = None) -> Certificate:
+                        until: datetime.date | None = None, on_appeal: str = "") -> Certificate:
     """Suspend (§9.6.5): the certification is temporarily invalid. Lasts until ``until``,
-    at most ``SUSPENSION_MAX_MONTHS`` (default 6) after the suspension."""
+    at most ``SUSPENSION_MAX_MONTHS`` (default 6) after the suspension. ``on_appeal``: the
+    reference of the appeal whose panel resumes a suspension it had stayed, the appeal
+    being dismissed (§9.7); the panel member acts (``_ensure_status_manager``), the audit
+    event names the appeal and the client's e-mail offers no new appeal."""
     certificate, reason, day = _start(certificate, action="suspend", actor=actor,
                                       reason=reason, what="the reason for the suspension",
-                                      date=date)
+                                      date=date, on_appeal=on_appeal)
     limit = add_months(day, settings.SUSPENSION_MAX_MONTHS)
     end = clean_date(until, "until", default=limit)
     if end <= day:
@@ -135,16 +153,18 @@ def suspend_certificate(*, certificate: Certificate, actor: User, reason: str,
     certificate.suspension_extended_on = None
     certificate.suspension_extension_reason = ""
     return _change(certificate, action="suspend", actor=actor, reason=reason, day=day,
-                   payload={"until": end.isoformat()})
+                   payload={"until": end.isoformat()}, on_appeal=on_appeal)
 
 
 @transaction.atomic
 def restore_certificate(*, certificate: Certificate, actor: User, reason: str,
-                        date: datetime.date | None = None) -> Certificate:
-    """Lift a suspension once the issue that caused it is resolved."""
+                        date: datetime.date | None = None, on_appeal: str = "") -> Certificate:
+    """Lift a suspension once the issue that caused it is resolved. ``on_appeal``: the
+    reference of the appeal whose panel lifts it — staying it while the appeal runs, or
+    upholding the appeal (§9.7); the panel member acts (``_ensure_status_manager``)."""
     certificate, reason, day = _start(certificate, action="restore", actor=actor,
                                       reason=reason, what="why the certification can be restored",
-                                      date=date)
+                                      date=date, on_appeal=on_appeal)
     if day > certificate.expiry_date:
         raise InvalidInput("The certificate expired during the suspension; it cannot be "
                            "restored, only renewed by a recertification.",
@@ -152,7 +172,8 @@ def restore_certificate(*, certificate: Certificate, actor: User, reason: str,
                                            f"{display_date(certificate.expiry_date)}."})
     certificate.suspended_until = None
     certificate.suspension_end_proposed_on = None
-    return _change(certificate, action="restore", actor=actor, reason=reason, day=day)
+    return _change(certificate, action="restore", actor=actor, reason=reason, day=day,
+                   on_appeal=on_appeal)
 
 
 @transaction.atomic
@@ -169,19 +190,22 @@ def withdraw_certificate(*, certificate: Certificate, actor: User, reason: str,
 
 @transaction.atomic
 def reinstate_certificate(*, certificate: Certificate, actor: User, reason: str,
-                          date: datetime.date | None = None) -> Certificate:
+                          date: datetime.date | None = None, on_appeal: str = ""
+                          ) -> Certificate:
     """Undo a withdrawal when an appeal against it was upheld (ISO/IEC 17021-1 §9.7): the
     certification was never validly ended. Refused once the certificate's expiry passed
-    (then only a recertification renews it)."""
+    (then only a recertification renews it). ``on_appeal``: the appeal's reference, when its
+    panel member acts (``_ensure_status_manager``)."""
     certificate, reason, day = _start(certificate, action="reinstate", actor=actor,
                                       reason=reason, what="why the withdrawal is undone",
-                                      date=date)
+                                      date=date, on_appeal=on_appeal)
     if day > certificate.expiry_date:
         raise InvalidInput("The certificate's validity ended; it cannot be reinstated, only "
                            "renewed by a recertification.",
                            fields={"date": "On or before "
                                            f"{display_date(certificate.expiry_date)}."})
-    return _change(certificate, action="reinstate", actor=actor, reason=reason, day=day)
+    return _change(certificate, action="reinstate", actor=actor, reason=reason, day=day,
+                   on_appeal=on_appeal)
 
 
 @transaction.atomic

@@ -96,7 +96,8 @@ class ComplaintOut(Schema):
     approved_by_id: int | None
     approval_notes: str
     due: dict[str, datetime.date] = Field(description="Time targets: acknowledge, "
-                                          "client_notice, outcome (settings).")
+                                          "client_notice, outcome (settings; the outcome target "
+                                          "is met when the complainant is told).")
     overdue: list[str]
     messages: list[ComplaintMessageOut]
 

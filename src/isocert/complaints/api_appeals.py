@@ -1,5 +1,6 @@
 """The appeals API (ISO/IEC 17021-1 §9.7): the client lodges and follows its appeals; the
-CB acknowledges, appoints the panel, and the panel investigates and decides."""
+CB acknowledges, appoints the panel, and the panel stays an appealed suspension,
+investigates and decides."""
 
 import datetime
 
@@ -30,7 +31,16 @@ class AppealOut(Schema):
     grounds: str
     lodged_at: datetime.datetime
     panel_ids: list[int]
-    suspension_stayed: bool
+    suspension_stayed: bool = Field(description="The panel stayed the suspension appealed "
+                                    "(`POST /appeals/{id}/stay`).")
+    stayed_by_id: int | None
+    stayed_at: datetime.datetime | None
+    stay_reason: str
+    stayed_until: datetime.date | None = Field(description="A stayed suspension: the end it "
+                                               "had when stayed.")
+    resumed_until: datetime.date | None = Field(description="A stayed suspension whose appeal "
+                                                "was dismissed: the end of the resumed "
+                                                "suspension.")
     investigation: str
     outcome_reasons: str
     regraded_from: str = Field(description="An upheld grading appeal: the finding's grade "
@@ -45,7 +55,8 @@ def _out(appeal: Appeal) -> dict:
         **{field: getattr(appeal, field) for field in (
             "id", "reference", "status", "organization_id", "subject", "decision_id",
             "certificate_id", "finding_id", "decided_on", "grounds", "lodged_at",
-            "suspension_stayed", "investigation", "outcome_reasons", "regraded_from",
+            "suspension_stayed", "stayed_by_id", "stayed_at", "stay_reason", "stayed_until",
+            "resumed_until", "investigation", "outcome_reasons", "regraded_from",
             "regraded_to")},
         "panel_ids": sorted(member.pk for member in appeal.panel.all()),
         "attachments": [attachment.filename for attachment in appeal.attachments.all()],
@@ -108,22 +119,41 @@ def acknowledge(request, appeal_id: int):
 
 class AppealPanelIn(Schema):
     member_ids: list[int]
-    stay_suspension: bool = Field(False, description="Lift an appealed suspension while the "
-                                  "appeal runs; otherwise it stands.")
 
 
 @router.post("/appeals/{appeal_id}/panel", response=AppealOut,
              summary="Appoint the appeals panel",
              description="CB staff not involved in the decision appealed; anyone involved "
                          "(its decision maker, the audit team, the reviewer, who suspended "
-                         "or withdrew) answers 403 `impartiality_threat` naming `member_ids`.")
+                         "or withdrew) answers 403 `impartiality_threat` naming `member_ids`. "
+                         "An appealed suspension stands unless the panel then stays it "
+                         "(`POST /appeals/{id}/stay`).")
 def panel(request, appeal_id: int, payload: AppealPanelIn):
     appeal = _appeal(request, appeal_id)
     members = [get_object_or_404(selectors.staff_choices(), pk=pk)
                for pk in dict.fromkeys(payload.member_ids)]
     return _out(appeals.appoint_appeal_panel(appeal=appeal, members=members,
-                                             actor=request.auth,
-                                             stay_suspension=payload.stay_suspension))
+                                             actor=request.auth))
+
+
+class AppealStayIn(Schema):
+    reason: str = Field(description="Why the panel stays the suspension; at least 5 "
+                        "characters.")
+
+
+@router.post("/appeals/{appeal_id}/stay", response=AppealOut,
+             summary="Stay the suspension appealed while the appeal runs (a panel member)",
+             description="ISO/IEC 17021-1 §9.7: an appeal does not stop a suspension unless "
+                         "the appeals panel decides so. The certificate is restored, its "
+                         "public history saying \"Suspension stayed pending appeal APL-…\" "
+                         "with the reason; if the appeal is dismissed the suspension resumes. "
+                         "Someone not on the panel answers 403; an appeal not about a "
+                         "suspension, before the panel is appointed or after its decision, "
+                         "stayed already, or whose certificate is not suspended by the "
+                         "suspension appealed answers 409 `invalid_transition`.")
+def stay(request, appeal_id: int, payload: AppealStayIn):
+    return _out(appeals.stay_suspension(appeal=_appeal(request, appeal_id),
+                                        reason=payload.reason, actor=request.auth))
 
 
 class AppealInvestigationIn(Schema):
@@ -144,6 +174,11 @@ class AppealDecisionIn(Schema):
     new_grade: str = Field("", description="An upheld `finding_grade` appeal: the finding's "
                            "new grade, lower than the one appealed (`minor`, `observation` or "
                            "`opportunity`); required then, refused otherwise (422).")
+    suspended_until: datetime.date | None = Field(
+        None, description="A stayed suspension's appeal dismissed whose suspension's end "
+        "(`stayed_until`) has passed: the last day of the resumed suspension, required then "
+        "(at most `SUSPENSION_MAX_MONTHS` on); refused otherwise (422) — while that end is "
+        "still to come the suspension resumes until it.")
 
 
 @router.post("/appeals/{appeal_id}/decision", response=AppealOut,
@@ -151,12 +186,16 @@ class AppealDecisionIn(Schema):
              description="Upheld: a refusal or scope reduction is reopened for a new "
                          "certification decision, a suspension lifted, a withdrawal "
                          "reinstated, a finding regraded to `new_grade` through the audit "
-                         "conduct (its corrective-action due dates follow the new grade). "
-                         "Dismissed: the reasons are sent to the client.")
+                         "conduct (its corrective-action due dates follow the new grade); a "
+                         "stayed suspension stays lifted. Dismissed: the reasons are sent to "
+                         "the client; a stayed suspension resumes (the certificate is "
+                         "suspended again until `stayed_until`, or `suspended_until` once "
+                         "that day has passed).")
 def decision(request, appeal_id: int, payload: AppealDecisionIn):
     return _out(appeals.decide_appeal(appeal=_appeal(request, appeal_id), actor=request.auth,
                                       upheld=payload.upheld, reasons=payload.reasons,
-                                      new_grade=payload.new_grade))
+                                      new_grade=payload.new_grade,
+                                      suspended_until=payload.suspended_until))
 
 
 @router.post("/appeals/{appeal_id}/close", response=AppealOut, summary="Close the appeal")

@@ -6,7 +6,10 @@ grading — within ``APPEAL_WINDOW_DAYS``. The CB acknowledges it (§9.7.5), app
 panel of persons not involved in the decision appealed (§9.7.4), the panel investigates
 and decides (§9.7.6): upheld — the decision is reopened and taken again through
 certification's services; dismissed — with reasons. The client gets formal notice
-(§9.7.7). An appeal does not stop a suspension unless the panel stays it.
+(§9.7.7). An appeal does not stop a suspension unless the panel stays it
+(``stay_suspension``): the certificate is restored while the appeal runs; dismissed, the
+suspension resumes (``certification.lifecycle.suspend_certificate``); upheld, it stays
+lifted.
 """
 
 import datetime
@@ -20,7 +23,11 @@ from isocert.accounts.models import Organization, User
 from isocert.accounts.permissions import can, can_in, member_emails, staff_emails
 from isocert.audits.conduct.services import GRADE_SEVERITY, regrade_finding_on_appeal
 from isocert.audits.models import Audit, Finding
-from isocert.certification.lifecycle import reinstate_certificate, restore_certificate
+from isocert.certification.lifecycle import (
+    reinstate_certificate,
+    restore_certificate,
+    suspend_certificate,
+)
 from isocert.certification.models import (
     Certificate,
     CertificateStatusChange,
@@ -28,8 +35,8 @@ from isocert.certification.models import (
 )
 from isocert.certification.services import reopen_decision
 from isocert.core.dates import display_date
-from isocert.core.errors import InvalidInput, NotPermitted
-from isocert.core.validation import clean_reason
+from isocert.core.errors import InvalidInput, NotPermitted, TransitionNotAllowed
+from isocert.core.validation import clean_date, clean_reason
 from isocert.notifications.services import notify
 
 from .common import checked_attachments, new_reference, record_step, store_attachments
@@ -92,6 +99,19 @@ def appealed_matter(*, subject: str, decision: CertificationDecision | None,
         "subject": "Refusal, suspension, withdrawal, scope reduction or a finding's grading."})
 
 
+def _ensure_not_resumed_on_appeal(certificate: Certificate, suspended_on: datetime.date
+                                  ) -> None:
+    """A suspension resumed because its appeal was dismissed (``decide_appeal``) is not
+    appealed again (§9.7: that appeal was decided); a later suspension may be."""
+    for earlier in Appeal.objects.filter(certificate=certificate, subject=A.Subject.SUSPENSION,
+                                         resumed_until__isnull=False):
+        if timezone.localtime(earlier.decided_at).date() == suspended_on:
+            raise InvalidInput(
+                f"This suspension resumed when appeal {earlier.reference} against it was "
+                f"dismissed on {display_date(suspended_on)}; that appeal is decided.",
+                fields={"certificate_id": "A certificate suspended by a later decision."})
+
+
 @transaction.atomic
 def lodge_appeal(*, subject: str, grounds: str, actor: User,
                  decision: CertificationDecision | None = None,
@@ -114,6 +134,8 @@ def lodge_appeal(*, subject: str, grounds: str, actor: User,
             f"An appeal is lodged within {settings.APPEAL_WINDOW_DAYS} days of the decision; "
             f"this one was taken on {display_date(decided_on)}.",
             fields={"subject": f"The window closed on {display_date(deadline)}."})
+    if subject == A.Subject.SUSPENSION:
+        _ensure_not_resumed_on_appeal(certificate, decided_on)
     checked = checked_attachments(attachments)
     appeal = Appeal.objects.create(
         reference=new_reference(REFERENCE_FORMAT, "appeal", today),
@@ -169,13 +191,11 @@ def involved_in_appeal(appeal: Appeal) -> dict[int, str]:
 
 
 @transaction.atomic
-def appoint_appeal_panel(*, appeal: Appeal, members: list[User], actor: User,
-                         stay_suspension: bool = False) -> Appeal:
+def appoint_appeal_panel(*, appeal: Appeal, members: list[User], actor: User) -> Appeal:
     """Appoint the panel (§9.7.4): CB staff not involved in the decision appealed
     (``involved_in_appeal``), refused otherwise naming ``member_ids``. The actor may sit
-    on it under the same rule. ``stay_suspension`` lifts an appealed suspension while the
-    appeal runs (``restore_certificate``, with its own rule on who may change a status);
-    without it the suspension stands (§9.7)."""
+    on it under the same rule. An appealed suspension stands (§9.7) unless the panel,
+    once appointed, stays it (``stay_suspension``)."""
     ensure_appeal_handler(actor)
     if not members:
         raise InvalidInput("Appoint at least one panel member.",
@@ -188,20 +208,11 @@ def appoint_appeal_panel(*, appeal: Appeal, members: list[User], actor: User,
     involved = involved_in_appeal(appeal)
     for member in members:
         ensure_not_involved(member, involved, field="member_ids", role="appeals panel")
-    if stay_suspension and appeal.subject != A.Subject.SUSPENSION:
-        raise InvalidInput("Only a suspension can be stayed.",
-                           fields={"stay_suspension": "This appeal is not about a suspension."})
     APPEAL_LIFECYCLE.apply(appeal, "appoint_panel")
-    appeal.suspension_stayed = stay_suspension
     appeal.save()
     appeal.panel.set(members)
-    if stay_suspension and appeal.certificate.status == Certificate.Status.SUSPENDED:
-        restore_certificate(certificate=appeal.certificate, actor=actor,
-                            reason=f"Suspension stayed by the appeals panel while appeal "
-                                   f"{appeal.reference} runs.")
     record_step(actor, "appeal", "panel_appointed", appeal, {
-        "panel": sorted(member.email for member in members),
-        "suspension_stayed": stay_suspension})
+        "panel": sorted(member.email for member in members)})
     notify(template="appeal_panel", to=[member.email for member in members], context={
         "reference": appeal.reference, "subject": appeal.get_subject_display(),
         "organization": str(appeal.organization),
@@ -212,6 +223,73 @@ def appoint_appeal_panel(*, appeal: Appeal, members: list[User], actor: User,
 def _ensure_panel_member(appeal: Appeal, actor: User) -> None:
     if not appeal.panel.filter(pk=actor.pk).exists():
         raise NotPermitted("Only a member of the appeals panel can do this.")
+
+
+# While the panel has the appeal: appointed, before its decision.
+PANEL_HAS_IT = {A.Status.PANEL_APPOINTED, A.Status.INVESTIGATED}
+
+
+def _ensure_stay_possible(appeal: Appeal) -> None:
+    """A stay needs an open appeal of a suspension, before the panel's decision, not
+    stayed already, whose certificate is still suspended by the suspension appealed (the
+    last suspension on record dates from the day the appeal names)."""
+    if appeal.subject != A.Subject.SUSPENSION:
+        raise TransitionNotAllowed("Only an appeal against a suspension can stay it.")
+    if appeal.status not in PANEL_HAS_IT:
+        raise TransitionNotAllowed("The panel stays a suspension after it is appointed and "
+                                   "before it decides the appeal.")
+    if appeal.suspension_stayed:
+        raise TransitionNotAllowed(f"The suspension was stayed on "
+                                   f"{display_date(timezone.localtime(appeal.stayed_at).date())}.")
+    certificate = appeal.certificate
+    change = _last_status_change(certificate, Certificate.Status.SUSPENDED)
+    if (certificate.status != Certificate.Status.SUSPENDED or change is None
+            or change.date != appeal.decided_on):
+        raise TransitionNotAllowed(
+            f"Certificate {certificate.number} is not suspended by the suspension appealed "
+            f"(it is {certificate.get_status_display().lower()}): there is nothing to stay.")
+
+
+def stay_possible(appeal: Appeal) -> bool:
+    """Whether ``stay_suspension`` would accept this appeal now (who acts aside)."""
+    try:
+        _ensure_stay_possible(appeal)
+    except TransitionNotAllowed:
+        return False
+    return True
+
+
+@transaction.atomic
+def stay_suspension(*, appeal: Appeal, reason: str, actor: User) -> Appeal:
+    """The panel stays the suspension appealed while the appeal runs (ISO/IEC 17021-1 §9.7:
+    an appeal does not stop a suspension unless the panel decides so). The certificate is
+    restored through ``certification.lifecycle.restore_certificate`` (``on_appeal``), its
+    public history saying "Suspension stayed pending appeal APL-…" with the reason, and the
+    client and the CB told as of any restoration; the appeal keeps the end the suspension
+    had (``stayed_until``), until which a dismissal resumes it.
+
+    Refused, nothing written: someone not on the panel (403); no reason; an appeal not about
+    a suspension, not with the panel, stayed already, or whose certificate is not suspended
+    by the suspension appealed (409); a certificate whose expiry passed (422, from the
+    lifecycle)."""
+    appeal = _locked(appeal)
+    _ensure_panel_member(appeal, actor)
+    reason = clean_reason(reason, field="reason", what="why the suspension is stayed",
+                          limit=5000)
+    _ensure_stay_possible(appeal)
+    stayed_until = appeal.certificate.suspended_until
+    restore_certificate(certificate=appeal.certificate, actor=actor, on_appeal=appeal.reference,
+                        reason=f"Suspension stayed pending appeal {appeal.reference}: {reason}")
+    appeal.suspension_stayed = True
+    appeal.stayed_by = actor
+    appeal.stayed_at = timezone.now()
+    appeal.stay_reason = reason
+    appeal.stayed_until = stayed_until
+    appeal.save()
+    record_step(actor, "appeal", "suspension_stayed", appeal, {
+        "certificate": appeal.certificate.number, "reason": reason,
+        "suspended_until": stayed_until.isoformat() if stayed_until else None})
+    return appeal
 
 
 @transaction.atomic
@@ -235,10 +313,13 @@ def _reopen(appeal: Appeal, actor: User, reasons: str, new_grade: str) -> None:
     if appeal.subject in (A.Subject.REFUSAL, A.Subject.SCOPE_REDUCTION):
         reopen_decision(decision=appeal.decision, actor=actor, reason=why)
     elif appeal.subject == A.Subject.SUSPENSION:
+        # A stayed suspension is lifted already: the stay just ends.
         if appeal.certificate.status == Certificate.Status.SUSPENDED:
-            restore_certificate(certificate=appeal.certificate, actor=actor, reason=why)
+            restore_certificate(certificate=appeal.certificate, actor=actor, reason=why,
+                                on_appeal=appeal.reference)
     elif appeal.subject == A.Subject.WITHDRAWAL:
-        reinstate_certificate(certificate=appeal.certificate, actor=actor, reason=why)
+        reinstate_certificate(certificate=appeal.certificate, actor=actor, reason=why,
+                              on_appeal=appeal.reference)
     elif appeal.subject == A.Subject.FINDING_GRADE:
         appeal.regraded_from = appeal.finding.grade
         appeal.regraded_to = new_grade
@@ -266,25 +347,94 @@ def _clean_new_grade(appeal: Appeal, upheld: bool, new_grade: str) -> str:
     return new_grade
 
 
+def _clean_resume_until(appeal: Appeal, upheld: bool, value, today: datetime.date
+                        ) -> datetime.date | None:
+    """The end of the suspension a dismissed stayed appeal resumes (§9.7): the end it had
+    when stayed, if still to come — then no other date is taken (the dismissal leaves the
+    suspension as decided); once that day has passed, the date the panel's decider gives,
+    required then (the CB's choice: the panel sets the new end rather than the suspension
+    ending unresolved or the certificate staying active). Refused with any other outcome.
+    Returns None when nothing resumes."""
+    given = clean_date(value, "suspended_until") if value not in (None, "") else None
+    resumes = not upheld and appeal.suspension_stayed
+    if not resumes:
+        if given is not None:
+            raise InvalidInput("An end of the suspension is given only when a stayed "
+                               "suspension's appeal is dismissed.",
+                               fields={"suspended_until": "Leave empty."})
+        return None
+    original = appeal.stayed_until
+    if original is not None and original > today:
+        if given is not None and given != original:
+            raise InvalidInput(
+                f"The suspension resumes until its end, {display_date(original)}.",
+                fields={"suspended_until": "Leave empty: the suspension keeps its end."})
+        return original
+    if given is None:
+        ended = (f"was to end on {display_date(original)}, which has passed"
+                 if original else "had no end on record")
+        raise InvalidInput(
+            f"The suspension stayed {ended}: give the day the resumed suspension ends "
+            f"(at most {settings.SUSPENSION_MAX_MONTHS} months on).",
+            fields={"suspended_until": "The last day of the resumed suspension."})
+    return given
+
+
+def _resume_suspension(appeal: Appeal, actor: User, until: datetime.date) -> bool:
+    """Suspend again the certificate whose suspension the panel stayed, the appeal being
+    dismissed (§9.7), through ``certification.lifecycle.suspend_certificate``: status,
+    public history, audit event and the client's e-mail as for any suspension. A
+    certificate no longer active (suspended anew, withdrawn or expired meanwhile) is left
+    as it is: the CB acts on it with the certificate's own actions. A refusal of the
+    lifecycle (an end past ``SUSPENSION_MAX_MONTHS``) names ``suspended_until``."""
+    certificate = Certificate.objects.get(pk=appeal.certificate_id)
+    if certificate.status != Certificate.Status.ACTIVE:
+        return False
+    original = appeal.stayed_until
+    end = display_date(until)
+    reason = (f"Suspension resumed: appeal {appeal.reference} dismissed; the suspension of "
+              f"{display_date(appeal.decided_on)} stands until {end}."
+              if original == until else
+              f"Suspension resumed: appeal {appeal.reference} dismissed; the suspension of "
+              f"{display_date(appeal.decided_on)} was to end on "
+              f"{display_date(original) if original else '—'}, which passed while it was "
+              f"stayed; the appeals panel set its end to {end}.")
+    try:
+        suspend_certificate(certificate=certificate, actor=actor, reason=reason, until=until,
+                            on_appeal=appeal.reference)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, fields={
+            "suspended_until": " ".join(exc.fields.values()) or exc.message}) from exc
+    return True
+
+
 @transaction.atomic
 def decide_appeal(*, appeal: Appeal, actor: User, upheld: bool, reasons: str,
-                  new_grade: str = "") -> Appeal:
+                  new_grade: str = "", suspended_until: datetime.date | None = None) -> Appeal:
     """The panel's decision (§9.7.6), with reasons, and formal notice to the client
     (§9.7.7). Upheld: a refusal or scope reduction is reopened for a new decision
     (``certification.services.reopen_decision``), a suspension lifted, a withdrawal
     reinstated (``certification.lifecycle``); a finding's grading is replaced by
     ``new_grade``, a lower one, through the audit conduct's
     ``regrade_finding_on_appeal`` (its corrective-action requirements follow the new grade).
+    A suspension the panel stayed (``stay_suspension``): upheld, the stay just ends (the
+    certificate stays active); dismissed, the suspension resumes (``_resume_suspension``)
+    until the end it had when stayed, or — that day passed — until ``suspended_until``.
     Refused (nothing written): someone not on the panel; an upheld grading appeal without
-    a lower ``new_grade``; a ``new_grade`` on any other outcome."""
+    a lower ``new_grade``; a ``new_grade`` on any other outcome; a dismissed stayed appeal
+    whose suspension's end passed without ``suspended_until``, or ``suspended_until``
+    given otherwise."""
     appeal = _locked(appeal)
     _ensure_panel_member(appeal, actor)
     reasons = clean_reason(reasons, field="reasons", what="the reasons for the outcome",
                            limit=20000)
     new_grade = _clean_new_grade(appeal, upheld, new_grade)
+    resume_until = _clean_resume_until(appeal, upheld, suspended_until, timezone.localdate())
     APPEAL_LIFECYCLE.apply(appeal, "uphold" if upheld else "dismiss")
     if upheld:
         _reopen(appeal, actor, reasons, new_grade)
+    elif resume_until is not None and _resume_suspension(appeal, actor, resume_until):
+        appeal.resumed_until = resume_until
     appeal.outcome_reasons = reasons
     appeal.decided_by = actor
     appeal.decided_at = timezone.now()
@@ -292,13 +442,17 @@ def decide_appeal(*, appeal: Appeal, actor: User, upheld: bool, reasons: str,
     record_step(actor, "appeal", "upheld" if upheld else "dismissed", appeal, {
         "reasons": reasons,
         **({"regraded_from": appeal.regraded_from, "regraded_to": appeal.regraded_to}
-           if appeal.regraded_to else {})})
+           if appeal.regraded_to else {}),
+        **({"suspension_resumed_until": appeal.resumed_until.isoformat()}
+           if appeal.resumed_until else {})})
     regraded = (f" Finding #{appeal.finding.number} is regraded from "
                 f"{Finding.Grade(appeal.regraded_from).label.lower()} to "
                 f"{Finding.Grade(appeal.regraded_to).label.lower()}."
                 if appeal.regraded_to else "")
+    resumed = (f" The suspension of certificate {appeal.certificate.number} resumes until "
+               f"{display_date(appeal.resumed_until)}." if appeal.resumed_until else "")
     _tell_client(appeal, "appeal_outcome",
-                 ("Upheld. " if upheld else "Dismissed. ") + reasons + regraded)
+                 ("Upheld. " if upheld else "Dismissed. ") + reasons + regraded + resumed)
     return appeal
 
 

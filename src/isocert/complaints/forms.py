@@ -114,12 +114,17 @@ class AppealForm(forms.Form):
 class PanelForm(forms.Form):
     member_ids = forms.ModelMultipleChoiceField(queryset=staff_choices(), label="Panel members",
                                                 widget=forms.CheckboxSelectMultiple)
-    stay_suspension = forms.BooleanField(required=False,
-                                         label="Stay the suspension while the appeal runs")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["member_ids"].queryset = staff_choices()
+
+
+class StayForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}),
+                             label="Why the panel stays the suspension",
+                             help_text="The certificate is restored while the appeal runs; "
+                                       "dismissed, the suspension resumes.")
 
 
 class AppealDecisionForm(forms.Form):
@@ -131,9 +136,17 @@ class AppealDecisionForm(forms.Form):
                                   help_text="Upheld: the lower grade the finding gets; its "
                                             "corrective action follows the new grade.")
 
-    def __init__(self, *args, finding=None, **kwargs):
-        """``finding``: the finding of a grading appeal; without one there is no grade."""
+    suspended_until = forms.DateField(
+        required=False, label="End of the resumed suspension",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="Dismissed, once the stayed suspension's end has passed: its new last day.")
+
+    def __init__(self, *args, finding=None, stayed: bool = False, **kwargs):
+        """``finding``: the finding of a grading appeal; without one there is no grade.
+        ``stayed``: the panel stayed the suspension appealed (the resumed end is asked)."""
         super().__init__(*args, **kwargs)
+        if not stayed:
+            del self.fields["suspended_until"]
         if finding is None:
             del self.fields["new_grade"]
         else:

@@ -199,6 +199,17 @@ class Appeal(models.Model):
     suspension_stayed = models.BooleanField(
         default=False, help_text="The panel stayed the suspension while the appeal runs; "
         "otherwise an appeal does not stop it (§9.7).")
+    # The panel's stay (``appeals.stay_suspension``): who, when, why, and the end the
+    # suspension had then — a dismissal resumes it until that day (``resumed_until``).
+    stayed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="+")
+    stayed_at = models.DateTimeField(null=True, blank=True)
+    stay_reason = models.TextField(blank=True)
+    stayed_until = models.DateField(null=True, blank=True,
+                                    help_text="The end the suspension had when it was stayed.")
+    resumed_until = models.DateField(null=True, blank=True,
+                                     help_text="A stayed appeal dismissed: the end of the "
+                                     "suspension resumed.")
     investigation = models.TextField(blank=True)
     investigated_at = models.DateTimeField(null=True, blank=True)
     outcome_reasons = models.TextField(blank=True)

@@ -14,7 +14,7 @@ from isocert.audits.models import Finding
 from isocert.certification.models import Certificate, CertificationDecision
 
 from .models import Appeal, AppealAttachment, Complaint, ComplaintAttachment
-from .services import BEFORE_DECIDED, overdue_reasons
+from .services import BEFORE_TOLD, overdue_reasons
 
 
 def handles_complaints(user) -> bool:
@@ -66,7 +66,7 @@ def overdue_complaints(*, user: User, today: datetime.date) -> list[tuple[Compla
     if not handles_complaints(user):
         return []
     result = []
-    for complaint in Complaint.objects.filter(status__in=BEFORE_DECIDED).order_by("received_at"):
+    for complaint in Complaint.objects.filter(status__in=BEFORE_TOLD).order_by("received_at"):
         reasons = overdue_reasons(complaint, today)
         if reasons:
             result.append((complaint, reasons))

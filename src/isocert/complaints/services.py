@@ -447,8 +447,12 @@ def due_dates(complaint: Complaint) -> dict[str, datetime.date]:
 
 
 BEFORE_CLASSIFIED = {C.Status.RECEIVED, C.Status.ACKNOWLEDGED}
-BEFORE_DECIDED = BEFORE_CLASSIFIED | {C.Status.CLASSIFIED, C.Status.INVESTIGATING,
-                                      C.Status.INVESTIGATED}
+# The outcome target runs until the complainant is given formal notice of the outcome
+# (ISO/IEC 17021-1 §9.8.3, §9.8.7): a decided outcome waiting for approval (§9.8.6), or
+# approved but not sent, is still late past ``COMPLAINT_OUTCOME_DAYS``.
+BEFORE_TOLD = BEFORE_CLASSIFIED | {C.Status.CLASSIFIED, C.Status.INVESTIGATING,
+                                   C.Status.INVESTIGATED, C.Status.DECIDED,
+                                   C.Status.APPROVED}
 
 
 def overdue_reasons(complaint: Complaint, today: datetime.date) -> list[str]:
@@ -460,8 +464,9 @@ def overdue_reasons(complaint: Complaint, today: datetime.date) -> list[str]:
     if complaint.status in BEFORE_CLASSIFIED and today > due["client_notice"]:
         reasons.append("classification (and telling the client) was due "
                        f"{display_date(due['client_notice'])}")
-    if complaint.status in BEFORE_DECIDED and today > due["outcome"]:
-        reasons.append(f"the outcome was due {display_date(due['outcome'])}")
+    if complaint.status in BEFORE_TOLD and today > due["outcome"]:
+        reasons.append("formal notice of the outcome to the complainant was due "
+                       f"{display_date(due['outcome'])}")
     return reasons
 
 
@@ -471,7 +476,7 @@ def remind_overdue_complaints(*, today: datetime.date) -> int:
     past a time target, at most once a day per complaint. Returns how many were listed."""
     late = []
     for complaint in (Complaint.objects.select_for_update()
-                      .filter(status__in=BEFORE_DECIDED).exclude(last_reminded_on=today)):
+                      .filter(status__in=BEFORE_TOLD).exclude(last_reminded_on=today)):
         reasons = overdue_reasons(complaint, today)
         if reasons:
             late.append({"reference": complaint.reference, "subject": complaint.subject,

@@ -13,7 +13,7 @@ from isocert.core.files import stored_file_response
 from isocert.core.forms import add_domain_error
 
 from . import appeals, selectors
-from .forms import AppealDecisionForm, AppealForm, InvestigationForm, PanelForm
+from .forms import AppealDecisionForm, AppealForm, InvestigationForm, PanelForm, StayForm
 from .models import APPEAL_LIFECYCLE, Appeal
 
 
@@ -78,11 +78,14 @@ def appeal_certificate(request, pk):
 
 def _detail(request, appeal: Appeal, bound: dict | None = None, status: int = 200):
     forms = {"appoint_panel": PanelForm(), "record_investigation": InvestigationForm(),
-             "decide": AppealDecisionForm(finding=appeal.finding), **(bound or {})}
+             "stay_suspension": StayForm(),
+             "decide": AppealDecisionForm(finding=appeal.finding,
+                                          stayed=appeal.suspension_stayed), **(bound or {})}
     handler = selectors.handles_appeals(request.user)
     on_panel = appeal.panel.filter(pk=request.user.pk).exists()
     return render(request, "complaints/appeal_detail.html", {
         "appeal": appeal, "forms": forms, "handler": handler, "on_panel": on_panel,
+        "can_stay": on_panel and appeals.stay_possible(appeal),
         "allowed": set(APPEAL_LIFECYCLE.allowed_actions(appeal.status))
         if (handler or on_panel) else set(),
         "involved": (selectors.people_with_reasons(appeals.involved_in_appeal(appeal))
@@ -111,8 +114,13 @@ def appeal_action(request, pk, action):
 
         def call():
             return appeals.appoint_appeal_panel(
-                appeal=appeal, members=list(form.cleaned_data["member_ids"]), actor=user,
-                stay_suspension=form.cleaned_data["stay_suspension"])
+                appeal=appeal, members=list(form.cleaned_data["member_ids"]), actor=user)
+    elif action == "stay_suspension":
+        form = StayForm(post)
+
+        def call():
+            return appeals.stay_suspension(appeal=appeal, reason=form.cleaned_data["reason"],
+                                           actor=user)
     elif action == "record_investigation":
         form = InvestigationForm(post)
 
@@ -120,13 +128,14 @@ def appeal_action(request, pk, action):
             return appeals.record_appeal_investigation(
                 appeal=appeal, actor=user, investigation=form.cleaned_data["investigation"])
     elif action == "decide":
-        form = AppealDecisionForm(post, finding=appeal.finding)
+        form = AppealDecisionForm(post, finding=appeal.finding, stayed=appeal.suspension_stayed)
 
         def call():
-            return appeals.decide_appeal(appeal=appeal, actor=user,
-                                         upheld=form.cleaned_data["upheld"],
-                                         reasons=form.cleaned_data["reasons"],
-                                         new_grade=form.cleaned_data.get("new_grade", ""))
+            return appeals.decide_appeal(
+                appeal=appeal, actor=user, upheld=form.cleaned_data["upheld"],
+                reasons=form.cleaned_data["reasons"],
+                new_grade=form.cleaned_data.get("new_grade", ""),
+                suspended_until=form.cleaned_data.get("suspended_until"))
     else:
         raise Http404("No such action")
     if form is not None and not form.is_valid():
