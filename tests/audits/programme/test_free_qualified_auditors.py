@@ -8,7 +8,11 @@ import pytest
 import queues_helpers as make
 from programme_helpers import auditor, relationship
 
-from isocert.audits.programme.rules import free_qualified_auditors, member_problems
+from isocert.audits.programme.rules import (
+    ProgrammeReads,
+    free_qualified_auditors,
+    member_problems,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -39,3 +43,24 @@ def test_the_batch_finder_agrees_with_member_problems(nordlicht, brightpath, lea
 def test_no_audits_no_queries(django_assert_num_queries):
     with django_assert_num_queries(0):
         assert free_qualified_auditors([]) == {}
+
+
+def test_the_unexplained_problems_name_the_same_rules(nordlicht, brightpath, lead):
+    """The planning page's finder asks ``member_problems(explain=False)``: the same rules
+    broken, without their messages (a clash and a declared relationship)."""
+    today = make.today()
+    connie = auditor("connie@cb.example", "Connie Consultant")
+    relationship(connie, nordlicht, start=today - datetime.timedelta(days=900))
+    busy = auditor("bea@cb.example", "Bea Busy")
+    make.audit(brightpath, start=10, lead=busy)
+    ned = auditor("ned@cb.example", "Ned NotQualified", standards=("ISO 14001",))
+    audit = make.audit(nordlicht, start=10)
+    reads = ProgrammeReads([audit], users=[lead, connie, busy, ned])
+    for person in (lead, connie, busy, ned):
+        for role in ("lead", "member"):
+            explained = reads.member_problems(person, audit, role)
+            assert set(reads.member_problems(person, audit, role, explain=False)) == \
+                set(explained), (person, role)
+    assert set(reads.member_problems(busy, audit, "member", explain=False)) == {"dates"}
+    assert set(reads.member_problems(connie, audit, "member", explain=False)) == {
+        "impartiality"}

@@ -284,9 +284,8 @@ class ProgrammeReads:
         return found
 
     @cached_property
-    def clashes(self) -> dict[tuple[int, int], Audit]:
-        """The first other audit at the same time, by (user id, audit id), read in one
-        query for all of them."""
+    def clash_ids(self) -> dict[tuple[int, int], int]:
+        """The first other audit at the same time, by (user id, audit id): its id."""
         first: dict[tuple[int, int], int] = {}
         for audit in self.audits:
             if not audit.start_date or not audit.end_date:
@@ -297,9 +296,15 @@ class ProgrammeReads:
                               and end >= audit.start_date), None)
                 if other is not None:
                     first[(user_id, audit.pk)] = other
+        return first
+
+    @cached_property
+    def clashes(self) -> dict[tuple[int, int], Audit]:
+        """The first other audit at the same time, by (user id, audit id), read in one
+        query for all of them."""
         loaded = Audit.objects.select_related("cycle__organization").in_bulk(
-            set(first.values()))
-        return {key: loaded[pk] for key, pk in first.items()}
+            set(self.clash_ids.values()))
+        return {key: loaded[pk] for key, pk in self.clash_ids.items()}
 
     @cached_property
     def plans(self) -> dict[int, AuditPlan]:
@@ -325,8 +330,12 @@ class ProgrammeReads:
         """As ``overlapping_audit`` at the audit's own dates."""
         return self.clashes.get((user.pk, audit.pk))
 
-    def member_problems(self, user: User, audit: Audit, role: str) -> dict[str, str]:
-        """What keeps one person off this audit's team (empty when they may join)."""
+    def member_problems(self, user: User, audit: Audit, role: str, *,
+                        explain: bool = True) -> dict[str, str]:
+        """What keeps one person off this audit's team (empty when they may join).
+        ``explain=False`` (the auditor finder: only who may join) leaves the messages of
+        a clash and of a declared relationship empty, so the clashing audits are not read
+        and no date is written for the hundreds of candidates who are left out."""
         problems: dict[str, str] = {}
         profile = self.profiles.get(user.pk)
         if user.pk not in self.auditors or profile is None:
@@ -338,13 +347,19 @@ class ProgrammeReads:
             problems["auditor_id"] = (f"{user} is not qualified for any standard of this audit "
                                       f"({', '.join(str(s) for s in standards)}).")
         threats = self.threats(user, audit)
-        if threats:
+        if threats and not explain:
+            problems["impartiality"] = ""
+        elif threats:
             threat = threats[0]
             until = f"until {display_date(threat.end_date)}" if threat.end_date else "ongoing"
             problems["impartiality"] = (
                 f"{user} declared {threat.get_kind_display().lower()} for "
                 f"{audit.cycle.organization} ({until}): nobody may audit a client they "
                 f"advised or worked for within {settings.IMPARTIALITY_COOLING_OFF_YEARS} years.")
+        if not explain:
+            if (user.pk, audit.pk) in self.clash_ids:
+                problems["dates"] = ""
+            return problems
         clash = self.clash(user, audit)
         if clash:
             problems["dates"] = (f"{user} is on another audit at the same time ({clash}, "

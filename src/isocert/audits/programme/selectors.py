@@ -221,7 +221,7 @@ def auditor_suggestions(*, user: User, audit: Audit) -> list[dict]:
     suggestions = []
     for profile in profiles:
         role = TeamMember.Role.LEAD if profile.is_lead_auditor else TeamMember.Role.MEMBER
-        if reads.member_problems(profile.user, audit, role):
+        if reads.member_problems(profile.user, audit, role, explain=False):
             continue
         covers_standards = [s for s in profile.standards.all() if s in standards]
         covers_sectors = [s for s in profile.sectors.all() if s in sectors]
