@@ -330,6 +330,15 @@ def _build(source: Source, rows, context: Context) -> tuple[list[WorkItem], list
     return source.items(rows, context), rows
 
 
+def _first(queryset: QuerySet, count: int) -> list:
+    """The first ``count`` rows of a queue, in its order: their ids first, read narrow (the
+    order needs no organization nor wide row to sort thousands of open items), then those
+    rows in full by their primary keys."""
+    ids = list(queryset.values_list("pk", flat=True)[:count])
+    found = {row.pk: row for row in queryset.filter(pk__in=ids)}
+    return [found[pk] for pk in ids]
+
+
 @dataclass
 class QueueSummary:
     queue: Queue
@@ -365,7 +374,7 @@ def dashboard_summary(*, user, today: datetime.date | None = None) -> list[Queue
             count += totals["n"]
             overdue += totals["late"]
             if totals["n"]:
-                built, built_rows = _build(source, queryset[:SUMMARY_ITEMS], context)
+                built, built_rows = _build(source, _first(queryset, SUMMARY_ITEMS), context)
                 items += built
                 rows += built_rows
         if not visible:
