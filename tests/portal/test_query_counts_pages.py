@@ -70,6 +70,34 @@ def test_organization_page_does_not_grow_with_sites_members_and_applications(nor
                 add, few=2, many=8)
 
 
+def test_organization_page_as_the_cb_does_not_grow_with_open_complaints(nordlicht, alice, rita,
+                                                                        adam, dora, ada):
+    """Nordlicht's page as the CB's record of its client (a complaint handler): more open
+    complaints about it — some acknowledged, some past a time target — more certificates'
+    sites and applications; as its owner, the same page without complaints."""
+    certificate = certified_cycle(nordlicht, alice, rita, adam, dora,
+                                  decided=DECIDED).certificates.get()
+
+    def add(n):
+        for _ in range(n):
+            i = next(_numbers)
+            complaint = lodge_complaint(name="Carla Complainant", email="carla@example.com",
+                                        subject=f"Late delivery {i}", description="Again.",
+                                        certificate_number=certificate.number)
+            if i % 2:
+                Complaint.objects.filter(pk=complaint.pk).update(
+                    status=Complaint.Status.ACKNOWLEDGED,
+                    received_at=timezone.now() - datetime.timedelta(days=400))
+            _site(nordlicht, alice, f"Depot {i}")
+        _applications(nordlicht, alice, n)
+
+    assert_flat({"organization (CB)": (client_for(ada), f"/organizations/{nordlicht.pk}/"),
+                 "organization (reviewer)": (client_for(rita),
+                                             f"/organizations/{nordlicht.pk}/"),
+                 "organization (owner)": (client_for(alice), f"/organizations/{nordlicht.pk}/")},
+                add, few=2, many=8)
+
+
 def test_application_and_review_pages_do_not_grow_with_sites_standards_messages_and_quotations(
         nordlicht, alice, rita):
     """A registered application with its audit time and a quotation: more sites in it, more

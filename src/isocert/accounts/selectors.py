@@ -16,6 +16,7 @@ from .models import (
     Site,
     User,
 )
+from .permissions import can
 
 
 def organizations_for_user(*, user: User):
@@ -26,6 +27,18 @@ def organizations_for_user(*, user: User):
 def organization_get(*, user: User, pk) -> Organization:
     try:
         return organizations_for_user(user=user).get(pk=pk)
+    except (Organization.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such organization")
+
+
+def client_record_get(*, user: User, pk, capability: str) -> Organization:
+    """An organization's page: for its members (``organization_get``), and for CB staff
+    holding ``capability`` — the CB's record of its client. Anyone else: 404."""
+    if not can(user, capability):
+        return organization_get(user=user, pk=pk)
+    try:
+        return (Organization.objects.select_related("country")
+                .prefetch_related("sectors", "sites").get(pk=pk))
     except (Organization.DoesNotExist, ValueError, TypeError):
         raise Http404("No such organization")
 

@@ -61,6 +61,20 @@ def open_complaints_for_organization(*, organization_id: int | None) -> QuerySet
         status=Complaint.Status.CLOSED).select_related("certificate")
 
 
+def open_complaints_on_record(*, user: User, organization_id: int,
+                              today: datetime.date) -> list[tuple[Complaint, list[str]]]:
+    """The open complaints about a client, with what is late on each, for its record at the
+    CB (the organization's page), oldest first: for the complaint handlers only. A complaint
+    about a client is the CB's record (ISO/IEC 17021-1 §9.8): its members learn of it when
+    the CB tells them (``classify_complaint``, §9.8.4) and see it on ``complaint_for_client``
+    alone — here, for anyone else, nothing."""
+    if not handles_complaints(user):
+        return []
+    return [(complaint, overdue_reasons(complaint, today)) for complaint in
+            Complaint.objects.filter(organization_id=organization_id)
+            .exclude(status=Complaint.Status.CLOSED).order_by("received_at", "pk")]
+
+
 def overdue_complaints(*, user: User, today: datetime.date) -> list[tuple[Complaint, list[str]]]:
     """Open complaints past a time target, with what is late (the CB's queue)."""
     if not handles_complaints(user):

@@ -10,7 +10,11 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from isocert.accounts.permissions import can, member_roles_with
-from isocert.accounts.selectors import membership_of, organization_get, organizations_for_user
+from isocert.accounts.selectors import (
+    client_record_get,
+    membership_of,
+    organizations_for_user,
+)
 from isocert.catalog.selectors import standards_current, transitions_by_edition
 from isocert.certification import editions
 from isocert.complaints import selectors as complaints_selectors
@@ -94,14 +98,20 @@ def dashboard(request):
 
 @login_required
 def organization_detail(request, pk):
-    """An organization's profile, sites and members, with its applications."""
-    organization = organization_get(user=request.user, pk=pk)
-    membership = membership_of(user=request.user, organization=organization)
+    """An organization's profile, sites and members, with its applications. CB staff who
+    handle complaints open it too, as the CB's record of its client: then with the open
+    complaints about it (ISO/IEC 17021-1 §9.8), which its members never see here."""
+    user = request.user
+    organization = client_record_get(user=user, pk=pk, capability="handle_complaints")
+    membership = membership_of(user=user, organization=organization)
     return render(request, "portal/organization_detail.html", {
         "organization": organization, "membership": membership,
         "can_edit": membership is not None and membership.role in member_roles_with("edit"),
-        "applications": applications_for_organization(user=request.user,
-                                                      organization=organization),
+        "show_applications": membership is not None or can(user, "read_applications"),
+        "applications": applications_for_organization(user=user, organization=organization),
+        "handles_complaints": complaints_selectors.handles_complaints(user),
+        "open_complaints": complaints_selectors.open_complaints_on_record(
+            user=user, organization_id=organization.pk, today=timezone.localdate()),
     })
 
 
