@@ -8,6 +8,3 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401  (registers the start-up checks)
-        from .gcfreeze import install
-
-        install()
