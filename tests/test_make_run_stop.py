@@ -74,7 +74,11 @@ def test_ctrl_c_stops_server_and_worker_within_five_seconds(serve_env, tmp_path)
         ["make", "--no-print-directory", "serve", f"PORT={port}", "WORKERS=2",
          f"VENV={sys.prefix}"],
         cwd=ROOT, env=serve_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        start_new_session=True)   # its own process group, as a terminal's foreground job
+        start_new_session=True,   # its own process group, as a terminal's foreground job
+        # ... with Ctrl-C's signal not ignored, as in a terminal: a suite started as a
+        # background job (`bash .ci/run &`) ignores SIGINT, every child inherits that, and
+        # the recipe's shell may not trap a signal ignored when it started.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 90
         while True:
