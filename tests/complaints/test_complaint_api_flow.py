@@ -6,6 +6,7 @@ status the API answers, the audit event and the e-mails. And the refusals in the
 error shape: an involved investigator or decider, a client member or another tenant."""
 
 import pytest
+from complaint_helpers import last_event, subjects_to
 from django.core import mail
 from django.test import Client
 from factories import client_for
@@ -19,16 +20,6 @@ pytestmark = pytest.mark.django_db
 
 PETRA = "petra@example.org"
 JSON = "application/json"
-
-
-def last_event(complaint_id: int) -> tuple[str, str]:
-    event = AuditEvent.objects.filter(object_type="complaints.complaint",
-                                      object_id=str(complaint_id)).order_by("-seq").first()
-    return event.action, event.payload["status"]
-
-
-def subjects_to(address: str) -> list[str]:
-    return [m.subject for m in mail.outbox if address in m.to]
 
 
 def post(client, path: str, payload: dict | None = None, *, capture) -> dict:

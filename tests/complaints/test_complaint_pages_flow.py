@@ -8,6 +8,7 @@ pages: an involved investigator or decider, a client member or another tenant (4
 import re
 
 import pytest
+from complaint_helpers import last_event, subjects_to
 from django.core import mail
 from django.test import Client
 from factories import client_for
@@ -25,16 +26,6 @@ def status_shown(client, complaint_id: int) -> str:
     assert page.status_code == 200
     return re.search(r'data-testid="complaint-status">([^<]+)<',
                      page.content.decode()).group(1)
-
-
-def last_event(complaint_id: int) -> tuple[str, str]:
-    event = AuditEvent.objects.filter(object_type="complaints.complaint",
-                                      object_id=str(complaint_id)).order_by("-seq").first()
-    return event.action, event.payload["status"]
-
-
-def subjects_to(address: str) -> list[str]:
-    return [m.subject for m in mail.outbox if address in m.to]
 
 
 @pytest.fixture
