@@ -182,8 +182,9 @@ class ProgrammeReads:
     def __init__(self, audits: Iterable[Audit], users: Iterable[User] = (),
                  profiles: Iterable[AuditorProfile] = ()):
         self.audits = list(audits)
-        # Candidates' profiles the caller has just read, with their standards and (the
-        # client's) sectors prefetched: not read again (the auditor finder, issue #19).
+        # Candidates' profiles the caller has just read (the auditor finders, issue #19):
+        # not read again. Their standards are read as ids (``qualified_standards``); the
+        # team rules read the team's own profiles.
         self.given_profiles = {profile.user_id: profile for profile in profiles}
         self.extra_user_ids = {user.pk for user in users} | set(self.given_profiles)
 
@@ -322,9 +323,22 @@ class ProgrammeReads:
 
     def threats(self, user: User, audit: Audit) -> list[ClientRelationship]:
         """As ``impartiality_threats``."""
+        declared = self.relationships.get((user.pk, audit.cycle.organization_id))
+        if not declared:
+            return []
         limit = cooling_off_start(self._threat_day(audit))
-        return [r for r in self.relationships.get((user.pk, audit.cycle.organization_id), [])
-                if r.end_date is None or r.end_date >= limit]
+        return [r for r in declared if r.end_date is None or r.end_date >= limit]
+
+    @cached_property
+    def qualified_standards(self) -> dict[int, set[int]]:
+        """The standards each person's profile qualifies for (by user id), as ids: one
+        query for everyone, whatever the caller prefetched."""
+        user_of = {profile.pk: user_id for user_id, profile in self.profiles.items()}
+        found: dict[int, set[int]] = {user_id: set() for user_id in self.profiles}
+        for profile_id, standard_id in AuditorProfile.standards.through.objects.filter(
+                auditorprofile_id__in=user_of).values_list("auditorprofile_id", "standard_id"):
+            found[user_of[profile_id]].add(standard_id)
+        return found
 
     def clash(self, user: User, audit: Audit) -> Audit | None:
         """As ``overlapping_audit`` at the audit's own dates."""
@@ -343,7 +357,7 @@ class ProgrammeReads:
         if role == TeamMember.Role.LEAD and not profile.is_lead_auditor:
             problems["role"] = f"{user} is not qualified as a lead auditor."
         standards = self.standards[audit.cycle_id]
-        if standards and not {s.pk for s in standards} & {s.pk for s in profile.standards.all()}:
+        if standards and not {s.pk for s in standards} & self.qualified_standards[user.pk]:
             problems["auditor_id"] = (f"{user} is not qualified for any standard of this audit "
                                       f"({', '.join(str(s) for s in standards)}).")
         threats = self.threats(user, audit)
@@ -435,64 +449,28 @@ def member_problems(user: User, audit: Audit, role: str) -> dict[str, str]:
 
 
 def free_qualified_auditors(audits: list[Audit]) -> dict[int, list[User]]:
-    """For each audit (by id), the CB auditors who may join its team now: qualified for a
-    standard of the audit, no consultancy or employment for the client within the
-    cooling-off period (ISO/IEC 17021-1 §5.2, §7.2.8) and not on another audit on its
-    dates — the rules of ``member_problems``, read for many audits at once in a fixed
-    number of queries (the work queue shows them beside each audit to staff). Lead
-    auditors first, then by e-mail; people already on the audit's team are left out."""
+    """For each audit (by id), the CB auditors who may join its team now — the rules of
+    ``member_problems`` (qualified for a standard of the audit, no consultancy or
+    employment for the client within the cooling-off period: ISO/IEC 17021-1 §5.2, §7.2.8;
+    not on another audit on its dates), asked of every auditor through one
+    ``ProgrammeReads`` for all the audits: a fixed number of queries (the work queue shows
+    them beside each audit to staff). Lead auditors first, then by e-mail; people already
+    on the audit's team are left out."""
     if not audits:
         return {}
-    today = timezone.localdate()
     profiles = list(AuditorProfile.objects.select_related("user")
                     .filter(user__is_active=True,
                             user__staff_roles__role__in=staff_roles_with("audit"))
                     .distinct())
     profiles.sort(key=lambda p: (not p.is_lead_auditor, p.user.email))
-    qualified: dict[int, set[int]] = {p.pk: set() for p in profiles}
-    for profile_id, standard_id in AuditorProfile.standards.through.objects.filter(
-            auditorprofile_id__in=qualified).values_list("auditorprofile_id", "standard_id"):
-        qualified[profile_id].add(standard_id)
-    user_ids = [p.user_id for p in profiles]
-    audit_ids = [a.pk for a in audits]
-    cycle_standards: dict[int, set[int]] = {}
-    for cycle_id, standard_id in CertificationCycle.standards.through.objects.filter(
-            certificationcycle_id__in={a.cycle_id for a in audits}).values_list(
-            "certificationcycle_id", "standard_id"):
-        cycle_standards.setdefault(cycle_id, set()).add(standard_id)
-    relationships = list(ClientRelationship.objects.filter(
-        user_id__in=user_ids, organization_id__in={a.cycle.organization_id for a in audits}))
-    on_team: set[tuple[int, int]] = set(TeamMember.objects.filter(
-        audit_id__in=audit_ids).values_list("audit_id", "auditor_id"))
-    dated = [a for a in audits if a.start_date and a.end_date]
-    busy: list[tuple[int, int, datetime.date, datetime.date]] = []
-    if dated:
-        # Each audit's own dates, not the span from the first to the last: audits to staff
-        # months apart would read every team place in between.
-        window = Q()
-        for audit in dated:
-            window |= Q(audit__start_date__lte=audit.end_date,
-                        audit__end_date__gte=audit.start_date)
-        busy = list(TeamMember.objects.filter(window, auditor_id__in=user_ids)
-                    .exclude(audit__status=Audit.Status.CANCELLED)
-                    .values_list("auditor_id", "audit_id", "audit__start_date",
-                                 "audit__end_date"))
-    result: dict[int, list[User]] = {}
+    reads = ProgrammeReads(audits, profiles=profiles)
+    free: dict[int, list[User]] = {}
     for audit in audits:
-        standards = cycle_standards.get(audit.cycle_id, set())
-        limit = cooling_off_start(audit.start_date or today)
-        barred = {r.user_id for r in relationships
-                  if r.organization_id == audit.cycle.organization_id
-                  and (r.end_date is None or r.end_date >= limit)}
-        clashing = ({auditor for auditor, other, start, end in busy
-                     if other != audit.pk and start <= audit.end_date and end >= audit.start_date}
-                    if audit.start_date and audit.end_date else set())
-        result[audit.pk] = [
-            p.user for p in profiles
-            if (not standards or standards & qualified[p.pk])
-            and p.user_id not in barred and p.user_id not in clashing
-            and (audit.pk, p.user_id) not in on_team]
-    return result
+        on_team = {member.auditor_id for member in reads.members[audit.pk]}
+        free[audit.pk] = [
+            p.user for p in profiles if p.user_id not in on_team
+            and not reads.member_problems(p.user, audit, TeamMember.Role.MEMBER, explain=False)]
+    return free
 
 
 def team_problems(audit: Audit, *, declarations: bool = False) -> dict[str, str]:
