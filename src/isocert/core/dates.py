@@ -68,3 +68,9 @@ def display_dates_in(text: str) -> str:
     as DATE_FORMAT; other text, months ("2026-12") among it, is left as it is. For labels
     built as machine keys (the energy series' periods) at the point they are shown."""
     return ISO_DATE.sub(lambda match: display_date(match.group(1)), text)
+
+
+def start_of_day(day: datetime.date) -> datetime.datetime:
+    """The first moment of ``day`` in the portal's time zone (what ``__date`` lookups and
+    ``timezone.localdate`` call that day), for range filters on an indexed time."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))

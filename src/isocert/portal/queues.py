@@ -28,7 +28,7 @@ from isocert.audits.conduct import selectors as conduct_selectors
 from isocert.audits.programme import selectors as programme_selectors
 from isocert.audits.programme.rules import free_qualified_auditors
 from isocert.certification import selectors as certification_selectors
-from isocert.core.dates import display_date, display_datetime
+from isocert.core.dates import display_date, display_datetime, start_of_day
 from isocert.registration import selectors as registration_selectors
 from isocert.registry import selectors as registry_selectors
 
@@ -64,10 +64,6 @@ class Context:
     now: datetime.datetime
 
 
-def _start_of(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-
-
 @dataclass(frozen=True)
 class Source:
     """One selector feeding a queue.
@@ -90,7 +86,7 @@ class Source:
         if self.minutes is not None:
             return context.now - datetime.timedelta(minutes=self.minutes())
         day = context.today - datetime.timedelta(days=self.days())
-        return _start_of(day) if self.moment else day
+        return start_of_day(day) if self.moment else day
 
     def due(self, since) -> datetime.date | None:
         if since is None:
