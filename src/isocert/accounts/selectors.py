@@ -19,16 +19,23 @@ from .models import (
 from .permissions import can
 
 
+def _with_profile(organizations):
+    return organizations.select_related("country").prefetch_related("sectors", "sites")
+
+
 def organizations_for_user(*, user: User):
-    return (Organization.objects.filter(memberships__user=user)
-            .select_related("country").prefetch_related("sectors", "sites").distinct())
+    return _with_profile(Organization.objects.filter(memberships__user=user)).distinct()
+
+
+def _get(organizations, pk) -> Organization:
+    try:
+        return organizations.get(pk=pk)
+    except (Organization.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such organization")
 
 
 def organization_get(*, user: User, pk) -> Organization:
-    try:
-        return organizations_for_user(user=user).get(pk=pk)
-    except (Organization.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such organization")
+    return _get(organizations_for_user(user=user), pk)
 
 
 def client_record_get(*, user: User, pk, capability: str) -> Organization:
@@ -36,11 +43,7 @@ def client_record_get(*, user: User, pk, capability: str) -> Organization:
     holding ``capability`` — the CB's record of its client. Anyone else: 404."""
     if not can(user, capability):
         return organization_get(user=user, pk=pk)
-    try:
-        return (Organization.objects.select_related("country")
-                .prefetch_related("sectors", "sites").get(pk=pk))
-    except (Organization.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such organization")
+    return _get(_with_profile(Organization.objects.all()), pk)
 
 
 def membership_of(*, user: User, organization: Organization) -> Membership | None:

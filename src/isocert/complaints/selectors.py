@@ -71,8 +71,8 @@ def open_complaints_on_record(*, user: User, organization_id: int,
     if not handles_complaints(user):
         return []
     return [(complaint, overdue_reasons(complaint, today)) for complaint in
-            Complaint.objects.filter(organization_id=organization_id)
-            .exclude(status=Complaint.Status.CLOSED).order_by("received_at", "pk")]
+            open_complaints_for_organization(organization_id=organization_id)
+            .order_by("received_at", "pk")]
 
 
 def overdue_complaints(*, user: User, today: datetime.date) -> list[tuple[Complaint, list[str]]]:
