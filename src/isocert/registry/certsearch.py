@@ -199,13 +199,11 @@ def _export_batch(batch: list[tuple], with_ict: bool = False) -> Iterator[list[s
     for site in (CertificateSite.objects.filter(certificate_id__in=list(sites))
                  .order_by("certificate_id", "position", "pk").values_list(*_SITE_FIELDS)):
         sites[site[0]].append(site)
-    if not with_ict:
-        for cert in batch:
-            yield _export_row(cert, sites[cert[0]])
-        return
-    by_cycle = _ict_by_cycle({cert[_CYCLE_FIELD] for cert in batch} - {None})
+    by_cycle = (_ict_by_cycle({cert[_CYCLE_FIELD] for cert in batch} - {None})
+                if with_ict else None)
     for cert in batch:
-        yield [*_export_row(cert, sites[cert[0]]), _ict_value(cert[_CYCLE_FIELD], by_cycle)]
+        row = _export_row(cert, sites[cert[0]])
+        yield row if by_cycle is None else [*row, _ict_value(cert[_CYCLE_FIELD], by_cycle)]
 
 
 def export_rows(queryset=None, *, with_ict: bool = False) -> Iterator[list[str]]:
