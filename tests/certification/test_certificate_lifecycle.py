@@ -131,6 +131,18 @@ def test_clients_and_auditors_cannot_change_the_status(certificate, alice, adam,
     assert certificate.status == Certificate.Status.ACTIVE
 
 
+def test_only_cb_staff_change_the_status_on_an_appeal(certificate, alice):
+    """``on_appeal`` lets an appeals panel member of any CB role act (the appeals service
+    checks the panel); a client is refused all the same, nothing written."""
+    events = AuditEvent.objects.count()
+    with pytest.raises(NotPermitted):
+        suspend_certificate(certificate=certificate, actor=alice, reason="Not allowed.",
+                            on_appeal="APL-2026-000001")
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.ACTIVE
+    assert AuditEvent.objects.count() == events
+
+
 def test_restore_then_withdraw(certificate, dora, ada):
     suspend_certificate(certificate=certificate, actor=dora, date=SUSPENDED_ON,
                         reason="Major nonconformity not closed in time.")
