@@ -5,10 +5,12 @@ from django.core.asgi import get_asgi_application
 from django.core.wsgi import get_wsgi_application
 
 from isocert.core.checks import refuse_unsafe_settings
+from isocert.core.gcfreeze import install as install_gc_freeze
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "isocert.settings")
 refuse_unsafe_settings()
 django_application = get_asgi_application()
+install_gc_freeze()  # core/gcfreeze.py: after the first request
 
 # The public verification's front door, as in ``isocert.wsgi``: the same WSGI code, run in
 # a thread, for GET/HEAD of /api/v1/public/certificates and .../{number}.
