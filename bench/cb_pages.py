@@ -80,6 +80,7 @@ def pages():
              .order_by("-pk").first())
     certificate = Certificate.objects.filter(cycle__isnull=False).order_by("-pk").first()
     events = AuditEvent.objects.count()
+    day = AuditEvent.objects.order_by("-seq").first().created_at.date().isoformat()
     word = certificate.organization_name.split()[0]
     listed = [
         ("dashboard (client)", "alice", "/dashboard/"),
@@ -116,6 +117,8 @@ def pages():
         ("complaints (CB)", "ada", "/cb/complaints/"),
         ("audit trail, page 1", "ada", "/cb/audit-trail/"),
         ("audit trail, deep page", "ada", f"/cb/audit-trail/?page={max(1, events // 100)}"),
+        ("audit trail, by actor", "ada", "/cb/audit-trail/?actor=adam%40"),
+        ("audit trail, by day", "ada", f"/cb/audit-trail/?date_from={day}&date_to={day}"),
         ("API applications", "rita", "/api/v1/applications"),
         ("API cycles", "rita", "/api/v1/cycles"),
         ("API audits", "rita", "/api/v1/audits"),

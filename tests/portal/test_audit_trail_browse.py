@@ -4,7 +4,7 @@ import datetime
 import zoneinfo
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import override_settings
 from django.urls import reverse
 from factories import client_for
@@ -52,9 +52,6 @@ def test_the_api_lists_newest_first_and_pages_with_before_seq(ada, submitted):
 
 
 def _trail_of(count: int, ada):
-    from django.db import transaction
-
-
     with transaction.atomic():
         for n in range(count):
             record_event(actor=ada, action="test.event.recorded", object_type="test.thing",
@@ -137,3 +134,46 @@ def test_a_filtered_trail_is_counted_up_to_the_cap(ada, monkeypatch):
     assert 'data-testid="trail-capped"' not in few.content.decode()
     assert client.get(reverse("audit_trail"), {"actor": "nobody-like-this"}).context[
         "page"].paginator.count == 0
+
+
+def _actions(page) -> list[str]:
+    return [event.action for event in page.context["page"]]
+
+
+def test_the_actor_filter_finds_the_people_whose_e_mail_contains_the_text(ada, alice, rita):
+    """Matched on the people's e-mail (case aside) through the indexed actor, not on the
+    label of each of millions of events; the system's events when the text is in "system"."""
+    with transaction.atomic():
+        record_event(actor=alice, action="test.alice.acted", object_type="test.thing")
+        record_event(actor=rita, action="test.rita.acted", object_type="test.thing")
+        record_event(actor=None, action="test.system.acted", object_type="test.thing")
+    client = client_for(ada)
+    assert _actions(client.get(reverse("audit_trail"), {"actor": "NORDLICHT"})) \
+        == ["test.alice.acted"]
+    assert _actions(client.get(reverse("audit_trail"), {"actor": "@cb.example"})) \
+        == ["test.rita.acted"]
+    assert _actions(client.get(reverse("audit_trail"), {"actor": "syst", "action": "test."})) \
+        == ["test.system.acted"]
+    assert [e["action"] for e in client.get("/api/v1/audit-events",
+                                            {"actor": "alice@"}).json()] == ["test.alice.acted"]
+
+
+def test_an_account_without_e_mail_is_recorded_and_found_as_system(ada, alice):
+    alice.email = ""
+    alice.save(update_fields=["email"])
+    with transaction.atomic():
+        event = record_event(actor=alice, action="test.blank.acted", object_type="test.thing")
+    assert event.actor_label == "system"
+    assert _actions(client_for(ada).get(reverse("audit_trail"),
+                                        {"actor": "system", "action": "test."})) \
+        == ["test.blank.acted"]
+
+
+def test_a_person_is_found_under_their_e_mail_now_also_for_events_before_a_change(ada, alice):
+    with transaction.atomic():
+        event = record_event(actor=alice, action="test.before.change", object_type="test.thing")
+    alice.email = "alice@nordlicht-aluminium.example"
+    alice.save(update_fields=["email"])
+    page = client_for(ada).get(reverse("audit_trail"), {"actor": "nordlicht-aluminium"})
+    assert _actions(page) == ["test.before.change"]
+    assert list(page.context["page"])[0].actor_label == event.actor_label  # as recorded

@@ -17,6 +17,7 @@ from . import keys
 from .models import AuditChainHead, AuditEvent
 
 GENESIS_HASH = "0" * 64
+SYSTEM_ACTOR = "system"  # the label of an event without a person behind it
 
 
 def _canonical(value) -> str:
@@ -60,7 +61,7 @@ def record_event(*, actor, action: str, obj=None, object_type: str = "", object_
         seq=head.last_seq + 1,
         created_at=timezone.now(),
         actor=actor if getattr(actor, "pk", None) else None,
-        actor_label=(getattr(actor, "email", "") or "system") if actor else "system",
+        actor_label=(getattr(actor, "email", "") or SYSTEM_ACTOR) if actor else SYSTEM_ACTOR,
         action=action,
         object_type=object_type,
         object_id=str(object_id),

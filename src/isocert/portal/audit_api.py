@@ -26,7 +26,10 @@ class AuditEventOut(Schema):
             # The id it had when the router lived in core: clients generated from the
             # OpenAPI document keep their method name.
             operation_id="isocert_core_audit_api_list_audit_events",
-            description="Newest first, at most `limit` (≤ 500) events before `before_seq`.")
+            description="Newest first, at most `limit` (≤ 500) events before `before_seq`. "
+                        "`actor`: the events of the people whose e-mail contains it (also "
+                        "those recorded under an earlier e-mail), and the portal's own "
+                        "(`system`) when it is part of that word.")
 def list_audit_events(request, action: str = "", object_type: str = "", actor: str = "",
                       organization_id: int | None = None, date_from: datetime.date | None = None,
                       date_to: datetime.date | None = None, before_seq: int | None = None,

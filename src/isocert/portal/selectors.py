@@ -6,12 +6,14 @@ read it is a question for the capability map, so the browsing lives in the porta
 
 import datetime
 
+from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.functional import cached_property
 
 from isocert.accounts.permissions import can
+from isocert.core.audit import SYSTEM_ACTOR
 from isocert.core.dates import start_of_day
 from isocert.core.models import AuditChainHead, AuditEvent
 
@@ -37,7 +39,7 @@ def audit_events(*, user, action: str = "", object_type: str = "", actor: str = 
     if object_type:
         queryset = queryset.filter(object_type=object_type)
     if actor:
-        queryset = queryset.filter(actor_label__icontains=actor)
+        queryset = queryset.filter(_actor_match(actor))
     if organization_id:
         queryset = queryset.filter(organization_id=organization_id)
     # Days as ranges of the indexed time (in the portal's time zone, as ``__date`` read
@@ -47,6 +49,19 @@ def audit_events(*, user, action: str = "", object_type: str = "", actor: str = 
     if date_to:
         queryset = queryset.filter(created_at__lt=start_of_day(date_to + datetime.timedelta(days=1)))
     return queryset
+
+
+def _actor_match(text: str) -> Q:
+    """The events of the people whose e-mail contains ``text``, read on the indexed actor
+    (matching every event's label took a second on 2.4 million events), and the system's
+    events labelled "system" when ``text`` is part of it (``core.audit``: the events without
+    an actor, and those of an account without an e-mail). A person's events are found under
+    their e-mail now, also those recorded under an earlier one."""
+    people = Q(email__icontains=text)
+    if text.lower() in SYSTEM_ACTOR:
+        people |= Q(email="")
+    match = Q(actor_id__in=get_user_model().objects.filter(people).values("pk"))
+    return match | Q(actor__isnull=True) if text.lower() in SYSTEM_ACTOR else match
 
 
 class _WholeTrailPaginator(Paginator):
