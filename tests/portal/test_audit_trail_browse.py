@@ -9,7 +9,7 @@ from django.test import override_settings
 from django.urls import reverse
 from factories import client_for
 
-from isocert.core.audit import record_event
+from isocert.core.audit import record_event, verify_chain
 from isocert.core.models import AuditEvent
 from isocert.portal import selectors
 
@@ -177,3 +177,18 @@ def test_a_person_is_found_under_their_e_mail_now_also_for_events_before_a_chang
     page = client_for(ada).get(reverse("audit_trail"), {"actor": "nordlicht-aluminium"})
     assert _actions(page) == ["test.before.change"]
     assert list(page.context["page"])[0].actor_label == event.actor_label  # as recorded
+
+
+def test_a_deleted_account_keeps_its_events_chained_and_found_by_its_e_mail(ada, bob):
+    """Deleting a user in the admin leaves the actor of their events as recorded: it is
+    part of each event's hash (it was set to NULL, breaking the chain)."""
+    with transaction.atomic():
+        event = record_event(actor=bob, action="test.bob.acted", object_type="test.thing")
+    assert client_for(ada).post(f"/admin/accounts/user/{bob.pk}/delete/",
+                                {"post": "yes"}).status_code == 302
+    event.refresh_from_db()
+    assert event.actor_id == bob.pk
+    assert verify_chain() is None
+    assert _actions(client_for(ada).get(reverse("audit_trail"),
+                                        {"actor": "bob@", "action": "test."})) \
+        == ["test.bob.acted"]

@@ -13,8 +13,10 @@ class AuditEvent(models.Model):
 
     seq = models.PositiveBigIntegerField(unique=True)
     created_at = models.DateTimeField(db_index=True)
+    # The id as recorded, also once the account is deleted: it is part of the hash, so
+    # setting it to NULL (what SET_NULL did) broke the chain at each of the user's events.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
         related_name="+", db_constraint=False,
     )
     actor_label = models.CharField(max_length=254, blank=True)

@@ -22,6 +22,7 @@ TRAIL_PAGE_SIZE = 50
 # audits." matches a million events of a large CB, and counting them all took seconds.
 # Past it the pages stop; a narrower filter (dates, organization) reaches older events.
 TRAIL_COUNT_CAP = 10_000
+USER_DELETED = "accounts.user.deleted"  # recorded by the admin (accounts.admin_audit)
 
 
 def ensure_administrator(user) -> None:
@@ -52,16 +53,20 @@ def audit_events(*, user, action: str = "", object_type: str = "", actor: str = 
 
 
 def _actor_match(text: str) -> Q:
-    """The events of the people whose e-mail contains ``text``, read on the indexed actor
-    (matching every event's label took a second on 2.4 million events), and the system's
-    events labelled "system" when ``text`` is part of it (``core.audit``: the events without
+    """The events of the people whose e-mail contains ``text`` — the accounts there are and
+    those deleted in the admin (by the e-mail their deletion event recorded) — read on the
+    indexed actor, as matching every event's label took a second on 2.4 million events; and
+    the events labelled "system" when ``text`` is part of it (``core.audit``: those without
     an actor, and those of an account without an e-mail). A person's events are found under
     their e-mail now, also those recorded under an earlier one."""
-    people = Q(email__icontains=text)
-    if text.lower() in SYSTEM_ACTOR:
-        people |= Q(email="")
+    system = text.lower() in SYSTEM_ACTOR
+    people = Q(email__icontains=text) | Q(email="") if system else Q(email__icontains=text)
     match = Q(actor_id__in=get_user_model().objects.filter(people).values("pk"))
-    return match | Q(actor__isnull=True) if text.lower() in SYSTEM_ACTOR else match
+    deleted = [int(pk) for pk in AuditEvent.objects.filter(
+        action=USER_DELETED, payload__user__icontains=text).values_list("object_id", flat=True)]
+    if deleted:
+        match |= Q(actor_id__in=deleted)
+    return match | Q(actor__isnull=True) if system else match
 
 
 class _WholeTrailPaginator(Paginator):
