@@ -32,6 +32,7 @@ e-mails are not sent while generating.
 
 import argparse
 import copy
+import datetime
 import os
 import random
 import sys
@@ -49,6 +50,11 @@ TARGETS = {"organizations": 5000, "applications": 8000, "audits": 40000, "findin
 STAFF_SHARES = {"administrator": 10, "reviewer": 40, "auditor": 200, "decision_maker": 50}
 DOMAIN = "bench.example"
 CHUNK = 50  # copies per transaction
+# The copies' audit-trail events are spread over this many days before now, as a CB's trail
+# grows over the years (about 2,200 events a day at full scale), instead of all on the day
+# the generator ran: a day filter on the trail then reads a day's events, not millions.
+# The copied objects keep their templates' dates.
+EVENT_SPAN_DAYS = 3 * 365
 # Ids the services put in event payloads (e.g. an application's timeline finds its
 # quotations' events by ``payload.application``): remapped to the copy's objects.
 PAYLOAD_REFS = {"application": "registration.application", "audit": "audits.audit",
@@ -270,14 +276,17 @@ class Replicator:
         done = 0
         while done < copies:
             n = min(CHUNK, copies - done)
+            # Copy i's events moved back in time, the last copies nearest to now.
+            shifts = [datetime.timedelta(days=EVENT_SPAN_DAYS * (1 - (done + k + 0.5) / copies))
+                      for k in range(n)]
             with transaction.atomic():
-                self._chunk(rows, events, n, staff_roles, event_repeats)
+                self._chunk(rows, events, n, staff_roles, event_repeats, shifts)
             done += n
 
     def _staff_map(self, staff_roles):
         return {pk: self.rng.choice(self.pools[role]) for pk, role in staff_roles.items()}
 
-    def _chunk(self, rows, events, n, staff_roles, event_repeats):
+    def _chunk(self, rows, events, n, staff_roles, event_repeats, shifts):
         from isocert.accounts.models import User
 
         maps = [defaultdict(dict) for _ in range(n)]
@@ -319,7 +328,7 @@ class Replicator:
                 self._entity_ids(new)
             if label == "certification.certificaterevision":
                 self._resign([c for _, _, c in new])
-        self._events(events, n, maps, staff, emails, event_repeats)
+        self._events(events, n, maps, staff, emails, event_repeats, shifts)
 
     def _fix(self, label, row, clone, k, mapping, emails):
         from django.conf import settings
@@ -383,7 +392,7 @@ class Replicator:
         CertificateRevision.objects.bulk_update(revisions, ["content", "signed_data", "signature"],
                                                 batch_size=500)
 
-    def _events(self, events, n, maps, staff, emails, repeats):
+    def _events(self, events, n, maps, staff, emails, repeats, shifts):
         from django.apps import apps
 
         from isocert.core.audit import _event_hash
@@ -421,7 +430,7 @@ class Replicator:
                         payload[key] = maps[k][PAYLOAD_REFS[key]].get(payload[key], payload[key])
                 for _ in range(repeats):
                     self.seq += 1
-                    new = AuditEvent(seq=self.seq, created_at=event.created_at,
+                    new = AuditEvent(seq=self.seq, created_at=event.created_at - shifts[k],
                                      actor_id=actor_id, actor_label=label, action=event.action,
                                      object_type=event.object_type, object_id=object_id,
                                      organization_id=org_id, payload=payload,
