@@ -230,6 +230,8 @@ def readiness_for_organizations(*, user: User, organizations: list[Organization]
     them for the organization's members, the shared ones for CB reviewers, none for
     anyone else. Reads the same few queries for one organization as for many."""
     ids = [o.pk for o in organizations]
+    if not ids:  # CB staff on their dashboard: nothing to build nine empty queries for
+        return {}
     members = member_organization_ids(user=user, organization_ids=ids)
     reader = can(user, "read_applications")
     evidence = _Evidence(ids)

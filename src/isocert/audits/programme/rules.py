@@ -231,6 +231,12 @@ class ProgrammeReads:
         return by_cycle
 
     @cached_property
+    def standard_ids(self) -> dict[int, set[int]]:
+        """Each cycle's standards as ids (by cycle id): what a qualification is matched on."""
+        return {cycle_id: {s.pk for s in standards}
+                for cycle_id, standards in self.standards.items()}
+
+    @cached_property
     def sectors(self) -> dict[int, list]:
         """Each client's sectors (by organization id)."""
         by_organization: dict[int, list] = {
@@ -357,7 +363,8 @@ class ProgrammeReads:
         if role == TeamMember.Role.LEAD and not profile.is_lead_auditor:
             problems["role"] = f"{user} is not qualified as a lead auditor."
         standards = self.standards[audit.cycle_id]
-        if standards and not {s.pk for s in standards} & self.qualified_standards[user.pk]:
+        if standards and self.standard_ids[audit.cycle_id].isdisjoint(
+                self.qualified_standards[user.pk]):
             problems["auditor_id"] = (f"{user} is not qualified for any standard of this audit "
                                       f"({', '.join(str(s) for s in standards)}).")
         threats = self.threats(user, audit)
