@@ -143,6 +143,9 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true",
                         help="Print where the time of the timed runs goes (cProfile, the 30 "
                              "functions with the most cumulative time) after each page.")
+    parser.add_argument("--no-gc-freeze", action="store_true",
+                        help="Leave the garbage collector as a process without the server "
+                             "entry points has it (to compare with the freeze).")
     args = parser.parse_args()
     setup_django()
     from django.conf import settings
@@ -153,7 +156,8 @@ def main() -> None:
     # As the server entry points do (isocert.wsgi, isocert.asgi; core/gcfreeze.py).
     from isocert.core.gcfreeze import install as install_gc_freeze
 
-    install_gc_freeze()
+    if not args.no_gc_freeze:
+        install_gc_freeze()
     logging.getLogger("isocert.request").setLevel(logging.WARNING)  # one line per request
     # As the tests do: plain static storage, so no collectstatic manifest is needed.
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {
@@ -161,7 +165,8 @@ def main() -> None:
     users, listed = pages()
     clients = {}
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}; "
-          f"{args.runs} runs per page after a warm-up; target p95 <= {TARGET_MS} ms\n")
+          f"{args.runs} runs per page after a warm-up; target p95 <= {TARGET_MS} ms; "
+          f"GC freeze {'off' if args.no_gc_freeze else 'on'}\n")
     print("| page | role | p50 ms | p95 ms | CPU p50 ms | queries | KB | |\n"
           "|---|---|--:|--:|--:|--:|--:|---|")
     over = 0
