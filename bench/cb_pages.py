@@ -153,10 +153,10 @@ def main() -> None:
     from django.test.utils import setup_test_environment
 
     setup_test_environment()
-    # As the server entry points do (isocert.wsgi, isocert.asgi; core/gcfreeze.py).
-    from isocert.core.gcfreeze import install as install_gc_freeze
-
     if not args.no_gc_freeze:
+        # As the server entry points do (isocert.wsgi, isocert.asgi; core/gcfreeze.py).
+        from isocert.core.gcfreeze import install as install_gc_freeze
+
         install_gc_freeze()
     logging.getLogger("isocert.request").setLevel(logging.WARNING)  # one line per request
     # As the tests do: plain static storage, so no collectstatic manifest is needed.
