@@ -8,8 +8,8 @@ into ``WorkItem``s with a due date, the rule it comes from (an ISO/IEC 17021-1 c
 the setting that holds the CB's own time target) and the page where the work is done;
 orders them overdue first, then by due date; filters and paginates them.
 
-Efficiency: a queue reads its items in one query (``select_related``; counts through one
-aggregate), the audits to staff add a fixed number of queries for their qualified free
+Efficiency: a queue reads its items in one query (``select_related``; on the dashboard its
+counts come with its first ids, ``_first_and_counts``), the audits to staff add a fixed number of queries for their qualified free
 auditors: nothing is read per item, whatever the number of items
 (tests/portal/test_queues.py counts the queries).
 """
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Window
 from django.urls import reverse
 from django.utils import timezone
 
@@ -326,13 +326,21 @@ def _build(source: Source, rows, context: Context) -> tuple[list[WorkItem], list
     return source.items(rows, context), rows
 
 
-def _first(queryset: QuerySet, count: int) -> list:
-    """The first ``count`` rows of a queue, in its order: their ids first, read narrow (the
-    order needs no organization nor wide row to sort thousands of open items), then those
-    rows in full by their primary keys."""
-    ids = list(queryset.values_list("pk", flat=True)[:count])
-    found = {row.pk: row for row in queryset.filter(pk__in=ids)}
-    return [found[pk] for pk in ids]
+def _first_and_counts(queryset: QuerySet, threshold) -> tuple[list, int, int]:
+    """A queue's ``SUMMARY_ITEMS`` first rows in its order, how many rows it has and how
+    many are overdue (``queue_since`` before ``threshold``). The ids and both counts come
+    from one narrow read (the counts as window aggregates over the whole queue, so its rows
+    are filtered and sorted once; the order needs no organization nor wide row), then
+    those few rows in full by their primary keys. A queue's rows are unique, as its
+    pages count them (``Paginator``: ``COUNT(*)``)."""
+    ranked = list(queryset.annotate(
+        _total=Window(Count("pk")),
+        _late=Window(Count("pk", filter=Q(queue_since__lt=threshold))),
+    ).values_list("pk", "_total", "_late")[:SUMMARY_ITEMS])
+    if not ranked:
+        return [], 0, 0
+    found = {row.pk: row for row in queryset.filter(pk__in=[pk for pk, _, _ in ranked])}
+    return [found[pk] for pk, _, _ in ranked], ranked[0][1], ranked[0][2]
 
 
 @dataclass
@@ -363,16 +371,12 @@ def dashboard_summary(*, user, today: datetime.date | None = None) -> list[Queue
             if queryset.query.is_empty():
                 continue
             visible = True
-            totals = queryset.order_by().aggregate(
-                n=Count("pk", distinct=True),
-                late=Count("pk", distinct=True,
-                           filter=Q(queue_since__lt=source.threshold(context))))
-            count += totals["n"]
-            overdue += totals["late"]
-            if totals["n"]:
-                built, built_rows = _build(source, _first(queryset, SUMMARY_ITEMS), context)
-                items += built
-                rows += built_rows
+            first, total, late = _first_and_counts(queryset, source.threshold(context))
+            count += total
+            overdue += late
+            built, built_rows = _build(source, first, context)
+            items += built
+            rows += built_rows
         if not visible:
             continue
         order = sorted(range(len(items)), key=lambda i: items[i].sort_key())[:SUMMARY_ITEMS]
