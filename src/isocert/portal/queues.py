@@ -9,9 +9,9 @@ the setting that holds the CB's own time target) and the page where the work is 
 orders them overdue first, then by due date; filters and paginates them.
 
 Efficiency: a queue reads its items in one query (``select_related``; on the dashboard its
-counts come with its first ids, ``_first_and_counts``), the audits to staff add a fixed number of queries for their qualified free
-auditors: nothing is read per item, whatever the number of items
-(tests/portal/test_queues.py counts the queries).
+counts come with its first ids, ``_first_and_counts``), the audits to staff add a fixed
+number of queries for their qualified free auditors: nothing is read per item, whatever the
+number of items (tests/portal/test_queues.py counts the queries).
 """
 
 import datetime
