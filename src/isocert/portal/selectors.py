@@ -60,13 +60,17 @@ def _actor_match(text: str) -> Q:
     an actor, and those of an account without an e-mail). A person's events are found under
     their e-mail now, also those recorded under an earlier one."""
     system = text.lower() in SYSTEM_ACTOR
-    people = Q(email__icontains=text) | Q(email="") if system else Q(email__icontains=text)
+    people = Q(email__icontains=text)
+    if system:
+        people |= Q(email="")
     match = Q(actor_id__in=get_user_model().objects.filter(people).values("pk"))
     deleted = [int(pk) for pk in AuditEvent.objects.filter(
         action=USER_DELETED, payload__user__icontains=text).values_list("object_id", flat=True)]
     if deleted:
         match |= Q(actor_id__in=deleted)
-    return match | Q(actor__isnull=True) if system else match
+    if system:
+        match |= Q(actor__isnull=True)
+    return match
 
 
 class _WholeTrailPaginator(Paginator):
