@@ -143,6 +143,24 @@ def test_audits_to_staff_show_the_qualified_free_auditors(nordlicht, rita, adam)
     assert "2 qualified and free: Adam Auditor, Quinn Qualified" in page.content.decode()
 
 
+@override_settings(WORK_QUEUE_HORIZON_DAYS=90)
+def test_surveillance_is_staffed_once_the_decision_has_dated_it(nordlicht, rita):
+    """A new cycle plans its surveillance and recertification audits with no date: their
+    due dates follow the certification decision (§9.6.2.2), so they are not to staff yet,
+    while the cycle's stage 1 without a date is."""
+    stage1 = make.audit(nordlicht)
+    cycle = stage1.cycle
+    for kind in ("surveillance1", "surveillance2", "recertification"):
+        make.audit(nordlicht, kind=kind, in_cycle=cycle)
+    assert [i.url for i in items(rita, "audits_to_staff")] == [
+        reverse("audit_planning", args=[stage1.pk])]
+    dated = make.audit(nordlicht, kind="surveillance1", target=60)
+    scheduled = make.audit(nordlicht, kind="recertification", start=30)
+    make.audit(nordlicht, kind="surveillance2", target=400)   # beyond the horizon
+    assert {i.url for i in items(rita, "audits_to_staff")} == {
+        reverse("audit_planning", args=[a.pk]) for a in (stage1, dated, scheduled)}
+
+
 def test_plans_to_send_until_the_client_holds_the_plan(nordlicht, rita, adam):
     none_yet = make.audit(nordlicht, start=30, lead=adam)
     changes = make.audit(nordlicht, start=40, lead=adam)

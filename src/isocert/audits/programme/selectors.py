@@ -260,12 +260,17 @@ def audits_to_staff(*, user: User, until: datetime.date) -> QuerySet[Audit]:
     without any date yet): the team is chosen before the plan goes out (§9.2.2, §9.2.3.2:
     the plan names the team). The date counted from is the first day when scheduled, else
     the due date of a surveillance or recertification audit (§9.6.2.2), else the client's
-    desired audit date. Programme managers only (they assign teams)."""
+    desired audit date. A surveillance or recertification audit with neither a first day
+    nor a due date belongs to a cycle not certified yet: its due date follows from the
+    certification decision (§9.1.3.2, §9.6.2.2; ``rules.surveillance_targets``), so it is
+    not to staff before then. Programme managers only (they assign teams)."""
     if not can_manage_programme(user):
         return Audit.objects.none()
     return (Audit.objects.filter(status=Audit.Status.PLANNED,
                                  cycle__status=CertificationCycle.Status.ACTIVE)
             .exclude(team__role=TeamMember.Role.LEAD)
+            .exclude(kind__in=[*SURVEILLANCE_KINDS, Audit.Kind.RECERTIFICATION],
+                     start_date__isnull=True, target_date__isnull=True)
             .select_related("cycle__organization")
             .annotate(queue_since=Coalesce("start_date", "target_date",
                                            "cycle__application__desired_audit_from"))
