@@ -22,7 +22,9 @@ count follows from the audits: the programme plans five audits per cycle).
    template), certificates get fresh public codes and a re-signed revision. The
    template's audit-trail events are appended for each copy (objects and actors remapped,
    repeated to reach the event target) through the trail's own hash function, so
-   ``isocert verify-audit-trail`` still verifies the chain.
+   ``isocert verify-audit-trail`` still verifies the chain. A copy keeps its template's
+   dates, except its events (spread over ``EVENT_SPAN_DAYS``) and the desired audit dates
+   of its applications with no audit scheduled yet (later by up to ``NEW_WORK_SPAN_DAYS``).
 4. Certificates of other CBs up to the certificate target: imported through the registry's
    importer from a CSV made by ``registry_generate.py``.
 
@@ -53,8 +55,13 @@ CHUNK = 50  # copies per transaction
 # The copies' audit-trail events are spread over this many days before now, as a CB's trail
 # grows over the years (about 2,200 events a day at full scale), instead of all on the day
 # the generator ran: a day filter on the trail then reads a day's events, not millions.
-# The copied objects keep their templates' dates.
+# The copied objects keep their templates' dates, except the one below.
 EVENT_SPAN_DAYS = 3 * 365
+# A copy's applications with no audit held yet (under review, or a new cycle planned) want
+# their initial audits up to this many days later than the template's, drawn per copy: a
+# CB's new clients come through the year, not all in the same month. (With one shared date
+# every new cycle's stage 1 and stage 2 fell in the work queues' 90-day horizon at once.)
+NEW_WORK_SPAN_DAYS = 365
 # Ids the services put in event payloads (e.g. an application's timeline finds its
 # quotations' events by ``payload.application``): remapped to the copy's objects.
 PAYLOAD_REFS = {"application": "registration.application", "audit": "audits.audit",
@@ -224,6 +231,16 @@ def reserve(name: str, period: str, count: int) -> int:
     return first
 
 
+def fresh_applications(rows) -> set[int]:
+    """The template's applications none of whose audits has been scheduled or held."""
+    from isocert.audits.models import Audit, CertificationCycle
+    from isocert.registration.models import Application
+
+    cycles = {c.pk: c.application_id for c in rows[CertificationCycle]}
+    started = {cycles[a.cycle_id] for a in rows[Audit] if a.start_date}
+    return {a.pk for a in rows[Application] if a.pk not in started}
+
+
 class Numbers:
     """Fresh numbers per copy from blocks reserved in the project's sequences."""
 
@@ -258,6 +275,7 @@ class Replicator:
         self.seq, self.last_hash = head.last_seq, head.last_hash
         self.events_written = 0
         self.org_names = {}
+        self.fresh, self.later = set(), []
 
     def template_rows(self, organization):
         rows = {}
@@ -272,6 +290,7 @@ class Replicator:
         from isocert.core.models import AuditEvent
 
         rows = self.template_rows(organization)
+        self.fresh = fresh_applications(rows)
         events = list(AuditEvent.objects.filter(organization_id=organization.pk).order_by("seq"))
         done = 0
         while done < copies:
@@ -292,6 +311,8 @@ class Replicator:
         maps = [defaultdict(dict) for _ in range(n)]
         staff = [self._staff_map(staff_roles) for _ in range(n)]
         emails = [{} for _ in range(n)]
+        self.later = [datetime.timedelta(days=self.rng.randrange(NEW_WORK_SPAN_DAYS))
+                      for _ in range(n)]
         for model, _lookup in self.spec:
             template = rows[model]
             if not template:
@@ -345,10 +366,15 @@ class Replicator:
         elif label == "accounts.organization":
             clone.legal_name = org_name(self.rng)
             clone.trading_name = ""
-        elif label == "registration.application" and row.registration_number:
-            year = timezone.localdate(row.registered_at).year
-            clone.registration_number = settings.REGISTRATION_NUMBER_FORMAT.format(
-                year=year, seq=self.numbers.take("registration", str(year), 500))
+        elif label == "registration.application":
+            if row.pk in self.fresh:
+                for field in ("desired_audit_from", "desired_audit_to"):
+                    if getattr(row, field):
+                        setattr(clone, field, getattr(row, field) + self.later[k])
+            if row.registration_number:
+                year = timezone.localdate(row.registered_at).year
+                clone.registration_number = settings.REGISTRATION_NUMBER_FORMAT.format(
+                    year=year, seq=self.numbers.take("registration", str(year), 500))
         elif label == "registration.quotation":
             year = row.created_at.year if hasattr(row, "created_at") else timezone.now().year
             clone.number = settings.QUOTATION_NUMBER_FORMAT.format(
