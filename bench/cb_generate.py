@@ -23,8 +23,9 @@ count follows from the audits: the programme plans five audits per cycle).
    template's audit-trail events are appended for each copy (objects and actors remapped,
    repeated to reach the event target) through the trail's own hash function, so
    ``isocert verify-audit-trail`` still verifies the chain. A copy keeps its template's
-   dates, except its events (spread over ``EVENT_SPAN_DAYS``) and the desired audit dates
-   of its applications with no audit scheduled yet (later by up to ``NEW_WORK_SPAN_DAYS``).
+   dates, except its events (spread over ``EVENT_SPAN_DAYS``), the desired audit dates
+   of its applications with no audit scheduled yet (later by up to ``NEW_WORK_SPAN_DAYS``)
+   and the days of its audits already held (earlier by up to ``HELD_AUDIT_SPREAD_DAYS``).
 4. Certificates of other CBs up to the certificate target: imported through the registry's
    importer from a CSV made by ``registry_generate.py``.
 
@@ -62,6 +63,13 @@ EVENT_SPAN_DAYS = 3 * 365
 # CB's new clients come through the year, not all in the same month. (With one shared date
 # every new cycle's stage 1 and stage 2 fell in the work queues' 90-day horizon at once.)
 NEW_WORK_SPAN_DAYS = 365
+# A copy's audits already held (in progress or closed) took place up to this many days
+# earlier than the template's, drawn per copy. With the template's dates 3,610 stage 2
+# audits fell on the same two days for 200 auditors (each on some 18 audits at once, which
+# the team rules forbid), and the auditor finder read all their team places; spread over
+# 90 days a day holds some 40 audits. Decisions, reports and certificates keep their
+# dates, so an audit moves further from its decision (at most 90 days), never after it.
+HELD_AUDIT_SPREAD_DAYS = 90
 # Ids the services put in event payloads (e.g. an application's timeline finds its
 # quotations' events by ``payload.application``): remapped to the copy's objects.
 PAYLOAD_REFS = {"application": "registration.application", "audit": "audits.audit",
@@ -275,7 +283,7 @@ class Replicator:
         self.seq, self.last_hash = head.last_seq, head.last_hash
         self.events_written = 0
         self.org_names = {}
-        self.fresh, self.later = set(), []
+        self.fresh, self.later, self.earlier = set(), [], []
 
     def template_rows(self, organization):
         rows = {}
@@ -313,6 +321,8 @@ class Replicator:
         emails = [{} for _ in range(n)]
         self.later = [datetime.timedelta(days=self.rng.randrange(NEW_WORK_SPAN_DAYS))
                       for _ in range(n)]
+        self.earlier = [datetime.timedelta(days=self.rng.randrange(HELD_AUDIT_SPREAD_DAYS))
+                        for _ in range(n)]
         for model, _lookup in self.spec:
             template = rows[model]
             if not template:
@@ -375,6 +385,9 @@ class Replicator:
                 year = timezone.localdate(row.registered_at).year
                 clone.registration_number = settings.REGISTRATION_NUMBER_FORMAT.format(
                     year=year, seq=self.numbers.take("registration", str(year), 500))
+        elif label == "audits.audit" and row.status != "planned" and row.start_date:
+            clone.start_date = row.start_date - self.earlier[k]
+            clone.end_date = row.end_date and row.end_date - self.earlier[k]
         elif label == "registration.quotation":
             year = row.created_at.year if hasattr(row, "created_at") else timezone.now().year
             clone.number = settings.QUOTATION_NUMBER_FORMAT.format(
