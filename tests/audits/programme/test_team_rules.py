@@ -5,6 +5,8 @@ impartiality declaration; and the finder."""
 import datetime
 
 import pytest
+from django.urls import reverse
+from factories import client_for
 from programme_helpers import (
     START,
     audit_of,
@@ -15,7 +17,7 @@ from programme_helpers import (
     sign_declaration,
 )
 
-from isocert.audits.models import TeamMember
+from isocert.audits.models import Audit, TeamMember
 from isocert.audits.programme import selectors
 from isocert.audits.programme import services as programme
 from isocert.core.errors import NotPermitted
@@ -155,3 +157,19 @@ def test_the_finder_suggests_qualified_impartial_free_auditors(stage1, rita, lea
     programme.assign_team_member(audit=stage1, actor=rita, auditor=lead, role="lead")
     names = [s["auditor"] for s in selectors.auditor_suggestions(user=rita, audit=stage1)]
     assert names == [member]
+
+
+def test_the_planning_page_shows_the_finder_while_the_team_can_change(stage1, rita, lead,
+                                                                       monkeypatch):
+    url = reverse("audit_planning", args=[stage1.pk])
+    page = client_for(rita).get(url).content.decode()
+    assert 'data-testid="finder"' in page and f"{lead} (lead auditor)" in page
+    # Once the audit has started its team is fixed: no finder, and no candidates judged.
+    Audit.objects.filter(pk=stage1.pk).update(status=Audit.Status.IN_PROGRESS)
+
+    def judged(**kwargs):
+        raise AssertionError("the finder ran for an audit in progress")
+
+    monkeypatch.setattr(selectors, "auditor_suggestions", judged)
+    page = client_for(rita).get(url)
+    assert page.status_code == 200 and 'data-testid="finder"' not in page.content.decode()

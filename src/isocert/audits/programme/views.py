@@ -126,8 +126,9 @@ def _planning_page(request, audit: Audit, *, status: int = 200, **bound_forms):
         "sessions": list(selectors.plan_sessions(plan=plan)) if plan else [],
         "problems": programme.team_problems(audit, declarations=True),
         "start_problems": programme.start_problems(audit),
+        # The finder is shown while the team can still change (a planned audit).
         "suggestions": (selectors.auditor_suggestions(user=request.user, audit=audit)
-                        if can_manage else []),
+                        if can_manage and planned else []),
         "can_manage": can_manage,
         "can_edit_plan": can_edit_plan,
         "plan_editable": plan is None or plan.status in programme.PLAN_EDITABLE,
