@@ -271,6 +271,11 @@ def audits_to_staff(*, user: User, until: datetime.date) -> QuerySet[Audit]:
             .exclude(team__role=TeamMember.Role.LEAD)
             .exclude(kind__in=[*SURVEILLANCE_KINDS, Audit.Kind.RECERTIFICATION],
                      start_date__isnull=True, target_date__isnull=True)
+            # What ``queue_since`` below leaves out on the audit's own dates, said again
+            # on the audit alone: the database drops a CB's later surveillance and
+            # recertification audits (most of the planned ones) before any join.
+            .exclude(start_date__gt=until)
+            .exclude(start_date__isnull=True, target_date__gt=until)
             .select_related("cycle__organization")
             .annotate(queue_since=Coalesce("start_date", "target_date",
                                            "cycle__application__desired_audit_from"))
