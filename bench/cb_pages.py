@@ -79,6 +79,9 @@ def pages():
     cycle = (CertificationCycle.objects.filter(decisions__isnull=True, audits__kind="stage2",
                                                audits__status="closed")
              .order_by("-pk").first())
+    # An audit still to staff: its planning page judges every auditor for the finder.
+    to_staff = (Audit.objects.filter(status="planned", kind="stage1")
+                .exclude(team__role="lead").order_by("-pk").first())
     certificate = Certificate.objects.filter(cycle__isnull=False).order_by("-pk").first()
     events = AuditEvent.objects.count()
     # A day in the middle of the trail (cb_generate.py spreads the events over years).
@@ -104,6 +107,8 @@ def pages():
         ("audit list (reviewer)", "rita", "/audits/"),
         ("cycle detail", "rita", f"/cycles/{audit.cycle_id}/"),
         ("audit planning", "rita", f"/audits/{audit.pk}/planning/"),
+        ("audit planning, to staff", "rita",
+         f"/audits/{to_staff.pk}/planning/" if to_staff else None),
         ("audit conduct", "adam", f"/audits/{audit.pk}/conduct/"),
         ("audit conduct (ISO/IEC 27001)", "adam",
          f"/audits/{isms.pk}/conduct/" if isms else None),

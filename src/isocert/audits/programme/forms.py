@@ -4,6 +4,7 @@ from django import forms
 
 from isocert.accounts.permissions import staff_with
 from isocert.catalog.models import Clause
+from isocert.core.forms import LongSelect
 
 from .models import Audit, TeamMember
 from .rules import SPECIAL_KINDS
@@ -35,7 +36,7 @@ class SitesForm(forms.Form):
 
 
 class TeamMemberForm(forms.Form):
-    auditor_id = forms.TypedChoiceField(coerce=int, label="Auditor")
+    auditor_id = forms.TypedChoiceField(coerce=int, label="Auditor", widget=LongSelect)
     role = forms.ChoiceField(choices=TeamMember.Role.choices)
 
     def __init__(self, *args, **kwargs):
@@ -69,7 +70,7 @@ class SessionForm(forms.Form):
     ends_at = forms.DateTimeField(widget=DATETIME, label="Ends")
     topic = forms.CharField(max_length=200, label="Clause or process")
     clause_id = forms.TypedChoiceField(coerce=int, required=False, empty_value=None,
-                                       label="Clause")
+                                       label="Clause", widget=LongSelect)
     site_id = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Site")
     auditee = forms.CharField(max_length=200, required=False)
     auditor_id = forms.TypedChoiceField(coerce=int, required=False, empty_value=None,

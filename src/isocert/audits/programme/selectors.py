@@ -204,13 +204,13 @@ def auditor_suggestions(*, user: User, audit: Audit) -> list[dict]:
     more of the scope first. Only for people who manage the programme."""
     if not can_manage_programme(user):
         raise Http404("Not a programme manager")
-    standards = set(audit.cycle.standards.all())
     sectors = set(audit.cycle.organization.sectors.all())
     on_team = set(audit.team.values_list("auditor_id", flat=True))
     # Of each candidate's sectors only the client's matter here: a CB's 300 auditors may
-    # hold thousands of sector qualifications between them.
+    # hold thousands of sector qualifications between them. Their standards are matched
+    # as ids by the team rules (``qualified_standards``), not read as instances.
     profiles = list(AuditorProfile.objects.select_related("user")
-                    .prefetch_related("standards", Prefetch(
+                    .prefetch_related(Prefetch(
                         "sectors", queryset=Sector.objects.filter(
                             pk__in=[sector.pk for sector in sectors])))
                     .filter(user__is_active=True,
@@ -218,12 +218,14 @@ def auditor_suggestions(*, user: User, audit: Audit) -> list[dict]:
                     .exclude(user_id__in=on_team).distinct())
     # The team rules read every candidate's competence, declarations and calendar at once.
     reads = ProgrammeReads([audit], profiles=profiles)
+    standards = reads.standards[audit.cycle_id]
     suggestions = []
     for profile in profiles:
         role = TeamMember.Role.LEAD if profile.is_lead_auditor else TeamMember.Role.MEMBER
         if reads.member_problems(profile.user, audit, role, explain=False):
             continue
-        covers_standards = [s for s in profile.standards.all() if s in standards]
+        qualified = reads.qualified_standards[profile.user_id]
+        covers_standards = [s for s in standards if s.pk in qualified]
         covers_sectors = [s for s in profile.sectors.all() if s in sectors]
         suggestions.append({"auditor": profile.user, "profile": profile, "role": role,
                             "standards": covers_standards, "sectors": covers_sectors})
