@@ -108,11 +108,13 @@ class Source:
             rows = rows.filter(queue_since__lt=self.threshold(context))
         return rows
 
+    def standing(self, since, threshold) -> tuple[datetime.date | None, bool]:
+        """The due date and lateness of an item whose due date counts from ``since``."""
+        return self.due(since), since is not None and since < threshold
+
     def items(self, rows, context: Context) -> list[WorkItem]:
         threshold = self.threshold(context)
-        return [self.item(row, self.due(row.queue_since),
-                          row.queue_since is not None and row.queue_since < threshold)
-                for row in rows]
+        return [self.item(row, *self.standing(row.queue_since, threshold)) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -326,21 +328,32 @@ def _build(source: Source, rows, context: Context) -> tuple[list[WorkItem], list
     return source.items(rows, context), rows
 
 
-def _first_and_counts(queryset: QuerySet, threshold) -> tuple[list, int, int]:
-    """A queue's ``SUMMARY_ITEMS`` first rows in its order, how many rows it has and how
-    many are overdue (``queue_since`` before ``threshold``). The ids and both counts come
-    from one narrow read (the counts as window aggregates over the whole queue, so its rows
-    are filtered and sorted once; the order needs no organization nor wide row), then
-    those few rows in full by their primary keys. A queue's rows are unique, as its
-    pages count them (``Paginator``: ``COUNT(*)``)."""
+def _ranked(queryset: QuerySet, threshold, limit: int) -> tuple[list, int, int]:
+    """A queue's first ``limit`` rows in its order as (id, ``queue_since``), how many rows
+    it has and how many are overdue (``queue_since`` before ``threshold``), in one narrow
+    read: the counts are window aggregates over the whole queue, so its rows are filtered
+    and sorted once, and the order needs no organization nor wide row. A queue's rows are
+    unique, as its pages count them (``Paginator``: ``COUNT(*)``)."""
     ranked = list(queryset.annotate(
         _total=Window(Count("pk")),
         _late=Window(Count("pk", filter=Q(queue_since__lt=threshold))),
-    ).values_list("pk", "_total", "_late")[:SUMMARY_ITEMS])
+    ).values_list("pk", "queue_since", "_total", "_late")[:limit])
     if not ranked:
         return [], 0, 0
-    found = {row.pk: row for row in queryset.filter(pk__in=[pk for pk, _, _ in ranked])}
-    return [found[pk] for pk, _, _ in ranked], ranked[0][1], ranked[0][2]
+    return [(pk, since) for pk, since, _, _ in ranked], ranked[0][2], ranked[0][3]
+
+
+def _rows(queryset: QuerySet, ids: list) -> list:
+    """The rows of ``ids`` in full (the queue's joins and annotations), in that order."""
+    found = {row.pk: row for row in queryset.filter(pk__in=ids)} if ids else {}
+    return [found[pk] for pk in ids]
+
+
+def _first_and_counts(queryset: QuerySet, threshold) -> tuple[list, int, int]:
+    """A queue's ``SUMMARY_ITEMS`` first rows in its order (``_ranked``, then those few
+    rows in full), how many rows it has and how many are overdue."""
+    ranked, total, late = _ranked(queryset, threshold, SUMMARY_ITEMS)
+    return _rows(queryset, [pk for pk, _ in ranked]), total, late
 
 
 @dataclass
@@ -387,30 +400,52 @@ def dashboard_summary(*, user, today: datetime.date | None = None) -> list[Queue
 
 
 class _Merged:
-    """The rows of several sources as one list in due order, for ``Paginator``: counted
-    with one ``COUNT`` per source, and read, for a slice, only as far as it reaches — the
-    first n items of the merged list are among the first n of each source, since each
-    source is ordered by ``queue_since`` and its due date and lateness only grow with it.
-    Ties on the due date keep the queues' order, then each source's own."""
+    """The rows of several sources as one list in due order, for ``Paginator``. Each
+    source is read narrow only as far as the page reaches (``reach``: the first n items of
+    the merged list are among the first n of each source, since each source is ordered by
+    ``queue_since`` and its due date and lateness only grow with it), with its count in
+    the same read (``_ranked``); then only the rows on the page are read in full. Ties on
+    the due date keep the queues' order, then each source's own."""
 
-    def __init__(self, sources: list[Source], context: Context, text: str, overdue: bool):
+    def __init__(self, sources: list[Source], context: Context, text: str, overdue: bool,
+                 reach: int):
         self.querysets = [
             (source, source.queryset(context, text, overdue).order_by(
                 F("queue_since").asc(nulls_last=True), "pk"))
             for source in sources]
         self.context = context
+        self.reach = reach
+        self._heads = None
+
+    def heads(self, reach: int) -> list[tuple[list, int]]:
+        """Each source's first ``reach`` (id, ``queue_since``) and its count."""
+        if self._heads is None or reach > self.reach:
+            self.reach = max(reach, self.reach)
+            self._heads = [_ranked(queryset, source.threshold(self.context), self.reach)[:2]
+                           for source, queryset in self.querysets]
+        return self._heads
 
     def count(self) -> int:
-        return sum(queryset.count() for _, queryset in self.querysets)
+        return sum(total for _, total in self.heads(self.reach))
 
     def __getitem__(self, part: slice) -> list[tuple[WorkItem, object]]:
         ranked = []
+        for number, ((source, _), (head, _)) in enumerate(zip(
+                self.querysets, self.heads(part.stop), strict=True)):
+            threshold = source.threshold(self.context)
+            for position, (pk, since) in enumerate(head[:part.stop]):
+                due, late = source.standing(since, threshold)
+                ranked.append(((not late, due is None, due or datetime.date.max),
+                               number, position, pk))
+        ranked.sort()
+        chosen = ranked[part]
+        rows = {}
         for number, (source, queryset) in enumerate(self.querysets):
-            built, rows = _build(source, queryset[:part.stop], self.context)
-            ranked += [((item.sort_key()[:3], number, position), item, row)
-                       for position, (item, row) in enumerate(zip(built, rows, strict=True))]
-        ranked.sort(key=lambda entry: entry[0])
-        return [(item, row) for _, item, row in ranked[part]]
+            ids = [pk for _, n, _, pk in chosen if n == number]
+            if ids:
+                rows.update(((number, row.pk), (item, row)) for item, row in zip(
+                    *_build(source, _rows(queryset, ids), self.context), strict=True))
+        return [rows[(number, pk)] for _, number, _, pk in chosen]
 
 
 def work_page(*, user, queue: str = "", text: str = "", overdue: bool = False,
@@ -430,7 +465,12 @@ def work_page(*, user, queue: str = "", text: str = "", overdue: bool = False,
         built, rows = _build(source, current.object_list, context)
         current.object_list = _finish(built, rows)
         return current
-    current = Paginator(_Merged(sources, context, text, overdue), PAGE_SIZE).get_page(page)
+    try:
+        reach = max(1, int(page or 1)) * PAGE_SIZE
+    except (TypeError, ValueError):
+        reach = PAGE_SIZE   # not a number: the paginator shows the first page
+    current = Paginator(_Merged(sources, context, text, overdue, reach),
+                        PAGE_SIZE).get_page(page)
     chosen = list(current.object_list)
     current.object_list = _finish([item for item, _ in chosen], [row for _, row in chosen])
     return current
