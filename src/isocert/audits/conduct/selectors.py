@@ -3,7 +3,7 @@
 checklist (with its internal notes) and the audit records are CB working papers, 404 for
 the client."""
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from isocert.accounts.models import User
@@ -125,7 +125,8 @@ def reports_due(*, user: User) -> QuerySet[Audit]:
     one."""
     if not getattr(user, "is_authenticated", False):
         return Audit.objects.none()
-    queryset = (Audit.objects.filter(status=Audit.Status.IN_PROGRESS, reports__isnull=True)
+    queryset = (Audit.objects.filter(status=Audit.Status.IN_PROGRESS)
+                .exclude(Exists(AuditReport.objects.filter(audit=OuterRef("pk"))))
                 .select_related("cycle__organization").annotate(queue_since=F("end_date")))
     if not can_manage_programme(user):
         if not can(user, "audit"):

@@ -100,6 +100,12 @@ class Audit(models.Model):
 
     class Meta:
         ordering = ["cycle", "pk"]
+        indexes = [
+            # The audits in progress, a few among a CB's tens of thousands: the reports due
+            # (conduct.selectors.reports_due) are found without reading every audit.
+            models.Index(fields=["end_date"], condition=models.Q(status="in_progress"),
+                         name="audit_in_progress_end"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} — {self.cycle.organization}"
