@@ -7,9 +7,10 @@ from .errors import DomainError
 
 class LongSelect(forms.Select):
     """A select of hundreds of options (a standard's clauses with ISO/IEC 27001's Annex A,
-    a CB's auditors) drawn in Python. Django's ``Select`` draws every option through two template includes:
-    two clause menus were half the time of the ISO/IEC 27001 conduct page (issue #19).
-    The same markup as ``Select`` (attributes, ``selected``), without option groups."""
+    a CB's auditors) drawn in Python. Django's ``Select`` draws every option through two
+    template includes: two clause menus were half the time of the ISO/IEC 27001 conduct
+    page (issue #19). The same markup as ``Select`` (attributes, ``selected``), without
+    option groups."""
 
     def render(self, name, value, attrs=None, renderer=None):
         widget = self.get_context(name, value, attrs)["widget"]
