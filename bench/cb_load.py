@@ -43,10 +43,10 @@ def sessions(users: dict, listed: list) -> dict:
     """The session cookie of each role that a listed page is requested as."""
     from django.conf import settings
 
+    name = settings.SESSION_COOKIE_NAME
     cookies = {None: ""}
     for role in {role for _, role, _ in listed if role}:
-        client = login(users[role])
-        cookies[role] = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+        cookies[role] = f"{name}={login(users[role]).cookies[name].value}"
     return cookies
 
 

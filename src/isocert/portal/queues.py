@@ -36,6 +36,12 @@ SUMMARY_ITEMS = 5
 PAGE_SIZE = 25
 
 
+def due_order(due: datetime.date | None, overdue: bool) -> tuple:
+    """Where work stands in a list: overdue first, then the earliest due date; undated
+    work last."""
+    return (not overdue, due is None, due or datetime.date.max)
+
+
 @dataclass
 class WorkItem:
     """One piece of work: what to do on what, for whom, by when, and where — a CB queue's
@@ -53,8 +59,8 @@ class WorkItem:
     auditors: list = field(default_factory=list)
 
     def sort_key(self):
-        """Overdue first, then the earliest due date; undated work last."""
-        return (not self.overdue, self.due is None, self.due or datetime.date.max, self.title)
+        """``due_order``, then the title."""
+        return (*due_order(self.due, self.overdue), self.title)
 
 
 @dataclass(frozen=True)
@@ -344,8 +350,9 @@ def _ranked(queryset: QuerySet, threshold, limit: int) -> tuple[list, int, int]:
 
 
 def _rows(queryset: QuerySet, ids: list) -> list:
-    """The rows of ``ids`` in full (the queue's joins and annotations), in that order."""
-    found = {row.pk: row for row in queryset.filter(pk__in=ids)} if ids else {}
+    """The rows of ``ids`` in full (the queue's joins and annotations), in that order (no
+    query for no ids: Django answers an empty ``IN`` itself)."""
+    found = {row.pk: row for row in queryset.filter(pk__in=ids)}
     return [found[pk] for pk in ids]
 
 
@@ -434,17 +441,15 @@ class _Merged:
                 self.querysets, self.heads(part.stop), strict=True)):
             threshold = source.threshold(self.context)
             for position, (pk, since) in enumerate(head[:part.stop]):
-                due, late = source.standing(since, threshold)
-                ranked.append(((not late, due is None, due or datetime.date.max),
+                ranked.append((due_order(*source.standing(since, threshold)),
                                number, position, pk))
         ranked.sort()
         chosen = ranked[part]
         rows = {}
         for number, (source, queryset) in enumerate(self.querysets):
             ids = [pk for _, n, _, pk in chosen if n == number]
-            if ids:
-                rows.update(((number, row.pk), (item, row)) for item, row in zip(
-                    *_build(source, _rows(queryset, ids), self.context), strict=True))
+            rows.update(((number, row.pk), (item, row)) for item, row in zip(
+                *_build(source, _rows(queryset, ids), self.context), strict=True))
         return [rows[(number, pk)] for _, number, _, pk in chosen]
 
 
